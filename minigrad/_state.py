@@ -1,0 +1,95 @@
+"""Process-wide switches: gradient mode, graph recording, random seed, hooks.
+
+Kept in one small module so every other module reads the same flags.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+
+class _State(threading.local):
+    """Per-thread flags read by ``ops.apply`` on every primitive call."""
+
+    def __init__(self) -> None:
+        # Outputs require grad only when this is on and an input requires grad.
+        self.grad_enabled: bool = True
+        # > 0: record inputs on every new node even when nothing requires grad
+        # (the backward pass uses it so its graph can be drawn; the JIT tracer too).
+        self.recording: int = 0
+        # The forward node whose VJP rule is running (tags the nodes it creates).
+        self.current_vjp: Any = None
+        # Called with every new node (JIT tracing, anomaly checks, step logs).
+        self.node_hooks: list[Callable[[Any], None]] = []
+        # Called as hook(target, value) whenever Tensor.assign_ replaces state in place.
+        self.assign_hooks: list[Callable[[Any, Any], None]] = []
+        # Modules whose forward is running, outermost first (nodes are tagged with them).
+        self.module_stack: list[Any] = []
+
+
+STATE = _State()
+
+_rng = np.random.default_rng()
+
+
+def rng() -> np.random.Generator:
+    """The generator behind minigrad's random initialisation and dropout."""
+    return _rng
+
+
+def manual_seed(seed: int) -> None:
+    """Seed minigrad's random generator (like ``torch.manual_seed``)."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Context in which no new node requires grad (like ``torch.no_grad``)."""
+    previous = STATE.grad_enabled
+    STATE.grad_enabled = False
+    try:
+        yield
+    finally:
+        STATE.grad_enabled = previous
+
+
+@contextlib.contextmanager
+def enable_grad() -> Iterator[None]:
+    """Context that turns gradient tracking back on inside ``no_grad``."""
+    previous = STATE.grad_enabled
+    STATE.grad_enabled = True
+    try:
+        yield
+    finally:
+        STATE.grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    """Whether new nodes can require grad."""
+    return STATE.grad_enabled
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[None]:
+    """Context in which every new node keeps its inputs, whether or not it requires grad."""
+    STATE.recording += 1
+    try:
+        yield
+    finally:
+        STATE.recording -= 1
+
+
+@contextlib.contextmanager
+def node_hook(hook: Callable[[Any], None]) -> Iterator[None]:
+    """Context in which ``hook(tensor)`` is called for every node created."""
+    STATE.node_hooks.append(hook)
+    try:
+        yield
+    finally:
+        STATE.node_hooks.remove(hook)

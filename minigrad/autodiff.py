@@ -1,0 +1,258 @@
+"""Reverse-mode differentiation whose backward pass is itself a graph.
+
+The pass walks the forward graph in reverse topological order (found iteratively, so a
+100,000-deep chain is fine), calls each node's VJP rule - written with minigrad ops - and sums
+the partial gradients a node receives from its consumers. Every node it creates is a normal
+graph node: it can be drawn, compiled, and differentiated again (``create_graph=True``).
+
+Each gradient node is tagged for the renderer:
+``grad_of``    the forward node(s) it is the total gradient of (named ``d<name>``),
+``partial_of`` (forward input, consumer) pairs it is one contribution to,
+``vjp_of``     the forward node whose VJP rule created it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import ops
+from ._state import STATE, enable_grad, no_grad, recording
+from .tensor import Tensor
+
+
+def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Every node reachable from ``roots``, inputs before the nodes that use them.
+
+    Iterative depth-first post-order (an explicit stack, no recursion).
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False) for root in reversed(roots)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in reversed(node.inputs):
+            if id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+@dataclass
+class GradGraph:
+    """The result of one backward pass: the gradient of every node it reached.
+
+    ``forward`` is the forward graph in topological order; ``grads`` maps ``id(node)`` of a
+    forward node to its total gradient; ``created`` lists the gradient-graph nodes in the
+    order the pass made them (the steps of the derivation).
+    """
+
+    outputs: list[Tensor]
+    forward: list[Tensor]
+    grads: dict[int, Tensor] = field(default_factory=dict)
+    created: list[Tensor] = field(default_factory=list)
+
+    def grad(self, node: Tensor) -> Tensor | None:
+        """The total gradient of forward ``node`` (None if the pass did not reach it)."""
+        return self.grads.get(id(node))
+
+
+@contextlib.contextmanager
+def _vjp_of(node: Tensor) -> Iterator[None]:
+    previous = STATE.current_vjp
+    STATE.current_vjp = node
+    try:
+        yield
+    finally:
+        STATE.current_vjp = previous
+
+
+def _seed(output: Tensor, grad_output: Any) -> Tensor:
+    """The gradient the pass starts from: ones for a scalar, else the given tensor."""
+    if grad_output is None:
+        if output.size != 1:
+            raise RuntimeError(
+                "grad can be implicitly created only for scalar outputs: the output has "
+                f"shape {output.shape}; pass a gradient of that shape"
+            )
+        seed = Tensor(np.ones(output.shape, dtype=output.dtype))
+    else:
+        seed = grad_output if isinstance(grad_output, Tensor) else Tensor(
+            np.asarray(grad_output, dtype=output.dtype)
+        )
+        if seed.shape != output.shape:
+            raise ValueError(
+                f"gradient of shape {seed.shape} does not match the output's shape {output.shape}"
+            )
+    return seed
+
+
+def _nodes_leading_to(order: list[Tensor], targets: set[int]) -> set[int]:
+    """ids of the nodes that requires grad and lie on a path to a target."""
+    reaching: set[int] = set()
+    for node in order:
+        if not node.requires_grad:
+            continue
+        if id(node) in targets or any(id(p) in reaching for p in node.inputs):
+            reaching.add(id(node))
+    return reaching
+
+
+def _accumulate(node: Tensor, parts: list[Tensor]) -> Tensor:
+    """The total gradient of ``node``: the sum of the partials from its consumers."""
+    total = parts[0]
+    if len(parts) > 1 and node.name:
+        for k, part in enumerate(parts, start=1):
+            alias = f"d{node.name}{k}"
+            if part.name is None:
+                part.name = alias
+            elif part.name != alias:
+                part.meta.setdefault("aliases", []).append(alias)
+    for part in parts[1:]:
+        total = ops.add(total, part)
+    total.grad_of.append(node)
+    if node.name:
+        if total.name is None:
+            total.name = f"d{node.name}"
+        elif total.name != f"d{node.name}":
+            total.meta.setdefault("aliases", []).append(f"d{node.name}")
+    return total
+
+
+def _propagate(node: Tensor, total: Tensor, wanted: set[int],
+               partials: dict[int, list[Tensor]]) -> None:
+    """Run ``node``'s VJP rule and hand each input its partial gradient."""
+    with _vjp_of(node):
+        input_grads = node.op.vjp(total, node, *node.inputs, **node.attrs)
+    for parent, grad in zip(node.inputs, input_grads, strict=True):
+        if grad is None or id(parent) not in wanted:
+            continue
+        if grad.shape != parent.shape:
+            raise RuntimeError(
+                f"VJP of {node.op.name} returned a gradient of shape {grad.shape} for an "
+                f"input of shape {parent.shape}"
+            )
+        grad.partial_of.append((parent, node))
+        partials.setdefault(id(parent), []).append(grad)
+
+
+def gradient_graph(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Sequence[Tensor] | None = None,
+    grad_outputs: Any = None,
+    create_graph: bool = False,
+) -> GradGraph:
+    """Run the backward pass and return it as a ``GradGraph`` (leaves ``.grad`` alone).
+
+    ``inputs`` limits the pass to the nodes on a path to them; by default it runs down to
+    every leaf that requires grad. The gradient nodes are always recorded; with
+    ``create_graph`` they also require grad, so the result can be differentiated again.
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif not isinstance(grad_outputs, list | tuple):
+        grad_outputs = [grad_outputs]
+    order = topological_order(outputs)
+    if inputs is None:
+        targets = {id(n) for n in order if n.is_leaf and n.requires_grad}
+    else:
+        targets = {id(t) for t in inputs}
+    wanted = _nodes_leading_to(order, targets)
+    graph = GradGraph(outputs=outputs, forward=order)
+    mode = enable_grad() if create_graph else no_grad()
+    with mode, recording(), _collect(graph.created):
+        partials: dict[int, list[Tensor]] = {}
+        for output, grad_output in zip(outputs, grad_outputs, strict=True):
+            seed = _seed(output, grad_output)
+            graph.created.append(seed)
+            partials.setdefault(id(output), []).append(seed)
+        for node in reversed(order):
+            parts = partials.pop(id(node), None)
+            if not parts or id(node) not in wanted:
+                continue
+            total = _accumulate(node, parts)
+            graph.grads[id(node)] = total
+            if node.op is not None and any(id(p) in wanted for p in node.inputs):
+                _propagate(node, total, wanted, partials)
+    return graph
+
+
+@contextlib.contextmanager
+def _collect(created: list[Tensor]) -> Iterator[None]:
+    def hook(node: Tensor) -> None:
+        created.append(node)
+
+    STATE.node_hooks.append(hook)
+    try:
+        yield
+    finally:
+        STATE.node_hooks.remove(hook)
+
+
+def backward(output: Tensor, grad: Any = None, create_graph: bool = False) -> GradGraph:
+    """Accumulate d(output)/d(leaf) into ``.grad`` of every leaf that requires grad.
+
+    Like PyTorch: a non-scalar output needs ``grad``; gradients add up over calls.
+    Without ``create_graph`` the stored ``.grad`` is a plain leaf (no history).
+    """
+    if not output.requires_grad:
+        raise RuntimeError(
+            "backward: the tensor does not require grad (no input of it requires grad, "
+            "or it was computed under no_grad)"
+        )
+    graph = gradient_graph(output, None, grad, create_graph=create_graph)
+    for node in graph.forward:
+        if not (node.is_leaf and node.requires_grad):
+            continue
+        total = graph.grad(node)
+        if total is None:
+            continue
+        if create_graph:
+            node.grad = total if node.grad is None else ops.add(node.grad, total)
+        else:
+            value = total.data if node.grad is None else node.grad.data + total.data
+            node.grad = Tensor._leaf_like(np.array(value, dtype=node.dtype))
+    return graph
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """d(outputs)/d(inputs) as a tuple, leaving ``.grad`` untouched (``torch.autograd.grad``).
+
+    The returned gradients are nodes of the recorded backward graph (drawable, compilable);
+    with ``create_graph=True`` they also require grad, so they can be differentiated again.
+    """
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for position, tensor_in in enumerate(inputs):
+        if not tensor_in.requires_grad:
+            raise RuntimeError(f"grad: input {position} does not require grad")
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    if not any(o.requires_grad for o in outs):
+        raise RuntimeError("grad: no output requires grad")
+    graph = gradient_graph(outs, inputs, grad_outputs, create_graph=create_graph)
+    results: list[Tensor | None] = []
+    for position, tensor_in in enumerate(inputs):
+        total = graph.grad(tensor_in)
+        if total is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {position} was not used to compute the outputs "
+                "(pass allow_unused=True to get None)"
+            )
+        results.append(total)
+    return tuple(results)

@@ -1,0 +1,143 @@
+"""Composed vs fused BatchNorm: values and gradients of order 0 to 3 against references.
+
+References: the seed's own numpy code (orders 0 and 1, and order 2 through central
+differences of the seed's backward) and central differences of minigrad (order 3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import ops
+from .autodiff import grad
+from .gradcheck import numerical_grad
+from .nn import functional as F
+from .reference import seed_backward, seed_forward
+from .tensor import Tensor
+
+
+@dataclass
+class Difference:
+    """The largest absolute and relative difference between two results."""
+
+    order: int
+    quantity: str
+    left: str
+    right: str
+    max_abs: float
+    max_rel: float
+
+
+def _difference(order: int, quantity: str, left: str, right: str, a: np.ndarray,
+                b: np.ndarray) -> Difference:
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    abs_diff = np.abs(a - b)
+    scale = np.maximum(np.abs(b), np.max(np.abs(b)) * 1e-3 + 1e-300)
+    return Difference(order, quantity, left, right, float(abs_diff.max()),
+                      float((abs_diff / scale).max()))
+
+
+def _bn(impl: str, eps: float) -> Callable[[Tensor, Tensor, Tensor], Tensor]:
+    def run(x: Tensor, gamma: Tensor, beta: Tensor) -> Tensor:
+        return F.batch_norm(x, None, None, gamma, beta, training=True, eps=eps, impl=impl)
+
+    return run
+
+
+def _derivatives(impl: str, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float,
+                 probes: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[str, np.ndarray]:
+    """out, its gradient (order 1), and directional derivatives of order 2 and 3."""
+    dout, v, u = probes
+    leaves = [Tensor(a, requires_grad=True) for a in (x, gamma, beta)]
+    out = _bn(impl, eps)(*leaves)
+    loss = ops.sum(ops.mul(out, Tensor(dout)))
+    dx, dgamma, dbeta = grad(loss, leaves, create_graph=True)
+    second_probe = ops.sum(ops.mul(dx, Tensor(v)))
+    hx, hgamma = grad(second_probe, leaves[:2], create_graph=True)
+    third_probe = ops.sum(ops.mul(hx, Tensor(u)))
+    (tx,) = grad(third_probe, leaves[:1])
+    return {
+        "out": out.data, "dx": dx.data, "dgamma": dgamma.data, "dbeta": dbeta.data,
+        "d2x": hx.data, "d2gamma": hgamma.data, "d3x": tx.data,
+    }
+
+
+def _seed_references(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float,
+                     probes: tuple[np.ndarray, np.ndarray, np.ndarray],
+                     step: float) -> dict[str, np.ndarray]:
+    dout, v, _ = probes
+    out, cache = seed_forward(x, gamma, beta, eps)
+    dx, dgamma, dbeta = seed_backward(dout, cache)
+    x_work = x.copy()
+
+    def seed_dx_dot_v() -> float:
+        _, c = seed_forward(x_work, gamma, beta, eps)
+        return float(np.sum(seed_backward(dout, c)[0] * v))
+
+    d2x = numerical_grad(seed_dx_dot_v, x_work, step)
+    return {"out": out, "dx": dx, "dgamma": dgamma, "dbeta": dbeta, "d2x": d2x}
+
+
+def _fd_third(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float,
+              probes: tuple[np.ndarray, np.ndarray, np.ndarray], step: float) -> np.ndarray:
+    """Central differences of minigrad's composed order-2 result, along u."""
+    _, _, u = probes
+    x_work = x.copy()
+
+    def second_dot_u() -> float:
+        return float(np.sum(_derivatives("composed", x_work, gamma, beta, eps, probes)["d2x"]
+                            * u))
+
+    return numerical_grad(second_dot_u, x_work, step)
+
+
+def compare_bn(shape: tuple[int, int] = (8, 4), dtype: str = "float64", eps: float = 1e-5,
+               seed: int = 0) -> list[Difference]:
+    """Max abs/rel differences of BN output and gradients (orders 1-3) between the composed
+    and fused minigrad graphs, the seed's numpy code and finite differences.
+
+    Finite differences always run in float64 (on the same inputs).
+    """
+    rng = np.random.default_rng(seed)
+    n, d = shape
+    x = (rng.standard_normal((n, d)) * 2.0 + 0.5).astype(dtype)
+    gamma = (rng.standard_normal(d) * 0.5 + 1.0).astype(dtype)
+    beta = rng.standard_normal(d).astype(dtype)
+    probes = tuple(rng.standard_normal((n, d)).astype(dtype) for _ in range(3))
+    composed = _derivatives("composed", x, gamma, beta, eps, probes)
+    fused = _derivatives("fused", x, gamma, beta, eps, probes)
+    as64 = [a.astype(np.float64) for a in (x, gamma, beta)]
+    probes64 = tuple(p.astype(np.float64) for p in probes)
+    seed_ref = _seed_references(*as64, eps, probes64, step=1e-6)
+    fd3 = _fd_third(*as64, eps, probes64, step=1e-5)
+    orders = {"out": 0, "dx": 1, "dgamma": 1, "dbeta": 1, "d2x": 2, "d2gamma": 2, "d3x": 3}
+    rows = []
+    for quantity, order in orders.items():
+        rows.append(_difference(order, quantity, "composed", "fused",
+                                composed[quantity], fused[quantity]))
+        if quantity in seed_ref:
+            label = "seed numpy" if order < 2 else "FD of seed"
+            rows.append(_difference(order, quantity, "composed", label,
+                                    composed[quantity], seed_ref[quantity]))
+            rows.append(_difference(order, quantity, "fused", label,
+                                    fused[quantity], seed_ref[quantity]))
+    rows.append(_difference(3, "d3x", "composed", "FD of order 2", composed["d3x"], fd3))
+    rows.append(_difference(3, "d3x", "fused", "FD of order 2", fused["d3x"], fd3))
+    return rows
+
+
+def format_table(rows: list[Difference]) -> str:
+    """The differences as a fixed-width text table."""
+    header = f"{'order':>5}  {'quantity':<8}  {'compared':<28}  {'max abs':>10}  {'max rel':>10}"
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        pair = f"{row.left} vs {row.right}"
+        lines.append(
+            f"{row.order:>5}  {row.quantity:<8}  {pair:<28}  {row.max_abs:>10.2e}  "
+            f"{row.max_rel:>10.2e}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,188 @@
+"""Functional forms of the layers (``mg.nn.functional``, like ``torch.nn.functional``)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .. import ops
+from .._state import no_grad
+from ..fused_bn import batch_norm_fused, channel_shape, reduced_axes
+from ..tensor import Tensor
+
+IMPLS = ("composed", "fused")
+
+# The seed's step numbers: forward steps 1..6 by node name, backward steps 9..0 by
+# gradient name (the seed's own names; dx1 is the sum dxmu1 + dxmu2).
+SEED_FORWARD_STEPS = {
+    "mu": 1, "xmu": 2, "sq": 3, "var": 3, "sqrtvar": 4, "ivar": 4, "xhat": 5,
+    "gammax": 6, "out": 6,
+}
+SEED_BACKWARD_STEPS = {
+    "dbeta": 9, "dgammax": 9, "dout": 9, "dgamma": 8, "dxhat": 8, "divar": 7, "dxmu1": 7,
+    "dsqrtvar": 6, "dvar": 5, "dsq": 4, "dxmu2": 3, "dx1": 2, "dxmu": 2, "dmu": 2, "dx2": 1,
+    "dx": 0,
+}
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0); gradient 0 at exactly 0 (PyTorch's convention)."""
+    return ops.relu(x)
+
+
+def _named(node: Tensor, name: str) -> Tensor:
+    node.name = name
+    node.meta["seed_step"] = SEED_FORWARD_STEPS[name]
+    return node
+
+
+def _check_batch_norm_args(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+                           weight: Tensor | None, bias: Tensor | None, training: bool,
+                           momentum: float, eps: float, impl: str) -> None:
+    if impl not in IMPLS:
+        raise ValueError(f"batch_norm: impl must be one of {IMPLS}, got {impl!r}")
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: input needs shape (N, C, ...), got shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"batch_norm: input must be floating point, got dtype {x.dtype}")
+    if x.size == 0:
+        raise ValueError(f"batch_norm: input is empty (shape {x.shape})")
+    if eps < 0 or not np.isfinite(eps):
+        raise ValueError(f"batch_norm: eps must be >= 0 (0 is allowed), got {eps}")
+    if not 0.0 <= momentum <= 1.0:
+        raise ValueError(f"batch_norm: momentum must lie in [0, 1], got {momentum}")
+    channels = x.shape[1]
+    for label, vector in (("running_mean", running_mean), ("running_var", running_var),
+                          ("weight", weight), ("bias", bias)):
+        if vector is not None and vector.shape != (channels,):
+            raise ValueError(
+                f"batch_norm: {label} should contain {channels} elements not "
+                f"{vector.size} (input shape {x.shape})"
+            )
+    if training and x.size // channels <= 1:
+        raise ValueError(
+            "Expected more than 1 value per channel when training, got input size "
+            f"{x.shape}"
+        )
+
+
+def batch_norm(
+    x: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+    impl: str = "composed",
+) -> Tensor:
+    """Batch Normalization over every axis but the channel axis 1 (PyTorch's semantics).
+
+    Training: ``y = (x - mean) / sqrt(var + eps) * weight + bias`` with the batch mean and
+    the biased batch variance; the running statistics (when given) are updated in place as
+    ``running = (1 - momentum) * running + momentum * batch_stat``, the variance unbiased
+    (times n / (n - 1)). Eval: the running statistics replace the batch ones.
+
+    ``impl="composed"`` builds the seed's steps as named nodes
+    (mu, xmu, sq, var, sqrtvar, ivar, xhat, gammax, out), so autodiff derives the seed's
+    backward; ``impl="fused"`` builds one ``batch_norm`` node with the closed-form VJP.
+    ``eps = 0`` is allowed (the seed's ReLU example needs it).
+    """
+    _check_batch_norm_args(x, running_mean, running_var, weight, bias, training,
+                           momentum, eps, impl)
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: eval mode needs running_mean and running_var")
+        return _batch_norm_eval(x, running_mean, running_var, weight, bias, eps)
+    if impl == "fused":
+        out = _batch_norm_fused(x, weight, bias, eps)
+        with no_grad():
+            batch_mean = ops.mean(x, reduced_axes(x.ndim))
+            batch_var = ops.var(x, reduced_axes(x.ndim))
+    else:
+        out, batch_mean, batch_var = _batch_norm_composed(x, weight, bias, eps)
+    _warn_zero_variance(batch_var, eps)
+    if running_mean is not None and running_var is not None:
+        _update_running_stats(running_mean, running_var, batch_mean, batch_var,
+                              x.size // x.shape[1], momentum)
+    return out
+
+
+def _batch_norm_composed(x: Tensor, weight: Tensor | None, bias: Tensor | None,
+                         eps: float) -> tuple[Tensor, Tensor, Tensor]:
+    """The seed's forward, one named node per step. Returns (out, mu, var)."""
+    if x.ndim == 2:
+        axes, keep = (0,), False
+    else:
+        axes, keep = reduced_axes(x.ndim), True
+    mu = _named(ops.mean(x, axes, keepdims=keep), "mu")
+    xmu = _named(ops.sub(x, mu), "xmu")
+    sq = _named(ops.power(xmu, 2), "sq")
+    var = _named(ops.mean(sq, axes, keepdims=keep), "var")
+    sqrtvar = _named(ops.sqrt(ops.add(var, eps)), "sqrtvar")
+    ivar = _named(ops.reciprocal(sqrtvar), "ivar")
+    out = _named(ops.mul(xmu, ivar), "xhat")
+    if weight is not None:
+        out = _named(ops.mul(_per_channel(weight, x), out), "gammax")
+    if bias is not None:
+        out = _named(ops.add(out, _per_channel(bias, x)), "out")
+    return out, mu, var
+
+
+def _per_channel(vector: Tensor, x: Tensor) -> Tensor:
+    if x.ndim == 2:
+        return vector
+    return ops.reshape(vector, channel_shape(x.ndim, x.shape[1]))
+
+
+def _batch_norm_fused(x: Tensor, weight: Tensor | None, bias: Tensor | None,
+                      eps: float) -> Tensor:
+    channels = x.shape[1]
+    if weight is None:
+        weight = Tensor(np.ones(channels, dtype=x.dtype))
+    if bias is None:
+        bias = Tensor(np.zeros(channels, dtype=x.dtype))
+    return batch_norm_fused(x, weight, bias, eps=eps)
+
+
+def _batch_norm_eval(x: Tensor, running_mean: Tensor, running_var: Tensor,
+                     weight: Tensor | None, bias: Tensor | None, eps: float) -> Tensor:
+    """y = (x - running_mean) / sqrt(running_var + eps) * weight + bias."""
+    centred = ops.sub(x, _per_channel(running_mean, x))
+    inv_std = ops.reciprocal(ops.sqrt(ops.add(_per_channel(running_var, x), eps)))
+    out = ops.mul(centred, inv_std)
+    if weight is not None:
+        out = ops.mul(_per_channel(weight, x), out)
+    if bias is not None:
+        out = ops.add(out, _per_channel(bias, x))
+    return out
+
+
+def _update_running_stats(running_mean: Tensor, running_var: Tensor, batch_mean: Tensor,
+                          batch_var: Tensor, count: int, momentum: float) -> None:
+    """running = (1 - momentum) * running + momentum * batch (variance made unbiased)."""
+    channels = running_mean.shape
+    with no_grad():
+        mean_c = ops.reshape(batch_mean, channels)
+        var_c = ops.mul(ops.reshape(batch_var, channels), count / (count - 1))
+        running_mean.assign_(
+            ops.add(ops.mul(running_mean, 1.0 - momentum), ops.mul(mean_c, momentum))
+        )
+        running_var.assign_(
+            ops.add(ops.mul(running_var, 1.0 - momentum), ops.mul(var_c, momentum))
+        )
+
+
+def _warn_zero_variance(batch_var: Tensor, eps: float) -> None:
+    if eps == 0:
+        flat = np.asarray(batch_var.data).reshape(-1)
+        zero = np.flatnonzero(flat == 0)
+        if zero.size:
+            warnings.warn(
+                f"batch_norm: channel(s) {zero.tolist()} have zero variance with eps=0; "
+                "their output is NaN (0/0)",
+                RuntimeWarning,
+                stacklevel=3,
+            )

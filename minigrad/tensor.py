@@ -1,0 +1,410 @@
+"""The Tensor: a numpy value plus the graph node that produced it.
+
+Evaluation is eager: every operation computes its numpy value at once and, when gradients
+are tracked (or the graph is being recorded), remembers its op, inputs and attributes.
+The operators below only forward to the primitives in ``ops.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._state import STATE
+from .dtypes import DEFAULT_FLOAT, as_array, is_float_dtype
+
+if TYPE_CHECKING:
+    from .ops import Op
+
+Axis = int | tuple[int, ...] | None
+
+
+class Tensor:
+    """A value (numpy array) and, when recorded, the node of the graph that made it.
+
+    Graph fields: ``op`` (the primitive row, None for a leaf), ``inputs`` and ``attrs``.
+    Gradient-graph fields, set by the backward pass:
+    ``grad_of`` (forward tensors whose total gradient this is),
+    ``partial_of`` (pairs (forward input, consumer) this is one contribution to),
+    ``vjp_of`` (the forward node whose VJP rule created this node).
+    ``meta`` holds free-form annotations (BatchNorm's seed step numbers, module names).
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "attrs",
+        "data",
+        "grad",
+        "grad_of",
+        "inputs",
+        "meta",
+        "name",
+        "op",
+        "partial_of",
+        "requires_grad",
+        "vjp_of",
+    )
+    __array_priority__ = 1000  # numpy defers to Tensor's reflected operators
+
+    def __init__(
+        self,
+        data: Any,
+        dtype: Any = None,
+        requires_grad: bool = False,
+        name: str | None = None,
+    ) -> None:
+        array = as_array(data, dtype)
+        if requires_grad and not is_float_dtype(array.dtype):
+            raise TypeError(
+                f"only floating-point tensors can require grad, got dtype {array.dtype}"
+            )
+        self.data: np.ndarray = array
+        self.op: Op | None = None
+        self.inputs: tuple[Tensor, ...] = ()
+        self.attrs: dict[str, Any] = {}
+        self.requires_grad: bool = bool(requires_grad)
+        self.grad: Tensor | None = None
+        self.name: str | None = name
+        self.meta: dict[str, Any] = {}
+        self.grad_of: list[Tensor] = []
+        self.partial_of: list[tuple[Tensor, Tensor]] = []
+        self.vjp_of: Tensor | None = STATE.current_vjp
+
+    @classmethod
+    def _node(
+        cls,
+        data: np.ndarray,
+        op: Op,
+        inputs: tuple[Tensor, ...],
+        attrs: dict[str, Any],
+        requires_grad: bool,
+    ) -> Tensor:
+        """A new graph node holding ``data`` (no copy, no checks)."""
+        node = cls.__new__(cls)
+        node.data = data
+        node.op = op
+        node.inputs = inputs
+        node.attrs = attrs
+        node.requires_grad = requires_grad
+        node.grad = None
+        node.name = None
+        node.meta = {}
+        node.grad_of = []
+        node.partial_of = []
+        node.vjp_of = STATE.current_vjp
+        return node
+
+    # ----------------------------------------------------------------- inspection
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of the value."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The numpy dtype of the value."""
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        """The number of elements."""
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (parameters, inputs, constants)."""
+        return self.op is None
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def numpy(self) -> np.ndarray:
+        """The value as a numpy array (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float | int | bool:
+        """The single value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with one element, got shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        """The value as nested Python lists."""
+        return self.data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if self.data.dtype != DEFAULT_FLOAT:
+            extras.append(f"dtype={self.data.dtype}")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        if self.op is not None and self.requires_grad:
+            extras.append(f"grad_fn={self.op.name}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({', '.join([body, *extras])})"
+
+    def __str__(self) -> str:
+        return self.__repr__()
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    # ------------------------------------------------------------- graph handling
+    def named(self, name: str) -> Tensor:
+        """Set ``name`` and return self (for chaining when building a graph)."""
+        self.name = name
+        return self
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this value, outside any graph."""
+        return Tensor._leaf_like(self.data)
+
+    @staticmethod
+    def _leaf_like(data: np.ndarray, requires_grad: bool = False) -> Tensor:
+        leaf = Tensor.__new__(Tensor)
+        Tensor.__init__(leaf, np.empty(0), requires_grad=False)
+        leaf.data = data
+        leaf.requires_grad = requires_grad
+        return leaf
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Turn gradient tracking of this leaf on or off; returns self."""
+        if not self.is_leaf:
+            raise RuntimeError("requires_grad_ can only be changed on leaf tensors")
+        if requires_grad and not is_float_dtype(self.dtype):
+            raise TypeError(
+                f"only floating-point tensors can require grad, got dtype {self.dtype}"
+            )
+        self.requires_grad = requires_grad
+        return self
+
+    def assign_(self, value: Tensor | np.ndarray) -> Tensor:
+        """Replace this leaf's value by ``value`` (same shape; cast to this dtype).
+
+        Used for every in-place state change (optimizer steps, running statistics), so a
+        tracer can see it. The old array is not mutated: graphs that read it stay valid.
+        """
+        array = value.data if isinstance(value, Tensor) else np.asarray(value)
+        if array.shape != self.shape:
+            raise ValueError(
+                f"assign_: value of shape {array.shape} does not fit tensor of shape {self.shape}"
+            )
+        for hook in STATE.assign_hooks:
+            hook(self, value)
+        self.data = np.array(array, dtype=self.dtype, copy=True)
+        return self
+
+    def zero_grad_(self) -> None:
+        """Forget the accumulated gradient."""
+        self.grad = None
+
+    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (like PyTorch)."""
+        from .autodiff import backward
+
+        backward(self, grad, create_graph=create_graph)
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, other: Any) -> Tensor:
+        return ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        if np.isscalar(other) and other == 1:
+            return ops.reciprocal(self)
+        return ops.div(other, self)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return ops.power(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return ops.exp(self * float(np.log(base)))
+
+    def __neg__(self) -> Tensor:
+        return ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.matmul(other, self)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return ops.less(self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return ops.less_equal(self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return ops.greater(self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return ops.greater_equal(self, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.equal(self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.not_equal(self, other)
+
+    def __getitem__(self, key: Any) -> Tensor:
+        return ops.index(self, key)
+
+    # -------------------------------------------------------------------- methods
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axis`` (all axes when None)."""
+        return ops.sum(self, axis, keepdims)
+
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Arithmetic mean over ``axis`` (all axes when None)."""
+        return ops.mean(self, axis, keepdims)
+
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Maximum over ``axis``; the gradient is shared equally among ties."""
+        return ops.max(self, axis, keepdims)
+
+    def var(self, axis: Axis = None, keepdims: bool = False, correction: int = 0) -> Tensor:
+        """Variance over ``axis`` by two passes: mean((x - mean(x))**2) * n / (n - correction)."""
+        return ops.var(self, axis, keepdims, correction)
+
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        """The same values in a new shape (one entry may be -1)."""
+        return ops.reshape(self, _shape_args(shape))
+
+    def view(self, *shape: int | Sequence[int]) -> Tensor:
+        """Alias of ``reshape`` (values are never shared-written, so no aliasing rules)."""
+        return ops.reshape(self, _shape_args(shape))
+
+    def flatten(self, start_dim: int = 0) -> Tensor:
+        """Merge the axes from ``start_dim`` on into one."""
+        return ops.reshape(self, (*self.shape[:start_dim], -1))
+
+    def transpose(self, *axes: int) -> Tensor:
+        """Permute axes (reverse them when none given). Two axes swap just those two."""
+        if len(axes) == 2 and self.ndim != 2:
+            perm = list(range(self.ndim))
+            a, b = (ax % self.ndim for ax in axes)
+            perm[a], perm[b] = perm[b], perm[a]
+            return ops.transpose(self, tuple(perm))
+        return ops.transpose(self, tuple(axes) if axes else None)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - numpy/PyTorch spelling
+        """The transpose (axes reversed)."""
+        return ops.transpose(self, None)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        """Repeat along new or size-1 axes to reach ``shape``."""
+        return ops.broadcast_to(self, tuple(shape))
+
+    def relu(self) -> Tensor:
+        """max(x, 0); its gradient at exactly 0 is 0."""
+        return ops.relu(self)
+
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + exp(-x))."""
+        return ops.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        """Hyperbolic tangent."""
+        return ops.tanh(self)
+
+    def exp(self) -> Tensor:
+        """e**x."""
+        return ops.exp(self)
+
+    def log(self) -> Tensor:
+        """Natural logarithm."""
+        return ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        """Square root."""
+        return ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        """|x| = x * sign(x); the gradient at 0 is 0, as in PyTorch."""
+        sign = ops.cast(self > 0, self.dtype) - ops.cast(self < 0, self.dtype)
+        return self * sign
+
+    def astype(self, dtype: Any) -> Tensor:
+        """The values converted to ``dtype`` (differentiable between float types)."""
+        return ops.cast(self, dtype)
+
+    def float(self) -> Tensor:
+        """Cast to float32."""
+        return ops.cast(self, np.float32)
+
+    def double(self) -> Tensor:
+        """Cast to float64."""
+        return ops.cast(self, np.float64)
+
+    def argmax(self, axis: int | None = None) -> Tensor:
+        """Indices of the maxima (not differentiable)."""
+        return Tensor(np.argmax(self.data, axis=axis))
+
+
+def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], Iterable):
+        return tuple(int(s) for s in shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def tensor(
+    data: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None
+) -> Tensor:
+    """A new leaf tensor from array-like ``data``.
+
+    Floats default to float32 (PyTorch's convention), integers to int64, booleans stay bool.
+    ``dtype`` accepts numpy dtypes and names such as ``"float64"``.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad, name=name)
+
+
+from . import ops  # noqa: E402  (ops needs Tensor defined first)

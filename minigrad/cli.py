@@ -86,8 +86,20 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# Modules that register further subcommands with ``@command`` (one import each).
+COMMAND_MODULES: list[str] = []
+
+
+def _load_commands() -> None:
+    import importlib
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen subcommand."""
+    _load_commands()
     parser = argparse.ArgumentParser(prog="minigrad", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     for name, (help_text, configure, _) in COMMANDS.items():

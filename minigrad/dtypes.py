@@ -36,9 +36,9 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     """
     if dtype is not None:
         target = resolve_dtype(dtype)
-        array = np.array(data, dtype=target, copy=True)
+        array = np.array(data, dtype=target, copy=True, order="C")
     else:
-        array = np.array(data, copy=True)
+        array = np.array(data, copy=True, order="C")
         if array.dtype.kind == "f" and not isinstance(data, np.ndarray | np.generic):
             array = array.astype(DEFAULT_FLOAT)
         elif array.dtype.kind in "iu" and not isinstance(data, np.ndarray | np.generic):
@@ -48,7 +48,7 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
             f"unsupported data of dtype {array.dtype}: minigrad holds float, integer and "
             "bool tensors (complex, object and string data are refused)"
         )
-    return np.ascontiguousarray(array)
+    return array
 
 
 def result_float_dtype(*dtypes: np.dtype) -> np.dtype:

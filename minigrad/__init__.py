@@ -1,7 +1,7 @@
 """minigrad: a small, readable autodiff framework on numpy whose backward pass is a graph."""
 
+from . import data, experiments, nn, optim
 from . import fused_bn as _fused_bn  # noqa: F401  (registers the fused BatchNorm rows)
-from . import nn
 from ._state import enable_grad, is_grad_enabled, manual_seed, no_grad
 from .autodiff import GradGraph, backward, grad, gradient_graph, topological_order
 from .gradcheck import gradcheck
@@ -29,14 +29,15 @@ from .ops import (
 )
 from .ops import max as max
 from .ops import sum as sum
+from .serialization import load, save
 from .tensor import Tensor, tensor
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "OPS", "GradGraph", "Op", "Tensor", "backward", "broadcast_to", "cast", "enable_grad",
-    "exp", "gather", "grad", "gradcheck", "gradient_graph", "is_grad_enabled", "log",
-    "manual_seed", "matmul", "max", "maximum", "mean", "nn", "no_grad", "power", "reciprocal",
-    "relu", "reshape", "sigmoid", "sqrt", "sum", "tanh", "tensor", "topological_order",
-    "transpose", "var", "where",
+    "OPS", "GradGraph", "Op", "Tensor", "backward", "broadcast_to", "cast", "data",
+    "enable_grad", "exp", "experiments", "gather", "grad", "gradcheck", "gradient_graph",
+    "is_grad_enabled", "load", "log", "manual_seed", "matmul", "max", "maximum", "mean", "nn",
+    "no_grad", "optim", "power", "reciprocal", "relu", "reshape", "save", "sigmoid", "sqrt",
+    "sum", "tanh", "tensor", "topological_order", "transpose", "var", "where",
 ]

@@ -1,10 +1,16 @@
 """Layers and the Module system (``mg.nn``, like ``torch.nn``)."""
 
 from . import functional
-from .activation import ReLU
+from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d
+from .dropout import Dropout
+from .layernorm import LayerNorm
+from .linear import Flatten, Identity, Linear
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module, Parameter, Sequential
 
 __all__ = [
-    "BatchNorm1d", "BatchNorm2d", "Module", "Parameter", "ReLU", "Sequential", "functional",
+    "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "CrossEntropyLoss", "Dropout", "Flatten",
+    "Identity", "LayerNorm", "Linear", "LogSoftmax", "MSELoss", "Module", "Parameter", "ReLU",
+    "Sequential", "Sigmoid", "Softmax", "Tanh", "functional",
 ]

@@ -186,3 +186,153 @@ def _warn_zero_variance(batch_var: Tensor, eps: float) -> None:
                 RuntimeWarning,
                 stacklevel=3,
             )
+
+
+# ============================================================ activations, losses (issue 5)
+def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + exp(-x))."""
+    return ops.sigmoid(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    """(exp(x) - exp(-x)) / (exp(x) + exp(-x))."""
+    return ops.tanh(x)
+
+
+def _shifted(x: Tensor, dim: int) -> Tensor:
+    """x - max(x, dim): the max is a constant for the gradient (the shift cancels out)."""
+    with no_grad():
+        peak = ops.max(x, dim, keepdims=True)
+    return ops.sub(x, peak)
+
+
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """log softmax(x) = (x - m) - log(sum(exp(x - m))) with m = max(x); stable for any x."""
+    shifted = _shifted(x, dim)
+    return ops.sub(shifted, ops.log(ops.sum(ops.exp(shifted), dim, keepdims=True)))
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """exp(x - m) / sum(exp(x - m)) with m = max(x); stable for any x."""
+    powers = ops.exp(_shifted(x, dim))
+    return ops.div(powers, ops.sum(powers, dim, keepdims=True))
+
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(losses: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return ops.mean(losses)
+    if reduction == "sum":
+        return ops.sum(losses)
+    if reduction == "none":
+        return losses
+    raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _check_class_targets(logits: Tensor, targets: Tensor) -> None:
+    """Targets must be integers in [0, C) with one per row of the (N, C) logits."""
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
+    if targets.dtype.kind not in "iu":
+        raise TypeError(
+            f"cross_entropy: targets must be integer class indices, got dtype {targets.dtype}"
+        )
+    if targets.shape != (logits.shape[0],):
+        raise ValueError(
+            f"cross_entropy: targets of shape {targets.shape} do not match logits of shape "
+            f"{logits.shape} (expected ({logits.shape[0]},))"
+        )
+    classes = logits.shape[1]
+    bad = np.flatnonzero((targets.data < 0) | (targets.data >= classes))
+    if bad.size:
+        raise IndexError(
+            f"cross_entropy: target {int(targets.data[bad[0]])} at position {int(bad[0])} "
+            f"is out of range for {classes} classes (valid: 0..{classes - 1})"
+        )
+
+
+def cross_entropy(logits: Tensor, targets: Tensor | np.ndarray, reduction: str = "mean"
+                  ) -> Tensor:
+    """loss_i = -log_softmax(logits_i)[t_i], then the mean (or sum) over the batch.
+
+    ``targets`` holds integer class indices in [0, C); stable for logits of any size.
+    """
+    targets = targets if isinstance(targets, Tensor) else Tensor(np.asarray(targets))
+    _check_class_targets(logits, targets)
+    index = ops.reshape(targets, (-1, 1))
+    picked = ops.gather(log_softmax(logits, 1), index, 1)
+    return _reduce(ops.neg(ops.reshape(picked, (-1,))), reduction)
+
+
+def mse_loss(prediction: Tensor, target: Tensor | np.ndarray, reduction: str = "mean"
+             ) -> Tensor:
+    """(prediction - target)**2, then the mean (or sum)."""
+    if prediction.shape != np.shape(target):
+        raise ValueError(
+            f"mse_loss: prediction shape {prediction.shape} differs from target shape "
+            f"{np.shape(target)}"
+        )
+    if not isinstance(target, Tensor):
+        target = Tensor(np.asarray(target, dtype=prediction.dtype))
+    return _reduce(ops.power(ops.sub(prediction, target), 2), reduction)
+
+
+def binary_cross_entropy_with_logits(logits: Tensor, target: Tensor | np.ndarray,
+                                     reduction: str = "mean") -> Tensor:
+    """-[y log s(x) + (1-y) log(1-s(x))] computed stably as max(x,0) - x*y + log(1+exp(-|x|))."""
+    if logits.shape != np.shape(target):
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: logits shape {logits.shape} differs from "
+            f"target shape {np.shape(target)}"
+        )
+    if not isinstance(target, Tensor):
+        target = Tensor(np.asarray(target, dtype=logits.dtype))
+    softplus = ops.log(ops.add(ops.exp(ops.neg(logits.abs())), 1.0))
+    losses = ops.add(ops.sub(ops.relu(logits), ops.mul(logits, target)), softplus)
+    return _reduce(losses, reduction)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x @ weight.T + bias (weight has shape (out_features, in_features))."""
+    out = ops.matmul(x, ops.transpose(weight, None))
+    return out if bias is None else ops.add(out, bias)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1 / (1 - p) (training only)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must lie in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return ops.mul(x, 0.0)
+    from .._state import rng
+
+    keep = (rng().random(x.shape) >= p).astype(x.dtype) / (1.0 - p)
+    return ops.mul(x, Tensor(keep.astype(x.dtype)))
+
+
+def layer_norm(x: Tensor, normalized_shape: tuple[int, ...], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the last len(normalized_shape) axes of each sample.
+
+    y = (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance per sample
+    (the same statistics for every batch size, unlike batch_norm).
+    """
+    normalized_shape = tuple(normalized_shape)
+    if x.shape[x.ndim - len(normalized_shape):] != normalized_shape:
+        raise ValueError(
+            f"layer_norm: input shape {x.shape} does not end with normalized_shape "
+            f"{normalized_shape}"
+        )
+    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    centred = ops.sub(x, ops.mean(x, axes, keepdims=True))
+    variance = ops.mean(ops.power(centred, 2), axes, keepdims=True)
+    out = ops.mul(centred, ops.reciprocal(ops.sqrt(ops.add(variance, eps))))
+    if weight is not None:
+        out = ops.mul(out, weight)
+    if bias is not None:
+        out = ops.add(out, bias)
+    return out

@@ -1,0 +1,42 @@
+"""LayerNorm: per-sample normalisation (no batch statistics, so any batch size works)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..dtypes import DEFAULT_FLOAT, resolve_dtype
+from ..tensor import Tensor
+from . import functional as F
+from .module import Module, Parameter
+
+
+class LayerNorm(Module):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias over the last axes of each sample."""
+
+    def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5,
+                 elementwise_affine: bool = True, dtype: Any = None) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        if eps < 0:
+            raise ValueError(f"LayerNorm: eps must be >= 0, got {eps}")
+        dtype = resolve_dtype(dtype) if dtype is not None else DEFAULT_FLOAT
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.eps = float(eps)
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype), name="gamma")
+            self.bias = Parameter(np.zeros(self.normalized_shape, dtype), name="beta")
+        else:
+            self.weight = None
+            self.bias = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Normalise each sample over the trailing ``normalized_shape`` axes."""
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

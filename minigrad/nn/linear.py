@@ -1,0 +1,81 @@
+"""Linear, Identity and Flatten layers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import ops
+from .._state import rng
+from ..dtypes import DEFAULT_FLOAT, resolve_dtype
+from ..tensor import Tensor
+from . import functional as F
+from .module import Module, Parameter
+
+
+class Linear(Module):
+    """y = x @ W.T + b with W of shape (out_features, in_features).
+
+    PyTorch's default initialisation: kaiming_uniform(a=sqrt(5)) on W, which is
+    U(-1/sqrt(in_features), 1/sqrt(in_features)), and the same bound for b.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        if int(in_features) < 1 or int(out_features) < 1:
+            raise ValueError(
+                f"Linear: in_features and out_features must be >= 1, got "
+                f"{in_features} and {out_features}"
+            )
+        dtype = resolve_dtype(dtype) if dtype is not None else DEFAULT_FLOAT
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        bound = 1.0 / math.sqrt(self.in_features)
+        shape = (self.out_features, self.in_features)
+        self.weight = Parameter(rng().uniform(-bound, bound, shape).astype(dtype), name="W")
+        if bias:
+            values = rng().uniform(-bound, bound, self.out_features).astype(dtype)
+            self.bias = Parameter(values, name="b")
+        else:
+            self.bias = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x @ W.T + b."""
+        if x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"Linear({self.in_features}, {self.out_features}): input has "
+                f"{x.shape[-1]} features (shape {x.shape}), expected {self.in_features}"
+            )
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Identity(Module):
+    """Returns its input unchanged."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x."""
+        return x
+
+
+class Flatten(Module):
+    """Merge the axes start_dim..end_dim into one (default: all but the batch axis)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x reshaped to (*shape[:start], prod(shape[start:end+1]), *shape[end+1:])."""
+        start = self.start_dim % x.ndim
+        end = self.end_dim % x.ndim
+        merged = math.prod(x.shape[start:end + 1])
+        return ops.reshape(x, (*x.shape[:start], merged, *x.shape[end + 1:]))
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .ops import FUSED, Op, register
+from .ops import FUSED, Op, reduce_mean, register
 from .tensor import Tensor
 
 
@@ -41,8 +41,8 @@ def reduced_axes(ndim: int) -> tuple[int, ...]:
 
 def _stats(x: np.ndarray, axes: tuple[int, ...], eps: float) -> tuple[np.ndarray, np.ndarray]:
     """(xhat, s) by two passes, as the seed computes them."""
-    centred = x - x.mean(axis=axes, keepdims=True)
-    variance = np.mean(centred * centred, axis=axes, keepdims=True)
+    centred = x - reduce_mean(x, axes)
+    variance = reduce_mean(centred * centred, axes)
     with np.errstate(divide="ignore", invalid="ignore"):
         inv_std = 1.0 / np.sqrt(variance + np.asarray(eps, dtype=x.dtype))
     return centred * inv_std, inv_std
@@ -131,8 +131,8 @@ def batch_norm_fused(x: Tensor, weight: Tensor, bias: Tensor, *, eps: float) -> 
 def _batch_norm_dx_forward(g: np.ndarray, x: np.ndarray, w: np.ndarray, *, axes: tuple,
                            eps: float) -> np.ndarray:
     xhat, inv_std = _stats(x, axes, eps)
-    g_mean = g.mean(axis=axes, keepdims=True)
-    gx_mean = np.mean(g * xhat, axis=axes, keepdims=True)
+    g_mean = reduce_mean(g, axes)
+    gx_mean = reduce_mean(g * xhat, axes)
     return _per_channel(w, x.ndim) * inv_std * (g - g_mean - xhat * gx_mean)
 
 

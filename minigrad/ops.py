@@ -560,10 +560,27 @@ def _sum_vjp(g: Tensor, out: Tensor, x: Tensor, *, axes: tuple, keepdims: bool) 
     return (broadcast_to(_expand_reduced(g, x.shape, axes, keepdims), x.shape),)
 
 
+def accumulator(dtype: np.dtype) -> np.dtype | None:
+    """Reductions of float16/float32 accumulate in float64 (accurate at large offsets)."""
+    return np.dtype(np.float64) if dtype.kind == "f" and dtype.itemsize < 8 else None
+
+
+def reduce_mean(x: np.ndarray, axes: tuple, keepdims: bool = True) -> np.ndarray:
+    """np.mean with float64 accumulation for low-precision floats, in x's dtype."""
+    acc = accumulator(x.dtype)
+    average = np.mean(x, axis=axes, keepdims=keepdims, dtype=acc)
+    return average if acc is None else average.astype(x.dtype)
+
+
+def _sum_forward(x: np.ndarray, *, axes: tuple, keepdims: bool) -> np.ndarray:
+    acc = accumulator(x.dtype)
+    total = np.sum(x, axis=axes, keepdims=keepdims, dtype=acc)
+    return total if acc is None else total.astype(x.dtype)
+
+
 SUM = register(Op(
-    "sum", REDUCE, 1,
-    lambda x, *, axes, keepdims: np.sum(x, axis=axes, keepdims=keepdims),
-    _reduction_shape("sum"), _sum_vjp, grads=("broadcast({g})",), doc="sum over axes",
+    "sum", REDUCE, 1, _sum_forward, _reduction_shape("sum"), _sum_vjp,
+    grads=("broadcast({g})",), doc="sum over axes (float64 accumulation for float32)",
 ))
 
 
@@ -585,7 +602,7 @@ def _mean_vjp(g: Tensor, out: Tensor, x: Tensor, *, axes: tuple, keepdims: bool)
 def _mean_forward(x: np.ndarray, *, axes: tuple, keepdims: bool) -> np.ndarray:
     if x.size == 0 or _count(x.shape, axes) == 0:
         raise ValueError(f"mean: cannot average over empty axes {axes} of shape {x.shape}")
-    return np.mean(x, axis=axes, keepdims=keepdims)
+    return reduce_mean(x, axes, keepdims)
 
 
 MEAN = register(Op(
@@ -688,7 +705,7 @@ def _transpose_vjp(g: Tensor, out: Tensor, x: Tensor, *, perm: tuple) -> tuple:
 
 
 TRANSPOSE = register(Op(
-    "transpose", MOVEMENT, 1, lambda x, *, perm: np.ascontiguousarray(np.transpose(x, perm)),
+    "transpose", MOVEMENT, 1, lambda x, *, perm: np.transpose(x, perm).copy(),
     _transpose_shape, _transpose_vjp, grads=("transpose({g})",), doc="permute axes",
 ))
 
@@ -696,6 +713,9 @@ TRANSPOSE = register(Op(
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     """Permute the axes (reverse them when ``axes`` is None)."""
     x = _as_input(x, None)
+    for ax in () if axes is None else axes:
+        if not -x.ndim <= int(ax) < builtins.max(x.ndim, 1):
+            raise ValueError(f"transpose: axis {ax} is out of range for shape {x.shape}")
     perm = tuple(reversed(range(x.ndim))) if axes is None else tuple(
         int(a) % builtins.max(x.ndim, 1) for a in axes
     )

@@ -328,6 +328,9 @@ class Tensor:
         """Permute axes (reverse them when none given). Two axes swap just those two."""
         if len(axes) == 2 and self.ndim != 2:
             perm = list(range(self.ndim))
+            for ax in axes:
+                if not -self.ndim <= ax < self.ndim:
+                    raise ValueError(f"transpose: axis {ax} is out of range for shape {self.shape}")
             a, b = (ax % self.ndim for ax in axes)
             perm[a], perm[b] = perm[b], perm[a]
             return ops.transpose(self, tuple(perm))

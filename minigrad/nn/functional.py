@@ -50,6 +50,11 @@ def _check_batch_norm_args(x: Tensor, running_mean: Tensor | None, running_var: 
         raise ValueError(f"batch_norm: input is empty (shape {x.shape})")
     if eps < 0 or not np.isfinite(eps):
         raise ValueError(f"batch_norm: eps must be >= 0 (0 is allowed), got {eps}")
+    if not isinstance(momentum, int | float | np.floating | np.integer):
+        raise TypeError(
+            f"batch_norm: momentum must be a number in [0, 1], got {momentum!r} "
+            "(momentum=None, the cumulative average, is an option of the BatchNorm modules)"
+        )
     if not 0.0 <= momentum <= 1.0:
         raise ValueError(f"batch_norm: momentum must lie in [0, 1], got {momentum}")
     channels = x.shape[1]

@@ -120,12 +120,20 @@ def apply(op: Op, *args: Any, **attrs: Any) -> Tensor:
 
 # --------------------------------------------------------------------------- shape rules
 def broadcast_shapes(*shapes: tuple[int, ...], op: str = "op") -> tuple[int, ...]:
-    """numpy's broadcasting rule, with an error naming every shape."""
-    try:
-        return tuple(np.broadcast_shapes(*shapes))
-    except ValueError:
-        listed = " and ".join(str(tuple(s)) for s in shapes)
-        raise ValueError(f"{op}: shapes {listed} cannot be broadcast together") from None
+    """numpy's broadcasting rule (align from the right; sizes must match or be 1), with an
+    error naming every shape."""
+    first = shapes[0]
+    if all(shape == first for shape in shapes[1:]):
+        return tuple(first)
+    ndim = builtins.max(len(shape) for shape in shapes)
+    result = []
+    for axis in range(-ndim, 0):
+        sizes = {shape[axis] for shape in shapes if len(shape) >= -axis} - {1}
+        if len(sizes) > 1:
+            listed = " and ".join(str(tuple(shape)) for shape in shapes)
+            raise ValueError(f"{op}: shapes {listed} cannot be broadcast together")
+        result.append(sizes.pop() if sizes else 1)
+    return tuple(result)
 
 
 def _elementwise_shape(name: str) -> Callable[..., tuple[int, ...]]:

@@ -28,6 +28,12 @@ class _State(threading.local):
         self.node_hooks: list[Callable[[Any], None]] = []
         # Called as hook(target, value) whenever Tensor.assign_ replaces state in place.
         self.assign_hooks: list[Callable[[Any, Any], None]] = []
+        # Called as hook(leaf, total, previous) after backward() stores a leaf's .grad
+        # (total: the gradient node; previous: the .grad it replaced or added to).
+        self.grad_hooks: list[Callable[[Any, Any, Any], None]] = []
+        # Called as hook(tensor) when a value is read into Python (item/float/int/bool):
+        # the JIT tracer refuses such reads, which would freeze a value into compiled code.
+        self.read_hooks: list[Callable[[Any], None]] = []
         # Modules whose forward is running, outermost first (nodes are tagged with them).
         self.module_stack: list[Any] = []
 

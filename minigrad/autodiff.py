@@ -218,11 +218,14 @@ def backward(output: Tensor, grad: Any = None, create_graph: bool = False) -> Gr
         total = graph.grad(node)
         if total is None:
             continue
+        previous = node.grad
         if create_graph:
             node.grad = total if node.grad is None else ops.add(node.grad, total)
         else:
             value = total.data if node.grad is None else node.grad.data + total.data
             node.grad = Tensor._leaf_like(np.array(value, dtype=node.dtype))
+        for hook in STATE.grad_hooks:
+            hook(node, total, previous)
     return graph
 
 

@@ -137,6 +137,8 @@ class Tensor:
             raise ValueError(
                 f"item() needs a tensor with one element, got shape {self.shape}"
             )
+        for hook in STATE.read_hooks:
+            hook(self)
         return self.data.item()
 
     def tolist(self) -> Any:

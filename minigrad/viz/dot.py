@@ -1,0 +1,311 @@
+"""DOT source for the forward graph, the gradient graph, or both side by side.
+
+Node ids are generated (``f3``, ``g7``, ``u2``); user text only ever reaches HTML-like
+labels through ``text.escape``. Nothing here recurses over a graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..tensor import Tensor
+from .groups import Unit, collapse_units, module_label
+from .model import Model, Step, forward_inputs
+from .text import escape, shape_text, value_lines
+
+VIEWS = ("forward", "backward", "both")
+FONT = "Helvetica"
+MONO = "Courier"
+COLORS = {
+    "forward": "#eef3fb", "leaf": "#f4f4f4", "grad": "#eefaf0", "seed": "#e3f2fd",
+    "zero": "#fff3b0", "cancel": "#ffd9d9", "pending": "#f7f7f7", "current": "#ffe0b2",
+    "group": "#ece7f6", "summary": "#fafafa",
+}
+
+
+@dataclass
+class Options:
+    """What a figure shows.
+
+    ``known``: step indices whose values are known (None: all) - the step-through frames;
+    ``current``: the step being computed (highlighted).
+    """
+
+    view: str = "forward"
+    values: bool = True
+    grads: bool = True
+    collapse: Any = None
+    max_nodes: int = 400
+    title: str | None = None
+    known: set[int] | None = None
+    current: int | None = None
+    extra: list[str] = field(default_factory=list)
+
+
+def quote(value: object) -> str:
+    """A DOT double-quoted string (for attribute values we generate)."""
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{text}"'
+
+
+def _attrs(**attrs: object) -> str:
+    return ", ".join(f"{key}={quote(value)}" for key, value in attrs.items() if value is not None)
+
+
+def table(rows: Iterable[str], fill: str | None = None) -> str:
+    """An HTML-like label: one table row per (already escaped) cell content."""
+    bg = f' BGCOLOR="{fill}"' if fill else ""
+    cells = "".join(f"<TR><TD{bg}>{row}</TD></TR>" for row in rows)
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
+
+
+def _small(text: str, color: str = "#555555") -> str:
+    return f'<FONT POINT-SIZE="9" COLOR="{color}">{escape(text)}</FONT>'
+
+
+def _mono(lines: list[str], color: str = "#000000") -> list[str]:
+    return [f'<FONT FACE="{MONO}" POINT-SIZE="10" COLOR="{color}">{escape(line)}</FONT>'
+            for line in lines]
+
+
+def _title(name: str, extra: str = "") -> str:
+    return f"<B>{escape(name)}</B>{extra}"
+
+
+# --------------------------------------------------------------------------- labels
+def forward_label(model: Model, node: Tensor, opts: Options) -> str:
+    """Name (and seed step), expression, shape, value and gradient of a forward node."""
+    step = node.meta.get("seed_step")
+    badge = _small(f"   forward step {step}", "#1a5fb4") if step is not None else ""
+    rows = [_title(model.forward_name(node), badge)]
+    if node.op is not None:
+        rows.append(escape("= " + model.expressions[id(node)]))
+    else:
+        rows.append(_small("leaf" + (", requires grad" if node.requires_grad else "")))
+    rows.append(_small(shape_text(node.shape, node.dtype)))
+    if opts.values:
+        rows += _mono(value_lines(node.data))
+    grad = model.grad_step(node) if opts.grads else None
+    if grad is not None and _known(opts, grad.index):
+        color = "#b35900" if grad.zero else "#1b7f3b"
+        rows.append(_small(f"{grad.name}:", color))
+        rows += _mono(value_lines(grad.tensor.data), color)
+    return table(rows)
+
+
+def _known(opts: Options, index: int) -> bool:
+    return opts.known is None or index in opts.known
+
+
+def step_label(step: Step, opts: Options) -> str:
+    """d-name (aliases, seed step), the local rule, shape and value of a gradient node."""
+    aliases = "".join(f" = {escape(alias)}" for alias in step.names[1:])
+    badge = _small(f"   step {step.seed_step}", "#c01c28") if step.seed_step is not None else ""
+    rows = [_title(step.name, aliases + badge), escape("= " + step.rule)]
+    rows.append(_small(shape_text(step.tensor.shape, step.tensor.dtype)))
+    if opts.values:
+        if _known(opts, step.index):
+            rows += _mono(value_lines(step.tensor.data))
+            if step.zero:
+                rows.append(f'<B><FONT COLOR="#b35900">{escape("zero gradient")}</FONT></B>')
+        else:
+            rows += _mono(["?"], "#999999")
+    if step.callout and _known(opts, step.index):
+        rows.append(f'<B><FONT COLOR="#c01c28">{escape(step.callout)}</FONT></B>')
+    return table(rows)
+
+
+def _step_style(step: Step, opts: Options) -> dict[str, object]:
+    if opts.current == step.index:
+        return {"fillcolor": COLORS["current"], "color": "#e66100", "penwidth": 3}
+    if not _known(opts, step.index):
+        return {"fillcolor": COLORS["pending"], "color": "#bbbbbb", "fontcolor": "#888888"}
+    if step.callout and step.callout.startswith("exact"):
+        return {"fillcolor": COLORS["cancel"], "color": "#c01c28", "penwidth": 2.5}
+    if step.zero:
+        return {"fillcolor": COLORS["zero"], "color": "#b35900", "penwidth": 2}
+    if step.callout:
+        return {"fillcolor": COLORS["cancel"], "color": "#e66100", "penwidth": 2}
+    fill = COLORS["seed"] if step.kind == "seed" else COLORS["grad"]
+    return {"fillcolor": fill, "color": "#2e7d32"}
+
+
+def _forward_style(model: Model, node: Tensor, opts: Options) -> dict[str, object]:
+    grad = model.grad_step(node) if opts.grads else None
+    if grad is not None and grad.zero and _known(opts, grad.index):
+        return {"fillcolor": COLORS["zero"], "color": "#b35900", "penwidth": 2}
+    return {"fillcolor": COLORS["leaf" if node.is_leaf else "forward"], "color": "#1a5fb4"}
+
+
+# ---------------------------------------------------------------------------- writer
+_NODE_DEFAULTS = _attrs(shape="box", style="rounded,filled", fontname=FONT, fontsize=11,
+                        margin="0.06,0.03")
+
+
+class DotWriter:
+    """Collects node, edge and cluster lines; hands out generated ids."""
+
+    def __init__(self, title: str | None) -> None:
+        self.lines: list[str] = []
+        self.count = 0
+        self.title = title
+
+    def new_id(self, prefix: str) -> str:
+        """A fresh node id (never derived from user text)."""
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def node(self, uid: str, label: str, **attrs: object) -> str:
+        """The DOT line of one node with an HTML-like ``label``."""
+        extra = _attrs(**attrs)
+        return f"  {uid} [label={label}{', ' + extra if extra else ''}];"
+
+    def edge(self, tail: str, head: str, **attrs: object) -> None:
+        """Add an edge line."""
+        extra = _attrs(**attrs)
+        self.lines.append(f"  {tail} -> {head}{' [' + extra + ']' if extra else ''};")
+
+    def source(self, body: list[str]) -> str:
+        """The whole DOT document."""
+        head = [
+            "digraph minigrad {",
+            f"  graph [{_attrs(fontname=FONT, fontsize=11, nodesep=0.25, ranksep=0.35)}];",
+            f"  node [{_NODE_DEFAULTS}];",
+            f"  edge [{_attrs(fontname=FONT, fontsize=9, color='#666666')}];",
+        ]
+        if self.title:
+            head.append(f"  labelloc=t; label={table([f'<B>{escape(self.title)}</B>'])};")
+        return "\n".join([*head, *body, *self.lines, "}"]) + "\n"
+
+
+def _cluster_blocks(items: list[tuple[tuple, str]], prefix: str,
+                    labels: dict[tuple, str]) -> list[str]:
+    """Nested ``subgraph cluster_*`` blocks for (module path, node line) items, built
+    bottom-up from the deepest paths (iteratively)."""
+    bodies: dict[tuple, list[str]] = {}
+    for path, line in items:
+        bodies.setdefault(path, []).append(line)
+    for path in sorted(bodies, key=len, reverse=True):
+        for depth in range(len(path) - 1, 0, -1):
+            bodies.setdefault(path[:depth], [])
+    for number, path in enumerate(sorted(bodies, key=len, reverse=True)):
+        if not path:
+            continue
+        block = [f"subgraph cluster_{prefix}{number} {{",
+                 f"  label={table([escape(labels.get(path, '?'))])};",
+                 f'  style="rounded,dashed"; color="#7e57c2"; fontname="{FONT}";',
+                 *bodies.pop(path), "}"]
+        bodies.setdefault(path[:-1], []).extend(block)
+    return bodies.get((), [])
+
+
+# --------------------------------------------------------------------------- views
+def _forward_part(model: Model, opts: Options, dot: DotWriter,
+                  units: list[Unit]) -> tuple[list[str], dict[int, str]]:
+    """Node lines (with clusters) of the forward graph and id(node) -> dot id."""
+    where: dict[int, str] = {}
+    items: list[tuple[tuple, str]] = []
+    labels: dict[tuple, str] = {}
+    for unit in units:
+        uid = dot.new_id("f")
+        for node in unit.members:
+            where[id(node)] = uid
+        if unit.kind == "node":
+            node = unit.members[0]
+            line = dot.node(uid, forward_label(model, node, opts),
+                            **_forward_style(model, node, opts))
+        else:
+            fill = COLORS["summary" if unit.kind == "summary" else "group"]
+            line = dot.node(uid, table([escape(t) for t in unit.text]), fillcolor=fill,
+                            color="#5e35b1", shape="box3d" if unit.kind == "group" else "note")
+        items.append((unit.path, line))
+        labels.update(unit.path_labels)
+    edges: set[tuple[str, str]] = set()
+    for node in model.forward:
+        head = where.get(id(node))
+        for parent in forward_inputs(node, model.hidden):
+            tail = where.get(id(parent))
+            if tail and head and tail != head and (tail, head) not in edges:
+                edges.add((tail, head))
+                dot.edge(tail, head)
+    return _cluster_blocks(items, "f", labels), where
+
+
+def _backward_part(model: Model, opts: Options, dot: DotWriter, upward: bool,
+                   step_groups: dict[int, Unit]) -> tuple[list[str], dict[int, str]]:
+    """Node lines of the gradient graph and step index -> dot id."""
+    where: dict[int, str] = {}
+    lines: list[str] = []
+    for step in model.steps:
+        group = step_groups.get(step.index)
+        if group is not None:
+            if id(group) not in where:
+                where[id(group)] = dot.new_id("u")
+                lines.append(dot.node(where[id(group)], table(
+                    [escape("∂ " + group.text[0]), _small(f"{len(group.members)} gradient steps")]),
+                    fillcolor=COLORS["group"], color="#2e7d32", shape="box3d"))
+            where[step.index] = where[id(group)]
+            continue
+        where[step.index] = dot.new_id("g")
+        lines.append(dot.node(where[step.index], step_label(step, opts),
+                              **_step_style(step, opts)))
+    drawn: set[tuple[str, str]] = set()
+    for step in model.steps:
+        for source in step.sources:
+            tail, head = where[source], where[step.index]
+            if tail == head or (tail, head) in drawn:
+                continue
+            drawn.add((tail, head))
+            label = "+" if step.kind == "sum" else None
+            if upward:
+                dot.edge(head, tail, dir="back", label=label, color="#2e7d32")
+            else:
+                dot.edge(tail, head, label=label, color="#2e7d32")
+    return lines, where
+
+
+def _links(model: Model, fwhere: dict[int, str], bwhere: dict[int, str],
+           dot: DotWriter) -> None:
+    """Dashed links from each gradient node to the forward node it is the gradient of."""
+    drawn: set[tuple[str, str]] = set()
+    for step in model.steps:
+        for node in step.forward:
+            pair = (bwhere[step.index], fwhere.get(id(node), ""))
+            if pair[1] and pair not in drawn:
+                drawn.add(pair)
+                dot.edge(pair[0], pair[1], style="dashed", color="#9e9e9e", constraint="false",
+                         arrowhead="none")
+
+
+def _wrap(name: str, title: str, lines: list[str], color: str) -> list[str]:
+    return [f"subgraph cluster_{name} {{", f"  label={table([_title(title)])};",
+            f'  style="rounded"; color="{color}";', *lines, "}"]
+
+
+def build_dot(model: Model, opts: Options) -> str:
+    """The DOT source of ``model`` in ``opts.view``."""
+    if opts.view not in VIEWS:
+        raise ValueError(f"view must be one of {VIEWS}, got {opts.view!r}")
+    dot = DotWriter(opts.title)
+    units, step_groups = collapse_units(model, opts.collapse, opts.max_nodes)
+    body: list[str] = []
+    if opts.view in ("forward", "both"):
+        flines, fwhere = _forward_part(model, opts, dot, units)
+        body += flines if opts.view == "forward" else _wrap(
+            "forward", "forward", flines, "#1a5fb4")
+    if opts.view in ("backward", "both"):
+        if not model.steps:
+            body.append(dot.node(dot.new_id("n"), table([escape(
+                "no gradient: nothing in this graph requires grad")]), shape="note"))
+        else:
+            blines, bwhere = _backward_part(model, opts, dot, opts.view == "both", step_groups)
+            body += blines if opts.view == "backward" else _wrap(
+                "backward", "backward (gradient graph)", blines, "#2e7d32")
+            if opts.view == "both":
+                _links(model, fwhere, bwhere, dot)
+    return dot.source(body + opts.extra)
+
+
+__all__ = ["VIEWS", "DotWriter", "Options", "build_dot", "module_label", "quote", "table"]

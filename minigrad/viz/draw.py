@@ -1,0 +1,66 @@
+"""``draw``: one figure of a graph - forward, backward (the gradient graph) or both."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from .dot import Options, build_dot
+from .model import Model, build_model
+from .render import render, save
+
+
+class Drawing:
+    """A rendered-on-demand figure: ``.source`` is the DOT text; ``.save(path)`` writes
+    .svg/.png/.pdf/.dot by suffix; Jupyter shows it as SVG."""
+
+    def __init__(self, source: str, model: Model | None = None) -> None:
+        self.source = source
+        self.model = model
+
+    @cached_property
+    def svg(self) -> str:
+        """The figure as SVG text (system dot, else the WebAssembly fallback)."""
+        return render(self.source, "svg").decode("utf-8")
+
+    def save(self, path: str | Path) -> Path:
+        """Write the figure; the format comes from the suffix (.svg, .png, .pdf, .dot)."""
+        if Path(path).suffix.lower() == ".svg":
+            target = Path(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(self.svg, encoding="utf-8")
+            return target
+        return save(self.source, path)
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"image/svg+xml": self.svg, "text/plain": repr(self)}
+
+    def __repr__(self) -> str:
+        lines = self.source.count("\n")
+        return f"<minigrad.viz.Drawing: {lines} lines of DOT; .save('fig.svg') to write it>"
+
+
+def draw(root: Any, view: str = "forward", values: bool = True, grads: bool = True,
+         collapse: Any = None, *, max_nodes: int = 400, title: str | None = None,
+         grad_outputs: Any = None) -> Drawing:
+    """Draw the graph of ``root`` as the forward graph, the gradient graph, or both.
+
+    ``root``: a Tensor (before or after ``backward``), a sequence of them, a ``GradGraph``,
+    or any object with a ``graph_outputs`` attribute (a jit-traced graph).
+    ``view``: "forward" (name, expression, shape, value, gradient when known),
+    "backward" (each gradient node ``d<name>`` with its local rule, the seed's step number
+    for BatchNorm, its value; partial contributions and their sums) or "both" (side by
+    side, each gradient linked by a dashed line to its forward node).
+    ``values`` / ``grads``: show values / compute and show gradients.
+    ``collapse``: None (fold modules automatically past ``max_nodes``), False, True (fold
+    every innermost module), a module depth, or module names / types / objects to fold.
+    Zero gradients are highlighted and exact cancellations called out.
+    """
+    model = build_model(root, grads=grads or view != "forward", grad_outputs=grad_outputs)
+    opts = Options(view=view, values=values, grads=grads, collapse=collapse,
+                   max_nodes=max_nodes, title=title)
+    return Drawing(build_dot(model, opts), model)

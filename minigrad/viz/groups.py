@@ -1,0 +1,237 @@
+"""Keeping large graphs readable: module boxes, repeated layers, a summary past a limit.
+
+``collapse_units`` turns the drawn forward nodes into units: single nodes, a collapsed
+module (one box for everything its forward created, its parameters included), a run of
+repeated layers (one box "k x [Linear -> BatchNorm1d -> ReLU]"), and past ``max_nodes`` a
+summary box standing for everything but the part of the graph nearest the output.
+Gradient steps follow the forward node they belong to into the same kind of box.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..tensor import Tensor
+from .model import Model, forward_inputs
+
+MAX_PERIOD = 6          # longest repeated pattern of layers looked for
+MIN_REPEATS = 3         # a pattern must repeat this often to be collapsed
+LABEL_CHARS = 60
+
+
+@dataclass
+class Unit:
+    """One box of a drawing: a node, a collapsed group, or the summary."""
+
+    kind: str                                   # "node", "group" or "summary"
+    members: list[Any]
+    path: tuple = ()                            # module cluster path (ids) it sits in
+    path_labels: dict[tuple, str] = field(default_factory=dict)
+    text: list[str] = field(default_factory=list)
+    signature: tuple = ()
+
+
+def module_label(module: Any, parent: Any = None) -> str:
+    """``name: Type(extra)`` of a module, e.g. ``1: BatchNorm1d(4, eps=1e-05)``."""
+    name = ""
+    if parent is not None and hasattr(parent, "named_children"):
+        name = next((n for n, child in parent.named_children() if child is module), "")
+    extra = module.extra_repr() if hasattr(module, "extra_repr") else ""
+    text = f"{type(module).__name__}({extra})" if extra else type(module).__name__
+    text = f"{name}: {text}" if name else text
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+
+
+def _modules(node: Tensor) -> tuple:
+    return tuple(node.meta.get("modules", ()))
+
+
+def _path_labels(modules: tuple) -> dict[tuple, str]:
+    labels = {}
+    for depth in range(1, len(modules) + 1):
+        key = tuple(id(m) for m in modules[:depth])
+        labels[key] = module_label(modules[depth - 1], modules[depth - 2] if depth > 1 else None)
+    return labels
+
+
+def _matches(module: Any, wanted: Any) -> bool:
+    for item in wanted:
+        if item is module or (isinstance(item, str) and item == type(module).__name__):
+            return True
+        if isinstance(item, type) and isinstance(module, item):
+            return True
+    return False
+
+
+def _collapse_depth(modules: tuple, collapse: Any) -> int | None:
+    """Index in ``modules`` of the module a node collapses into (None: not collapsed)."""
+    if not modules or collapse is None or collapse is False:
+        return None
+    if collapse is True:
+        return len(modules) - 1
+    if isinstance(collapse, int):
+        return min(collapse, len(modules) - 1)
+    wanted = [collapse] if isinstance(collapse, str | type) else list(collapse)
+    return next((k for k, m in enumerate(modules) if _matches(m, wanted)), None)
+
+
+def _group_of(drawn: list[Tensor], collapse: Any) -> dict[int, tuple]:
+    """id(node) -> module path (ids) of the box it collapses into."""
+    groups: dict[int, tuple] = {}
+    for node in drawn:
+        modules = _modules(node)
+        depth = _collapse_depth(modules, collapse)
+        if depth is not None:
+            groups[id(node)] = modules[: depth + 1]
+    return groups
+
+
+def _absorb_leaves(model: Model, drawn: list[Tensor], groups: dict[int, tuple]) -> None:
+    """A leaf used only inside one collapsed module (its parameters) joins that box."""
+    users: dict[int, dict[tuple, tuple]] = {}
+    for node in drawn:
+        modules = groups.get(id(node))
+        key = tuple(id(m) for m in modules) if modules else ()
+        for parent in forward_inputs(node, model.hidden):
+            users.setdefault(id(parent), {})[key] = modules or ()
+    for node in drawn:
+        owners = users.get(id(node), {})
+        if node.is_leaf and id(node) not in groups and len(owners) == 1 and () not in owners:
+            groups[id(node)] = next(iter(owners.values()))
+
+
+def _signature(modules: tuple, members: list[Tensor]) -> tuple:
+    ops = Counter(n.op.name for n in members if n.op is not None)
+    shapes = tuple(n.shape for n in members if n.op is not None)
+    return (type(modules[-1]).__name__, tuple(sorted(ops.items())), shapes)
+
+
+def _initial_units(model: Model, drawn: list[Tensor], collapse: Any) -> list[Unit]:
+    groups = _group_of(drawn, collapse)
+    _absorb_leaves(model, drawn, groups)
+    units: list[Unit] = []
+    by_group: dict[tuple, Unit] = {}
+    for node in drawn:
+        modules = groups.get(id(node))
+        if modules is None:
+            own = _modules(node)
+            units.append(Unit("node", [node], tuple(id(m) for m in own), _path_labels(own)))
+            continue
+        key = tuple(id(m) for m in modules)
+        if key not in by_group:
+            by_group[key] = Unit("group", [], key[:-1], _path_labels(modules[:-1]),
+                                 [module_label(modules[-1], modules[-2] if len(modules) > 1
+                                               else None)])
+            by_group[key].signature = (type(modules[-1]).__name__,)
+            units.append(by_group[key])
+        by_group[key].members.append(node)
+    for key, unit in by_group.items():
+        modules = next(_modules(n)[: len(key)] for n in unit.members if _modules(n))
+        unit.signature = _signature(modules, unit.members)
+        ops = sum(1 for n in unit.members if n.op is not None)
+        unit.text.append(f"{ops} ops, output {unit.members[-1].shape}")
+    return units
+
+
+def _repeat_length(groups: list[Unit], start: int, period: int) -> int:
+    """How many times groups[start:start+period] repeats back to back from ``start``."""
+    pattern = [u.signature for u in groups[start:start + period]]
+    count = 0
+    while start + (count + 1) * period <= len(groups):
+        block = groups[start + count * period: start + (count + 1) * period]
+        if [u.signature for u in block] != pattern:
+            break
+        count += 1
+    return count
+
+
+def _merge_repeats(units: list[Unit]) -> list[Unit]:
+    """Keep the first copy of a repeated run of layers; fold the other copies into one box."""
+    groups = [u for u in units if u.kind == "group"]
+    merged: dict[int, Unit] = {}
+    start = 0
+    while start < len(groups):
+        best = (0, 1, 0)
+        for period in range(1, MAX_PERIOD + 1):
+            count = _repeat_length(groups, start, period)
+            if count >= MIN_REPEATS and count * period > best[0]:
+                best = (count * period, period, count)
+        if not best[0]:
+            start += 1
+            continue
+        _, period, count = best
+        rest = groups[start + period: start + count * period]
+        names = " → ".join(u.signature[0] for u in groups[start:start + period])
+        box = Unit("group", [n for u in rest for n in u.members], rest[0].path,
+                   dict(rest[0].path_labels),
+                   [f"{count - 1} more × [{names}]", f"{len(rest)} layers collapsed"])
+        for unit in rest:
+            merged[id(unit)] = box
+        start += count * period
+    out: list[Unit] = []
+    placed: set[int] = set()
+    for unit in units:
+        box = merged.get(id(unit), unit)
+        if id(box) not in placed:
+            placed.add(id(box))
+            out.append(box)
+    return out
+
+
+def _summary(model: Model, units: list[Unit], max_nodes: int) -> list[Unit]:
+    """Past ``max_nodes`` units: the ones nearest the output and one summary box."""
+    keep = max(8, max_nodes // 4)
+    head, tail = units[:-keep], units[-keep:]
+    members = [n for u in head for n in u.members]
+    ops = Counter(n.op.name for n in members if n.op is not None)
+    top = ", ".join(f"{name} {count:,}" for name, count in ops.most_common(6))
+    text = [f"{len(members):,} more nodes not drawn (limit {max_nodes} boxes)",
+            f"ops: {top}" if top else "leaves only",
+            f"whole graph: {len(model.forward):,} nodes, depth {_depth(model):,}",
+            "pass collapse=True to fold modules"]
+    return [Unit("summary", members, (), {}, text), *tail]
+
+
+def _depth(model: Model) -> int:
+    """Length of the longest path in the forward graph (iterative)."""
+    depth: dict[int, int] = {}
+    for node in model.forward:
+        depth[id(node)] = 1 + max((depth.get(id(p), 0) for p in node.inputs), default=0)
+    return max(depth.values(), default=0)
+
+
+def _step_groups(model: Model, units: list[Unit]) -> dict[int, Unit]:
+    """Gradient steps that belong to a boxed forward node go into a matching box."""
+    box_of = {id(n): u for u in units if u.kind != "node" for n in u.members}
+    boxes: dict[int, Unit] = {}
+    result: dict[int, Unit] = {}
+    for step in model.steps:
+        anchor = step.forward[0] if step.forward else step.tensor.vjp_of
+        unit = box_of.get(id(anchor)) if anchor is not None else None
+        if unit is None:
+            continue
+        box = boxes.setdefault(id(unit), Unit(unit.kind, [], (), {}, [unit.text[0]]))
+        box.members.append(step)
+        result[step.index] = box
+    return result
+
+
+def collapse_units(model: Model, collapse: Any, max_nodes: int) -> tuple[list[Unit],
+                                                                          dict[int, Unit]]:
+    """Forward units in topological order and step index -> box for boxed gradient steps.
+
+    ``collapse``: None (automatic: modules fold when the graph has more than ``max_nodes``
+    nodes), False, True (every innermost module), an int (module depth), or names / types /
+    Module objects to fold. Repeated runs of folded layers become one box.
+    """
+    drawn = [n for n in model.forward if id(n) not in model.hidden]
+    if collapse is None and len(drawn) + len(model.steps) > max_nodes:
+        collapse = True
+    units = _initial_units(model, drawn, collapse)
+    if collapse is not None and collapse is not False:
+        units = _merge_repeats(units)
+    if len(units) > max_nodes:
+        units = _summary(model, units, max_nodes)
+    return units, _step_groups(model, units)

@@ -1,0 +1,416 @@
+"""What the figures show, worked out from the graphs (no drawing here).
+
+``build_model(root)`` runs the backward pass as a graph (``gradient_graph``) and returns a
+``Model``: the forward nodes with display names and expressions, and the gradient steps of
+the derivation - each with its ``d<name>`` labels, the local rule from the op row's
+``grads`` text with the actual names substituted, the seed's step number for BatchNorm,
+where partial contributions are summed, zeros and exact cancellations.
+
+Everything here is iterative (no recursion over graphs).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..autodiff import GradGraph, gradient_graph, topological_order
+from ..nn.functional import SEED_BACKWARD_STEPS
+from ..tensor import Tensor
+from .text import number
+
+MOVEMENT_OPS = ("reshape", "transpose", "cast")
+MAX_EXPR_NAME = 22          # longer derived expressions fall back to the op's name
+NEAR_CANCEL = 1e-4          # |sum| <= this * max|part| (but not 0): a near cancellation
+
+
+@dataclass
+class Step:
+    """One gradient node of the derivation, as drawn.
+
+    ``names``: its d-names, the first is shown big (``dxmu``), the rest as aliases (``dx1``);
+    ``rule``: the right-hand side of its formula; ``kind``: "seed", "vjp" or "sum";
+    ``sources``: the steps it is computed from; ``forward``: forward nodes it belongs to.
+    """
+
+    tensor: Tensor
+    index: int
+    names: list[str]
+    rule: str
+    kind: str
+    sources: list[int] = field(default_factory=list)
+    forward: list[Tensor] = field(default_factory=list)
+    total_of: list[Tensor] = field(default_factory=list)
+    seed_step: int | None = None
+    zero: bool = False
+    callout: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The main d-name."""
+        return self.names[0]
+
+    @property
+    def formula(self) -> str:
+        """``name = rule``."""
+        return f"{self.name} = {self.rule}"
+
+
+@dataclass
+class Model:
+    """Forward nodes (topological order) and the derivation steps (creation order)."""
+
+    outputs: list[Tensor]
+    forward: list[Tensor]
+    names: dict[int, str]
+    expressions: dict[int, str]
+    hidden: set[int]
+    grads: dict[int, Tensor]
+    steps: list[Step]
+    step_of: dict[int, int]
+    graph: GradGraph | None = None
+
+    def forward_name(self, node: Tensor) -> str:
+        """The display name of a forward node."""
+        return self.names.get(id(node), "?")
+
+    def grad_step(self, node: Tensor) -> Step | None:
+        """The step holding the total gradient of forward ``node`` (None if unknown)."""
+        total = self.grads.get(id(node))
+        if total is None:
+            return None
+        index = self.step_of.get(id(total))
+        return None if index is None else self.steps[index]
+
+
+# ------------------------------------------------------------------------ the root
+def root_outputs(root: Any) -> list[Tensor]:
+    """The output tensors of ``root``: a Tensor, a sequence of them, a ``GradGraph``, or any
+    object exposing ``graph_outputs`` (a tensor, a sequence, or a callable returning one -
+    the hook for jit-traced graphs)."""
+    if isinstance(root, GradGraph):
+        return list(root.outputs)
+    hook = getattr(root, "graph_outputs", None)
+    if hook is not None:
+        root = hook() if callable(hook) else hook
+    if isinstance(root, Tensor):
+        return [root]
+    outputs = list(root)
+    if not outputs or not all(isinstance(t, Tensor) for t in outputs):
+        raise TypeError(
+            "draw: root must be a Tensor, a sequence of Tensors, a GradGraph, or an object "
+            f"with a `graph_outputs` attribute holding them, got {type(root).__name__}"
+        )
+    return outputs
+
+
+def _run_backward(outputs: list[Tensor], grad_outputs: Any) -> GradGraph | None:
+    """The backward pass as a graph; ones are the seed of a non-scalar output."""
+    if not any(t.requires_grad for t in outputs):
+        return None
+    if grad_outputs is None:
+        grad_outputs = [None if t.size == 1 else np.ones(t.shape, t.dtype) for t in outputs]
+    return gradient_graph(outputs, None, grad_outputs)
+
+
+# ----------------------------------------------------------------- forward names
+def _is_constant(node: Tensor) -> bool:
+    return node.is_leaf and not node.requires_grad and node.size == 1
+
+
+def _seed_role_names(forward: list[Tensor]) -> dict[int, str]:
+    """Seed names for unnamed inputs of composed BatchNorm: x, gamma, beta, eps."""
+    roles: dict[int, str] = {}
+    for node in forward:
+        if "seed_step" not in node.meta or not node.inputs:
+            continue
+        wanted = {"mu": {0: "x"}, "gammax": {0: "gamma"}, "out": {1: "beta"}}
+        for position, role in wanted.get(node.name or "", {}).items():
+            roles.setdefault(id(node.inputs[position]), role)
+        if node.name == "sqrtvar" and node.inputs[0].op is not None:
+            inner = node.inputs[0]
+            if len(inner.inputs) == 2 and _is_constant(inner.inputs[1]):
+                roles.setdefault(id(inner.inputs[1]), "eps")
+    return roles
+
+
+def _expression(node: Tensor, names: dict[int, str]) -> str:
+    """``node`` as an expression of its inputs' names, e.g. ``x - mu`` or ``mean(sq, 0)``."""
+    args = [names.get(id(t), "?") for t in node.inputs]
+    op = node.op
+    if op.expr:
+        text = op.expr.replace("np.", "")
+        for key, value in node.attrs.items():
+            text = text.replace("{" + key + "}", _attr_text(value))
+        for position, arg in enumerate(args):
+            text = text.replace("{" + str(position) + "}", arg)
+        if text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+            text = text[1:-1]
+        return text
+    extra = ""
+    if "axes" in node.attrs:
+        extra = ", axis=" + ",".join(str(a) for a in node.attrs["axes"])
+    elif "shape_to" in node.attrs:
+        extra = ", " + _attr_text(node.attrs["shape_to"])
+    return f"{op.name}({', '.join(args)}{extra})"
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _attr_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_attr_text(v) for v in value) + ")"
+    return str(value)
+
+
+def forward_names(forward: list[Tensor]) -> tuple[dict[int, str], dict[int, str], set[int]]:
+    """(display names, expressions, quality-"good" ids) for the forward nodes.
+
+    Given names win; then the seed's roles (BatchNorm input x, gamma, beta, eps); a view
+    (reshape/transpose) of a named node keeps its name; scalar constants show their value;
+    other unnamed nodes are named by their (short) expression or their op.
+    """
+    roles = _seed_role_names(forward)
+    names: dict[int, str] = {}
+    expressions: dict[int, str] = {}
+    good: set[int] = set()
+    for node in forward:
+        key = id(node)
+        if node.name:
+            names[key] = node.name
+            good.add(key)
+        elif key in roles:
+            names[key] = roles[key]
+            good.add(key)
+        elif node.is_leaf:
+            names[key] = number(node.data.reshape(-1)[0]) if node.size == 1 else "leaf"
+        if node.op is not None:
+            expressions[key] = _expression(node, names)
+        if key in names:
+            continue
+        if node.op.name in MOVEMENT_OPS and id(node.inputs[0]) in good:
+            names[key] = names[id(node.inputs[0])]
+            good.add(key)
+        else:
+            text = expressions[key]
+            names[key] = text if len(text) <= MAX_EXPR_NAME else node.op.name
+    _name_leaves_behind_views(forward, names, good)
+    for node in forward:
+        if node.op is not None:
+            expressions[id(node)] = _expression(node, names)
+    return names, expressions, good
+
+
+def _name_leaves_behind_views(forward: list[Tensor], names: dict[int, str],
+                              good: set[int]) -> None:
+    """An unnamed leaf whose only use is a named view takes the view's name."""
+    for node in reversed(forward):
+        if node.op is not None and node.op.name in MOVEMENT_OPS and id(node) in good:
+            leaf = node.inputs[0]
+            if leaf.is_leaf and id(leaf) not in good and leaf.requires_grad:
+                names[id(leaf)] = names[id(node)]
+                good.add(id(leaf))
+
+
+# ------------------------------------------------------------------ gradient steps
+def _significant(graph: GradGraph) -> list[Tensor]:
+    """Gradient nodes worth a box: seeds, totals and partial contributions (in order)."""
+    seeds = {id(t) for t in graph.created[: len(graph.outputs)]}
+    seen: set[int] = set()
+    kept = []
+    for tensor in graph.created:
+        if id(tensor) in seen:
+            continue
+        if id(tensor) in seeds or tensor.grad_of or tensor.partial_of:
+            seen.add(id(tensor))
+            kept.append(tensor)
+    return kept
+
+
+def _partials_by_input(kept: list[Tensor]) -> dict[int, list[Tensor]]:
+    by_input: dict[int, list[Tensor]] = {}
+    for tensor in kept:
+        for parent, _consumer in tensor.partial_of:
+            by_input.setdefault(id(parent), []).append(tensor)
+    return by_input
+
+
+def _names_of_steps(kept: list[Tensor], forward: list[Tensor], fnames: dict[int, str],
+                    good: set[int], grads: dict[int, Tensor],
+                    part_names: dict[tuple[int, int], str]) -> dict[int, list[str]]:
+    """Each gradient node's d-names: its own name and aliases, then the ones derived from
+    the forward names (``d<name>`` for a total, ``d<name>1``, ``d<name>2`` for partials)."""
+    derived: dict[int, list[str]] = {id(t): [] for t in kept}
+    weak: dict[int, list[str]] = {id(t): [] for t in kept}
+    partials = _partials_by_input(kept)
+    for node in reversed(forward):
+        total = grads.get(id(node))
+        if total is None or id(total) not in derived:
+            continue
+        target = derived if id(node) in good else weak
+        fname = fnames[id(node)]
+        prefix = "d" + (fname if id(node) in good or fname.isidentifier() else f"({fname})")
+        parts = partials.get(id(node), [])
+        if len(parts) > 1:
+            for k, part in enumerate(parts, start=1):
+                target[id(part)].append(f"{prefix}{k}")
+                part_names[(id(part), id(node))] = f"{prefix}{k}"
+        target[id(total)].append(prefix)
+    names: dict[int, list[str]] = {}
+    for tensor in kept:
+        own = [tensor.name] if tensor.name else []
+        own += list(tensor.meta.get("aliases", []))
+        listed = own + derived[id(tensor)]
+        if not listed:
+            listed = weak[id(tensor)][:1] or [f"d{tensor.op.name if tensor.op else 'seed'}"]
+        names[id(tensor)] = list(dict.fromkeys(listed))
+    return names
+
+
+_SIMPLIFY = (
+    (re.compile(r"\^\((-?\d+(?:\.\d+)?)-1\)"), lambda m: "^" + _attr_text(float(m[1]) - 1)),
+    (re.compile(r"(\w+)\^1(?![\d.])"), lambda m: m[1]),
+)
+
+
+def _local_rule(tensor: Tensor, names: dict[int, list[str]], fnames: dict[int, str],
+                grads: dict[int, Tensor]) -> tuple[str, Tensor | None]:
+    """(formula, consumer) for a partial gradient: the consumer's rule for this input."""
+    parent, consumer = tensor.partial_of[0]
+    positions = [k for k, t in enumerate(consumer.inputs) if t is parent]
+    position = positions[0] if positions else 0
+    rules = consumer.op.grads
+    incoming = grads.get(id(consumer))
+    g_name = names[id(incoming)][0] if incoming is not None and id(incoming) in names else "g"
+    if position >= len(rules) or not rules[position]:
+        return f"vjp of {consumer.op.name}({g_name})", consumer
+    text = rules[position].replace("{g}", g_name).replace("{out}", fnames[id(consumer)])
+    for key, value in consumer.attrs.items():
+        text = text.replace("{" + key + "}", _attr_text(value))
+    for k, arg in enumerate(consumer.inputs):
+        text = text.replace("{" + str(k) + "}", _operand(fnames[id(arg)]))
+    for pattern, repl in _SIMPLIFY:
+        text = pattern.sub(repl, text)
+    if consumer.op.kind == "elementwise" and parent.shape != consumer.shape:
+        text = f"sum({text})"
+    return text, consumer
+
+
+def _operand(name: str) -> str:
+    return name if re.fullmatch(r"[\w.]+", name) else f"({name})"
+
+
+def _related_seed_step(tensor: Tensor) -> bool:
+    """Whether the gradient node belongs to a composed BatchNorm (seed steps apply)."""
+    related = [*tensor.grad_of, *(p for pair in tensor.partial_of for p in pair)]
+    if tensor.vjp_of is not None:
+        related.append(tensor.vjp_of)
+    for node in related:
+        if "seed_step" in node.meta:
+            return True
+    return False
+
+
+def _seed_step(step_names: list[str], tensor: Tensor, parts: list[Tensor]) -> int | None:
+    if not (_related_seed_step(tensor) or any(_related_seed_step(p) for p in parts)):
+        return None
+    for name in step_names:
+        if name in SEED_BACKWARD_STEPS:
+            return SEED_BACKWARD_STEPS[name]
+    return None
+
+
+def _is_zero(array: np.ndarray) -> bool:
+    return array.size > 0 and array.dtype.kind in "fiu" and not np.any(array)
+
+
+def _cancellation(step: Step, parts: list[Step], terms: str) -> str | None:
+    """A callout when partial contributions cancel exactly (or almost) in a sum."""
+    if step.kind != "sum" or len(parts) < 2:
+        return None
+    biggest = max(float(np.max(np.abs(p.tensor.data))) for p in parts)
+    if biggest == 0:
+        return None
+    total = float(np.max(np.abs(step.tensor.data)))
+    if total == 0:
+        return f"exact cancellation: {terms} = 0"
+    if total <= NEAR_CANCEL * biggest:
+        return f"near cancellation: {terms} is {number(total / biggest, 2)} of its parts"
+    return None
+
+
+def _build_steps(graph: GradGraph, forward: list[Tensor], fnames: dict[int, str],
+                 good: set[int]) -> tuple[list[Step], dict[int, int]]:
+    kept = _significant(graph)
+    part_names: dict[tuple[int, int], str] = {}
+    names = _names_of_steps(kept, forward, fnames, good, graph.grads, part_names)
+    step_of = {id(t): k for k, t in enumerate(kept)}
+    partials = _partials_by_input(kept)
+    seeds = {id(t) for t in graph.created[: len(graph.outputs)]}
+    steps: list[Step] = []
+    for index, tensor in enumerate(kept):
+        owner = next((n for n in tensor.grad_of if len(partials.get(id(n), [])) > 1), None)
+        parts = partials[id(owner)] if owner is not None else []
+        step = Step(tensor, index, names[id(tensor)], "", "vjp",
+                    forward=_forward_links(tensor), total_of=list(tensor.grad_of))
+        if id(tensor) in seeds:
+            step.kind = "seed"
+            step.rule = "1 (seed)" if np.all(tensor.data == 1) else "given (seed)"
+        elif parts and tensor.vjp_of is None:
+            step.kind = "sum"
+            step.rule = " + ".join(
+                part_names.get((id(p), id(owner)), names[id(p)][0]) for p in parts)
+            step.sources = [step_of[id(p)] for p in parts]
+        else:
+            step.rule, consumer = _local_rule(tensor, names, fnames, graph.grads)
+            incoming = graph.grads.get(id(consumer)) if consumer is not None else None
+            if incoming is not None and id(incoming) in step_of and incoming is not tensor:
+                step.sources = [step_of[id(incoming)]]
+        step.seed_step = _seed_step(step.names, tensor, parts)
+        step.zero = _is_zero(tensor.data)
+        step.callout = _cancellation(step, [steps[k] for k in step.sources], step.rule)
+        steps.append(step)
+    return steps, step_of
+
+
+def _forward_links(tensor: Tensor) -> list[Tensor]:
+    """The forward nodes a gradient node is the gradient of (total first, then partials)."""
+    links: list[Tensor] = []
+    for node in [*tensor.grad_of, *(pair[0] for pair in tensor.partial_of)]:
+        if all(node is not seen for seen in links):
+            links.append(node)
+    return links[:1] if tensor.grad_of else links
+
+
+def build_model(root: Any, grads: bool = True, grad_outputs: Any = None) -> Model:
+    """Forward graph, display names and (with ``grads``) the derivation steps of ``root``."""
+    outputs = root_outputs(root)
+    graph = root if isinstance(root, GradGraph) else (
+        _run_backward(outputs, grad_outputs) if grads else None)
+    forward = graph.forward if graph is not None else topological_order(outputs)
+    fnames, expressions, good = forward_names(forward)
+    hidden = {id(n) for n in forward if _is_constant(n)}
+    steps: list[Step] = []
+    step_of: dict[int, int] = {}
+    if graph is not None:
+        steps, step_of = _build_steps(graph, forward, fnames, good)
+    return Model(outputs, forward, fnames, expressions, hidden,
+                 dict(graph.grads) if graph else {}, steps, step_of, graph)
+
+
+def forward_inputs(node: Tensor, hidden: set[int]) -> Sequence[Tensor]:
+    """The inputs of ``node`` that are drawn (scalar constants are folded into labels)."""
+    return [t for t in node.inputs if id(t) not in hidden]

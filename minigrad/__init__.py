@@ -3,6 +3,7 @@
 from . import data, experiments, nn, optim
 from . import fused_bn as _fused_bn  # noqa: F401  (registers the fused BatchNorm rows)
 from ._state import enable_grad, is_grad_enabled, manual_seed, no_grad
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .autodiff import GradGraph, backward, grad, gradient_graph, topological_order
 from .gradcheck import gradcheck
 from .ops import (
@@ -41,3 +42,4 @@ __all__ = [
     "no_grad", "optim", "power", "reciprocal", "relu", "reshape", "save", "sigmoid", "sqrt",
     "sum", "tanh", "tensor", "topological_order", "transpose", "var", "where",
 ]
+__all__ += ["AnomalyError", "detect_anomaly", "is_anomaly_enabled"]

@@ -67,16 +67,6 @@ class GradGraph:
         return self.grads.get(id(node))
 
 
-@contextlib.contextmanager
-def _vjp_of(node: Tensor) -> Iterator[None]:
-    previous = STATE.current_vjp
-    STATE.current_vjp = node
-    try:
-        yield
-    finally:
-        STATE.current_vjp = previous
-
-
 def _seed(output: Tensor, grad_output: Any) -> Tensor:
     """The gradient the pass starts from: ones for a scalar, else the given tensor."""
     if grad_output is None:
@@ -132,8 +122,11 @@ def _accumulate(node: Tensor, parts: list[Tensor]) -> Tensor:
 def _propagate(node: Tensor, total: Tensor, wanted: set[int],
                partials: dict[int, list[Tensor]]) -> None:
     """Run ``node``'s VJP rule and hand each input its partial gradient."""
-    with _vjp_of(node):
+    previous, STATE.current_vjp = STATE.current_vjp, node
+    try:
         input_grads = node.op.vjp(total, node, *node.inputs, **node.attrs)
+    finally:
+        STATE.current_vjp = previous
     for parent, grad in zip(node.inputs, input_grads, strict=True):
         if grad is None or id(parent) not in wanted:
             continue

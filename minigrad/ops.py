@@ -100,17 +100,21 @@ def apply(op: Op, *args: Any, **attrs: Any) -> Tensor:
 
     The node keeps its inputs when gradients are tracked or the graph is being recorded.
     """
-    like = _float_dtype_of(args)
-    inputs = tuple(_as_input(arg, like) for arg in args)
-    op.shape(*(t.shape for t in inputs), **attrs)
-    data = op.forward(*(t.data for t in inputs), **attrs)
-    requires_grad = (
-        STATE.grad_enabled and op.vjp is not None and any(t.requires_grad for t in inputs)
-    )
+    inputs = args
+    for arg in args:
+        if not isinstance(arg, Tensor):
+            like = _float_dtype_of(args)
+            inputs = tuple(_as_input(value, like) for value in args)
+            break
+    op.shape(*[t.data.shape for t in inputs], **attrs)
+    data = op.forward(*[t.data for t in inputs], **attrs)
+    requires_grad = False
+    if STATE.grad_enabled and op.vjp is not None:
+        requires_grad = any(t.requires_grad for t in inputs)
     keep_inputs = requires_grad or STATE.recording > 0
-    node = Tensor._node(
-        np.asarray(data), op, inputs if keep_inputs else (), attrs, requires_grad
-    )
+    if type(data) is not np.ndarray:
+        data = np.asarray(data)
+    node = Tensor._node(data, op, inputs if keep_inputs else (), attrs, requires_grad)
     if STATE.module_stack:
         node.meta["modules"] = tuple(STATE.module_stack)
     for hook in STATE.node_hooks:

@@ -119,7 +119,8 @@ def step_label(step: Step, opts: Options) -> str:
 
 def _step_style(step: Step, opts: Options) -> dict[str, object]:
     if opts.current == step.index:
-        return {"fillcolor": COLORS["current"], "color": "#e66100", "penwidth": 3}
+        return {"fillcolor": COLORS["current"], "color": "#e66100", "penwidth": 3,
+                "id": f"current{step.index + 1}"}
     if not _known(opts, step.index):
         return {"fillcolor": COLORS["pending"], "color": "#bbbbbb", "fontcolor": "#888888"}
     if step.callout and step.callout.startswith("exact"):

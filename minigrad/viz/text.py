@@ -64,6 +64,8 @@ def full_value(array: np.ndarray, digits: int = 5) -> list[str]:
         return [number(array, digits)]
     if array.ndim == 1:
         return [_row(array, digits)]
+    if array.ndim == 2 and array.shape[1] == 1:
+        return [_row(array, digits) + "ᵀ"]
     rows = array.reshape(-1, array.shape[-1])
     return [_row(row, digits) for row in rows]
 

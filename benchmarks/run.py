@@ -1,0 +1,76 @@
+"""Run minigrad's benchmarks: ``python -m benchmarks.run [--quick] [--only bn,mlp,compile]``.
+
+1. ``bn``: BatchNorm forward + backward at 64x256, 1024x1024, 16384x512, float32/float64.
+2. ``mlp``: one training step of a 2-64-64-2 MLP with two BatchNorm1d layers.
+3. ``compile``: mg.jit compile latency, cold and from the disk cache, in fresh processes.
+
+Each prints a table with a machine header and writes ``benchmarks/results/<name>.json``
+(the BN benchmark also ``bn.png``). ``--threads N`` runs every library with N threads
+(Numba, PyTorch, XLA, OpenBLAS); the default is Numba's own count. Results of a run with
+``--threads`` other than the core count go to ``results/threads<N>/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+BENCHMARKS = ("bn", "mlp", "compile")
+THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                    "MKL_NUM_THREADS")
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes and few repeats (development, smoke test)")
+    parser.add_argument("--only", default=",".join(BENCHMARKS),
+                        help=f"comma-separated subset of {','.join(BENCHMARKS)}")
+    parser.add_argument("--sizes", default=None,
+                        help="BN sizes, e.g. 64x256,1024x1024 (default: the issue's three)")
+    parser.add_argument("--dtypes", default="float32,float64")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="thread count for every library (default: Numba's)")
+    parser.add_argument("--out", default=None, help="results folder (default benchmarks/results)")
+    parser.add_argument("--no-plot", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the chosen benchmarks; returns the exit code."""
+    args = parse(argv)
+    if args.threads is not None:  # before numpy / numba / torch / jax are imported
+        for name in THREAD_VARIABLES:
+            os.environ[name] = str(args.threads)
+    from . import bn, compile_latency, env, mlp
+
+    out_dir = Path(args.out) if args.out else env.RESULTS
+    if args.threads is not None and args.threads != os.cpu_count():
+        out_dir = out_dir / f"threads{args.threads}"
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = set(chosen) - set(BENCHMARKS)
+    if unknown:
+        raise SystemExit(f"unknown benchmark(s) {sorted(unknown)}; choose from {BENCHMARKS}")
+    sizes = None
+    if args.sizes:
+        sizes = tuple(tuple(int(v) for v in s.lower().split("x")) for s in args.sizes.split(","))
+    start = time.perf_counter()
+    if "bn" in chosen:
+        bn.run(quick=args.quick, sizes=sizes, dtypes=tuple(args.dtypes.split(",")),
+               out_dir=out_dir, plot=not args.no_plot)
+        print()
+    if "mlp" in chosen:
+        mlp.run(quick=args.quick, out_dir=out_dir)
+        print()
+    if "compile" in chosen:
+        compile_latency.run(quick=args.quick, out_dir=out_dir)
+    print(f"\nbenchmarks done in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

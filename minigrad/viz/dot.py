@@ -50,8 +50,13 @@ def quote(value: object) -> str:
     return f'"{text}"'
 
 
+def _dot_value(value: object) -> object:
+    return str(value).lower() if isinstance(value, bool) else value
+
+
 def _attrs(**attrs: object) -> str:
-    return ", ".join(f"{key}={quote(value)}" for key, value in attrs.items() if value is not None)
+    return ", ".join(f"{key}={quote(_dot_value(value))}" for key, value in attrs.items()
+                     if value is not None)
 
 
 def table(rows: Iterable[str], fill: str | None = None) -> str:
@@ -141,6 +146,7 @@ def _forward_style(model: Model, node: Tensor, opts: Options) -> dict[str, objec
 
 
 # ---------------------------------------------------------------------------- writer
+_GRAPH_DEFAULTS = _attrs(fontname=FONT, fontsize=11, nodesep=0.25, ranksep=0.35, newrank=True)
 _NODE_DEFAULTS = _attrs(shape="box", style="rounded,filled", fontname=FONT, fontsize=11,
                         margin="0.06,0.03")
 
@@ -172,7 +178,7 @@ class DotWriter:
         """The whole DOT document."""
         head = [
             "digraph minigrad {",
-            f"  graph [{_attrs(fontname=FONT, fontsize=11, nodesep=0.25, ranksep=0.35)}];",
+            f"  graph [{_GRAPH_DEFAULTS}];",
             f"  node [{_NODE_DEFAULTS}];",
             f"  edge [{_attrs(fontname=FONT, fontsize=9, color='#666666')}];",
         ]
@@ -280,33 +286,59 @@ def _links(model: Model, fwhere: dict[int, str], bwhere: dict[int, str],
                          arrowhead="none")
 
 
+def _align_outputs(model: Model, fwhere: dict[int, str], bwhere: dict[int, str],
+                   dot: DotWriter) -> list[str]:
+    """Put each output beside its seed gradient (forward on the left)."""
+    lines = []
+    for output in model.outputs:
+        step = model.grad_step(output)
+        head, tail = fwhere.get(id(output)), bwhere.get(step.index) if step else None
+        if head and tail:
+            lines.append(f"  {{rank=same; {head}; {tail};}}")
+            dot.edge(head, tail, style="invis")
+    return lines
+
+
 def _wrap(name: str, title: str, lines: list[str], color: str) -> list[str]:
     return [f"subgraph cluster_{name} {{", f"  label={table([_title(title)])};",
             f'  style="rounded"; color="{color}";', *lines, "}"]
 
 
-def build_dot(model: Model, opts: Options) -> str:
-    """The DOT source of ``model`` in ``opts.view``."""
+def graph_body(model: Model, opts: Options, dot: DotWriter) -> list[str]:
+    """The node and cluster lines of ``model`` in ``opts.view`` (edges go to ``dot``)."""
     if opts.view not in VIEWS:
         raise ValueError(f"view must be one of {VIEWS}, got {opts.view!r}")
-    dot = DotWriter(opts.title)
     units, step_groups = collapse_units(model, opts.collapse, opts.max_nodes)
-    body: list[str] = []
+    forward: list[str] = []
+    backward: list[str] = []
     if opts.view in ("forward", "both"):
         flines, fwhere = _forward_part(model, opts, dot, units)
-        body += flines if opts.view == "forward" else _wrap(
-            "forward", "forward", flines, "#1a5fb4")
+        forward = flines if opts.view == "forward" else _wrap(
+            dot.new_id("forward"), "forward", flines, "#1a5fb4")
     if opts.view in ("backward", "both"):
         if not model.steps:
-            body.append(dot.node(dot.new_id("n"), table([escape(
-                "no gradient: nothing in this graph requires grad")]), shape="note"))
+            backward = [dot.node(dot.new_id("n"), table([escape(
+                "no gradient: nothing in this graph requires grad")]), shape="note")]
         else:
             blines, bwhere = _backward_part(model, opts, dot, opts.view == "both", step_groups)
-            body += blines if opts.view == "backward" else _wrap(
-                "backward", "backward (gradient graph)", blines, "#2e7d32")
+            backward = blines if opts.view == "backward" else _wrap(
+                dot.new_id("backward"), "backward (gradient graph)", blines, "#2e7d32")
             if opts.view == "both":
                 _links(model, fwhere, bwhere, dot)
-    return dot.source(body + opts.extra)
+                backward += _align_outputs(model, fwhere, bwhere, dot)
+    # Written backward-first, Graphviz places the forward graph on the left.
+    return backward + forward
+
+
+def build_dot(model: Model, opts: Options) -> str:
+    """The DOT source of ``model`` in ``opts.view``."""
+    dot = DotWriter(opts.title)
+    return dot.source(graph_body(model, opts, dot) + opts.extra)
+
+
+def wrap_cluster(dot: DotWriter, title: str, lines: list[str], color: str = "#444444") -> list[str]:
+    """``lines`` inside a titled cluster box."""
+    return _wrap(dot.new_id("part"), title, lines, color)
 
 
 __all__ = ["VIEWS", "DotWriter", "Options", "build_dot", "module_label", "quote", "table"]

@@ -87,7 +87,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 # Modules that register further subcommands with ``@command`` (one import each).
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["minigrad.train"]
 
 
 def _load_commands() -> None:

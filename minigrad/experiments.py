@@ -94,21 +94,24 @@ def load_dataset(name: str, n: int = 1000, noise: float | None = None,
 
 def train_classifier(model: nn.Sequential, split: tuple[np.ndarray, ...], lr: float,
                      steps: int, batch_size: int, seed: int = 0, optimizer: str = "sgd",
-                     eval_every: int = 10, progress: Any = None) -> dict[str, Any]:
-    """Train with cross-entropy; return loss per step and accuracy/percentiles per eval."""
+                     eval_every: int = 10, progress: Any = None,
+                     jit: Any = None) -> dict[str, Any]:
+    """Train with cross-entropy; return loss per step and accuracy/percentiles per eval.
+
+    ``progress(step, loss)`` is called after every step; ``jit`` (the ``mg.jit`` module or
+    a decorator) compiles the training step when given.
+    """
     X_train, y_train = split[0], split[2]
     opt = _optimizer(optimizer, model, lr)
     batches = datasets.endless_batches(X_train, y_train, batch_size, seed)
     record: dict[str, Any] = {"loss": [], "steps": [], "test_accuracy_curve": [],
                               "train_accuracy_curve": [], "percentiles": []}
+    train_step = _compiled(make_train_step(model, opt), jit)
     model.train()
     for step in range(1, steps + 1):
         xb, yb = next(batches)
-        opt.zero_grad()
-        loss = F.cross_entropy(model(Tensor(xb)), yb)
-        loss.backward()
-        opt.step()
-        record["loss"].append(float(loss.data))
+        loss = train_step(Tensor(xb), Tensor(yb))
+        record["loss"].append(float(np.asarray(loss.data if isinstance(loss, Tensor) else loss)))
         if step % eval_every == 0 or step == steps:
             _evaluate(model, split, step, record)
         if progress is not None:
@@ -118,6 +121,27 @@ def train_classifier(model: nn.Sequential, split: tuple[np.ndarray, ...], lr: fl
     record["train_accuracy"] = record["train_accuracy_curve"][-1]
     record["model"] = model
     return record
+
+
+def make_train_step(model: nn.Module, opt: optim.Optimizer) -> Any:
+    """step(x, y) -> loss: zero_grad, cross-entropy forward, backward, optimizer step."""
+
+    def train_step(x: Tensor, y: Tensor) -> Tensor:
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return train_step
+
+
+def _compiled(step: Any, jit: Any) -> Any:
+    """``step`` compiled by ``jit`` (a module with ``.jit`` or a decorator); eager if None."""
+    if jit is None:
+        return step
+    compile_ = getattr(jit, "jit", jit)
+    return compile_(step)
 
 
 def _optimizer(name: str, model: nn.Module, lr: float) -> optim.Optimizer:

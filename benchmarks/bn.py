@@ -8,6 +8,7 @@ bandwidth measured in the same run (bytes read + written by a large copy).
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -124,7 +125,8 @@ def measure_bandwidth(nbytes: int, settings: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _numba_copy(dst: np.ndarray, src: np.ndarray) -> Any:
+@functools.cache
+def _numba_copy_kernel() -> Any:
     import numba
 
     @numba.njit(parallel=True, cache=False)
@@ -132,6 +134,11 @@ def _numba_copy(dst: np.ndarray, src: np.ndarray) -> Any:
         for i in numba.prange(values.size):
             out[i] = values[i]
 
+    return copy
+
+
+def _numba_copy(dst: np.ndarray, src: np.ndarray) -> Any:
+    copy = _numba_copy_kernel()
     return lambda: copy(dst, src)
 
 
@@ -296,6 +303,8 @@ def plot_bn(payload: dict[str, Any], path: Path) -> Path | None:
         ax.grid(True, which="major", alpha=0.3)
     axes[0][0].set_ylabel("forward + backward, median ms (bars: IQR)")
     handles, labels = axes[0][0].get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: labels[i].startswith("bandwidth floor"))
+    handles, labels = [handles[i] for i in order], [labels[i] for i in order]
     fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, frameon=False)
     info = payload["info"]
     fig.suptitle(f"BatchNorm forward + backward (train, affine) — {info['cpu']}, "

@@ -56,6 +56,10 @@ def _configure_compare(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
     parser.add_argument("--eps", type=float, default=1e-5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--time", action="store_true",
+                        help="also time forward + backward of each implementation")
+    parser.add_argument("--time-shape", default="1024x1024",
+                        help="N x D for --time (default 1024x1024)")
 
 
 @command("compare", "composed vs fused BatchNorm: values and gradients of order 0-3",
@@ -67,6 +71,12 @@ def run_compare(args: argparse.Namespace) -> int:
     n, d = (int(v) for v in args.shape.lower().split("x"))
     print(f"Composed vs fused BatchNorm, shape ({n}, {d}), {args.dtype}, eps={args.eps}")
     print(format_table(compare_bn((n, d), args.dtype, args.eps, args.seed)))
+    if args.time:
+        from .timing import timing_report
+
+        tn, td = (int(v) for v in args.time_shape.lower().split("x"))
+        print()
+        print(timing_report(tn, td, args.dtype, args.eps))
     return 0
 
 

@@ -311,7 +311,7 @@ def time_bn(n: int, d: int, dtype: str, eps: float = 1e-5, *, quick: bool = Fals
     runners, missing = minigrad_bn_rows(inputs, eps)
     settings = {"max_rounds": 3, "budget": 1.0} if quick else {"max_rounds": 9, "budget": 4.0}
     timings = time_side_by_side(runners, **settings)
-    reference = runners["numpy closed form"]()
+    reference = closed_form_runner({k: v.astype(np.float64) for k, v in inputs.items()}, eps)()
     rows = []
     for name, timing in timings.items():
         if isinstance(timing, Exception):
@@ -323,3 +323,27 @@ def time_bn(n: int, d: int, dtype: str, eps: float = 1e-5, *, quick: bool = Fals
              "minigrad jit fused", "seed numpy (staged)", "numpy closed form"]
     by_name = {row.name: row for row in rows + missing}
     return [by_name[name] for name in order if name in by_name]
+
+
+def timing_report(n: int, d: int, dtype: str, eps: float = 1e-5, quick: bool = False) -> str:
+    """The ``compare --time`` table: minigrad and numpy BN forward + backward, with ratios."""
+    import numba
+
+    rows = time_bn(n, d, dtype, eps, quick=quick)
+    by_name = {row.name: row.timing for row in rows}
+    lines = [
+        f"BatchNorm forward + backward timings, shape ({n}, {d}), {dtype}, eps={eps}, "
+        f"numba threads {numba.get_num_threads()} (medians of rounds, side by side)",
+        format_rows(rows, ("max rel err",)),
+    ]
+    for label, top, bottom in (
+        ("eager composed / seed numpy", "minigrad eager composed", "seed numpy (staged)"),
+        ("eager composed / eager fused", "minigrad eager composed", "minigrad eager fused"),
+        ("jit composed / jit fused", "minigrad jit composed", "minigrad jit fused"),
+        ("seed numpy / jit composed", "seed numpy (staged)", "minigrad jit composed"),
+    ):
+        a, b = by_name.get(top), by_name.get(bottom)
+        value = f"{a.median / b.median:.3g}" if a and b else "n/a"
+        lines.append(f"  {label:<30} {value}")
+    lines.append("  (peers and the bandwidth floor: python -m benchmarks.run, or make bench)")
+    return "\n".join(lines)

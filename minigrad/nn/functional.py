@@ -286,7 +286,11 @@ def mse_loss(prediction: Tensor, target: Tensor | np.ndarray, reduction: str = "
 
 def binary_cross_entropy_with_logits(logits: Tensor, target: Tensor | np.ndarray,
                                      reduction: str = "mean") -> Tensor:
-    """-[y log s(x) + (1-y) log(1-s(x))] computed stably as max(x,0) - x*y + log(1+exp(-|x|))."""
+    """-[y log s(x) + (1-y) log(1-s(x))] computed stably as max(x,0) - x*y + log(1+exp(-|x|)).
+
+    max(x, 0) and -|x| are built with ``where`` on x >= 0, so the gradient at x = 0 is the
+    true one, sigmoid(0) - y (a relu/abs with gradient 0 at the kink would lose it).
+    """
     if logits.shape != np.shape(target):
         raise ValueError(
             f"binary_cross_entropy_with_logits: logits shape {logits.shape} differs from "
@@ -294,8 +298,11 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Tensor | np.ndarray
         )
     if not isinstance(target, Tensor):
         target = Tensor(np.asarray(target, dtype=logits.dtype))
-    softplus = ops.log(ops.add(ops.exp(ops.neg(logits.abs())), 1.0))
-    losses = ops.add(ops.sub(ops.relu(logits), ops.mul(logits, target)), softplus)
+    nonnegative = ops.greater_equal(logits, 0.0)
+    positive_part = ops.where(nonnegative, logits, 0.0)
+    minus_abs = ops.where(nonnegative, ops.neg(logits), logits)
+    softplus = ops.log(ops.add(ops.exp(minus_abs), 1.0))
+    losses = ops.add(ops.sub(positive_part, ops.mul(logits, target)), softplus)
     return _reduce(losses, reduction)
 
 

@@ -42,6 +42,7 @@ class Options:
     known: set[int] | None = None
     current: int | None = None
     extra: list[str] = field(default_factory=list)
+    backward_first: bool = False
 
 
 def quote(value: object) -> str:
@@ -202,7 +203,8 @@ def _cluster_blocks(items: list[tuple[tuple, str]], prefix: str,
             continue
         block = [f"subgraph cluster_{prefix}{number} {{",
                  f"  label={table([escape(labels.get(path, '?'))])};",
-                 f'  style="rounded,dashed"; color="#7e57c2"; fontname="{FONT}";',
+                 f'  style="rounded,dashed"; color="#7e57c2"; fontname="{FONT}";'
+                 f' id="module_{prefix}{number}";',
                  *bodies.pop(path), "}"]
         bodies.setdefault(path[:-1], []).extend(block)
     return bodies.get((), [])
@@ -286,22 +288,10 @@ def _links(model: Model, fwhere: dict[int, str], bwhere: dict[int, str],
                          arrowhead="none")
 
 
-def _align_outputs(model: Model, fwhere: dict[int, str], bwhere: dict[int, str],
-                   dot: DotWriter) -> list[str]:
-    """Put each output beside its seed gradient (forward on the left)."""
-    lines = []
-    for output in model.outputs:
-        step = model.grad_step(output)
-        head, tail = fwhere.get(id(output)), bwhere.get(step.index) if step else None
-        if head and tail:
-            lines.append(f"  {{rank=same; {head}; {tail};}}")
-            dot.edge(head, tail, style="invis")
-    return lines
-
-
-def _wrap(name: str, title: str, lines: list[str], color: str) -> list[str]:
+def _wrap(name: str, title: str, lines: list[str], color: str, role: str = "") -> list[str]:
+    ident = f' id="{role}_{name}";' if role else ""
     return [f"subgraph cluster_{name} {{", f"  label={table([_title(title)])};",
-            f'  style="rounded"; color="{color}";', *lines, "}"]
+            f'  style="rounded"; color="{color}";{ident}', *lines, "}"]
 
 
 def graph_body(model: Model, opts: Options, dot: DotWriter) -> list[str]:
@@ -314,7 +304,7 @@ def graph_body(model: Model, opts: Options, dot: DotWriter) -> list[str]:
     if opts.view in ("forward", "both"):
         flines, fwhere = _forward_part(model, opts, dot, units)
         forward = flines if opts.view == "forward" else _wrap(
-            dot.new_id("forward"), "forward", flines, "#1a5fb4")
+            dot.new_id("forward"), "forward", flines, "#1a5fb4", "sideforward")
     if opts.view in ("backward", "both"):
         if not model.steps:
             backward = [dot.node(dot.new_id("n"), table([escape(
@@ -322,12 +312,11 @@ def graph_body(model: Model, opts: Options, dot: DotWriter) -> list[str]:
         else:
             blines, bwhere = _backward_part(model, opts, dot, opts.view == "both", step_groups)
             backward = blines if opts.view == "backward" else _wrap(
-                dot.new_id("backward"), "backward (gradient graph)", blines, "#2e7d32")
+                dot.new_id("backward"), "backward (gradient graph)", blines, "#2e7d32",
+                "sidebackward")
             if opts.view == "both":
                 _links(model, fwhere, bwhere, dot)
-                backward += _align_outputs(model, fwhere, bwhere, dot)
-    # Written backward-first, Graphviz places the forward graph on the left.
-    return backward + forward
+    return backward + forward if opts.backward_first else forward + backward
 
 
 def build_dot(model: Model, opts: Options) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -15,14 +17,27 @@ class Drawing:
     """A rendered-on-demand figure: ``.source`` is the DOT text; ``.save(path)`` writes
     .svg/.png/.pdf/.dot by suffix; Jupyter shows it as SVG."""
 
-    def __init__(self, source: str, model: Model | None = None) -> None:
+    def __init__(self, source: str, model: Model | None = None,
+                 alternative: str | None = None) -> None:
         self.source = source
         self.model = model
+        self._alternative = alternative
 
     @cached_property
     def svg(self) -> str:
-        """The figure as SVG text (system dot, else the WebAssembly fallback)."""
-        return render(self.source, "svg").decode("utf-8")
+        """The figure as SVG text (system dot, else the WebAssembly fallback).
+
+        A side-by-side figure has an alternative source with its parts in the other order;
+        whichever puts the forward graph on the left is kept (Graphviz's cluster order is
+        not under our control).
+        """
+        svg = render(self.source, "svg").decode("utf-8")
+        if self._alternative is not None and not forward_on_left(svg):
+            other = render(self._alternative, "svg").decode("utf-8")
+            if forward_on_left(other):
+                self.source, svg = self._alternative, other
+        self._alternative = None
+        return svg
 
     def save(self, path: str | Path) -> Path:
         """Write the figure; the format comes from the suffix (.svg, .png, .pdf, .dot)."""
@@ -31,6 +46,8 @@ class Drawing:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(self.svg, encoding="utf-8")
             return target
+        if self._alternative is not None:
+            _ = self.svg  # settles which source is used
         return save(self.source, path)
 
     def _repr_svg_(self) -> str:
@@ -42,6 +59,19 @@ class Drawing:
     def __repr__(self) -> str:
         lines = self.source.count("\n")
         return f"<minigrad.viz.Drawing: {lines} lines of DOT; .save('fig.svg') to write it>"
+
+
+def _left_edges(svg: str, role: str) -> list[float]:
+    pattern = (rf'<g id="({role}_[^"]*)" class="cluster">\s*<title>[^<]*</title>\s*'
+               r'<(?:path|polygon)[^>]*(?:d="M|points=")(-?[\d.]+),')
+    found = dict(re.findall(pattern, svg))
+    return [float(x) for x in found.values()]
+
+
+def forward_on_left(svg: str) -> bool:
+    """Whether every forward part of a side-by-side SVG lies left of its backward part."""
+    forward, backward = _left_edges(svg, "sideforward"), _left_edges(svg, "sidebackward")
+    return all(f < b for f, b in zip(forward, backward, strict=False))
 
 
 def draw(root: Any, view: str = "forward", values: bool = True, grads: bool = True,
@@ -63,4 +93,7 @@ def draw(root: Any, view: str = "forward", values: bool = True, grads: bool = Tr
     model = build_model(root, grads=grads or view != "forward", grad_outputs=grad_outputs)
     opts = Options(view=view, values=values, grads=grads, collapse=collapse,
                    max_nodes=max_nodes, title=title)
-    return Drawing(build_dot(model, opts), model)
+    alternative = None
+    if view == "both":
+        alternative = build_dot(model, replace(opts, backward_first=True))
+    return Drawing(build_dot(model, opts), model, alternative)

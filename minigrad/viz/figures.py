@@ -80,16 +80,22 @@ def compare_figure(batch: dict[str, np.ndarray] | None = None, eps: float = 1e-5
         named, out = bn_graph(batch, eps, impl)
         leaves.append(named)
         models.append(build_model(out, grad_outputs=batch["dout"]))
-    n, d = batch["x"].shape
-    dot = DotWriter(f"BatchNorm, composed vs fused: batch {n}x{d}, eps={eps}")
+    sources = [_compare_source(models, leaves, batch["x"].shape, eps, view, first)
+               for first in (False, True)]
+    return Drawing(sources[0], None, sources[1])
+
+
+def _compare_source(models: list, leaves: list, shape: tuple, eps: float, view: str,
+                    backward_first: bool) -> str:
+    dot = DotWriter(f"BatchNorm, composed vs fused: batch {shape[0]}x{shape[1]}, eps={eps}")
     body: list[str] = []
     titles = ("composed: the seed's steps as nodes", "fused: one node, closed-form backward")
     for model, title in zip(models, titles, strict=True):
-        lines = graph_body(model, Options(view=view), dot)
+        lines = graph_body(model, Options(view=view, backward_first=backward_first), dot)
         body += wrap_cluster(dot, title, lines)
     body.append(dot.node(dot.new_id("n"), table(_difference_note(*models, leaves)),
                          shape="note", fillcolor="#fafafa"))
-    return Drawing(dot.source(body))
+    return dot.source(body)
 
 
 def _save(drawing: Drawing, path: Path, written: list[tuple[str, Path]], what: str) -> None:

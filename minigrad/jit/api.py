@@ -1,0 +1,329 @@
+"""``mg.jit``: trace once per signature, compile to one Numba function, run that after.
+
+The signature of a call is the structure of its arguments, every tensor argument's shape,
+dtype and ``requires_grad``, the non-tensor arguments' values, and whether gradients are
+enabled. Each compiled entry also has *guards* checked on every call: the training flag of
+every module the trace touched, the shape and dtype of every tensor read from outside the
+arguments (parameters, buffers, optimizer state), and the ``.grad`` state the trace
+assumed. A call that fails every guard traces and compiles anew; a kernel is never reused
+for a shape it was not generated for.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numba
+import numpy as np
+
+from .._state import STATE
+from ..nn.module import Module
+from ..tensor import Tensor
+from .cache import load_module
+from .codegen import Kernel, generate
+from .ir import Graph, NotCompilableError
+from .lower import lower
+from .trace import Trace, Tracer, tracing
+
+
+# ------------------------------------------------------------------- argument structure
+def flatten_args(args: tuple, kwargs: dict) -> tuple[Any, list[Tensor], tuple, dict]:
+    """(hashable spec, tensor leaves, args, kwargs): numpy arrays become Tensor leaves."""
+    tensors: list[Tensor] = []
+
+    def walk(obj: Any) -> tuple[Any, Any]:
+        if isinstance(obj, np.ndarray):
+            obj = Tensor(obj)
+        if isinstance(obj, Tensor):
+            tensors.append(obj)
+            return ("T", obj.shape, obj.dtype.str, obj.requires_grad), obj
+        if isinstance(obj, list | tuple):
+            parts = [walk(item) for item in obj]
+            rebuilt = type(obj)(p[1] for p in parts) if isinstance(obj, tuple) else [
+                p[1] for p in parts]
+            return (type(obj).__name__, tuple(p[0] for p in parts)), rebuilt
+        if isinstance(obj, dict):
+            keys = sorted(obj, key=repr)
+            parts = {k: walk(obj[k]) for k in keys}
+            return ("dict", tuple((repr(k), parts[k][0]) for k in keys)), {
+                k: parts[k][1] for k in obj}
+        if isinstance(obj, Module):
+            return ("M", id(obj)), obj
+        try:
+            hash(obj)
+        except TypeError:
+            raise NotCompilableError(
+                f"mg.jit: argument of type {type(obj).__name__} is neither a Tensor nor a "
+                "hashable constant"
+            ) from None
+        return ("C", type(obj).__name__, obj), obj
+
+    spec, (new_args, new_kwargs) = walk((tuple(args), dict(kwargs)))
+    return spec, tensors, new_args, new_kwargs
+
+
+def flatten_output(result: Any) -> tuple[Any, list[Tensor]]:
+    """(structure with placeholders, the Tensors in it) for fn's return value."""
+    tensors: list[Tensor] = []
+
+    def walk(obj: Any) -> Any:
+        if isinstance(obj, Tensor):
+            tensors.append(obj)
+            return ("T", len(tensors) - 1)
+        if isinstance(obj, list | tuple):
+            return (type(obj), [walk(item) for item in obj])
+        if isinstance(obj, dict):
+            return (dict, [(k, walk(v)) for k, v in obj.items()])
+        if obj is None or isinstance(obj, str | bool):
+            return ("C", obj)
+        raise NotCompilableError(
+            f"mg.jit: the function returned a {type(obj).__name__}; return Tensors (a Python "
+            "number computed from tensors would be frozen at its traced value)"
+        )
+
+    return walk(result), tensors
+
+
+def rebuild_output(spec: Any, tensors: list[Tensor]) -> Any:
+    """The return value: ``spec`` with its placeholders replaced by ``tensors``."""
+    tag, body = spec
+    if tag == "T":
+        return tensors[body]
+    if tag == "C":
+        return body
+    if tag is dict:
+        return {k: rebuild_output(v, tensors) for k, v in body}
+    return tag(rebuild_output(item, tensors) for item in body)
+
+
+# ----------------------------------------------------------------------- compiled entry
+@dataclass
+class Compiled:
+    """One traced and compiled signature of a jit function."""
+
+    kernel: Callable[..., tuple]
+    source: str
+    plan: str
+    path: Path
+    graph: Graph
+    fetch: list[tuple[int, Any, tuple, np.dtype]]       # (kind, ref, shape, dtype)
+    constants: list[np.ndarray]
+    out_spec: Any
+    outputs: list[tuple[str, Any, tuple]]               # ("value", pos, shape)|("arg", k)|...
+    assigns: list[tuple[Tensor, int, tuple, bool]]
+    grad_stores: list[tuple[Tensor, int, tuple, bool]]
+    grad_clears: list[Tensor]
+    guards_modules: list[tuple[Module, bool]] = field(default_factory=list)
+    guards_grad_none: list[Tensor] = field(default_factory=list)
+
+    def guards_hold(self) -> bool:
+        """Whether this entry may run now (module modes, .grad states, state shapes)."""
+        for module, flag in self.guards_modules:
+            if module.training != flag:
+                return False
+        for leaf in self.guards_grad_none:
+            if leaf.grad is not None:
+                return False
+        for kind, ref, shape, dtype in self.fetch:
+            if kind == 1:
+                data = ref.data
+            elif kind == 2:
+                if ref.grad is None:
+                    return False
+                data = ref.grad.data
+            else:
+                continue
+            if data.shape != shape or data.dtype != dtype:
+                return False
+        return True
+
+    def run(self, tensors: list[Tensor]) -> Any:
+        """Fetch the inputs, run the kernel, apply the state changes, build the result."""
+        arrays = []
+        for kind, ref, shape, _ in self.fetch:
+            if kind == 0:
+                data = tensors[ref].data
+                if not data.flags.c_contiguous:
+                    data = np.ascontiguousarray(data)
+            else:
+                data = ref.data if kind == 1 else ref.grad.data
+            arrays.append(data if shape else data.reshape(1))
+        results = self.kernel(*arrays, *self.constants, numba.get_num_threads())
+        for target, pos, shape, copy in self.assigns:
+            value = results[pos].reshape(shape)
+            if STATE.assign_hooks:
+                target.assign_(value)
+            else:
+                target.data = value.copy() if copy else value
+        for leaf, pos, shape, copy in self.grad_stores:
+            value = results[pos].reshape(shape)
+            leaf.grad = Tensor._leaf_like(value.copy() if copy else value)
+        for leaf in self.grad_clears:
+            leaf.grad = None
+        outs = []
+        for kind, ref, shape in self.outputs:
+            if kind == "value":
+                outs.append(Tensor._leaf_like(results[ref].reshape(shape)))
+            elif kind == "arg":
+                outs.append(tensors[ref])
+            else:
+                outs.append(ref)
+        return rebuild_output(self.out_spec, outs)
+
+
+# --------------------------------------------------------------------------- jit proper
+class JitFunction:
+    """A function compiled per signature; call it like the original."""
+
+    def __init__(self, fn: Callable[..., Any], parallel: bool = True) -> None:
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.parallel = parallel
+        self.entries: dict[Any, list[Compiled]] = {}
+        self.trace_count = 0
+        self.last: Compiled | None = None
+
+    @property
+    def source(self) -> str | None:
+        """The generated Numba source of the most recently compiled signature."""
+        return self.last.source if self.last else None
+
+    @property
+    def plan(self) -> str | None:
+        """The kernel plan (which nodes fused into which loop) of the latest signature."""
+        return self.last.plan if self.last else None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        spec, tensors, args, kwargs = flatten_args(args, kwargs)
+        key = (spec, STATE.grad_enabled)
+        for entry in self.entries.get(key, ()):
+            if entry.guards_hold():
+                return entry.run(tensors)
+        return self._trace_and_compile(key, tensors, args, kwargs)
+
+    def _trace_and_compile(self, key: Any, tensors: list[Tensor], args: tuple,
+                           kwargs: dict) -> Any:
+        """Run fn eagerly under the tracer (that call's result is returned), then compile."""
+        tracer = Tracer(tensors)
+        with tracing(tracer):
+            result = self.fn(*args, **kwargs)
+            out_spec, out_tensors = flatten_output(result)
+            out_refs = [tracer.ref(t) for t in out_tensors]
+        touched = [t for kind, t in tracer.trace.sources if kind == "state"] + tensors
+        trace = tracer.finish(touched)
+        entry = self._compile(trace, out_spec, out_tensors, out_refs, tensors)
+        self.trace_count += 1
+        self.entries.setdefault(key, []).append(entry)
+        self.last = entry
+        return result
+
+    def _compile(self, trace: Trace, out_spec: Any, out_tensors: list[Tensor],
+                 out_refs: list[int], tensors: list[Tensor]) -> Compiled:
+        graph = trace.graph
+        arg_ids = {id(t): k for k, t in enumerate(tensors)}
+        state_ids = {id(t) for kind, t in trace.sources if kind == "state"}
+        outputs: list[tuple[str, Any, tuple]] = []
+        roots: list[int] = []
+        for tensor, vid in zip(out_tensors, out_refs, strict=True):
+            is_input = graph[vid].op == "input"
+            if is_input and id(tensor) in arg_ids:
+                outputs.append(("arg", arg_ids[id(tensor)], ()))
+            elif id(tensor) in state_ids or (
+                    is_input and trace.sources[graph[vid].attrs["slot"]][0] == "state"):
+                outputs.append(("object", tensor, ()))
+            else:
+                outputs.append(("value", len(roots), tensor.shape))
+                roots.append(vid)
+        effects = [(t, vid) for t, vid in trace.assigns] + trace.grad_stores
+        first_effect = len(roots)
+        roots.extend(vid for _, vid in effects)
+        graph.roots = roots
+        lowered = lower(graph)
+        kernel = generate(lowered, self.parallel)
+        module, path = load_module(kernel.source)
+        if os.environ.get("MINIGRAD_DEBUG"):
+            _print_debug(self, lowered, kernel, path)
+        fetch = self._fetch_plan(lowered, kernel, trace, tensors)
+        places = self._effect_places(lowered, roots, first_effect, effects)
+        n_assign = len(trace.assigns)
+        return Compiled(
+            kernel=module.kernel, source=kernel.source, plan=kernel.plan_text, path=path,
+            graph=lowered, fetch=fetch, constants=kernel.constants, out_spec=out_spec,
+            outputs=outputs, assigns=places[:n_assign], grad_stores=places[n_assign:],
+            grad_clears=trace.grad_clears, guards_modules=_module_guards(self.fn, trace),
+            guards_grad_none=trace.grad_none_guards,
+        )
+
+    @staticmethod
+    def _fetch_plan(lowered: Graph, kernel: Kernel, trace: Trace,
+                    tensors: list[Tensor]) -> list[tuple[int, Any, tuple, np.dtype]]:
+        fetch = []
+        for vid in kernel.inputs:
+            value = lowered[vid]
+            kind, ref = trace.sources[value.attrs["slot"]]
+            code = {"arg": 0, "state": 1, "grad": 2}[kind]
+            fetch.append((code, ref, value.shape, value.dtype))
+        return fetch
+
+    @staticmethod
+    def _effect_places(lowered: Graph, roots: list[int], first: int,
+                       effects: list[tuple[Tensor, int]]) -> list[tuple[Tensor, int, tuple, bool]]:
+        """(target, result position, shape, copy?) - copies where results would alias."""
+        seen: set[int] = set()
+        places = []
+        for k, (target, _) in enumerate(effects):
+            pos = first + k
+            vid = lowered.roots[pos]
+            aliased = vid in seen or lowered[vid].op in ("input", "reshape")
+            seen.add(vid)
+            places.append((target, pos, target.shape, aliased))
+        return places
+
+
+def _module_guards(fn: Callable[..., Any], trace: Trace) -> list[tuple[Module, bool]]:
+    """Training flags of the modules the trace used or fn closes over."""
+    found: dict[int, Module] = {}
+    for tensor in trace.tensors.values():
+        for module in tensor.meta.get("modules", ()) if hasattr(tensor, "meta") else ():
+            found[id(module)] = module
+    candidates: list[Any] = [getattr(fn, "__self__", None), fn]
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            candidates.append(cell.cell_contents)
+        except ValueError:
+            continue
+    for item in candidates:
+        if isinstance(item, Module):
+            for module in item.modules():
+                found[id(module)] = module
+    return [(m, m.training) for m in found.values()]
+
+
+def _print_debug(jit_fn: JitFunction, graph: Graph, kernel: Kernel, path: Path) -> None:
+    name = getattr(jit_fn.fn, "__qualname__", "fn")
+    out = sys.stderr
+    print(f"=== mg.jit {name}: graph ({len(graph.values)} values)", file=out)
+    print(graph.describe(), file=out)
+    print("=== kernel plan", file=out)
+    print(kernel.plan_text, file=out)
+    print(f"=== source ({path})", file=out)
+    print(kernel.source, file=out)
+
+
+def jit(fn: Callable[..., Any] | None = None, *, parallel: bool = True) -> Any:
+    """Compile ``fn`` with Numba, per call signature (usable as ``@jit`` or ``@jit(...)``).
+
+    The first call with a new signature runs ``fn`` eagerly while tracing it (forward,
+    backward, ``.grad`` stores and ``assign_`` updates) and compiles the trace into one
+    Numba function; later calls run only that. ``parallel=False`` keeps every loop on one
+    thread. See docs/jit.md.
+    """
+    if fn is None:
+        return lambda f: JitFunction(f, parallel=parallel)
+    return JitFunction(fn, parallel=parallel)

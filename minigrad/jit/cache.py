@@ -1,0 +1,83 @@
+"""The on-disk cache of generated modules.
+
+Numba's ``cache=True`` only works for functions defined in a real file (not ``exec``'d
+code), so every generated module is written to ``<cache dir>/mg_<key>.py`` and imported from
+there; Numba then keeps the compiled machine code in ``__pycache__`` beside it, and a new
+process with the same graph loads it instead of compiling.
+
+The key hashes the generated source (which spells out the graph: ops, shapes, dtypes and
+baked constants) with the numba, numpy, minigrad and Python versions. Writes go to a
+temporary file renamed into place, so processes compiling the same graph at once are safe;
+an existing file is never rewritten (its timestamp is part of Numba's own cache check).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from types import ModuleType
+
+import numba
+import numpy as np
+
+CODEGEN_VERSION = "1"
+_modules: dict[str, ModuleType] = {}
+_lock = threading.Lock()
+
+
+def cache_dir() -> Path:
+    """``$MINIGRAD_CACHE_DIR``, else ``$XDG_CACHE_HOME/minigrad/jit`` (``~/.cache`` default)."""
+    configured = os.environ.get("MINIGRAD_CACHE_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "minigrad" / "jit"
+
+
+def cache_key(source: str) -> str:
+    """A hash of the source and every version the compiled code depends on."""
+    from .. import __version__
+
+    parts = [source, numba.__version__, np.__version__, __version__, CODEGEN_VERSION,
+             sys.version]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` unless it exists, via a temporary file and a rename."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".py")
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        if not path.exists():
+            os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_module(source: str) -> tuple[ModuleType, Path]:
+    """The imported generated module for ``source`` (written to the cache dir if new)."""
+    key = cache_key(source)
+    with _lock:
+        module = _modules.get(key)
+        path = cache_dir() / f"mg_{key}.py"
+        if module is not None:
+            return module, path
+        write_atomic(path, source)
+        spec = importlib.util.spec_from_file_location(f"minigrad_jit_{key}", path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"mg.jit: cannot import the generated module {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # Numba's cache re-imports it by name
+        spec.loader.exec_module(module)
+        _modules[key] = module
+        return module, path

@@ -1,0 +1,519 @@
+"""Fusion planning and Numba source generation for a lowered JIT graph.
+
+Plan
+----
+* An elementwise value is *inlined* (recomputed inside the loop of each consumer, as a
+  local scalar) when every consumer is an elementwise op of the same shape or a reduction;
+  otherwise - or when it is a result - it is *materialised* into an array.
+* Every materialised elementwise value and every reduction is a *loop item* with a loop
+  shape (its own shape; a reduction's input shape). Items are packed, in topological order,
+  into the earliest loop nest of the same shape that runs after everything they read, so a
+  reduction consumes its elementwise producers in the same loop, and independent
+  reductions over the same data share one pass.
+* Matmul (``np.dot``, BLAS), transpose, gather/scatter, indexing and reshape (a view) are
+  *calls*, each its own step.
+
+Code
+----
+One ``@njit(cache=True, error_model="numpy")`` function per graph (``fastmath`` off). Loops
+over large data use ``prange``; a reduction over the outer axis then accumulates into
+per-thread private rows (``acc[t, ...]``) combined after the loop. Float sums accumulate in
+float64. Every value is a generated identifier (``v12``); no user text reaches the source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..ops import OPS
+from .ir import Graph, NotCompilableError, Value, consumers
+
+PARALLEL_MIN_ELEMENTS = 1 << 16
+REDUCE_OPS = ("reduce_sum", "reduce_max")
+CALL_OPS = ("reshape", "transpose", "matmul", "gather", "scatter_add", "index", "index_add")
+
+
+def ishape(value: Value) -> tuple[int, ...]:
+    """The stored shape: 0-d values are kept as shape (1,)."""
+    return value.shape or (1,)
+
+
+def is_elementwise(value: Value) -> bool:
+    """Elementwise and comparison rows, and broadcast_to (a broadcasting read)."""
+    if value.op == "broadcast_to":
+        return True
+    row = OPS.get(value.op)
+    return row is not None and row.kind in ("elementwise", "compare")
+
+
+def np_dtype(dtype: np.dtype) -> str:
+    """The numpy constructor naming ``dtype`` in generated code."""
+    return "np.bool_" if dtype.kind == "b" else f"np.{dtype.name}"
+
+
+@dataclass
+class Step:
+    """One step of the kernel plan: a loop nest (items share it) or a call."""
+
+    kind: str                      # "loop" or "call"
+    shape: tuple[int, ...]
+    items: list[int] = field(default_factory=list)
+
+    def describe(self, graph: Graph, inlined: dict[int, list[int]]) -> str:
+        """How the plan prints this step."""
+        if self.kind == "call":
+            value = graph[self.items[0]]
+            return f"call  {value.op} -> v{value.vid} {value.shape}"
+        parts = []
+        for vid in self.items:
+            fused = inlined.get(vid, [])
+            tail = f" <- fused [{', '.join(f'v{i} {graph[i].op}' for i in fused)}]" if fused else ""
+            parts.append(f"v{vid} {graph[vid].op}{tail}")
+        return f"loop  over {self.shape}: " + "; ".join(parts)
+
+
+@dataclass
+class Plan:
+    """Which values are arrays, which are inlined, and the ordered steps."""
+
+    materialised: set[int]
+    steps: list[Step]
+    inlined: dict[int, list[int]]   # loop item -> inlined elementwise values it computes
+
+    def describe(self, graph: Graph) -> str:
+        """The kernel plan as text (printed with MINIGRAD_DEBUG=1)."""
+        lines = [f"step {k}: {s.describe(graph, self.inlined)}" for k, s in enumerate(self.steps)]
+        return "\n".join(lines)
+
+
+# -------------------------------------------------------------------------- planning
+def plan(graph: Graph) -> Plan:
+    """Decide materialisation and pack loop items into loop nests (see module docstring)."""
+    users = consumers(graph)
+    roots = set(graph.roots)
+    materialised = set()
+    for value in graph.values:
+        if value.op == "literal":
+            continue
+        if not is_elementwise(value) or value.vid in roots or any(
+                not _can_inline(value, graph[u]) for u in users[value.vid]):
+            materialised.add(value.vid)
+    steps: list[Step] = []
+    step_of: dict[int, int] = {}
+    inlined: dict[int, list[int]] = {}
+    for value in graph.values:
+        if value.vid not in materialised or value.op == "input":
+            continue
+        if value.op in CALL_OPS:
+            steps.append(Step("call", ishape(value), [value.vid]))
+            step_of[value.vid] = len(steps) - 1
+            continue
+        tree, reads = _inline_tree(graph, value, materialised)
+        inlined[value.vid] = tree
+        shape = _loop_shape(graph, value)
+        first = max((_earliest_step(graph[r], shape, step_of) for r in reads), default=0)
+        target = next((k for k in range(first, len(steps))
+                       if steps[k].kind == "loop" and steps[k].shape == shape), None)
+        if target is None:
+            steps.append(Step("loop", shape))
+            target = len(steps) - 1
+        steps[target].items.append(value.vid)
+        step_of[value.vid] = target
+    return Plan(materialised, steps, inlined)
+
+
+def _earliest_step(read: Value, shape: tuple[int, ...], step_of: dict[int, int]) -> int:
+    """The first step an item may join after reading ``read``: an elementwise result of
+    the same loop shape can be used in the very loop that computes it."""
+    if read.vid not in step_of:
+        return 0
+    same_loop = is_elementwise(read) and ishape(read) == shape
+    return step_of[read.vid] + (0 if same_loop else 1)
+
+
+def _can_inline(value: Value, user: Value) -> bool:
+    if user.op in REDUCE_OPS:
+        return True
+    return is_elementwise(user) and ishape(user) == ishape(value)
+
+
+def _loop_shape(graph: Graph, value: Value) -> tuple[int, ...]:
+    return ishape(graph[value.inputs[0]]) if value.op in REDUCE_OPS else ishape(value)
+
+
+def _inline_tree(graph: Graph, item: Value, materialised: set[int]) -> tuple[list[int], set]:
+    """(inlined elementwise ids the item computes, materialised ids it reads)."""
+    tree: set[int] = set()
+    reads: set[int] = set()
+    stack = list(item.inputs) if item.op in REDUCE_OPS else [item.vid]
+    first = True
+    while stack:
+        vid = stack.pop()
+        value = graph[vid]
+        if value.op == "literal":
+            continue
+        if vid in materialised and not (first and vid == item.vid):
+            reads.add(vid)
+            continue
+        first = False
+        if vid in tree:
+            continue
+        tree.add(vid)
+        stack.extend(value.inputs)
+    return sorted(tree), reads
+
+
+# -------------------------------------------------------------------------- emitting
+class Source:
+    """Lines of Python with indentation."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.depth = 1
+
+    def add(self, text: str) -> None:
+        """Append one line at the current depth."""
+        self.lines.append("    " * self.depth + text)
+
+
+@dataclass
+class Kernel:
+    """The generated module source and how to call its function."""
+
+    source: str
+    plan_text: str
+    inputs: list[int]              # graph ids of the kernel's array arguments, in order
+    constants: list[np.ndarray]    # extra arrays (flat index maps) appended to the arguments
+    parallel: bool
+
+
+def generate(graph: Graph, parallel: bool = True) -> Kernel:
+    """The Numba module for ``graph`` (one function, ``kernel``)."""
+    the_plan = plan(graph)
+    inputs = [v.vid for v in graph.values if v.op == "input"]
+    gen = _Generator(graph, the_plan, parallel)
+    for step in the_plan.steps:
+        if step.kind == "call":
+            gen.emit_call(graph[step.items[0]])
+        else:
+            gen.emit_loop(step)
+    returned = ", ".join(f"v{r}" for r in graph.roots)
+    gen.src.add(f"return ({returned}{',' if len(graph.roots) == 1 else ''})")
+    args = [f"v{i}" for i in inputs] + [f"c{k}" for k in range(len(gen.constants))] + ["T"]
+    uses_prange = gen.uses_prange
+    header = [
+        '"""Generated by minigrad.jit - do not edit (cache key in the file name)."""',
+        "import numba",
+        "import numpy as np",
+        "from numba import prange",
+        "",
+        "",
+        f"@numba.njit(cache=True, error_model='numpy', fastmath=False, nogil=True, "
+        f"parallel={uses_prange})",
+        f"def kernel({', '.join(args)}):",
+    ]
+    source = "\n".join(header + gen.src.lines) + "\n"
+    return Kernel(source, the_plan.describe(graph), inputs, gen.constants, uses_prange)
+
+
+class _Generator:
+    """Emits the body of ``kernel`` step by step."""
+
+    def __init__(self, graph: Graph, the_plan: Plan, parallel: bool) -> None:
+        self.graph = graph
+        self.plan = the_plan
+        self.parallel = parallel
+        self.src = Source()
+        self.constants: list[np.ndarray] = []
+        self.uses_prange = False
+
+    # ------------------------------------------------------------------------ loops
+    def emit_loop(self, step: Step) -> None:
+        """One loop nest computing every item of ``step``."""
+        g, src, shape = self.graph, self.src, step.shape
+        reduces = [g[v] for v in step.items if g[v].op in REDUCE_OPS]
+        stores = [g[v] for v in step.items if g[v].op not in REDUCE_OPS]
+        big = self.parallel and int(np.prod(shape)) >= PARALLEL_MIN_ELEMENTS and shape[0] > 1
+        chunked = big and any(0 in r.attrs["axes"] for r in reduces)
+        src.add(f"# loop over {shape}: " + ", ".join(f"v{v}" for v in step.items))
+        for value in stores:
+            src.add(f"v{value.vid} = np.empty({ishape(value)}, {np_dtype(value.dtype)})")
+        for value in reduces:
+            self._init_accumulator(value, shape, chunked)
+        depth = src.depth
+        if chunked:
+            self.uses_prange = True
+            src.add("for t in prange(T):")
+            src.depth += 1
+            src.add(f"for i0 in range(t * {shape[0]} // T, (t + 1) * {shape[0]} // T):")
+        elif big:
+            self.uses_prange = True
+            src.add(f"for i0 in prange({shape[0]}):")
+        else:
+            src.add(f"for i0 in range({shape[0]}):")
+        for k in range(1, len(shape)):
+            src.depth += 1
+            src.add(f"for i{k} in range({shape[k]}):")
+        src.depth += 1
+        names = self._emit_body(step, shape)
+        full = ", ".join(f"i{k}" for k in range(len(shape)))
+        for value in stores:
+            src.add(f"v{value.vid}[{full}] = {names[value.vid]}")
+        for value in reduces:
+            self._accumulate(value, shape, chunked, names)
+        src.depth = depth
+        for value in reduces:
+            self._finish_reduce(value, shape, chunked)
+
+    def _emit_body(self, step: Step, shape: tuple[int, ...]) -> dict[int, str]:
+        """Loads and scalar expressions, each once; returns the name holding each value."""
+        g = self.graph
+        here = set(step.items)
+        needed: set[int] = set()
+        for vid in step.items:
+            needed.update(self.plan.inlined.get(vid, []))
+            if g[vid].op in REDUCE_OPS:
+                needed.add(g[vid].inputs[0])
+        names: dict[int, str] = {}
+        for vid in sorted(needed):
+            value = g[vid]
+            if value.op == "literal":
+                continue
+            if vid in self.plan.materialised and vid not in here:
+                self._operand(vid, names, shape)
+            else:
+                self._emit_scalar(value, names, shape)
+        return names
+
+    def _operand(self, vid: int, names: dict[int, str], shape: tuple[int, ...]) -> str:
+        value = self.graph[vid]
+        if value.op == "literal":
+            return literal(value)
+        if vid not in names:
+            names[vid] = f"a{vid}"
+            self.src.add(f"a{vid} = v{vid}[{broadcast_index(ishape(value), shape)}]")
+        return names[vid]
+
+    def _emit_scalar(self, value: Value, names: dict[int, str], shape: tuple[int, ...]) -> None:
+        args = [self._operand(i, names, shape) for i in value.inputs]
+        self.src.add(f"e{value.vid} = {scalar_expr(value, args, self.graph)}")
+        names[value.vid] = f"e{value.vid}"
+
+    def _init_accumulator(self, value: Value, shape: tuple[int, ...], chunked: bool) -> None:
+        src = self.graph[value.inputs[0]]
+        acc_shape = tuple(1 if k in value.attrs["axes"] else n for k, n in enumerate(shape))
+        private = chunked and 0 in value.attrs["axes"]
+        lead = "T, " if private else ""
+        dims = lead + ", ".join(str(n) for n in acc_shape) + ("," if not lead and
+                                                               len(acc_shape) == 1 else "")
+        acc_dtype = accumulator_dtype(value.op, src.dtype)
+        if value.op == "reduce_sum":
+            self.src.add(f"acc{value.vid} = np.zeros(({dims}), {acc_dtype})")
+        else:
+            self.src.add(f"acc{value.vid} = np.full(({dims}), {max_identity(src.dtype)}, "
+                         f"{acc_dtype})")
+
+    def _acc_index(self, value: Value, shape: tuple[int, ...], chunked: bool) -> str:
+        axes = value.attrs["axes"]
+        index = ["0" if k in axes else f"i{k}" for k in range(len(shape))]
+        if chunked and 0 in axes:
+            index.insert(0, "t")
+        return ", ".join(index)
+
+    def _accumulate(self, value: Value, shape: tuple[int, ...], chunked: bool,
+                    names: dict[int, str]) -> None:
+        term = self._operand(value.inputs[0], names, shape)
+        slot = f"acc{value.vid}[{self._acc_index(value, shape, chunked)}]"
+        if value.op == "reduce_sum":
+            self.src.add(f"{slot} += {term}")
+        else:
+            self.src.add(f"if {term} > {slot} or {term} != {term}:")
+            self.src.add(f"    {slot} = {term}")
+
+    def _finish_reduce(self, value: Value, shape: tuple[int, ...], chunked: bool) -> None:
+        """Combine private rows, scale, cast, and reshape to the value's stored shape."""
+        src, vid = self.src, value.vid
+        acc_shape = tuple(1 if k in value.attrs["axes"] else n for k, n in enumerate(shape))
+        private = chunked and 0 in value.attrs["axes"]
+        src.add(f"k{vid} = np.empty({acc_shape}, {np_dtype(value.dtype)})")
+        depth = src.depth
+        for k, n in enumerate(acc_shape):
+            src.add(f"for j{k} in range({n}):")
+            src.depth += 1
+        index = ", ".join(f"j{k}" for k in range(len(acc_shape)))
+        if private:
+            src.add(f"s = acc{vid}[0, {index}]")
+            src.add("for t in range(1, T):")
+            if value.op == "reduce_sum":
+                src.add(f"    s += acc{vid}[t, {index}]")
+            else:
+                src.add(f"    u = acc{vid}[t, {index}]")
+                src.add("    if u > s or u != u:")
+                src.add("        s = u")
+        else:
+            src.add(f"s = acc{vid}[{index}]")
+        scale = value.attrs.get("scale", 1.0)
+        scaled = "s" if scale == 1.0 or value.op == "reduce_max" else f"s * {scale!r}"
+        src.add(f"k{vid}[{index}] = {np_dtype(value.dtype)}({scaled})")
+        src.depth = depth
+        src.add(f"v{vid} = k{vid}.reshape({ishape(value)})")
+
+    # ------------------------------------------------------------------------ calls
+    def emit_call(self, value: Value) -> None:
+        """A non-fusible step: reshape, transpose, matmul, gather, scatter, indexing."""
+        getattr(self, f"_call_{value.op}")(value)
+
+    def _call_reshape(self, value: Value) -> None:
+        self.src.add(f"v{value.vid} = v{value.inputs[0]}.reshape({ishape(value)})")
+
+    def _call_transpose(self, value: Value) -> None:
+        perm = value.attrs["perm"]
+        shape = ishape(value)
+        source_index = [""] * len(perm)
+        for k, axis in enumerate(perm):
+            source_index[axis] = f"i{k}"
+        self._copy_loop(value, shape, f"v{value.inputs[0]}[{', '.join(source_index)}]")
+
+    def _copy_loop(self, value: Value, shape: tuple[int, ...], expr: str) -> None:
+        src = self.src
+        src.add(f"v{value.vid} = np.empty({shape}, {np_dtype(value.dtype)})")
+        depth = src.depth
+        for k, n in enumerate(shape):
+            src.add(f"for i{k} in range({n}):")
+            src.depth += 1
+        src.add(f"v{value.vid}[{', '.join(f'i{k}' for k in range(len(shape)))}] = {expr}")
+        src.depth = depth
+
+    def _call_matmul(self, value: Value) -> None:
+        a, b = (self.graph[i] for i in value.inputs)
+        if a.dtype != b.dtype or a.dtype.kind != "f" or len(a.shape) > 2 or len(b.shape) > 2:
+            raise NotCompilableError(
+                f"mg.jit compiles matmul of 1-D/2-D float operands of one dtype only, got "
+                f"{a.shape} {a.dtype} @ {b.shape} {b.dtype}"
+            )
+        if len(a.shape) == 1 and len(b.shape) == 1:
+            self.src.add(f"v{value.vid} = np.empty(1, {np_dtype(value.dtype)})")
+            self.src.add(f"v{value.vid}[0] = np.dot(v{a.vid}, v{b.vid})")
+        else:
+            self.src.add(f"v{value.vid} = np.dot(v{a.vid}, v{b.vid})")
+
+    def _call_gather(self, value: Value) -> None:
+        x, idx = (self.graph[i] for i in value.inputs)
+        axis, shape = value.attrs["axis"], ishape(value)
+        src = self.src
+        src.add(f"v{value.vid} = np.empty({shape}, {np_dtype(value.dtype)})")
+        depth = src.depth
+        for k, n in enumerate(shape):
+            src.add(f"for i{k} in range({n}):")
+            src.depth += 1
+        full = ", ".join(f"i{k}" for k in range(len(shape)))
+        src.add(f"j = v{idx.vid}[{full}]")
+        src.add(f"if j < 0: j += {x.shape[axis]}")
+        index = [("j" if k == axis else ("0" if x.shape[k] == 1 else f"i{k}"))
+                 for k in range(len(shape))]
+        src.add(f"v{value.vid}[{full}] = v{x.vid}[{', '.join(index)}]")
+        src.depth = depth
+
+    def _call_scatter_add(self, value: Value) -> None:
+        g, idx = (self.graph[i] for i in value.inputs)
+        axis, shape = value.attrs["axis"], ishape(idx)
+        src = self.src
+        src.add(f"v{value.vid} = np.zeros({ishape(value)}, {np_dtype(value.dtype)})")
+        depth = src.depth
+        for k, n in enumerate(shape):
+            src.add(f"for i{k} in range({n}):")
+            src.depth += 1
+        full = ", ".join(f"i{k}" for k in range(len(shape)))
+        src.add(f"j = v{idx.vid}[{full}]")
+        src.add(f"if j < 0: j += {value.shape[axis]}")
+        index = ", ".join("j" if k == axis else f"i{k}" for k in range(len(shape)))
+        src.add(f"v{value.vid}[{index}] += v{g.vid}[{broadcast_index(ishape(g), shape)}]")
+        src.depth = depth
+
+    def _flat_map(self, shape: tuple[int, ...], key: tuple) -> str:
+        size = int(np.prod(shape, dtype=np.int64))
+        flat = np.arange(size, dtype=np.int64).reshape(shape)[key]
+        self.constants.append(np.ascontiguousarray(flat.reshape(-1)))
+        return f"c{len(self.constants) - 1}"
+
+    def _call_index(self, value: Value) -> None:
+        x = self.graph[value.inputs[0]]
+        flat = self._flat_map(x.shape, value.attrs["key"])
+        src, vid = self.src, value.vid
+        src.add(f"f{vid} = np.empty({flat}.shape[0], {np_dtype(value.dtype)})")
+        src.add(f"r{vid} = v{x.vid}.reshape(-1)")
+        src.add(f"for k in range({flat}.shape[0]):")
+        src.add(f"    f{vid}[k] = r{vid}[{flat}[k]]")
+        src.add(f"v{vid} = f{vid}.reshape({ishape(value)})")
+
+    def _call_index_add(self, value: Value) -> None:
+        g = self.graph[value.inputs[0]]
+        flat = self._flat_map(value.shape, value.attrs["key"])
+        src, vid = self.src, value.vid
+        size = int(np.prod(ishape(value)))
+        src.add(f"f{vid} = np.zeros({size}, {np_dtype(value.dtype)})")
+        src.add(f"r{vid} = v{g.vid}.reshape(-1)")
+        src.add(f"for k in range({flat}.shape[0]):")
+        src.add(f"    f{vid}[{flat}[k]] += r{vid}[k]")
+        src.add(f"v{vid} = f{vid}.reshape({ishape(value)})")
+
+
+# ------------------------------------------------------------------ scalar pieces
+def broadcast_index(shape: tuple[int, ...], loop: tuple[int, ...]) -> str:
+    """The index reading an array of ``shape`` inside a loop over ``loop`` (numpy rules)."""
+    offset = len(loop) - len(shape)
+    if offset < 0:
+        raise NotCompilableError(f"internal: shape {shape} read inside a loop over {loop}")
+    parts = ["0" if n == 1 and loop[offset + k] != 1 else f"i{offset + k}"
+             for k, n in enumerate(shape)]
+    return ", ".join(parts)
+
+
+def literal(value: Value) -> str:
+    """A scalar constant in the value's dtype (never user text: a float's repr)."""
+    number = value.attrs["value"]
+    if np.isnan(number):
+        text = "np.nan"
+    elif np.isinf(number):
+        text = "np.inf" if number > 0 else "-np.inf"
+    else:
+        text = repr(float(number))
+    return f"{np_dtype(value.dtype)}({text})"
+
+
+def scalar_expr(value: Value, args: list[str], graph: Graph) -> str:
+    """The scalar expression of an elementwise value from its op row's Numba template."""
+    if value.op == "broadcast_to":
+        body = args[0]
+    elif value.op == "cast" and value.dtype.kind == "b":
+        body = f"({args[0]} != 0)"
+    elif value.op == "pow" and value.attrs["exponent"] == 2.0:
+        body = f"({args[0]} * {args[0]})"
+    else:
+        row = OPS[value.op]
+        template = row.extra.get("numba", row.expr)
+        if template is None:
+            raise NotCompilableError(f"mg.jit: op {value.op!r} has no Numba template in its row")
+        attrs = {k: repr(v) for k, v in value.attrs.items() if isinstance(v, int | float)}
+        body = template.format(*args, **attrs)
+    if value.dtype.kind == "b":
+        return body
+    return f"{np_dtype(value.dtype)}({body})"
+
+
+def accumulator_dtype(op: str, dtype: np.dtype) -> str:
+    """float64 for float sums (accuracy), int64 for integer/bool sums, the dtype for max."""
+    if op == "reduce_max":
+        return np_dtype(dtype)
+    return "np.float64" if dtype.kind == "f" else "np.int64"
+
+
+def max_identity(dtype: np.dtype) -> str:
+    """The starting value of a running maximum."""
+    if dtype.kind == "f":
+        return "-np.inf"
+    if dtype.kind == "b":
+        return "False"
+    return str(int(np.iinfo(dtype).min))

@@ -1,0 +1,176 @@
+"""Tracing: run ``fn`` eagerly once and record every node, ``.grad`` store and ``assign_``.
+
+The tracer listens on ``STATE.node_hooks`` (every new node, forward and backward),
+``STATE.assign_hooks`` (optimizer steps, running statistics), ``STATE.grad_hooks``
+(``backward()`` storing ``.grad``) and ``STATE.read_hooks`` (a value read into Python, which
+the compiled code could not repeat: refused). Recording is switched on so every node keeps
+its inputs even under ``no_grad``.
+
+Leaves the trace meets are classified:
+
+* an argument of ``fn``                          -> input, by argument position;
+* any other leaf (parameter, buffer, optimizer   -> input read from that tensor object at
+  state, constants made during the trace)           call time (so it may change between calls);
+* the ``.grad`` of a leaf that existed before    -> input read from ``leaf.grad`` at call time
+  the trace and is accumulated into                 (guarded: ``.grad`` must not be None).
+
+Reads of a leaf after it was ``assign_``-ed (or after its ``.grad`` was stored) see the new
+value, so several updates in one step chain correctly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._state import STATE, recording
+from ..tensor import Tensor
+from .ir import Graph, NotCompilableError
+
+
+@dataclass
+class Trace:
+    """What one traced call did, in terms of graph value ids."""
+
+    graph: Graph
+    # Where each input value comes from, by its ``slot`` attribute: ("arg", position),
+    # ("state", tensor) read from tensor.data, or ("grad", leaf) read from leaf.grad.data.
+    sources: list[tuple[str, Any]] = field(default_factory=list)
+    assigns: list[tuple[Tensor, int]] = field(default_factory=list)     # final value per target
+    grad_stores: list[tuple[Tensor, int]] = field(default_factory=list)
+    grad_clears: list[Tensor] = field(default_factory=list)
+    grad_none_guards: list[Tensor] = field(default_factory=list)         # .grad must be None
+    value_of: dict[int, int] = field(default_factory=dict)              # id(tensor) -> vid
+    tensors: dict[int, Tensor] = field(default_factory=dict)            # keeps ids valid
+
+
+class Tracer:
+    """Collects a ``Trace`` while ``fn`` runs eagerly inside ``tracing()``."""
+
+    def __init__(self, args: list[Tensor]) -> None:
+        self.trace = Trace(Graph())
+        self.arg_index = {id(t): k for k, t in enumerate(args)}
+        self.assigned: dict[int, tuple[Tensor, int]] = {}
+        self.grad_touched: dict[int, Tensor] = {}
+        self.grads_at_start = _grads_now()
+
+    # ------------------------------------------------------------------------ hooks
+    def on_node(self, node: Tensor) -> None:
+        """Record a new node (its inputs resolved to their current versions)."""
+        if node.op is None:
+            return
+        inputs = tuple(self.ref(t) for t in node.inputs)
+        vid = self.trace.graph.add(node.op.name, node.shape, node.dtype, inputs,
+                                   **node.attrs)
+        self._bind(node, vid)
+
+    def on_assign(self, target: Tensor, value: Any) -> None:
+        """Record ``target.assign_(value)``: later reads of ``target`` see ``value``."""
+        if not isinstance(value, Tensor):
+            raise NotCompilableError(
+                "assign_ with a numpy array inside a jit-compiled function: its value was "
+                "computed outside the graph; assign a Tensor computed with minigrad ops"
+            )
+        vid = self.ref(value)
+        if self.trace.graph[vid].dtype != target.dtype:
+            vid = self.trace.graph.add("cast", value.shape, target.dtype, (vid,),
+                                       dtype=target.dtype.name)
+        self.ref(target)  # a target read before is an input; keep its identity known
+        self._bind(target, vid)
+        self.assigned[id(target)] = (target, vid)
+
+    def on_grad(self, leaf: Tensor, total: Tensor, previous: Any) -> None:
+        """Record ``backward()`` storing ``leaf.grad`` (= previous + total, or total)."""
+        graph = self.trace.graph
+        vid = self.ref(total)
+        if previous is not None:
+            if id(previous) not in self.trace.value_of:
+                self._bind(previous, self._input(previous, ("grad", leaf)))
+            vid = graph.ew("add", self.ref(previous), vid)
+        if graph[vid].dtype != leaf.dtype:
+            vid = graph.add("cast", leaf.shape, leaf.dtype, (vid,), dtype=leaf.dtype.name)
+        elif previous is None and id(leaf) not in self.grad_touched and (
+                self.grads_at_start.get(id(leaf)) is None):
+            self.trace.grad_none_guards.append(leaf)
+        self._bind(leaf.grad, vid)
+        self.grad_touched[id(leaf)] = leaf
+
+    def on_read(self, tensor: Tensor) -> None:
+        """Refuse a value read into Python: the compiled code would freeze it."""
+        raise NotCompilableError(
+            f"a tensor of shape {tensor.shape} was read into Python (item/float/int/bool) "
+            "while tracing for mg.jit; the compiled function would reuse that value on every "
+            "call. Keep the computation in tensors (or call fn without jit)."
+        )
+
+    # ---------------------------------------------------------------------- helpers
+    def ref(self, tensor: Tensor) -> int:
+        """The graph value currently holding ``tensor`` (a new input for an unseen leaf)."""
+        vid = self.trace.value_of.get(id(tensor))
+        if vid is not None:
+            return vid
+        position = self.arg_index.get(id(tensor))
+        source = ("arg", position) if position is not None else ("state", tensor)
+        vid = self._input(tensor, source)
+        self._bind(tensor, vid)
+        return vid
+
+    def _input(self, tensor: Tensor, source: tuple[str, Any]) -> int:
+        slot = len(self.trace.sources)
+        self.trace.sources.append(source)
+        return self.trace.graph.add("input", tensor.shape, tensor.dtype, slot=slot)
+
+    def _bind(self, tensor: Tensor, vid: int) -> None:
+        self.trace.value_of[id(tensor)] = vid
+        self.trace.tensors[id(tensor)] = tensor
+
+    def finish(self, touched: list[Tensor]) -> Trace:
+        """Collect the final state changes: assigned values and ``.grad`` stores/clears."""
+        trace = self.trace
+        trace.assigns = list(self.assigned.values())
+        leaves = {id(t): t for t in touched}
+        leaves.update(self.grad_touched)
+        for leaf in leaves.values():
+            final = leaf.grad
+            if final is None:
+                if id(leaf) in self.grad_touched or self.grads_at_start.get(id(leaf)):
+                    trace.grad_clears.append(leaf)
+            elif id(final) in trace.value_of and trace.graph[trace.value_of[id(final)]].op != (
+                    "input"):
+                trace.grad_stores.append((leaf, trace.value_of[id(final)]))
+        return trace
+
+
+def _grads_now() -> dict[int, Any]:
+    """id -> .grad of every live tensor whose .grad is set (the state before the trace)."""
+    return {id(obj): obj.grad for obj in gc.get_objects()
+            if issubclass(type(obj), Tensor) and obj.grad is not None}
+
+
+@contextlib.contextmanager
+def tracing(tracer: Tracer) -> Iterator[None]:
+    """Install the tracer's hooks and record every node's inputs."""
+    hooks: list[tuple[list, Callable]] = [
+        (STATE.node_hooks, tracer.on_node),
+        (STATE.assign_hooks, tracer.on_assign),
+        (STATE.grad_hooks, tracer.on_grad),
+        (STATE.read_hooks, tracer.on_read),
+    ]
+    for table, hook in hooks:
+        table.append(hook)
+    try:
+        with recording():
+            yield
+    finally:
+        for table, hook in hooks:
+            table.remove(hook)
+
+
+def as_array(value: Any) -> np.ndarray:
+    """The numpy value of a tensor or array."""
+    return value.data if isinstance(value, Tensor) else np.asarray(value)

@@ -43,3 +43,7 @@ __all__ = [
     "sum", "tanh", "tensor", "topological_order", "transpose", "var", "where",
 ]
 __all__ += ["AnomalyError", "detect_anomaly", "is_anomaly_enabled"]
+
+from . import viz  # noqa: E402  (draw graphs and derivations: mg.viz.draw, mg.viz.steps)
+
+__all__ += ["viz"]

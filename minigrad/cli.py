@@ -84,12 +84,20 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="demo_out", help="folder for the figures")
 
 
-@command("demo", "the seed's ReLU example and the composed-vs-fused table", _configure_demo)
+@command("demo", "the seed's ReLU example, its figures, and the composed-vs-fused table",
+         _configure_demo)
 def run_demo(args: argparse.Namespace) -> int:
-    """The project's main job: the seed's example and the comparison table."""
+    """The project's main job: the seed's example, the derivation figures (forward,
+    backward, both, step-through pages, composed vs fused) and the comparison table."""
     from .compare import compare_bn, format_table
+    from .viz.figures import write_demo_figures
 
     _print_seed_example()
+    print()
+    print(f"Figures (open the .html pages in a browser to step through the derivation), "
+          f"in {args.out}:")
+    for what, path in write_demo_figures(args.out):
+        print(f"  {what:<45} {path}")
     print()
     print("Composed vs fused BatchNorm, shape (8, 4), float64, eps=1e-5")
     print(format_table(compare_bn()))
@@ -97,7 +105,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 # Modules that register further subcommands with ``@command`` (one import each).
-COMMAND_MODULES: list[str] = ["minigrad.train"]
+COMMAND_MODULES: list[str] = ["minigrad.train", "minigrad.viz.cli"]
 
 
 def _load_commands() -> None:

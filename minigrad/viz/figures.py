@@ -99,11 +99,30 @@ def _compare_source(models: list, leaves: list, shape: tuple, eps: float, view: 
 
 
 def _save(drawing: Drawing, path: Path, written: list[tuple[str, Path]], what: str) -> None:
-    written.append((what, drawing.save(path)))
+    """Save one figure; if it cannot be rendered here, record the .dot written instead."""
+    try:
+        written.append((what, drawing.save(path)))
+    except RenderError as error:
+        dot_path = path.with_suffix(".dot")
+        dot_path.write_text(drawing.source, encoding="utf-8")
+        written.append((f"{what} (DOT only: {error})", dot_path))
+
+
+def _pages(root: Any, folder: Path, title: str, written: list[tuple[str, Path]],
+           what: str) -> None:
+    try:
+        written.append((what, steps(root, folder, title=title)[-1]))
+    except RenderError as error:
+        written.append((f"{what} (not written: {error})", folder))
 
 
 def write_demo_figures(out_dir: str | Path) -> list[tuple[str, Path]]:
-    """Write the demo's figures into ``out_dir``; returns (description, path) pairs."""
+    """Write the demo's figures into ``out_dir``; returns (description, path) pairs.
+
+    The seed's ReLU example (forward, backward, both, step-through page), the BatchNorm
+    derivation for a small random batch (eps=1e-5, affine) in every view, and composed vs
+    fused BatchNorm side by side.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[tuple[str, Path]] = []
@@ -112,17 +131,17 @@ def write_demo_figures(out_dir: str | Path) -> list[tuple[str, Path]]:
     for view in ("forward", "backward", "both"):
         _save(draw(y, view=view, title=f"The seed's ReLU example, {view} (x = [-1, 1], eps=0)"),
               out / f"seed_relu_{view}.svg", written, f"seed example, {view} view")
-    pages = steps(y, out / "seed_relu_steps", title="The seed's ReLU example, step by step")
-    written.append(("seed example, step-through page", pages[-1]))
+    _pages(y, out / "seed_relu_steps", "The seed's ReLU example, step by step", written,
+           "seed example, step-through page")
     batch = bn_batch()
     _, bn_out = bn_graph(batch, eps=1e-5)
     for view in ("forward", "backward", "both"):
         _save(draw(bn_out, view=view, grad_outputs=batch["dout"],
                    title=f"BatchNorm derivation, {view} (batch 4x3, eps=1e-5, affine)"),
               out / f"bn_{view}.svg", written, f"BatchNorm derivation, {view} view")
-    pages = steps(build_model(bn_out, grad_outputs=batch["dout"]).graph, out / "bn_steps",
-                  title="BatchNorm backward, the seed's steps 9 to 0")
-    written.append(("BatchNorm derivation, step-through page", pages[-1]))
+    graph = build_model(bn_out, grad_outputs=batch["dout"]).graph
+    _pages(graph, out / "bn_steps", "BatchNorm backward, the seed's steps 9 to 0", written,
+           "BatchNorm derivation, step-through page")
     _save(compare_figure(batch), out / "bn_composed_vs_fused.svg", written,
           "composed vs fused BatchNorm")
     return written

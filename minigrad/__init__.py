@@ -47,3 +47,15 @@ __all__ += ["AnomalyError", "detect_anomaly", "is_anomaly_enabled"]
 from . import viz  # noqa: E402  (draw graphs and derivations: mg.viz.draw, mg.viz.steps)
 
 __all__ += ["viz"]
+
+
+def __getattr__(name: str) -> object:
+    """``mg.jit`` is imported on first use (Numba takes a while to import)."""
+    if name == "jit":
+        import importlib
+
+        return importlib.import_module(".jit", __name__)
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
+
+
+__all__ += ["jit"]

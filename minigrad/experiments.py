@@ -106,7 +106,7 @@ def train_classifier(model: nn.Sequential, split: tuple[np.ndarray, ...], lr: fl
     batches = datasets.endless_batches(X_train, y_train, batch_size, seed)
     record: dict[str, Any] = {"loss": [], "steps": [], "test_accuracy_curve": [],
                               "train_accuracy_curve": [], "percentiles": []}
-    train_step = _compiled(make_train_step(model, opt), jit)
+    train_step = _compiled(make_train_step(model, opt), jit, model, opt)
     model.train()
     for step in range(1, steps + 1):
         xb, yb = next(batches)
@@ -136,12 +136,34 @@ def make_train_step(model: nn.Module, opt: optim.Optimizer) -> Any:
     return train_step
 
 
-def _compiled(step: Any, jit: Any) -> Any:
-    """``step`` compiled by ``jit`` (a module with ``.jit`` or a decorator); eager if None."""
+def _compiled(step: Any, jit: Any, model: nn.Module, opt: optim.Optimizer) -> Any:
+    """``step`` compiled by ``jit`` (a module with ``.jit`` or a decorator); eager if None.
+
+    If the first compiled call fails, the model and optimizer state are put back as they
+    were and training continues eagerly (with a message saying why).
+    """
     if jit is None:
         return step
-    compile_ = getattr(jit, "jit", jit)
-    return compile_(step)
+    compiled = getattr(jit, "jit", jit)(step)
+    chosen: list[Any] = []
+
+    def first_call(x: Tensor, y: Tensor) -> Tensor:
+        if chosen:
+            return chosen[0](x, y)
+        saved = {name: value.data for name, value in model.state_dict().items()}
+        try:
+            loss = compiled(x, y)
+            chosen.append(compiled)
+            return loss
+        except Exception as error:  # the JIT may refuse a graph: train eagerly instead
+            print(f"--jit: compiling the training step failed ({type(error).__name__}: "
+                  f"{error}); training eagerly")
+            model.load_state_dict(saved)
+            opt.state = [{} for _ in opt.params]
+            chosen.append(step)
+            return step(x, y)
+
+    return first_call
 
 
 def _optimizer(name: str, model: nn.Module, lr: float) -> optim.Optimizer:

@@ -26,6 +26,8 @@ class Optimizer:
         if lr < 0:
             raise ValueError(f"{type(self).__name__}: lr must be >= 0, got {lr}")
         self.lr_tensor = Tensor(np.array(lr, np.float64), name="lr")
+        # The learning rate in each parameter dtype (float32 copies avoid a cast per step).
+        self._lr_copies: dict[np.dtype, Tensor] = {self.lr_tensor.dtype: self.lr_tensor}
         self.state: list[dict[str, Tensor]] = [{} for _ in self.params]
 
     @property
@@ -35,7 +37,8 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self.lr_tensor.assign_(np.array(value, np.float64))
+        for copy in self._lr_copies.values():
+            copy.assign_(np.array(value, copy.dtype))
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (``set_to_none``, PyTorch's default)."""
@@ -53,7 +56,15 @@ class Optimizer:
         raise NotImplementedError
 
     def _lr_as(self, param: Tensor) -> Tensor:
-        return ops.cast(self.lr_tensor, param.dtype)
+        """The learning rate as a 0-d tensor of the parameter's dtype."""
+        if param.dtype not in self._lr_copies:
+            value = np.array(self.lr_tensor.data, param.dtype)
+            self._lr_copies[param.dtype] = Tensor(value, name="lr")
+        return self._lr_copies[param.dtype]
+
+
+def _as_dtype(value: Tensor, dtype: np.dtype) -> Tensor:
+    return value if value.dtype == dtype else ops.cast(value, dtype)
 
 
 def _zeros_like(param: Tensor, name: str) -> Tensor:
@@ -147,8 +158,8 @@ class Adam(Optimizer):
         v.assign_(ops.add(ops.mul(v, beta2), ops.mul(ops.mul(grad, grad), 1.0 - beta2)))
         correction1 = ops.sub(1.0, power1)  # 1 - b1^t, in float64
         correction2 = ops.sub(1.0, power2)
-        step_size = ops.cast(ops.div(self.lr_tensor, correction1), param.dtype)
-        root2 = ops.cast(ops.sqrt(correction2), param.dtype)
+        step_size = _as_dtype(ops.div(self.lr_tensor, correction1), param.dtype)
+        root2 = _as_dtype(ops.sqrt(correction2), param.dtype)
         denom = ops.add(ops.div(ops.sqrt(v), root2), self.eps)
         return ops.sub(param, ops.mul(step_size, ops.div(m, denom)))
 

@@ -14,6 +14,7 @@ first). The same program is interpreted with minigrad and with torch.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -350,7 +351,7 @@ def build_program(rng: np.random.Generator, base: list[int], n_inputs: int,
     return program
 
 
-CHECKED: dict[str, set[str]] = {"graphs": set(), "torch": set()}
+CHECKED: dict[str, set[str]] = {"graphs": set(), "torch": set(), "jit": set()}
 
 
 def _far_from_kinks(program: Program) -> bool:
@@ -600,17 +601,60 @@ def test_composed_and_fused_second_order_agree(case: dict) -> None:
 
 
 # ------------------------------------------------------------------- jit vs eager
-def _jit():
-    jit = getattr(mg, "jit", None)
-    if jit is None:
-        pytest.skip("mg.jit not available yet")
-    return jit
+JIT_EXAMPLES = 8  # each distinct graph is a cold Numba compile (~1 s)
+
+
+@pytest.fixture(scope="module")
+def jit_cache(tmp_path_factory):
+    """A private, empty JIT cache directory for this module."""
+    if not hasattr(mg, "jit"):
+        pytest.skip("mg.jit not available")
+    previous = os.environ.get("MINIGRAD_CACHE_DIR")
+    os.environ["MINIGRAD_CACHE_DIR"] = str(tmp_path_factory.mktemp("jit_cache"))
+    yield mg.jit
+    if previous is None:
+        os.environ.pop("MINIGRAD_CACHE_DIR", None)
+    else:
+        os.environ["MINIGRAD_CACHE_DIR"] = previous
+
+
+def _check_jit_against_eager(jit, program: Program) -> None:
+    def step(*xs):
+        out = program.run(MG, list(xs))
+        return out, mg.grad((out * out).sum(), list(xs), allow_unused=True)
+
+    compiled = jit(step)
+    leaves = [mg.tensor(v, requires_grad=True) for v in program.values]
+    compiled(*leaves)  # traces and compiles
+    out, grads = compiled(*leaves)  # runs the compiled kernel
+    assert compiled.source is not None and "def kernel(" in compiled.source
+    eager_out, eager_grads = step(*leaves)
+    where = program.describe()
+    np.testing.assert_allclose(out.numpy(), eager_out.numpy(), rtol=1e-10, atol=1e-12,
+                               err_msg=where)
+    for got, want in zip(grads, eager_grads, strict=True):
+        if want is None:
+            assert got is None, where
+            continue
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-10, atol=1e-12,
+                                   err_msg=where)
+    CHECKED["jit"].add(where)
+
+
+@settings(SETTINGS, max_examples=JIT_EXAMPLES)
+@given(programs())
+def test_jit_matches_eager_on_random_graphs(jit_cache, program: Program) -> None:
+    _check_jit_against_eager(jit_cache, program)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_jit_matches_eager_on_seeded_graphs(jit_cache, seed: int) -> None:
+    _check_jit_against_eager(jit_cache, _seeded_program(seed))
 
 
 def test_counts_are_reported() -> None:
     """Runs last in this file: print how many random graphs were checked."""
     graphs, torch_graphs = len(CHECKED["graphs"]), len(CHECKED["torch"])
     print(f"\ndistinct random graphs checked: {graphs} against finite differences, "
-          f"{torch_graphs} against torch")
+          f"{torch_graphs} against torch, {len(CHECKED['jit'])} jit against eager")
     assert graphs > GRAPH_EXAMPLES // 4 or graphs == 0  # 0: run alone (-k)
-

@@ -13,7 +13,7 @@ from typing import Any
 from ..tensor import Tensor
 from .groups import Unit, collapse_units, module_label
 from .model import Model, Step, forward_inputs
-from .text import escape, shape_text, value_lines
+from .text import escape, histogram_table, is_small, shape_text, value_lines
 
 VIEWS = ("forward", "backward", "both")
 FONT = "Helvetica"
@@ -76,6 +76,17 @@ def _mono(lines: list[str], color: str = "#000000") -> list[str]:
             for line in lines]
 
 
+def value_rows(array: object, color: str = "#000000") -> list[str]:
+    """Rows showing a value: every element when small, else min/mean/max and a histogram."""
+    if is_small(array):
+        return _mono(value_lines(array), color)
+    rows = _mono(value_lines(array, bars=False), color)
+    bars = histogram_table(array, color)
+    if bars:
+        rows.insert(1, bars)
+    return rows
+
+
 def _title(name: str, extra: str = "") -> str:
     return f"<B>{escape(name)}</B>{extra}"
 
@@ -87,17 +98,17 @@ def forward_label(model: Model, node: Tensor, opts: Options) -> str:
     badge = _small(f"   forward step {step}", "#1a5fb4") if step is not None else ""
     rows = [_title(model.forward_name(node), badge)]
     if node.op is not None:
-        rows.append(escape("= " + model.expressions[id(node)]))
+        rows.append(escape("= " + model.expression(node)))
     else:
         rows.append(_small("leaf" + (", requires grad" if node.requires_grad else "")))
     rows.append(_small(shape_text(node.shape, node.dtype)))
     if opts.values:
-        rows += _mono(value_lines(node.data))
+        rows += value_rows(node.data)
     grad = model.grad_step(node) if opts.grads else None
     if grad is not None and _known(opts, grad.index):
         color = "#b35900" if grad.zero else "#1b7f3b"
         rows.append(_small(f"{grad.name}:", color))
-        rows += _mono(value_lines(grad.tensor.data), color)
+        rows += value_rows(grad.tensor.data, color)
     return table(rows)
 
 
@@ -113,7 +124,7 @@ def step_label(step: Step, opts: Options) -> str:
     rows.append(_small(shape_text(step.tensor.shape, step.tensor.dtype)))
     if opts.values:
         if _known(opts, step.index):
-            rows += _mono(value_lines(step.tensor.data))
+            rows += value_rows(step.tensor.data)
             if step.zero:
                 rows.append(f'<B><FONT COLOR="#b35900">{escape("zero gradient")}</FONT></B>')
         else:
@@ -252,8 +263,10 @@ def _backward_part(model: Model, opts: Options, dot: DotWriter, upward: bool,
         if group is not None:
             if id(group) not in where:
                 where[id(group)] = dot.new_id("u")
+                count = len(group.members)
+                note = f"{count} gradient step{'s' if count > 1 else ''}"
                 lines.append(dot.node(where[id(group)], table(
-                    [escape("∂ " + group.text[0]), _small(f"{len(group.members)} gradient steps")]),
+                    [escape("∂ " + group.text[0]), _small(note)]),
                     fillcolor=COLORS["group"], color="#2e7d32", shape="box3d"))
             where[step.index] = where[id(group)]
             continue

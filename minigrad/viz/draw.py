@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ class Drawing:
     .svg/.png/.pdf/.dot by suffix; Jupyter shows it as SVG."""
 
     def __init__(self, source: str, model: Model | None = None,
-                 alternative: str | None = None) -> None:
+                 alternative: Callable[[], str] | None = None) -> None:
         self.source = source
         self.model = model
         self._alternative = alternative
@@ -33,9 +34,10 @@ class Drawing:
         """
         svg = render(self.source, "svg").decode("utf-8")
         if self._alternative is not None and not forward_on_left(svg):
-            other = render(self._alternative, "svg").decode("utf-8")
+            other_source = self._alternative()
+            other = render(other_source, "svg").decode("utf-8")
             if forward_on_left(other):
-                self.source, svg = self._alternative, other
+                self.source, svg = other_source, other
         self._alternative = None
         return svg
 
@@ -95,5 +97,5 @@ def draw(root: Any, view: str = "forward", values: bool = True, grads: bool = Tr
                    max_nodes=max_nodes, title=title)
     alternative = None
     if view == "both":
-        alternative = build_dot(model, replace(opts, backward_first=True))
+        alternative = partial(build_dot, model, replace(opts, backward_first=True))
     return Drawing(build_dot(model, opts), model, alternative)

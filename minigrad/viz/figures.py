@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +81,9 @@ def compare_figure(batch: dict[str, np.ndarray] | None = None, eps: float = 1e-5
         named, out = bn_graph(batch, eps, impl)
         leaves.append(named)
         models.append(build_model(out, grad_outputs=batch["dout"]))
-    sources = [_compare_source(models, leaves, batch["x"].shape, eps, view, first)
-               for first in (False, True)]
-    return Drawing(sources[0], None, sources[1])
+    source = _compare_source(models, leaves, batch["x"].shape, eps, view, False)
+    return Drawing(source, None, partial(_compare_source, models, leaves, batch["x"].shape,
+                                         eps, view, True))
 
 
 def _compare_source(models: list, leaves: list, shape: tuple, eps: float, view: str,

@@ -19,6 +19,7 @@ from .model import Model, forward_inputs
 MAX_PERIOD = 6          # longest repeated pattern of layers looked for
 MIN_REPEATS = 3         # a pattern must repeat this often to be collapsed
 LABEL_CHARS = 60
+SUMMARY_KEEP = 30       # boxes nearest the output still drawn past the node limit
 
 
 @dataclass
@@ -132,7 +133,8 @@ def _initial_units(model: Model, drawn: list[Tensor], collapse: Any) -> list[Uni
         unit.signature = _signature(modules, unit.members)
         ops = sum(1 for n in unit.members if n.op is not None)
         unit.text.append(f"{ops} ops, output {unit.members[-1].shape}")
-    return units
+    position = {id(node): k for k, node in enumerate(drawn)}
+    return sorted(units, key=lambda u: max(position[id(n)] for n in u.members))
 
 
 def _repeat_length(groups: list[Unit], start: int, period: int) -> int:
@@ -182,7 +184,7 @@ def _merge_repeats(units: list[Unit]) -> list[Unit]:
 
 def _summary(model: Model, units: list[Unit], max_nodes: int) -> list[Unit]:
     """Past ``max_nodes`` units: the ones nearest the output and one summary box."""
-    keep = max(8, max_nodes // 4)
+    keep = min(SUMMARY_KEEP, max(4, max_nodes // 4))
     head, tail = units[:-keep], units[-keep:]
     members = [n for u in head for n in u.members]
     ops = Counter(n.op.name for n in members if n.op is not None)

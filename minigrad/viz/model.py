@@ -12,8 +12,9 @@ Everything here is iterative (no recursion over graphs).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -40,7 +41,6 @@ class Step:
     tensor: Tensor
     index: int
     names: list[str]
-    rule: str
     kind: str
     sources: list[int] = field(default_factory=list)
     forward: list[Tensor] = field(default_factory=list)
@@ -48,6 +48,15 @@ class Step:
     seed_step: int | None = None
     zero: bool = False
     callout: str | None = None
+    rule_text: str | None = None
+    make_rule: Callable[[], str] | None = None
+
+    @property
+    def rule(self) -> str:
+        """The right-hand side of the formula (worked out when first needed)."""
+        if self.rule_text is None:
+            self.rule_text = self.make_rule() if self.make_rule else "?"
+        return self.rule_text
 
     @property
     def name(self) -> str:
@@ -67,7 +76,6 @@ class Model:
     outputs: list[Tensor]
     forward: list[Tensor]
     names: dict[int, str]
-    expressions: dict[int, str]
     hidden: set[int]
     grads: dict[int, Tensor]
     steps: list[Step]
@@ -77,6 +85,10 @@ class Model:
     def forward_name(self, node: Tensor) -> str:
         """The display name of a forward node."""
         return self.names.get(id(node), "?")
+
+    def expression(self, node: Tensor) -> str:
+        """``node`` as an expression of its inputs' names (``x - mu``, ``mean(sq, axis=0)``)."""
+        return _expression(node, self.names)
 
     def grad_step(self, node: Tensor) -> Step | None:
         """The step holding the total gradient of forward ``node`` (None if unknown)."""
@@ -176,8 +188,8 @@ def _attr_text(value: Any) -> str:
     return str(value)
 
 
-def forward_names(forward: list[Tensor]) -> tuple[dict[int, str], dict[int, str], set[int]]:
-    """(display names, expressions, quality-"good" ids) for the forward nodes.
+def forward_names(forward: list[Tensor]) -> tuple[dict[int, str], set[int]]:
+    """(display names, ids with a "good" name) for the forward nodes.
 
     Given names win; then the seed's roles (BatchNorm input x, gamma, beta, eps); a view
     (reshape/transpose) of a named node keeps its name; scalar constants show their value;
@@ -185,7 +197,6 @@ def forward_names(forward: list[Tensor]) -> tuple[dict[int, str], dict[int, str]
     """
     roles = _seed_role_names(forward)
     names: dict[int, str] = {}
-    expressions: dict[int, str] = {}
     good: set[int] = set()
     for node in forward:
         key = id(node)
@@ -197,21 +208,14 @@ def forward_names(forward: list[Tensor]) -> tuple[dict[int, str], dict[int, str]
             good.add(key)
         elif node.is_leaf:
             names[key] = number(node.data.reshape(-1)[0]) if node.size == 1 else "leaf"
-        if node.op is not None:
-            expressions[key] = _expression(node, names)
-        if key in names:
-            continue
-        if node.op.name in MOVEMENT_OPS and id(node.inputs[0]) in good:
+        elif node.op.name in MOVEMENT_OPS and id(node.inputs[0]) in good:
             names[key] = names[id(node.inputs[0])]
             good.add(key)
         else:
-            text = expressions[key]
+            text = _expression(node, names)
             names[key] = text if len(text) <= MAX_EXPR_NAME else node.op.name
     _name_leaves_behind_views(forward, names, good)
-    for node in forward:
-        if node.op is not None:
-            expressions[id(node)] = _expression(node, names)
-    return names, expressions, good
+    return names, good
 
 
 def _name_leaves_behind_views(forward: list[Tensor], names: dict[int, str],
@@ -287,8 +291,9 @@ _SIMPLIFY = (
 
 
 def _local_rule(tensor: Tensor, names: dict[int, list[str]], fnames: dict[int, str],
-                grads: dict[int, Tensor]) -> tuple[str, Tensor | None]:
-    """(formula, consumer) for a partial gradient: the consumer's rule for this input."""
+                grads: dict[int, Tensor]) -> str:
+    """The formula of a partial gradient: its consumer's rule for this input, with the
+    actual names put in (``{g}`` -> the consumer's gradient, ``{0}`` -> input 0, ...)."""
     parent, consumer = tensor.partial_of[0]
     positions = [k for k, t in enumerate(consumer.inputs) if t is parent]
     position = positions[0] if positions else 0
@@ -296,7 +301,7 @@ def _local_rule(tensor: Tensor, names: dict[int, list[str]], fnames: dict[int, s
     incoming = grads.get(id(consumer))
     g_name = names[id(incoming)][0] if incoming is not None and id(incoming) in names else "g"
     if position >= len(rules) or not rules[position]:
-        return f"vjp of {consumer.op.name}({g_name})", consumer
+        return f"vjp of {consumer.op.name}({g_name})"
     text = rules[position].replace("{g}", g_name).replace("{out}", fnames[id(consumer)])
     for key, value in consumer.attrs.items():
         text = text.replace("{" + key + "}", _attr_text(value))
@@ -306,7 +311,7 @@ def _local_rule(tensor: Tensor, names: dict[int, list[str]], fnames: dict[int, s
         text = pattern.sub(repl, text)
     if consumer.op.kind == "elementwise" and parent.shape != consumer.shape:
         text = f"sum({text})"
-    return text, consumer
+    return text
 
 
 def _operand(name: str) -> str:
@@ -337,10 +342,11 @@ def _is_zero(array: np.ndarray) -> bool:
     return array.size > 0 and array.dtype.kind in "fiu" and not np.any(array)
 
 
-def _cancellation(step: Step, parts: list[Step], terms: str) -> str | None:
+def _cancellation(step: Step, parts: list[Step]) -> str | None:
     """A callout when partial contributions cancel exactly (or almost) in a sum."""
     if step.kind != "sum" or len(parts) < 2:
         return None
+    terms = step.rule
     biggest = max(float(np.max(np.abs(p.tensor.data))) for p in parts)
     if biggest == 0:
         return None
@@ -364,24 +370,26 @@ def _build_steps(graph: GradGraph, forward: list[Tensor], fnames: dict[int, str]
     for index, tensor in enumerate(kept):
         owner = next((n for n in tensor.grad_of if len(partials.get(id(n), [])) > 1), None)
         parts = partials[id(owner)] if owner is not None else []
-        step = Step(tensor, index, names[id(tensor)], "", "vjp",
+        step = Step(tensor, index, names[id(tensor)], "vjp",
                     forward=_forward_links(tensor), total_of=list(tensor.grad_of))
         if id(tensor) in seeds:
             step.kind = "seed"
-            step.rule = "1 (seed)" if np.all(tensor.data == 1) else "given (seed)"
+            step.rule_text = "1 (seed)" if np.all(tensor.data == 1) else "given (seed)"
         elif parts and tensor.vjp_of is None:
             step.kind = "sum"
-            step.rule = " + ".join(
+            step.rule_text = " + ".join(
                 part_names.get((id(p), id(owner)), names[id(p)][0]) for p in parts)
             step.sources = [step_of[id(p)] for p in parts]
+        elif not tensor.partial_of:
+            step.rule_text = tensor.op.name if tensor.op is not None else "given"
         else:
-            step.rule, consumer = _local_rule(tensor, names, fnames, graph.grads)
-            incoming = graph.grads.get(id(consumer)) if consumer is not None else None
+            step.make_rule = partial(_local_rule, tensor, names, fnames, graph.grads)
+            incoming = graph.grads.get(id(tensor.partial_of[0][1])) if tensor.partial_of else None
             if incoming is not None and id(incoming) in step_of and incoming is not tensor:
                 step.sources = [step_of[id(incoming)]]
         step.seed_step = _seed_step(step.names, tensor, parts)
         step.zero = _is_zero(tensor.data)
-        step.callout = _cancellation(step, [steps[k] for k in step.sources], step.rule)
+        step.callout = _cancellation(step, [steps[k] for k in step.sources])
         steps.append(step)
     return steps, step_of
 
@@ -401,13 +409,13 @@ def build_model(root: Any, grads: bool = True, grad_outputs: Any = None) -> Mode
     graph = root if isinstance(root, GradGraph) else (
         _run_backward(outputs, grad_outputs) if grads else None)
     forward = graph.forward if graph is not None else topological_order(outputs)
-    fnames, expressions, good = forward_names(forward)
+    fnames, good = forward_names(forward)
     hidden = {id(n) for n in forward if _is_constant(n)}
     steps: list[Step] = []
     step_of: dict[int, int] = {}
     if graph is not None:
         steps, step_of = _build_steps(graph, forward, fnames, good)
-    return Model(outputs, forward, fnames, expressions, hidden,
+    return Model(outputs, forward, fnames, hidden,
                  dict(graph.grads) if graph else {}, steps, step_of, graph)
 
 

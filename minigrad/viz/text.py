@@ -70,27 +70,57 @@ def full_value(array: np.ndarray, digits: int = 5) -> list[str]:
     return [_row(row, digits) for row in rows]
 
 
-def histogram(array: np.ndarray, bins: int = HISTOGRAM_BINS) -> str:
-    """A tiny histogram of the finite values as bar characters (``▁▃█▅``)."""
+def histogram_counts(array: np.ndarray, bins: int = HISTOGRAM_BINS) -> np.ndarray:
+    """Counts of the finite values in ``bins`` equal-width bins (empty if none)."""
     finite = np.asarray(array, dtype=np.float64).reshape(-1)
     finite = finite[np.isfinite(finite)]
     if finite.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.histogram(finite, bins=bins)[0]
+
+
+def histogram(array: np.ndarray, bins: int = HISTOGRAM_BINS) -> str:
+    """A tiny histogram of the finite values as bar characters (``▁▃█▅``)."""
+    counts = histogram_counts(array, bins)
+    if counts.size == 0:
         return ""
-    counts, _ = np.histogram(finite, bins=bins)
     top = counts.max()
     return "".join(_BARS[min(len(_BARS) - 1, int(c * (len(_BARS) - 1) / top + 0.999))]
                    if c else " " for c in counts)
 
 
-def summary_value(array: np.ndarray, digits: int = 4) -> list[str]:
-    """min / mean / max of a large array, its histogram, and any non-finite counts."""
+def histogram_table(array: np.ndarray, color: str = "#555555", height: int = 14,
+                    bins: int = HISTOGRAM_BINS) -> str:
+    """The histogram as a Graphviz HTML table of bars (renders the same in every format)."""
+    counts = histogram_counts(array, bins)
+    if counts.size == 0:
+        return ""
+    top = counts.max()
+    columns = []
+    for count in counts:
+        bar = round(height * count / top) if count else 0
+        cells = []
+        if bar < height:
+            cells.append(f'<TR><TD HEIGHT="{height - bar}" WIDTH="7" FIXEDSIZE="TRUE"></TD></TR>')
+        if bar:
+            cells.append(f'<TR><TD HEIGHT="{bar}" WIDTH="7" FIXEDSIZE="TRUE" '
+                         f'BGCOLOR="{color}"></TD></TR>')
+        columns.append('<TD><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
+                       + "".join(cells) + "</TABLE></TD>")
+    return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="0"><TR>'
+            + "".join(columns) + "</TR></TABLE>")
+
+
+def summary_value(array: np.ndarray, digits: int = 4, bars: bool = True) -> list[str]:
+    """min / mean / max of a large array, its histogram (``bars``), non-finite counts."""
     data = np.asarray(array, dtype=np.float64)
     finite = data[np.isfinite(data)]
     lines = []
     if finite.size:
         lines.append(f"min {number(finite.min(), digits)}  mean {number(finite.mean(), digits)}"
                      f"  max {number(finite.max(), digits)}")
-        lines.append(f"{histogram(finite)}")
+        if bars:
+            lines.append(histogram(finite))
     bad = data.size - finite.size
     if bad:
         lines.append(f"{int(np.isnan(data).sum())} nan, {int(np.isinf(data).sum())} inf")
@@ -99,12 +129,17 @@ def summary_value(array: np.ndarray, digits: int = 4) -> list[str]:
     return lines
 
 
-def value_lines(array: np.ndarray, small: int = SMALL_SIZE) -> list[str]:
+def value_lines(array: np.ndarray, small: int = SMALL_SIZE, bars: bool = True) -> list[str]:
     """The value in full when it has at most ``small`` elements, else a summary."""
     array = np.asarray(array)
     if array.size <= small:
         return full_value(array)
-    return summary_value(array)
+    return summary_value(array, bars=bars)
+
+
+def is_small(array: np.ndarray, small: int = SMALL_SIZE) -> bool:
+    """Whether ``array`` is shown in full."""
+    return np.asarray(array).size <= small
 
 
 def shape_text(shape: Sequence[int], dtype: np.dtype | None = None) -> str:

@@ -35,7 +35,7 @@ lint: $(VENV)/.installed-test
 
 test: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --cov=minigrad --cov-report=term
 
 bench: $(VENV)/.installed-bench
 	$(PY) -m benchmarks.run

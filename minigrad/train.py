@@ -13,6 +13,8 @@ from .cli import command
 
 LABELS = {"bn": "with BatchNorm", "ln": "with LayerNorm", "plain": "without normalisation"}
 COLOURS = {"bn": "tab:blue", "ln": "tab:green", "plain": "tab:red"}
+CLASS_COLOURS = ["tab:blue", "tab:red", "tab:green", "tab:orange", "tab:purple", "tab:brown",
+                 "tab:pink", "tab:gray", "tab:olive", "tab:cyan"]
 
 
 def parse_model(spec: str) -> list[int]:
@@ -170,12 +172,15 @@ def plot_boundary(model: Any, split: tuple[np.ndarray, ...], path: Path,
         predicted = np.argmax(model(mg.Tensor(grid)).data, axis=1).reshape(gx.shape)
     fig, axis = plt.subplots(figsize=(6.2, 5.4))
     classes = int(max(split[2].max(), split[3].max())) + 1
-    cmap = plt.get_cmap("coolwarm" if classes == 2 else "tab10")
-    axis.contourf(gx, gy, predicted, levels=np.arange(classes + 1) - 0.5, cmap=cmap, alpha=0.3)
+    from matplotlib.colors import ListedColormap
+
+    palette = [CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(classes)]
+    cmap = ListedColormap(palette)  # class k gets palette[k] in the regions and the points
+    axis.contourf(gx, gy, predicted, levels=np.arange(classes + 1) - 0.5, cmap=cmap, alpha=0.25)
     for rows, labels, marker in ((split[0], split[2], "o"), (split[1], split[3], "^")):
-        axis.scatter(rows[:, 0], rows[:, 1], c=labels, cmap=cmap, vmin=0, vmax=classes - 1,
-                     s=14, marker=marker, edgecolors="k", linewidths=0.3)
-    axis.legend(handles=_boundary_legend(plt, cmap, classes), loc="best", fontsize=8)
+        axis.scatter(rows[:, 0], rows[:, 1], c=labels, cmap=cmap, vmin=-0.5,
+                     vmax=classes - 0.5, s=14, marker=marker, edgecolors="k", linewidths=0.3)
+    axis.legend(handles=_boundary_legend(palette), loc="best", fontsize=8)
     axis.set(xlabel="$x_1$", ylabel="$x_2$",
              title=f"Decision boundary ({args.dataset}, test accuracy "
                    f"{float(np.mean(_predict(model, split[1]) == split[3])):.3f})")
@@ -185,15 +190,14 @@ def plot_boundary(model: Any, split: tuple[np.ndarray, ...], path: Path,
     return path
 
 
-def _boundary_legend(plt: Any, cmap: Any, classes: int) -> list[Any]:
+def _boundary_legend(palette: list[str]) -> list[Any]:
     """Legend entries: marker shape = train/test, colour = class."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     shapes = [Line2D([], [], ls="", marker=m, color="0.5", markeredgecolor="k", label=name)
               for m, name in (("o", "train points"), ("^", "test points"))]
-    colours = [Patch(color=cmap(k / max(classes - 1, 1)), label=f"class {k}")
-               for k in range(classes)]
+    colours = [Patch(color=colour, label=f"class {k}") for k, colour in enumerate(palette)]
     return shapes + colours
 
 

@@ -293,7 +293,7 @@ def plot_bn(payload: dict[str, Any], path: Path) -> Path | None:
             hi = [row["q3_ms"] - row["median_ms"] for _, row in points]
             color, marker, style = STYLES[name]
             ax.errorbar(xs, ys, yerr=[lo, hi], color=color, marker=marker, linestyle=style,
-                        capsize=3, label=name)
+                        linewidth=2.4 if "jit" in name else 1.4, capsize=3, label=name)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xticks(sizes, [f"{r['n']}×{r['d']}" for r in results])

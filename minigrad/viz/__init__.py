@@ -9,8 +9,8 @@ and fused BatchNorm side by side.
 from .draw import Drawing, draw
 from .figures import compare_figure, write_demo_figures
 from .model import build_model, root_outputs
-from .render import RenderError, render, system_dot
+from .render import RenderError, system_dot
 from .steps import steps
 
-__all__ = ["Drawing", "RenderError", "build_model", "compare_figure", "draw", "render",
-           "root_outputs", "steps", "system_dot", "write_demo_figures"]
+__all__ = ["Drawing", "RenderError", "build_model", "compare_figure", "draw", "root_outputs",
+           "steps", "system_dot", "write_demo_figures"]

@@ -132,7 +132,7 @@ def _initial_units(model: Model, drawn: list[Tensor], collapse: Any) -> list[Uni
         modules = next(_modules(n)[: len(key)] for n in unit.members if _modules(n))
         unit.signature = _signature(modules, unit.members)
         ops = sum(1 for n in unit.members if n.op is not None)
-        unit.text.append(f"{ops} ops, output {unit.members[-1].shape}")
+        unit.text.append(f"{ops} op{'s' if ops != 1 else ''}, output {unit.members[-1].shape}")
     position = {id(node): k for k, node in enumerate(drawn)}
     return sorted(units, key=lambda u: max(position[id(n)] for n in u.members))
 

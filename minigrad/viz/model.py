@@ -111,7 +111,7 @@ def root_outputs(root: Any) -> list[Tensor]:
         root = hook() if callable(hook) else hook
     if isinstance(root, Tensor):
         return [root]
-    outputs = list(root)
+    outputs = list(root) if isinstance(root, list | tuple) else []
     if not outputs or not all(isinstance(t, Tensor) for t in outputs):
         raise TypeError(
             "draw: root must be a Tensor, a sequence of Tensors, a GradGraph, or an object "

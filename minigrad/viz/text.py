@@ -14,7 +14,7 @@ import numpy as np
 
 SMALL_SIZE = 12          # values with at most this many elements are shown in full
 HISTOGRAM_BINS = 8
-_BARS = "▁▂▃▄▅▆▇█"
+BARS = "▁▂▃▄▅▆▇█"
 
 
 def escape(text: object) -> str:
@@ -85,7 +85,7 @@ def histogram(array: np.ndarray, bins: int = HISTOGRAM_BINS) -> str:
     if counts.size == 0:
         return ""
     top = counts.max()
-    return "".join(_BARS[min(len(_BARS) - 1, int(c * (len(_BARS) - 1) / top + 0.999))]
+    return "".join(BARS[min(len(BARS) - 1, int(c * (len(BARS) - 1) / top + 0.999))]
                    if c else " " for c in counts)
 
 

@@ -313,7 +313,12 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
-    """Zero each element with probability p and scale the rest by 1 / (1 - p) (training only)."""
+    """Zero each element with probability p and scale the rest by 1 / (1 - p) (training only).
+
+    The mask is drawn with numpy from ``mg.manual_seed``'s generator and enters the graph as
+    a constant, so a step compiled with ``mg.jit`` would reuse the mask drawn when it was
+    traced (the op table has no random primitive yet); train models with dropout eagerly.
+    """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must lie in [0, 1], got {p}")
     if not training or p == 0.0:

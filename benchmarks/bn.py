@@ -173,8 +173,10 @@ def bn_rows(n: int, d: int, dtype: str, settings: dict[str, Any],
             rows.append(Row(name, "error", f"{type(timing).__name__}: {timing}"[:200]))
             continue
         result = tuple(env.to_numpy(v) for v in runners[name]())
-        rows.append(Row(name, timing=timing,
-                        extra={"max rel err": max_rel_error(result, reference)}))
+        extra = {"max rel err": max_rel_error(result, reference)}
+        if getattr(runners[name], "plan", None):  # mg.jit's kernel plan, for the JSON
+            extra["jit_plan"] = runners[name].plan
+        rows.append(Row(name, timing=timing, extra=extra))
     rows.append(floor_row(n, d, dtype, bandwidth))
     by_name = {row.name: row for row in rows}
     return [by_name[name] for name in ORDER if name in by_name]

@@ -251,6 +251,7 @@ def minigrad_jit_runner(inputs: dict[str, np.ndarray], eps: float,
         def run(compiled: Any = compiled) -> tuple[Any, Any, Any, Any]:
             return _arrays(compiled(*leaves))
 
+        run.plan = str(getattr(compiled, "plan", "") or "")  # type: ignore[attr-defined]
         return run, ("grad(sum(out*dout))" if via_loss else "grad(out, grad_outputs=dout)")
     raise RuntimeError("; ".join(errors))
 

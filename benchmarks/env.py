@@ -59,13 +59,22 @@ def load_jax() -> Any:
 
 
 def _cpu_model() -> str:
+    """Model name, family/model numbers and L2/L3 sizes (a VM may hide the full name)."""
+    fields: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
     except OSError:
-        pass
-    return platform.processor() or platform.machine()
+        return platform.processor() or platform.machine()
+    caches = []
+    for index in (2, 3):
+        path = Path(f"/sys/devices/system/cpu/cpu0/cache/index{index}/size")
+        if path.exists():
+            caches.append(f"L{index} {path.read_text().strip()}")
+    extra = ", ".join([f"family {fields.get('cpu family', '?')} model {fields.get('model', '?')}",
+                       *caches, *(["AVX-512"] if "avx512f" in fields.get("flags", "") else [])])
+    return f"{fields.get('model name', platform.machine())} ({extra})"
 
 
 def _version(module: str) -> str:

@@ -5,6 +5,7 @@ pickles (and never unpickles anything)."""
 from __future__ import annotations
 
 import ast
+import importlib
 import os
 import pickle
 import re
@@ -77,14 +78,23 @@ def _svg_structure(svg: str) -> tuple[int, int, list[str]]:
     return len(nodes), len(edges), titles
 
 
+class _Viz:
+    """mg.viz's draw and steps, and its renderer (DOT -> SVG bytes)."""
+
+    def __init__(self) -> None:
+        module = pytest.importorskip("minigrad.viz")
+        self.draw, self.steps = module.draw, module.steps
+        self.render = importlib.import_module("minigrad.viz.render").render
+
+
 @pytest.fixture(scope="module")
 def viz():
-    module = pytest.importorskip("minigrad.viz")
+    helper = _Viz()
     try:
-        module.render("digraph { a }", "svg")
+        helper.render("digraph { a }", "svg")
     except Exception as error:  # no system dot and no WebAssembly fallback
         pytest.skip(f"no Graphviz renderer: {error}")
-    return module
+    return helper
 
 
 @pytest.mark.parametrize("view", ["forward", "backward", "both"])

@@ -76,10 +76,10 @@ def _mono(lines: list[str], color: str = "#000000") -> list[str]:
             for line in lines]
 
 
-def value_rows(array: object, color: str = "#000000") -> list[str]:
+def value_rows(array: object, color: str = "#000000", digits: int = 5) -> list[str]:
     """Rows showing a value: every element when small, else min/mean/max and a histogram."""
     if is_small(array):
-        return _mono(value_lines(array), color)
+        return _mono(value_lines(array, digits=digits), color)
     rows = _mono(value_lines(array, bars=False), color)
     bars = histogram_table(array, color)
     if bars:
@@ -124,7 +124,7 @@ def step_label(step: Step, opts: Options) -> str:
     rows.append(_small(shape_text(step.tensor.shape, step.tensor.dtype)))
     if opts.values:
         if _known(opts, step.index):
-            rows += value_rows(step.tensor.data)
+            rows += value_rows(step.tensor.data, digits=step.digits)
             if step.zero:
                 rows.append(f'<B><FONT COLOR="#b35900">{escape("zero gradient")}</FONT></B>')
         else:

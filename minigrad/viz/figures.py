@@ -134,6 +134,9 @@ def write_demo_figures(out_dir: str | Path) -> list[tuple[str, Path]]:
               out / f"seed_relu_{view}.svg", written, f"seed example, {view} view")
     _pages(y, out / "seed_relu_steps", "The seed's ReLU example, step by step", written,
            "seed example, step-through page")
+    _, y_eps = seed_example(eps=1e-5)
+    _save(draw(y_eps, view="backward", title="The seed's ReLU example with eps=1e-5, backward"),
+          out / "seed_relu_eps_backward.svg", written, "seed example with eps=1e-5, backward")
     batch = bn_batch()
     _, bn_out = bn_graph(batch, eps=1e-5)
     for view in ("forward", "backward", "both"):

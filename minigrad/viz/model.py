@@ -50,6 +50,7 @@ class Step:
     callout: str | None = None
     rule_text: str | None = None
     make_rule: Callable[[], str] | None = None
+    digits: int = 5
 
     @property
     def rule(self) -> str:
@@ -390,6 +391,9 @@ def _build_steps(graph: GradGraph, forward: list[Tensor], fnames: dict[int, str]
         step.seed_step = _seed_step(step.names, tensor, parts)
         step.zero = _is_zero(tensor.data)
         step.callout = _cancellation(step, [steps[k] for k in step.sources])
+        if step.callout and step.callout.startswith("near"):
+            for shown in (step, *(steps[k] for k in step.sources)):
+                shown.digits = 8  # show what is left after the near cancellation
         steps.append(step)
     return steps, step_of
 

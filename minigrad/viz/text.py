@@ -129,11 +129,12 @@ def summary_value(array: np.ndarray, digits: int = 4, bars: bool = True) -> list
     return lines
 
 
-def value_lines(array: np.ndarray, small: int = SMALL_SIZE, bars: bool = True) -> list[str]:
+def value_lines(array: np.ndarray, small: int = SMALL_SIZE, bars: bool = True,
+                digits: int = 5) -> list[str]:
     """The value in full when it has at most ``small`` elements, else a summary."""
     array = np.asarray(array)
     if array.size <= small:
-        return full_value(array)
+        return full_value(array, digits)
     return summary_value(array, bars=bars)
 
 

@@ -258,6 +258,26 @@ def test_roots_tensor_gradgraph_and_traced_hook() -> None:
         draw(y, view="sideways")
 
 
+def test_jit_traced_graph_drawn_as_structure() -> None:
+    ir = pytest.importorskip("minigrad.jit.ir")
+    graph = ir.Graph()
+    x = graph.add("input", (4, 3), "float32", slot=0)
+    mean = graph.reduce("reduce_sum", x, (0,), False, scale=0.25)
+    centred = graph.ew("sub", x, mean)
+    graph.roots = [graph.reduce("reduce_sum", graph.ew("mul", centred, centred), (0, 1), False)]
+    source = draw(graph, view="both").source
+    assert "= reduce_sum(in0, axis=0, scale=0.25)" in source
+    assert "= in0 - v1" in source and "= v2 * v2" in source
+    assert "no gradient" in source and "[0, 0" not in source  # shapes only, no values
+
+    class JitLike:  # an mg.jit function after its first call exposes .last.graph
+        class last:  # noqa: N801
+            pass
+
+    JitLike.last.graph = graph
+    assert draw(JitLike(), view="forward").source == draw(graph, view="forward").source
+
+
 def test_after_backward_same_figure() -> None:
     _, y = seed_example()
     before = draw(y, view="backward").source

@@ -82,7 +82,8 @@ def draw(root: Any, view: str = "forward", values: bool = True, grads: bool = Tr
     """Draw the graph of ``root`` as the forward graph, the gradient graph, or both.
 
     ``root``: a Tensor (before or after ``backward``), a sequence of them, a ``GradGraph``,
-    or any object with a ``graph_outputs`` attribute (a jit-traced graph).
+    any object with a ``graph_outputs`` attribute (tensors, or a callable returning them),
+    or a JIT-traced graph (an ``mg.jit`` function after its first call: ops and shapes).
     ``view``: "forward" (name, expression, shape, value, gradient when known),
     "backward" (each gradient node ``d<name>`` with its local rule, the seed's step number
     for BatchNorm, its value; partial contributions and their sums) or "both" (side by
@@ -93,6 +94,8 @@ def draw(root: Any, view: str = "forward", values: bool = True, grads: bool = Tr
     Zero gradients are highlighted and exact cancellations called out.
     """
     model = build_model(root, grads=grads or view != "forward", grad_outputs=grad_outputs)
+    if any(t.meta.get("traced") for t in model.outputs):
+        values = False  # a traced graph records shapes, not values
     opts = Options(view=view, values=values, grads=grads, collapse=collapse,
                    max_nodes=max_nodes, title=title)
     alternative = None

@@ -23,6 +23,7 @@ from ..autodiff import GradGraph, gradient_graph, topological_order
 from ..nn.functional import SEED_BACKWARD_STEPS
 from ..tensor import Tensor
 from .text import number
+from .traced import traced_graph, traced_outputs
 
 MOVEMENT_OPS = ("reshape", "transpose", "cast")
 MAX_EXPR_NAME = 22          # longer derived expressions fall back to the op's name
@@ -102,14 +103,17 @@ class Model:
 
 # ------------------------------------------------------------------------ the root
 def root_outputs(root: Any) -> list[Tensor]:
-    """The output tensors of ``root``: a Tensor, a sequence of them, a ``GradGraph``, or any
-    object exposing ``graph_outputs`` (a tensor, a sequence, or a callable returning one -
-    the hook for jit-traced graphs)."""
+    """The output tensors of ``root``: a Tensor, a sequence of them, a ``GradGraph``, any
+    object exposing ``graph_outputs`` (a tensor, a sequence, or a callable returning one),
+    or a JIT graph (``mg.jit`` function, compiled entry or graph; drawn as stand-ins)."""
     if isinstance(root, GradGraph):
         return list(root.outputs)
     hook = getattr(root, "graph_outputs", None)
     if hook is not None:
         root = hook() if callable(hook) else hook
+    traced = traced_graph(root) if not isinstance(root, Tensor | list | tuple) else None
+    if traced is not None:
+        return traced_outputs(traced)
     if isinstance(root, Tensor):
         return [root]
     outputs = list(root) if isinstance(root, list | tuple) else []
@@ -167,6 +171,8 @@ def _expression(node: Tensor, names: dict[int, str]) -> str:
     extra = ""
     if "axes" in node.attrs:
         extra = ", axis=" + ",".join(str(a) for a in node.attrs["axes"])
+        if node.attrs.get("scale", 1.0) != 1.0:
+            extra += f", scale={number(node.attrs['scale'])}"
     elif "shape_to" in node.attrs:
         extra = ", " + _attr_text(node.attrs["shape_to"])
     return f"{op.name}({', '.join(args)}{extra})"

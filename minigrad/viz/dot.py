@@ -329,7 +329,22 @@ def graph_body(model: Model, opts: Options, dot: DotWriter) -> list[str]:
                 "sidebackward")
             if opts.view == "both":
                 _links(model, fwhere, bwhere, dot)
+                return _side_by_side(forward, backward, dot, opts.backward_first)
     return backward + forward if opts.backward_first else forward + backward
+
+
+def _side_by_side(forward: list[str], backward: list[str], dot: DotWriter,
+                  backward_first: bool) -> list[str]:
+    """The two clusters with an invisible anchor at the top of each, tied in one rank with
+    an invisible edge forward -> backward: Graphviz then puts the forward graph on the left
+    (``Drawing`` checks, and retries with the other order if not)."""
+    left, right = dot.new_id("anchor"), dot.new_id("anchor")
+    anchor = '  {} [style="invis", shape="point", width="0", label=""];'
+    forward = [forward[0], anchor.format(left), *forward[1:]]
+    backward = [backward[0], anchor.format(right), *backward[1:]]
+    dot.edge(left, right, style="invis", weight=100)
+    tie = [f"  {{rank=same; {left}; {right};}}"]
+    return backward + forward + tie if backward_first else forward + backward + tie
 
 
 def build_dot(model: Model, opts: Options) -> str:

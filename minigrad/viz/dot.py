@@ -7,7 +7,7 @@ labels through ``text.escape``. Nothing here recurses over a graph.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..tensor import Tensor
@@ -41,7 +41,6 @@ class Options:
     title: str | None = None
     known: set[int] | None = None
     current: int | None = None
-    extra: list[str] = field(default_factory=list)
     backward_first: bool = False
 
 
@@ -60,10 +59,9 @@ def _attrs(**attrs: object) -> str:
                      if value is not None)
 
 
-def table(rows: Iterable[str], fill: str | None = None) -> str:
+def table(rows: Iterable[str]) -> str:
     """An HTML-like label: one table row per (already escaped) cell content."""
-    bg = f' BGCOLOR="{fill}"' if fill else ""
-    cells = "".join(f"<TR><TD{bg}>{row}</TD></TR>" for row in rows)
+    cells = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
 
 
@@ -350,7 +348,7 @@ def _side_by_side(forward: list[str], backward: list[str], dot: DotWriter,
 def build_dot(model: Model, opts: Options) -> str:
     """The DOT source of ``model`` in ``opts.view``."""
     dot = DotWriter(opts.title)
-    return dot.source(graph_body(model, opts, dot) + opts.extra)
+    return dot.source(graph_body(model, opts, dot))
 
 
 def wrap_cluster(dot: DotWriter, title: str, lines: list[str], color: str = "#444444") -> list[str]:

@@ -45,7 +45,6 @@ class Step:
     kind: str
     sources: list[int] = field(default_factory=list)
     forward: list[Tensor] = field(default_factory=list)
-    total_of: list[Tensor] = field(default_factory=list)
     seed_step: int | None = None
     zero: bool = False
     callout: str | None = None
@@ -367,6 +366,7 @@ def _cancellation(step: Step, parts: list[Step]) -> str | None:
 
 def _build_steps(graph: GradGraph, forward: list[Tensor], fnames: dict[int, str],
                  good: set[int]) -> tuple[list[Step], dict[int, int]]:
+    """One ``Step`` per drawn gradient node, in the order the backward pass made them."""
     kept = _significant(graph)
     part_names: dict[tuple[int, int], str] = {}
     names = _names_of_steps(kept, forward, fnames, good, graph.grads, part_names)
@@ -378,7 +378,7 @@ def _build_steps(graph: GradGraph, forward: list[Tensor], fnames: dict[int, str]
         owner = next((n for n in tensor.grad_of if len(partials.get(id(n), [])) > 1), None)
         parts = partials[id(owner)] if owner is not None else []
         step = Step(tensor, index, names[id(tensor)], "vjp",
-                    forward=_forward_links(tensor), total_of=list(tensor.grad_of))
+                    forward=_forward_links(tensor))
         if id(tensor) in seeds:
             step.kind = "seed"
             step.rule_text = "1 (seed)" if np.all(tensor.data == 1) else "given (seed)"
@@ -391,17 +391,22 @@ def _build_steps(graph: GradGraph, forward: list[Tensor], fnames: dict[int, str]
             step.rule_text = tensor.op.name if tensor.op is not None else "given"
         else:
             step.make_rule = partial(_local_rule, tensor, names, fnames, graph.grads)
-            incoming = graph.grads.get(id(tensor.partial_of[0][1])) if tensor.partial_of else None
+            incoming = graph.grads.get(id(tensor.partial_of[0][1]))
             if incoming is not None and id(incoming) in step_of and incoming is not tensor:
                 step.sources = [step_of[id(incoming)]]
-        step.seed_step = _seed_step(step.names, tensor, parts)
-        step.zero = _is_zero(tensor.data)
-        step.callout = _cancellation(step, [steps[k] for k in step.sources])
-        if step.callout and step.callout.startswith("near"):
-            for shown in (step, *(steps[k] for k in step.sources)):
-                shown.digits = 8  # show what is left after the near cancellation
+        _annotate(step, parts, steps)
         steps.append(step)
     return steps, step_of
+
+
+def _annotate(step: Step, parts: list[Tensor], earlier: list[Step]) -> None:
+    """The seed's step number, zero flag and cancellation callout of a new step."""
+    step.seed_step = _seed_step(step.names, step.tensor, parts)
+    step.zero = _is_zero(step.tensor.data)
+    step.callout = _cancellation(step, [earlier[k] for k in step.sources])
+    if step.callout and step.callout.startswith("near"):
+        for shown in (step, *(earlier[k] for k in step.sources)):
+            shown.digits = 8  # show what is left after the near cancellation
 
 
 def _forward_links(tensor: Tensor) -> list[Tensor]:

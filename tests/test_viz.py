@@ -173,7 +173,7 @@ def test_bn_forward_view_names_steps_values_and_grads(bn_case: tuple) -> None:
     assert "dxhat:" in xhat["texts"]
     np.testing.assert_allclose(shown_numbers(xhat)[12:], expected["dxhat"].ravel(), rtol=1e-4)
     assert "= xmu * ivar" in xhat["texts"]
-    assert "(4, 3) float64" in xhat["texts"]
+    assert "mul · (4, 3) float64" in xhat["texts"]
 
 
 def test_large_values_are_summarised() -> None:

@@ -99,7 +99,8 @@ def forward_label(model: Model, node: Tensor, opts: Options) -> str:
         rows.append(escape("= " + model.expression(node)))
     else:
         rows.append(_small("leaf" + (", requires grad" if node.requires_grad else "")))
-    rows.append(_small(shape_text(node.shape, node.dtype)))
+    op = f"{node.op.name} · " if node.op is not None else ""
+    rows.append(_small(op + shape_text(node.shape, node.dtype)))
     if opts.values:
         rows += value_rows(node.data)
     grad = model.grad_step(node) if opts.grads else None

@@ -111,3 +111,20 @@ def test_page_screenshot(seed_pages, tmp_path) -> None:
     width, height = struct.unpack(">II", data[16:24])
     assert (width, height) == (1200, 900)
     assert len(data) > 20_000  # a blank page compresses to a few kB
+
+
+@needs_dot
+@needs_chromium
+def test_page_survives_names_that_fight_the_script(tmp_path) -> None:
+    import minigrad as mg
+
+    x = mg.tensor([1.0, -2.0], requires_grad=True, name="<!--<script>")
+    w = mg.tensor([0.5, 3.0], requires_grad=True, name="</script><script>document.title='pwned'")
+    paths = steps((mg.relu(x * w)).sum(), tmp_path)
+    page = paths[-1].read_text()
+    script = page[page.index("<script>"):]
+    assert "<!--" not in script and "</script><script>" not in script
+    result = _chromium("--dump-dom", f"{paths[-1].as_uri()}#selftest")
+    assert "<title>pwned" not in result.stdout
+    report = re.search(r'<pre id="selftest">(.*?)</pre>', result.stdout, re.S)
+    assert report and '"frames":' + str(len(paths) - 1) in report[1].replace("&quot;", '"')

@@ -127,13 +127,19 @@ if (hash.includes("selftest")) {{
 """
 
 
+def script_json(value: Any) -> str:
+    """``value`` as JSON safe inside an HTML <script>: no ``</`` (would close it) and no
+    ``<!--`` (would switch the script to HTML's "double escaped" state)."""
+    return json.dumps(value).replace("</", "<\\/").replace("<!--", "\\u003c!--")
+
+
 def write_page(path: Path, svgs: list[str], captions: list[str], title: str) -> Path:
     """The self-contained HTML page stepping through ``svgs`` (inline) with ``captions``."""
     frames = "\n".join(
         f'<div class="frame" id="frame{k + 1}">{_inline_svg(svg)}</div>'
         for k, svg in enumerate(svgs))
     text = PAGE.format(title=html.escape(title), frames=frames,
-                       captions=json.dumps(captions).replace("</", "<\\/"))
+                       captions=script_json(captions))
     path.write_text(text, encoding="utf-8")
     return path
 

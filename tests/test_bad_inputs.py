@@ -302,7 +302,61 @@ STATE_DICT_CASES = [
      r"module"),
 ]
 
-MATRIX = SHAPE_CASES + GRAD_CASES + BN_CASES + DTYPE_CASES + EMPTY_CASES + STATE_DICT_CASES
+
+def _logits() -> mg.Tensor:
+    return _t(2, 3, requires_grad=True)
+
+
+LOSS_CASES = [] if not hasattr(F, "cross_entropy") else [
+    ("ce-target-high", lambda: F.cross_entropy(_logits(), np.array([0, 3])), IndexError,
+     r"cross_entropy: target 3 at position 1 is out of range for 3 classes \(valid: 0\.\.2\)"),
+    ("ce-target-negative", lambda: F.cross_entropy(_logits(), np.array([-1, 0])), IndexError,
+     r"cross_entropy: target -1 at position 0 is out of range for 3 classes"),
+    ("ce-target-huge", lambda: F.cross_entropy(_logits(), np.array([0, 2**40])), IndexError,
+     r"target 1099511627776 at position 1 is out of range"),
+    ("ce-target-float", lambda: F.cross_entropy(_logits(), np.array([0.0, 1.0])), TypeError,
+     r"cross_entropy: targets must be integer class indices, got dtype float64"),
+    ("ce-target-bool", lambda: F.cross_entropy(_logits(), np.array([True, False])), TypeError,
+     r"targets must be integer class indices, got dtype bool"),
+    ("ce-target-shape", lambda: F.cross_entropy(_logits(), np.array([0, 1, 2])), ValueError,
+     r"cross_entropy: targets of shape \(3,\) do not match logits of shape \(2, 3\) "
+     r"\(expected \(2,\)\)"),
+    ("ce-target-column", lambda: mg.nn.CrossEntropyLoss()(_logits(), [[0], [1]]), ValueError,
+     r"targets of shape \(2, 1\) do not match logits of shape \(2, 3\)"),
+    ("ce-logits-1d", lambda: F.cross_entropy(_t(3), np.array([0])), ValueError,
+     r"cross_entropy: logits must have shape \(N, C\), got \(3,\)"),
+    ("ce-reduction", lambda: F.cross_entropy(_logits(), np.array([0, 1]), reduction="avg"),
+     ValueError, r"reduction must be one of \('mean', 'sum', 'none'\), got 'avg'"),
+    ("ce-empty-batch", lambda: F.cross_entropy(_t(0, 3), np.zeros(0, int)), ValueError,
+     r"mean: cannot average over empty axes \(0,\) of shape \(0,\)"),
+    ("mse-shape", lambda: F.mse_loss(_t(2, 3), np.zeros(3)), ValueError,
+     r"mse_loss: prediction shape \(2, 3\) differs from target shape \(3,\)"),
+    ("bce-shape", lambda: F.binary_cross_entropy_with_logits(_t(2, 3), np.zeros((3, 2))),
+     ValueError, r"logits shape \(2, 3\) differs from target shape \(3, 2\)"),
+]
+
+LAYER_CASES = [] if not hasattr(mg.nn, "Linear") else [
+    ("linear-features", lambda: mg.nn.Linear(3, 2)(_t(4, 5, dtype="float32")), ValueError,
+     r"Linear\(3, 2\): input has 5 features \(shape \(4, 5\)\), expected 3"),
+    ("linear-zero", lambda: mg.nn.Linear(0, 2), ValueError,
+     r"Linear: in_features and out_features must be >= 1, got 0 and 2"),
+    ("dropout-p", lambda: F.dropout(_t(2, 3), p=1.5), ValueError,
+     r"dropout: p must lie in \[0, 1\], got 1\.5"),
+    ("layer-norm-shape", lambda: F.layer_norm(_t(2, 3), (4,)), ValueError,
+     r"layer_norm: input shape \(2, 3\) does not end with normalized_shape \(4,\)"),
+]
+
+SAVE_CASES = [] if not hasattr(mg, "save") else [
+    ("save-object", lambda: mg.save({"w": np.array([object()])}, "/nonexistent/x.npz"),
+     TypeError, r"save: entry 'w' has dtype object; only float, integer and bool arrays"),
+    ("save-key", lambda: mg.save({1: np.ones(2)}, "/nonexistent/x.npz"), TypeError,
+     r"save: keys must be strings, got 1"),
+    ("save-not-mapping", lambda: mg.save([np.ones(2)], "/nonexistent/x.npz"), TypeError,
+     r"save: expected a mapping of names to tensors, got <class 'list'>"),
+]
+
+MATRIX = (SHAPE_CASES + GRAD_CASES + BN_CASES + DTYPE_CASES + EMPTY_CASES
+          + STATE_DICT_CASES + LOSS_CASES + LAYER_CASES + SAVE_CASES)
 BAD_INPUTS_TRIED = len(MATRIX)
 
 

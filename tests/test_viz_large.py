@@ -69,7 +69,8 @@ def test_100000_node_chain_no_recursion() -> None:
     assert time.perf_counter() - start < 30
     assert sys.getrecursionlimit() == limit
     assert "100,004 nodes" not in source and "more nodes not drawn" in source
-    assert "whole graph: 100,002 nodes, depth 100,002" in source
+    assert "whole graph: 200,002 nodes, depth 100,002" in source
+    assert "(100,000 of them scalar constants, shown inside labels)" in source
 
 
 def test_10000_node_chain_both_views() -> None:

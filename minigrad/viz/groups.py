@@ -189,10 +189,11 @@ def _summary(model: Model, units: list[Unit], max_nodes: int) -> list[Unit]:
     members = [n for u in head for n in u.members]
     ops = Counter(n.op.name for n in members if n.op is not None)
     top = ", ".join(f"{name} {count:,}" for name, count in ops.most_common(6))
-    drawable = len(model.forward) - len(model.hidden)
     text = [f"{len(members):,} more nodes not drawn (limit {max_nodes} boxes)",
             f"ops: {top}" if top else "leaves only",
-            f"whole graph: {drawable:,} nodes, depth {_depth(model):,}"]
+            f"whole graph: {len(model.forward):,} nodes, depth {_depth(model):,}"]
+    if model.hidden:
+        text.append(f"({len(model.hidden):,} of them scalar constants, shown inside labels)")
     if any("modules" in n.meta for n in members):
         text.append("pass collapse=True to fold modules")
     return [Unit("summary", members, (), {}, text), *tail]

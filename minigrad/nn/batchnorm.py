@@ -32,7 +32,7 @@ class _BatchNorm(Module):
         super().__init__()
         if int(num_features) < 1:
             raise ValueError(f"num_features must be >= 1, got {num_features}")
-        if eps < 0:
+        if not eps >= 0 or not np.isfinite(eps):
             raise ValueError(f"eps must be >= 0 (0 is allowed), got {eps}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
             raise ValueError(f"momentum must lie in [0, 1] or be None, got {momentum}")

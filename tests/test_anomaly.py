@@ -267,3 +267,22 @@ def test_environment_switch_off(value) -> None:
     result = _run_script(SCRIPT, value)
     assert result.returncode == 0, result.stderr
     assert "forward ok False" in result.stdout and "backward ok [inf" in result.stdout
+
+
+@pytest.mark.xfail(strict=True, reason="mg.jit runs its compiled kernel even under "
+                   "detect_anomaly, so no node is checked; it should run eagerly while "
+                   "anomaly detection is on (mg.is_anomaly_enabled())")
+def test_jit_compiled_functions_are_checked_too(tmp_path, monkeypatch) -> None:
+    if not hasattr(mg, "jit"):
+        pytest.skip("mg.jit not available")
+    monkeypatch.setenv("MINIGRAD_CACHE_DIR", str(tmp_path))
+
+    def total_root(x):
+        return mg.sqrt(x).sum()
+
+    compiled = mg.jit(total_root)
+    good = mg.tensor(np.array([1.0, 4.0]))
+    compiled(good)
+    assert compiled(good).item() == 3.0  # compiled now
+    with pytest.raises(mg.AnomalyError, match=r"forward node sqrt"), mg.detect_anomaly():
+        compiled(mg.tensor(np.array([-1.0, 4.0])))

@@ -154,8 +154,20 @@ def is_anomaly_enabled() -> bool:
 
 
 def _enable_from_environment() -> None:
-    """Turn detection on for the importing thread when MINIGRAD_ANOMALY is set (not 0)."""
-    if os.environ.get(ENV_VAR, "").strip() not in ("", "0") and not is_anomaly_enabled():
+    """Turn detection on when MINIGRAD_ANOMALY is set (not 0): for the importing thread now,
+    and for every thread started later (STATE is per thread, set up on first use)."""
+    if os.environ.get(ENV_VAR, "").strip() in ("", "0"):
+        return
+    state_class = type(STATE)
+    plain_init = state_class.__init__
+
+    def init_with_detection(self: object) -> None:
+        plain_init(self)
+        self.node_hooks.append(check_node)
+        self.recording += 1
+
+    state_class.__init__ = init_with_detection
+    if not is_anomaly_enabled():
         STATE.node_hooks.append(check_node)
         STATE.recording += 1
 

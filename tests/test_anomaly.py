@@ -244,7 +244,16 @@ def _run_script(code: str, env_value: str | None) -> subprocess.CompletedProcess
 
 
 SCRIPT = """
+import threading
 import numpy as np, minigrad as mg
+def in_a_thread():
+    try:
+        print("thread", mg.log(mg.tensor(np.array([-1.0]))).item())
+    except mg.AnomalyError:
+        print("thread AnomalyError")
+worker = threading.Thread(target=in_a_thread)
+worker.start()
+worker.join()
 x = mg.tensor(np.array([0.0, 1.0]), requires_grad=True, name="x")
 y = mg.sqrt(x).named("root")
 print("forward ok", mg.is_anomaly_enabled())
@@ -257,6 +266,7 @@ def test_environment_switch_on() -> None:
     result = _run_script(SCRIPT, "1")
     assert result.returncode != 0
     assert "forward ok True" in result.stdout
+    assert "thread AnomalyError" in result.stdout  # threads started later are checked too
     assert "minigrad.anomaly.AnomalyError" in result.stderr
     assert "the gradient of 'x' through sqrt" in result.stderr
     assert "backward ok" not in result.stdout
@@ -267,6 +277,7 @@ def test_environment_switch_off(value) -> None:
     result = _run_script(SCRIPT, value)
     assert result.returncode == 0, result.stderr
     assert "forward ok False" in result.stdout and "backward ok [inf" in result.stdout
+    assert "thread nan" in result.stdout
 
 
 @pytest.mark.xfail(strict=True, reason="mg.jit runs its compiled kernel even under "

@@ -12,6 +12,9 @@ whose gradient was being computed and which forward op's VJP rule produced it, e
 When neither switch is on no hook is installed, so normal runs pay nothing. When one is,
 every node keeps its inputs (as under ``recording``), so the message can show them.
 
+``detect_anomaly()`` covers the thread that enters it; ``MINIGRAD_ANOMALY=1`` covers every
+thread. Functions compiled by ``mg.jit`` run their kernel without per-node checks.
+
 Names given to a node after it is created (``y = f(x); y.name = "y"``) are not known yet
 when it is checked; such a node is described by its op and inputs instead.
 """

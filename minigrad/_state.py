@@ -22,8 +22,10 @@ class _State(threading.local):
         # > 0: record inputs on every new node even when nothing requires grad
         # (the backward pass uses it so its graph can be drawn; the JIT tracer too).
         self.recording: int = 0
-        # The forward node whose VJP rule is running (tags the nodes it creates).
+        # The forward node whose VJP rule is running (tags the nodes it creates), and
+        # which of its inputs the running backward pass wants a gradient for (None: all).
         self.current_vjp: Any = None
+        self.vjp_needs: tuple[bool, ...] | None = None
         # Called with every new node (JIT tracing, anomaly checks, step logs).
         self.node_hooks: list[Callable[[Any], None]] = []
         # Called as hook(target, value) whenever Tensor.assign_ replaces state in place.

@@ -122,11 +122,13 @@ def _accumulate(node: Tensor, parts: list[Tensor]) -> Tensor:
 def _propagate(node: Tensor, total: Tensor, wanted: set[int],
                partials: dict[int, list[Tensor]]) -> None:
     """Run ``node``'s VJP rule and hand each input its partial gradient."""
-    previous, STATE.current_vjp = STATE.current_vjp, node
+    needs = tuple(id(parent) in wanted for parent in node.inputs)
+    previous = STATE.current_vjp, STATE.vjp_needs
+    STATE.current_vjp, STATE.vjp_needs = node, needs
     try:
         input_grads = node.op.vjp(total, node, *node.inputs, **node.attrs)
     finally:
-        STATE.current_vjp = previous
+        STATE.current_vjp, STATE.vjp_needs = previous
     for parent, grad in zip(node.inputs, input_grads, strict=True):
         if grad is None or id(parent) not in wanted:
             continue

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from ._state import STATE
 from .ops import FUSED, Op, reduce_mean, register
 from .tensor import Tensor
 
@@ -106,10 +107,11 @@ def _batch_norm_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, *, axes: tu
 
 def _batch_norm_vjp(g: Tensor, out: Tensor, x: Tensor, w: Tensor, b: Tensor, *,
                     axes: tuple, eps: float) -> tuple:
-    grad_x = batch_norm_dx(g, x, w, axes=axes, eps=eps)
-    grad_w = ops.sum(ops.mul(g, normalize(x, axes=axes, eps=eps)), axes)
-    grad_b = ops.sum(g, axes)
-    return grad_x, grad_w, grad_b
+    return ops.only_needed(
+        lambda: batch_norm_dx(g, x, w, axes=axes, eps=eps),
+        lambda: ops.sum(ops.mul(g, normalize(x, axes=axes, eps=eps)), axes),
+        lambda: ops.sum(g, axes),
+    )
 
 
 BATCH_NORM = register(Op(
@@ -147,6 +149,20 @@ def _inv_std(x: Tensor, axes: tuple, eps: float) -> Tensor:
 
 def _batch_norm_dx_vjp(h: Tensor, out: Tensor, g: Tensor, x: Tensor, w: Tensor, *,
                        axes: tuple, eps: float) -> tuple:
+    needs = STATE.vjp_needs or (True, True, True)
+    grad_x = grad_w = None
+    if needs[1] or needs[2]:
+        grad_x, grad_w = _batch_norm_dx_vjp_x_w(h, g, x, w, axes, eps)
+    return ops.only_needed(
+        lambda: batch_norm_dx(h, x, w, axes=axes, eps=eps),
+        lambda: grad_x,
+        lambda: grad_w,
+    )
+
+
+def _batch_norm_dx_vjp_x_w(h: Tensor, g: Tensor, x: Tensor, w: Tensor, axes: tuple,
+                           eps: float) -> tuple[Tensor, Tensor]:
+    """d/dx and d/dw of batch_norm_dx (the formulas in the module docstring)."""
     count = float(np.prod([x.shape[a] for a in axes]))
     xhat = normalize(x, axes=axes, eps=eps)
     inv_std = _inv_std(x, axes, eps)
@@ -163,8 +179,7 @@ def _batch_norm_dx_vjp(h: Tensor, out: Tensor, g: Tensor, x: Tensor, w: Tensor, 
     )
     grad_x = ops.neg(ops.mul(ops.mul(w_b, ops.mul(inv_std, inv_std)), bracket))
     grad_w = ops.reshape(ops.mul(ops.mul(inv_std, c), count), (x.shape[1],))
-    grad_g = batch_norm_dx(h, x, w, axes=axes, eps=eps)
-    return grad_g, grad_x, grad_w
+    return grad_x, grad_w
 
 
 BATCH_NORM_DX = register(Op(

@@ -206,13 +206,23 @@ def _expand_reduced(grad: Tensor, in_shape: tuple[int, ...], axes: tuple[int, ..
     return grad
 
 
+def only_needed(*partials: Callable[[], Tensor | None]) -> tuple[Tensor | None, ...]:
+    """Evaluate the partial-gradient thunks of a VJP rule, skipping the inputs the running
+    backward pass does not want (constants, integer indices): their nodes are never built."""
+    needs = STATE.vjp_needs
+    return tuple(
+        partial() if needs is None or needs[position] else None
+        for position, partial in enumerate(partials)
+    )
+
+
 def _const(value: float, like: Tensor) -> Tensor:
     return Tensor(np.asarray(value, dtype=like.dtype if like.dtype.kind == "f" else DEFAULT_FLOAT))
 
 
 # ================================================================ elementwise, binary
 def _add_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
-    return unbroadcast(g, a.shape), unbroadcast(g, b.shape)
+    return only_needed(lambda: unbroadcast(g, a.shape), lambda: unbroadcast(g, b.shape))
 
 
 ADD = register(Op(
@@ -227,7 +237,7 @@ def add(a: Any, b: Any) -> Tensor:
 
 
 def _sub_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
-    return unbroadcast(g, a.shape), neg(unbroadcast(g, b.shape))
+    return only_needed(lambda: unbroadcast(g, a.shape), lambda: neg(unbroadcast(g, b.shape)))
 
 
 SUB = register(Op(
@@ -242,7 +252,8 @@ def sub(a: Any, b: Any) -> Tensor:
 
 
 def _mul_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
-    return unbroadcast(mul(g, b), a.shape), unbroadcast(mul(g, a), b.shape)
+    return only_needed(lambda: unbroadcast(mul(g, b), a.shape),
+                       lambda: unbroadcast(mul(g, a), b.shape))
 
 
 MUL = register(Op(
@@ -257,7 +268,8 @@ def mul(a: Any, b: Any) -> Tensor:
 
 
 def _div_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
-    return unbroadcast(div(g, b), a.shape), unbroadcast(neg(div(mul(g, out), b)), b.shape)
+    return only_needed(lambda: unbroadcast(div(g, b), a.shape),
+                       lambda: unbroadcast(neg(div(mul(g, out), b)), b.shape))
 
 
 def _div_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -278,7 +290,8 @@ def div(a: Any, b: Any) -> Tensor:
 
 def _maximum_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
     share_a = add(cast(greater(a, b), g.dtype), mul(cast(equal(a, b), g.dtype), 0.5))
-    return unbroadcast(mul(g, share_a), a.shape), unbroadcast(mul(g, sub(1.0, share_a)), b.shape)
+    return only_needed(lambda: unbroadcast(mul(g, share_a), a.shape),
+                       lambda: unbroadcast(mul(g, sub(1.0, share_a)), b.shape))
 
 
 MAXIMUM = register(Op(
@@ -295,10 +308,10 @@ def maximum(a: Any, b: Any) -> Tensor:
 
 def _where_vjp(g: Tensor, out: Tensor, cond: Tensor, a: Tensor, b: Tensor) -> tuple:
     zero = _const(0.0, g)
-    return (
-        None,
-        unbroadcast(where(cond, g, zero), a.shape),
-        unbroadcast(where(cond, zero, g), b.shape),
+    return only_needed(
+        lambda: None,
+        lambda: unbroadcast(where(cond, g, zero), a.shape),
+        lambda: unbroadcast(where(cond, zero, g), b.shape),
     )
 
 
@@ -788,9 +801,10 @@ def _matmul_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
         batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
         g = reshape(g, (*batch, a2.shape[-2], b2.shape[-1]))
     g2 = g
-    grad_a = unbroadcast(matmul(g2, _swap_last(b2)), a2.shape)
-    grad_b = unbroadcast(matmul(_swap_last(a2), g2), b2.shape)
-    return reshape(grad_a, a.shape), reshape(grad_b, b.shape)
+    return only_needed(
+        lambda: reshape(unbroadcast(matmul(g2, _swap_last(b2)), a2.shape), a.shape),
+        lambda: reshape(unbroadcast(matmul(_swap_last(a2), g2), b2.shape), b.shape),
+    )
 
 
 MATMUL_OP = register(Op(

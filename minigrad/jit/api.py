@@ -35,6 +35,9 @@ from .trace import Trace, Tracer, tracing
 # ------------------------------------------------------------------- argument structure
 def flatten_args(args: tuple, kwargs: dict) -> tuple[Any, list[Tensor], tuple, dict]:
     """(hashable spec, tensor leaves, args, kwargs): numpy arrays become Tensor leaves."""
+    if not kwargs and all(type(a) is Tensor for a in args):  # the common case, fast
+        spec = tuple((a.data.shape, a.data.dtype.str, a.requires_grad) for a in args)
+        return spec, list(args), args, kwargs
     tensors: list[Tensor] = []
 
     def walk(obj: Any) -> tuple[Any, Any]:
@@ -103,6 +106,13 @@ def rebuild_output(spec: Any, tensors: list[Tensor]) -> Any:
 
 
 # ----------------------------------------------------------------------- compiled entry
+Target = int | Tensor  # an argument position, or a tensor reached outside the arguments
+
+
+def resolve(target: Target, tensors: list[Tensor]) -> Tensor:
+    """The tensor a target names in the current call."""
+    return tensors[target] if type(target) is int else target
+
 @dataclass
 class Compiled:
     """One traced and compiled signature of a jit function."""
@@ -116,27 +126,29 @@ class Compiled:
     constants: list[np.ndarray]
     out_spec: Any
     outputs: list[tuple[str, Any, tuple]]               # ("value", pos, shape)|("arg", k)|...
-    assigns: list[tuple[Tensor, int, tuple, bool]]
-    grad_stores: list[tuple[Tensor, int, tuple, bool]]
-    grad_clears: list[Tensor]
+    assigns: list[tuple[Target, int, tuple, bool]]
+    grad_stores: list[tuple[Target, int, tuple, bool]]
+    grad_clears: list[Target]
     guards_modules: list[tuple[Module, bool]] = field(default_factory=list)
-    guards_grad_none: list[Tensor] = field(default_factory=list)
+    guards_grad_none: list[Target] = field(default_factory=list)
+    parallel: bool = False
 
-    def guards_hold(self) -> bool:
+    def guards_hold(self, tensors: list[Tensor]) -> bool:
         """Whether this entry may run now (module modes, .grad states, state shapes)."""
         for module, flag in self.guards_modules:
             if module.training != flag:
                 return False
         for leaf in self.guards_grad_none:
-            if leaf.grad is not None:
+            if resolve(leaf, tensors).grad is not None:
                 return False
         for kind, ref, shape, dtype in self.fetch:
             if kind == 1:
                 data = ref.data
             elif kind == 2:
-                if ref.grad is None:
+                grad = resolve(ref, tensors).grad
+                if grad is None:
                     return False
-                data = ref.grad.data
+                data = grad.data
             else:
                 continue
             if data.shape != shape or data.dtype != dtype:
@@ -152,29 +164,36 @@ class Compiled:
                 if not data.flags.c_contiguous:
                     data = np.ascontiguousarray(data)
             else:
-                data = ref.data if kind == 1 else ref.grad.data
+                data = ref.data if kind == 1 else resolve(ref, tensors).grad.data
             arrays.append(data if shape else data.reshape(1))
-        results = self.kernel(*arrays, *self.constants, numba.get_num_threads())
-        for target, pos, shape, copy in self.assigns:
+        threads = numba.get_num_threads() if self.parallel else 1
+        results = self.kernel(*arrays, *self.constants, threads)
+        for ref, pos, shape, copy in self.assigns:
+            target = resolve(ref, tensors)
             value = results[pos].reshape(shape)
             if STATE.assign_hooks:
                 target.assign_(value)
             else:
                 target.data = value.copy() if copy else value
-        for leaf, pos, shape, copy in self.grad_stores:
+        for ref, pos, shape, copy in self.grad_stores:
             value = results[pos].reshape(shape)
-            leaf.grad = Tensor._leaf_like(value.copy() if copy else value)
-        for leaf in self.grad_clears:
-            leaf.grad = None
+            resolve(ref, tensors).grad = _leaf(value.copy() if copy else value)
+        for ref in self.grad_clears:
+            resolve(ref, tensors).grad = None
         outs = []
         for kind, ref, shape in self.outputs:
             if kind == "value":
-                outs.append(Tensor._leaf_like(results[ref].reshape(shape)))
+                outs.append(_leaf(results[ref].reshape(shape)))
             elif kind == "arg":
                 outs.append(tensors[ref])
             else:
                 outs.append(ref)
         return rebuild_output(self.out_spec, outs)
+
+
+def _leaf(array: np.ndarray) -> Tensor:
+    """A history-free result tensor around ``array`` (no copy)."""
+    return Tensor._node(array, None, (), {}, False)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- jit proper
@@ -203,7 +222,7 @@ class JitFunction:
         spec, tensors, args, kwargs = flatten_args(args, kwargs)
         key = (spec, STATE.grad_enabled)
         for entry in self.entries.get(key, ()):
-            if entry.guards_hold():
+            if entry.guards_hold(tensors):
                 return entry.run(tensors)
         return self._trace_and_compile(key, tensors, args, kwargs)
 
@@ -240,40 +259,48 @@ class JitFunction:
             else:
                 outputs.append(("value", len(roots), tensor.shape))
                 roots.append(vid)
-        effects = [(t, vid) for t, vid in trace.assigns] + trace.grad_stores
+        def target(tensor: Tensor) -> Target:
+            return arg_ids.get(id(tensor), tensor)
+
+        effects = [(target(t), vid) for t, vid in trace.assigns + trace.grad_stores]
         first_effect = len(roots)
         roots.extend(vid for _, vid in effects)
         graph.roots = roots
         lowered = lower(graph)
         kernel = generate(lowered, self.parallel)
         module, path = load_module(kernel.source)
+        module.kernel.compile(_signature(lowered, kernel))  # compile now (or load the cache)
         if os.environ.get("MINIGRAD_DEBUG"):
             _print_debug(self, lowered, kernel, path)
-        fetch = self._fetch_plan(lowered, kernel, trace, tensors)
+        fetch = self._fetch_plan(lowered, kernel, trace, arg_ids)
         places = self._effect_places(lowered, roots, first_effect, effects)
         n_assign = len(trace.assigns)
         return Compiled(
             kernel=module.kernel, source=kernel.source, plan=kernel.plan_text, path=path,
             graph=lowered, fetch=fetch, constants=kernel.constants, out_spec=out_spec,
             outputs=outputs, assigns=places[:n_assign], grad_stores=places[n_assign:],
-            grad_clears=trace.grad_clears, guards_modules=_module_guards(self.fn, trace),
-            guards_grad_none=trace.grad_none_guards,
+            grad_clears=[target(t) for t in trace.grad_clears],
+            guards_modules=_module_guards(self.fn, trace),
+            guards_grad_none=[target(t) for t in trace.grad_none_guards],
+            parallel=kernel.parallel,
         )
 
     @staticmethod
     def _fetch_plan(lowered: Graph, kernel: Kernel, trace: Trace,
-                    tensors: list[Tensor]) -> list[tuple[int, Any, tuple, np.dtype]]:
+                    arg_ids: dict[int, int]) -> list[tuple[int, Any, tuple, np.dtype]]:
         fetch = []
         for vid in kernel.inputs:
             value = lowered[vid]
             kind, ref = trace.sources[value.attrs["slot"]]
             code = {"arg": 0, "state": 1, "grad": 2}[kind]
+            if kind == "grad":
+                ref = arg_ids.get(id(ref), ref)
             fetch.append((code, ref, value.shape, value.dtype))
         return fetch
 
     @staticmethod
     def _effect_places(lowered: Graph, roots: list[int], first: int,
-                       effects: list[tuple[Tensor, int]]) -> list[tuple[Tensor, int, tuple, bool]]:
+                       effects: list[tuple[Target, int]]) -> list[tuple[Target, int, tuple, bool]]:
         """(target, result position, shape, copy?) - copies where results would alias."""
         seen: set[int] = set()
         places = []
@@ -282,8 +309,16 @@ class JitFunction:
             vid = lowered.roots[pos]
             aliased = vid in seen or lowered[vid].op in ("input", "reshape")
             seen.add(vid)
-            places.append((target, pos, target.shape, aliased))
+            places.append((target, pos, lowered[vid].shape, aliased))
         return places
+
+
+def _signature(lowered: Graph, kernel: Kernel) -> tuple:
+    """The Numba argument types: C-contiguous arrays, the index maps, the thread count."""
+    types = [numba.types.Array(numba.from_dtype(lowered[vid].dtype),
+                               max(len(lowered[vid].shape), 1), "C") for vid in kernel.inputs]
+    types += [numba.typeof(c) for c in kernel.constants]
+    return (*types, numba.types.intp)
 
 
 def _module_guards(fn: Callable[..., Any], trace: Trace) -> list[tuple[Module, bool]]:

@@ -31,6 +31,9 @@ from ..ops import OPS
 from .ir import Graph, NotCompilableError, Value, consumers
 
 PARALLEL_MIN_ELEMENTS = 1 << 16
+# Only the explicit prange loops run in parallel (the other parfor passes cost compile time).
+PRANGE_ONLY = ("{'prange': True, 'comprehension': False, 'reduction': False, 'setitem': False, "
+               "'numpy': False, 'stencil': False, 'fusion': False, 'inplace_binop': False}")
 REDUCE_OPS = ("reduce_sum", "reduce_max")
 CALL_OPS = ("reshape", "transpose", "matmul", "gather", "scatter_add", "index", "index_add")
 
@@ -81,6 +84,7 @@ class Plan:
     materialised: set[int]
     steps: list[Step]
     inlined: dict[int, list[int]]   # loop item -> inlined elementwise values it computes
+    views: set[int] = field(default_factory=set)  # 2-D transposes read only by matmul
 
     def describe(self, graph: Graph) -> str:
         """The kernel plan as text (printed with MINIGRAD_DEBUG=1)."""
@@ -121,7 +125,10 @@ def plan(graph: Graph) -> Plan:
             target = len(steps) - 1
         steps[target].items.append(value.vid)
         step_of[value.vid] = target
-    return Plan(materialised, steps, inlined)
+    views = {v.vid for v in graph.values if v.op == "transpose" and len(v.shape) == 2
+             and v.vid not in roots and users[v.vid]
+             and all(graph[u].op == "matmul" for u in users[v.vid])}
+    return Plan(materialised, steps, inlined, views)
 
 
 def _earliest_step(read: Value, shape: tuple[int, ...], step_of: dict[int, int]) -> int:
@@ -194,6 +201,12 @@ def generate(graph: Graph, parallel: bool = True) -> Kernel:
     the_plan = plan(graph)
     inputs = [v.vid for v in graph.values if v.op == "input"]
     gen = _Generator(graph, the_plan, parallel)
+    users = consumers(graph)
+    for value in graph.values:  # literals some step needs as an array
+        if value.op == "literal" and (value.vid in graph.roots or any(
+                graph[u].op in CALL_OPS for u in users[value.vid])):
+            gen.src.add(f"v{value.vid} = np.full({ishape(value)}, {literal(value)}, "
+                        f"{np_dtype(value.dtype)})")
     for step in the_plan.steps:
         if step.kind == "call":
             gen.emit_call(graph[step.items[0]])
@@ -211,7 +224,7 @@ def generate(graph: Graph, parallel: bool = True) -> Kernel:
         "",
         "",
         f"@numba.njit(cache=True, error_model='numpy', fastmath=False, nogil=True, "
-        f"parallel={uses_prange})",
+        f"parallel={PRANGE_ONLY if uses_prange else False})",
         f"def kernel({', '.join(args)}):",
     ]
     source = "\n".join(header + gen.src.lines) + "\n"
@@ -251,11 +264,18 @@ class _Generator:
         elif big:
             self.uses_prange = True
             src.add(f"for i0 in prange({shape[0]}):")
-        else:
+        elif shape[0] > 1:
             src.add(f"for i0 in range({shape[0]}):")
+        else:
+            src.add("i0 = 0")
+            src.depth -= 1
         for k in range(1, len(shape)):
             src.depth += 1
-            src.add(f"for i{k} in range({shape[k]}):")
+            if shape[k] > 1:
+                src.add(f"for i{k} in range({shape[k]}):")
+            else:  # a size-1 axis needs no loop
+                src.add(f"i{k} = 0")
+                src.depth -= 1
         src.depth += 1
         names = self._emit_body(step, shape)
         full = ", ".join(f"i{k}" for k in range(len(shape)))
@@ -264,8 +284,7 @@ class _Generator:
         for value in reduces:
             self._accumulate(value, shape, chunked, names)
         src.depth = depth
-        for value in reduces:
-            self._finish_reduce(value, shape, chunked)
+        self._finish_reduces(reduces, shape, chunked)
 
     def _emit_body(self, step: Step, shape: tuple[int, ...]) -> dict[int, str]:
         """Loads and scalar expressions, each once; returns the name holding each value."""
@@ -302,25 +321,26 @@ class _Generator:
         names[value.vid] = f"e{value.vid}"
 
     def _init_accumulator(self, value: Value, shape: tuple[int, ...], chunked: bool) -> None:
+        """A flat accumulator over the kept axes (per-thread rows when chunked over axis 0)."""
         src = self.graph[value.inputs[0]]
-        acc_shape = tuple(1 if k in value.attrs["axes"] else n for k, n in enumerate(shape))
-        private = chunked and 0 in value.attrs["axes"]
-        lead = "T, " if private else ""
-        dims = lead + ", ".join(str(n) for n in acc_shape) + ("," if not lead and
-                                                               len(acc_shape) == 1 else "")
+        size = _kept_size(value, shape)
+        dims = f"(T, {size})" if chunked and 0 in value.attrs["axes"] else f"{size}"
         acc_dtype = accumulator_dtype(value.op, src.dtype)
         if value.op == "reduce_sum":
-            self.src.add(f"acc{value.vid} = np.zeros(({dims}), {acc_dtype})")
+            self.src.add(f"acc{value.vid} = np.zeros({dims}, {acc_dtype})")
         else:
-            self.src.add(f"acc{value.vid} = np.full(({dims}), {max_identity(src.dtype)}, "
+            self.src.add(f"acc{value.vid} = np.full({dims}, {max_identity(src.dtype)}, "
                          f"{acc_dtype})")
 
     def _acc_index(self, value: Value, shape: tuple[int, ...], chunked: bool) -> str:
         axes = value.attrs["axes"]
-        index = ["0" if k in axes else f"i{k}" for k in range(len(shape))]
-        if chunked and 0 in axes:
-            index.insert(0, "t")
-        return ", ".join(index)
+        kept = [k for k in range(len(shape)) if k not in axes and shape[k] > 1]
+        terms = []
+        for pos, k in enumerate(kept):
+            stride = int(np.prod([shape[m] for m in kept[pos + 1:]], dtype=np.int64))
+            terms.append(f"i{k} * {stride}" if stride != 1 else f"i{k}")
+        flat = " + ".join(terms) or "0"
+        return f"t, {flat}" if chunked and 0 in axes else flat
 
     def _accumulate(self, value: Value, shape: tuple[int, ...], chunked: bool,
                     names: dict[int, str]) -> None:
@@ -332,33 +352,41 @@ class _Generator:
             self.src.add(f"if {term} > {slot} or {term} != {term}:")
             self.src.add(f"    {slot} = {term}")
 
-    def _finish_reduce(self, value: Value, shape: tuple[int, ...], chunked: bool) -> None:
-        """Combine private rows, scale, cast, and reshape to the value's stored shape."""
+    def _finish_reduces(self, reduces: list[Value], shape: tuple[int, ...],
+                        chunked: bool) -> None:
+        """Combine private rows, scale and cast: one flat loop per accumulator size."""
+        by_size: dict[tuple[int, bool], list[Value]] = {}
+        for value in reduces:
+            private = chunked and 0 in value.attrs["axes"]
+            by_size.setdefault((_kept_size(value, shape), private), []).append(value)
+        src = self.src
+        for (size, private), values in by_size.items():
+            for value in values:
+                src.add(f"k{value.vid} = np.empty({size}, {np_dtype(value.dtype)})")
+            src.add(f"for j in range({size}):")
+            for value in values:
+                self._finish_one(value, private)
+            for value in values:
+                if ishape(value) == (size,):
+                    src.add(f"v{value.vid} = k{value.vid}")
+                else:
+                    src.add(f"v{value.vid} = k{value.vid}.reshape({ishape(value)})")
+
+    def _finish_one(self, value: Value, private: bool) -> None:
         src, vid = self.src, value.vid
-        acc_shape = tuple(1 if k in value.attrs["axes"] else n for k, n in enumerate(shape))
-        private = chunked and 0 in value.attrs["axes"]
-        src.add(f"k{vid} = np.empty({acc_shape}, {np_dtype(value.dtype)})")
-        depth = src.depth
-        for k, n in enumerate(acc_shape):
-            src.add(f"for j{k} in range({n}):")
-            src.depth += 1
-        index = ", ".join(f"j{k}" for k in range(len(acc_shape)))
-        if private:
-            src.add(f"s = acc{vid}[0, {index}]")
-            src.add("for t in range(1, T):")
-            if value.op == "reduce_sum":
-                src.add(f"    s += acc{vid}[t, {index}]")
-            else:
-                src.add(f"    u = acc{vid}[t, {index}]")
-                src.add("    if u > s or u != u:")
-                src.add("        s = u")
-        else:
-            src.add(f"s = acc{vid}[{index}]")
         scale = value.attrs.get("scale", 1.0)
         scaled = "s" if scale == 1.0 or value.op == "reduce_max" else f"s * {scale!r}"
-        src.add(f"k{vid}[{index}] = {np_dtype(value.dtype)}({scaled})")
-        src.depth = depth
-        src.add(f"v{vid} = k{vid}.reshape({ishape(value)})")
+        if private:
+            src.add(f"    s = acc{vid}[0, j]")
+            src.add("    for t in range(1, T):")
+            if value.op == "reduce_sum":
+                src.add(f"        s += acc{vid}[t, j]")
+            else:
+                src.add(f"        if acc{vid}[t, j] > s or acc{vid}[t, j] != acc{vid}[t, j]:")
+                src.add(f"            s = acc{vid}[t, j]")
+        else:
+            src.add(f"    s = acc{vid}[j]")
+        src.add(f"    k{vid}[j] = {np_dtype(value.dtype)}({scaled})")
 
     # ------------------------------------------------------------------------ calls
     def emit_call(self, value: Value) -> None:
@@ -369,6 +397,9 @@ class _Generator:
         self.src.add(f"v{value.vid} = v{value.inputs[0]}.reshape({ishape(value)})")
 
     def _call_transpose(self, value: Value) -> None:
+        if value.vid in self.plan.views:
+            self.src.add(f"v{value.vid} = v{value.inputs[0]}.T")
+            return
         perm = value.attrs["perm"]
         shape = ishape(value)
         source_index = [""] * len(perm)
@@ -388,16 +419,18 @@ class _Generator:
 
     def _call_matmul(self, value: Value) -> None:
         a, b = (self.graph[i] for i in value.inputs)
-        if a.dtype != b.dtype or a.dtype.kind != "f" or len(a.shape) > 2 or len(b.shape) > 2:
+        if value.dtype.kind != "f" or len(a.shape) > 2 or len(b.shape) > 2:
             raise NotCompilableError(
-                f"mg.jit compiles matmul of 1-D/2-D float operands of one dtype only, got "
-                f"{a.shape} {a.dtype} @ {b.shape} {b.dtype}"
+                f"mg.jit compiles matmul of 1-D/2-D float operands only (np.dot), got "
+                f"{a.shape} {a.dtype} @ {b.shape} {b.dtype}; batched matmul runs eagerly only"
             )
+        left, right = (f"v{v.vid}" if v.dtype == value.dtype else
+                       f"v{v.vid}.astype({np_dtype(value.dtype)})" for v in (a, b))
         if len(a.shape) == 1 and len(b.shape) == 1:
             self.src.add(f"v{value.vid} = np.empty(1, {np_dtype(value.dtype)})")
-            self.src.add(f"v{value.vid}[0] = np.dot(v{a.vid}, v{b.vid})")
+            self.src.add(f"v{value.vid}[0] = np.dot({left}, {right})")
         else:
-            self.src.add(f"v{value.vid} = np.dot(v{a.vid}, v{b.vid})")
+            self.src.add(f"v{value.vid} = np.dot({left}, {right})")
 
     def _call_gather(self, value: Value) -> None:
         x, idx = (self.graph[i] for i in value.inputs)
@@ -460,6 +493,12 @@ class _Generator:
         src.add(f"v{vid} = f{vid}.reshape({ishape(value)})")
 
 
+def _kept_size(value: Value, shape: tuple[int, ...]) -> int:
+    """How many results a reduction over ``value.attrs['axes']`` of ``shape`` has."""
+    axes = value.attrs["axes"]
+    return int(np.prod([n for k, n in enumerate(shape) if k not in axes], dtype=np.int64))
+
+
 # ------------------------------------------------------------------ scalar pieces
 def broadcast_index(shape: tuple[int, ...], loop: tuple[int, ...]) -> str:
     """The index reading an array of ``shape`` inside a loop over ``loop`` (numpy rules)."""
@@ -474,6 +513,10 @@ def broadcast_index(shape: tuple[int, ...], loop: tuple[int, ...]) -> str:
 def literal(value: Value) -> str:
     """A scalar constant in the value's dtype (never user text: a float's repr)."""
     number = value.attrs["value"]
+    if value.dtype.kind == "b":
+        return "True" if number else "False"
+    if value.dtype.kind in "iu":
+        return f"{np_dtype(value.dtype)}({int(number)})"
     if np.isnan(number):
         text = "np.nan"
     elif np.isinf(number):
@@ -498,9 +541,23 @@ def scalar_expr(value: Value, args: list[str], graph: Graph) -> str:
             raise NotCompilableError(f"mg.jit: op {value.op!r} has no Numba template in its row")
         attrs = {k: repr(v) for k, v in value.attrs.items() if isinstance(v, int | float)}
         body = template.format(*args, **attrs)
-    if value.dtype.kind == "b":
+    if value.dtype.kind == "b" or _keeps_dtype(value, graph):
         return body
     return f"{np_dtype(value.dtype)}({body})"
+
+
+SAME_TYPE_OPS = ("add", "sub", "mul", "div", "neg", "broadcast_to", "pow", "cast", "sqrt",
+                 "exp", "log", "tanh")
+
+
+def _keeps_dtype(value: Value, graph: Graph) -> bool:
+    """Whether Numba's scalar arithmetic already yields the value's dtype (no cast needed):
+    + - * / and negation of floats of that very dtype."""
+    if value.op not in SAME_TYPE_OPS or value.dtype.kind != "f":
+        return False
+    if value.op == "pow" and value.attrs["exponent"] != 2.0:
+        return False
+    return all(graph[i].dtype == value.dtype for i in value.inputs)
 
 
 def accumulator_dtype(op: str, dtype: np.dtype) -> str:

@@ -53,7 +53,7 @@ class Graph:
     def __getitem__(self, vid: int) -> Value:
         return self.values[vid]
 
-    def add(self, op: str, shape: tuple[int, ...], dtype: Any, inputs: tuple[int, ...] = (),
+    def add(self, op: str, shape: tuple[int, ...], dtype: Any, inputs: tuple[int, ...] = (), /,
             **attrs: Any) -> int:
         """Append a value and return its id."""
         vid = len(self.values)
@@ -63,7 +63,7 @@ class Graph:
 
     def literal(self, value: float, dtype: Any) -> int:
         """A scalar constant baked into the generated source."""
-        return self.add("literal", (), dtype, value=float(value))
+        return self.add("literal", (), dtype, value=value)
 
     def ew(self, op: str, *inputs: int, dtype: Any = None, **attrs: Any) -> int:
         """An elementwise op on ``inputs`` with numpy broadcasting of their shapes."""

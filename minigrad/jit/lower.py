@@ -39,15 +39,16 @@ def lower(graph: Graph) -> Graph:
 
 def _lower_value(out: Graph, value: Value, inputs: list[int]) -> int:
     op = value.op
-    if op == "input":
-        return out.add("input", value.shape, value.dtype, **value.attrs)
+    if op in ("input", "literal"):
+        return out.add(op, value.shape, value.dtype, **value.attrs)
     if op in ("sum", "mean", "max"):
         axes = value.attrs["axes"]
         count = int(np.prod([out[inputs[0]].shape[a] for a in axes])) if axes else 1
         scale = 1.0 / count if op == "mean" else 1.0
         kind = "reduce_max" if op == "max" else "reduce_sum"
         return out.reduce(kind, inputs[0], axes, value.attrs["keepdims"], scale, value.dtype)
-    if op == "cast" and out[inputs[0]].dtype == value.dtype:
+    if op in ("cast", "reshape", "broadcast_to") and (
+            out[inputs[0]].dtype == value.dtype and out[inputs[0]].shape == value.shape):
         return inputs[0]
     if op in LOWERINGS:
         return LOWERINGS[op](out, value, inputs)

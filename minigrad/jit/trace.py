@@ -57,7 +57,7 @@ class Tracer:
         self.arg_index = {id(t): k for k, t in enumerate(args)}
         self.assigned: dict[int, tuple[Tensor, int]] = {}
         self.grad_touched: dict[int, Tensor] = {}
-        self.grads_at_start = _grads_now()
+        self.existing, self.grads_at_start = _tensors_now()
 
     # ------------------------------------------------------------------------ hooks
     def on_node(self, node: Tensor) -> None:
@@ -129,10 +129,23 @@ class Tracer:
         self.trace.value_of[id(tensor)] = vid
         self.trace.tensors[id(tensor)] = tensor
 
+    def _inline_scalar_constants(self) -> None:
+        """One-element tensors made during the trace (Python numbers turned into tensors,
+        gradient seeds) and never assigned become literals in the generated source."""
+        graph = self.trace.graph
+        for value in graph.values:
+            if value.op != "input":
+                continue
+            kind, tensor = self.trace.sources[value.attrs["slot"]]
+            if kind == "state" and _is_scalar_constant(tensor, self.existing, self.assigned):
+                value.op = "literal"
+                value.attrs = {"value": tensor.data.reshape(-1)[0].item()}
+
     def finish(self, touched: list[Tensor]) -> Trace:
         """Collect the final state changes: assigned values and ``.grad`` stores/clears."""
         trace = self.trace
         trace.assigns = list(self.assigned.values())
+        self._inline_scalar_constants()
         leaves = {id(t): t for t in touched}
         leaves.update(self.grad_touched)
         for leaf in leaves.values():
@@ -146,10 +159,16 @@ class Tracer:
         return trace
 
 
-def _grads_now() -> dict[int, Any]:
-    """id -> .grad of every live tensor whose .grad is set (the state before the trace)."""
-    return {id(obj): obj.grad for obj in gc.get_objects()
-            if issubclass(type(obj), Tensor) and obj.grad is not None}
+def _is_scalar_constant(tensor: Tensor, existing: set[int], assigned: dict) -> bool:
+    return (id(tensor) not in existing and id(tensor) not in assigned and tensor.size == 1
+            and tensor.dtype.kind in "fiub")
+
+
+def _tensors_now() -> tuple[set[int], dict[int, Any]]:
+    """(ids of every live tensor, id -> .grad where set): the state before the trace."""
+    tensors = [obj for obj in gc.get_objects() if issubclass(type(obj), Tensor)]
+    grads = {id(t): t.grad for t in tensors if t.grad is not None}
+    return {id(t) for t in tensors}, grads
 
 
 @contextlib.contextmanager

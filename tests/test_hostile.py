@@ -442,28 +442,20 @@ CORRUPTIONS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="mg.jit's disk cache does not yet detect corrupted "
-                   "or truncated files (SyntaxError / UnpicklingError / ValueError escape "
-                   "instead of a rebuild); see the report of issue 6")
 @pytest.mark.parametrize("kind", list(CORRUPTIONS))
-def test_corrupted_cache_file_is_detected_and_rebuilt(warm_cache, tmp_path, kind) -> None:
+def test_corrupted_cache_file_never_gives_a_wrong_number(warm_cache, tmp_path, kind) -> None:
+    """A corrupted or truncated cache file must be detected and rebuilt. Today mg.jit
+    recovers from none of these (SyntaxError / UnpicklingError / ValueError escape), so the
+    test settles for "fails loudly, never a wrong number" and reports XFAIL until it does."""
     pattern, keep, text = CORRUPTIONS[kind]
     cache = _copy_cache(warm_cache, tmp_path / kind)
     _corrupt(cache, pattern, keep, text)
     result = _run_child(cache)
     assert "WRONG" not in result.stdout  # never a wrong number, whatever else happens
-    assert result.stdout.split() == ["OK", "True"], result.stderr[-2000:]
-
-
-def test_corrupted_cache_never_gives_a_wrong_number(warm_cache, tmp_path) -> None:
-    """Whatever a corrupted cache does today (see the xfail above), it never prints a wrong
-    result: it either recovers or fails loudly."""
-    for kind, (pattern, keep, text) in CORRUPTIONS.items():
-        cache = _copy_cache(warm_cache, tmp_path / kind)
-        _corrupt(cache, pattern, keep, text)
-        result = _run_child(cache)
-        assert "WRONG" not in result.stdout, kind
-        assert result.returncode != 0 or result.stdout.split() == ["OK", "True"], kind
+    if result.stdout.split() != ["OK", "True"]:
+        assert result.returncode != 0  # it failed loudly
+        last = (result.stderr.strip().splitlines() or ["?"])[-1]
+        pytest.xfail(f"corrupted cache ({kind}) not rebuilt yet: {last}")
 
 
 def test_version_changes_invalidate_the_cache_key(monkeypatch) -> None:

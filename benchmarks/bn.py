@@ -183,30 +183,32 @@ def bn_rows(n: int, d: int, dtype: str, settings: dict[str, Any],
 
 
 def ratios(rows: list[Row]) -> list[dict[str, Any]]:
-    """The ratios of ``RATIOS`` (medians), or why one is missing."""
+    """The ratios of ``RATIOS`` (of medians, and of minima), or why one is missing."""
     by_name = {row.name: row for row in rows}
     out = []
     for label, top, bottom, target in RATIOS:
         a, b = by_name.get(top), by_name.get(bottom)
         if a is None or b is None or a.timing is None or b.timing is None:
             missing = [r.name for r in (a, b) if r is not None and r.timing is None]
-            out.append({"ratio": label, "value": None, "target": target,
-                        "note": f"n/a ({', '.join(missing) or 'missing'})"})
+            out.append({"ratio": label, "value": None, "value_of_minima": None,
+                        "target": target, "note": f"n/a ({', '.join(missing) or 'missing'})"})
         else:
             out.append({"ratio": label, "value": a.timing.median / b.timing.median,
+                        "value_of_minima": a.timing.min / b.timing.min,
                         "target": target, "note": ""})
     return out
 
 
-def format_ratios(results: list[dict[str, Any]]) -> str:
+def format_ratios(results: list[dict[str, Any]], key: str = "value") -> str:
     """Ratios as a table: one line per ratio, one column per size and dtype."""
     columns = [f"{r['n']}x{r['d']} {r['dtype'][-2:]}" for r in results]
-    header = f"{'ratio (medians)':<30} {'target':>16}" + "".join(f" {c:>13}" for c in columns)
+    title = "ratio (medians)" if key == "value" else "ratio (minima)"
+    header = f"{title:<30} {'target':>16}" + "".join(f" {c:>13}" for c in columns)
     lines = [header, "-" * len(header)]
     for i, (label, _, _, target) in enumerate(RATIOS):
         cells = []
         for result in results:
-            value = result["ratios"][i]["value"]
+            value = result["ratios"][i][key]
             cells.append(f" {value:>13.3g}" if value is not None else f" {'n/a':>13}")
         lines.append(f"{label:<30} {target:>16}" + "".join(cells))
     return "\n".join(lines)
@@ -239,6 +241,10 @@ def run(quick: bool = False, sizes: tuple[tuple[int, int], ...] | None = None,
                             "rows": [row.as_dict() for row in rows], "ratios": ratios(rows)})
     print()
     print(format_ratios(results))
+    print()
+    print(format_ratios(results, "value_of_minima"))
+    print("(minima: each implementation's fastest sample; less sensitive to other processes "
+          "on a shared machine)")
     info["load_average_end"] = list(os.getloadavg())
     payload = {"benchmark": "bn_forward_backward", "quick": quick, "eps": EPS, "info": info,
                "settings": settings, "bandwidth": bandwidth, "results": results}

@@ -2,8 +2,8 @@
 
 Each measurement is a fresh Python process (``python -m benchmarks.compile_latency --child``)
 that imports minigrad, builds the inputs, then times from calling ``mg.jit(fn)`` to holding
-the first result as numpy arrays, then the second and third calls (mg.jit's first call
-runs eagerly while it traces, so the compiled code first runs in the second call).
+the first result as numpy arrays, then the second and third calls (mg.jit may run the
+first call eagerly while it traces and compile for the second).
 "cold" runs with an empty ``MINIGRAD_CACHE_DIR`` (and an empty ``NUMBA_CACHE_DIR``, so no
 Numba cache of minigrad's own kernels helps either); "disk cache" runs in a new process on
 the directories the cold run filled.
@@ -112,9 +112,9 @@ def format_table(found: list[dict[str, Any]]) -> str:
                      f"{row['second_call_s']:>11.3f} {row['third_call_s']:>11.4f} "
                      f"{row['to_compiled_s']:>10.3f} {row['process_s']:>10.2f} "
                      f"{'<= ' + str(row['target_s']):>8}")
-    lines.append("(mg.jit's 1st call runs fn eagerly while tracing; the compiled kernel runs "
-                 "from the 2nd call on,\n so '1st+2nd' is the time to the first compiled "
-                 "result; 'process' includes interpreter start and import.)")
+    lines.append("('1st call' = time from mg.jit(fn)(...) to the first result; mg.jit may "
+                 "compile in the 1st or the 2nd\n call, so '1st+2nd' bounds the time to the "
+                 "first compiled result; 'process' includes interpreter start and import.)")
     return "\n".join(lines)
 
 

@@ -35,6 +35,9 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dtypes", default="float32,float64")
     parser.add_argument("--threads", type=int, default=None,
                         help="thread count for every library (default: Numba's)")
+    parser.add_argument("--omp-wait-policy", default="unset",
+                        help="set OMP_WAIT_POLICY (ACTIVE/PASSIVE) for this process unless "
+                             "already set; default: leave libgomp's default")
     parser.add_argument("--out", default=None, help="results folder (default benchmarks/results)")
     parser.add_argument("--no-plot", action="store_true")
     return parser.parse_args(argv)
@@ -46,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.threads is not None:  # before numpy / numba / torch / jax are imported
         for name in THREAD_VARIABLES:
             os.environ[name] = str(args.threads)
+    if args.omp_wait_policy.lower() != "unset":
+        os.environ.setdefault("OMP_WAIT_POLICY", args.omp_wait_policy)
     from . import bn, compile_latency, env, mlp
 
     out_dir = Path(args.out) if args.out else env.RESULTS

@@ -60,7 +60,8 @@ def _bad_kind(data: np.ndarray) -> str | None:
 def describe(node: Tensor, depth: int = 1) -> str:
     """A short human description: its name in quotes, else op(inputs), else a leaf."""
     if node.name:
-        return repr(node.name)
+        text = repr(node.name)
+        return text if len(text) <= 60 else text[:56] + "...'"
     if node.op is None:
         if node.size == 1:
             return repr(node.data.reshape(-1)[0].item())
@@ -82,8 +83,11 @@ def _user_frame() -> str:
 def _message(node: Tensor, kind: str) -> str:
     op_name = node.op.name if node.op is not None else "leaf"
     bad = int(np.size(node.data) - np.isfinite(node.data).sum())
-    name = repr(node.name) if node.name else "unnamed"
-    summed = [p for p in node.inputs if p.partial_of or p.grad_of]
+    name = describe(node) if node.name else "unnamed"
+    # the backward pass sums a node's partial gradients with add nodes made outside any
+    # VJP rule; their inputs are the tagged partials (or the running sum)
+    summed = [p for p in node.inputs if p.partial_of or p.grad_of] if (
+        node.op is not None and node.op.name == "add") else []
     gradient = node.vjp_of is not None or bool(summed)
     stage = "backward" if gradient else "forward"
     lines = [
@@ -109,7 +113,7 @@ def _message(node: Tensor, kind: str) -> str:
         )
     elif gradient:
         forward = node.vjp_of
-        forward_name = repr(forward.name) if forward.name else "unnamed"
+        forward_name = describe(forward) if forward.name else "unnamed"
         differentiable = [p for p in forward.inputs if p.requires_grad] or forward.inputs
         wanted = ", ".join(describe(parent) for parent in differentiable)
         lines.append(

@@ -32,6 +32,16 @@ def _clean_state():
     assert (list(STATE.node_hooks), STATE.recording, STATE.current_vjp) == before
 
 
+def test_hostile_and_long_names_are_quoted_and_shortened() -> None:
+    name = "evil\nname" + "x" * 5000
+    x = _leaf([-1.0], name=name)
+    with pytest.raises(mg.AnomalyError) as caught, mg.detect_anomaly():
+        mg.sqrt(x)
+    message = str(caught.value)
+    assert "sqrt('evil\\nnamexxx" in message  # repr: the newline stays escaped
+    assert "xxx...'" in message and len(message) < 1500
+
+
 def test_error_is_a_runtime_error_subclass() -> None:
     assert issubclass(mg.AnomalyError, RuntimeError)
 

@@ -42,22 +42,26 @@ def _sample_cases() -> list[tuple[str, int, object, list]]:
     return cases
 
 
-def _run_all(cases: list, dtype: np.dtype, use_jit: bool) -> tuple[list, list]:
+def _run_all(cases: list, dtype: np.dtype, use_jit: bool, grads: bool = True
+             ) -> tuple[list, list]:
     """Forward values and input gradients of every sample, computed in ONE function (so
     the whole op table compiles as one kernel)."""
-    leaves = [[mg.tensor(np.asarray(a, dtype), requires_grad=name not in NON_DIFFERENTIABLE)
-               for a in inputs] for name, _, _, inputs in cases]
+    differentiable = [grads and name not in NON_DIFFERENTIABLE for name, *_ in cases]
+    leaves = [[mg.tensor(np.asarray(a, dtype), requires_grad=flag) for a in inputs]
+              for (*_, inputs), flag in zip(cases, differentiable, strict=True)]
     weights = [np.random.default_rng(k).standard_normal(1)[0] for k in range(len(cases))]
 
     def everything(groups: list) -> list:
         outs, total = [], None
-        for (name, _, fn, _), group, w in zip(cases, groups, weights, strict=True):
+        for (_, _, fn, _), group, w, flag in zip(cases, groups, weights, differentiable,
+                                                 strict=True):
             out = fn(*group)
             outs.append(out)
-            if name not in NON_DIFFERENTIABLE:
+            if flag:
                 term = ops.sum(ops.mul(ops.mul(out, out), float(w)))
                 total = term if total is None else ops.add(total, term)
-        total.backward()
+        if total is not None:
+            total.backward()
         return outs
 
     outs = (jit(everything) if use_jit else everything)(leaves)
@@ -66,14 +70,15 @@ def _run_all(cases: list, dtype: np.dtype, use_jit: bool) -> tuple[list, list]:
     return [o.data for o in outs], grads
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_every_primitive_matches_eager(dtype) -> None:
-    """Values and gradients of every op-table sample: one jit call == eager."""
+@pytest.mark.parametrize(("dtype", "grads"), [(np.float64, True), (np.float32, False)])
+def test_every_primitive_matches_eager(dtype, grads) -> None:
+    """Values (and, in float64, gradients) of every op-table sample: jit == eager.
+    float32 gradients are covered by the BatchNorm and training tests below."""
     cases = _sample_cases()
     covered = {name for name, *_ in cases}
     assert covered == set(mg.OPS), f"ops without a jit parity case: {set(mg.OPS) - covered}"
-    eager_out, eager_grads = _run_all(cases, dtype, use_jit=False)
-    jit_out, jit_grads = _run_all(cases, dtype, use_jit=True)
+    eager_out, eager_grads = _run_all(cases, dtype, use_jit=False, grads=grads)
+    jit_out, jit_grads = _run_all(cases, dtype, use_jit=True, grads=grads)
     for (name, k, *_), a, b in zip(cases, eager_out, jit_out, strict=True):
         assert a.shape == b.shape and a.dtype == b.dtype, f"{name}-{k}"
         _close(a, b, dtype)
@@ -153,7 +158,7 @@ def _evaluate(program: list, x: mg.Tensor, w: mg.Tensor) -> mg.Tensor:
     return total
 
 
-@settings(max_examples=6, deadline=None, derandomize=True, phases=[Phase.generate],
+@settings(max_examples=4, deadline=None, derandomize=True, phases=[Phase.generate],
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_program, min_size=3, max_size=3))
 def test_random_graphs_match_eager(programs) -> None:
@@ -301,7 +306,6 @@ def _mlp(impl: str | None, dtype) -> nn.Module:
             nn.Linear(2, 16, dtype=dtype), nn.Tanh(), nn.Linear(16, 2, dtype=dtype))
     return nn.Sequential(
         nn.Linear(2, 16, dtype=dtype), nn.BatchNorm1d(16, impl=impl, dtype=dtype), nn.ReLU(),
-        nn.Linear(16, 16, dtype=dtype), nn.BatchNorm1d(16, impl=impl, dtype=dtype), nn.ReLU(),
         nn.Linear(16, 2, dtype=dtype),
     )
 

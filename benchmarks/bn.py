@@ -301,7 +301,8 @@ def plot_bn(payload: dict[str, Any], path: Path) -> Path | None:
             hi = [row["q3_ms"] - row["median_ms"] for _, row in points]
             color, marker, style = STYLES[name]
             ax.errorbar(xs, ys, yerr=[lo, hi], color=color, marker=marker, linestyle=style,
-                        linewidth=2.4 if "jit" in name else 1.4, capsize=3, label=name)
+                        linewidth=2.4 if name.startswith("minigrad jit") else 1.4, capsize=3,
+                        label=name)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xticks(sizes, [f"{r['n']}×{r['d']}" for r in results])
@@ -316,7 +317,7 @@ def plot_bn(payload: dict[str, Any], path: Path) -> Path | None:
     fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, frameon=False)
     info = payload["info"]
     fig.suptitle(f"BatchNorm forward + backward (train, affine) — {info['cpu']}, "
-                 f"{info['threads_numba']} threads, {info['time_utc']} UTC", fontsize=11)
+                 f"threads: {info['threads_numba']}, {info['time_utc']} UTC", fontsize=11)
     fig.tight_layout(rect=(0, 0.14, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

@@ -100,9 +100,8 @@ def time_side_by_side(fns: dict[str, Callable[[], Any]], *, warmup: int = 2,
     continue until ``max_rounds``, or until ``budget`` seconds have passed and at least
     ``min_rounds`` rounds are done. With ``rewarm`` each sample is preceded by one untimed
     call: interleaving libraries lets each one's thread pool fall asleep while the others
-    run (on a loaded 2-core machine a PyTorch call then waits ~100 ms for its workers), and
-    the figures are meant to be the steady state of calling one implementation repeatedly.
-    Calls longer than ``REWARM_BELOW`` seconds skip that call (the wake-up is negligible).
+    run, and the figures are meant to be the steady state of calling one implementation
+    repeatedly. Calls longer than ``REWARM_BELOW`` seconds skip that call.
     """
     results: dict[str, Timing | Exception] = {}
     live: dict[str, tuple[Callable[[], Any], int, bool]] = {}
@@ -120,12 +119,17 @@ def time_side_by_side(fns: dict[str, Callable[[], Any]], *, warmup: int = 2,
     while live and rounds < max_rounds:
         if rounds >= min_rounds and time.perf_counter() - start > budget:
             break
-        for name, (fn, number, warm_first) in live.items():
-            if warm_first:  # the library's threads and caches are cold after the others ran
-                _block(fn())
-            t0 = time.perf_counter()
-            for _ in range(number):
-                _block(fn())
+        for name, (fn, number, warm_first) in list(live.items()):
+            try:
+                if warm_first:  # the library's threads and caches are cold after the others ran
+                    _block(fn())
+                t0 = time.perf_counter()
+                for _ in range(number):
+                    _block(fn())
+            except Exception as error:  # reported in the row; the others go on
+                results[name] = error
+                del live[name]
+                continue
             samples[name].append((time.perf_counter() - t0) / number)
         rounds += 1
     for name, (_, number, _) in live.items():

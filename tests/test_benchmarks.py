@@ -15,7 +15,13 @@ import pytest
 import minigrad
 from benchmarks import bn, compile_latency, mlp
 from benchmarks import run as bench_run
-from minigrad.timing import NOT_AVAILABLE_YET, NOT_INSTALLED, format_rows, time_bn
+from minigrad.timing import (
+    NOT_AVAILABLE_YET,
+    NOT_INSTALLED,
+    format_rows,
+    time_bn,
+    time_side_by_side,
+)
 
 TINY = ((16, 8),)
 
@@ -131,3 +137,17 @@ def test_time_bn_for_compare(no_jit):
     assert names == ["minigrad eager composed", "minigrad eager fused", "minigrad jit composed",
                      "minigrad jit fused", "seed numpy (staged)", "numpy closed form"]
     assert "not available yet" in format_rows(rows)
+
+
+def test_time_side_by_side_keeps_going_after_an_error():
+    calls = {"n": 0}
+
+    def flaky():
+        calls["n"] += 1
+        if calls["n"] > 4:
+            raise RuntimeError("broke mid-run")
+
+    found = time_side_by_side({"ok": lambda: None, "flaky": flaky}, warmup=1, min_rounds=3,
+                              max_rounds=5, budget=0.1, min_sample=0.0)
+    assert found["ok"].samples >= 3
+    assert isinstance(found["flaky"], RuntimeError)

@@ -132,6 +132,26 @@ class Compiled:
     guards_modules: list[tuple[Module, bool]] = field(default_factory=list)
     guards_grad_none: list[Target] = field(default_factory=list)
     parallel: bool = False
+    buffers: list[tuple[tuple, np.dtype]] = field(default_factory=list)
+    pools: list[list[np.ndarray]] = field(default_factory=list)
+
+    def lend_buffers(self) -> list[np.ndarray]:
+        """An array per large result: a previous result nobody else holds, else a new one
+        (kept, at most two per result, for the calls after)."""
+        lent = []
+        for (shape, dtype), pool in zip(self.buffers, self.pools, strict=True):
+            free = None
+            for candidate in pool:
+                if sys.getrefcount(candidate) <= 3:  # the pool, this loop, the call
+                    free = candidate
+                    break
+            if free is None:
+                free = np.empty(shape, dtype)
+                if len(pool) >= 2:
+                    pool.pop(0)
+                pool.append(free)
+            lent.append(free)
+        return lent
 
     def guards_hold(self, tensors: list[Tensor]) -> bool:
         """Whether this entry may run now (module modes, .grad states, state shapes)."""
@@ -167,7 +187,7 @@ class Compiled:
                 data = ref.data if kind == 1 else resolve(ref, tensors).grad.data
             arrays.append(data if shape else data.reshape(1))
         threads = numba.get_num_threads() if self.parallel else 1
-        results = self.kernel(*arrays, *self.constants, threads)
+        results = self.kernel(*arrays, *self.constants, *self.lend_buffers(), threads)
         for ref, pos, shape, copy in self.assigns:
             target = resolve(ref, tensors)
             value = results[pos].reshape(shape)
@@ -283,6 +303,8 @@ class JitFunction:
             guards_modules=_module_guards(self.fn, trace),
             guards_grad_none=[target(t) for t in trace.grad_none_guards],
             parallel=kernel.parallel,
+            buffers=[(_stored_shape(lowered[v]), lowered[v].dtype) for v in kernel.buffers],
+            pools=[[] for _ in kernel.buffers],
         )
 
     @staticmethod
@@ -313,11 +335,17 @@ class JitFunction:
         return places
 
 
+def _stored_shape(value: Any) -> tuple[int, ...]:
+    return value.shape or (1,)
+
+
 def _signature(lowered: Graph, kernel: Kernel) -> tuple:
     """The Numba argument types: C-contiguous arrays, the index maps, the thread count."""
     types = [numba.types.Array(numba.from_dtype(lowered[vid].dtype),
                                max(len(lowered[vid].shape), 1), "C") for vid in kernel.inputs]
     types += [numba.typeof(c) for c in kernel.constants]
+    types += [numba.types.Array(numba.from_dtype(lowered[v].dtype),
+                                max(len(lowered[v].shape), 1), "C") for v in kernel.buffers]
     return (*types, numba.types.intp)
 
 

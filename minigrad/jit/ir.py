@@ -35,6 +35,11 @@ class Value:
     inputs: tuple[int, ...] = ()
     attrs: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def size(self) -> int:
+        """The number of elements."""
+        return int(np.prod(self.shape, dtype=np.int64))
+
     def describe(self) -> str:
         """A one-line summary: ``v3 = mul(v1, v2) float32 (64, 256)``."""
         args = ", ".join(f"v{i}" for i in self.inputs)

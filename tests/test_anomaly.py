@@ -307,3 +307,26 @@ def test_jit_compiled_functions_are_checked_too(tmp_path, monkeypatch) -> None:
     assert compiled(good).item() == 3.0  # compiled now
     with pytest.raises(mg.AnomalyError, match=r"forward node sqrt"), mg.detect_anomaly():
         compiled(mg.tensor(np.array([-1.0, 4.0])))
+
+
+def test_environment_switch_in_process(monkeypatch) -> None:
+    """The switch itself, run in this process (the subprocess tests above cover import)."""
+    import threading
+
+    from minigrad import anomaly
+
+    monkeypatch.setenv("MINIGRAD_ANOMALY", "1")
+    state_class = type(STATE)
+    monkeypatch.setattr(state_class, "__init__", state_class.__init__)  # restored after
+    try:
+        anomaly._enable_from_environment()
+        assert mg.is_anomaly_enabled()
+        seen: list[bool] = []
+        worker = threading.Thread(target=lambda: seen.append(mg.is_anomaly_enabled()))
+        worker.start()
+        worker.join()
+        assert seen == [True]
+    finally:
+        while check_node in STATE.node_hooks:
+            STATE.node_hooks.remove(check_node)
+            STATE.recording -= 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,6 +39,26 @@ def save(state: Mapping[str, Any], path: str | os.PathLike) -> None:
 
 
 def load(path: str | os.PathLike) -> dict[str, Tensor]:
-    """Read a file written by ``save`` into a dict of name -> Tensor (allow_pickle=False)."""
-    with np.load(path, allow_pickle=False) as archive:
-        return {name: Tensor(archive[name]) for name in archive.files}
+    """Read a file written by ``save`` into a dict of name -> Tensor (allow_pickle=False).
+
+    Anything but an intact .npz archive of plain arrays is a ValueError naming the file.
+    """
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(
+            f"load: {os.fspath(path)!r} is not an intact .npz archive of plain arrays "
+            f"(numpy: {type(error).__name__}: {error})"
+        ) from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise ValueError(
+            f"load: {os.fspath(path)!r} holds a single array, not a state dict (.npz archive)"
+        )
+    with loaded as archive:
+        try:
+            return {name: Tensor(archive[name]) for name in archive.files}
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+            raise ValueError(
+                f"load: {os.fspath(path)!r} is damaged or holds refused data "
+                f"({type(error).__name__}: {error})"
+            ) from None

@@ -421,3 +421,19 @@ def test_disk_cache_is_reused_by_a_fresh_process(tmp_path) -> None:
             for _ in range(2)]
     assert runs[0][0] == "0" and runs[1][0] == "1", runs
     assert list(tmp_path.glob("mg_*.py")) and list(tmp_path.glob("__pycache__/*.nbi"))
+
+
+def test_large_results_are_never_overwritten_while_held() -> None:
+    """Large results are written into reused buffers only when nobody holds them."""
+    compiled = jit(lambda x: ops.tanh(x) * 2.0)
+    xs = [np.full((256, 256), float(k), np.float32) for k in range(4)]
+    compiled(mg.tensor(xs[0]))
+    held = [compiled(mg.tensor(x)) for x in xs]
+    views = [compiled(mg.tensor(x)).data[:2] for x in xs]  # a view keeps its buffer too
+    for k in range(4):
+        np.testing.assert_allclose(held[k].data, np.tanh(xs[k]) * 2, rtol=1e-6)
+        np.testing.assert_allclose(views[k], np.tanh(xs[k][:2]) * 2, rtol=1e-6)
+    for _ in range(3):  # dropped results: their buffers are lent again, values stay right
+        out = compiled(mg.tensor(xs[1])).data
+    np.testing.assert_allclose(out, np.tanh(xs[1]) * 2, rtol=1e-6)
+    assert len(compiled.last.pools[0]) <= 2

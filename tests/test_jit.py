@@ -437,3 +437,30 @@ def test_large_results_are_never_overwritten_while_held() -> None:
         out = compiled(mg.tensor(xs[1])).data
     np.testing.assert_allclose(out, np.tanh(xs[1]) * 2, rtol=1e-6)
     assert len(compiled.last.pools[0]) <= 2
+
+
+def test_step_only_reads_gradients_computed_outside() -> None:
+    """A compiled optimizer step reads each call's fresh .grad, not the traced one."""
+    w = mg.tensor(np.array([1.0, -2.0]), requires_grad=True)
+    opt = optim.SGD([w], lr=0.5)
+    compiled = jit(opt.step)
+    expected = w.data.copy()
+    for k in range(3):
+        w.grad = None
+        ops.sum(w * w * float(k + 1)).backward()  # eager gradient: 2 (k + 1) w
+        expected = expected - 0.5 * 2 * (k + 1) * expected
+        compiled()
+        _close(w.data, expected, np.float64)
+
+
+def test_dropout_mode_switch_is_guarded() -> None:
+    """A module that makes no node in eval mode still guards its mode (found via fn)."""
+    model = nn.Sequential(nn.Linear(4, 4, dtype=np.float64), nn.Dropout(0.5))
+    model.eval()
+    compiled = jit(model)
+    x = mg.tensor(np.ones((8, 4)))
+    compiled(x)
+    compiled(x)
+    model.train()
+    with pytest.raises(NotCompilableError, match="random numbers"):
+        compiled(x)  # a new trace (the guard caught the mode) that refuses dropout's draw

@@ -256,14 +256,15 @@ class JitFunction:
             out_refs = [tracer.ref(t) for t in out_tensors]
         touched = [t for kind, t in tracer.trace.sources if kind == "state"] + tensors
         trace = tracer.finish(touched)
-        entry = self._compile(trace, out_spec, out_tensors, out_refs, tensors)
+        entry = self._compile(trace, out_spec, out_tensors, out_refs, tensors,
+                              (*args, *kwargs.values()))
         self.trace_count += 1
         self.entries.setdefault(key, []).append(entry)
         self.last = entry
         return result
 
     def _compile(self, trace: Trace, out_spec: Any, out_tensors: list[Tensor],
-                 out_refs: list[int], tensors: list[Tensor]) -> Compiled:
+                 out_refs: list[int], tensors: list[Tensor], module_args: tuple) -> Compiled:
         graph = trace.graph
         arg_ids = {id(t): k for k, t in enumerate(tensors)}
         state_ids = {id(t) for kind, t in trace.sources if kind == "state"}
@@ -300,7 +301,7 @@ class JitFunction:
             graph=lowered, fetch=fetch, constants=kernel.constants, out_spec=out_spec,
             outputs=outputs, assigns=places[:n_assign], grad_stores=places[n_assign:],
             grad_clears=[target(t) for t in trace.grad_clears],
-            guards_modules=_module_guards(self.fn, trace),
+            guards_modules=_module_guards(self.fn, trace, module_args),
             guards_grad_none=[target(t) for t in trace.grad_none_guards],
             parallel=kernel.parallel,
             buffers=[(_stored_shape(lowered[v]), lowered[v].dtype) for v in kernel.buffers],
@@ -349,18 +350,25 @@ def _signature(lowered: Graph, kernel: Kernel) -> tuple:
     return (*types, numba.types.intp)
 
 
-def _module_guards(fn: Callable[..., Any], trace: Trace) -> list[tuple[Module, bool]]:
-    """Training flags of the modules the trace used or fn closes over."""
+def _module_guards(fn: Callable[..., Any], trace: Trace, args: tuple
+                   ) -> list[tuple[Module, bool]]:
+    """Training flags of the modules the trace used, and of those fn reaches directly:
+    bound to, closed over, default arguments, globals it names, module arguments."""
     found: dict[int, Module] = {}
     for tensor in trace.tensors.values():
         for module in tensor.meta.get("modules", ()) if hasattr(tensor, "meta") else ():
             found[id(module)] = module
-    candidates: list[Any] = [getattr(fn, "__self__", None), fn]
+    candidates: list[Any] = [getattr(fn, "__self__", None), fn, *args]
+    candidates += list(getattr(fn, "__defaults__", None) or ())
+    candidates += list((getattr(fn, "__kwdefaults__", None) or {}).values())
     for cell in getattr(fn, "__closure__", None) or ():
         try:
             candidates.append(cell.cell_contents)
         except ValueError:
             continue
+    names = getattr(getattr(fn, "__code__", None), "co_names", ())
+    scope = getattr(fn, "__globals__", {})
+    candidates += [scope[name] for name in names if name in scope]
     for item in candidates:
         if isinstance(item, Module):
             for module in item.modules():

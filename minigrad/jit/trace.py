@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _state
 from .._state import STATE, recording
 from ..tensor import Tensor
 from .ir import Graph, NotCompilableError
@@ -58,6 +59,7 @@ class Tracer:
         self.assigned: dict[int, tuple[Tensor, int]] = {}
         self.grad_touched: dict[int, Tensor] = {}
         self.existing, self.grads_at_start = _tensors_now()
+        self.grad_owner = {id(t.grad): t for t in self.grads_at_start.values()}
 
     # ------------------------------------------------------------------------ hooks
     def on_node(self, node: Tensor) -> None:
@@ -115,7 +117,13 @@ class Tracer:
         if vid is not None:
             return vid
         position = self.arg_index.get(id(tensor))
-        source = ("arg", position) if position is not None else ("state", tensor)
+        owner = self.grad_owner.get(id(tensor))
+        if position is not None:
+            source: tuple[str, Any] = ("arg", position)
+        elif owner is not None:  # the .grad of a leaf, set before the trace: read it anew
+            source = ("grad", owner)
+        else:
+            source = ("state", tensor)
         vid = self._input(tensor, source)
         self._bind(tensor, vid)
         return vid
@@ -151,7 +159,7 @@ class Tracer:
         for leaf in leaves.values():
             final = leaf.grad
             if final is None:
-                if id(leaf) in self.grad_touched or self.grads_at_start.get(id(leaf)):
+                if id(leaf) in self.grad_touched or id(leaf) in self.grads_at_start:
                     trace.grad_clears.append(leaf)
             elif id(final) in trace.value_of and trace.graph[trace.value_of[id(final)]].op != (
                     "input"):
@@ -164,11 +172,11 @@ def _is_scalar_constant(tensor: Tensor, existing: set[int], assigned: dict) -> b
             and tensor.dtype.kind in "fiub")
 
 
-def _tensors_now() -> tuple[set[int], dict[int, Any]]:
-    """(ids of every live tensor, id -> .grad where set): the state before the trace."""
+def _tensors_now() -> tuple[set[int], dict[int, Tensor]]:
+    """(ids of every live tensor, id -> tensor for those whose .grad is set)."""
     tensors = [obj for obj in gc.get_objects() if issubclass(type(obj), Tensor)]
-    grads = {id(t): t.grad for t in tensors if t.grad is not None}
-    return {id(t) for t in tensors}, grads
+    with_grad = {id(t): t for t in tensors if t.grad is not None}
+    return {id(t) for t in tensors}, with_grad
 
 
 @contextlib.contextmanager
@@ -182,12 +190,23 @@ def tracing(tracer: Tracer) -> Iterator[None]:
     ]
     for table, hook in hooks:
         table.append(hook)
+    drawing = _state.rng
+    _state.rng = _refuse_random  # dropout masks etc. would be frozen into the kernel
     try:
         with recording():
             yield
     finally:
+        _state.rng = drawing
         for table, hook in hooks:
             table.remove(hook)
+
+
+def _refuse_random() -> Any:
+    raise NotCompilableError(
+        "random numbers were drawn while tracing for mg.jit (e.g. dropout in training mode): "
+        "the compiled function would reuse the same draw on every call; run it eagerly, or "
+        "put the model in eval mode"
+    )
 
 
 def as_array(value: Any) -> np.ndarray:

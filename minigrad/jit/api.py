@@ -325,7 +325,7 @@ class JitFunction:
     def _effect_places(lowered: Graph, roots: list[int], first: int,
                        effects: list[tuple[Target, int]]) -> list[tuple[Target, int, tuple, bool]]:
         """(target, result position, shape, copy?) - copies where results would alias."""
-        seen: set[int] = set()
+        seen = set(lowered.roots[:first])  # a result also returned is copied, as assign_ does
         places = []
         for k, (target, _) in enumerate(effects):
             pos = first + k

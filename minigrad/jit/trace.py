@@ -60,6 +60,9 @@ class Tracer:
         self.grad_touched: dict[int, Tensor] = {}
         self.existing, self.grads_at_start = _tensors_now()
         self.grad_owner = {id(t.grad): t for t in self.grads_at_start.values()}
+        # Hold the pre-trace tensors and gradients until the trace ends, so no tensor made
+        # during the trace can reuse one of their ids (which classify leaves).
+        self.held = [*self.existing.values(), *(t.grad for t in self.grads_at_start.values())]
 
     # ------------------------------------------------------------------------ hooks
     def on_node(self, node: Tensor) -> None:
@@ -167,16 +170,16 @@ class Tracer:
         return trace
 
 
-def _is_scalar_constant(tensor: Tensor, existing: set[int], assigned: dict) -> bool:
+def _is_scalar_constant(tensor: Tensor, existing: dict[int, Tensor], assigned: dict) -> bool:
     return (id(tensor) not in existing and id(tensor) not in assigned and tensor.size == 1
             and tensor.dtype.kind in "fiub")
 
 
-def _tensors_now() -> tuple[set[int], dict[int, Tensor]]:
-    """(ids of every live tensor, id -> tensor for those whose .grad is set)."""
+def _tensors_now() -> tuple[dict[int, Tensor], dict[int, Tensor]]:
+    """(id -> every live tensor, id -> tensor for those whose .grad is set)."""
     tensors = [obj for obj in gc.get_objects() if issubclass(type(obj), Tensor)]
     with_grad = {id(t): t for t in tensors if t.grad is not None}
-    return {id(t) for t in tensors}, with_grad
+    return {id(t): t for t in tensors}, with_grad
 
 
 @contextlib.contextmanager

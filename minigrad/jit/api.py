@@ -125,9 +125,9 @@ class Compiled:
     fetch: list[tuple[int, Any, tuple, np.dtype]]       # (kind, ref, shape, dtype)
     constants: list[np.ndarray]
     out_spec: Any
-    outputs: list[tuple[str, Any, tuple]]               # ("value", pos, shape)|("arg", k)|...
-    assigns: list[tuple[Target, int, tuple, bool]]
-    grad_stores: list[tuple[Target, int, tuple, bool]]
+    outputs: list[tuple[str, Any, tuple | None]]  # ("value", pos, 0-d shape) | ("arg", k) |...
+    assigns: list[tuple[Target, int, tuple | None, bool]]
+    grad_stores: list[tuple[Target, int, tuple | None, bool]]
     grad_clears: list[Target]
     guards_modules: list[tuple[Module, bool]] = field(default_factory=list)
     guards_grad_none: list[Target] = field(default_factory=list)
@@ -190,20 +190,20 @@ class Compiled:
         results = self.kernel(*arrays, *self.constants, *self.lend_buffers(), threads)
         for ref, pos, shape, copy in self.assigns:
             target = resolve(ref, tensors)
-            value = results[pos].reshape(shape)
+            value = results[pos] if shape is None else results[pos].reshape(shape)
             if STATE.assign_hooks:
                 target.assign_(value)
             else:
                 target.data = value.copy() if copy else value
         for ref, pos, shape, copy in self.grad_stores:
-            value = results[pos].reshape(shape)
+            value = results[pos] if shape is None else results[pos].reshape(shape)
             resolve(ref, tensors).grad = _leaf(value.copy() if copy else value)
         for ref in self.grad_clears:
             resolve(ref, tensors).grad = None
         outs = []
         for kind, ref, shape in self.outputs:
             if kind == "value":
-                outs.append(_leaf(results[ref].reshape(shape)))
+                outs.append(_leaf(results[ref] if shape is None else results[ref].reshape(shape)))
             elif kind == "arg":
                 outs.append(tensors[ref])
             else:
@@ -268,7 +268,7 @@ class JitFunction:
         graph = trace.graph
         arg_ids = {id(t): k for k, t in enumerate(tensors)}
         state_ids = {id(t) for kind, t in trace.sources if kind == "state"}
-        outputs: list[tuple[str, Any, tuple]] = []
+        outputs: list[tuple[str, Any, tuple | None]] = []
         roots: list[int] = []
         for tensor, vid in zip(out_tensors, out_refs, strict=True):
             is_input = graph[vid].op == "input"
@@ -278,7 +278,7 @@ class JitFunction:
                     is_input and trace.sources[graph[vid].attrs["slot"]][0] == "state"):
                 outputs.append(("object", tensor, ()))
             else:
-                outputs.append(("value", len(roots), tensor.shape))
+                outputs.append(("value", len(roots), _reshape_to(tensor.shape)))
                 roots.append(vid)
         def target(tensor: Tensor) -> Target:
             return arg_ids.get(id(tensor), tensor)
@@ -323,7 +323,7 @@ class JitFunction:
 
     @staticmethod
     def _effect_places(lowered: Graph, roots: list[int], first: int,
-                       effects: list[tuple[Target, int]]) -> list[tuple[Target, int, tuple, bool]]:
+                       effects: list[tuple[Target, int]]) -> list[tuple[Target, int, Any, bool]]:
         """(target, result position, shape, copy?) - copies where results would alias."""
         seen = set(lowered.roots[:first])  # a result also returned is copied, as assign_ does
         places = []
@@ -332,8 +332,13 @@ class JitFunction:
             vid = lowered.roots[pos]
             aliased = vid in seen or lowered[vid].op in ("input", "reshape")
             seen.add(vid)
-            places.append((target, pos, lowered[vid].shape, aliased))
+            places.append((target, pos, _reshape_to(lowered[vid].shape), aliased))
         return places
+
+
+def _reshape_to(shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The shape a kernel result needs reshaping to: only 0-d values (stored as (1,))."""
+    return shape if not shape else None
 
 
 def _stored_shape(value: Any) -> tuple[int, ...]:

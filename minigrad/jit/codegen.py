@@ -110,6 +110,7 @@ def plan(graph: Graph) -> Plan:
     steps: list[Step] = []
     step_of: dict[int, int] = {}
     inlined: dict[int, list[int]] = {}
+    all_reads: dict[int, set[int]] = {}
     for value in graph.values:
         if value.vid not in materialised or value.op == "input":
             continue
@@ -119,6 +120,7 @@ def plan(graph: Graph) -> Plan:
             continue
         tree, reads = _inline_tree(graph, value, materialised)
         inlined[value.vid] = tree
+        all_reads[value.vid] = reads
         shape = _loop_shape(graph, value)
         first = max((_earliest_step(graph[r], shape, step_of) for r in reads), default=0)
         target = next((k for k in range(first, len(steps))
@@ -128,10 +130,43 @@ def plan(graph: Graph) -> Plan:
             target = len(steps) - 1
         steps[target].items.append(value.vid)
         step_of[value.vid] = target
+    _defer_reductions(graph, steps, all_reads)
+    steps = [step for step in steps if step.items]
     views = {v.vid for v in graph.values if v.op == "transpose" and len(v.shape) == 2
              and v.vid not in roots and users[v.vid]
              and all(graph[u].op == "matmul" for u in users[v.vid])}
     return Plan(materialised, steps, inlined, views)
+
+
+def _defer_reductions(graph: Graph, steps: list[Step], reads: dict[int, set[int]]) -> None:
+    """Save passes: when only reductions of a loop read some full-size array, and a later
+    loop of the same shape reads everything they read anyway (before any of their users),
+    move them there. E.g. sum(g) joins the loop computing sum(g * xhat)."""
+    def reads_of(item: int) -> set[int]:
+        return reads.get(item, set(graph[item].inputs))
+
+    def read_by(step: Step) -> set[int]:
+        return set().union(*(reads_of(item) for item in step.items))
+
+    for k, step in enumerate(steps):
+        if step.kind != "loop":
+            continue
+        for array in sorted(read_by(step)):
+            if ishape(graph[array]) != step.shape:
+                continue
+            readers = [item for item in step.items if array in reads_of(item)]
+            if not readers or any(graph[r].op not in REDUCE_OPS for r in readers):
+                continue
+            users = [j for j, later in enumerate(steps) if j > k and any(
+                r in reads_of(item) for item in later.items for r in readers)]
+            needed = set().union(*(reads_of(r) for r in readers))
+            target = next((j for j in range(k + 1, min(users, default=len(steps)))
+                           if steps[j].kind == "loop" and steps[j].shape == step.shape
+                           and needed <= read_by(steps[j])), None)
+            if target is not None:
+                for reader in readers:
+                    step.items.remove(reader)
+                    steps[target].items.append(reader)
 
 
 def _earliest_step(read: Value, shape: tuple[int, ...], step_of: dict[int, int]) -> int:

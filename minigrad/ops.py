@@ -298,6 +298,7 @@ MAXIMUM = register(Op(
     "maximum", ELEMENTWISE, 2, np.maximum, _elementwise_shape("maximum"), _maximum_vjp,
     grads=("{g} * [{0} > {1}] (half at ties)", "{g} * [{1} > {0}] (half at ties)"),
     expr="max({0}, {1})", doc="max(a, b); ties share the gradient equally (as PyTorch)",
+    extra={"numba": "np.maximum({0}, {1})"},  # NaN propagates, as numpy's
 ))
 
 
@@ -497,6 +498,7 @@ RELU = register(Op(
     "relu", ELEMENTWISE, 1, lambda x: np.maximum(x, np.zeros((), x.dtype)), _same_shape,
     _relu_vjp, grads=("{0} > 0 ? {g} : 0",), expr="max({0}, 0)",
     doc="max(x, 0); gradient 1 where x > 0, else 0 (0 at exactly 0, PyTorch's convention)",
+    extra={"numba": "np.maximum({0}, 0)"},  # NaN propagates, as numpy's
 ))
 
 

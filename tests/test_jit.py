@@ -464,3 +464,18 @@ def test_dropout_mode_switch_is_guarded() -> None:
     model.train()
     with pytest.raises(NotCompilableError, match="random numbers"):
         compiled(x)  # a new trace (the guard caught the mode) that refuses dropout's draw
+
+
+def test_nan_and_inf_propagate_as_in_eager() -> None:
+    """maximum/relu keep NaN (numpy's rule, not Python's max); x/0 gives inf, not an error."""
+    xv = np.array([np.nan, -1.0, 2.0, 0.0])
+    yv = np.array([1.0, np.nan, 0.5, 0.0])
+
+    def f(x, y):
+        return ops.maximum(x, y), ops.maximum(y, x), ops.relu(x), x / y, ops.max(x, 0)
+
+    compiled = jit(f)
+    compiled(mg.tensor(xv), mg.tensor(yv))
+    for got, want in zip(compiled(mg.tensor(xv), mg.tensor(yv)), f(mg.tensor(xv), mg.tensor(yv)),
+                         strict=True):
+        np.testing.assert_array_equal(got.data, want.data)

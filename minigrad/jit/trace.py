@@ -99,9 +99,9 @@ class Tracer:
             vid = graph.ew("add", self.ref(previous), vid)
         if graph[vid].dtype != leaf.dtype:
             vid = graph.add("cast", leaf.shape, leaf.dtype, (vid,), dtype=leaf.dtype.name)
-        elif previous is None and id(leaf) not in self.grad_touched and (
-                self.grads_at_start.get(id(leaf)) is None):
-            self.trace.grad_none_guards.append(leaf)
+        if previous is None and id(leaf) not in self.grad_touched and (
+                id(leaf) not in self.grads_at_start):
+            self.trace.grad_none_guards.append(leaf)  # it had no .grad: must have none then
         self._bind(leaf.grad, vid)
         self.grad_touched[id(leaf)] = leaf
 

@@ -479,3 +479,20 @@ def test_nan_and_inf_propagate_as_in_eager() -> None:
     for got, want in zip(compiled(mg.tensor(xv), mg.tensor(yv)), f(mg.tensor(xv), mg.tensor(yv)),
                          strict=True):
         np.testing.assert_array_equal(got.data, want.data)
+
+
+def test_second_order_gradients_compile() -> None:
+    """mg.grad(create_graph=True) inside fn, then backward: d/dx sum(d/dx sum x^3) = 6x."""
+    def f(x):
+        (g,) = mg.grad(ops.sum(x * x * x), x, create_graph=True)
+        ops.sum(g).backward()
+        return g
+
+    compiled = jit(f)
+    for _ in range(3):
+        xv = np.array([1.0, 2.0, -3.0])
+        x = mg.tensor(xv, requires_grad=True)
+        g = compiled(x)
+        _close(g.data, 3 * xv**2, np.float64)
+        _close(x.grad.data, 6 * xv, np.float64)
+    assert compiled.trace_count == 1

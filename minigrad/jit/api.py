@@ -105,6 +105,18 @@ def rebuild_output(spec: Any, tensors: list[Tensor]) -> Any:
     return tag(rebuild_output(item, tensors) for item in body)
 
 
+def _free_refcount() -> int:
+    """sys.getrefcount of an array held only by a pool list, read as lend_buffers reads it
+    (measured rather than assumed: the count differs between Python versions)."""
+    pool = [np.empty(1)]
+    for candidate in pool:
+        return sys.getrefcount(candidate)
+    return 0
+
+
+_FREE_REFCOUNT = _free_refcount()
+
+
 # ----------------------------------------------------------------------- compiled entry
 Target = int | Tensor  # an argument position, or a tensor reached outside the arguments
 
@@ -142,7 +154,7 @@ class Compiled:
         for (shape, dtype), pool in zip(self.buffers, self.pools, strict=True):
             free = None
             for candidate in pool:
-                if sys.getrefcount(candidate) <= 3:  # the pool, this loop, the call
+                if sys.getrefcount(candidate) <= _FREE_REFCOUNT:  # the pool and this loop
                     free = candidate
                     break
             if free is None:

@@ -290,9 +290,6 @@ def test_environment_switch_off(value) -> None:
     assert "thread nan" in result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="mg.jit runs its compiled kernel even under "
-                   "detect_anomaly, so no node is checked; it should run eagerly while "
-                   "anomaly detection is on (mg.is_anomaly_enabled())")
 def test_jit_compiled_functions_are_checked_too(tmp_path, monkeypatch) -> None:
     if not hasattr(mg, "jit"):
         pytest.skip("mg.jit not available")

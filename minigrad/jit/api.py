@@ -23,9 +23,10 @@ import numba
 import numpy as np
 
 from .._state import STATE
+from ..anomaly import is_anomaly_enabled
 from ..nn.module import Module
 from ..tensor import Tensor
-from .cache import load_module
+from .cache import load_module, purge_compiled
 from .codegen import Kernel, generate
 from .ir import Graph, NotCompilableError
 from .lower import lower
@@ -228,6 +229,28 @@ def _leaf(array: np.ndarray) -> Tensor:
     return Tensor._node(array, None, (), {}, False)  # type: ignore[arg-type]
 
 
+def _compile_kernel(source: str, signature: Any) -> tuple[Any, Path]:
+    """Import the generated module and compile its kernel now (or load Numba's cache).
+
+    A failure is retried once after purging the cached machine code (damaged cache files
+    are rebuilt); a second failure is a NotCompilableError saying Numba could not compile.
+    """
+    module, path = load_module(source)
+    try:
+        module.kernel.compile(signature)
+    except Exception:
+        purge_compiled(path)
+        module, path = load_module(source, fresh=True)
+        try:
+            module.kernel.compile(signature)
+        except Exception as error:
+            raise NotCompilableError(
+                f"mg.jit: Numba could not compile the generated kernel {path.name} "
+                f"({type(error).__name__}: {error}); call the function without mg.jit"
+            ) from error
+    return module, path
+
+
 # --------------------------------------------------------------------------- jit proper
 class JitFunction:
     """A function compiled per signature; call it like the original."""
@@ -251,6 +274,8 @@ class JitFunction:
         return self.last.plan if self.last else None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if is_anomaly_enabled():  # compiled kernels check no node: run eagerly instead
+            return self.fn(*args, **kwargs)
         spec, tensors, args, kwargs = flatten_args(args, kwargs)
         key = (spec, STATE.grad_enabled)
         for entry in self.entries.get(key, ()):
@@ -301,8 +326,7 @@ class JitFunction:
         graph.roots = roots
         lowered = lower(graph)
         kernel = generate(lowered, self.parallel)
-        module, path = load_module(kernel.source)
-        module.kernel.compile(_signature(lowered, kernel))  # compile now (or load the cache)
+        module, path = _compile_kernel(kernel.source, _signature(lowered, kernel))
         if os.environ.get("MINIGRAD_DEBUG"):
             _print_debug(self, lowered, kernel, path)
         fetch = self._fetch_plan(lowered, kernel, trace, arg_ids)

@@ -8,7 +8,9 @@ process with the same graph loads it instead of compiling.
 The key hashes the generated source (which spells out the graph: ops, shapes, dtypes and
 baked constants) with the numba, numpy, minigrad and Python versions. Writes go to a
 temporary file renamed into place, so processes compiling the same graph at once are safe;
-an existing file is never rewritten (its timestamp is part of Numba's own cache check).
+an existing file is never rewritten (its timestamp is part of Numba's own cache check) unless
+it differs from the source, i.e. is damaged: then it and the machine code cached beside it are
+replaced. Damaged machine code (Numba's index or data files) is purged and compiled anew.
 """
 
 from __future__ import annotations
@@ -64,15 +66,38 @@ def write_atomic(path: Path, text: str) -> None:
             os.unlink(tmp)
 
 
-def load_module(source: str) -> tuple[ModuleType, Path]:
-    """The imported generated module for ``source`` (written to the cache dir if new)."""
+def purge_compiled(path: Path) -> None:
+    """Delete the machine code and bytecode cached beside the generated module ``path``."""
+    for stale in (path.parent / "__pycache__").glob(f"{path.stem}.*"):
+        stale.unlink(missing_ok=True)
+
+
+def _ensure_source(path: Path, source: str) -> None:
+    """Write ``source`` to ``path``; a file there that differs (truncated, damaged) is
+    replaced, with the compiled code cached beside it."""
+    write_atomic(path, source)
+    try:
+        intact = path.read_text() == source
+    except (OSError, UnicodeDecodeError):
+        intact = False
+    if not intact:
+        purge_compiled(path)
+        path.unlink(missing_ok=True)
+        write_atomic(path, source)
+
+
+def load_module(source: str, fresh: bool = False) -> tuple[ModuleType, Path]:
+    """The imported generated module for ``source`` (written to the cache dir if new).
+
+    ``fresh`` imports it anew, e.g. after ``purge_compiled`` removed damaged machine code.
+    """
     key = cache_key(source)
     with _lock:
         module = _modules.get(key)
         path = cache_dir() / f"mg_{key}.py"
-        if module is not None:
+        if module is not None and not fresh:
             return module, path
-        write_atomic(path, source)
+        _ensure_source(path, source)
         spec = importlib.util.spec_from_file_location(f"minigrad_jit_{key}", path)
         if spec is None or spec.loader is None:
             raise ImportError(f"mg.jit: cannot import the generated module {path}")

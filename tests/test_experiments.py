@@ -9,17 +9,7 @@ import pytest
 import minigrad as mg
 from minigrad import experiments as ex
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    """Tiny matrices: BLAS threads only contend with each other on a shared 2-core box."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 @pytest.fixture(scope="module")

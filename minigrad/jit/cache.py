@@ -6,7 +6,8 @@ there; Numba then keeps the compiled machine code in ``__pycache__`` beside it, 
 process with the same graph loads it instead of compiling.
 
 The key hashes the generated source (which spells out the graph: ops, shapes, dtypes and
-baked constants) with the numba, numpy, minigrad and Python versions. Writes go to a
+baked constants) with the numba, numpy, minigrad and Python versions and a hash of
+bn_kernels.py (whose functions the generated code may call and compile into itself). Writes go to a
 temporary file renamed into place, so processes compiling the same graph at once are safe;
 an existing file is never rewritten (its timestamp is part of Numba's own cache check) unless
 it differs from the source, i.e. is damaged: then it and the machine code cached beside it are
@@ -15,6 +16,7 @@ replaced. Damaged machine code (Numba's index or data files) is purged and compi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -27,7 +29,7 @@ from types import ModuleType
 import numba
 import numpy as np
 
-CODEGEN_VERSION = "1"
+CODEGEN_VERSION = "2"  # 2: fused BatchNorm rows call bn_kernels
 _modules: dict[str, ModuleType] = {}
 _lock = threading.Lock()
 
@@ -46,8 +48,16 @@ def cache_key(source: str) -> str:
     from .. import __version__
 
     parts = [source, numba.__version__, np.__version__, __version__, CODEGEN_VERSION,
-             sys.version]
+             sys.version, _bn_kernels_hash()]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+
+
+@functools.lru_cache(maxsize=1)
+def _bn_kernels_hash() -> str:
+    """A hash of bn_kernels.py: generated modules calling it compile its code into their own
+    cached machine code, which Numba does not re-check when that file changes."""
+    path = Path(__file__).with_name("bn_kernels.py")
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -11,7 +11,9 @@ Plan
   reduction consumes its elementwise producers in the same loop, and independent
   reductions over the same data share one pass.
 * Matmul (``np.dot``, BLAS), transpose, gather/scatter, indexing and reshape (a view) are
-  *calls*, each its own step.
+  *calls*, each its own step; so are the fused BatchNorm kernel ops (``bn_stats``,
+  ``bn_apply``, ``bn_normalize``, ``bn_grad_sums``, ``bn_dx``, ``bn_row``), which call the
+  hand-written functions of ``minigrad.jit.bn_kernels`` (imported by module path).
 
 Code
 ----
@@ -38,7 +40,9 @@ BUFFER_MIN_ELEMENTS = 1 << 16
 PRANGE_ONLY = ("{'prange': True, 'comprehension': False, 'reduction': False, 'setitem': False, "
                "'numpy': False, 'stencil': False, 'fusion': False, 'inplace_binop': False}")
 REDUCE_OPS = ("reduce_sum", "reduce_max")
-CALL_OPS = ("reshape", "transpose", "matmul", "gather", "scatter_add", "index", "index_add")
+BN_CALL_OPS = ("bn_stats", "bn_apply", "bn_normalize", "bn_grad_sums", "bn_dx", "bn_row")
+CALL_OPS = ("reshape", "transpose", "matmul", "gather", "scatter_add", "index", "index_add",
+            *BN_CALL_OPS)
 
 
 def ishape(value: Value) -> tuple[int, ...]:
@@ -261,6 +265,7 @@ def generate(graph: Graph, parallel: bool = True) -> Kernel:
         "import numba",
         "import numpy as np",
         "from numba import prange",
+        *(["", "from minigrad.jit import bn_kernels"] if gen.uses_bn_kernels else []),
         "",
         "",
         f"@numba.njit(cache=True, error_model='numpy', fastmath=False, nogil=True, "
@@ -268,8 +273,8 @@ def generate(graph: Graph, parallel: bool = True) -> Kernel:
         f"def kernel({', '.join(args)}):",
     ]
     source = "\n".join(header + gen.src.lines) + "\n"
-    return Kernel(source, the_plan.describe(graph), inputs, gen.constants, uses_prange,
-                  gen.buffers)
+    return Kernel(source, the_plan.describe(graph), inputs, gen.constants,
+                  uses_prange or gen.uses_bn_kernels, gen.buffers)
 
 
 class _Generator:
@@ -283,6 +288,7 @@ class _Generator:
         self.constants: list[np.ndarray] = []
         self.buffers: list[int] = []
         self.uses_prange = False
+        self.uses_bn_kernels = False  # they take the thread count T (and may use prange)
 
     # ------------------------------------------------------------------------ loops
     def emit_loop(self, step: Step) -> None:
@@ -510,6 +516,46 @@ class _Generator:
         index = ", ".join("j" if k == axis else f"i{k}" for k in range(len(shape)))
         src.add(f"v{value.vid}[{index}] += v{g.vid}[{broadcast_index(ishape(g), shape)}]")
         src.depth = depth
+
+    # ------------------------------------------------ hand-written BatchNorm kernels
+    def _bn_call(self, value: Value, call: str, writes: bool) -> None:
+        """``v = bn_kernels.<call>(<inputs>[, out], T)``; ``out`` is a lent buffer for a large
+        result, else a fresh array."""
+        self.uses_bn_kernels = True
+        args = [f"v{i}" for i in value.inputs]
+        if value.op == "bn_stats":
+            args.append(repr(float(value.attrs["eps"])))
+        if writes:
+            if value.vid in self.graph.roots and value.size >= BUFFER_MIN_ELEMENTS:
+                self.buffers.append(value.vid)
+                args.append(f"o{value.vid}")
+            else:
+                args.append(f"np.empty({ishape(value)}, {np_dtype(value.dtype)})")
+        self.src.add(f"v{value.vid} = bn_kernels.{call}({', '.join(args)}, T)")
+
+    def _call_bn_stats(self, value: Value) -> None:
+        self._bn_call(value, "stats", writes=False)
+
+    def _call_bn_apply(self, value: Value) -> None:
+        self._bn_call(value, "apply", writes=True)
+
+    def _call_bn_normalize(self, value: Value) -> None:
+        self._bn_call(value, "normalize", writes=True)
+
+    def _call_bn_grad_sums(self, value: Value) -> None:
+        self._bn_call(value, "grad_sums", writes=False)
+
+    def _call_bn_dx(self, value: Value) -> None:
+        self._bn_call(value, "dx", writes=True)
+
+    def _call_bn_row(self, value: Value) -> None:
+        """One per-channel row of a kernel result, scaled, cast and shaped."""
+        row = f"v{value.inputs[0]}[{value.attrs['row']}]"
+        scale = value.attrs["scale"]
+        if scale != 1.0:
+            row = f"({row} * {scale!r})"
+        self.src.add(f"v{value.vid} = {row}.astype({np_dtype(value.dtype)})"
+                     f".reshape({ishape(value)})")
 
     def _flat_map(self, shape: tuple[int, ...], key: tuple) -> str:
         size = int(np.prod(shape, dtype=np.int64))

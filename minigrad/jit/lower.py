@@ -2,10 +2,15 @@
 
 * ``mean`` becomes ``reduce_sum`` with scale 1/N, ``sum`` ``reduce_sum``, ``max`` ``reduce_max``;
 * a ``cast`` to the dtype a value already has disappears;
-* the fused BatchNorm rows (``normalize``, ``batch_norm``, ``batch_norm_dx``) expand into
-  the two statistics reductions plus elementwise work, following the ``jit_lowering`` named
-  in their rows; common subexpression merging then lets the three rows of one layer share
-  a single pair of statistics passes;
+* the fused BatchNorm rows (``normalize``, ``batch_norm``, ``batch_norm_dx``) follow the
+  ``jit_lowering`` named in their rows. A 2-D float input becomes calls of the hand-written
+  kernels of ``bn_kernels``: ``bn_stats`` (mean, 1/sqrt(var + eps), var; one read of x),
+  ``bn_apply``/``bn_normalize``, ``bn_grad_sums`` (sum(g), sum(g xhat); one read of g and
+  x) and ``bn_dx``. Common subexpression merging lets the rows of one layer share one
+  ``bn_stats`` and one ``bn_grad_sums``, and ``bn_row`` reads per-channel results out of
+  them where the graph asks for the same numbers: mean(x) and the two-pass variance of
+  the running statistics, sum(g * normalize(x)) (dw) and sum(g) (db). Other inputs
+  expand into the two statistics reductions plus elementwise work (generic fusion);
 * everything else keeps its op-table name. A name the code generator does not know is a
   ``NotCompilableError`` error naming the op.
 """
@@ -24,6 +29,8 @@ Lowering = Callable[[Graph, Value, list[int]], int]
 # Ops the code generator handles by name (besides every elementwise/compare row).
 STRUCTURAL = {"input", "literal", "reduce_sum", "reduce_max", "reshape", "transpose",
               "matmul", "gather", "scatter_add", "index", "index_add", "broadcast_to"}
+# The JIT's internal ops calling the hand-written BatchNorm kernels (see bn_kernels.py).
+BN_KERNEL_OPS = ("bn_stats", "bn_apply", "bn_normalize", "bn_grad_sums", "bn_dx", "bn_row")
 
 
 def lower(graph: Graph) -> Graph:
@@ -41,6 +48,10 @@ def _lower_value(out: Graph, value: Value, inputs: list[int]) -> int:
     op = value.op
     if op in ("input", "literal"):
         return out.add(op, value.shape, value.dtype, **value.attrs)
+    if op in ("sum", "mean"):
+        reused = reuse_bn_sums(out, value, inputs[0])
+        if reused is not None:
+            return reused
     if op in ("sum", "mean", "max"):
         axes = value.attrs["axes"]
         count = int(np.prod([out[inputs[0]].shape[a] for a in axes])) if axes else 1
@@ -84,6 +95,9 @@ def _channel(out: Graph, vector: int, x: int) -> int:
 def lower_normalize(out: Graph, value: Value, inputs: list[int]) -> int:
     """xhat = (x - mean) * s."""
     (x,) = inputs
+    if uses_bn_kernel(out, x, value.attrs["axes"]):
+        stats = kernel_stats(out, x, value.attrs["eps"])
+        return out.add("bn_normalize", out[x].shape, out[x].dtype, (x, stats))
     mean, inv_std = bn_stats(out, x, value.attrs["axes"], value.attrs["eps"])
     return out.ew("mul", out.ew("sub", x, mean), inv_std)
 
@@ -91,6 +105,9 @@ def lower_normalize(out: Graph, value: Value, inputs: list[int]) -> int:
 def lower_batch_norm(out: Graph, value: Value, inputs: list[int]) -> int:
     """out = xhat * w + b."""
     x, w, b = inputs
+    if uses_bn_kernel(out, x, value.attrs["axes"]):
+        stats = kernel_stats(out, x, value.attrs["eps"])
+        return out.add("bn_apply", out[x].shape, out[x].dtype, (x, stats, w, b))
     xhat = lower_normalize(out, value, [x])
     return out.ew("add", out.ew("mul", xhat, _channel(out, w, x)), _channel(out, b, x))
 
@@ -99,6 +116,10 @@ def lower_batch_norm_dx(out: Graph, value: Value, inputs: list[int]) -> int:
     """dx = w * s * (g - mean(g) - xhat * mean(g * xhat))."""
     g, x, w = inputs
     axes = value.attrs["axes"]
+    if uses_bn_kernel(out, x, axes) and out[g].dtype == out[x].dtype:
+        stats = kernel_stats(out, x, value.attrs["eps"])
+        sums = kernel_grad_sums(out, g, x, stats)
+        return out.add("bn_dx", out[x].shape, out[x].dtype, (g, x, stats, sums, w))
     xhat = lower_normalize(out, value, [x])
     _, inv_std = bn_stats(out, x, axes, value.attrs["eps"])
     scale = 1.0 / _count(out, x, axes)
@@ -107,6 +128,71 @@ def lower_batch_norm_dx(out: Graph, value: Value, inputs: list[int]) -> int:
     bracket = out.ew("sub", out.ew("sub", g, g_mean), out.ew("mul", xhat, gx_mean))
     factor = out.ew("mul", _channel(out, w, x), inv_std)
     return out.ew("mul", factor, bracket)
+
+
+# ------------------------------------------------- the hand-written kernel path (2-D)
+def uses_bn_kernel(out: Graph, x: int, axes: tuple[int, ...]) -> bool:
+    """Whether the fused rows of ``x`` call bn_kernels: a float (N, C) input, N >= 1."""
+    value = out[x]
+    return (len(value.shape) == 2 and tuple(axes) == (0,) and value.dtype.kind == "f"
+            and value.shape[0] >= 1)
+
+
+def kernel_stats(out: Graph, x: int, eps: float) -> int:
+    """``bn_stats(x)``: a (3, C) value holding mean, 1/sqrt(var + eps) and var."""
+    return out.add("bn_stats", (3, out[x].shape[1]), out[x].dtype, (x,), eps=float(eps))
+
+
+def kernel_grad_sums(out: Graph, g: int, x: int, stats: int) -> int:
+    """``bn_grad_sums(g, x, stats)``: a (2, C) float64 value, sum(g) and sum(g * xhat)."""
+    return out.add("bn_grad_sums", (2, out[x].shape[1]), np.float64, (g, x, stats))
+
+
+def _find(out: Graph, op: str, first_input: int) -> Value | None:
+    """The latest value ``op`` whose first input is ``first_input`` (None if there is none)."""
+    for value in reversed(out.values):
+        if value.op == op and value.inputs and value.inputs[0] == first_input:
+            return value
+    return None
+
+
+def _row(out: Graph, source: int, row: int, value: Value, scale: float = 1.0) -> int:
+    """Row ``row`` of a per-channel kernel result, times ``scale``, as ``value`` wants it."""
+    return out.add("bn_row", value.shape, value.dtype, (source,), row=row, scale=float(scale))
+
+
+def reuse_bn_sums(out: Graph, value: Value, src: int) -> int | None:
+    """A sum/mean over axis 0 that a bn kernel already computes, read from its result.
+
+    mean(x) -> bn_stats row 0; sum((x - mean(x))**2) -> N * var (row 2); sum(g) and
+    sum(g * normalize(x)) -> bn_grad_sums rows 0 and 1. None when nothing matches.
+    """
+    if tuple(value.attrs["axes"]) != (0,) or len(out[src].shape) != 2:
+        return None
+    count = out[src].shape[0]
+    if value.op == "mean":
+        stats = _find(out, "bn_stats", src)
+        return None if stats is None else _row(out, stats.vid, 0, value)
+    source = out[src]
+    if source.op == "pow" and source.attrs.get("exponent") == 2.0:
+        centred = out[source.inputs[0]]
+        if centred.op == "sub" and out[centred.inputs[1]].op == "bn_row":
+            x, mean = centred.inputs[0], out[centred.inputs[1]]
+            stats = out[mean.inputs[0]]
+            if (stats.op == "bn_stats" and stats.inputs[0] == x and mean.attrs["row"] == 0
+                    and mean.attrs["scale"] == 1.0):
+                return _row(out, stats.vid, 2, value, count)
+    sums = _find(out, "bn_grad_sums", src)
+    if sums is not None:
+        return _row(out, sums.vid, 0, value)
+    if source.op == "mul" and len(source.inputs) == 2:
+        for g, xhat in (source.inputs, source.inputs[::-1]):
+            norm = out[xhat]
+            if norm.op == "bn_normalize" and out[g].shape == norm.shape and (
+                    out[g].dtype == norm.dtype):
+                sums_vid = kernel_grad_sums(out, g, norm.inputs[0], norm.inputs[1])
+                return _row(out, sums_vid, 1, value)
+    return None
 
 
 LOWERINGS: dict[str, Lowering] = {}

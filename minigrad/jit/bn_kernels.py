@@ -1,0 +1,208 @@
+"""Hand-written Numba kernels for the fused BatchNorm rows on row-major (N, C) arrays.
+
+The JIT lowers ``normalize``, ``batch_norm`` and ``batch_norm_dx`` of a 2-D input to calls
+of these functions (inputs with more axes keep the generic lowering). Per channel c, over
+the N rows, with s = 1 / sqrt(var + eps):
+
+    stats      one read of x: per-column shifted sums, shift k = x[0, c], d = x - k,
+               S1 = sum(d), S2 = sum(d*d) (float64);  mean = k + S1/N,
+               var = S2/N - (S1/N)^2  (stable at a large offset: d is small)
+    apply      out = (x - mean) * (w s) + b                       (normalize: w = 1, b = 0)
+    grad sums  one read of g and x: sum(g), sum(g * xhat) = s * sum(g * (x - mean))
+    dx         dx = w s (g - mean(g) - xhat mean(g xhat))
+                  = A g + B (x - mean) + C0,  A = w s, B = -w s^2 sum(g xhat)/N,
+                                              C0 = -w s sum(g)/N
+
+Sums accumulate in float64 in per-column accumulator rows, so the inner loop runs along a
+contiguous row. Arrays of at least ``PARALLEL_MIN_ELEMENTS`` are split into T row blocks run
+by ``prange``, each with a private accumulator row, combined after the loop; smaller ones
+run serially. ``fastmath`` is off; float32 and float64.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import prange
+from numba.np.ufunc.parallel import _launch_threads
+
+# A generated kernel links these prange drivers into its own cached machine code; loaded from
+# the disk cache in a fresh process, that code needs the threading layer's symbols
+# (``allocate_sched``...) which Numba only provides once its threads are launched.
+_launch_threads()
+
+PARALLEL_MIN_ELEMENTS = 1 << 16
+# Only explicit prange loops run in parallel (as in the generated kernels).
+_PARALLEL = {"prange": True, "comprehension": False, "reduction": False, "setitem": False,
+             "numpy": False, "stencil": False, "fusion": False, "inplace_binop": False}
+_SERIAL = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True}
+_DRIVER = dict(_SERIAL, parallel=_PARALLEL)
+
+
+# ----------------------------------------------------------------- row-block bodies
+@numba.njit(**_SERIAL)
+def _moments_rows(x, r0, r1, shift, acc):
+    """acc[0, c] += sum(x[i, c] - shift[c]), acc[1, c] += sum((x[i, c] - shift[c])^2)."""
+    channels = x.shape[1]
+    s1 = np.zeros(channels)
+    s2 = np.zeros(channels)
+    for i in range(r0, r1):
+        for c in range(channels):
+            d = np.float64(x[i, c]) - shift[c]
+            s1[c] += d
+            s2[c] += d * d
+    acc[0, :] += s1
+    acc[1, :] += s2
+
+
+@numba.njit(**_SERIAL)
+def _apply_rows(x, mean, scale, shift, out, r0, r1):
+    """out[i, c] = (x[i, c] - mean[c]) * scale[c] + shift[c]."""
+    channels = x.shape[1]
+    for i in range(r0, r1):
+        for c in range(channels):
+            out[i, c] = (x[i, c] - mean[c]) * scale[c] + shift[c]
+
+
+@numba.njit(**_SERIAL)
+def _grad_sums_rows(g, x, mean, r0, r1, acc):
+    """acc[0, c] += sum(g), acc[1, c] += sum(g * (x - mean)) over rows r0..r1."""
+    channels = x.shape[1]
+    sg = np.zeros(channels)
+    sgd = np.zeros(channels)
+    for i in range(r0, r1):
+        for c in range(channels):
+            gi = np.float64(g[i, c])
+            sg[c] += gi
+            sgd[c] += gi * np.float64(x[i, c] - mean[c])
+    acc[0, :] += sg
+    acc[1, :] += sgd
+
+
+@numba.njit(**_SERIAL)
+def _dx_rows(g, x, mean, a, b, c0, out, r0, r1):
+    """out[i, c] = a[c] g[i, c] + b[c] (x[i, c] - mean[c]) + c0[c]."""
+    channels = x.shape[1]
+    for i in range(r0, r1):
+        for c in range(channels):
+            out[i, c] = a[c] * g[i, c] + b[c] * (x[i, c] - mean[c]) + c0[c]
+
+
+@numba.njit(**_SERIAL)
+def _blocks(x, threads):
+    """How many row blocks: ``threads`` for large arrays, else 1 (serial)."""
+    if threads > 1 and x.size >= PARALLEL_MIN_ELEMENTS and x.shape[0] >= threads:
+        return threads
+    return 1
+
+
+# ------------------------------------------------------------------------ drivers
+@numba.njit(**_DRIVER)
+def stats(x: np.ndarray, eps: float, threads: int) -> np.ndarray:
+    """(3, C) array in x's dtype: rows mean, s = 1/sqrt(var + eps), var (biased)."""
+    n, channels = x.shape
+    shift = np.zeros(channels)
+    if n > 0:
+        for c in range(channels):
+            shift[c] = x[0, c]
+    blocks = _blocks(x, threads)
+    acc = np.zeros((blocks, 2, channels))
+    if blocks == 1:
+        _moments_rows(x, 0, n, shift, acc[0])
+    else:
+        for t in prange(blocks):
+            _moments_rows(x, t * n // blocks, (t + 1) * n // blocks, shift, acc[t])
+    out = np.empty((3, channels), x.dtype)
+    for c in range(channels):
+        s1 = 0.0
+        s2 = 0.0
+        for t in range(blocks):
+            s1 += acc[t, 0, c]
+            s2 += acc[t, 1, c]
+        m = s1 / n
+        var = max(s2 / n - m * m, 0.0)
+        out[0, c] = shift[c] + m
+        out[1, c] = 1.0 / np.sqrt(var + eps)
+        out[2, c] = var
+    return out
+
+
+@numba.njit(**_DRIVER)
+def apply(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray, out: np.ndarray,
+          threads: int) -> np.ndarray:
+    """out = (x - mean) * (w s) + b, written into ``out`` (returned)."""
+    n, channels = x.shape
+    mean = st[0].copy()
+    scale = np.empty(channels, x.dtype)
+    shift = np.empty(channels, x.dtype)
+    for c in range(channels):
+        scale[c] = w[c] * st[1, c]
+        shift[c] = b[c]
+    blocks = _blocks(x, threads)
+    if blocks == 1:
+        _apply_rows(x, mean, scale, shift, out, 0, n)
+    else:
+        for t in prange(blocks):
+            _apply_rows(x, mean, scale, shift, out, t * n // blocks, (t + 1) * n // blocks)
+    return out
+
+
+@numba.njit(**_DRIVER)
+def normalize(x: np.ndarray, st: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
+    """out = xhat = (x - mean) * s."""
+    n, channels = x.shape
+    mean = st[0].copy()
+    scale = st[1].copy()
+    shift = np.zeros(channels, x.dtype)
+    blocks = _blocks(x, threads)
+    if blocks == 1:
+        _apply_rows(x, mean, scale, shift, out, 0, n)
+    else:
+        for t in prange(blocks):
+            _apply_rows(x, mean, scale, shift, out, t * n // blocks, (t + 1) * n // blocks)
+    return out
+
+
+@numba.njit(**_DRIVER)
+def grad_sums(g: np.ndarray, x: np.ndarray, st: np.ndarray, threads: int) -> np.ndarray:
+    """(2, C) float64: rows sum(g) and sum(g * xhat), per channel."""
+    n, channels = x.shape
+    mean = st[0].copy()
+    blocks = _blocks(x, threads)
+    acc = np.zeros((blocks, 2, channels))
+    if blocks == 1:
+        _grad_sums_rows(g, x, mean, 0, n, acc[0])
+    else:
+        for t in prange(blocks):
+            _grad_sums_rows(g, x, mean, t * n // blocks, (t + 1) * n // blocks, acc[t])
+    out = np.zeros((2, channels))
+    for t in range(blocks):
+        for c in range(channels):
+            out[0, c] += acc[t, 0, c]
+            out[1, c] += acc[t, 1, c]
+    for c in range(channels):
+        out[1, c] *= np.float64(st[1, c])
+    return out
+
+
+@numba.njit(**_DRIVER)
+def dx(g: np.ndarray, x: np.ndarray, st: np.ndarray, sums: np.ndarray, w: np.ndarray,
+       out: np.ndarray, threads: int) -> np.ndarray:
+    """dx = w s (g - sum(g)/N - xhat sum(g xhat)/N), written into ``out`` (returned)."""
+    n, channels = x.shape
+    mean = st[0].copy()
+    a = np.empty(channels, x.dtype)
+    b = np.empty(channels, x.dtype)
+    c0 = np.empty(channels, x.dtype)
+    for c in range(channels):
+        ws = np.float64(w[c]) * np.float64(st[1, c])
+        a[c] = ws
+        b[c] = -ws * np.float64(st[1, c]) * sums[1, c] / n
+        c0[c] = -ws * sums[0, c] / n
+    blocks = _blocks(x, threads)
+    if blocks == 1:
+        _dx_rows(g, x, mean, a, b, c0, out, 0, n)
+    else:
+        for t in prange(blocks):
+            _dx_rows(g, x, mean, a, b, c0, out, t * n // blocks, (t + 1) * n // blocks)
+    return out

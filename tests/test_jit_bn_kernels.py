@@ -1,0 +1,211 @@
+"""The hand-written fused-BatchNorm kernels (minigrad/jit/bn_kernels.py) and their use by mg.jit.
+
+* the kernels against numpy float64 (minigrad.reference), float32 and float64, serial and
+  parallel (row blocks with private accumulators), at a large mean offset;
+* mg.jit of impl="fused" against eager fused: forward, gradients, running statistics,
+  second order; the seed's ReLU example (x.grad exactly zero);
+* the generated source calls the kernels for fused BN and not for composed BN, and a
+  fresh process loads it from the disk cache.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn, ops
+from minigrad.jit import bn_kernels, jit
+from minigrad.reference import closed_form_backward, seed_forward
+
+EPS = 1e-5
+
+
+def _kernel_run(x: np.ndarray, g: np.ndarray, w: np.ndarray, b: np.ndarray,
+                threads: int) -> tuple[np.ndarray, ...]:
+    st = bn_kernels.stats(x, EPS, threads)
+    out = bn_kernels.apply(x, st, w, b, np.empty_like(x), threads)
+    xhat = bn_kernels.normalize(x, st, np.empty_like(x), threads)
+    sums = bn_kernels.grad_sums(g, x, st, threads)
+    dx = bn_kernels.dx(g, x, st, sums, w, np.empty_like(x), threads)
+    return st, out, xhat, sums, dx
+
+
+def _inputs(shape: tuple[int, int], dtype: type, offset: float = 0.0
+            ) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal(shape) * 2.0 + offset).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    w = rng.uniform(0.5, 1.5, shape[1]).astype(dtype)
+    b = rng.standard_normal(shape[1]).astype(dtype)
+    return x, g, w, b
+
+
+def _rel(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.max(np.abs(np.asarray(a, np.float64) - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(5, 3), (64, 256), (1024, 96)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_kernels_match_numpy_float64(dtype, shape, threads) -> None:
+    """Statistics, forward, xhat, sum(g), sum(g xhat) and dx against the seed in float64."""
+    x, g, w, b = _inputs(shape, dtype)
+    st, out, xhat, sums, dx = _kernel_run(x, g, w, b, threads)
+    x64, g64, w64, b64 = (a.astype(np.float64) for a in (x, g, w, b))
+    ref_out, cache = seed_forward(x64, w64, b64, EPS)
+    ref_dx, ref_dw, ref_db = closed_form_backward(g64, x64, w64, EPS)
+    tol = 2e-6 if dtype == np.float32 else 1e-12
+    assert st.dtype == dtype and out.dtype == dtype and dx.dtype == dtype
+    for got, want in ((st[0], x64.mean(0)), (st[2], x64.var(0)), (st[1], cache[3]),
+                      (out, ref_out), (xhat, cache[0]), (sums[0], ref_db),
+                      (sums[1], ref_dw), (dx, ref_dx)):
+        assert _rel(got, want) < tol
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_float32_statistics_stay_accurate_at_a_large_offset(threads) -> None:
+    """x = 1e4 + noise in float32: the shifted one-pass sums keep xhat to ~1e-3."""
+    x, g, w, b = _inputs((1024, 128), np.float32, offset=1e4)
+    st, _, xhat, sums, dx = _kernel_run(x, g, w, b, threads)
+    x64 = x.astype(np.float64)
+    xhat64 = (x64 - x64.mean(0)) / np.sqrt(x64.var(0) + EPS)
+    assert _rel(st[2], x64.var(0)) < 1e-5  # var itself: no catastrophic cancellation
+    assert np.max(np.abs(xhat - xhat64)) < 1e-3
+    ref_dx, ref_dw, _ = closed_form_backward(g.astype(np.float64), x64,
+                                             w.astype(np.float64), EPS)
+    assert _rel(sums[1], ref_dw) < 1e-3 and _rel(dx, ref_dx) < 1e-3
+
+
+def test_zero_variance_with_eps_zero_gives_inf_not_an_error() -> None:
+    x = np.ones((4, 2), np.float64)
+    st = bn_kernels.stats(x, 0.0, 1)
+    assert np.all(np.isinf(st[1])) and np.all(st[2] == 0.0)
+
+
+# ------------------------------------------------------------------ under mg.jit
+def _step(layer: nn.Module, x: mg.Tensor, g: mg.Tensor) -> mg.Tensor:
+    out = layer(x)
+    out.backward(g)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(16, 5), (512, 160)])  # serial; parallel (>= 65536)
+def test_jit_fused_matches_eager_fused(dtype, shape) -> None:
+    """Output, dx, dgamma, dbeta and running statistics over three training steps."""
+    rng = np.random.default_rng(11)
+    layers = [nn.BatchNorm1d(shape[1], impl="fused", dtype=dtype) for _ in range(2)]
+    for layer in layers:
+        layer.weight.assign_(np.linspace(0.5, 1.5, shape[1]))
+        layer.bias.assign_(np.linspace(-1, 1, shape[1]))
+    compiled = jit(lambda x, g: _step(layers[1], x, g))
+    tol = 3e-5 if dtype == np.float32 else 1e-11
+    for _ in range(3):
+        xv = rng.standard_normal(shape).astype(dtype) * 3 + 2
+        gv = rng.standard_normal(shape).astype(dtype)
+        results = []
+        for layer, fn in ((layers[0], lambda x, g: _step(layers[0], x, g)),
+                          (layers[1], compiled)):
+            x = mg.tensor(xv, requires_grad=True)
+            layer.zero_grad()
+            out = fn(x, mg.tensor(gv)).data.copy()
+            results.append((out, x.grad.data, layer.weight.grad.data, layer.bias.grad.data,
+                            layer.running_mean.data.copy(), layer.running_var.data.copy()))
+        for got, want in zip(results[1], results[0], strict=True):
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+    assert "bn_kernels.stats" in compiled.source and "bn_kernels.dx" in compiled.source
+    assert compiled.source.count("bn_kernels.stats(") == 1  # one statistics pass, shared
+    assert compiled.source.count("bn_kernels.grad_sums(") == 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_seed_relu_example_under_the_kernels(dtype) -> None:
+    """BatchNorm1d(1, momentum=0, eps=0, affine=False), ReLU, sum: x.grad exactly [0, 0]."""
+    net = nn.BatchNorm1d(1, momentum=0.0, eps=0.0, affine=False, impl="fused", dtype=dtype)
+
+    def f(x: mg.Tensor) -> mg.Tensor:
+        y = ops.sum(ops.relu(net(ops.reshape(x, (-1, 1)))))
+        y.backward()
+        return y
+
+    compiled = jit(f)
+    for _ in range(3):
+        x = mg.tensor(np.array([-1.0, 1.0], dtype), requires_grad=True)
+        compiled(x)
+        np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+    assert "bn_kernels.dx" in compiled.source
+
+
+def test_second_order_through_the_fused_node() -> None:
+    """mg.grad(create_graph=True) of a fused BN, then backward of the gradient's norm."""
+    rng = np.random.default_rng(2)
+    xv, wv = rng.standard_normal((12, 4)), rng.uniform(0.5, 1.5, 4)
+    cv = rng.standard_normal((12, 4))
+
+    def f(x: mg.Tensor, w: mg.Tensor, c: mg.Tensor) -> mg.Tensor:
+        out = nn.functional.batch_norm(x, None, None, w, None, training=True, impl="fused")
+        (gx,) = mg.grad(ops.sum(ops.mul(ops.mul(out, out), c)), x, create_graph=True)
+        ops.sum(ops.mul(gx, gx)).backward()
+        return gx
+
+    results = []
+    for fn in (f, jit(f), jit(f)):
+        for _ in range(2):
+            x, w = mg.tensor(xv, requires_grad=True), mg.tensor(wv, requires_grad=True)
+            gx = fn(x, w, mg.tensor(cv))
+        results.append((gx.data, x.grad.data, w.grad.data))
+    for got in results[1:]:
+        for a, b in zip(got, results[0], strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("impl", ["composed", "fused"])
+def test_only_the_fused_graph_calls_the_kernels(impl) -> None:
+    layer = nn.BatchNorm1d(8, impl=impl, dtype=np.float32)
+    compiled = jit(lambda x, g: _step(layer, x, g))
+    xv = np.random.default_rng(0).standard_normal((32, 8)).astype(np.float32)
+    for _ in range(2):
+        compiled(mg.tensor(xv, requires_grad=True), mg.tensor(np.ones_like(xv)))
+    assert ("bn_kernels" in compiled.source) == (impl == "fused")
+
+
+def test_more_than_two_axes_keep_the_generic_lowering() -> None:
+    layer = nn.BatchNorm2d(3, impl="fused", dtype=np.float64)
+    compiled = jit(lambda x, g: _step(layer, x, g))
+    xv = np.random.default_rng(0).standard_normal((4, 3, 2, 2))
+    for _ in range(2):
+        compiled(mg.tensor(xv, requires_grad=True), mg.tensor(np.ones_like(xv)))
+    assert "bn_kernels" not in compiled.source
+
+
+_CHILD = textwrap.dedent("""
+    import numpy as np, minigrad as mg
+    from minigrad import nn
+    layer = nn.BatchNorm1d(4, impl="fused")
+    def step(x, g):
+        out = layer(x)
+        out.backward(g)
+        return out
+    f = mg.jit(step)
+    x = mg.tensor(np.arange(24, dtype=np.float32).reshape(6, 4), requires_grad=True)
+    f(x, mg.tensor(np.ones((6, 4), np.float32)))
+    f(x, mg.tensor(np.ones((6, 4), np.float32)))
+    assert "bn_kernels" in f.source
+    print(sum(f.last.kernel.stats.cache_hits.values()))
+""")
+
+
+def test_fused_kernel_graph_loads_from_the_disk_cache(tmp_path) -> None:
+    env = {**os.environ, "MINIGRAD_CACHE_DIR": str(tmp_path)}
+    env.pop("MINIGRAD_DEBUG", None)
+    runs = [subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True,
+                           text=True, check=True, timeout=180).stdout.split()
+            for _ in range(2)]
+    assert runs[0][0] == "0" and runs[1][0] == "1", runs
+

@@ -33,6 +33,10 @@ def _kernel_run(x: np.ndarray, g: np.ndarray, w: np.ndarray, b: np.ndarray,
     xhat = bn_kernels.normalize(x, st, np.empty_like(x), threads)
     sums = bn_kernels.grad_sums(g, x, st, threads)
     dx = bn_kernels.dx(g, x, st, sums, w, np.empty_like(x), threads)
+    both = np.empty_like(x)  # the one-pass apply + grad sums agrees with the two calls
+    np.testing.assert_allclose(bn_kernels.apply_grad_sums(x, st, w, b, g, both, threads), sums,
+                               rtol=1e-12, atol=1e-12 * float(np.max(np.abs(sums))))
+    np.testing.assert_array_equal(both, out)
     return st, out, xhat, sums, dx
 
 
@@ -83,6 +87,7 @@ def test_float32_statistics_stay_accurate_at_a_large_offset(threads) -> None:
 
 
 def test_zero_variance_with_eps_zero_gives_inf_not_an_error() -> None:
+    """error_model='numpy': 1/sqrt(0) is inf, as in eager."""
     x = np.ones((4, 2), np.float64)
     st = bn_kernels.stats(x, 0.0, 1)
     assert np.all(np.isinf(st[1])) and np.all(st[2] == 0.0)
@@ -121,7 +126,7 @@ def test_jit_fused_matches_eager_fused(dtype, shape) -> None:
             np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
     assert "bn_kernels.stats" in compiled.source and "bn_kernels.dx" in compiled.source
     assert compiled.source.count("bn_kernels.stats(") == 1  # one statistics pass, shared
-    assert compiled.source.count("bn_kernels.grad_sums(") == 1
+    assert compiled.source.count("grad_sums(") == 1
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -167,6 +172,7 @@ def test_second_order_through_the_fused_node() -> None:
 
 @pytest.mark.parametrize("impl", ["composed", "fused"])
 def test_only_the_fused_graph_calls_the_kernels(impl) -> None:
+    """Composed BatchNorm keeps the generic fusion."""
     layer = nn.BatchNorm1d(8, impl=impl, dtype=np.float32)
     compiled = jit(lambda x, g: _step(layer, x, g))
     xv = np.random.default_rng(0).standard_normal((32, 8)).astype(np.float32)
@@ -176,6 +182,7 @@ def test_only_the_fused_graph_calls_the_kernels(impl) -> None:
 
 
 def test_more_than_two_axes_keep_the_generic_lowering() -> None:
+    """(N, C, H, W) input: the fused rows expand into generic reductions and loops."""
     layer = nn.BatchNorm2d(3, impl="fused", dtype=np.float64)
     compiled = jit(lambda x, g: _step(layer, x, g))
     xv = np.random.default_rng(0).standard_normal((4, 3, 2, 2))
@@ -202,6 +209,7 @@ _CHILD = textwrap.dedent("""
 
 
 def test_fused_kernel_graph_loads_from_the_disk_cache(tmp_path) -> None:
+    """A fresh process loads the kernel (with the bn_kernels code linked in) from disk."""
     env = {**os.environ, "MINIGRAD_CACHE_DIR": str(tmp_path)}
     env.pop("MINIGRAD_DEBUG", None)
     runs = [subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True,
@@ -209,3 +217,24 @@ def test_fused_kernel_graph_loads_from_the_disk_cache(tmp_path) -> None:
             for _ in range(2)]
     assert runs[0][0] == "0" and runs[1][0] == "1", runs
 
+
+
+def test_forward_and_grad_sums_share_a_pass_when_g_is_an_argument() -> None:
+    """grad(out, grad_outputs=dout) with dout an argument: apply_grad_sums, one pass."""
+    rng = np.random.default_rng(4)
+    xv, gv = rng.standard_normal((64, 8)), rng.standard_normal((64, 8))
+    wv, bv = rng.uniform(0.5, 1.5, 8), rng.standard_normal(8)
+
+    def f(x: mg.Tensor, w: mg.Tensor, b: mg.Tensor, dout: mg.Tensor) -> tuple:
+        out = nn.functional.batch_norm(x, None, None, w, b, training=True, impl="fused")
+        return (out, *mg.grad(out, [x, w, b], grad_outputs=dout))
+
+    compiled = jit(f)
+    for _ in range(2):
+        got = compiled(*(mg.tensor(v, requires_grad=k < 3) for k, v in
+                         enumerate((xv, wv, bv, gv))))
+    want = f(*(mg.tensor(v, requires_grad=k < 3) for k, v in enumerate((xv, wv, bv, gv))))
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-11, atol=1e-11)
+    assert "bn_kernels.apply_grad_sums(" in compiled.source
+    assert "bn_kernels.grad_sums(" not in compiled.source

@@ -106,6 +106,35 @@ def _grad_sums_rows(g, x, mean, r0, r1, acc):
 
 
 @numba.njit(**_SERIAL)
+def _apply_sums_rows(x, mean, scale, shift, g, out, r0, r1, acc):
+    """_apply_rows and _grad_sums_rows in one sweep over x (and g)."""
+    channels = x.shape[1]
+    sg = np.zeros(channels)
+    sgd = np.zeros(channels)
+    i = r0
+    while i + 2 <= r1:
+        for c in range(channels):
+            d0 = x[i, c] - mean[c]
+            d1 = x[i + 1, c] - mean[c]
+            out[i, c] = d0 * scale[c] + shift[c]
+            out[i + 1, c] = d1 * scale[c] + shift[c]
+            g0 = np.float64(g[i, c])
+            g1 = np.float64(g[i + 1, c])
+            sg[c] += g0 + g1
+            sgd[c] += g0 * np.float64(d0) + g1 * np.float64(d1)
+        i += 2
+    for j in range(i, r1):
+        for c in range(channels):
+            d = x[j, c] - mean[c]
+            out[j, c] = d * scale[c] + shift[c]
+            gj = np.float64(g[j, c])
+            sg[c] += gj
+            sgd[c] += gj * np.float64(d)
+    acc[0, :] += sg
+    acc[1, :] += sgd
+
+
+@numba.njit(**_SERIAL)
 def _dx_rows(g, x, mean, a, b, c0, out, r0, r1):
     """out[i, c] = a[c] g[i, c] + b[c] (x[i, c] - mean[c]) + c0[c]."""
     channels = x.shape[1]
@@ -174,6 +203,29 @@ def apply(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray, out: np.n
 
 
 @numba.njit(**_DRIVER)
+def apply_grad_sums(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
+                    g: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
+    """``apply`` into ``out`` and ``grad_sums`` (returned) in one pass: x is read once for
+    both when the upstream gradient g is known before the forward output is written."""
+    n, channels = x.shape
+    mean = st[0].copy()
+    scale = np.empty(channels, x.dtype)
+    shift = np.empty(channels, x.dtype)
+    for c in range(channels):
+        scale[c] = w[c] * st[1, c]
+        shift[c] = b[c]
+    blocks = _blocks(x, threads)
+    acc = np.zeros((blocks, 2, channels))
+    if blocks == 1:
+        _apply_sums_rows(x, mean, scale, shift, g, out, 0, n, acc[0])
+    else:
+        for t in prange(blocks):
+            _apply_sums_rows(x, mean, scale, shift, g, out, t * n // blocks,
+                             (t + 1) * n // blocks, acc[t])
+    return _combine_sums(acc, st)
+
+
+@numba.njit(**_DRIVER)
 def normalize(x: np.ndarray, st: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
     """out = xhat = (x - mean) * s."""
     n, channels = x.shape
@@ -201,8 +253,15 @@ def grad_sums(g: np.ndarray, x: np.ndarray, st: np.ndarray, threads: int) -> np.
     else:
         for t in prange(blocks):
             _grad_sums_rows(g, x, mean, t * n // blocks, (t + 1) * n // blocks, acc[t])
+    return _combine_sums(acc, st)
+
+
+@numba.njit(**_SERIAL)
+def _combine_sums(acc, st):
+    """The private rows added up: (sum(g), s * sum(g * (x - mean))) per channel."""
+    channels = acc.shape[2]
     out = np.zeros((2, channels))
-    for t in range(blocks):
+    for t in range(acc.shape[0]):
         for c in range(channels):
             out[0, c] += acc[t, 0, c]
             out[1, c] += acc[t, 1, c]

@@ -289,6 +289,7 @@ class _Generator:
         self.buffers: list[int] = []
         self.uses_prange = False
         self.uses_bn_kernels = False  # they take the thread count T (and may use prange)
+        self.emitted: set[int] = set()  # calls already made by an earlier combined call
 
     # ------------------------------------------------------------------------ loops
     def emit_loop(self, step: Step) -> None:
@@ -443,7 +444,8 @@ class _Generator:
     # ------------------------------------------------------------------------ calls
     def emit_call(self, value: Value) -> None:
         """A non-fusible step: reshape, transpose, matmul, gather, scatter, indexing."""
-        getattr(self, f"_call_{value.op}")(value)
+        if value.vid not in self.emitted:
+            getattr(self, f"_call_{value.op}")(value)
 
     def _call_reshape(self, value: Value) -> None:
         self.src.add(f"v{value.vid} = v{value.inputs[0]}.reshape({ishape(value)})")
@@ -526,18 +528,34 @@ class _Generator:
         if value.op == "bn_stats":
             args.append(repr(float(value.attrs["eps"])))
         if writes:
-            if value.vid in self.graph.roots and value.size >= BUFFER_MIN_ELEMENTS:
-                self.buffers.append(value.vid)
-                args.append(f"o{value.vid}")
-            else:
-                args.append(f"np.empty({ishape(value)}, {np_dtype(value.dtype)})")
+            args.append(self._bn_out(value))
         self.src.add(f"v{value.vid} = bn_kernels.{call}({', '.join(args)}, T)")
+
+    def _bn_out(self, value: Value) -> str:
+        """The array a kernel writes ``value`` into: a lent buffer for a large result."""
+        if value.vid in self.graph.roots and value.size >= BUFFER_MIN_ELEMENTS:
+            self.buffers.append(value.vid)
+            return f"o{value.vid}"
+        return f"np.empty({ishape(value)}, {np_dtype(value.dtype)})"
 
     def _call_bn_stats(self, value: Value) -> None:
         self._bn_call(value, "stats", writes=False)
 
     def _call_bn_apply(self, value: Value) -> None:
-        self._bn_call(value, "apply", writes=True)
+        """The forward apply; with the ``bn_grad_sums`` of the same x and statistics when
+        its g is a kernel argument (known now): one pass over x for both."""
+        x, stats = value.inputs[:2]
+        sums = next((v for v in self.graph.values if v.op == "bn_grad_sums"
+                     and v.inputs[1:] == (x, stats) and self.graph[v.inputs[0]].op == "input"),
+                    None)
+        if sums is None:
+            self._bn_call(value, "apply", writes=True)
+            return
+        self.uses_bn_kernels = True
+        self.src.add(f"v{value.vid} = {self._bn_out(value)}")
+        args = ", ".join(f"v{i}" for i in (*value.inputs, sums.inputs[0], value.vid))
+        self.src.add(f"v{sums.vid} = bn_kernels.apply_grad_sums({args}, T)")
+        self.emitted.add(sums.vid)
 
     def _call_bn_normalize(self, value: Value) -> None:
         self._bn_call(value, "normalize", writes=True)

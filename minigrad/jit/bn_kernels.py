@@ -63,8 +63,9 @@ def _moments_rows(x, r0, r1, shift, acc):
             d = np.float64(x[j, c]) - shift[c]
             s1[c] += d
             s2[c] += d * d
-    acc[0, :] += s1
-    acc[1, :] += s2
+    for c in range(channels):  # explicit loops: array expressions cost compile time
+        acc[0, c] += s1[c]
+        acc[1, c] += s2[c]
 
 
 @numba.njit(**_SERIAL)
@@ -101,8 +102,9 @@ def _grad_sums_rows(g, x, mean, r0, r1, acc):
             gj = np.float64(g[j, c])
             sg[c] += gj
             sgd[c] += gj * np.float64(x[j, c] - mean[c])
-    acc[0, :] += sg
-    acc[1, :] += sgd
+    for c in range(channels):  # explicit loops: array expressions cost compile time
+        acc[0, c] += sg[c]
+        acc[1, c] += sgd[c]
 
 
 @numba.njit(**_SERIAL)
@@ -130,8 +132,9 @@ def _apply_sums_rows(x, mean, scale, shift, g, out, r0, r1, acc):
             gj = np.float64(g[j, c])
             sg[c] += gj
             sgd[c] += gj * np.float64(d)
-    acc[0, :] += sg
-    acc[1, :] += sgd
+    for c in range(channels):  # explicit loops: array expressions cost compile time
+        acc[0, c] += sg[c]
+        acc[1, c] += sgd[c]
 
 
 @numba.njit(**_SERIAL)
@@ -141,6 +144,15 @@ def _dx_rows(g, x, mean, a, b, c0, out, r0, r1):
     for i in range(r0, r1):
         for c in range(channels):
             out[i, c] = a[c] * g[i, c] + b[c] * (x[i, c] - mean[c]) + c0[c]
+
+
+@numba.njit(**_SERIAL)
+def _row(st, k):
+    """A copy of row k of a (rows, C) array (a plain loop: cheaper to compile than .copy())."""
+    out = np.empty(st.shape[1], st.dtype)
+    for c in range(st.shape[1]):
+        out[c] = st[k, c]
+    return out
 
 
 @numba.njit(**_SERIAL)
@@ -187,7 +199,7 @@ def apply(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray, out: np.n
           threads: int) -> np.ndarray:
     """out = (x - mean) * (w s) + b, written into ``out`` (returned)."""
     n, channels = x.shape
-    mean = st[0].copy()
+    mean = _row(st, 0)
     scale = np.empty(channels, x.dtype)
     shift = np.empty(channels, x.dtype)
     for c in range(channels):
@@ -208,7 +220,7 @@ def apply_grad_sums(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
     """``apply`` into ``out`` and ``grad_sums`` (returned) in one pass: x is read once for
     both when the upstream gradient g is known before the forward output is written."""
     n, channels = x.shape
-    mean = st[0].copy()
+    mean = _row(st, 0)
     scale = np.empty(channels, x.dtype)
     shift = np.empty(channels, x.dtype)
     for c in range(channels):
@@ -229,8 +241,8 @@ def apply_grad_sums(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
 def normalize(x: np.ndarray, st: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
     """out = xhat = (x - mean) * s."""
     n, channels = x.shape
-    mean = st[0].copy()
-    scale = st[1].copy()
+    mean = _row(st, 0)
+    scale = _row(st, 1)
     shift = np.zeros(channels, x.dtype)
     blocks = _blocks(x, threads)
     if blocks == 1:
@@ -245,7 +257,7 @@ def normalize(x: np.ndarray, st: np.ndarray, out: np.ndarray, threads: int) -> n
 def grad_sums(g: np.ndarray, x: np.ndarray, st: np.ndarray, threads: int) -> np.ndarray:
     """(2, C) float64: rows sum(g) and sum(g * xhat), per channel."""
     n, channels = x.shape
-    mean = st[0].copy()
+    mean = _row(st, 0)
     blocks = _blocks(x, threads)
     acc = np.zeros((blocks, 2, channels))
     if blocks == 1:
@@ -275,7 +287,7 @@ def dx(g: np.ndarray, x: np.ndarray, st: np.ndarray, sums: np.ndarray, w: np.nda
        out: np.ndarray, threads: int) -> np.ndarray:
     """dx = w s (g - sum(g)/N - xhat sum(g xhat)/N), written into ``out`` (returned)."""
     n, channels = x.shape
-    mean = st[0].copy()
+    mean = _row(st, 0)
     a = np.empty(channels, x.dtype)
     b = np.empty(channels, x.dtype)
     c0 = np.empty(channels, x.dtype)

@@ -7,7 +7,8 @@ A ``Value`` is one array the compiled function handles:
 * ``literal``  a Python scalar baked into the source (only ones the JIT itself introduces,
                such as ``eps`` when lowering the fused BatchNorm rows, or ``1/N`` of a mean);
 * an op        a row of ``ops.OPS`` (elementwise, compare, reduce, movement, matmul, index)
-               or one of the JIT's internal ops (``reduce_sum`` with a scale, ``reduce_max``).
+               or one of the JIT's internal ops (``reduce_sum`` with a scale, ``reduce_max``,
+               and the ``bn_*`` calls of the hand-written BatchNorm kernels, see lower.py).
 
 Shapes are the tensors' true shapes; the code generator stores 0-d values as shape (1,).
 """

@@ -14,9 +14,11 @@ the N rows, with s = 1 / sqrt(var + eps):
                                               C0 = -w s sum(g)/N
 
 Sums accumulate in float64 in per-column accumulator rows, so the inner loop runs along a
-contiguous row. Arrays of at least ``PARALLEL_MIN_ELEMENTS`` are split into T row blocks run
-by ``prange``, each with a private accumulator row, combined after the loop; smaller ones
-run serially. ``fastmath`` is off; float32 and float64.
+contiguous row. The drivers ``stats``, ``apply``, ... split arrays of at least
+``PARALLEL_MIN_ELEMENTS`` into T row blocks run by ``prange``, each with a private
+accumulator row, combined after the loop; the generated code calls the ``*_serial``
+twins (no prange: much cheaper to compile) for smaller arrays. ``fastmath`` is off;
+float32 and float64.
 """
 
 from __future__ import annotations
@@ -163,27 +165,26 @@ def _blocks(x, threads):
     return 1
 
 
-# ------------------------------------------------------------------------ drivers
-@numba.njit(**_DRIVER)
-def stats(x: np.ndarray, eps: float, threads: int) -> np.ndarray:
-    """(3, C) array in x's dtype: rows mean, s = 1/sqrt(var + eps), var (biased)."""
-    n, channels = x.shape
-    shift = np.zeros(channels)
-    if n > 0:
-        for c in range(channels):
+# ------------------------------------------------------------- per-channel helpers
+@numba.njit(**_SERIAL)
+def _shift(x):
+    """The first row in float64 (the shift of the one-pass sums)."""
+    shift = np.zeros(x.shape[1])
+    if x.shape[0] > 0:
+        for c in range(x.shape[1]):
             shift[c] = x[0, c]
-    blocks = _blocks(x, threads)
-    acc = np.zeros((blocks, 2, channels))
-    if blocks == 1:
-        _moments_rows(x, 0, n, shift, acc[0])
-    else:
-        for t in prange(blocks):
-            _moments_rows(x, t * n // blocks, (t + 1) * n // blocks, shift, acc[t])
+    return shift
+
+
+@numba.njit(**_SERIAL)
+def _finish_stats(acc, shift, n, eps, x):
+    """(3, C) in x's dtype from the private rows: mean = k + S1/N, s, var = S2/N - (S1/N)^2."""
+    channels = shift.shape[0]
     out = np.empty((3, channels), x.dtype)
     for c in range(channels):
         s1 = 0.0
         s2 = 0.0
-        for t in range(blocks):
+        for t in range(acc.shape[0]):
             s1 += acc[t, 0, c]
             s2 += acc[t, 1, c]
         m = s1 / n
@@ -194,78 +195,16 @@ def stats(x: np.ndarray, eps: float, threads: int) -> np.ndarray:
     return out
 
 
-@numba.njit(**_DRIVER)
-def apply(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray, out: np.ndarray,
-          threads: int) -> np.ndarray:
-    """out = (x - mean) * (w s) + b, written into ``out`` (returned)."""
-    n, channels = x.shape
-    mean = _row(st, 0)
+@numba.njit(**_SERIAL)
+def _affine(st, w, b, x):
+    """(mean, w s, b) per channel in x's dtype: out = (x - mean) * (w s) + b."""
+    channels = x.shape[1]
     scale = np.empty(channels, x.dtype)
     shift = np.empty(channels, x.dtype)
     for c in range(channels):
         scale[c] = w[c] * st[1, c]
         shift[c] = b[c]
-    blocks = _blocks(x, threads)
-    if blocks == 1:
-        _apply_rows(x, mean, scale, shift, out, 0, n)
-    else:
-        for t in prange(blocks):
-            _apply_rows(x, mean, scale, shift, out, t * n // blocks, (t + 1) * n // blocks)
-    return out
-
-
-@numba.njit(**_DRIVER)
-def apply_grad_sums(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
-                    g: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
-    """``apply`` into ``out`` and ``grad_sums`` (returned) in one pass: x is read once for
-    both when the upstream gradient g is known before the forward output is written."""
-    n, channels = x.shape
-    mean = _row(st, 0)
-    scale = np.empty(channels, x.dtype)
-    shift = np.empty(channels, x.dtype)
-    for c in range(channels):
-        scale[c] = w[c] * st[1, c]
-        shift[c] = b[c]
-    blocks = _blocks(x, threads)
-    acc = np.zeros((blocks, 2, channels))
-    if blocks == 1:
-        _apply_sums_rows(x, mean, scale, shift, g, out, 0, n, acc[0])
-    else:
-        for t in prange(blocks):
-            _apply_sums_rows(x, mean, scale, shift, g, out, t * n // blocks,
-                             (t + 1) * n // blocks, acc[t])
-    return _combine_sums(acc, st)
-
-
-@numba.njit(**_DRIVER)
-def normalize(x: np.ndarray, st: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
-    """out = xhat = (x - mean) * s."""
-    n, channels = x.shape
-    mean = _row(st, 0)
-    scale = _row(st, 1)
-    shift = np.zeros(channels, x.dtype)
-    blocks = _blocks(x, threads)
-    if blocks == 1:
-        _apply_rows(x, mean, scale, shift, out, 0, n)
-    else:
-        for t in prange(blocks):
-            _apply_rows(x, mean, scale, shift, out, t * n // blocks, (t + 1) * n // blocks)
-    return out
-
-
-@numba.njit(**_DRIVER)
-def grad_sums(g: np.ndarray, x: np.ndarray, st: np.ndarray, threads: int) -> np.ndarray:
-    """(2, C) float64: rows sum(g) and sum(g * xhat), per channel."""
-    n, channels = x.shape
-    mean = _row(st, 0)
-    blocks = _blocks(x, threads)
-    acc = np.zeros((blocks, 2, channels))
-    if blocks == 1:
-        _grad_sums_rows(g, x, mean, 0, n, acc[0])
-    else:
-        for t in prange(blocks):
-            _grad_sums_rows(g, x, mean, t * n // blocks, (t + 1) * n // blocks, acc[t])
-    return _combine_sums(acc, st)
+    return _row(st, 0), scale, shift
 
 
 @numba.njit(**_SERIAL)
@@ -282,12 +221,10 @@ def _combine_sums(acc, st):
     return out
 
 
-@numba.njit(**_DRIVER)
-def dx(g: np.ndarray, x: np.ndarray, st: np.ndarray, sums: np.ndarray, w: np.ndarray,
-       out: np.ndarray, threads: int) -> np.ndarray:
-    """dx = w s (g - sum(g)/N - xhat sum(g xhat)/N), written into ``out`` (returned)."""
-    n, channels = x.shape
-    mean = _row(st, 0)
+@numba.njit(**_SERIAL)
+def _dx_coefficients(st, sums, w, n, x):
+    """A = w s, B = -w s^2 sum(g xhat)/N, C0 = -w s sum(g)/N per channel, x's dtype."""
+    channels = x.shape[1]
     a = np.empty(channels, x.dtype)
     b = np.empty(channels, x.dtype)
     c0 = np.empty(channels, x.dtype)
@@ -296,10 +233,141 @@ def dx(g: np.ndarray, x: np.ndarray, st: np.ndarray, sums: np.ndarray, w: np.nda
         a[c] = ws
         b[c] = -ws * np.float64(st[1, c]) * sums[1, c] / n
         c0[c] = -ws * sums[0, c] / n
+    return a, b, c0
+
+
+# ---------------------------------------------------------------- serial drivers
+# The generated code calls these for arrays below PARALLEL_MIN_ELEMENTS: no prange, so they
+# compile in a fraction of the parallel drivers' time. ``threads`` is ignored.
+@numba.njit(**_SERIAL)
+def stats_serial(x: np.ndarray, eps: float, threads: int) -> np.ndarray:
+    """(3, C) array in x's dtype: rows mean, s = 1/sqrt(var + eps), var (biased)."""
+    shift = _shift(x)
+    acc = np.zeros((1, 2, x.shape[1]))
+    _moments_rows(x, 0, x.shape[0], shift, acc[0])
+    return _finish_stats(acc, shift, x.shape[0], eps, x)
+
+
+@numba.njit(**_SERIAL)
+def apply_serial(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
+                 out: np.ndarray, threads: int) -> np.ndarray:
+    """out = (x - mean) * (w s) + b, written into ``out`` (returned)."""
+    mean, scale, shift = _affine(st, w, b, x)
+    _apply_rows(x, mean, scale, shift, out, 0, x.shape[0])
+    return out
+
+
+@numba.njit(**_SERIAL)
+def normalize_serial(x: np.ndarray, st: np.ndarray, out: np.ndarray,
+                     threads: int) -> np.ndarray:
+    """out = xhat = (x - mean) * s."""
+    _apply_rows(x, _row(st, 0), _row(st, 1), np.zeros(x.shape[1], x.dtype), out, 0,
+                x.shape[0])
+    return out
+
+
+@numba.njit(**_SERIAL)
+def grad_sums_serial(g: np.ndarray, x: np.ndarray, st: np.ndarray,
+                     threads: int) -> np.ndarray:
+    """(2, C) float64: rows sum(g) and sum(g * xhat), per channel."""
+    acc = np.zeros((1, 2, x.shape[1]))
+    _grad_sums_rows(g, x, _row(st, 0), 0, x.shape[0], acc[0])
+    return _combine_sums(acc, st)
+
+
+@numba.njit(**_SERIAL)
+def apply_grad_sums_serial(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
+                           g: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
+    """``apply`` into ``out`` and ``grad_sums`` (returned) in one pass over x."""
+    mean, scale, shift = _affine(st, w, b, x)
+    acc = np.zeros((1, 2, x.shape[1]))
+    _apply_sums_rows(x, mean, scale, shift, g, out, 0, x.shape[0], acc[0])
+    return _combine_sums(acc, st)
+
+
+@numba.njit(**_SERIAL)
+def dx_serial(g: np.ndarray, x: np.ndarray, st: np.ndarray, sums: np.ndarray, w: np.ndarray,
+              out: np.ndarray, threads: int) -> np.ndarray:
+    """dx = w s (g - sum(g)/N - xhat sum(g xhat)/N), written into ``out`` (returned)."""
+    a, b, c0 = _dx_coefficients(st, sums, w, x.shape[0], x)
+    _dx_rows(g, x, _row(st, 0), a, b, c0, out, 0, x.shape[0])
+    return out
+
+
+# -------------------------------------------------------------- parallel drivers
+# T row blocks under prange, each with private accumulator rows (one block, i.e. serial,
+# when the array is small or T == 1).
+@numba.njit(**_DRIVER)
+def stats(x: np.ndarray, eps: float, threads: int) -> np.ndarray:
+    """As ``stats_serial``, in row blocks."""
+    n = x.shape[0]
+    shift = _shift(x)
     blocks = _blocks(x, threads)
-    if blocks == 1:
-        _dx_rows(g, x, mean, a, b, c0, out, 0, n)
-    else:
-        for t in prange(blocks):
-            _dx_rows(g, x, mean, a, b, c0, out, t * n // blocks, (t + 1) * n // blocks)
+    acc = np.zeros((blocks, 2, x.shape[1]))
+    for t in prange(blocks):
+        _moments_rows(x, t * n // blocks, (t + 1) * n // blocks, shift, acc[t])
+    return _finish_stats(acc, shift, n, eps, x)
+
+
+@numba.njit(**_DRIVER)
+def apply(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray, out: np.ndarray,
+          threads: int) -> np.ndarray:
+    """As ``apply_serial``, in row blocks."""
+    n = x.shape[0]
+    mean, scale, shift = _affine(st, w, b, x)
+    blocks = _blocks(x, threads)
+    for t in prange(blocks):
+        _apply_rows(x, mean, scale, shift, out, t * n // blocks, (t + 1) * n // blocks)
+    return out
+
+
+@numba.njit(**_DRIVER)
+def normalize(x: np.ndarray, st: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
+    """As ``normalize_serial``, in row blocks."""
+    n = x.shape[0]
+    mean, scale = _row(st, 0), _row(st, 1)
+    shift = np.zeros(x.shape[1], x.dtype)
+    blocks = _blocks(x, threads)
+    for t in prange(blocks):
+        _apply_rows(x, mean, scale, shift, out, t * n // blocks, (t + 1) * n // blocks)
+    return out
+
+
+@numba.njit(**_DRIVER)
+def grad_sums(g: np.ndarray, x: np.ndarray, st: np.ndarray, threads: int) -> np.ndarray:
+    """As ``grad_sums_serial``, in row blocks with private accumulator rows."""
+    n = x.shape[0]
+    mean = _row(st, 0)
+    blocks = _blocks(x, threads)
+    acc = np.zeros((blocks, 2, x.shape[1]))
+    for t in prange(blocks):
+        _grad_sums_rows(g, x, mean, t * n // blocks, (t + 1) * n // blocks, acc[t])
+    return _combine_sums(acc, st)
+
+
+@numba.njit(**_DRIVER)
+def apply_grad_sums(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
+                    g: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
+    """``apply`` into ``out`` and ``grad_sums`` (returned) in one pass: x is read once for
+    both when the upstream gradient g is known before the forward output is written."""
+    n = x.shape[0]
+    mean, scale, shift = _affine(st, w, b, x)
+    blocks = _blocks(x, threads)
+    acc = np.zeros((blocks, 2, x.shape[1]))
+    for t in prange(blocks):
+        _apply_sums_rows(x, mean, scale, shift, g, out, t * n // blocks,
+                         (t + 1) * n // blocks, acc[t])
+    return _combine_sums(acc, st)
+
+
+@numba.njit(**_DRIVER)
+def dx(g: np.ndarray, x: np.ndarray, st: np.ndarray, sums: np.ndarray, w: np.ndarray,
+       out: np.ndarray, threads: int) -> np.ndarray:
+    """As ``dx_serial``, in row blocks."""
+    n = x.shape[0]
+    a, b, c0 = _dx_coefficients(st, sums, w, n, x)
+    mean = _row(st, 0)
+    blocks = _blocks(x, threads)
+    for t in prange(blocks):
+        _dx_rows(g, x, mean, a, b, c0, out, t * n // blocks, (t + 1) * n // blocks)
     return out

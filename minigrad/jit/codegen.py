@@ -529,7 +529,13 @@ class _Generator:
             args.append(repr(float(value.attrs["eps"])))
         if writes:
             args.append(self._bn_out(value))
-        self.src.add(f"v{value.vid} = bn_kernels.{call}({', '.join(args)}, T)")
+        self.src.add(f"v{value.vid} = bn_kernels.{self._bn_name(value, call)}"
+                     f"({', '.join(args)}, T)")
+
+    def _bn_name(self, value: Value, call: str) -> str:
+        """The parallel driver for large arrays, else its ``_serial`` twin (no prange)."""
+        size = max(self.graph[i].size for i in value.inputs)
+        return call if self.parallel and size >= PARALLEL_MIN_ELEMENTS else f"{call}_serial"
 
     def _bn_out(self, value: Value) -> str:
         """The array a kernel writes ``value`` into: a lent buffer for a large result."""
@@ -554,7 +560,8 @@ class _Generator:
         self.uses_bn_kernels = True
         self.src.add(f"v{value.vid} = {self._bn_out(value)}")
         args = ", ".join(f"v{i}" for i in (*value.inputs, sums.inputs[0], value.vid))
-        self.src.add(f"v{sums.vid} = bn_kernels.apply_grad_sums({args}, T)")
+        name = self._bn_name(value, "apply_grad_sums")
+        self.src.add(f"v{sums.vid} = bn_kernels.{name}({args}, T)")
         self.emitted.add(sums.vid)
 
     def _call_bn_normalize(self, value: Value) -> None:

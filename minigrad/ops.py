@@ -95,6 +95,18 @@ def _as_input(value: Any, like: np.dtype | None) -> Tensor:
     return Tensor(value)
 
 
+def _as_inputs(op: Op, args: Sequence[Any]) -> tuple[Tensor, ...]:
+    """Tensors for ``args``. Python numbers take the float dtype of the tensors beside them;
+    an integer tensor met with a Python float in arithmetic computes in float32 (PyTorch's
+    rule: the float scalar promotes to the default float dtype, not to float64)."""
+    like = _float_dtype_of(args)
+    if like is None and op.kind == ELEMENTWISE and op.arity == 2 and any(
+            isinstance(a, float) for a in args):
+        return tuple(cast(a, DEFAULT_FLOAT) if isinstance(a, Tensor)
+                     else _as_input(a, DEFAULT_FLOAT) for a in args)
+    return tuple(_as_input(value, like) for value in args)
+
+
 def apply(op: Op, *args: Any, **attrs: Any) -> Tensor:
     """Run ``op`` eagerly on ``args`` and return its output node.
 
@@ -103,8 +115,7 @@ def apply(op: Op, *args: Any, **attrs: Any) -> Tensor:
     inputs = args
     for arg in args:
         if not isinstance(arg, Tensor):
-            like = _float_dtype_of(args)
-            inputs = tuple(_as_input(value, like) for value in args)
+            inputs = _as_inputs(op, args)
             break
     op.shape(*[t.data.shape for t in inputs], **attrs)
     data = op.forward(*[t.data for t in inputs], **attrs)
@@ -273,7 +284,10 @@ def _div_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
 
 
 def _div_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """True division; integers divide into float32, as in PyTorch."""
     with np.errstate(divide="ignore", invalid="ignore"):
+        if a.dtype.kind != "f" and b.dtype.kind != "f":
+            return np.true_divide(a, b, dtype=DEFAULT_FLOAT)
         return np.true_divide(a, b)
 
 

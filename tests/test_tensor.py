@@ -105,3 +105,15 @@ def test_manual_seed_makes_the_generator_repeatable() -> None:
     first = mg._state.rng().standard_normal(4)
     mg.manual_seed(3)
     np.testing.assert_array_equal(first, mg._state.rng().standard_normal(4))
+
+
+def test_integer_tensors_with_floats_compute_in_float32_like_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    ints, ints_t = mg.tensor([1, 2, 3]), torch.tensor([1, 2, 3])
+    cases = [
+        (ints * 0.5, ints_t * 0.5), (0.5 + ints, 0.5 + ints_t), (ints / 2, ints_t / 2),
+        (ints / ints, ints_t / ints_t), (ints - 1.5, ints_t - 1.5), (ints * 2, ints_t * 2),
+    ]
+    for mine, theirs in cases:
+        assert mine.dtype == np.dtype(str(theirs.dtype).removeprefix("torch."))
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy())

@@ -253,6 +253,8 @@ def test_seed_relu_example_gives_zero_gradient(impl, dtype) -> None:
         x = mg.tensor(np.array([-1.0, 1.0], dtype), requires_grad=True)
         compiled(x)
         np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+    # the fused layer runs on the hand-written kernels (tests/test_jit_bn_kernels.py)
+    assert ("bn_kernels.dx" in compiled.source) == (impl == "fused")
 
 
 def test_batch_norm_matches_pytorch() -> None:

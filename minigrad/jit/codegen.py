@@ -486,18 +486,24 @@ class _Generator:
         else:
             self.src.add(f"v{value.vid} = np.dot({left}, {right})")
 
+    def _index_loops(self, shape: tuple, idx: Value, extent: int) -> str:
+        """Open a loop nest over ``shape`` and read the index ``j`` (negatives wrapped by
+        ``extent``); returns the full index ``i0, i1, ...``."""
+        for k, n in enumerate(shape):
+            self.src.add(f"for i{k} in range({n}):")
+            self.src.depth += 1
+        full = ", ".join(f"i{k}" for k in range(len(shape)))
+        self.src.add(f"j = v{idx.vid}[{full}]")
+        self.src.add(f"if j < 0: j += {extent}")
+        return full
+
     def _call_gather(self, value: Value) -> None:
         x, idx = (self.graph[i] for i in value.inputs)
         axis, shape = value.attrs["axis"], ishape(value)
         src = self.src
         src.add(f"v{value.vid} = np.empty({shape}, {np_dtype(value.dtype)})")
         depth = src.depth
-        for k, n in enumerate(shape):
-            src.add(f"for i{k} in range({n}):")
-            src.depth += 1
-        full = ", ".join(f"i{k}" for k in range(len(shape)))
-        src.add(f"j = v{idx.vid}[{full}]")
-        src.add(f"if j < 0: j += {x.shape[axis]}")
+        full = self._index_loops(shape, idx, x.shape[axis])
         index = [("j" if k == axis else ("0" if x.shape[k] == 1 else f"i{k}"))
                  for k in range(len(shape))]
         src.add(f"v{value.vid}[{full}] = v{x.vid}[{', '.join(index)}]")
@@ -509,12 +515,7 @@ class _Generator:
         src = self.src
         src.add(f"v{value.vid} = np.zeros({ishape(value)}, {np_dtype(value.dtype)})")
         depth = src.depth
-        for k, n in enumerate(shape):
-            src.add(f"for i{k} in range({n}):")
-            src.depth += 1
-        full = ", ".join(f"i{k}" for k in range(len(shape)))
-        src.add(f"j = v{idx.vid}[{full}]")
-        src.add(f"if j < 0: j += {value.shape[axis]}")
+        self._index_loops(shape, idx, value.shape[axis])
         index = ", ".join("j" if k == axis else f"i{k}" for k in range(len(shape)))
         src.add(f"v{value.vid}[{index}] += v{g.vid}[{broadcast_index(ishape(g), shape)}]")
         src.depth = depth

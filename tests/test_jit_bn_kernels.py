@@ -103,35 +103,6 @@ def _step(layer: nn.Module, x: mg.Tensor, g: mg.Tensor) -> mg.Tensor:
     return out
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(16, 5), (512, 160)])  # serial; parallel (>= 65536)
-def test_jit_fused_matches_eager_fused(dtype, shape) -> None:
-    """Output, dx, dgamma, dbeta and running statistics over three training steps."""
-    rng = np.random.default_rng(11)
-    layers = [nn.BatchNorm1d(shape[1], impl="fused", dtype=dtype) for _ in range(2)]
-    for layer in layers:
-        layer.weight.assign_(np.linspace(0.5, 1.5, shape[1]))
-        layer.bias.assign_(np.linspace(-1, 1, shape[1]))
-    compiled = jit(lambda x, g: _step(layers[1], x, g))
-    tol = 3e-5 if dtype == np.float32 else 1e-11
-    for _ in range(3):
-        xv = rng.standard_normal(shape).astype(dtype) * 3 + 2
-        gv = rng.standard_normal(shape).astype(dtype)
-        results = []
-        for layer, fn in ((layers[0], lambda x, g: _step(layers[0], x, g)),
-                          (layers[1], compiled)):
-            x = mg.tensor(xv, requires_grad=True)
-            layer.zero_grad()
-            out = fn(x, mg.tensor(gv)).data.copy()
-            results.append((out, x.grad.data, layer.weight.grad.data, layer.bias.grad.data,
-                            layer.running_mean.data.copy(), layer.running_var.data.copy()))
-        for got, want in zip(results[1], results[0], strict=True):
-            np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
-    assert "bn_kernels.stats" in compiled.source and "bn_kernels.dx" in compiled.source
-    assert compiled.source.count("bn_kernels.stats") == 1  # one statistics pass, shared
-    assert compiled.source.count("grad_sums") == 1
-
-
 def test_second_order_through_the_fused_node() -> None:
     """mg.grad(create_graph=True) of a fused BN, then backward of the gradient's norm."""
     rng = np.random.default_rng(2)

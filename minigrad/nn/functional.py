@@ -271,16 +271,22 @@ def cross_entropy(logits: Tensor, targets: Tensor | np.ndarray, reduction: str =
     return _reduce(ops.neg(ops.reshape(picked, (-1,))), reduction)
 
 
+def _target_like(label: str, prediction: Tensor, target: Tensor | np.ndarray) -> Tensor:
+    """``target`` as a tensor of the prediction's dtype; a shape mismatch is a ValueError
+    naming both shapes (``label`` says which loss and which argument)."""
+    if prediction.shape != np.shape(target):
+        raise ValueError(
+            f"{label} shape {prediction.shape} differs from target shape {np.shape(target)}"
+        )
+    if isinstance(target, Tensor):
+        return target
+    return Tensor(np.asarray(target, dtype=prediction.dtype))
+
+
 def mse_loss(prediction: Tensor, target: Tensor | np.ndarray, reduction: str = "mean"
              ) -> Tensor:
     """(prediction - target)**2, then the mean (or sum)."""
-    if prediction.shape != np.shape(target):
-        raise ValueError(
-            f"mse_loss: prediction shape {prediction.shape} differs from target shape "
-            f"{np.shape(target)}"
-        )
-    if not isinstance(target, Tensor):
-        target = Tensor(np.asarray(target, dtype=prediction.dtype))
+    target = _target_like("mse_loss: prediction", prediction, target)
     return _reduce(ops.power(ops.sub(prediction, target), 2), reduction)
 
 
@@ -291,13 +297,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Tensor | np.ndarray
     max(x, 0) and -|x| are built with ``where`` on x >= 0, so the gradient at x = 0 is the
     true one, sigmoid(0) - y (a relu/abs with gradient 0 at the kink would lose it).
     """
-    if logits.shape != np.shape(target):
-        raise ValueError(
-            f"binary_cross_entropy_with_logits: logits shape {logits.shape} differs from "
-            f"target shape {np.shape(target)}"
-        )
-    if not isinstance(target, Tensor):
-        target = Tensor(np.asarray(target, dtype=logits.dtype))
+    target = _target_like("binary_cross_entropy_with_logits: logits", logits, target)
     nonnegative = ops.greater_equal(logits, 0.0)
     positive_part = ops.where(nonnegative, logits, 0.0)
     minus_abs = ops.where(nonnegative, ops.neg(logits), logits)

@@ -76,15 +76,30 @@ def _seed(output: Tensor, grad_output: Any) -> Tensor:
                 f"shape {output.shape}; pass a gradient of that shape"
             )
         seed = Tensor(np.ones(output.shape, dtype=output.dtype))
-    else:
-        seed = grad_output if isinstance(grad_output, Tensor) else Tensor(
-            np.asarray(grad_output, dtype=output.dtype)
+        return seed
+    seed = grad_output if isinstance(grad_output, Tensor) else Tensor(
+        np.asarray(grad_output, dtype=output.dtype)
+    )
+    if seed.shape != output.shape:
+        raise ValueError(
+            f"gradient of shape {seed.shape} does not match the output's shape {output.shape}"
         )
-        if seed.shape != output.shape:
-            raise ValueError(
-                f"gradient of shape {seed.shape} does not match the output's shape {output.shape}"
-            )
+    if seed is grad_output and seed.op is None:
+        _forget_pass_tags(seed)
     return seed
+
+
+def _forget_pass_tags(seed: Tensor) -> None:
+    """Clear the tags an earlier pass put on a caller's gradient leaf reused as a seed.
+
+    The pass tags its seed (``grad_of`` the output, ``partial_of`` where it flows on unchanged,
+    ``aliases``); on a tensor the caller passes again and again (``grad_outputs=dout`` every
+    step) the tags of every earlier pass would pile up and keep every earlier graph alive.
+    The tags describe the latest pass.
+    """
+    seed.grad_of = []
+    seed.partial_of = []
+    seed.meta.pop("aliases", None)
 
 
 def _nodes_leading_to(order: list[Tensor], targets: set[int]) -> set[int]:

@@ -18,6 +18,7 @@ Adding a primitive is adding a row and its wrapper function below it. Everything
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,8 +78,8 @@ def register(op: Op) -> Op:
 # ---------------------------------------------------------------------------- applying
 def _float_dtype_of(values: Sequence[Any]) -> np.dtype | None:
     for value in values:
-        if isinstance(value, Tensor) and value.dtype.kind == "f":
-            return value.dtype
+        if isinstance(value, Tensor) and value.data.dtype.kind == "f":
+            return value.data.dtype
     return None
 
 
@@ -90,7 +91,7 @@ def _as_input(value: Any, like: np.dtype | None) -> Tensor:
         return Tensor(np.asarray(value))
     if isinstance(value, int | float | np.number) and not isinstance(value, np.ndarray):
         if like is not None:
-            return Tensor(np.asarray(value, dtype=like))
+            return Tensor._constant(np.array(value, dtype=like))
         return Tensor(value)
     return Tensor(value)
 
@@ -111,24 +112,32 @@ def apply(op: Op, *args: Any, **attrs: Any) -> Tensor:
     """Run ``op`` eagerly on ``args`` and return its output node.
 
     The node keeps its inputs when gradients are tracked or the graph is being recorded.
+    This is the hot path of eager mode (every node of every forward and backward pass):
+    it reads each thread-local flag once and builds no list it does not need.
     """
     inputs = args
     for arg in args:
         if not isinstance(arg, Tensor):
             inputs = _as_inputs(op, args)
             break
-    op.shape(*[t.data.shape for t in inputs], **attrs)
-    data = op.forward(*[t.data for t in inputs], **attrs)
+    arrays = [t.data for t in inputs]
+    op.shape(*[a.shape for a in arrays], **attrs)
+    data = op.forward(*arrays, **attrs)
+    state = STATE
     requires_grad = False
-    if STATE.grad_enabled and op.vjp is not None:
-        requires_grad = any(t.requires_grad for t in inputs)
-    keep_inputs = requires_grad or STATE.recording > 0
+    if op.vjp is not None and state.grad_enabled:
+        for t in inputs:
+            if t.requires_grad:
+                requires_grad = True
+                break
     if type(data) is not np.ndarray:
         data = np.asarray(data)
-    node = Tensor._node(data, op, inputs if keep_inputs else (), attrs, requires_grad)
-    if STATE.module_stack:
-        node.meta["modules"] = tuple(STATE.module_stack)
-    for hook in STATE.node_hooks:
+    keep = requires_grad or state.recording > 0
+    node = Tensor._node(data, op, inputs if keep else (), attrs, requires_grad,
+                        state.current_vjp)
+    if state.module_stack:
+        node.meta["modules"] = tuple(state.module_stack)
+    for hook in state.node_hooks:
         hook(node)
     return node
 
@@ -151,9 +160,21 @@ def broadcast_shapes(*shapes: tuple[int, ...], op: str = "op") -> tuple[int, ...
     return tuple(result)
 
 
+# Broadcast results of input shapes seen before (the same few shapes recur on every step);
+# failures are not stored, so every bad call raises its own message.
+_BROADCAST_SEEN: dict[tuple[tuple[int, ...], ...], tuple[int, ...]] = {}
+_BROADCAST_SEEN_MAX = 4096
+
+
 def _elementwise_shape(name: str) -> Callable[..., tuple[int, ...]]:
     def rule(*shapes: tuple[int, ...], **_: Any) -> tuple[int, ...]:
-        return broadcast_shapes(*shapes, op=name)
+        known = _BROADCAST_SEEN.get(shapes)
+        if known is not None:
+            return known
+        result = broadcast_shapes(*shapes, op=name)
+        if len(_BROADCAST_SEEN) < _BROADCAST_SEEN_MAX:
+            _BROADCAST_SEEN[shapes] = result
+        return result
 
     return rule
 
@@ -607,15 +628,22 @@ def accumulator(dtype: np.dtype) -> np.dtype | None:
 
 
 def reduce_mean(x: np.ndarray, axes: tuple, keepdims: bool = True) -> np.ndarray:
-    """np.mean with float64 accumulation for low-precision floats, in x's dtype."""
+    """np.mean with float64 accumulation for low-precision floats, in x's dtype.
+
+    For floats: sum(x) / N with the sum in the accumulator dtype, the same arithmetic as
+    ``np.mean(x, dtype=...)`` without its Python wrapper.
+    """
+    if x.dtype.kind != "f":
+        return np.mean(x, axis=axes, keepdims=keepdims)
     acc = accumulator(x.dtype)
-    average = np.mean(x, axis=axes, keepdims=keepdims, dtype=acc)
+    total = np.add.reduce(x, axis=axes, dtype=acc, keepdims=keepdims)
+    average = total / _count(x.shape, axes)
     return average if acc is None else average.astype(x.dtype)
 
 
 def _sum_forward(x: np.ndarray, *, axes: tuple, keepdims: bool) -> np.ndarray:
     acc = accumulator(x.dtype)
-    total = np.sum(x, axis=axes, keepdims=keepdims, dtype=acc)
+    total = np.add.reduce(x, axis=axes, dtype=acc, keepdims=keepdims)
     return total if acc is None else total.astype(x.dtype)
 
 
@@ -632,7 +660,8 @@ def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A
 
 
 def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
-    return int(np.prod([shape[a] for a in axes], dtype=np.int64)) if axes else 1
+    """The number of elements a reduction over ``axes`` combines."""
+    return math.prod([shape[a] for a in axes])
 
 
 def _mean_vjp(g: Tensor, out: Tensor, x: Tensor, *, axes: tuple, keepdims: bool) -> tuple:

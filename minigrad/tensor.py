@@ -76,12 +76,17 @@ class Tensor:
     def _node(
         cls,
         data: np.ndarray,
-        op: Op,
+        op: Op | None,
         inputs: tuple[Tensor, ...],
         attrs: dict[str, Any],
         requires_grad: bool,
+        vjp_of: Any = ...,
     ) -> Tensor:
-        """A new graph node holding ``data`` (no copy, no checks)."""
+        """A new graph node holding ``data`` (no copy, no checks).
+
+        ``vjp_of`` defaults to the VJP rule running now (``STATE.current_vjp``); ``apply``
+        passes it in, having read the thread-local state once.
+        """
         node = cls.__new__(cls)
         node.data = data
         node.op = op
@@ -93,8 +98,14 @@ class Tensor:
         node.meta = {}
         node.grad_of = []
         node.partial_of = []
-        node.vjp_of = STATE.current_vjp
+        node.vjp_of = STATE.current_vjp if vjp_of is ... else vjp_of
         return node
+
+    @classmethod
+    def _constant(cls, data: np.ndarray) -> Tensor:
+        """A leaf holding ``data``, a fresh array minigrad made (a Python number converted to
+        an op's dtype): what ``Tensor(data)`` gives, without its copy and checks."""
+        return cls._node(data, None, (), {}, False)
 
     # ----------------------------------------------------------------- inspection
     @property

@@ -147,6 +147,7 @@ class Compiled:
     parallel: bool = False
     buffers: list[tuple[tuple, np.dtype]] = field(default_factory=list)
     pools: list[list[np.ndarray]] = field(default_factory=list)
+    plain_output: tuple[int, tuple | None] | None = None  # fn returns one computed tensor
 
     def lend_buffers(self) -> list[np.ndarray]:
         """An array per large result: a previous result nobody else holds, else a new one
@@ -166,53 +167,54 @@ class Compiled:
             lent.append(free)
         return lent
 
-    def guards_hold(self, tensors: list[Tensor]) -> bool:
-        """Whether this entry may run now (module modes, .grad states, state shapes)."""
+    def prepare(self, tensors: list[Tensor]) -> list[np.ndarray] | None:
+        """The kernel's input arrays for this call, or None when a guard fails (a module's
+        mode, a ``.grad`` state, or the shape/dtype of a tensor read outside the arguments)."""
         for module, flag in self.guards_modules:
             if module.training != flag:
-                return False
+                return None
         for leaf in self.guards_grad_none:
             if resolve(leaf, tensors).grad is not None:
-                return False
-        for kind, ref, shape, dtype in self.fetch:
-            if kind == 1:
-                data = ref.data
-            elif kind == 2:
-                grad = resolve(ref, tensors).grad
-                if grad is None:
-                    return False
-                data = grad.data
-            else:
-                continue
-            if data.shape != shape or data.dtype != dtype:
-                return False
-        return True
-
-    def run(self, tensors: list[Tensor]) -> Any:
-        """Fetch the inputs, run the kernel, apply the state changes, build the result."""
+                return None
         arrays = []
-        for kind, ref, shape, _ in self.fetch:
-            if kind == 0:
+        for kind, ref, shape, dtype in self.fetch:
+            if kind == 0:  # an argument: its shape and dtype are in the cache key
                 data = tensors[ref].data
                 if not data.flags.c_contiguous:
                     data = np.ascontiguousarray(data)
             else:
-                data = ref.data if kind == 1 else resolve(ref, tensors).grad.data
+                if kind == 1:
+                    data = ref.data
+                else:
+                    grad = resolve(ref, tensors).grad
+                    if grad is None:
+                        return None
+                    data = grad.data
+                if data.shape != shape or (data.dtype is not dtype and data.dtype != dtype):
+                    return None
             arrays.append(data if shape else data.reshape(1))
+        return arrays
+
+    def guards_hold(self, tensors: list[Tensor]) -> bool:
+        """Whether this entry may run now (module modes, .grad states, state shapes)."""
+        return self.prepare(tensors) is not None
+
+    def run(self, tensors: list[Tensor], arrays: list[np.ndarray] | None = None) -> Any:
+        """Run the kernel on ``arrays`` (fetched by ``prepare`` when not given), apply the
+        state changes, build the result."""
+        if arrays is None:
+            arrays = self.prepare(tensors)
+            if arrays is None:
+                raise RuntimeError("mg.jit: internal: run() called while a guard fails")
         threads = numba.get_num_threads() if self.parallel else 1
-        results = self.kernel(*arrays, *self.constants, *self.lend_buffers(), threads)
-        for ref, pos, shape, copy in self.assigns:
-            target = resolve(ref, tensors)
-            value = results[pos] if shape is None else results[pos].reshape(shape)
-            if STATE.assign_hooks:
-                target.assign_(value)
-            else:
-                target.data = value.copy() if copy else value
-        for ref, pos, shape, copy in self.grad_stores:
-            value = results[pos] if shape is None else results[pos].reshape(shape)
-            resolve(ref, tensors).grad = _leaf(value.copy() if copy else value)
-        for ref in self.grad_clears:
-            resolve(ref, tensors).grad = None
+        if self.buffers:
+            results = self.kernel(*arrays, *self.constants, *self.lend_buffers(), threads)
+        else:
+            results = self.kernel(*arrays, *self.constants, threads)
+        self._store_effects(tensors, results)
+        if self.plain_output is not None:  # fn returned one computed tensor
+            pos, shape = self.plain_output
+            return _leaf(results[pos] if shape is None else results[pos].reshape(shape))
         outs = []
         for kind, ref, shape in self.outputs:
             if kind == "value":
@@ -223,10 +225,27 @@ class Compiled:
                 outs.append(ref)
         return rebuild_output(self.out_spec, outs)
 
+    def _store_effects(self, tensors: list[Tensor], results: tuple) -> None:
+        """Assigned values into their tensors, gradients into ``.grad``, cleared ``.grad``."""
+        hooked = bool(STATE.assign_hooks)
+        for ref, pos, shape, copy in self.assigns:
+            target = tensors[ref] if type(ref) is int else ref
+            value = results[pos] if shape is None else results[pos].reshape(shape)
+            if hooked:
+                target.assign_(value)
+            else:
+                target.data = value.copy() if copy else value
+        for ref, pos, shape, copy in self.grad_stores:
+            value = results[pos] if shape is None else results[pos].reshape(shape)
+            (tensors[ref] if type(ref) is int else ref).grad = _leaf(
+                value.copy() if copy else value)
+        for ref in self.grad_clears:
+            resolve(ref, tensors).grad = None
+
 
 def _leaf(array: np.ndarray) -> Tensor:
     """A history-free result tensor around ``array`` (no copy)."""
-    return Tensor._node(array, None, (), {}, False)  # type: ignore[arg-type]
+    return Tensor._node(array, None, (), {}, False, None)  # type: ignore[arg-type]
 
 
 def _compile_kernel(source: str, signature: Any) -> tuple[Any, Path]:
@@ -279,8 +298,9 @@ class JitFunction:
         spec, tensors, args, kwargs = flatten_args(args, kwargs)
         key = (spec, STATE.grad_enabled)
         for entry in self.entries.get(key, ()):
-            if entry.guards_hold(tensors):
-                return entry.run(tensors)
+            arrays = entry.prepare(tensors)
+            if arrays is not None:
+                return entry.run(tensors, arrays)
         return self._trace_and_compile(key, tensors, args, kwargs)
 
     def _trace_and_compile(self, key: Any, tensors: list[Tensor], args: tuple,
@@ -340,6 +360,8 @@ class JitFunction:
             guards_modules=_module_guards(self.fn, trace, module_args),
             guards_grad_none=[target(t) for t in trace.grad_none_guards],
             parallel=kernel.parallel,
+            plain_output=outputs[0][1:] if out_spec == ("T", 0) and outputs[0][0] == "value"
+            else None,
             buffers=[(_stored_shape(lowered[v]), lowered[v].dtype) for v in kernel.buffers],
             pools=[[] for _ in kernel.buffers],
         )

@@ -28,23 +28,27 @@ from .tensor import Tensor
 def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     """Every node reachable from ``roots``, inputs before the nodes that use them.
 
-    Iterative depth-first post-order (an explicit stack, no recursion).
+    Iterative depth-first post-order: an explicit stack of (node, iterator over its inputs),
+    no recursion. Inputs are visited in order, so the result is what the recursive
+    definition gives.
     """
     order: list[Tensor] = []
     visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False) for root in reversed(roots)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+    for root in roots:
+        if id(root) in visited:
             continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in reversed(node.inputs):
-            if id(parent) not in visited:
-                stack.append((parent, False))
+        visited.add(id(root))
+        stack = [(root, iter(root.inputs))]
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if id(parent) not in visited:
+                    visited.add(id(parent))
+                    stack.append((parent, iter(parent.inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
     return order
 
 
@@ -108,8 +112,13 @@ def _nodes_leading_to(order: list[Tensor], targets: set[int]) -> set[int]:
     for node in order:
         if not node.requires_grad:
             continue
-        if id(node) in targets or any(id(p) in reaching for p in node.inputs):
+        if id(node) in targets:
             reaching.add(id(node))
+            continue
+        for parent in node.inputs:
+            if id(parent) in reaching:
+                reaching.add(id(node))
+                break
     return reaching
 
 
@@ -134,26 +143,30 @@ def _accumulate(node: Tensor, parts: list[Tensor]) -> Tensor:
     return total
 
 
-def _propagate(node: Tensor, total: Tensor, wanted: set[int],
+def _propagate(node: Tensor, total: Tensor, needs: tuple[bool, ...],
                partials: dict[int, list[Tensor]]) -> None:
-    """Run ``node``'s VJP rule and hand each input its partial gradient."""
-    needs = tuple(id(parent) in wanted for parent in node.inputs)
-    previous = STATE.current_vjp, STATE.vjp_needs
-    STATE.current_vjp, STATE.vjp_needs = node, needs
+    """Run ``node``'s VJP rule and hand each input it ``needs`` its partial gradient."""
+    state = STATE
+    previous = state.current_vjp, state.vjp_needs
+    state.current_vjp, state.vjp_needs = node, needs
     try:
         input_grads = node.op.vjp(total, node, *node.inputs, **node.attrs)
     finally:
-        STATE.current_vjp, STATE.vjp_needs = previous
-    for parent, grad in zip(node.inputs, input_grads, strict=True):
-        if grad is None or id(parent) not in wanted:
+        state.current_vjp, state.vjp_needs = previous
+    for parent, grad, needed in zip(node.inputs, input_grads, needs, strict=True):
+        if grad is None or not needed:
             continue
-        if grad.shape != parent.shape:
+        if grad.data.shape != parent.data.shape:
             raise RuntimeError(
                 f"VJP of {node.op.name} returned a gradient of shape {grad.shape} for an "
                 f"input of shape {parent.shape}"
             )
         grad.partial_of.append((parent, node))
-        partials.setdefault(id(parent), []).append(grad)
+        parts = partials.get(id(parent))
+        if parts is None:
+            partials[id(parent)] = [grad]
+        else:
+            parts.append(grad)
 
 
 def gradient_graph(
@@ -193,8 +206,10 @@ def gradient_graph(
                 continue
             total = _accumulate(node, parts)
             graph.grads[id(node)] = total
-            if node.op is not None and any(id(p) in wanted for p in node.inputs):
-                _propagate(node, total, wanted, partials)
+            if node.op is not None:
+                needs = tuple([id(parent) in wanted for parent in node.inputs])
+                if True in needs:
+                    _propagate(node, total, needs, partials)
     return graph
 
 

@@ -120,9 +120,18 @@ def apply(op: Op, *args: Any, **attrs: Any) -> Tensor:
         if not isinstance(arg, Tensor):
             inputs = _as_inputs(op, args)
             break
-    arrays = [t.data for t in inputs]
-    op.shape(*[a.shape for a in arrays], **attrs)
-    data = op.forward(*arrays, **attrs)
+    if len(inputs) == 2:  # most ops: spelled out, no lists built
+        first, second = inputs[0].data, inputs[1].data
+        op.shape(first.shape, second.shape, **attrs)
+        data = op.forward(first, second, **attrs)
+    elif len(inputs) == 1:
+        first = inputs[0].data
+        op.shape(first.shape, **attrs)
+        data = op.forward(first, **attrs)
+    else:
+        arrays = [t.data for t in inputs]
+        op.shape(*[a.shape for a in arrays], **attrs)
+        data = op.forward(*arrays, **attrs)
     state = STATE
     requires_grad = False
     if op.vjp is not None and state.grad_enabled:
@@ -183,8 +192,26 @@ def _same_shape(shape: tuple[int, ...], **_: Any) -> tuple[int, ...]:
     return shape
 
 
+_AXES_SEEN: dict[tuple[Any, int], tuple[int, ...]] = {}
+
+
 def normalize_axes(axis: Axis, ndim: int, op: str = "reduction") -> tuple[int, ...]:
-    """``axis`` (None, int or tuple; negatives allowed) as a sorted tuple of axes."""
+    """``axis`` (None, int or tuple; negatives allowed) as a sorted tuple of axes.
+
+    Valid (axis, ndim) pairs seen before are looked up (reductions repeat them every step).
+    """
+    if type(axis) is tuple or type(axis) is int:
+        known = _AXES_SEEN.get((axis, ndim))
+        if known is not None:
+            return known
+        result = _normalize_axes(axis, ndim, op)
+        if len(_AXES_SEEN) < _BROADCAST_SEEN_MAX:
+            _AXES_SEEN[(axis, ndim)] = result
+        return result
+    return _normalize_axes(axis, ndim, op)
+
+
+def _normalize_axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
@@ -218,7 +245,7 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
     The one unbroadcast rule of the project: leading axes are summed away, then size-1
     axes are summed with keepdims.
     """
-    if grad.shape == tuple(shape):
+    if grad.data.shape == shape or grad.data.shape == tuple(shape):
         return grad
     lead = grad.ndim - len(shape)
     if lead > 0:
@@ -242,10 +269,10 @@ def only_needed(*partials: Callable[[], Tensor | None]) -> tuple[Tensor | None, 
     """Evaluate the partial-gradient thunks of a VJP rule, skipping the inputs the running
     backward pass does not want (constants, integer indices): their nodes are never built."""
     needs = STATE.vjp_needs
-    return tuple(
-        partial() if needs is None or needs[position] else None
-        for position, partial in enumerate(partials)
-    )
+    if needs is None:
+        return tuple([partial() for partial in partials])
+    return tuple([partial() if needs[position] else None
+                  for position, partial in enumerate(partials)])
 
 
 def _const(value: float, like: Tensor) -> Tensor:

@@ -101,15 +101,18 @@ def batch_norm(
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: eval mode needs running_mean and running_var")
         return _batch_norm_eval(x, running_mean, running_var, weight, bias, eps)
+    update = running_mean is not None and running_var is not None
     if impl == "fused":
         out = _batch_norm_fused(x, weight, bias, eps)
+        if not update and eps != 0:
+            return out  # the batch statistics would be computed for nothing
         with no_grad():
             batch_mean = ops.mean(x, reduced_axes(x.ndim))
             batch_var = ops.var(x, reduced_axes(x.ndim))
     else:
         out, batch_mean, batch_var = _batch_norm_composed(x, weight, bias, eps)
     _warn_zero_variance(batch_var, eps)
-    if running_mean is not None and running_var is not None:
+    if update:
         _update_running_stats(running_mean, running_var, batch_mean, batch_var,
                               x.size // x.shape[1], momentum)
     return out

@@ -13,15 +13,14 @@ Each gradient node is tagged for the renderer:
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from . import ops
-from ._state import STATE, enable_grad, no_grad, recording
+from ._state import STATE
 from .tensor import Tensor
 
 
@@ -193,36 +192,43 @@ def gradient_graph(
         targets = {id(t) for t in inputs}
     wanted = _nodes_leading_to(order, targets)
     graph = GradGraph(outputs=outputs, forward=order)
-    mode = enable_grad() if create_graph else no_grad()
-    with mode, recording(), _collect(graph.created):
-        partials: dict[int, list[Tensor]] = {}
-        for output, grad_output in zip(outputs, grad_outputs, strict=True):
-            seed = _seed(output, grad_output)
-            graph.created.append(seed)
-            partials.setdefault(id(output), []).append(seed)
-        for node in reversed(order):
-            parts = partials.pop(id(node), None)
-            if not parts or id(node) not in wanted:
-                continue
-            total = _accumulate(node, parts)
-            graph.grads[id(node)] = total
-            if node.op is not None:
-                needs = tuple([id(parent) in wanted for parent in node.inputs])
-                if True in needs:
-                    _propagate(node, total, needs, partials)
+    # The pass runs recorded, in grad mode only with create_graph, and collects every node it
+    # makes (graph.created.append is a node hook). Set and restored here directly: the
+    # context managers of _state cost microseconds per pass.
+    state = STATE
+    grad_mode = state.grad_enabled
+    collect = graph.created.append
+    state.grad_enabled = bool(create_graph)
+    state.recording += 1
+    state.node_hooks.append(collect)
+    try:
+        _run_pass(graph, order, wanted, outputs, grad_outputs)
+    finally:
+        state.node_hooks.remove(collect)
+        state.recording -= 1
+        state.grad_enabled = grad_mode
     return graph
 
 
-@contextlib.contextmanager
-def _collect(created: list[Tensor]) -> Iterator[None]:
-    def hook(node: Tensor) -> None:
-        created.append(node)
-
-    STATE.node_hooks.append(hook)
-    try:
-        yield
-    finally:
-        STATE.node_hooks.remove(hook)
+def _run_pass(graph: GradGraph, order: list[Tensor], wanted: set[int], outputs: list[Tensor],
+              grad_outputs: Sequence[Any]) -> None:
+    """Seed the outputs, then visit the forward nodes in reverse order: sum each one's
+    partials into its total gradient and hand its inputs their partials."""
+    partials: dict[int, list[Tensor]] = {}
+    for output, grad_output in zip(outputs, grad_outputs, strict=True):
+        seed = _seed(output, grad_output)
+        graph.created.append(seed)
+        partials.setdefault(id(output), []).append(seed)
+    for node in reversed(order):
+        parts = partials.pop(id(node), None)
+        if not parts or id(node) not in wanted:
+            continue
+        total = _accumulate(node, parts)
+        graph.grads[id(node)] = total
+        if node.op is not None:
+            needs = tuple([id(parent) in wanted for parent in node.inputs])
+            if True in needs:
+                _propagate(node, total, needs, partials)
 
 
 def backward(output: Tensor, grad: Any = None, create_graph: bool = False) -> GradGraph:

@@ -87,6 +87,8 @@ def _as_input(value: Any, like: np.dtype | None) -> Tensor:
     """A Tensor for an op input; Python numbers take the dtype of the tensors beside them."""
     if isinstance(value, Tensor):
         return value
+    if type(value) is float and like is not None:  # the common case, e.g. x * 2.0
+        return Tensor._constant(np.array(value, dtype=like))
     if isinstance(value, bool | np.bool_):
         return Tensor(np.asarray(value))
     if isinstance(value, int | float | np.number) and not isinstance(value, np.ndarray):
@@ -756,19 +758,19 @@ def var(x: Any, axis: Axis = None, keepdims: bool = False, correction: int = 0) 
 
 # ======================================================================= movement ops
 def _reshape_shape(shape: tuple[int, ...], *, shape_to: tuple[int, ...]) -> tuple:
-    size = int(np.prod(shape, dtype=np.int64))
-    if int(np.prod(shape_to, dtype=np.int64)) != size or builtins.min(shape_to, default=0) < 0:
+    size = math.prod(shape)
+    if math.prod(shape_to) != size or builtins.min(shape_to, default=0) < 0:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {shape} to {shape_to}")
     return shape_to
 
 
 def _resolve_reshape(shape: tuple[int, ...], target: tuple[int, ...]) -> tuple[int, ...]:
-    size = int(np.prod(shape, dtype=np.int64))
+    size = math.prod(shape)
     unknown = [i for i, n in enumerate(target) if n == -1]
     if len(unknown) > 1:
         raise ValueError(f"reshape: only one dimension can be -1, got {target}")
     if unknown:
-        known = int(np.prod([n for n in target if n != -1], dtype=np.int64))
+        known = math.prod([n for n in target if n != -1])
         if known == 0 or size % known:
             raise ValueError(f"reshape: cannot reshape a tensor of shape {shape} to {target}")
         target = tuple(size // known if n == -1 else n for n in target)
@@ -798,7 +800,8 @@ def _transpose_shape(shape: tuple[int, ...], *, perm: tuple[int, ...]) -> tuple:
 
 
 def _transpose_vjp(g: Tensor, out: Tensor, x: Tensor, *, perm: tuple) -> tuple:
-    return (transpose(g, tuple(int(i) for i in np.argsort(perm))),)
+    inverse = sorted(range(len(perm)), key=perm.__getitem__)  # argsort of the permutation
+    return (transpose(g, tuple(inverse)),)
 
 
 TRANSPOSE = register(Op(

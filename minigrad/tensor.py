@@ -199,11 +199,7 @@ class Tensor:
 
     @staticmethod
     def _leaf_like(data: np.ndarray, requires_grad: bool = False) -> Tensor:
-        leaf = Tensor.__new__(Tensor)
-        Tensor.__init__(leaf, np.empty(0), requires_grad=False)
-        leaf.data = data
-        leaf.requires_grad = requires_grad
-        return leaf
+        return Tensor._node(data, None, (), {}, requires_grad)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Turn gradient tracking of this leaf on or off; returns self."""

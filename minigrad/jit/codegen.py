@@ -63,6 +63,36 @@ def np_dtype(dtype: np.dtype) -> str:
     return "np.bool_" if dtype.kind == "b" else f"np.{dtype.name}"
 
 
+# A matmul with a dimension this small is generated as loops fused with its neighbours
+# instead of a BLAS call (whose call overhead dominates at such sizes).
+SMALL_MATMUL_DIM = 8
+
+
+@dataclass(frozen=True)
+class MatmulLoop:
+    """A 2-D matmul C = A @ B computed in a loop nest instead of calling BLAS.
+
+    * ``kind == "inner"`` (K <= SMALL_MATMUL_DIM): an elementwise value over C's shape,
+      C[i, j] = sum_k A[i, k] * B[k, j], the K products summed in order in the dtype.
+    * ``kind == "batch"`` (A = X^T with X (K, M), B (K, N), min(M, N) <= SMALL_MATMUL_DIM):
+      a reduction over axis 0 of the larger of X and B (the *big* operand, shape (K, P)),
+      C[m, n] = sum_k X[k, m] * B[k, n], the small operand (K, S) read at [k, s] and a
+      float64 accumulator per output (as reduce_sum).
+
+    Operands are read through chains of transposes (``a_base``/``b_base``, ``*_swapped``
+    when an odd number of transposes lies between).
+    """
+
+    kind: str
+    a_base: int
+    a_swapped: bool
+    b_base: int
+    b_swapped: bool
+    big: int = -1      # batch: the big operand's id; -1 for inner
+    small: int = -1    # batch: the small operand's id
+    big_is_b: bool = False
+
+
 @dataclass
 class Step:
     """One step of the kernel plan: a loop nest (items share it) or a call."""
@@ -92,6 +122,9 @@ class Plan:
     steps: list[Step]
     inlined: dict[int, list[int]]   # loop item -> inlined elementwise values it computes
     views: set[int] = field(default_factory=set)  # 2-D transposes read only by matmul
+    matmul_loops: dict[int, MatmulLoop] = field(default_factory=dict)
+    # transpose id -> the BLAS matmul it is the only reader of: emitted as B^T @ A^T
+    transposed_products: dict[int, int] = field(default_factory=dict)
 
     def describe(self, graph: Graph) -> str:
         """The kernel plan as text (printed with MINIGRAD_DEBUG=1)."""
@@ -104,12 +137,15 @@ def plan(graph: Graph) -> Plan:
     """Decide materialisation and pack loop items into loop nests (see module docstring)."""
     users = consumers(graph)
     roots = set(graph.roots)
+    views = _transpose_views(graph, users, roots)
+    loops = _matmul_loops(graph, views)
+    fusion = _Fusion(graph, loops)
     materialised = set()
     for value in graph.values:
         if value.op == "literal":
             continue
-        if not is_elementwise(value) or value.vid in roots or any(
-                not _can_inline(value, graph[u]) for u in users[value.vid]):
+        if not fusion.elementwise(value) or value.vid in roots or any(
+                not fusion.can_inline(value, graph[u]) for u in users[value.vid]):
             materialised.add(value.vid)
     steps: list[Step] = []
     step_of: dict[int, int] = {}
@@ -118,15 +154,15 @@ def plan(graph: Graph) -> Plan:
     for value in graph.values:
         if value.vid not in materialised or value.op == "input":
             continue
-        if value.op in CALL_OPS:
+        if value.op in CALL_OPS and value.vid not in loops:
             steps.append(Step("call", ishape(value), [value.vid]))
             step_of[value.vid] = len(steps) - 1
             continue
-        tree, reads = _inline_tree(graph, value, materialised)
+        tree, reads = fusion.inline_tree(value, materialised)
         inlined[value.vid] = tree
         all_reads[value.vid] = reads
-        shape = _loop_shape(graph, value)
-        first = max((_earliest_step(graph[r], shape, step_of) for r in reads), default=0)
+        shape = fusion.loop_shape(value)
+        first = max((fusion.earliest_step(graph[r], shape, step_of) for r in reads), default=0)
         target = next((k for k in range(first, len(steps))
                        if steps[k].kind == "loop" and steps[k].shape == shape), None)
         if target is None:
@@ -136,10 +172,111 @@ def plan(graph: Graph) -> Plan:
         step_of[value.vid] = target
     _defer_reductions(graph, steps, all_reads)
     steps = [step for step in steps if step.items]
-    views = {v.vid for v in graph.values if v.op == "transpose" and len(v.shape) == 2
-             and v.vid not in roots and users[v.vid]
-             and all(graph[u].op == "matmul" for u in users[v.vid])}
-    return Plan(materialised, steps, inlined, views)
+    products = {v.vid: v.inputs[0] for v in graph.values
+                if v.op == "transpose" and len(v.shape) == 2 and v.vid not in views
+                and graph[v.inputs[0]].op == "matmul" and v.inputs[0] not in loops
+                and v.inputs[0] not in roots and users[v.inputs[0]] == [v.vid]
+                and all(len(graph[i].shape) == 2 for i in graph[v.inputs[0]].inputs)}
+    return Plan(materialised, steps, inlined, views, loops, products)
+
+
+def _transpose_views(graph: Graph, users: dict[int, list[int]], roots: set[int]) -> set[int]:
+    """2-D transposes read only by matmuls or by other such transposes: ``.T`` views (and
+    index swaps where a loop reads them), never copied."""
+    views: set[int] = set()
+    for value in reversed(graph.values):  # readers are decided before what they read
+        if (value.op == "transpose" and len(value.shape) == 2 and value.vid not in roots
+                and users[value.vid] and all(graph[u].op == "matmul" or u in views
+                                             for u in users[value.vid])):
+            views.add(value.vid)
+    return views
+
+
+def through_views(graph: Graph, vid: int, views: set[int]) -> tuple[int, bool]:
+    """(the array a chain of transpose views reads, whether an odd number of them lies
+    between: then element [r, c] of ``vid`` is element [c, r] of that array)."""
+    swapped = False
+    while vid in views:
+        vid = graph[vid].inputs[0]
+        swapped = not swapped
+    return vid, swapped
+
+
+def _matmul_loops(graph: Graph, views: set[int]) -> dict[int, MatmulLoop]:
+    """The matmuls generated as loops (see MatmulLoop): 2-D float operands of the result's
+    dtype with a dimension of at most SMALL_MATMUL_DIM, small enough for a serial loop."""
+    loops: dict[int, MatmulLoop] = {}
+    for value in graph.values:
+        if value.op != "matmul" or value.dtype.kind != "f":
+            continue
+        a, b = (graph[i] for i in value.inputs)
+        if len(a.shape) != 2 or len(b.shape) != 2 or a.dtype != value.dtype != b.dtype:
+            continue
+        (m, k), n = a.shape, b.shape[1]
+        a_base, a_swapped = through_views(graph, a.vid, views)
+        b_base, b_swapped = through_views(graph, b.vid, views)
+        if k <= SMALL_MATMUL_DIM:
+            loops[value.vid] = MatmulLoop("inner", a_base, a_swapped, b_base, b_swapped)
+        elif (a_swapped and not b_swapped and min(m, n) <= SMALL_MATMUL_DIM
+              and k * max(m, n) < PARALLEL_MIN_ELEMENTS):
+            big_is_b = n > m
+            loops[value.vid] = MatmulLoop(
+                "batch", a_base, a_swapped, b_base, b_swapped,
+                big=b_base if big_is_b else a_base, small=a_base if big_is_b else b_base,
+                big_is_b=big_is_b)
+    return loops
+
+
+class _Fusion:
+    """The fusion rules of the plan, knowing which matmuls are loops."""
+
+    def __init__(self, graph: Graph, loops: dict[int, MatmulLoop]) -> None:
+        self.graph = graph
+        self.loops = loops
+
+    def elementwise(self, value: Value) -> bool:
+        """Elementwise ops, and matmuls computed as an expression per output element."""
+        loop = self.loops.get(value.vid)
+        return is_elementwise(value) or (loop is not None and loop.kind == "inner")
+
+    def reduces(self, value: Value) -> bool:
+        """Reductions, and matmuls computed as a sum over the loop's outer axis."""
+        loop = self.loops.get(value.vid)
+        return value.op in REDUCE_OPS or (loop is not None and loop.kind == "batch")
+
+    def can_inline(self, value: Value, user: Value) -> bool:
+        """Whether ``value`` may be recomputed inside the loop of ``user``."""
+        loop = self.loops.get(user.vid)
+        if loop is not None:  # operands of loop matmuls are read at other indices
+            return loop.kind == "batch" and loop.big == value.vid and (
+                value.vid != loop.small)
+        return _can_inline(value, user)
+
+    def loop_shape(self, value: Value) -> tuple[int, ...]:
+        """The loop a value's item runs in."""
+        loop = self.loops.get(value.vid)
+        if loop is not None and loop.kind == "batch":
+            return ishape(self.graph[loop.big])
+        return _loop_shape(self.graph, value)
+
+    def earliest_step(self, read: Value, shape: tuple[int, ...], step_of: dict[int, int]
+                      ) -> int:
+        """The first step an item may join after reading ``read``: an elementwise result of
+        the same loop shape can be used in the very loop that computes it."""
+        if read.vid not in step_of:
+            return 0
+        same_loop = self.elementwise(read) and ishape(read) == shape
+        return step_of[read.vid] + (0 if same_loop else 1)
+
+    def inline_tree(self, item: Value, materialised: set[int]) -> tuple[list[int], set]:
+        """(inlined elementwise ids the item computes, materialised ids it reads)."""
+        loop = self.loops.get(item.vid)
+        if loop is None:
+            return _inline_tree(self.graph, item, materialised)
+        if loop.kind == "inner":
+            return [item.vid], {loop.a_base, loop.b_base}
+        tree, reads = _inline_tree(self.graph, item, materialised, start=[loop.big])
+        return tree, reads | {loop.small}
 
 
 def _defer_reductions(graph: Graph, steps: list[Step], reads: dict[int, set[int]]) -> None:
@@ -173,15 +310,6 @@ def _defer_reductions(graph: Graph, steps: list[Step], reads: dict[int, set[int]
                     steps[target].items.append(reader)
 
 
-def _earliest_step(read: Value, shape: tuple[int, ...], step_of: dict[int, int]) -> int:
-    """The first step an item may join after reading ``read``: an elementwise result of
-    the same loop shape can be used in the very loop that computes it."""
-    if read.vid not in step_of:
-        return 0
-    same_loop = is_elementwise(read) and ishape(read) == shape
-    return step_of[read.vid] + (0 if same_loop else 1)
-
-
 def _can_inline(value: Value, user: Value) -> bool:
     if user.op in REDUCE_OPS:
         return True
@@ -192,11 +320,15 @@ def _loop_shape(graph: Graph, value: Value) -> tuple[int, ...]:
     return ishape(graph[value.inputs[0]]) if value.op in REDUCE_OPS else ishape(value)
 
 
-def _inline_tree(graph: Graph, item: Value, materialised: set[int]) -> tuple[list[int], set]:
-    """(inlined elementwise ids the item computes, materialised ids it reads)."""
+def _inline_tree(graph: Graph, item: Value, materialised: set[int],
+                 start: list[int] | None = None) -> tuple[list[int], set]:
+    """(inlined elementwise ids the item computes, materialised ids it reads); the walk
+    starts at ``start`` (default: a reduction's input, else the item itself)."""
     tree: set[int] = set()
     reads: set[int] = set()
-    stack = list(item.inputs) if item.op in REDUCE_OPS else [item.vid]
+    if start is None:
+        start = list(item.inputs) if item.op in REDUCE_OPS else [item.vid]
+    stack = start
     first = True
     while stack:
         vid = stack.pop()
@@ -290,13 +422,17 @@ class _Generator:
         self.uses_prange = False
         self.uses_bn_kernels = False  # they take the thread count T (and may use prange)
         self.emitted: set[int] = set()  # calls already made by an earlier combined call
+        self.copied: set[int] = set()  # arrays with a transposed copy w<id> (_inner_product)
 
     # ------------------------------------------------------------------------ loops
     def emit_loop(self, step: Step) -> None:
         """One loop nest computing every item of ``step``."""
         g, src, shape = self.graph, self.src, step.shape
+        loops = self.plan.matmul_loops
         reduces = [g[v] for v in step.items if g[v].op in REDUCE_OPS]
-        stores = [g[v] for v in step.items if g[v].op not in REDUCE_OPS]
+        batches = [g[v] for v in step.items if v in loops and loops[v].kind == "batch"]
+        stores = [g[v] for v in step.items if g[v].op not in REDUCE_OPS
+                  and g[v] not in batches]
         big = self.parallel and int(np.prod(shape)) >= PARALLEL_MIN_ELEMENTS and shape[0] > 1
         chunked = big and any(0 in r.attrs["axes"] for r in reduces)
         src.add(f"# loop over {shape}: " + ", ".join(f"v{v}" for v in step.items))
@@ -308,6 +444,9 @@ class _Generator:
                 src.add(f"v{value.vid} = np.empty({ishape(value)}, {np_dtype(value.dtype)})")
         for value in reduces:
             self._init_accumulator(value, shape, chunked)
+        for value in batches:
+            src.add(f"acc{value.vid} = np.zeros({value.size}, np.float64)")
+        self._copy_swapped_operands(step)
         depth = src.depth
         if chunked:
             self.uses_prange = True
@@ -338,6 +477,7 @@ class _Generator:
             self._accumulate(value, shape, chunked, names)
         src.depth = depth
         self._finish_reduces(reduces, shape, chunked)
+        self._finish_batches(batches)
 
     def _emit_body(self, step: Step, shape: tuple[int, ...]) -> dict[int, str]:
         """Loads and scalar expressions, each once; returns the name holding each value."""
@@ -348,6 +488,8 @@ class _Generator:
             needed.update(self.plan.inlined.get(vid, []))
             if g[vid].op in REDUCE_OPS:
                 needed.add(g[vid].inputs[0])
+            elif vid in self.plan.matmul_loops and self.plan.matmul_loops[vid].kind == "batch":
+                needed.add(self.plan.matmul_loops[vid].big)
         names: dict[int, str] = {}
         for vid in sorted(needed):
             value = g[vid]
@@ -357,6 +499,7 @@ class _Generator:
                 self._operand(vid, names, shape)
             else:
                 self._emit_scalar(value, names, shape)
+        self._accumulate_batches(step, names)
         return names
 
     def _operand(self, vid: int, names: dict[int, str], shape: tuple[int, ...]) -> str:
@@ -369,9 +512,62 @@ class _Generator:
         return names[vid]
 
     def _emit_scalar(self, value: Value, names: dict[int, str], shape: tuple[int, ...]) -> None:
-        args = [self._operand(i, names, shape) for i in value.inputs]
-        self.src.add(f"e{value.vid} = {scalar_expr(value, args, self.graph)}")
+        if value.vid in self.plan.matmul_loops:
+            expr = self._inner_product(value)
+        else:
+            expr = scalar_expr(value, [self._operand(i, names, shape) for i in value.inputs],
+                               self.graph)
+        self.src.add(f"e{value.vid} = {expr}")
         names[value.vid] = f"e{value.vid}"
+
+    def _inner_product(self, value: Value) -> str:
+        """C[i0, i1] = A[i0, 0] * B[0, i1] + A[i0, 1] * B[1, i1] + ... (K terms, in order),
+        reading A through its transpose views and B as a (K, N) C-contiguous array."""
+        loop = self.plan.matmul_loops[value.vid]
+        b = f"w{loop.b_base}" if loop.b_swapped else f"v{loop.b_base}"
+        terms = []
+        for k in range(self.graph[value.inputs[0]].shape[1]):
+            a = f"v{loop.a_base}[{k}, i0]" if loop.a_swapped else f"v{loop.a_base}[i0, {k}]"
+            terms.append(f"{a} * {b}[{k}, i1]")
+        return "(" + " + ".join(terms) + ")"
+
+    def _copy_swapped_operands(self, step: Step) -> None:
+        """``w<id> = (K, N) contiguous copy`` of each B an inner-product matmul of the step
+        reads transposed (K <= 8, so small), once per kernel: read along the inner loop at
+        a stride the compiler does not know, B would not vectorise."""
+        for vid in step.items:
+            for inner in (vid, *self.plan.inlined.get(vid, [])):
+                loop = self.plan.matmul_loops.get(inner)
+                if loop is None or not loop.b_swapped or loop.b_base in self.copied:
+                    continue
+                self.copied.add(loop.b_base)
+                self.src.add(f"w{loop.b_base} = np.ascontiguousarray(v{loop.b_base}.T)")
+
+    def _accumulate_batches(self, step: Step, names: dict[int, str]) -> None:
+        """C[m, n] += X[k, m] * B[k, n] for each batch matmul of the step (see MatmulLoop),
+        for the element (i0, i1) of the big operand (K, P) just computed."""
+        for vid in step.items:
+            loop = self.plan.matmul_loops.get(vid)
+            if loop is None or loop.kind != "batch":
+                continue
+            size = self.graph[loop.big].shape[1]
+            for s in range(self.graph[loop.small].shape[1]):  # acc[s, i1], contiguous in i1
+                self.src.add(f"acc{vid}[{s * size} + i1] += v{loop.small}[i0, {s}] * "
+                             f"{names[loop.big]}")
+
+    def _finish_batches(self, batches: list[Value]) -> None:
+        """C from the float64 accumulators acc[s, p]: C = acc when the big operand is B,
+        C = acc^T when it is X."""
+        for value in batches:
+            vid, (m, n) = value.vid, value.shape
+            if self.plan.matmul_loops[vid].big_is_b:
+                self.src.add(f"v{vid} = acc{vid}.astype({np_dtype(value.dtype)})"
+                             f".reshape({value.shape})")
+                continue
+            self.src.add(f"v{vid} = np.empty({value.shape}, {np_dtype(value.dtype)})")
+            self.src.add(f"for j in range({m}):")
+            for s in range(n):
+                self.src.add(f"    v{vid}[j, {s}] = acc{vid}[{s * m} + j]")
 
     def _init_accumulator(self, value: Value, shape: tuple[int, ...], chunked: bool) -> None:
         """A flat accumulator over the kept axes (per-thread rows when chunked over axis 0)."""
@@ -454,6 +650,11 @@ class _Generator:
         if value.vid in self.plan.views:
             self.src.add(f"v{value.vid} = v{value.inputs[0]}.T")
             return
+        product = self.plan.transposed_products.get(value.vid)
+        if product is not None:  # (A @ B)^T = B^T @ A^T: no copy of the product
+            a, b = self.graph[product].inputs
+            self._matmul(value, self.graph[b], self.graph[a], ".T")
+            return
         perm = value.attrs["perm"]
         shape = ishape(value)
         source_index = [""] * len(perm)
@@ -472,14 +673,19 @@ class _Generator:
         src.depth = depth
 
     def _call_matmul(self, value: Value) -> None:
-        a, b = (self.graph[i] for i in value.inputs)
+        if value.vid in self.plan.transposed_products.values():
+            return  # computed transposed by its only reader
+        self._matmul(value, *(self.graph[i] for i in value.inputs))
+
+    def _matmul(self, value: Value, a: Value, b: Value, suffix: str = "") -> None:
+        """``v = np.dot(a, b)`` (BLAS), with ``suffix`` (".T") applied to both operands."""
         if value.dtype.kind != "f" or len(a.shape) > 2 or len(b.shape) > 2:
             raise NotCompilableError(
                 f"mg.jit compiles matmul of 1-D/2-D float operands only (np.dot), got "
                 f"{a.shape} {a.dtype} @ {b.shape} {b.dtype}; batched matmul runs eagerly only"
             )
-        left, right = (f"v{v.vid}" if v.dtype == value.dtype else
-                       f"v{v.vid}.astype({np_dtype(value.dtype)})" for v in (a, b))
+        left, right = (f"v{v.vid}{suffix}" if v.dtype == value.dtype else
+                       f"v{v.vid}{suffix}.astype({np_dtype(value.dtype)})" for v in (a, b))
         if len(a.shape) == 1 and len(b.shape) == 1:
             self.src.add(f"v{value.vid} = np.empty(1, {np_dtype(value.dtype)})")
             self.src.add(f"v{value.vid}[0] = np.dot({left}, {right})")

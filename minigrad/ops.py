@@ -203,7 +203,10 @@ def normalize_axes(axis: Axis, ndim: int, op: str = "reduction") -> tuple[int, .
     Valid (axis, ndim) pairs seen before are looked up (reductions repeat them every step).
     """
     if type(axis) is tuple or type(axis) is int:
-        known = _AXES_SEEN.get((axis, ndim))
+        try:
+            known = _AXES_SEEN.get((axis, ndim))
+        except TypeError:  # an unhashable entry: the full rule names the problem
+            return _normalize_axes(axis, ndim, op)
         if known is not None:
             return known
         result = _normalize_axes(axis, ndim, op)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,6 +119,22 @@ def _free_refcount() -> int:
 _FREE_REFCOUNT = _free_refcount()
 
 
+def _sole_grad_refcount() -> int:
+    """sys.getrefcount of a gradient tensor held only by its leaf's ``.grad`` and by the
+    entry's list of the gradients it stored, read as ``_store_effects`` reads it."""
+    leaf = Tensor._node(np.empty(1), None, (), {}, False, None)
+    stored = [Tensor._node(np.empty(1), None, (), {}, False, None)]
+    leaf.grad = stored[0]
+    for mine in stored:
+        old = leaf.grad
+        if old is mine:
+            return sys.getrefcount(old)
+    return 0
+
+
+_SOLE_GRAD_REFCOUNT = _sole_grad_refcount()
+
+
 # ----------------------------------------------------------------------- compiled entry
 Target = int | Tensor  # an argument position, or a tensor reached outside the arguments
 
@@ -148,6 +165,7 @@ class Compiled:
     buffers: list[tuple[tuple, np.dtype]] = field(default_factory=list)
     pools: list[list[np.ndarray]] = field(default_factory=list)
     plain_output: tuple[int, tuple | None] | None = None  # fn returns one computed tensor
+    stored_grads: list[Tensor | None] = field(default_factory=list)  # per grad_stores entry
 
     def lend_buffers(self) -> list[np.ndarray]:
         """An array per large result: a previous result nobody else holds, else a new one
@@ -235,10 +253,17 @@ class Compiled:
                 target.assign_(value)
             else:
                 target.data = value.copy() if copy else value
-        for ref, pos, shape, copy in self.grad_stores:
+        for k, (ref, pos, shape, copy) in enumerate(self.grad_stores):
             value = results[pos] if shape is None else results[pos].reshape(shape)
-            (tensors[ref] if type(ref) is int else ref).grad = _leaf(
-                value.copy() if copy else value)
+            if copy:
+                value = value.copy()
+            leaf = tensors[ref] if type(ref) is int else ref
+            old, mine = leaf.grad, self.stored_grads[k]
+            if (old is mine and old is not None and sys.getrefcount(old) <= _SOLE_GRAD_REFCOUNT
+                    and not weakref.getweakrefcount(old)):
+                old.data = value  # the tensor this entry stored last time, held by no one else
+            else:
+                self.stored_grads[k] = leaf.grad = _leaf(value)
         for ref in self.grad_clears:
             resolve(ref, tensors).grad = None
 
@@ -356,6 +381,7 @@ class JitFunction:
             kernel=module.kernel, source=kernel.source, plan=kernel.plan_text, path=path,
             graph=lowered, fetch=fetch, constants=kernel.constants, out_spec=out_spec,
             outputs=outputs, assigns=places[:n_assign], grad_stores=places[n_assign:],
+            stored_grads=[None] * (len(places) - n_assign),
             grad_clears=[target(t) for t in trace.grad_clears],
             guards_modules=_module_guards(self.fn, trace, module_args),
             guards_grad_none=[target(t) for t in trace.grad_none_guards],

@@ -33,6 +33,8 @@ from ..ops import OPS
 from .ir import Graph, NotCompilableError, Value, consumers
 
 PARALLEL_MIN_ELEMENTS = 1 << 16
+# Rows per sweep of a loop that reduces over axis 0 (see _Generator._emit_unrolled).
+UNROLL_ROWS = 4
 # Results this large are written into arrays the caller lends (reused across calls when
 # nobody holds the previous result): fresh large allocations page-fault on every call.
 BUFFER_MIN_ELEMENTS = 1 << 16
@@ -422,6 +424,7 @@ class _Generator:
         self.uses_prange = False
         self.uses_bn_kernels = False  # they take the thread count T (and may use prange)
         self.emitted: set[int] = set()  # calls already made by an earlier combined call
+        self.tag = ""  # suffix of scalar names in the current copy of an unrolled body
         self.copied: set[int] = set()  # arrays with a transposed copy w<id> (_inner_product)
 
     # ------------------------------------------------------------------------ loops
@@ -448,6 +451,12 @@ class _Generator:
             src.add(f"acc{value.vid} = np.zeros({value.size}, np.float64)")
         self._copy_swapped_operands(step)
         depth = src.depth
+        if _unrolls(shape, reduces):
+            self._emit_unrolled(step, shape, chunked, stores, reduces)
+            src.depth = depth
+            self._finish_reduces(reduces, shape, chunked)
+            self._finish_batches(batches)
+            return
         if chunked:
             self.uses_prange = True
             src.add("for t in prange(T):")
@@ -461,6 +470,18 @@ class _Generator:
         else:
             src.add("i0 = 0")
             src.depth -= 1
+        self._open_inner_loops(shape)
+        names = self._emit_body(step, shape)
+        self._store(stores, shape, names)
+        for value in reduces:
+            self._accumulate(value, shape, chunked, [names])
+        src.depth = depth
+        self._finish_reduces(reduces, shape, chunked)
+        self._finish_batches(batches)
+
+    def _open_inner_loops(self, shape: tuple[int, ...]) -> None:
+        """Loops over axes 1.. (a size-1 axis gets ``i<k> = 0``); leaves depth in the body."""
+        src = self.src
         for k in range(1, len(shape)):
             src.depth += 1
             if shape[k] > 1:
@@ -469,15 +490,51 @@ class _Generator:
                 src.add(f"i{k} = 0")
                 src.depth -= 1
         src.depth += 1
-        names = self._emit_body(step, shape)
+
+    def _store(self, stores: list[Value], shape: tuple[int, ...], names: dict[int, str]) -> None:
         full = ", ".join(f"i{k}" for k in range(len(shape)))
         for value in stores:
-            src.add(f"v{value.vid}[{full}] = {names[value.vid]}")
+            self.src.add(f"v{value.vid}[{full}] = {names[value.vid]}")
+
+    def _emit_unrolled(self, step: Step, shape: tuple[int, ...], chunked: bool,
+                       stores: list[Value], reduces: list[Value]) -> None:
+        """A loop reducing over axis 0, UNROLL_ROWS rows per sweep of the inner axes: the
+        rows' terms are added together before one update of the accumulator row (a quarter
+        of its loads and stores). Thread chunks start at multiples of UNROLL_ROWS; the
+        N mod UNROLL_ROWS last rows (if any) follow one at a time, after the parallel loop."""
+        src, rows = self.src, UNROLL_ROWS
+        blocks, leftover = divmod(shape[0], rows)
+        depth = src.depth
+        if chunked:
+            self.uses_prange = True
+            src.add("for t in prange(T):")
+            src.depth += 1
+            src.add(f"for b0 in range(t * {blocks} // T * {rows}, "
+                    f"(t + 1) * {blocks} // T * {rows}, {rows}):")
+        else:
+            src.add(f"for b0 in range(0, {blocks * rows}, {rows}):")
+        self._open_inner_loops(shape)
+        copies = []
+        for u in range(rows):
+            src.add(f"i0 = b0 + {u}")
+            self.tag = f"_{u}"
+            copies.append(self._emit_body(step, shape))
+            self._store(stores, shape, copies[-1])
+        self.tag = ""
         for value in reduces:
-            self._accumulate(value, shape, chunked, names)
+            self._accumulate(value, shape, chunked, copies)
         src.depth = depth
-        self._finish_reduces(reduces, shape, chunked)
-        self._finish_batches(batches)
+        if not leftover:
+            return
+        if chunked:
+            src.add("t = 0")
+        src.add(f"for i0 in range({blocks * rows}, {shape[0]}):")
+        self._open_inner_loops(shape)
+        names = self._emit_body(step, shape)
+        self._store(stores, shape, names)
+        for value in reduces:
+            self._accumulate(value, shape, chunked, [names])
+        src.depth = depth
 
     def _emit_body(self, step: Step, shape: tuple[int, ...]) -> dict[int, str]:
         """Loads and scalar expressions, each once; returns the name holding each value."""
@@ -507,8 +564,8 @@ class _Generator:
         if value.op == "literal":
             return literal(value)
         if vid not in names:
-            names[vid] = f"a{vid}"
-            self.src.add(f"a{vid} = v{vid}[{broadcast_index(ishape(value), shape)}]")
+            names[vid] = f"a{vid}{self.tag}"
+            self.src.add(f"{names[vid]} = v{vid}[{broadcast_index(ishape(value), shape)}]")
         return names[vid]
 
     def _emit_scalar(self, value: Value, names: dict[int, str], shape: tuple[int, ...]) -> None:
@@ -517,8 +574,8 @@ class _Generator:
         else:
             expr = scalar_expr(value, [self._operand(i, names, shape) for i in value.inputs],
                                self.graph)
-        self.src.add(f"e{value.vid} = {expr}")
-        names[value.vid] = f"e{value.vid}"
+        names[value.vid] = f"e{value.vid}{self.tag}"
+        self.src.add(f"{names[value.vid]} = {expr}")
 
     def _inner_product(self, value: Value) -> str:
         """C[i0, i1] = A[i0, 0] * B[0, i1] + A[i0, 1] * B[1, i1] + ... (K terms, in order),
@@ -592,12 +649,15 @@ class _Generator:
         return f"t, {flat}" if chunked and 0 in axes else flat
 
     def _accumulate(self, value: Value, shape: tuple[int, ...], chunked: bool,
-                    names: dict[int, str]) -> None:
-        term = self._operand(value.inputs[0], names, shape)
+                    copies: list[dict[int, str]]) -> None:
+        """Add the term of each copy of the body (one per unrolled row) to the accumulator:
+        a sum adds them pairwise first, a maximum compares them one by one."""
+        terms = [self._operand(value.inputs[0], names, shape) for names in copies]
         slot = f"acc{value.vid}[{self._acc_index(value, shape, chunked)}]"
         if value.op == "reduce_sum":
-            self.src.add(f"{slot} += {term}")
-        else:
+            self.src.add(f"{slot} += {_pairwise(terms)}")
+            return
+        for term in terms:
             self.src.add(f"if {term} > {slot} or {term} != {term}:")
             self.src.add(f"    {slot} = {term}")
 
@@ -815,6 +875,21 @@ class _Generator:
         src.add(f"for k in range({flat}.shape[0]):")
         src.add(f"    f{vid}[{flat}[k]] += r{vid}[k]")
         src.add(f"v{vid} = f{vid}.reshape({ishape(value)})")
+
+
+def _unrolls(shape: tuple[int, ...], reduces: list[Value]) -> bool:
+    """Whether a loop reducing over axis 0 gets UNROLL_ROWS rows per sweep (>= 2 axes,
+    enough rows)."""
+    return (len(shape) >= 2 and shape[0] >= 2 * UNROLL_ROWS
+            and any(0 in value.attrs["axes"] for value in reduces))
+
+
+def _pairwise(terms: list[str]) -> str:
+    """``(t0 + t1) + (t2 + t3)``: terms added pairwise (one term stays as it is)."""
+    while len(terms) > 1:
+        terms = [f"({terms[k]} + {terms[k + 1]})" if k + 1 < len(terms) else terms[k]
+                 for k in range(0, len(terms), 2)]
+    return terms[0]
 
 
 def _kept_size(value: Value, shape: tuple[int, ...]) -> int:

@@ -115,8 +115,8 @@ def _is_mean(graph: Graph, value: Value) -> bool:
         return False
     source = graph[value.inputs[0]]
     axes = value.attrs["axes"]
-    count = int(np.prod([source.shape[a] for a in axes])) if axes else 1
-    return (bool(axes) and source.dtype == value.dtype and value.attrs["scale"] == 1.0 / count
+    count = int(np.prod([source.shape[a] for a in axes])) if axes else 0
+    return (count > 0 and source.dtype == value.dtype and value.attrs["scale"] == 1.0 / count
             and _aligned(value.shape, source.shape, axes))
 
 

@@ -122,3 +122,68 @@ def test_unheld_gradients_hold_the_new_values() -> None:
         for ours, theirs in zip(model.parameters(), ref_model.parameters(), strict=True):
             np.testing.assert_allclose(ours.grad.data, theirs.grad.data, rtol=1e-4, atol=1e-6)
 
+
+
+def _linear_step():
+    layer = nn.Linear(3, 2)
+    opt = optim.SGD(layer.parameters(), lr=0.5)
+
+    def step(x):
+        opt.zero_grad()
+        loss = (layer(x) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return layer, step
+
+
+def test_compiled_call_sees_replaced_state_and_assign_hooks() -> None:
+    """The generated call checks the shape of every state tensor on every call and goes
+    through ``assign_`` while a hook listens: same values as eager throughout."""
+    from minigrad._state import STATE
+
+    layer, step = _linear_step()
+    eager_layer, eager_step = _linear_step()
+    eager_layer.weight.assign_(layer.weight.data)
+    eager_layer.bias.assign_(layer.bias.data)
+    compiled = jit(step)
+    x = mg.Tensor(np.random.default_rng(5).standard_normal((8, 3)))
+    for _ in range(3):
+        np.testing.assert_allclose(float(compiled(x).data), float(eager_step(x).data),
+                                   rtol=1e-12)
+    traces = compiled.trace_count
+    seen: list[object] = []
+    STATE.assign_hooks.append(lambda target, value: seen.append(target))
+    try:
+        np.testing.assert_allclose(float(compiled(x).data), float(eager_step(x).data),
+                                   rtol=1e-12)
+    finally:
+        STATE.assign_hooks.pop()
+    assert any(t is layer.weight for t in seen) and any(t is layer.bias for t in seen)
+    assert compiled.trace_count == traces
+    layer.bias.data = np.zeros(3)  # another shape: traced anew, never run by the kernel
+    with pytest.raises(ValueError, match="broadcast"):
+        compiled(x)  # (a 2-output layer with a 3-bias: eager's error)
+    np.testing.assert_allclose(layer.weight.data, eager_layer.weight.data, rtol=1e-12)
+
+
+def test_compiled_call_checks_the_grad_it_accumulates_into() -> None:
+    w = mg.Tensor(np.ones(3), requires_grad=True)
+
+    def accumulate(x):
+        loss = (w * x).sum()
+        loss.backward()
+        return loss
+
+    compiled = jit(accumulate)
+    x = mg.Tensor(np.arange(3.0))
+    for _ in range(3):
+        compiled(x)
+    np.testing.assert_allclose(w.grad.data, 3 * np.arange(3.0))
+    w.grad = None  # the entry accumulating into a present .grad must not run now
+    compiled(x)
+    np.testing.assert_allclose(w.grad.data, np.arange(3.0))
+    w.grad = mg.Tensor(np.ones(4))  # another shape: not read by a kernel of shape 3
+    with pytest.raises(ValueError, match=r"broadcast|shape"):
+        compiled(x)

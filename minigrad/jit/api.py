@@ -165,6 +165,7 @@ class Compiled:
     buffers: list[tuple[tuple, np.dtype]] = field(default_factory=list)
     pools: list[list[np.ndarray]] = field(default_factory=list)
     plain_output: tuple[int, tuple | None] | None = None  # fn returns one computed tensor
+    fast: Callable[[list[Tensor]], Any] | None = None  # the generated call (make_fast_call)
     stored_grads: list[Tensor | None] = field(default_factory=list)  # per grad_stores entry
 
     def lend_buffers(self) -> list[np.ndarray]:
@@ -230,6 +231,15 @@ class Compiled:
         else:
             results = self.kernel(*arrays, *self.constants, threads)
         self._store_effects(tensors, results)
+        return self.build_output(tensors, results)
+
+    def run_generic(self, tensors: list[Tensor]) -> Any:
+        """The call through ``prepare`` and ``run``: the result, or MISS when a guard fails."""
+        arrays = self.prepare(tensors)
+        return MISS if arrays is None else self.run(tensors, arrays)
+
+    def build_output(self, tensors: list[Tensor], results: tuple) -> Any:
+        """fn's return value from the kernel's results."""
         if self.plain_output is not None:  # fn returned one computed tensor
             pos, shape = self.plain_output
             return _leaf(results[pos] if shape is None else results[pos].reshape(shape))
@@ -266,6 +276,87 @@ class Compiled:
                 self.stored_grads[k] = leaf.grad = _leaf(value)
         for ref in self.grad_clears:
             resolve(ref, tensors).grad = None
+
+
+MISS = object()  # a compiled entry's guards do not hold for this call
+
+
+def make_fast_call(entry: Compiled) -> Callable[[list[Tensor]], Any]:
+    """``entry``'s call as one generated straight-line function: the guards, the fetches,
+    the kernel call, the effects and the result spelled out for this entry (the same steps
+    as ``prepare``, ``run`` and ``_store_effects``, without their per-item loops). Only
+    generated names reach the source; every object is bound in its namespace. Falls back to
+    ``run_generic`` while assign hooks listen."""
+    env: dict[str, Any] = {
+        "np": np, "STATE": STATE, "MISS": MISS, "leaf": _leaf, "kernel": entry.kernel,
+        "entry": entry, "stored": entry.stored_grads, "getrefcount": sys.getrefcount,
+        "weakrefs": weakref.getweakrefcount, "SOLE": _SOLE_GRAD_REFCOUNT,
+        "get_threads": numba.get_num_threads,
+    }
+
+    def bind(prefix: str, obj: Any) -> str:
+        name = f"{prefix}{len(env)}"
+        env[name] = obj
+        return name
+
+    def tensor(ref: Target) -> str:
+        return f"tensors[{ref}]" if type(ref) is int else bind("t", ref)
+
+    lines = ["def fast_call(tensors):", "    if STATE.assign_hooks:",
+             "        return entry.run_generic(tensors)"]
+    for module, flag in entry.guards_modules:
+        lines += [f"    if {bind('m', module)}.training != {bind('f', flag)}:",
+                  "        return MISS"]
+    for leaf in entry.guards_grad_none:
+        lines += [f"    if {tensor(leaf)}.grad is not None:", "        return MISS"]
+    args = []
+    for k, (kind, ref, shape, dtype) in enumerate(entry.fetch):
+        lines += _fetch_lines(f"a{k}", kind, tensor(ref) if kind else f"tensors[{ref}]",
+                              bind("s", shape), bind("d", dtype))
+        if not shape:
+            lines.append(f"    a{k} = a{k}.reshape(1)")
+        args.append(f"a{k}")
+    args += [bind("c", constant) for constant in entry.constants]
+    if entry.buffers:
+        args.append("*entry.lend_buffers()")
+    args.append("get_threads()" if entry.parallel else "1")
+    lines.append(f"    r = kernel({', '.join(args)})")
+    for ref, pos, shape, copy in entry.assigns:
+        lines.append(f"    {tensor(ref)}.data = {_value(pos, shape, copy, bind)}")
+    for k, (ref, pos, shape, copy) in enumerate(entry.grad_stores):
+        target, value = tensor(ref), _value(pos, shape, copy, bind)
+        lines += [f"    old = {target}.grad", f"    mine = stored[{k}]",
+                  "    if (old is mine and old is not None and getrefcount(old) <= SOLE",
+                  "            and not weakrefs(old)):",
+                  f"        old.data = {value}", "    else:",
+                  f"        stored[{k}] = {target}.grad = leaf({value})"]
+    for ref in entry.grad_clears:
+        lines.append(f"    {tensor(ref)}.grad = None")
+    lines.append("    return entry.build_output(tensors, r)")
+    exec("\n".join(lines) + "\n", env)  # generated names and bound objects only
+    return env["fast_call"]
+
+
+def _fetch_lines(name: str, kind: int, tensor: str, shape: str, dtype: str) -> list[str]:
+    """Read one kernel input into ``name``: an argument's array (C-contiguous), or a state
+    tensor's / a ``.grad``'s array after checking its shape and dtype."""
+    if kind == 0:
+        return [f"    {name} = {tensor}.data", f"    if not {name}.flags.c_contiguous:",
+                f"        {name} = np.ascontiguousarray({name})"]
+    if kind == 1:
+        lines = [f"    {name} = {tensor}.data"]
+    else:
+        lines = [f"    g = {tensor}.grad", "    if g is None:", "        return MISS",
+                 f"    {name} = g.data"]
+    check = (f"    if {name}.shape != {shape} or ({name}.dtype is not {dtype} and "
+             f"{name}.dtype != {dtype}):")
+    return [*lines, check, "        return MISS"]
+
+
+def _value(pos: int, shape: tuple | None, copy: bool, bind: Callable[[str, Any], str]) -> str:
+    """The expression of kernel result ``pos`` (reshaped to a 0-d shape, copied)."""
+    value = f"r[{pos}]" if shape is None else f"r[{pos}].reshape({bind('s', shape)})"
+    return f"{value}.copy()" if copy else value
 
 
 def _leaf(array: np.ndarray) -> Tensor:
@@ -323,9 +414,9 @@ class JitFunction:
         spec, tensors, args, kwargs = flatten_args(args, kwargs)
         key = (spec, STATE.grad_enabled)
         for entry in self.entries.get(key, ()):
-            arrays = entry.prepare(tensors)
-            if arrays is not None:
-                return entry.run(tensors, arrays)
+            result = entry.fast(tensors) if entry.fast else entry.run_generic(tensors)
+            if result is not MISS:
+                return result
         return self._trace_and_compile(key, tensors, args, kwargs)
 
     def _trace_and_compile(self, key: Any, tensors: list[Tensor], args: tuple,
@@ -340,6 +431,7 @@ class JitFunction:
         trace = tracer.finish(touched)
         entry = self._compile(trace, out_spec, out_tensors, out_refs, tensors,
                               (*args, *kwargs.values()))
+        entry.fast = make_fast_call(entry)
         self.trace_count += 1
         self.entries.setdefault(key, []).append(entry)
         self.last = entry

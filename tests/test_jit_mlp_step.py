@@ -187,3 +187,19 @@ def test_compiled_call_checks_the_grad_it_accumulates_into() -> None:
     w.grad = mg.Tensor(np.ones(4))  # another shape: not read by a kernel of shape 3
     with pytest.raises(ValueError, match=r"broadcast|shape"):
         compiled(x)
+
+
+def test_returned_tensors_kept_by_the_caller_keep_their_values() -> None:
+    layer, step = _linear_step()
+    eager_layer, eager_step = _linear_step()
+    eager_layer.weight.assign_(layer.weight.data)
+    eager_layer.bias.assign_(layer.bias.data)
+    compiled = jit(step)
+    x = mg.Tensor(np.random.default_rng(6).standard_normal((8, 3)))
+    kept = [compiled(x) for _ in range(5)]
+    expected = [float(eager_step(x).data) for _ in range(5)]
+    assert len({id(loss) for loss in kept}) == 5
+    np.testing.assert_allclose([float(loss.data) for loss in kept], expected, rtol=1e-12)
+    dropped = [float(compiled(x).data) for _ in range(3)]  # each result let go at once
+    np.testing.assert_allclose(dropped, [float(eager_step(x).data) for _ in range(3)],
+                               rtol=1e-12)

@@ -37,9 +37,15 @@ from .trace import Trace, Tracer, tracing
 # ------------------------------------------------------------------- argument structure
 def flatten_args(args: tuple, kwargs: dict) -> tuple[Any, list[Tensor], tuple, dict]:
     """(hashable spec, tensor leaves, args, kwargs): numpy arrays become Tensor leaves."""
-    if not kwargs and all(type(a) is Tensor for a in args):  # the common case, fast
-        spec = tuple((a.data.shape, a.data.dtype.str, a.requires_grad) for a in args)
-        return spec, list(args), args, kwargs
+    if not kwargs:  # the common case, Tensor arguments only: fast
+        fast_spec = []
+        for a in args:
+            if type(a) is not Tensor:
+                break
+            data = a.data
+            fast_spec.append((data.shape, data.dtype, a.requires_grad))
+        else:
+            return tuple(fast_spec), list(args), args, kwargs
     tensors: list[Tensor] = []
 
     def walk(obj: Any) -> tuple[Any, Any]:
@@ -133,6 +139,17 @@ def _sole_grad_refcount() -> int:
 
 
 _SOLE_GRAD_REFCOUNT = _sole_grad_refcount()
+
+
+def _sole_result_refcount() -> int:
+    """sys.getrefcount of a returned tensor the caller dropped (held only by the entry's
+    one-item list), read as the generated call reads it."""
+    returned = [Tensor._node(np.empty(1), None, (), {}, False, None)]
+    old = returned[0]
+    return sys.getrefcount(old)
+
+
+_SOLE_RESULT_REFCOUNT = _sole_result_refcount()
 
 
 # ----------------------------------------------------------------------- compiled entry
@@ -332,7 +349,21 @@ def make_fast_call(entry: Compiled) -> Callable[[list[Tensor]], Any]:
                   f"        stored[{k}] = {target}.grad = leaf({value})"]
     for ref in entry.grad_clears:
         lines.append(f"    {tensor(ref)}.grad = None")
-    lines.append("    return entry.build_output(tensors, r)")
+    if entry.plain_output is None:
+        lines.append("    return entry.build_output(tensors, r)")
+        return _exec_call(lines, env)
+    pos, shape = entry.plain_output  # one computed tensor: the last one if the caller let go
+    value = _value(pos, shape, False, bind)
+    lines += ["    old = returned[0]",
+              "    if old is not None and getrefcount(old) <= SOLE_RESULT and not weakrefs(old):",
+              f"        old.data = {value}", "        return old",
+              f"    returned[0] = leaf({value})", "    return returned[0]"]
+    env.update(returned=[None], SOLE_RESULT=_SOLE_RESULT_REFCOUNT)
+    return _exec_call(lines, env)
+
+
+def _exec_call(lines: list[str], env: dict[str, Any]) -> Callable[[list[Tensor]], Any]:
+    """The function ``fast_call`` the lines define, with ``env`` as its globals."""
     exec("\n".join(lines) + "\n", env)  # generated names and bound objects only
     return env["fast_call"]
 

@@ -14,37 +14,52 @@ the N rows, with s = 1 / sqrt(var + eps):
                                               C0 = -w s sum(g)/N
 
 Sums accumulate in float64 in per-column accumulator rows, so the inner loop runs along a
-contiguous row. The drivers ``stats``, ``apply``, ... split arrays of at least
-``PARALLEL_MIN_ELEMENTS`` into T row blocks run by ``prange``, each with a private
-accumulator row, combined after the loop; the generated code calls the ``*_serial``
-twins (no prange: much cheaper to compile) for smaller arrays. ``fastmath`` is off;
-float32 and float64.
+contiguous row. Each pass is one *row body* (``_moments_rows``, ``_apply_rows``, ...) over
+rows r0..r1, compiled once per dtype as its own function. The drivers (``stats``, ``apply``,
+...) compute the per-channel coefficients, run the body and combine the accumulator rows;
+the generated code calls their ``*_serial`` twins for small arrays (always one block). For
+an array of at least ``THREAD_MIN_ELEMENTS`` elements and T > 1 threads, a driver cuts the
+rows into T blocks, each with private accumulator rows, and runs them at once: block 0 in
+the calling thread, the others on a pool of Python threads (the bodies release the GIL),
+reached from the jitted code through ``numba.objmode``. Same blocks, same sums and the same
+order of combining them as a ``prange`` over the blocks.
+
+Why not ``prange``: Numba compiles a parfor into four libraries (the loop body, two gufunc
+wrappers, the function) and every library re-optimises and re-generates the machine code of
+everything it links, so the code of a row body inside a prange is compiled five times over
+(with the generated kernel that links it). The prange drivers of BatchNorm forward +
+backward took 7.8 s to compile cold; these take ~0.3 s more than one-block drivers would.
+The drivers are ``inline="always"``: they become part of the generated kernel rather than
+one more library linking (and recompiling) the bodies. ``fastmath`` is off; float32 and
+float64.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numba
 import numpy as np
-from numba import prange
-from numba.np.ufunc.parallel import _launch_threads
 
-# A generated kernel links these prange drivers into its own cached machine code; loaded from
-# the disk cache in a fresh process, that code needs the threading layer's symbols
-# (``allocate_sched``...) which Numba only provides once its threads are launched.
-_launch_threads()
-
-PARALLEL_MIN_ELEMENTS = 1 << 16
-# Only explicit prange loops run in parallel (as in the generated kernels).
-_PARALLEL = {"prange": True, "comprehension": False, "reduction": False, "setitem": False,
-             "numpy": False, "stencil": False, "fusion": False, "inplace_binop": False}
-_SERIAL = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True}
-# The helpers and row bodies below are inlined into each driver at the Numba-IR level
-# (inline="always"): a dozen separately compiled functions cost ~0.2 s of compile time each.
-_DRIVER = dict(_SERIAL, parallel=_PARALLEL)
+# Below this many elements one thread runs the whole pass: the hop to the pool costs tens of
+# microseconds (forward + backward at 1024x1024 float32: 0.41 ms with 1 or 2 threads; at
+# 2048x1024: 1.5 ms with 1 thread, 0.85 ms with 2).
+THREAD_MIN_ELEMENTS = 1 << 21
+# No C-callable (cfunc) wrapper: nothing calls these through one.
+_SERIAL = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True,
+           "no_cfunc_wrapper": True}
+_INLINE = dict(_SERIAL, inline="always")
+# What one row block computes: the ``kind`` argument of ``_in_threads``.
+STATS, APPLY, GRAD_SUMS, APPLY_SUMS, DX = range(5)
 
 
 # ----------------------------------------------------------------- row-block bodies
-@numba.njit(inline="always", **_SERIAL)
+# Each is compiled once per dtype and shared by the serial twins, the drivers and the pool
+# threads. Jitted code passes r0 as ``np.intp(0)``, not a literal 0: a literal argument
+# would compile a second copy of the body specialised on it.
+@numba.njit(**_SERIAL)
 def _moments_rows(x, r0, r1, shift, acc):
     """acc[0, c] += sum(x[i, c] - shift[c]), acc[1, c] += sum((x[i, c] - shift[c])^2).
 
@@ -72,20 +87,22 @@ def _moments_rows(x, r0, r1, shift, acc):
         acc[1, c] += s2[c]
 
 
-@numba.njit(inline="always", **_SERIAL)
-def _apply_rows(x, mean, scale, shift, out, r0, r1):
-    """out[i, c] = (x[i, c] - mean[c]) * scale[c] + shift[c]."""
+@numba.njit(**_SERIAL)
+def _apply_rows(x, coef, out, r0, r1):
+    """out[i, c] = (x[i, c] - mean[c]) * scale[c] + shift[c]; coef rows mean, scale, shift."""
     channels = x.shape[1]
+    mean, scale, shift = coef[0], coef[1], coef[2]
     for i in range(r0, r1):
         for c in range(channels):
             out[i, c] = (x[i, c] - mean[c]) * scale[c] + shift[c]
 
 
-@numba.njit(inline="always", **_SERIAL)
-def _grad_sums_rows(g, x, mean, r0, r1, acc):
-    """acc[0, c] += sum(g), acc[1, c] += sum(g * (x - mean)) over rows r0..r1 (four rows
-    per sweep of the accumulator row)."""
+@numba.njit(**_SERIAL)
+def _grad_sums_rows(g, x, coef, r0, r1, acc):
+    """acc[0, c] += sum(g), acc[1, c] += sum(g * (x - mean)) over rows r0..r1, mean = coef[0]
+    (four rows per sweep of the accumulator row)."""
     channels = x.shape[1]
+    mean = coef[0]
     sg = np.zeros(channels)
     sgd = np.zeros(channels)
     i = r0
@@ -111,10 +128,11 @@ def _grad_sums_rows(g, x, mean, r0, r1, acc):
         acc[1, c] += sgd[c]
 
 
-@numba.njit(inline="always", **_SERIAL)
-def _apply_sums_rows(x, mean, scale, shift, g, out, r0, r1, acc):
+@numba.njit(**_SERIAL)
+def _apply_sums_rows(x, coef, g, out, r0, r1, acc):
     """_apply_rows and _grad_sums_rows in one sweep over x (and g)."""
     channels = x.shape[1]
+    mean, scale, shift = coef[0], coef[1], coef[2]
     sg = np.zeros(channels)
     sgd = np.zeros(channels)
     i = r0
@@ -141,34 +159,88 @@ def _apply_sums_rows(x, mean, scale, shift, g, out, r0, r1, acc):
         acc[1, c] += sgd[c]
 
 
-@numba.njit(inline="always", **_SERIAL)
-def _dx_rows(g, x, mean, a, b, c0, out, r0, r1):
-    """out[i, c] = a[c] g[i, c] + b[c] (x[i, c] - mean[c]) + c0[c]."""
+@numba.njit(**_SERIAL)
+def _dx_rows(g, x, coef, out, r0, r1):
+    """out[i, c] = a[c] g[i, c] + b[c] (x[i, c] - mean[c]) + c0[c]; coef rows mean, a, b, c0."""
     channels = x.shape[1]
+    mean, a, b, c0 = coef[0], coef[1], coef[2], coef[3]
     for i in range(r0, r1):
         for c in range(channels):
             out[i, c] = a[c] * g[i, c] + b[c] * (x[i, c] - mean[c]) + c0[c]
 
 
-@numba.njit(inline="always", **_SERIAL)
-def _row(st, k):
-    """A copy of row k of a (rows, C) array (a plain loop: cheaper to compile than .copy())."""
-    out = np.empty(st.shape[1], st.dtype)
-    for c in range(st.shape[1]):
-        out[c] = st[k, c]
-    return out
+# ---------------------------------------------------------------- row blocks in threads
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 
-@numba.njit(inline="always", **_SERIAL)
+def _thread_pool() -> ThreadPoolExecutor:
+    """The worker threads (made on first use; at most Numba's thread count)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max(1, numba.config.NUMBA_NUM_THREADS - 1),
+                                       thread_name_prefix="minigrad-bn")
+        return _pool
+
+
+def _forget_pool() -> None:
+    """In a forked child: the parent's worker threads do not exist there."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _block(kind: int, x: np.ndarray, g: np.ndarray, coef: np.ndarray, shift: np.ndarray,
+           out: np.ndarray, r0: int, r1: int, acc: np.ndarray) -> None:
+    """Rows r0..r1 of the pass ``kind`` (arguments the pass does not use are placeholders)."""
+    if kind == STATS:
+        _moments_rows(x, r0, r1, shift, acc)
+    elif kind == APPLY:
+        _apply_rows(x, coef, out, r0, r1)
+    elif kind == GRAD_SUMS:
+        _grad_sums_rows(g, x, coef, r0, r1, acc)
+    elif kind == APPLY_SUMS:
+        _apply_sums_rows(x, coef, g, out, r0, r1, acc)
+    else:
+        _dx_rows(g, x, coef, out, r0, r1)
+
+
+def _run_blocks(kind: int, x: np.ndarray, g: np.ndarray, coef: np.ndarray,
+                shift: np.ndarray, out: np.ndarray, acc: np.ndarray) -> None:
+    """Block t of acc.shape[0] row blocks, rows t N / T .. (t + 1) N / T, into acc[t]: block 0
+    in this thread, the others on the pool, all at once."""
+    blocks, n = acc.shape[0], x.shape[0]
+    bounds = [t * n // blocks for t in range(blocks + 1)]
+    pending = [_thread_pool().submit(_block, kind, x, g, coef, shift, out, bounds[t],
+                                     bounds[t + 1], acc[t]) for t in range(1, blocks)]
+    _block(kind, x, g, coef, shift, out, bounds[0], bounds[1], acc[0])
+    for job in pending:
+        job.result()
+
+
+# Called from jitted code only; without nogil (objmode takes the GIL anyway, and nogil with
+# objmode draws a NumbaWarning).
+@numba.njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)
+def _in_threads(kind, x, g, coef, shift, out, acc):
+    """``_run_blocks`` from jitted code; ``kind`` is a run-time value, so one compile serves
+    every pass of a dtype."""
+    with numba.objmode():
+        _run_blocks(kind, x, g, coef, shift, out, acc)
+
+
+@numba.njit(**_INLINE)
 def _blocks(x, threads):
-    """How many row blocks: ``threads`` for large arrays, else 1 (serial)."""
-    if threads > 1 and x.size >= PARALLEL_MIN_ELEMENTS and x.shape[0] >= threads:
+    """How many row blocks: ``threads`` for large arrays, else 1."""
+    if threads > 1 and x.size >= THREAD_MIN_ELEMENTS and x.shape[0] >= threads:
         return threads
     return 1
 
 
 # ------------------------------------------------------------- per-channel helpers
-@numba.njit(inline="always", **_SERIAL)
+@numba.njit(**_INLINE)
 def _shift(x):
     """The first row in float64 (the shift of the one-pass sums)."""
     shift = np.zeros(x.shape[1])
@@ -178,7 +250,7 @@ def _shift(x):
     return shift
 
 
-@numba.njit(inline="always", **_SERIAL)
+@numba.njit(**_INLINE)
 def _finish_stats(acc, shift, n, eps, x):
     """(3, C) in x's dtype from the private rows: mean = k + S1/N, s, var = S2/N - (S1/N)^2."""
     channels = shift.shape[0]
@@ -197,19 +269,44 @@ def _finish_stats(acc, shift, n, eps, x):
     return out
 
 
-@numba.njit(inline="always", **_SERIAL)
+@numba.njit(**_INLINE)
+def _coefficients(rows, x):
+    """An empty (rows, C) array in x's dtype for per-channel coefficient rows."""
+    return np.empty((rows, x.shape[1]), x.dtype)
+
+
+@numba.njit(**_INLINE)
 def _affine(st, w, b, x):
-    """(mean, w s, b) per channel in x's dtype: out = (x - mean) * (w s) + b."""
-    channels = x.shape[1]
-    scale = np.empty(channels, x.dtype)
-    shift = np.empty(channels, x.dtype)
-    for c in range(channels):
-        scale[c] = w[c] * st[1, c]
-        shift[c] = b[c]
-    return _row(st, 0), scale, shift
+    """Rows mean, w s, b in x's dtype: out = (x - mean) * (w s) + b."""
+    coef = _coefficients(3, x)
+    for c in range(x.shape[1]):
+        coef[0, c] = st[0, c]
+        coef[1, c] = w[c] * st[1, c]
+        coef[2, c] = b[c]
+    return coef
 
 
-@numba.njit(inline="always", **_SERIAL)
+@numba.njit(**_INLINE)
+def _normalizer(st, x):
+    """Rows mean, s, 0 in x's dtype: xhat = (x - mean) * s + 0."""
+    coef = _coefficients(3, x)
+    for c in range(x.shape[1]):
+        coef[0, c] = st[0, c]
+        coef[1, c] = st[1, c]
+        coef[2, c] = 0.0
+    return coef
+
+
+@numba.njit(**_INLINE)
+def _means(st, x):
+    """Row mean in x's dtype."""
+    coef = _coefficients(1, x)
+    for c in range(x.shape[1]):
+        coef[0, c] = st[0, c]
+    return coef
+
+
+@numba.njit(**_INLINE)
 def _combine_sums(acc, st):
     """The private rows added up: (sum(g), s * sum(g * (x - mean))) per channel."""
     channels = acc.shape[2]
@@ -223,153 +320,148 @@ def _combine_sums(acc, st):
     return out
 
 
-@numba.njit(inline="always", **_SERIAL)
+@numba.njit(**_INLINE)
 def _dx_coefficients(st, sums, w, n, x):
-    """A = w s, B = -w s^2 sum(g xhat)/N, C0 = -w s sum(g)/N per channel, x's dtype."""
-    channels = x.shape[1]
-    a = np.empty(channels, x.dtype)
-    b = np.empty(channels, x.dtype)
-    c0 = np.empty(channels, x.dtype)
-    for c in range(channels):
+    """Rows mean, A = w s, B = -w s^2 sum(g xhat)/N, C0 = -w s sum(g)/N in x's dtype."""
+    coef = _coefficients(4, x)
+    for c in range(x.shape[1]):
         ws = np.float64(w[c]) * np.float64(st[1, c])
-        a[c] = ws
-        b[c] = -ws * np.float64(st[1, c]) * sums[1, c] / n
-        c0[c] = -ws * sums[0, c] / n
-    return a, b, c0
+        coef[0, c] = st[0, c]
+        coef[1, c] = ws
+        coef[2, c] = -ws * np.float64(st[1, c]) * sums[1, c] / n
+        coef[3, c] = -ws * sums[0, c] / n
+    return coef
 
 
 # ---------------------------------------------------------------- serial drivers
-# The generated code calls these for arrays below PARALLEL_MIN_ELEMENTS: no prange, so they
-# compile in a fraction of the parallel drivers' time. ``threads`` is ignored.
-@numba.njit(**_SERIAL)
+# The generated code calls these for small arrays: one block, no thread pool. ``threads`` is
+# ignored.
+@numba.njit(**_INLINE)
 def stats_serial(x: np.ndarray, eps: float, threads: int) -> np.ndarray:
     """(3, C) array in x's dtype: rows mean, s = 1/sqrt(var + eps), var (biased)."""
     shift = _shift(x)
     acc = np.zeros((1, 2, x.shape[1]))
-    _moments_rows(x, 0, x.shape[0], shift, acc[0])
+    _moments_rows(x, np.intp(0), x.shape[0], shift, acc[0])
     return _finish_stats(acc, shift, x.shape[0], eps, x)
 
 
-@numba.njit(**_SERIAL)
+@numba.njit(**_INLINE)
 def apply_serial(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
                  out: np.ndarray, threads: int) -> np.ndarray:
     """out = (x - mean) * (w s) + b, written into ``out`` (returned)."""
-    mean, scale, shift = _affine(st, w, b, x)
-    _apply_rows(x, mean, scale, shift, out, 0, x.shape[0])
+    _apply_rows(x, _affine(st, w, b, x), out, np.intp(0), x.shape[0])
     return out
 
 
-@numba.njit(**_SERIAL)
+@numba.njit(**_INLINE)
 def normalize_serial(x: np.ndarray, st: np.ndarray, out: np.ndarray,
                      threads: int) -> np.ndarray:
     """out = xhat = (x - mean) * s."""
-    _apply_rows(x, _row(st, 0), _row(st, 1), np.zeros(x.shape[1], x.dtype), out, 0,
-                x.shape[0])
+    _apply_rows(x, _normalizer(st, x), out, np.intp(0), x.shape[0])
     return out
 
 
-@numba.njit(**_SERIAL)
+@numba.njit(**_INLINE)
 def grad_sums_serial(g: np.ndarray, x: np.ndarray, st: np.ndarray,
                      threads: int) -> np.ndarray:
     """(2, C) float64: rows sum(g) and sum(g * xhat), per channel."""
     acc = np.zeros((1, 2, x.shape[1]))
-    _grad_sums_rows(g, x, _row(st, 0), 0, x.shape[0], acc[0])
+    _grad_sums_rows(g, x, _means(st, x), np.intp(0), x.shape[0], acc[0])
     return _combine_sums(acc, st)
 
 
-@numba.njit(**_SERIAL)
+@numba.njit(**_INLINE)
 def apply_grad_sums_serial(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
                            g: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
     """``apply`` into ``out`` and ``grad_sums`` (returned) in one pass over x."""
-    mean, scale, shift = _affine(st, w, b, x)
     acc = np.zeros((1, 2, x.shape[1]))
-    _apply_sums_rows(x, mean, scale, shift, g, out, 0, x.shape[0], acc[0])
+    _apply_sums_rows(x, _affine(st, w, b, x), g, out, np.intp(0), x.shape[0], acc[0])
     return _combine_sums(acc, st)
 
 
-@numba.njit(**_SERIAL)
+@numba.njit(**_INLINE)
 def dx_serial(g: np.ndarray, x: np.ndarray, st: np.ndarray, sums: np.ndarray, w: np.ndarray,
               out: np.ndarray, threads: int) -> np.ndarray:
     """dx = w s (g - sum(g)/N - xhat sum(g xhat)/N), written into ``out`` (returned)."""
-    a, b, c0 = _dx_coefficients(st, sums, w, x.shape[0], x)
-    _dx_rows(g, x, _row(st, 0), a, b, c0, out, 0, x.shape[0])
+    coef = _dx_coefficients(st, sums, w, x.shape[0], x)
+    _dx_rows(g, x, coef, out, np.intp(0), x.shape[0])
     return out
 
 
-# -------------------------------------------------------------- parallel drivers
-# T row blocks under prange, each with private accumulator rows (one block, i.e. serial,
-# when the array is small or T == 1).
-@numba.njit(**_DRIVER)
+# -------------------------------------------------------------- threaded drivers
+# As the serial twins, in T row blocks on the thread pool when the array is large (each
+# block with private accumulator rows), else in one block here.
+@numba.njit(**_INLINE)
 def stats(x: np.ndarray, eps: float, threads: int) -> np.ndarray:
     """As ``stats_serial``, in row blocks."""
-    n = x.shape[0]
     shift = _shift(x)
-    blocks = _blocks(x, threads)
-    acc = np.zeros((blocks, 2, x.shape[1]))
-    for t in prange(blocks):
-        _moments_rows(x, t * n // blocks, (t + 1) * n // blocks, shift, acc[t])
-    return _finish_stats(acc, shift, n, eps, x)
+    acc = np.zeros((_blocks(x, threads), 2, x.shape[1]))
+    if acc.shape[0] == 1:
+        _moments_rows(x, np.intp(0), x.shape[0], shift, acc[0])
+    else:
+        _in_threads(np.intp(STATS), x, x, _coefficients(0, x), shift, x, acc)
+    return _finish_stats(acc, shift, x.shape[0], eps, x)
 
 
-@numba.njit(**_DRIVER)
+@numba.njit(**_INLINE)
 def apply(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray, out: np.ndarray,
           threads: int) -> np.ndarray:
     """As ``apply_serial``, in row blocks."""
-    n = x.shape[0]
-    mean, scale, shift = _affine(st, w, b, x)
+    coef = _affine(st, w, b, x)
     blocks = _blocks(x, threads)
-    for t in prange(blocks):
-        _apply_rows(x, mean, scale, shift, out, t * n // blocks, (t + 1) * n // blocks)
+    if blocks == 1:
+        _apply_rows(x, coef, out, np.intp(0), x.shape[0])
+    else:
+        _in_threads(np.intp(APPLY), x, x, coef, np.zeros(0), out, np.zeros((blocks, 2, 0)))
     return out
 
 
-@numba.njit(**_DRIVER)
+@numba.njit(**_INLINE)
 def normalize(x: np.ndarray, st: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
     """As ``normalize_serial``, in row blocks."""
-    n = x.shape[0]
-    mean, scale = _row(st, 0), _row(st, 1)
-    shift = np.zeros(x.shape[1], x.dtype)
+    coef = _normalizer(st, x)
     blocks = _blocks(x, threads)
-    for t in prange(blocks):
-        _apply_rows(x, mean, scale, shift, out, t * n // blocks, (t + 1) * n // blocks)
+    if blocks == 1:
+        _apply_rows(x, coef, out, np.intp(0), x.shape[0])
+    else:
+        _in_threads(np.intp(APPLY), x, x, coef, np.zeros(0), out, np.zeros((blocks, 2, 0)))
     return out
 
 
-@numba.njit(**_DRIVER)
+@numba.njit(**_INLINE)
 def grad_sums(g: np.ndarray, x: np.ndarray, st: np.ndarray, threads: int) -> np.ndarray:
     """As ``grad_sums_serial``, in row blocks with private accumulator rows."""
-    n = x.shape[0]
-    mean = _row(st, 0)
-    blocks = _blocks(x, threads)
-    acc = np.zeros((blocks, 2, x.shape[1]))
-    for t in prange(blocks):
-        _grad_sums_rows(g, x, mean, t * n // blocks, (t + 1) * n // blocks, acc[t])
+    coef = _means(st, x)
+    acc = np.zeros((_blocks(x, threads), 2, x.shape[1]))
+    if acc.shape[0] == 1:
+        _grad_sums_rows(g, x, coef, np.intp(0), x.shape[0], acc[0])
+    else:
+        _in_threads(np.intp(GRAD_SUMS), x, g, coef, np.zeros(0), x, acc)
     return _combine_sums(acc, st)
 
 
-@numba.njit(**_DRIVER)
+@numba.njit(**_INLINE)
 def apply_grad_sums(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
                     g: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
     """``apply`` into ``out`` and ``grad_sums`` (returned) in one pass: x is read once for
     both when the upstream gradient g is known before the forward output is written."""
-    n = x.shape[0]
-    mean, scale, shift = _affine(st, w, b, x)
-    blocks = _blocks(x, threads)
-    acc = np.zeros((blocks, 2, x.shape[1]))
-    for t in prange(blocks):
-        _apply_sums_rows(x, mean, scale, shift, g, out, t * n // blocks,
-                         (t + 1) * n // blocks, acc[t])
+    coef = _affine(st, w, b, x)
+    acc = np.zeros((_blocks(x, threads), 2, x.shape[1]))
+    if acc.shape[0] == 1:
+        _apply_sums_rows(x, coef, g, out, np.intp(0), x.shape[0], acc[0])
+    else:
+        _in_threads(np.intp(APPLY_SUMS), x, g, coef, np.zeros(0), out, acc)
     return _combine_sums(acc, st)
 
 
-@numba.njit(**_DRIVER)
+@numba.njit(**_INLINE)
 def dx(g: np.ndarray, x: np.ndarray, st: np.ndarray, sums: np.ndarray, w: np.ndarray,
        out: np.ndarray, threads: int) -> np.ndarray:
     """As ``dx_serial``, in row blocks."""
-    n = x.shape[0]
-    a, b, c0 = _dx_coefficients(st, sums, w, n, x)
-    mean = _row(st, 0)
+    coef = _dx_coefficients(st, sums, w, x.shape[0], x)
     blocks = _blocks(x, threads)
-    for t in prange(blocks):
-        _dx_rows(g, x, mean, a, b, c0, out, t * n // blocks, (t + 1) * n // blocks)
+    if blocks == 1:
+        _dx_rows(g, x, coef, out, np.intp(0), x.shape[0])
+    else:
+        _in_threads(np.intp(DX), x, g, coef, np.zeros(0), out, np.zeros((blocks, 2, 0)))
     return out

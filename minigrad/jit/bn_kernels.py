@@ -70,10 +70,11 @@ def _moments_rows(x, r0, r1, shift, acc):
     i = r0
     while i + 4 <= r1:
         for c in range(channels):
-            d0 = np.float64(x[i, c]) - shift[c]
-            d1 = np.float64(x[i + 1, c]) - shift[c]
-            d2 = np.float64(x[i + 2, c]) - shift[c]
-            d3 = np.float64(x[i + 3, c]) - shift[c]
+            k = shift[c]  # one load per column: less code to lower
+            d0 = np.float64(x[i, c]) - k
+            d1 = np.float64(x[i + 1, c]) - k
+            d2 = np.float64(x[i + 2, c]) - k
+            d3 = np.float64(x[i + 3, c]) - k
             s1[c] += (d0 + d1) + (d2 + d3)
             s2[c] += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3)
         i += 4
@@ -112,11 +113,10 @@ def _grad_sums_rows(g, x, coef, r0, r1, acc):
             g1 = np.float64(g[i + 1, c])
             g2 = np.float64(g[i + 2, c])
             g3 = np.float64(g[i + 3, c])
+            m = mean[c]
             sg[c] += (g0 + g1) + (g2 + g3)
-            sgd[c] += ((g0 * np.float64(x[i, c] - mean[c])
-                        + g1 * np.float64(x[i + 1, c] - mean[c]))
-                       + (g2 * np.float64(x[i + 2, c] - mean[c])
-                          + g3 * np.float64(x[i + 3, c] - mean[c])))
+            sgd[c] += ((g0 * np.float64(x[i, c] - m) + g1 * np.float64(x[i + 1, c] - m))
+                       + (g2 * np.float64(x[i + 2, c] - m) + g3 * np.float64(x[i + 3, c] - m)))
         i += 4
     for j in range(i, r1):
         for c in range(channels):
@@ -138,10 +138,11 @@ def _apply_sums_rows(x, coef, g, out, r0, r1, acc):
     i = r0
     while i + 2 <= r1:
         for c in range(channels):
-            d0 = x[i, c] - mean[c]
-            d1 = x[i + 1, c] - mean[c]
-            out[i, c] = d0 * scale[c] + shift[c]
-            out[i + 1, c] = d1 * scale[c] + shift[c]
+            m, a, b = mean[c], scale[c], shift[c]
+            d0 = x[i, c] - m
+            d1 = x[i + 1, c] - m
+            out[i, c] = d0 * a + b
+            out[i + 1, c] = d1 * a + b
             g0 = np.float64(g[i, c])
             g1 = np.float64(g[i + 1, c])
             sg[c] += g0 + g1
@@ -308,15 +309,17 @@ def _means(st, x):
 
 @numba.njit(**_INLINE)
 def _combine_sums(acc, st):
-    """The private rows added up: (sum(g), s * sum(g * (x - mean))) per channel."""
+    """The private rows added up: (sum(g), s * sum(g * (x - mean))) per channel, float64."""
     channels = acc.shape[2]
-    out = np.zeros((2, channels))
-    for t in range(acc.shape[0]):
-        for c in range(channels):
-            out[0, c] += acc[t, 0, c]
-            out[1, c] += acc[t, 1, c]
+    out = np.empty((1, 2, channels))[0]  # (2, C); a 3-tuple shape reuses acc's compiled code
     for c in range(channels):
-        out[1, c] *= np.float64(st[1, c])
+        sg = 0.0
+        sgd = 0.0
+        for t in range(acc.shape[0]):
+            sg += acc[t, 0, c]
+            sgd += acc[t, 1, c]
+        out[0, c] = sg
+        out[1, c] = sgd * np.float64(st[1, c])
     return out
 
 

@@ -445,8 +445,7 @@ class _Generator:
                 src.add(f"v{value.vid} = o{value.vid}")
             else:
                 src.add(f"v{value.vid} = np.empty({ishape(value)}, {np_dtype(value.dtype)})")
-        for value in reduces:
-            self._init_accumulator(value, shape, chunked)
+        self._init_accumulators(reduces, shape, chunked)
         for value in batches:
             src.add(f"acc{value.vid} = np.zeros({value.size}, np.float64)")
         self._copy_swapped_operands(step)
@@ -626,6 +625,27 @@ class _Generator:
             for s in range(n):
                 self.src.add(f"    v{vid}[j, {s}] = acc{vid}[{s * m} + j]")
 
+    def _init_accumulators(self, reduces: list[Value], shape: tuple[int, ...],
+                           chunked: bool) -> None:
+        """The accumulators of a loop's reductions: sums of one size and dtype share one
+        zeroed array (``accs<id> = np.zeros((n, size))``, a row each: one allocation)."""
+        shared: dict[tuple[int, str], list[Value]] = {}
+        for value in reduces:
+            if value.op == "reduce_sum" and not (chunked and 0 in value.attrs["axes"]):
+                key = (_kept_size(value, shape),
+                       accumulator_dtype(value.op, self.graph[value.inputs[0]].dtype))
+                shared.setdefault(key, []).append(value)
+            else:
+                self._init_accumulator(value, shape, chunked)
+        for (size, dtype), values in shared.items():
+            if len(values) == 1:
+                self._init_accumulator(values[0], shape, chunked)
+                continue
+            group = f"accs{values[0].vid}"
+            self.src.add(f"{group} = np.zeros(({len(values)}, {size}), {dtype})")
+            for row, value in enumerate(values):
+                self.src.add(f"acc{value.vid} = {group}[{row}]")
+
     def _init_accumulator(self, value: Value, shape: tuple[int, ...], chunked: bool) -> None:
         """A flat accumulator over the kept axes (per-thread rows when chunked over axis 0)."""
         src = self.graph[value.inputs[0]]
@@ -670,8 +690,7 @@ class _Generator:
             by_size.setdefault((_kept_size(value, shape), private), []).append(value)
         src = self.src
         for (size, private), values in by_size.items():
-            for value in values:
-                src.add(f"k{value.vid} = np.empty({size}, {np_dtype(value.dtype)})")
+            self._result_rows(values, size)
             src.add(f"for j in range({size}):")
             for value in values:
                 self._finish_one(value, private)
@@ -680,6 +699,20 @@ class _Generator:
                     src.add(f"v{value.vid} = k{value.vid}")
                 else:
                     src.add(f"v{value.vid} = k{value.vid}.reshape({ishape(value)})")
+
+    def _result_rows(self, values: list[Value], size: int) -> None:
+        """``k<id>``, the flat result array of each reduction: values of one dtype share
+        one array (``ks<id> = np.empty((n, size))``, a row each: one allocation)."""
+        by_dtype: dict[str, list[Value]] = {}
+        for value in values:
+            by_dtype.setdefault(np_dtype(value.dtype), []).append(value)
+        for dtype, group in by_dtype.items():
+            if len(group) == 1:
+                self.src.add(f"k{group[0].vid} = np.empty({size}, {dtype})")
+                continue
+            self.src.add(f"ks{group[0].vid} = np.empty(({len(group)}, {size}), {dtype})")
+            for row, value in enumerate(group):
+                self.src.add(f"k{value.vid} = ks{group[0].vid}[{row}]")
 
     def _finish_one(self, value: Value, private: bool) -> None:
         src, vid = self.src, value.vid

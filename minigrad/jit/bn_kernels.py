@@ -59,14 +59,15 @@ STATS, APPLY, GRAD_SUMS, APPLY_SUMS, DX = range(5)
 # Each is compiled once per dtype and shared by the serial twins, the drivers and the pool
 # threads. Jitted code passes r0 as ``np.intp(0)``, not a literal 0: a literal argument
 # would compile a second copy of the body specialised on it.
+# ``acc`` is the block's own (2, C) float64 accumulator rows, zeroed by the driver: the sums
+# go straight into them.
 @numba.njit(**_SERIAL)
 def _moments_rows(x, r0, r1, shift, acc):
     """acc[0, c] += sum(x[i, c] - shift[c]), acc[1, c] += sum((x[i, c] - shift[c])^2).
 
     Four rows per sweep of the accumulator row (a quarter of its loads and stores)."""
     channels = x.shape[1]
-    s1 = np.zeros(channels)
-    s2 = np.zeros(channels)
+    s1, s2 = acc[0], acc[1]
     i = r0
     while i + 4 <= r1:
         for c in range(channels):
@@ -83,9 +84,6 @@ def _moments_rows(x, r0, r1, shift, acc):
             d = np.float64(x[j, c]) - shift[c]
             s1[c] += d
             s2[c] += d * d
-    for c in range(channels):  # explicit loops: array expressions cost compile time
-        acc[0, c] += s1[c]
-        acc[1, c] += s2[c]
 
 
 @numba.njit(**_SERIAL)
@@ -104,8 +102,7 @@ def _grad_sums_rows(g, x, coef, r0, r1, acc):
     (four rows per sweep of the accumulator row)."""
     channels = x.shape[1]
     mean = coef[0]
-    sg = np.zeros(channels)
-    sgd = np.zeros(channels)
+    sg, sgd = acc[0], acc[1]
     i = r0
     while i + 4 <= r1:
         for c in range(channels):
@@ -123,9 +120,6 @@ def _grad_sums_rows(g, x, coef, r0, r1, acc):
             gj = np.float64(g[j, c])
             sg[c] += gj
             sgd[c] += gj * np.float64(x[j, c] - mean[c])
-    for c in range(channels):  # explicit loops: array expressions cost compile time
-        acc[0, c] += sg[c]
-        acc[1, c] += sgd[c]
 
 
 @numba.njit(**_SERIAL)
@@ -133,8 +127,7 @@ def _apply_sums_rows(x, coef, g, out, r0, r1, acc):
     """_apply_rows and _grad_sums_rows in one sweep over x (and g)."""
     channels = x.shape[1]
     mean, scale, shift = coef[0], coef[1], coef[2]
-    sg = np.zeros(channels)
-    sgd = np.zeros(channels)
+    sg, sgd = acc[0], acc[1]
     i = r0
     while i + 2 <= r1:
         for c in range(channels):
@@ -155,9 +148,6 @@ def _apply_sums_rows(x, coef, g, out, r0, r1, acc):
             gj = np.float64(g[j, c])
             sg[c] += gj
             sgd[c] += gj * np.float64(d)
-    for c in range(channels):  # explicit loops: array expressions cost compile time
-        acc[0, c] += sg[c]
-        acc[1, c] += sgd[c]
 
 
 @numba.njit(**_SERIAL)

@@ -234,10 +234,9 @@ def _blocks(x, threads):
 @numba.njit(**_INLINE)
 def _shift(x):
     """The first row in float64 (the shift of the one-pass sums)."""
-    shift = np.zeros(x.shape[1])
-    if x.shape[0] > 0:
-        for c in range(x.shape[1]):
-            shift[c] = x[0, c]
+    shift = np.empty(x.shape[1])
+    for c in range(x.shape[1]):
+        shift[c] = x[0, c] if x.shape[0] > 0 else 0.0
     return shift
 
 
@@ -405,7 +404,7 @@ def apply(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray, out: np.n
     if blocks == 1:
         _apply_rows(x, coef, out, np.intp(0), x.shape[0])
     else:
-        _in_threads(np.intp(APPLY), x, x, coef, np.zeros(0), out, np.zeros((blocks, 2, 0)))
+        _in_threads(np.intp(APPLY), x, x, coef, np.empty(0), out, np.zeros((blocks, 2, 0)))
     return out
 
 
@@ -417,7 +416,7 @@ def normalize(x: np.ndarray, st: np.ndarray, out: np.ndarray, threads: int) -> n
     if blocks == 1:
         _apply_rows(x, coef, out, np.intp(0), x.shape[0])
     else:
-        _in_threads(np.intp(APPLY), x, x, coef, np.zeros(0), out, np.zeros((blocks, 2, 0)))
+        _in_threads(np.intp(APPLY), x, x, coef, np.empty(0), out, np.zeros((blocks, 2, 0)))
     return out
 
 
@@ -429,7 +428,7 @@ def grad_sums(g: np.ndarray, x: np.ndarray, st: np.ndarray, threads: int) -> np.
     if acc.shape[0] == 1:
         _grad_sums_rows(g, x, coef, np.intp(0), x.shape[0], acc[0])
     else:
-        _in_threads(np.intp(GRAD_SUMS), x, g, coef, np.zeros(0), x, acc)
+        _in_threads(np.intp(GRAD_SUMS), x, g, coef, np.empty(0), x, acc)
     return _combine_sums(acc, st)
 
 
@@ -443,7 +442,7 @@ def apply_grad_sums(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
     if acc.shape[0] == 1:
         _apply_sums_rows(x, coef, g, out, np.intp(0), x.shape[0], acc[0])
     else:
-        _in_threads(np.intp(APPLY_SUMS), x, g, coef, np.zeros(0), out, acc)
+        _in_threads(np.intp(APPLY_SUMS), x, g, coef, np.empty(0), out, acc)
     return _combine_sums(acc, st)
 
 
@@ -456,5 +455,5 @@ def dx(g: np.ndarray, x: np.ndarray, st: np.ndarray, sums: np.ndarray, w: np.nda
     if blocks == 1:
         _dx_rows(g, x, coef, out, np.intp(0), x.shape[0])
     else:
-        _in_threads(np.intp(DX), x, g, coef, np.zeros(0), out, np.zeros((blocks, 2, 0)))
+        _in_threads(np.intp(DX), x, g, coef, np.empty(0), out, np.zeros((blocks, 2, 0)))
     return out

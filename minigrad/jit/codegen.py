@@ -474,6 +474,7 @@ class _Generator:
         self._store(stores, shape, names)
         for value in reduces:
             self._accumulate(value, shape, chunked, [names])
+        self._accumulate_batches(step, [names])
         src.depth = depth
         self._finish_reduces(reduces, shape, chunked)
         self._finish_batches(batches)
@@ -522,6 +523,7 @@ class _Generator:
         self.tag = ""
         for value in reduces:
             self._accumulate(value, shape, chunked, copies)
+        self._accumulate_batches(step, copies)
         src.depth = depth
         if not leftover:
             return
@@ -533,6 +535,7 @@ class _Generator:
         self._store(stores, shape, names)
         for value in reduces:
             self._accumulate(value, shape, chunked, [names])
+        self._accumulate_batches(step, [names])
         src.depth = depth
 
     def _emit_body(self, step: Step, shape: tuple[int, ...]) -> dict[int, str]:
@@ -555,7 +558,7 @@ class _Generator:
                 self._operand(vid, names, shape)
             else:
                 self._emit_scalar(value, names, shape)
-        self._accumulate_batches(step, names)
+        self._batch_products(step, names)
         return names
 
     def _operand(self, vid: int, names: dict[int, str], shape: tuple[int, ...]) -> str:
@@ -599,17 +602,29 @@ class _Generator:
                 self.copied.add(loop.b_base)
                 self.src.add(f"w{loop.b_base} = np.ascontiguousarray(v{loop.b_base}.T)")
 
-    def _accumulate_batches(self, step: Step, names: dict[int, str]) -> None:
-        """C[m, n] += X[k, m] * B[k, n] for each batch matmul of the step (see MatmulLoop),
-        for the element (i0, i1) of the big operand (K, P) just computed."""
+    def _batch_products(self, step: Step, names: dict) -> None:
+        """X[k, m] * B[k, n] for each batch matmul of the step (see MatmulLoop) and each of
+        the small operand's S columns, at the element (i0, i1) of the big operand (K, P)
+        just computed; named in ``names`` under (matmul id, column)."""
+        for vid in step.items:
+            loop = self.plan.matmul_loops.get(vid)
+            if loop is None or loop.kind != "batch":
+                continue
+            for s in range(self.graph[loop.small].shape[1]):
+                names[(vid, s)] = f"p{vid}_{s}{self.tag}"
+                self.src.add(f"{names[(vid, s)]} = v{loop.small}[i0, {s}] * {names[loop.big]}")
+
+    def _accumulate_batches(self, step: Step, copies: list[dict]) -> None:
+        """C[m, n] += the products of each copy of the body (one per unrolled row), added
+        pairwise first: acc[s, i1], contiguous in i1."""
         for vid in step.items:
             loop = self.plan.matmul_loops.get(vid)
             if loop is None or loop.kind != "batch":
                 continue
             size = self.graph[loop.big].shape[1]
-            for s in range(self.graph[loop.small].shape[1]):  # acc[s, i1], contiguous in i1
-                self.src.add(f"acc{vid}[{s * size} + i1] += v{loop.small}[i0, {s}] * "
-                             f"{names[loop.big]}")
+            for s in range(self.graph[loop.small].shape[1]):
+                terms = [names[(vid, s)] for names in copies]
+                self.src.add(f"acc{vid}[{s * size} + i1] += {_pairwise(terms)}")
 
     def _finish_batches(self, batches: list[Value]) -> None:
         """C from the float64 accumulators acc[s, p]: C = acc when the big operand is B,

@@ -10,10 +10,15 @@ Plan
   into the earliest loop nest of the same shape that runs after everything they read, so a
   reduction consumes its elementwise producers in the same loop, and independent
   reductions over the same data share one pass.
-* Matmul (``np.dot``, BLAS), transpose, gather/scatter, indexing and reshape (a view) are
-  *calls*, each its own step; so are the fused BatchNorm kernel ops (``bn_stats``,
-  ``bn_apply``, ``bn_normalize``, ``bn_grad_sums``, ``bn_dx``, ``bn_row``), which call the
-  hand-written functions of ``minigrad.jit.bn_kernels`` (imported by module path).
+* A 2-D matmul with a dimension of at most SMALL_MATMUL_DIM is a loop item too (see
+  MatmulLoop): with a small inner dimension an elementwise expression (inlined like one),
+  ``X.T @ B`` with a small M or N a sum over the batch axis in the loop computing B.
+* Other matmuls (``np.dot``, BLAS; ``(A @ B).T`` read alone becomes ``B.T @ A.T``),
+  transposes (``.T`` views when only matmuls read them, also through other views),
+  gather/scatter, indexing and reshape (a view) are *calls*, each its own step; so are
+  the fused BatchNorm kernel ops (``bn_stats``, ``bn_apply``, ``bn_normalize``,
+  ``bn_grad_sums``, ``bn_dx``, ``bn_row``), which call the hand-written functions of
+  ``minigrad.jit.bn_kernels`` (imported by module path).
 
 Code
 ----

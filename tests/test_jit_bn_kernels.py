@@ -1,7 +1,7 @@
 """The hand-written fused-BatchNorm kernels (minigrad/jit/bn_kernels.py) and their use by mg.jit.
 
 * the kernels against numpy float64 (minigrad.reference), float32 and float64, serial and
-  in row blocks on the thread pool (private accumulators), at a large mean offset;
+  in row blocks run by the prange launchers (private accumulators), at a large mean offset;
 * mg.jit of impl="fused" against eager fused: forward, gradients, running statistics,
   second order; the seed's ReLU example (x.grad exactly zero);
 * the generated source calls the kernels for fused BN and not for composed BN, and a
@@ -28,8 +28,8 @@ EPS = 1e-5
 
 def _kernel_run(x: np.ndarray, g: np.ndarray, w: np.ndarray, b: np.ndarray,
                 threads: int) -> tuple[np.ndarray, ...]:
-    """Every kernel; threads == 1 runs the ``*_serial`` twins, else the drivers (row blocks on
-    the thread pool for arrays of at least THREAD_MIN_ELEMENTS)."""
+    """Every kernel; threads == 1 runs the ``*_serial`` twins, else the drivers (row blocks in
+    the prange launchers for arrays of at least THREAD_MIN_ELEMENTS)."""
     k = {name: getattr(bn_kernels, name if threads > 1 else f"{name}_serial") for name in
          ("stats", "apply", "normalize", "grad_sums", "apply_grad_sums", "dx")}
     st = k["stats"](x, EPS, threads)
@@ -77,14 +77,13 @@ def test_kernels_match_numpy_float64(dtype, shape, threads) -> None:
 
 
 @pytest.mark.parametrize("threads", [2, 3])
-def test_row_blocks_on_the_thread_pool_match_one_block(threads, monkeypatch) -> None:
+def test_row_blocks_in_the_launchers_match_one_block(threads) -> None:
     """An array past THREAD_MIN_ELEMENTS (odd row count: uneven blocks, remainder rows) in
     2 and 3 blocks: the same results as one block to rounding, and numpy float64."""
     rows = bn_kernels.THREAD_MIN_ELEMENTS // 64 + 5
     x, g, w, b = _inputs((rows, 64), np.float32, offset=3.0)
-    monkeypatch.setattr(bn_kernels, "_pool", None)
     blocked = _kernel_run(x, g, w, b, threads)
-    assert bn_kernels._pool is not None  # the pool ran the other blocks
+    assert bn_kernels._apply_sums_blocks.signatures  # the launchers ran the blocks
     for got, want in zip(blocked, _kernel_run(x, g, w, b, 1), strict=True):
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-5 * float(np.max(np.abs(want))))
     x64 = x.astype(np.float64)
@@ -203,15 +202,15 @@ _THREADED_CHILD = textwrap.dedent("""
     g, w, b = np.cos(x), np.ones(32, np.float32), np.zeros(32, np.float32)
     out = np.empty_like(x)
     st, sums = threaded_bn.kernel(x, g, w, b, out, 2)
-    assert bn_kernels._pool is not None
+    assert bn_kernels._moments_blocks.signatures and bn_kernels._apply_sums_blocks.signatures
     print(sum(threaded_bn.kernel.stats.cache_hits.values()), repr(float(sums.sum())),
           repr(float(st.sum())), repr(float(out.sum())))
 """)
 
 
-def test_a_cached_kernel_runs_row_blocks_on_the_pool_in_a_fresh_process(tmp_path) -> None:
+def test_a_cached_kernel_runs_row_blocks_in_a_fresh_process(tmp_path) -> None:
     """Jitted code calling the drivers with T = 2 on a large array (the objmode hop to the
-    pool) compiles, is cached, and a fresh process loads it and gets the same numbers."""
+    launchers) compiles, is cached, and a fresh process loads it and gets the same numbers."""
     (tmp_path / "threaded_bn.py").write_text(_THREADED_MODULE)
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba"),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path),
@@ -221,30 +220,6 @@ def test_a_cached_kernel_runs_row_blocks_on_the_pool_in_a_fresh_process(tmp_path
                            ).stdout.split() for _ in range(2)]
     assert runs[0][0] == "0" and runs[1][0] == "1", runs
     assert runs[0][1:] == runs[1][1:]
-
-
-_FORK_CHILD = textwrap.dedent("""
-    import os
-    import numpy as np
-    from minigrad.jit import bn_kernels
-    rows = bn_kernels.THREAD_MIN_ELEMENTS // 64 + 1
-    x = np.random.default_rng(0).standard_normal((rows, 64)).astype(np.float32)
-    st = bn_kernels.stats(x, 1e-5, 2)
-    pid = os.fork()
-    if pid == 0:
-        os._exit(0 if np.array_equal(bn_kernels.stats(x, 1e-5, 2), st) else 3)
-    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
-""")
-
-
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork")
-def test_a_forked_child_gets_its_own_thread_pool() -> None:
-    """The parent's pool threads do not exist in a forked child: it makes a new pool instead
-    of queueing blocks for them forever."""
-    env = {**os.environ, "NUMBA_NUM_THREADS": "2"}
-    done = subprocess.run([sys.executable, "-c", _FORK_CHILD], env=env, capture_output=True,
-                          text=True, check=True, timeout=120)
-    assert done.stdout.split() == ["0"], done.stdout + done.stderr
 
 
 def test_fused_kernel_graph_loads_from_the_disk_cache(tmp_path) -> None:

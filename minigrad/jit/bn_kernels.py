@@ -19,37 +19,38 @@ rows r0..r1, compiled once per dtype as its own function. The drivers (``stats``
 ...) compute the per-channel coefficients, run the body and combine the accumulator rows;
 the generated code calls their ``*_serial`` twins for small arrays (always one block). For
 an array of at least ``THREAD_MIN_ELEMENTS`` elements and T > 1 threads, a driver cuts the
-rows into T blocks, each with private accumulator rows, and runs them at once: block 0 in
-the calling thread, the others on a pool of Python threads (the bodies release the GIL),
-reached from the jitted code through ``numba.objmode``. Same blocks, same sums and the same
-order of combining them as a ``prange`` over the blocks.
+rows into T blocks, each with private accumulator rows, and runs them with a small
+``prange`` launcher per pass (``_moments_blocks``, ...), reached from the jitted code through
+one ``numba.objmode`` hop to Python.
 
-Why not ``prange``: Numba compiles a parfor into four libraries (the loop body, two gufunc
+Why the hop: Numba compiles a parfor into four libraries (the loop body, two gufunc
 wrappers, the function) and every library re-optimises and re-generates the machine code of
-everything it links, so the code of a row body inside a prange is compiled five times over
-(with the generated kernel that links it). The prange drivers of BatchNorm forward +
-backward took 7.8 s to compile cold; these take ~0.3 s more than one-block drivers would.
-The drivers are ``inline="always"``: they become part of the generated kernel rather than
-one more library linking (and recompiling) the bodies. ``fastmath`` is off; float32 and
+everything it links, so a row body inside a prange is compiled five times over. Drivers
+with prange inside took 8.3 s of a cold compile of fused BatchNorm forward + backward at
+1024x1024 (1 thread). Behind the hop the launchers are not part of the generated kernel:
+they are compiled, or loaded from Numba's cache, the first time a process runs their pass
+on a large array with T > 1 (about 1 s each cold), and not at all with one thread. The
+drivers are ``inline="always"``: they become part of the generated kernel rather than one
+more library linking (and recompiling) the bodies. ``fastmath`` is off; float32 and
 float64.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import numba
 import numpy as np
+from numba import prange
 
-# Below this many elements one thread runs the whole pass: the hop to the pool costs tens of
-# microseconds (forward + backward at 1024x1024 float32: 0.41 ms with 1 or 2 threads; at
-# 2048x1024: 1.5 ms with 1 thread, 0.85 ms with 2).
-THREAD_MIN_ELEMENTS = 1 << 21
+# Below this many elements one thread runs the whole pass (the hop to the launcher costs
+# ~10-20 us).
+THREAD_MIN_ELEMENTS = 1 << 18
 # No C-callable (cfunc) wrapper: nothing calls these through one.
 _SERIAL = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True,
            "no_cfunc_wrapper": True}
+# Only explicit prange loops run in parallel (as in the generated kernels).
+_PRANGE = {"prange": True, "comprehension": False, "reduction": False, "setitem": False,
+           "numpy": False, "stencil": False, "fusion": False, "inplace_binop": False}
+_LAUNCHER = dict(_SERIAL, parallel=_PRANGE)
 _INLINE = dict(_SERIAL, inline="always")
 # What one row block computes: the ``kind`` argument of ``_in_threads``.
 STATS, APPLY, GRAD_SUMS, APPLY_SUMS, DX = range(5)
@@ -160,56 +161,52 @@ def _dx_rows(g, x, coef, out, r0, r1):
             out[i, c] = a[c] * g[i, c] + b[c] * (x[i, c] - mean[c]) + c0[c]
 
 
-# ---------------------------------------------------------------- row blocks in threads
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
+# ------------------------------------------------------------------ row blocks in threads
+# One prange launcher per pass: block t (rows t N / T .. (t + 1) N / T) into acc[t]. They
+# are compiled (or loaded from Numba's cache) on first use, when a process first runs that
+# pass on a large array with T > 1, never as part of a generated kernel.
+@numba.njit(**_LAUNCHER)
+def _moments_blocks(x, g, coef, shift, out, acc):
+    n, blocks = x.shape[0], acc.shape[0]
+    for t in prange(blocks):
+        _moments_rows(x, t * n // blocks, (t + 1) * n // blocks, shift, acc[t])
 
 
-def _thread_pool() -> ThreadPoolExecutor:
-    """The worker threads (made on first use; at most Numba's thread count)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max(1, numba.config.NUMBA_NUM_THREADS - 1),
-                                       thread_name_prefix="minigrad-bn")
-        return _pool
+@numba.njit(**_LAUNCHER)
+def _apply_blocks(x, g, coef, shift, out, acc):
+    n, blocks = x.shape[0], acc.shape[0]
+    for t in prange(blocks):
+        _apply_rows(x, coef, out, t * n // blocks, (t + 1) * n // blocks)
 
 
-def _forget_pool() -> None:
-    """In a forked child: the parent's worker threads do not exist there."""
-    global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()
+@numba.njit(**_LAUNCHER)
+def _grad_sums_blocks(x, g, coef, shift, out, acc):
+    n, blocks = x.shape[0], acc.shape[0]
+    for t in prange(blocks):
+        _grad_sums_rows(g, x, coef, t * n // blocks, (t + 1) * n // blocks, acc[t])
 
 
-os.register_at_fork(after_in_child=_forget_pool)
+@numba.njit(**_LAUNCHER)
+def _apply_sums_blocks(x, g, coef, shift, out, acc):
+    n, blocks = x.shape[0], acc.shape[0]
+    for t in prange(blocks):
+        _apply_sums_rows(x, coef, g, out, t * n // blocks, (t + 1) * n // blocks, acc[t])
 
 
-def _block(kind: int, x: np.ndarray, g: np.ndarray, coef: np.ndarray, shift: np.ndarray,
-           out: np.ndarray, r0: int, r1: int, acc: np.ndarray) -> None:
-    """Rows r0..r1 of the pass ``kind`` (arguments the pass does not use are placeholders)."""
-    if kind == STATS:
-        _moments_rows(x, r0, r1, shift, acc)
-    elif kind == APPLY:
-        _apply_rows(x, coef, out, r0, r1)
-    elif kind == GRAD_SUMS:
-        _grad_sums_rows(g, x, coef, r0, r1, acc)
-    elif kind == APPLY_SUMS:
-        _apply_sums_rows(x, coef, g, out, r0, r1, acc)
-    else:
-        _dx_rows(g, x, coef, out, r0, r1)
+@numba.njit(**_LAUNCHER)
+def _dx_blocks(x, g, coef, shift, out, acc):
+    n, blocks = x.shape[0], acc.shape[0]
+    for t in prange(blocks):
+        _dx_rows(g, x, coef, out, t * n // blocks, (t + 1) * n // blocks)
+
+
+_LAUNCHERS = (_moments_blocks, _apply_blocks, _grad_sums_blocks, _apply_sums_blocks, _dx_blocks)
 
 
 def _run_blocks(kind: int, x: np.ndarray, g: np.ndarray, coef: np.ndarray,
                 shift: np.ndarray, out: np.ndarray, acc: np.ndarray) -> None:
-    """Block t of acc.shape[0] row blocks, rows t N / T .. (t + 1) N / T, into acc[t]: block 0
-    in this thread, the others on the pool, all at once."""
-    blocks, n = acc.shape[0], x.shape[0]
-    bounds = [t * n // blocks for t in range(blocks + 1)]
-    pending = [_thread_pool().submit(_block, kind, x, g, coef, shift, out, bounds[t],
-                                     bounds[t + 1], acc[t]) for t in range(1, blocks)]
-    _block(kind, x, g, coef, shift, out, bounds[0], bounds[1], acc[0])
-    for job in pending:
-        job.result()
+    """The pass ``kind`` in acc.shape[0] row blocks (placeholders for what it does not use)."""
+    _LAUNCHERS[kind](x, g, coef, shift, out, acc)
 
 
 # Called from jitted code only; without nogil (objmode takes the GIL anyway, and nogil with

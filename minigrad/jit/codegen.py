@@ -427,7 +427,7 @@ class _Generator:
         self.constants: list[np.ndarray] = []
         self.buffers: list[int] = []
         self.uses_prange = False
-        self.uses_bn_kernels = False  # they take the thread count T (and may use prange)
+        self.uses_bn_kernels = False  # they take the thread count T
         self.emitted: set[int] = set()  # calls already made by an earlier combined call
         self.tag = ""  # suffix of scalar names in the current copy of an unrolled body
         self.copied: set[int] = set()  # arrays with a transposed copy w<id> (_inner_product)

@@ -91,8 +91,9 @@ def test_non_polynomial_use_of_the_mean_is_left_alone() -> None:
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_composed_batch_norm_forward_backward_takes_three_passes(dtype) -> None:
-    """Statistics; apply with the gradient sums; dx - as many as the hand-written kernels."""
+def test_composed_batch_norm_forward_backward_takes_two_passes(dtype) -> None:
+    """Statistics with every gradient sum; then out and dx (one pass fewer than the
+    hand-written kernels, whose gradient sums read g in the apply pass)."""
     rng = np.random.default_rng(5)
     n, d = 96, 40
     x, dout = (rng.standard_normal((n, d)).astype(dtype) for _ in range(2))
@@ -116,7 +117,7 @@ def test_composed_batch_norm_forward_backward_takes_three_passes(dtype) -> None:
     for got, want in ((out, xhat * g64 + beta), (dx, want_dx), (dgamma, (d64 * xhat).sum(0)),
                       (dbeta, d64.sum(0))):
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
-    assert _full_loops(compiled.plan, (n, d)) == 3, compiled.plan
+    assert _full_loops(compiled.plan, (n, d)) == 2, compiled.plan
 
 
 @pytest.mark.parametrize("rows", [3, 8, 11, 13, 300, 301])

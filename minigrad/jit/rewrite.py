@@ -7,15 +7,17 @@ with ``K`` the value of x at the first index of the reduced axes (one sample per
 
     e = x - K,   c = m - K   (c is constant along the reduced axes),   x - m = e - c,
 
-and for a sum over those axes of ``sum_k p_k (x - m)**k`` (coefficients p_k free of m):
+and for a sum over those axes of ``sum_k p_k (x - m)**k`` (coefficients p_k free of m, or
+constant along the axes):
 
     sum(sum_k p_k (e - c)**k) = sum_k sum_j C(k, j) (-c)**(k - j) * sum(p_k e**j).
 
 The sums on the right read x, K and the p_k only; with m itself taken as K + sum(e)/n,
 and factors of p_k that are constant along the reduced axes (gamma) moved out of the sums,
-the fusion planner packs them all into one loop over x. The composed BatchNorm forward +
-backward then takes the same three passes as the hand-written kernels (statistics, apply
-with gradient sums, dx).
+the fusion planner packs them all into one loop over x. Per-channel factors may depend on
+m (1/std, the backward's dvar/N): they multiply the sums after that loop. The composed
+BatchNorm forward + backward then takes two passes: statistics with every gradient sum,
+then out and dx.
 
 Accuracy: e, the sums and the combination are float64. Shifting by a sample of the data
 keeps ``sum(e**2) / n`` within a few variances of ``c**2`` for any data set that is not
@@ -104,7 +106,7 @@ def _match(graph: Graph, value: Value, mean: int,
             graph[operand].shape != graph[x].shape):
         return None
     poly = polynomial(graph, operand, mean, depends)
-    if poly is None or max(poly) < 1:
+    if poly is None or max(poly) < 1:  # no x - mean in it: try another mean
         return None
     return Centred(x, mean, poly)
 
@@ -158,8 +160,9 @@ def polynomial(graph: Graph, root: int, mean: int,
         if vid in polys:
             continue
         value = graph[vid]
-        if mean not in depends[vid] and not _is_product(value):
-            polys[vid] = {0: [(1.0, (vid,))]}
+        factor = _as_factor(graph, value, mean, depends)
+        if factor is not None:
+            polys[vid] = {0: [(1.0, (factor,))]}
             continue
         if _is_centred(graph, value, mean):
             polys[vid] = {1: [(1.0, ())]}
@@ -173,6 +176,35 @@ def polynomial(graph: Graph, root: int, mean: int,
             return None
         polys[vid] = combined
     return polys[root]
+
+
+def _as_factor(graph: Graph, value: Value, mean: int,
+               depends: dict[int, frozenset[int]]) -> int | None:
+    """The id ``value`` stands for as one coefficient factor, or None when it is walked.
+
+    A value free of the mean is a factor (a product of such values is split instead); so is
+    one constant along the reduced axes (1/std, a broadcast per-channel value: the sums take
+    it out, so it may depend on the mean, computed after the pass).
+    """
+    if mean not in depends[value.vid]:
+        return None if _is_product(value) else value.vid
+    x, axes = graph[graph[mean].inputs[0]], graph[mean].attrs["axes"]
+    if _constant_along(value.shape, x.shape, axes):
+        return value.vid
+    if value.op == "broadcast_to":
+        source = graph[value.inputs[0]]
+        if _constant_along(source.shape, x.shape, axes):
+            return source.vid
+    return None
+
+
+def _constant_along(shape: tuple[int, ...], full: tuple[int, ...],
+                    axes: tuple[int, ...]) -> bool:
+    """Whether an array of ``shape``, broadcast against ``full``, is constant along ``axes``."""
+    if len(shape) > len(full):
+        return False
+    padded = (1,) * (len(full) - len(shape)) + tuple(shape)
+    return all(padded[k] == 1 for k in axes)
 
 
 def _is_product(value: Value) -> bool:
@@ -234,6 +266,8 @@ def first_sample(out: Graph, mean: Value, x: int) -> int:
 def _as_f64(out: Graph, vid: int) -> int:
     if out[vid].dtype == F64:
         return vid
+    if out[vid].op == "literal":  # a constant stays a constant (inlined, never an array)
+        return out.literal(out[vid].attrs["value"], F64)
     return out.add("cast", out[vid].shape, F64, (vid,), dtype="float64")
 
 
@@ -278,15 +312,16 @@ def _term_sum(out: Graph, factors: list[int], e: int, power: int, mean: Value,
               count: int) -> int:
     """sum over the mean's axes of (product of factors) * e**power, float64. Factors that
     are constant along those axes (shaped like the mean, or scalars) multiply the sum."""
-    inside = [f for f in factors if not _per_channel(out, f, mean)]
-    outside = [_as_f64(out, f) for f in factors if _per_channel(out, f, mean)]
+    full = out[e].shape
+    shaped = {f: _per_channel(out, f, mean, full) for f in factors}
+    inside = [f for f in factors if shaped[f] is None]
+    outside = [_as_f64(out, shaped[f]) for f in factors if shaped[f] is not None]
     if not inside and power == 0:
         total = out.literal(float(count), F64)
     else:
         operand = None
         for vid in [_as_f64(out, f) for f in inside] + [e] * power:
             operand = vid if operand is None else out.ew("mul", operand, vid)
-        full = out[e].shape
         if out[operand].shape != full:
             operand = out.add("broadcast_to", full, F64, (operand,), shape_to=full)
         total = out.reduce("reduce_sum", operand, tuple(mean.attrs["axes"]),
@@ -296,7 +331,15 @@ def _term_sum(out: Graph, factors: list[int], e: int, power: int, mean: Value,
     return total
 
 
-def _per_channel(out: Graph, factor: int, mean: Value) -> bool:
-    """Whether ``factor`` is constant along the reduced axes in a shape that multiplies
-    the mean's shape as it is (the mean's own shape, or a scalar)."""
-    return out[factor].shape in (mean.shape, ())
+def _per_channel(out: Graph, factor: int, mean: Value, full: tuple[int, ...]) -> int | None:
+    """``factor`` in the mean's shape when it is constant along the reduced axes of an
+    array of shape ``full`` (as many values as the mean, or one); else None (it stays in
+    the sum)."""
+    shape = out[factor].shape
+    if not _constant_along(shape, full, tuple(mean.attrs["axes"])):
+        return None
+    size = out[factor].size
+    if size == 1:
+        return out.reshape(factor, ())
+    mean_size = int(np.prod(mean.shape, dtype=np.int64))
+    return out.reshape(factor, mean.shape) if size == mean_size else None

@@ -396,19 +396,19 @@ def stats(x: np.ndarray, eps: float, threads: int) -> np.ndarray:
 def apply(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray, out: np.ndarray,
           threads: int) -> np.ndarray:
     """As ``apply_serial``, in row blocks."""
-    coef = _affine(st, w, b, x)
-    blocks = _blocks(x, threads)
-    if blocks == 1:
-        _apply_rows(x, coef, out, np.intp(0), x.shape[0])
-    else:
-        _in_threads(np.intp(APPLY), x, x, coef, np.empty(0), out, np.zeros((blocks, 2, 0)))
-    return out
+    return _apply_pass(x, _affine(st, w, b, x), out, threads)
 
 
 @numba.njit(**_INLINE)
 def normalize(x: np.ndarray, st: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
     """As ``normalize_serial``, in row blocks."""
-    coef = _normalizer(st, x)
+    return _apply_pass(x, _normalizer(st, x), out, threads)
+
+
+@numba.njit(**_INLINE)
+def _apply_pass(x: np.ndarray, coef: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
+    """out = (x - mean) * scale + shift (coef rows mean, scale, shift), in row blocks:
+    ``apply`` and ``normalize`` differ only in their coefficients."""
     blocks = _blocks(x, threads)
     if blocks == 1:
         _apply_rows(x, coef, out, np.intp(0), x.shape[0])

@@ -474,15 +474,28 @@ class _Generator:
         else:
             src.add("i0 = 0")
             src.depth -= 1
-        self._open_inner_loops(shape)
-        names = self._emit_body(step, shape)
-        self._store(stores, shape, names)
-        for value in reduces:
-            self._accumulate(value, shape, chunked, [names])
-        self._accumulate_batches(step, [names])
+        self._emit_rows(step, shape, chunked, stores, reduces)
         src.depth = depth
         self._finish_reduces(reduces, shape, chunked)
         self._finish_batches(batches)
+
+    def _emit_rows(self, step: Step, shape: tuple[int, ...], chunked: bool,
+                   stores: list[Value], reduces: list[Value], rows: int = 1) -> None:
+        """Inside the loop over axis 0: the inner loops, then ``rows`` copies of the body
+        (rows > 1: row ``i0 = b0 + u`` in copy u, names suffixed ``_u``), their stores, and one
+        update of each accumulator with the copies' terms."""
+        self._open_inner_loops(shape)
+        copies = []
+        for u in range(rows):
+            if rows > 1:
+                self.src.add(f"i0 = b0 + {u}")
+                self.tag = f"_{u}"
+            copies.append(self._emit_body(step, shape))
+            self._store(stores, shape, copies[-1])
+        self.tag = ""
+        for value in reduces:
+            self._accumulate(value, shape, chunked, copies)
+        self._accumulate_batches(step, copies)
 
     def _open_inner_loops(self, shape: tuple[int, ...]) -> None:
         """Loops over axes 1.. (a size-1 axis gets ``i<k> = 0``); leaves depth in the body."""
@@ -518,29 +531,14 @@ class _Generator:
                     f"(t + 1) * {blocks} // T * {rows}, {rows}):")
         else:
             src.add(f"for b0 in range(0, {blocks * rows}, {rows}):")
-        self._open_inner_loops(shape)
-        copies = []
-        for u in range(rows):
-            src.add(f"i0 = b0 + {u}")
-            self.tag = f"_{u}"
-            copies.append(self._emit_body(step, shape))
-            self._store(stores, shape, copies[-1])
-        self.tag = ""
-        for value in reduces:
-            self._accumulate(value, shape, chunked, copies)
-        self._accumulate_batches(step, copies)
+        self._emit_rows(step, shape, chunked, stores, reduces, rows)
         src.depth = depth
         if not leftover:
             return
         if chunked:
             src.add("t = 0")
         src.add(f"for i0 in range({blocks * rows}, {shape[0]}):")
-        self._open_inner_loops(shape)
-        names = self._emit_body(step, shape)
-        self._store(stores, shape, names)
-        for value in reduces:
-            self._accumulate(value, shape, chunked, [names])
-        self._accumulate_batches(step, [names])
+        self._emit_rows(step, shape, chunked, stores, reduces)
         src.depth = depth
 
     def _emit_body(self, step: Step, shape: tuple[int, ...]) -> dict[int, str]:

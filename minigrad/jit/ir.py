@@ -100,6 +100,11 @@ class Graph:
         return "\n".join(v.describe() for v in self.values)
 
 
+def count_over(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
+    """How many elements a reduction over ``axes`` of ``shape`` combines into each result."""
+    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+
+
 def consumers(graph: Graph) -> dict[int, list[int]]:
     """For each value id, the ids of the values that read it (each listed once)."""
     users: dict[int, list[int]] = {v.vid: [] for v in graph.values}

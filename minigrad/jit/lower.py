@@ -22,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..ops import OPS
-from .ir import Graph, NotCompilableError, Value, live_values, rebuild
+from .ir import Graph, NotCompilableError, Value, count_over, live_values, rebuild
 from .rewrite import shift_centred_sums
 
 Lowering = Callable[[Graph, Value, list[int]], int]
@@ -55,7 +55,7 @@ def _lower_value(out: Graph, value: Value, inputs: list[int]) -> int:
             return reused
     if op in ("sum", "mean", "max"):
         axes = value.attrs["axes"]
-        count = int(np.prod([out[inputs[0]].shape[a] for a in axes])) if axes else 1
+        count = count_over(out[inputs[0]].shape, axes)
         scale = 1.0 / count if op == "mean" else 1.0
         kind = "reduce_max" if op == "max" else "reduce_sum"
         return out.reduce(kind, inputs[0], axes, value.attrs["keepdims"], scale, value.dtype)
@@ -85,7 +85,7 @@ def bn_stats(out: Graph, x: int, axes: tuple[int, ...], eps: float) -> tuple[int
 
 
 def _count(out: Graph, x: int, axes: tuple[int, ...]) -> int:
-    return int(np.prod([out[x].shape[a] for a in axes]))
+    return count_over(out[x].shape, axes)
 
 
 def _channel(out: Graph, vector: int, x: int) -> int:

@@ -33,7 +33,7 @@ from math import comb
 
 import numpy as np
 
-from .ir import Graph, Value, live_values, rebuild
+from .ir import Graph, Value, count_over, live_values, rebuild
 
 MAX_DEGREE = 2
 F64 = np.dtype(np.float64)
@@ -44,9 +44,8 @@ Poly = dict[int, list[Term]]   # degree -> the terms of its coefficient
 
 @dataclass
 class Centred:
-    """A reduction over ``axes`` of a polynomial in ``x - m``, m = mean(x) over ``axes``."""
+    """A reduction of a polynomial in ``x - m`` over the axes of ``mean`` (m = mean(x))."""
 
-    x: int
     mean: int
     poly: Poly
 
@@ -108,7 +107,7 @@ def _match(graph: Graph, value: Value, mean: int,
     poly = polynomial(graph, operand, mean, depends)
     if poly is None or max(poly) < 1:  # no x - mean in it: try another mean
         return None
-    return Centred(x, mean, poly)
+    return Centred(mean, poly)
 
 
 def _is_mean(graph: Graph, value: Value) -> bool:
@@ -117,7 +116,7 @@ def _is_mean(graph: Graph, value: Value) -> bool:
         return False
     source = graph[value.inputs[0]]
     axes = value.attrs["axes"]
-    count = int(np.prod([source.shape[a] for a in axes])) if axes else 0
+    count = count_over(source.shape, axes) if axes else 0
     return (count > 0 and source.dtype == value.dtype and value.attrs["scale"] == 1.0 / count
             and _aligned(value.shape, source.shape, axes))
 
@@ -287,11 +286,11 @@ def expand(out: Graph, value: Value, target: Centred, new_id: dict[int, int],
 
     The per-channel values (c, the sums, the result) have the mean's shape.
     """
-    x, shift = new_id[target.x], shifts[target.mean]
+    x, shift = new_id[mean.inputs[0]], shifts[target.mean]
     axes = tuple(mean.attrs["axes"])
     e = out.ew("sub", _as_f64(out, x), shift)
     c = out.ew("sub", _as_f64(out, new_id[target.mean]), shift)
-    count = int(np.prod([out[x].shape[a] for a in axes]))
+    count = count_over(out[x].shape, axes)
     total = None
     for k, terms in sorted(target.poly.items()):
         for const, factors in terms:

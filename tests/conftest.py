@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 
 
@@ -17,3 +18,15 @@ def one_blas_thread() -> Iterator[None]:
         return
     with threadpool_limits(limits=1):
         yield
+
+
+@pytest.fixture(params=["committed", "live"])
+def ref(request: pytest.FixtureRequest) -> dict[str, np.ndarray]:
+    """PyTorch's values for the nn and optim tests (tests/reference/gen_nn_optim.py): from
+    the committed .npz, or computed now with torch."""
+    from tests.reference import gen_nn_optim as gen
+
+    if request.param == "live":
+        pytest.importorskip("torch")
+        return gen.compute()
+    return gen.committed()

@@ -138,15 +138,21 @@ def _linear_step():
     return layer, step
 
 
+def _twin_linear_steps():
+    """(layer, step) twice, the second layer starting from the first one's weights."""
+    layer, step = _linear_step()
+    eager_layer, eager_step = _linear_step()
+    eager_layer.weight.assign_(layer.weight.data)
+    eager_layer.bias.assign_(layer.bias.data)
+    return layer, step, eager_layer, eager_step
+
+
 def test_compiled_call_sees_replaced_state_and_assign_hooks() -> None:
     """The generated call checks the shape of every state tensor on every call and goes
     through ``assign_`` while a hook listens: same values as eager throughout."""
     from minigrad._state import STATE
 
-    layer, step = _linear_step()
-    eager_layer, eager_step = _linear_step()
-    eager_layer.weight.assign_(layer.weight.data)
-    eager_layer.bias.assign_(layer.bias.data)
+    layer, step, eager_layer, eager_step = _twin_linear_steps()
     compiled = jit(step)
     x = mg.Tensor(np.random.default_rng(5).standard_normal((8, 3)))
     for _ in range(3):
@@ -190,10 +196,7 @@ def test_compiled_call_checks_the_grad_it_accumulates_into() -> None:
 
 
 def test_returned_tensors_kept_by_the_caller_keep_their_values() -> None:
-    layer, step = _linear_step()
-    eager_layer, eager_step = _linear_step()
-    eager_layer.weight.assign_(layer.weight.data)
-    eager_layer.bias.assign_(layer.bias.data)
+    _, step, _, eager_step = _twin_linear_steps()
     compiled = jit(step)
     x = mg.Tensor(np.random.default_rng(6).standard_normal((8, 3)))
     kept = [compiled(x) for _ in range(5)]

@@ -10,16 +10,7 @@ import minigrad as mg
 from minigrad.nn import functional as F
 from tests.reference import gen_nn_optim as gen
 
-COMMITTED = dict(np.load(gen.OUTPUT, allow_pickle=False))
-
-
-@pytest.fixture(params=["committed", "live"])
-def ref(request: pytest.FixtureRequest) -> dict[str, np.ndarray]:
-    """PyTorch's values: from the committed .npz, or computed now with torch."""
-    if request.param == "live":
-        pytest.importorskip("torch")
-        return gen.compute()
-    return COMMITTED
+COMMITTED = gen.committed()
 
 
 def value_and_grad(fn, *arrays):

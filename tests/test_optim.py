@@ -11,18 +11,9 @@ from minigrad._state import STATE
 from minigrad.nn import functional as F
 from tests.reference import gen_nn_optim as gen
 
-COMMITTED = dict(np.load(gen.OUTPUT, allow_pickle=False))
+COMMITTED = gen.committed()
 CONFIGS = {**{k: ("SGD", v) for k, v in gen.SGD_CONFIGS.items()},
            **{k: ("Adam", v) for k, v in gen.ADAM_CONFIGS.items()}}
-
-
-@pytest.fixture(params=["committed", "live"])
-def ref(request: pytest.FixtureRequest) -> dict[str, np.ndarray]:
-    """PyTorch's values: from the committed .npz, or computed now with torch."""
-    if request.param == "live":
-        pytest.importorskip("torch")
-        return gen.compute()
-    return COMMITTED
 
 
 def trajectory(kind: str, config: dict, data: dict[str, np.ndarray]) -> np.ndarray:

@@ -7,6 +7,10 @@ every module the trace touched, the shape and dtype of every tensor read from ou
 arguments (parameters, buffers, optimizer state), and the ``.grad`` state the trace
 assumed. A call that fails every guard traces and compiles anew; a kernel is never reused
 for a shape it was not generated for.
+
+Random draws the trace recorded (``nn.functional.rand_uniform``, dropout's mask) are made
+at every call, after the guards hold and right before the kernel runs, in trace order and
+with the numpy call eager makes, so a seeded run draws the same numbers as eager.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from .. import _state
 from .._state import STATE
 from ..anomaly import is_anomaly_enabled
 from ..nn.module import Module
@@ -169,7 +174,9 @@ class Compiled:
     plan: str
     path: Path
     graph: Graph
-    fetch: list[tuple[int, Any, tuple, np.dtype]]       # (kind, ref, shape, dtype)
+    # (kind, ref, shape, dtype); kind 0 argument, 1 state tensor, 2 .grad, 3 random draw
+    # (ref: its position in ``draws``)
+    fetch: list[tuple[int, Any, tuple, np.dtype]]
     constants: list[np.ndarray]
     out_spec: Any
     outputs: list[tuple[str, Any, tuple | None]]  # ("value", pos, 0-d shape) | ("arg", k) |...
@@ -184,6 +191,7 @@ class Compiled:
     plain_output: tuple[int, tuple | None] | None = None  # fn returns one computed tensor
     fast: Callable[[list[Tensor]], Any] | None = None  # the generated call (make_fast_call)
     stored_grads: list[Tensor | None] = field(default_factory=list)  # per grad_stores entry
+    draws: list[tuple[tuple, np.dtype]] = field(default_factory=list)  # in trace order
 
     def lend_buffers(self) -> list[np.ndarray]:
         """An array per large result: a previous result nobody else holds, else a new one
@@ -214,6 +222,9 @@ class Compiled:
                 return None
         arrays = []
         for kind, ref, shape, dtype in self.fetch:
+            if kind == 3:  # a random draw: made by run(), once every guard held
+                arrays.append(None)
+                continue
             if kind == 0:  # an argument: its shape and dtype are in the cache key
                 data = tensors[ref].data
                 if not data.flags.c_contiguous:
@@ -231,6 +242,13 @@ class Compiled:
             arrays.append(data if shape else data.reshape(1))
         return arrays
 
+    def draw(self) -> list[np.ndarray]:
+        """This call's random inputs: ``rng().random(shape, dtype)`` per recorded draw, in
+        trace order (the numpy calls eager makes), 0-d ones stored as shape (1,)."""
+        generator = _state.rng()
+        drawn = [generator.random(shape, dtype=dtype) for shape, dtype in self.draws]
+        return [d if d.ndim else d.reshape(1) for d in drawn]
+
     def guards_hold(self, tensors: list[Tensor]) -> bool:
         """Whether this entry may run now (module modes, .grad states, state shapes)."""
         return self.prepare(tensors) is not None
@@ -242,6 +260,10 @@ class Compiled:
             arrays = self.prepare(tensors)
             if arrays is None:
                 raise RuntimeError("mg.jit: internal: run() called while a guard fails")
+        if self.draws:
+            drawn = self.draw()
+            arrays = [drawn[ref] if kind == 3 else data
+                      for (kind, ref, _, _), data in zip(self.fetch, arrays, strict=True)]
         threads = numba.get_num_threads() if self.parallel else 1
         if self.buffers:
             results = self.kernel(*arrays, *self.constants, *self.lend_buffers(), threads)
@@ -328,11 +350,15 @@ def make_fast_call(entry: Compiled) -> Callable[[list[Tensor]], Any]:
         lines += [f"    if {tensor(leaf)}.grad is not None:", "        return MISS"]
     args = []
     for k, (kind, ref, shape, dtype) in enumerate(entry.fetch):
+        if kind == 3:
+            args.append(f"u{ref}")
+            continue
         lines += _fetch_lines(f"a{k}", kind, tensor(ref) if kind else f"tensors[{ref}]",
                               bind("s", shape), bind("d", dtype))
         if not shape:
             lines.append(f"    a{k} = a{k}.reshape(1)")
         args.append(f"a{k}")
+    lines += _draw_lines(entry, bind)
     args += [bind("c", constant) for constant in entry.constants]
     if entry.buffers:
         args.append("*entry.lend_buffers()")
@@ -366,6 +392,19 @@ def _exec_call(lines: list[str], env: dict[str, Any]) -> Callable[[list[Tensor]]
     """The function ``fast_call`` the lines define, with ``env`` as its globals."""
     exec("\n".join(lines) + "\n", env)  # generated names and bound objects only
     return env["fast_call"]
+
+
+def _draw_lines(entry: Compiled, bind: Callable[[str, Any], str]) -> list[str]:
+    """Draw the entry's random inputs ``u0, u1, ...`` in trace order (after every guard, so
+    a call that misses draws nothing); no lines for an entry without draws."""
+    if not entry.draws:
+        return []
+    lines = [f"    gen = {bind('r', _state)}.rng()"]
+    for j, (shape, dtype) in enumerate(entry.draws):
+        reshape = "" if shape else ".reshape(1)"
+        lines.append(f"    u{j} = gen.random({bind('s', shape)}, dtype={bind('d', dtype)})"
+                     f"{reshape}")
+    return lines
 
 
 def _fetch_lines(name: str, kind: int, tensor: str, shape: str, dtype: str) -> list[str]:
@@ -497,6 +536,7 @@ class JitFunction:
         module, path = _compile_kernel(kernel.source, _signature(lowered, kernel))
         if os.environ.get("MINIGRAD_DEBUG"):
             _print_debug(self, lowered, kernel, path)
+        draws = [ref for kind, ref in trace.sources if kind == "random"]
         fetch = self._fetch_plan(lowered, kernel, trace, arg_ids)
         places = self._effect_places(lowered, roots, first_effect, effects)
         n_assign = len(trace.assigns)
@@ -512,19 +552,25 @@ class JitFunction:
             plain_output=outputs[0][1:] if out_spec == ("T", 0) and outputs[0][0] == "value"
             else None,
             buffers=[(_stored_shape(lowered[v]), lowered[v].dtype) for v in kernel.buffers],
-            pools=[[] for _ in kernel.buffers],
+            pools=[[] for _ in kernel.buffers], draws=draws,
         )
 
     @staticmethod
     def _fetch_plan(lowered: Graph, kernel: Kernel, trace: Trace,
                     arg_ids: dict[int, int]) -> list[tuple[int, Any, tuple, np.dtype]]:
         fetch = []
+        draw_index = {}  # slot -> position among the draws, in trace order
+        for slot, (kind, _) in enumerate(trace.sources):
+            if kind == "random":
+                draw_index[slot] = len(draw_index)
         for vid in kernel.inputs:
             value = lowered[vid]
             kind, ref = trace.sources[value.attrs["slot"]]
-            code = {"arg": 0, "state": 1, "grad": 2}[kind]
+            code = {"arg": 0, "state": 1, "grad": 2, "random": 3}[kind]
             if kind == "grad":
                 ref = arg_ids.get(id(ref), ref)
+            elif kind == "random":
+                ref = draw_index[value.attrs["slot"]]
             fetch.append((code, ref, value.shape, value.dtype))
         return fetch
 

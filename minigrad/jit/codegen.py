@@ -410,6 +410,8 @@ def generate(graph: Graph, parallel: bool = True) -> Kernel:
         f"@numba.njit(cache=True, error_model='numpy', fastmath=False, nogil=True, "
         f"parallel={PRANGE_ONLY if uses_prange else False})",
         f"def kernel({', '.join(args)}):",
+        *(f"    # v{i}: uniform [0, 1) numbers, drawn anew at every call" for i in inputs
+          if graph[i].attrs.get("draw") == "uniform"),
     ]
     source = "\n".join(header + gen.src.lines) + "\n"
     return Kernel(source, the_plan.describe(graph), inputs, gen.constants,

@@ -12,7 +12,12 @@ Leaves the trace meets are classified:
 * any other leaf (parameter, buffer, optimizer   -> input read from that tensor object at
   state, constants made during the trace)           call time (so it may change between calls);
 * the ``.grad`` of a leaf that existed before    -> input read from ``leaf.grad`` at call time
-  the trace and is accumulated into                 (guarded: ``.grad`` must not be None).
+  the trace and is accumulated into                 (guarded: ``.grad`` must not be None);
+* a draw of ``nn.functional.rand_uniform``       -> input drawn anew at every call, in trace
+  (dropout's uniform numbers)                       order, from ``mg.manual_seed``'s generator.
+
+Any other use of the random generator while tracing (``_state.rng()``: parameter
+initialisation, a hand-made mask) is refused: the compiled code would repeat that draw.
 
 Reads of a leaf after it was ``assign_``-ed (or after its ``.grad`` was stored) see the new
 value, so several updates in one step chain correctly.
@@ -40,7 +45,8 @@ class Trace:
 
     graph: Graph
     # Where each input value comes from, by its ``slot`` attribute: ("arg", position),
-    # ("state", tensor) read from tensor.data, or ("grad", leaf) read from leaf.grad.data.
+    # ("state", tensor) read from tensor.data, ("grad", leaf) read from leaf.grad.data, or
+    # ("random", (shape, dtype)) drawn with generator.random(shape, dtype) at every call.
     sources: list[tuple[str, Any]] = field(default_factory=list)
     assigns: list[tuple[Tensor, int]] = field(default_factory=list)     # final value per target
     grad_stores: list[tuple[Tensor, int]] = field(default_factory=list)
@@ -131,10 +137,15 @@ class Tracer:
         self._bind(tensor, vid)
         return vid
 
-    def _input(self, tensor: Tensor, source: tuple[str, Any]) -> int:
+    def on_draw(self, tensor: Tensor, dtype: np.dtype) -> None:
+        """Record ``tensor`` (uniform numbers just drawn) as an input drawn at every call."""
+        source = ("random", (tensor.shape, np.dtype(dtype)))
+        self._bind(tensor, self._input(tensor, source, draw="uniform"))
+
+    def _input(self, tensor: Tensor, source: tuple[str, Any], **attrs: Any) -> int:
         slot = len(self.trace.sources)
         self.trace.sources.append(source)
-        return self.trace.graph.add("input", tensor.shape, tensor.dtype, slot=slot)
+        return self.trace.graph.add("input", tensor.shape, tensor.dtype, slot=slot, **attrs)
 
     def _bind(self, tensor: Tensor, vid: int) -> None:
         self.trace.value_of[id(tensor)] = vid
@@ -194,7 +205,7 @@ def tracing(tracer: Tracer) -> Iterator[None]:
     for table, hook in hooks:
         table.append(hook)
     drawing = _state.rng
-    _state.rng = _refuse_random  # dropout masks etc. would be frozen into the kernel
+    _state.rng = RandomDuringTrace(tracer, drawing)  # raw draws would be frozen: refused
     try:
         with recording():
             yield
@@ -204,11 +215,36 @@ def tracing(tracer: Tracer) -> Iterator[None]:
             table.remove(hook)
 
 
+class RandomDuringTrace:
+    """Stands in for ``_state.rng`` while tracing.
+
+    Calling it (``rng()``: raw numpy draws, e.g. parameter initialisation or a mask made in
+    numpy) is refused, since the compiled code would reuse that draw on every call.
+    ``recorded_uniform`` is the sanctioned draw (``nn.functional.rand_uniform`` calls it):
+    it draws from the real generator, as eager does, and the tracer records the result as
+    an input the compiled entry draws anew at every call.
+    """
+
+    def __init__(self, tracer: Tracer, real: Callable[[], np.random.Generator]) -> None:
+        self.tracer = tracer
+        self.real = real
+
+    def __call__(self) -> np.random.Generator:
+        return _refuse_random()
+
+    def recorded_uniform(self, shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
+        """U[0, 1) numbers of ``shape`` (``Generator.random(shape, dtype)``), recorded."""
+        tensor = Tensor._constant(self.real().random(shape, dtype=dtype))
+        self.tracer.on_draw(tensor, dtype)
+        return tensor
+
+
 def _refuse_random() -> Any:
     raise NotCompilableError(
-        "random numbers were drawn while tracing for mg.jit (e.g. dropout in training mode): "
-        "the compiled function would reuse the same draw on every call; run it eagerly, or "
-        "put the model in eval mode"
+        "random numbers were drawn from minigrad's generator (rng()) while tracing for "
+        "mg.jit: the compiled function would reuse the same draw on every call. Draw them "
+        "with nn.functional.rand_uniform (dropout does), which mg.jit repeats at every "
+        "call, or run this code without jit"
     )
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
-from .. import ops
+from .. import _state, ops
 from .._state import no_grad
 from ..fused_bn import batch_norm_fused, channel_shape, reduced_axes
 from ..tensor import Tensor
@@ -315,23 +316,45 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return out if bias is None else ops.add(out, bias)
 
 
+def rand_uniform(shape: tuple[int, ...], dtype: Any = np.float64) -> Tensor:
+    """Uniform numbers in [0, 1) of ``shape``: ``rng().random(shape, dtype)`` from the
+    generator ``mg.manual_seed`` sets, as a leaf tensor (float32 or float64).
+
+    Under ``mg.jit`` the draw is recorded as an input of the compiled function, drawn anew
+    (with the same numpy call, in trace order) at every call; other draws from ``rng()``
+    while tracing are refused.
+    """
+    dtype = np.dtype(dtype)
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"rand_uniform: dtype must be float32 or float64, got {dtype}")
+    shape = tuple(int(n) for n in shape)
+    if any(n < 0 for n in shape):
+        raise ValueError(f"rand_uniform: shape must not hold negative sizes, got {shape}")
+    recorded = getattr(_state.rng, "recorded_uniform", None)
+    if recorded is not None:  # mg.jit is tracing (jit/trace.py: RandomDuringTrace)
+        return recorded(shape, dtype)
+    return Tensor._constant(_state.rng().random(shape, dtype=dtype))
+
+
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (training only).
 
-    The mask is drawn with numpy from ``mg.manual_seed``'s generator and enters the graph as
-    a constant, so a step compiled with ``mg.jit`` would reuse the mask drawn when it was
-    traced (the op table has no random primitive yet); train models with dropout eagerly.
+    out = x * [u >= p] / (1 - p), u ~ U[0, 1) drawn per element by ``rand_uniform`` (float64,
+    from ``mg.manual_seed``'s generator). The mask is built with ordinary ops, so under
+    ``mg.jit`` the draw is an input drawn anew at every call and the mask arithmetic is
+    compiled with the rest: the same seed gives the same masks as eager.
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must lie in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
+    if x.dtype.kind != "f":
+        raise TypeError(f"dropout: input must be floating point, got dtype {x.dtype}")
     if p == 1.0:
         return ops.mul(x, 0.0)
-    from .._state import rng
-
-    keep = (rng().random(x.shape) >= p).astype(x.dtype) / (1.0 - p)
-    return ops.mul(x, Tensor(keep.astype(x.dtype)))
+    scale = np.divide(x.dtype.type(1.0), x.dtype.type(1.0 - p))  # 1 / (1 - p) in x's dtype
+    keep = ops.cast(ops.greater_equal(rand_uniform(x.shape), p), x.dtype)
+    return ops.mul(x, ops.mul(keep, scale))
 
 
 def layer_norm(x: Tensor, normalized_shape: tuple[int, ...], weight: Tensor | None = None,

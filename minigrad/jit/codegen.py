@@ -13,7 +13,9 @@ Plan
 * A 2-D matmul with a dimension of at most SMALL_MATMUL_DIM is a loop item too (see
   MatmulLoop): with a small inner dimension an elementwise expression (inlined like one),
   ``X.T @ B`` with a small M or N a sum over the batch axis in the loop computing B.
-* Other matmuls (``np.dot``, BLAS; ``(A @ B).T`` read alone becomes ``B.T @ A.T``),
+* Other matmuls (``np.dot``, BLAS; ``(A @ B).T`` read alone becomes ``B.T @ A.T``;
+  batched operands loop over the broadcast batch axes around ``np.dot`` of 2-D slices,
+  or around the K products per element when K <= SMALL_MATMUL_DIM),
   transposes (``.T`` views when only matmuls read them, also through other views),
   gather/scatter, indexing and reshape (a view) are *calls*, each its own step; so are
   the fused BatchNorm kernel ops (``bn_stats``, ``bn_apply``, ``bn_normalize``,
@@ -791,12 +793,16 @@ class _Generator:
         self._matmul(value, *(self.graph[i] for i in value.inputs))
 
     def _matmul(self, value: Value, a: Value, b: Value, suffix: str = "") -> None:
-        """``v = np.dot(a, b)`` (BLAS), with ``suffix`` (".T") applied to both operands."""
-        if value.dtype.kind != "f" or len(a.shape) > 2 or len(b.shape) > 2:
+        """``v = np.dot(a, b)`` (BLAS), with ``suffix`` (".T") applied to both operands;
+        operands with batch axes go to ``_batched_matmul``."""
+        if value.dtype.kind != "f":
             raise NotCompilableError(
-                f"mg.jit compiles matmul of 1-D/2-D float operands only (np.dot), got "
-                f"{a.shape} {a.dtype} @ {b.shape} {b.dtype}; batched matmul runs eagerly only"
+                f"mg.jit compiles matmul of float operands only, got {a.shape} {a.dtype} @ "
+                f"{b.shape} {b.dtype} (result {value.dtype}); integer matmul runs eagerly only"
             )
+        if len(a.shape) > 2 or len(b.shape) > 2:
+            self._batched_matmul(value, a, b)
+            return
         left, right = (f"v{v.vid}{suffix}" if v.dtype == value.dtype else
                        f"v{v.vid}{suffix}.astype({np_dtype(value.dtype)})" for v in (a, b))
         if len(a.shape) == 1 and len(b.shape) == 1:
@@ -804,6 +810,61 @@ class _Generator:
             self.src.add(f"v{value.vid}[0] = np.dot({left}, {right})")
         else:
             self.src.add(f"v{value.vid} = np.dot({left}, {right})")
+
+    def _batched_matmul(self, value: Value, a: Value, b: Value) -> None:
+        """C[..., m, n] = sum_k A[..., m, k] * B[..., k, n] over numpy's broadcast batch axes
+        (a 1-D operand has no m or n axis, as in np.matmul): a loop nest over the batch
+        axes around ``np.dot`` of the 2-D slices into C's slice (BLAS), or, when
+        K <= SMALL_MATMUL_DIM, the K products of each element summed in order."""
+        src, vid, inner = self.src, value.vid, a.shape[-1]
+        empty = inner == 0 or value.size == 0
+        src.add(f"v{vid} = np.{'zeros' if empty else 'empty'}({ishape(value)}, "
+                f"{np_dtype(value.dtype)})")
+        if empty:
+            return
+        left, right = (self._in_dtype(v, value.dtype) for v in (a, b))
+        batch = value.shape[:len(value.shape) - (len(a.shape) > 1) - (len(b.shape) > 1)]
+        depth = src.depth
+        for axis, n in enumerate(batch):
+            src.add(f"for i{axis} in range({n}):")
+            src.depth += 1
+        at = [f"i{axis}" for axis in range(len(batch))]
+        ia, ib = (_batch_index(v.shape, batch) for v in (a, b))
+        if inner <= SMALL_MATMUL_DIM:
+            self._small_batched_product(value, (a, left, ia), (b, right, ib), at)
+        else:
+            a_part, b_part = (f"{name}[{index}]" if index else name
+                              for name, index in ((left, ia), (right, ib)))
+            src.add(f"np.dot({a_part}, {b_part}, v{vid}[{', '.join(at)}])")
+        src.depth = depth
+
+    def _in_dtype(self, operand: Value, dtype: np.dtype) -> str:
+        """The name of ``operand`` converted to ``dtype`` (once, before the loops)."""
+        if operand.dtype == dtype:
+            return f"v{operand.vid}"
+        self.src.add(f"x{operand.vid} = v{operand.vid}.astype({np_dtype(dtype)})")
+        return f"x{operand.vid}"
+
+    def _small_batched_product(self, value: Value, a: tuple[Value, str, str],
+                               b: tuple[Value, str, str], at: list[str]) -> None:
+        """Inside the batch loops: loops over m and n (when the operands have them) and
+        C[..., m, n] = A[..., m, 0] * B[..., 0, n] + ... (K terms, in order)."""
+        (a_val, a_name, ia), (b_val, b_name, ib) = a, b
+        rows, cols = len(a_val.shape) > 1, len(b_val.shape) > 1
+        m, n = f"i{len(at)}", f"i{len(at) + 1}"
+        if rows:
+            self.src.add(f"for {m} in range({a_val.shape[-2]}):")
+            self.src.depth += 1
+        if cols:
+            self.src.add(f"for {n} in range({b_val.shape[-1]}):")
+            self.src.depth += 1
+        terms = []
+        for k in range(a_val.shape[-1]):
+            a_at = ", ".join(p for p in (ia, m if rows else "", str(k)) if p)
+            b_at = ", ".join(p for p in (ib, str(k), n if cols else "") if p)
+            terms.append(f"{a_name}[{a_at}] * {b_name}[{b_at}]")
+        out = ", ".join([*at, *([m] if rows else []), *([n] if cols else [])])
+        self.src.add(f"v{value.vid}[{out}] = {' + '.join(terms)}")
 
     def _index_loops(self, shape: tuple, idx: Value, extent: int) -> str:
         """Open a loop nest over ``shape`` and read the index ``j`` (negatives wrapped by
@@ -865,24 +926,45 @@ class _Generator:
         return f"np.empty({ishape(value)}, {np_dtype(value.dtype)})"
 
     def _call_bn_stats(self, value: Value) -> None:
-        self._bn_call(value, "stats", writes=False)
+        """The statistics; with the ``bn_grad_sums`` of the same x when its g is a kernel
+        argument (known now): one pass over x and g for both."""
+        sums = self._known_g_sums(value.inputs[0], value.vid)
+        if sums is None:
+            self._bn_call(value, "stats", writes=False)
+            return
+        self.uses_bn_kernels = True
+        x, g = value.inputs[0], sums.inputs[0]
+        self.src.add(f"v{value.vid} = np.empty({ishape(value)}, {np_dtype(value.dtype)})")
+        name = self._bn_name(value, "stats_grad_sums")
+        self.src.add(f"v{sums.vid} = bn_kernels.{name}(v{x}, v{g}, "
+                     f"{float(value.attrs['eps'])!r}, v{value.vid}, T)")
+        self.emitted.add(sums.vid)
 
-    def _call_bn_apply(self, value: Value) -> None:
-        """The forward apply; with the ``bn_grad_sums`` of the same x and statistics when
-        its g is a kernel argument (known now): one pass over x for both."""
-        x, stats = value.inputs[:2]
-        sums = next((v for v in self.graph.values if v.op == "bn_grad_sums"
+    def _known_g_sums(self, x: int, stats: int) -> Value | None:
+        """The ``bn_grad_sums`` of x and ``stats`` whose g is a kernel argument, if any."""
+        return next((v for v in self.graph.values if v.op == "bn_grad_sums"
                      and v.inputs[1:] == (x, stats) and self.graph[v.inputs[0]].op == "input"),
                     None)
-        if sums is None:
+
+    def _call_bn_apply(self, value: Value) -> None:
+        """The forward apply; with the ``bn_dx`` of the same x when the statistics pass took
+        its gradient sums and its weight is a kernel argument: one pass writing out and dx."""
+        x, stats = value.inputs[:2]
+        sums = self._known_g_sums(x, stats)
+        dx = None if sums is None else next(
+            (v for v in self.graph.values if v.op == "bn_dx"
+             and v.inputs[:4] == (sums.inputs[0], x, stats, sums.vid)
+             and self.graph[v.inputs[4]].op == "input"), None)
+        if dx is None:
             self._bn_call(value, "apply", writes=True)
             return
         self.uses_bn_kernels = True
         self.src.add(f"v{value.vid} = {self._bn_out(value)}")
-        args = ", ".join(f"v{i}" for i in (*value.inputs, sums.inputs[0], value.vid))
-        name = self._bn_name(value, "apply_grad_sums")
-        self.src.add(f"v{sums.vid} = bn_kernels.{name}({args}, T)")
-        self.emitted.add(sums.vid)
+        args = ", ".join(f"v{i}" for i in (*value.inputs, sums.inputs[0], sums.vid,
+                                            dx.inputs[4], value.vid))
+        name = self._bn_name(value, "apply_dx")
+        self.src.add(f"v{dx.vid} = bn_kernels.{name}({args}, {self._bn_out(dx)}, T)")
+        self.emitted.add(dx.vid)
 
     def _call_bn_normalize(self, value: Value) -> None:
         self._bn_call(value, "normalize", writes=True)
@@ -935,6 +1017,12 @@ def _unrolls(shape: tuple[int, ...], reduces: list[Value]) -> bool:
     enough rows)."""
     return (len(shape) >= 2 and shape[0] >= 2 * UNROLL_ROWS
             and any(0 in value.attrs["axes"] for value in reduces))
+
+
+def _batch_index(shape: tuple[int, ...], batch: tuple[int, ...]) -> str:
+    """The index of a matmul operand's batch axes (all but its last two; none for 1-D or
+    2-D operands) inside the loops over the result's ``batch`` axes (broadcasting)."""
+    return broadcast_index(shape[:-2], batch) if len(shape) > 2 else ""
 
 
 def _pairwise(terms: list[str]) -> str:

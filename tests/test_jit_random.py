@@ -187,6 +187,23 @@ def test_mode_switch_keeps_the_stream_in_step_with_eager() -> None:
     assert compiled.trace_count == 2
 
 
+def test_generic_call_path_draws_too() -> None:
+    """While an assign hook listens, compiled entries run through prepare/run instead of
+    the generated call: the draws are made there alike."""
+    x = mg.tensor(np.ones((6, 5)))
+    compiled = jit(lambda t: F.dropout(t, 0.5))
+    compiled(x)
+    mg.manual_seed(13)
+    _state.STATE.assign_hooks.append(lambda target, value: None)
+    try:
+        outs = [compiled(x).numpy().copy() for _ in range(2)]
+    finally:
+        _state.STATE.assign_hooks.pop()
+    reference = np.random.default_rng(13)
+    for out in outs:
+        np.testing.assert_array_equal(out, _dropout_reference(x.numpy(), 0.5, reference))
+
+
 def test_source_marks_the_random_input() -> None:
     compiled = jit(lambda t: F.dropout(t, 0.5))
     compiled(mg.tensor(np.ones((2, 2))))

@@ -103,6 +103,27 @@ def test_transposed_weight_and_mixed_dtypes(k) -> None:
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k", INNER)
+def test_swapped_batched_operands_are_read_in_place(k, dtype) -> None:
+    """swapaxes(x, -1, -2) @ g and g @ swapaxes(y, -1, -2) (as in the backward pass) read x
+    and y with their last two axes swapped: no copy loop, the same values as numpy."""
+    xv, gv, yv = _arrays(dtype, (2, 3, k, 4), (2, 3, k, 5), (1, 6, 4))
+    swap = (0, 1, 3, 2)
+
+    def f(x, g, y):
+        return ops.matmul(ops.transpose(x, swap), g), ops.matmul(x, ops.transpose(y, (0, 2, 1)))
+
+    compiled = jit(f)
+    for _ in range(2):
+        first, second = compiled(mg.tensor(xv), mg.tensor(gv), mg.tensor(yv))
+    x64, g64, y64 = (v.astype(np.float64) for v in (xv, gv, yv))
+    _close(first.numpy(), np.matmul(np.swapaxes(x64, -1, -2), g64), dtype)
+    _close(second.numpy(), np.matmul(x64, np.swapaxes(y64, -1, -2)), dtype)
+    for copy in (f"np.empty((2, 3, 4, {k}), ", "np.empty((1, 4, 6), "):
+        assert copy not in compiled.source  # no transposed copy of x or y
+
+
 @pytest.mark.parametrize(("sa", "sb"), [((0, 3, 4), (4, 5)), ((2, 3, 0), (0, 5)),
                                         ((2, 0, 9), (2, 9, 3))])
 def test_empty_operands(sa, sb) -> None:

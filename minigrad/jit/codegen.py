@@ -191,14 +191,25 @@ def plan(graph: Graph) -> Plan:
 
 def _transpose_views(graph: Graph, users: dict[int, list[int]], roots: set[int]) -> set[int]:
     """2-D transposes read only by matmuls or by other such transposes: ``.T`` views (and
-    index swaps where a loop reads them), never copied."""
+    index swaps where a loop reads them), never copied. Transposes of more axes that swap
+    the last two only and are read only by (batched) matmuls are views too: the matmul
+    reads their input with its last two axes swapped."""
     views: set[int] = set()
     for value in reversed(graph.values):  # readers are decided before what they read
-        if (value.op == "transpose" and len(value.shape) == 2 and value.vid not in roots
-                and users[value.vid] and all(graph[u].op == "matmul" or u in views
-                                             for u in users[value.vid])):
+        if value.op != "transpose" or value.vid in roots or not users[value.vid]:
+            continue
+        readers = [graph[u] for u in users[value.vid]]
+        if len(value.shape) == 2 and all(r.op == "matmul" or r.vid in views for r in readers):
+            views.add(value.vid)
+        elif swaps_last_axes(value) and all(r.op == "matmul" for r in readers):
             views.add(value.vid)
     return views
+
+
+def swaps_last_axes(value: Value) -> bool:
+    """A transpose of more than two axes that swaps the last two and keeps the others."""
+    perm, n = tuple(value.attrs["perm"]), len(value.shape)
+    return n > 2 and perm == (*range(n - 2), n - 1, n - 2)
 
 
 def through_views(graph: Graph, vid: int, views: set[int]) -> tuple[int, bool]:
@@ -763,8 +774,9 @@ class _Generator:
 
     def _call_transpose(self, value: Value) -> None:
         if value.vid in self.plan.views:
-            self.src.add(f"v{value.vid} = v{value.inputs[0]}.T")
-            return
+            if len(value.shape) == 2:
+                self.src.add(f"v{value.vid} = v{value.inputs[0]}.T")
+            return  # more axes: the batched matmuls reading it read its input swapped
         product = self.plan.transposed_products.get(value.vid)
         if product is not None:  # (A @ B)^T = B^T @ A^T: no copy of the product
             a, b = self.graph[product].inputs
@@ -822,6 +834,7 @@ class _Generator:
                 f"{np_dtype(value.dtype)})")
         if empty:
             return
+        (a, a_swapped), (b, b_swapped) = (self._batched_operand(v) for v in (a, b))
         left, right = (self._in_dtype(v, value.dtype) for v in (a, b))
         batch = value.shape[:len(value.shape) - (len(a.shape) > 1) - (len(b.shape) > 1)]
         depth = src.depth
@@ -831,12 +844,21 @@ class _Generator:
         at = [f"i{axis}" for axis in range(len(batch))]
         ia, ib = (_batch_index(v.shape, batch) for v in (a, b))
         if inner <= SMALL_MATMUL_DIM:
-            self._small_batched_product(value, (a, left, ia), (b, right, ib), at)
+            self._small_batched_product(value, (left, ia, a_swapped, a.shape),
+                                        (right, ib, b_swapped, b.shape), at)
         else:
-            a_part, b_part = (f"{name}[{index}]" if index else name
-                              for name, index in ((left, ia), (right, ib)))
+            a_part, b_part = (f"{name}[{index}]{'.T' if swapped else ''}" if index else name
+                              for name, index, swapped in ((left, ia, a_swapped),
+                                                           (right, ib, b_swapped)))
             src.add(f"np.dot({a_part}, {b_part}, v{vid}[{', '.join(at)}])")
         src.depth = depth
+
+    def _batched_operand(self, operand: Value) -> tuple[Value, bool]:
+        """(the array a batched matmul reads, whether its last two axes are swapped): the
+        input of a transpose view of more than two axes, else the operand itself."""
+        if operand.vid in self.plan.views and len(operand.shape) > 2:
+            return self.graph[operand.inputs[0]], True
+        return operand, False
 
     def _in_dtype(self, operand: Value, dtype: np.dtype) -> str:
         """The name of ``operand`` converted to ``dtype`` (once, before the loops)."""
@@ -845,23 +867,26 @@ class _Generator:
         self.src.add(f"x{operand.vid} = v{operand.vid}.astype({np_dtype(dtype)})")
         return f"x{operand.vid}"
 
-    def _small_batched_product(self, value: Value, a: tuple[Value, str, str],
-                               b: tuple[Value, str, str], at: list[str]) -> None:
+    def _small_batched_product(self, value: Value, a: tuple[str, str, bool, tuple],
+                               b: tuple[str, str, bool, tuple], at: list[str]) -> None:
         """Inside the batch loops: loops over m and n (when the operands have them) and
-        C[..., m, n] = A[..., m, 0] * B[..., 0, n] + ... (K terms, in order)."""
-        (a_val, a_name, ia), (b_val, b_name, ib) = a, b
-        rows, cols = len(a_val.shape) > 1, len(b_val.shape) > 1
+        C[..., m, n] = A[..., m, 0] * B[..., 0, n] + ... (K terms, in order). Each operand
+        is (name, batch index, last two axes swapped?, shape of the array read)."""
+        (a_name, ia, a_swapped, a_shape), (b_name, ib, b_swapped, b_shape) = a, b
+        rows, cols = len(a_shape) > 1, len(b_shape) > 1
         m, n = f"i{len(at)}", f"i{len(at) + 1}"
         if rows:
-            self.src.add(f"for {m} in range({a_val.shape[-2]}):")
+            self.src.add(f"for {m} in range({a_shape[-1 if a_swapped else -2]}):")
             self.src.depth += 1
         if cols:
-            self.src.add(f"for {n} in range({b_val.shape[-1]}):")
+            self.src.add(f"for {n} in range({b_shape[-2 if b_swapped else -1]}):")
             self.src.depth += 1
         terms = []
-        for k in range(a_val.shape[-1]):
-            a_at = ", ".join(p for p in (ia, m if rows else "", str(k)) if p)
-            b_at = ", ".join(p for p in (ib, str(k), n if cols else "") if p)
+        for k in range(a_shape[-2] if a_swapped else a_shape[-1]):  # K
+            a_axes = (str(k), m) if a_swapped else (m if rows else "", str(k))
+            b_axes = (n, str(k)) if b_swapped else (str(k), n if cols else "")
+            a_at = ", ".join(p for p in (ia, *a_axes) if p)
+            b_at = ", ".join(p for p in (ib, *b_axes) if p)
             terms.append(f"{a_name}[{a_at}] * {b_name}[{b_at}]")
         out = ", ".join([*at, *([m] if rows else []), *([n] if cols else [])])
         self.src.add(f"v{value.vid}[{out}] = {' + '.join(terms)}")

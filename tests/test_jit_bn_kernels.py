@@ -1,7 +1,8 @@
 """The hand-written fused-BatchNorm kernels (minigrad/jit/bn_kernels.py) and their use by mg.jit.
 
 * the kernels against numpy float64 (minigrad.reference), float32 and float64, serial and
-  in row blocks run by the prange launchers (private accumulators), at a large mean offset;
+  in row blocks run by the prange launcher (private accumulators), at a large mean offset;
+  the two-pass kernels (statistics + gradient sums, apply + dx) against the single ones;
 * mg.jit of impl="fused" against eager fused: forward, gradients, running statistics,
   second order; the seed's ReLU example (x.grad exactly zero);
 * the generated source calls the kernels for fused BN and not for composed BN, and a
@@ -26,21 +27,24 @@ from minigrad.reference import closed_form_backward, seed_forward
 EPS = 1e-5
 
 
-def _kernel_run(x: np.ndarray, g: np.ndarray, w: np.ndarray, b: np.ndarray,
-                threads: int) -> tuple[np.ndarray, ...]:
-    """Every kernel; threads == 1 runs the ``*_serial`` twins, else the drivers (row blocks in
-    the prange launchers for arrays of at least THREAD_MIN_ELEMENTS)."""
+def _kernel_run(x: np.ndarray, g: np.ndarray, w: np.ndarray, b: np.ndarray, threads: int,
+                two_pass: bool = False) -> tuple[np.ndarray, ...]:
+    """(stats, out, xhat, sums, dx) from the single kernels, or with ``two_pass`` from
+    ``stats_grad_sums`` and ``apply_dx``; threads == 1 runs the ``*_serial`` twins, else the
+    drivers (row blocks in the prange launcher for arrays of at least THREAD_MIN_ELEMENTS)."""
     k = {name: getattr(bn_kernels, name if threads > 1 else f"{name}_serial") for name in
-         ("stats", "apply", "normalize", "grad_sums", "apply_grad_sums", "dx")}
-    st = k["stats"](x, EPS, threads)
-    out = k["apply"](x, st, w, b, np.empty_like(x), threads)
+         ("stats", "apply", "normalize", "grad_sums", "dx", "stats_grad_sums", "apply_dx")}
+    if two_pass:
+        st = np.empty((3, x.shape[1]), x.dtype)
+        sums = k["stats_grad_sums"](x, g, EPS, st, threads)
+        out = np.empty_like(x)
+        dx = k["apply_dx"](x, st, w, b, g, sums, w, out, np.empty_like(x), threads)
+    else:
+        st = k["stats"](x, EPS, threads)
+        out = k["apply"](x, st, w, b, np.empty_like(x), threads)
+        sums = k["grad_sums"](g, x, st, threads)
+        dx = k["dx"](g, x, st, sums, w, np.empty_like(x), threads)
     xhat = k["normalize"](x, st, np.empty_like(x), threads)
-    sums = k["grad_sums"](g, x, st, threads)
-    dx = k["dx"](g, x, st, sums, w, np.empty_like(x), threads)
-    both = np.empty_like(x)  # the one-pass apply + grad sums agrees with the two calls
-    np.testing.assert_allclose(k["apply_grad_sums"](x, st, w, b, g, both, threads), sums,
-                               rtol=1e-12, atol=1e-12 * float(np.max(np.abs(sums))))
-    np.testing.assert_array_equal(both, out)
     return st, out, xhat, sums, dx
 
 
@@ -77,14 +81,18 @@ def test_kernels_match_numpy_float64(dtype, shape, threads) -> None:
 
 
 @pytest.mark.parametrize("threads", [2, 3])
-def test_row_blocks_in_the_launchers_match_one_block(threads) -> None:
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_row_blocks_in_the_launcher_match_one_block(threads, two_pass) -> None:
     """An array past THREAD_MIN_ELEMENTS (odd row count: uneven blocks, remainder rows) in
     2 and 3 blocks: the same results as one block to rounding, and numpy float64."""
     rows = bn_kernels.THREAD_MIN_ELEMENTS // 64 + 5
     x, g, w, b = _inputs((rows, 64), np.float32, offset=3.0)
-    blocked = _kernel_run(x, g, w, b, threads)
-    assert bn_kernels._apply_sums_blocks.signatures  # the launchers ran the blocks
-    for got, want in zip(blocked, _kernel_run(x, g, w, b, 1), strict=True):
+    blocked = _kernel_run(x, g, w, b, threads, two_pass)
+    assert bn_kernels._launch.signatures  # the launcher ran the blocks
+    ran = {key[0] for key in bn_kernels._block_cfuncs}
+    assert {bn_kernels.STATS_SUMS, bn_kernels.APPLY_DX} <= ran if two_pass else (
+        {bn_kernels.STATS, bn_kernels.GRAD_SUMS, bn_kernels.DX} <= ran)
+    for got, want in zip(blocked, _kernel_run(x, g, w, b, 1, two_pass), strict=True):
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-5 * float(np.max(np.abs(want))))
     x64 = x.astype(np.float64)
     assert _rel(blocked[0][2], x64.var(0)) < 1e-5
@@ -94,10 +102,11 @@ def test_row_blocks_in_the_launchers_match_one_block(threads) -> None:
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_float32_statistics_stay_accurate_at_a_large_offset(threads) -> None:
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_float32_statistics_stay_accurate_at_a_large_offset(threads, two_pass) -> None:
     """x = 1e4 + noise in float32: the shifted one-pass sums keep xhat to ~1e-3."""
     x, g, w, b = _inputs((1024, 128), np.float32, offset=1e4)
-    st, _, xhat, sums, dx = _kernel_run(x, g, w, b, threads)
+    st, _, xhat, sums, dx = _kernel_run(x, g, w, b, threads, two_pass)
     x64 = x.astype(np.float64)
     xhat64 = (x64 - x64.mean(0)) / np.sqrt(x64.var(0) + EPS)
     assert _rel(st[2], x64.var(0)) < 1e-5  # var itself: no catastrophic cancellation
@@ -189,7 +198,8 @@ _THREADED_MODULE = textwrap.dedent("""
     @numba.njit(cache=True)
     def kernel(x, g, w, b, out, T):
         st = bn_kernels.stats(x, 1e-5, T)
-        sums = bn_kernels.apply_grad_sums(x, st, w, b, g, out, T)
+        sums = bn_kernels.grad_sums(g, x, st, T)
+        bn_kernels.apply(x, st, w, b, out, T)
         return st, sums
 """)
 _THREADED_CHILD = textwrap.dedent("""
@@ -202,7 +212,7 @@ _THREADED_CHILD = textwrap.dedent("""
     g, w, b = np.cos(x), np.ones(32, np.float32), np.zeros(32, np.float32)
     out = np.empty_like(x)
     st, sums = threaded_bn.kernel(x, g, w, b, out, 2)
-    assert bn_kernels._moments_blocks.signatures and bn_kernels._apply_sums_blocks.signatures
+    assert bn_kernels._launch.signatures
     print(sum(threaded_bn.kernel.stats.cache_hits.values()), repr(float(sums.sum())),
           repr(float(st.sum())), repr(float(out.sum())))
 """)
@@ -233,22 +243,70 @@ def test_fused_kernel_graph_loads_from_the_disk_cache(tmp_path) -> None:
 
 
 
-def test_forward_and_grad_sums_share_a_pass_when_g_is_an_argument() -> None:
-    """grad(out, grad_outputs=dout) with dout an argument: apply_grad_sums, one pass."""
-    rng = np.random.default_rng(4)
-    xv, gv = rng.standard_normal((64, 8)), rng.standard_normal((64, 8))
-    wv, bv = rng.uniform(0.5, 1.5, 8), rng.standard_normal(8)
-
+def _bn_grads(affine: bool) -> object:
+    """out and its gradients wrt x (and w, b) for grad_outputs dout, fused BatchNorm."""
     def f(x: mg.Tensor, w: mg.Tensor, b: mg.Tensor, dout: mg.Tensor) -> tuple:
-        out = nn.functional.batch_norm(x, None, None, w, b, training=True, impl="fused")
-        return (out, *mg.grad(out, [x, w, b], grad_outputs=dout))
+        weight, bias = (w, b) if affine else (None, None)
+        out = nn.functional.batch_norm(x, None, None, weight, bias, training=True,
+                                       impl="fused")
+        return (out, *mg.grad(out, [x, w, b] if affine else [x], grad_outputs=dout))
+    return f
 
+
+@pytest.mark.parametrize("rows", [64, bn_kernels.THREAD_MIN_ELEMENTS // 8 + 3])
+def test_forward_and_backward_take_two_passes_when_g_is_an_argument(rows) -> None:
+    """grad(out, grad_outputs=dout) with dout and w arguments: statistics with the gradient
+    sums, then out with dx (in row blocks on 2 threads for the large array); the same
+    numbers as eager."""
+    rng = np.random.default_rng(4)
+    xv, gv = rng.standard_normal((rows, 8)) + 5.0, rng.standard_normal((rows, 8))
+    wv, bv = rng.uniform(0.5, 1.5, 8), rng.standard_normal(8)
+    f = _bn_grads(affine=True)
     compiled = jit(f)
     for _ in range(2):
         got = compiled(*(mg.tensor(v, requires_grad=k < 3) for k, v in
                          enumerate((xv, wv, bv, gv))))
     want = f(*(mg.tensor(v, requires_grad=k < 3) for k, v in enumerate((xv, wv, bv, gv))))
     for a, b in zip(got, want, strict=True):
-        np.testing.assert_allclose(a.data, b.data, rtol=1e-11, atol=1e-11)
-    assert "bn_kernels.apply_grad_sums" in compiled.source
-    assert "bn_kernels.grad_sums" not in compiled.source
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-10,
+                                   atol=1e-10 * float(np.max(np.abs(b.data))))
+    source = compiled.source
+    assert "bn_kernels.stats_grad_sums" in source and "bn_kernels.apply_dx" in source
+    for single in ("stats", "grad_sums", "apply", "dx"):  # no pass of its own
+        assert f"bn_kernels.{single}(" not in source
+        assert f"bn_kernels.{single}_serial(" not in source
+
+
+def test_without_a_weight_argument_dx_keeps_its_own_pass() -> None:
+    """affine=False: dx's weight is not a kernel argument, so apply and dx stay apart (the
+    gradient sums still join the statistics); results equal eager."""
+    rng = np.random.default_rng(5)
+    xv, gv = rng.standard_normal((32, 6)), rng.standard_normal((32, 6))
+    ones, zeros = np.ones(6), np.zeros(6)
+    f = _bn_grads(affine=False)
+    compiled = jit(f)
+    for _ in range(2):
+        got = compiled(mg.tensor(xv, requires_grad=True), mg.tensor(ones), mg.tensor(zeros),
+                       mg.tensor(gv))
+    want = f(mg.tensor(xv, requires_grad=True), mg.tensor(ones), mg.tensor(zeros),
+             mg.tensor(gv))
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-10, atol=1e-12)
+    assert "bn_kernels.stats_grad_sums" in compiled.source
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_gradient_sums_in_the_statistics_pass_stay_accurate_at_a_large_offset(threads) -> None:
+    """sum(g (x - mean)) from shifted sums, x = 1e4 + noise in float32 (first row far out):
+    against numpy float64 on the same float32 inputs."""
+    rows = bn_kernels.THREAD_MIN_ELEMENTS // 64 + 9 if threads > 1 else 1000
+    x, g, w, _ = _inputs((rows, 64), np.float32, offset=1e4)
+    x[0] += 40.0 * 2.0  # the shift row 40 standard deviations out
+    run = bn_kernels.stats_grad_sums if threads > 1 else bn_kernels.stats_grad_sums_serial
+    st = np.empty((3, 64), np.float32)
+    sums = run(x, g, EPS, st, threads)
+    x64, g64 = x.astype(np.float64), g.astype(np.float64)
+    _, ref_dw, ref_db = closed_form_backward(g64, x64, w.astype(np.float64), EPS)
+    assert _rel(sums[0], ref_db) < 1e-12
+    assert _rel(sums[1], ref_dw) < 1e-6
+    assert _rel(st[0], x64.mean(0)) < 1e-7

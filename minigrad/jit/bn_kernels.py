@@ -13,29 +13,38 @@ the N rows, with s = 1 / sqrt(var + eps):
                   = A g + B (x - mean) + C0,  A = w s, B = -w s^2 sum(g xhat)/N,
                                               C0 = -w s sum(g)/N
 
+When the upstream gradient g is a kernel argument (known before the forward output is
+written), forward and backward take two passes: ``stats_grad_sums`` adds G = sum(g) and
+GD = sum(g d) to the statistics sweep (sum(g (x - mean)) = GD - (S1/N) G), and ``apply_dx``
+writes out and dx in one sweep.
+
 Sums accumulate in float64 in per-column accumulator rows, so the inner loop runs along a
 contiguous row. Each pass is one *row body* (``_moments_rows``, ``_apply_rows``, ...) over
 rows r0..r1, compiled once per dtype as its own function. The drivers (``stats``, ``apply``,
 ...) compute the per-channel coefficients, run the body and combine the accumulator rows;
 the generated code calls their ``*_serial`` twins for small arrays (always one block). For
 an array of at least ``THREAD_MIN_ELEMENTS`` elements and T > 1 threads, a driver cuts the
-rows into T blocks, each with private accumulator rows, and runs them with a small
-``prange`` launcher per pass (``_moments_blocks``, ...), reached from the jitted code through
-one ``numba.objmode`` hop to Python.
+rows into T blocks, each with private accumulator rows, and runs them through one
+``numba.objmode`` hop to Python, where one ``prange`` launcher (``_launch``) calls the
+pass's row body, compiled as a C callback (``cfunc``), once per block.
 
-Why the hop: Numba compiles a parfor into four libraries (the loop body, two gufunc
-wrappers, the function) and every library re-optimises and re-generates the machine code of
-everything it links, so a row body inside a prange is compiled five times over. Drivers
-with prange inside took 8.3 s of a cold compile of fused BatchNorm forward + backward at
-1024x1024 (1 thread). Behind the hop the launchers are not part of the generated kernel:
-they are compiled, or loaded from Numba's cache, the first time a process runs their pass
-on a large array with T > 1 (about 1 s each cold), and not at all with one thread. The
-drivers are ``inline="always"``: they become part of the generated kernel rather than one
-more library linking (and recompiling) the bodies. ``fastmath`` is off; float32 and
+Why the hop and the callback: Numba compiles a parfor into four libraries (the loop body,
+two gufunc wrappers, the function) and every library re-optimises and re-generates the
+machine code of everything it links, so a row body inside a prange is compiled five times
+over (drivers with prange inside took 8.3 s of a cold compile of fused BatchNorm forward +
+backward at 1024x1024), and a launcher per pass linking its row body still ~0.5 s each.
+Behind the hop nothing threaded is part of the generated kernel; the launcher receives the
+row body as a function pointer, so it links nothing and is compiled once per set of
+argument types (~0.35 s cold, plus ~0.1 s per pass for the callbacks), the first time a
+process runs a large pass with T > 1 (or loaded from Numba's cache), never with one thread.
+The drivers are ``inline="always"``: they become part of the generated kernel rather than
+one more library linking (and recompiling) the bodies. ``fastmath`` is off; float32 and
 float64.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numba
 import numpy as np
@@ -47,13 +56,14 @@ THREAD_MIN_ELEMENTS = 1 << 18
 # No C-callable (cfunc) wrapper: nothing calls these through one.
 _SERIAL = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True,
            "no_cfunc_wrapper": True}
-# Only explicit prange loops run in parallel (as in the generated kernels).
+_INLINE = dict(_SERIAL, inline="always")
+# Only the explicit prange loop runs in parallel.
 _PRANGE = {"prange": True, "comprehension": False, "reduction": False, "setitem": False,
            "numpy": False, "stencil": False, "fusion": False, "inplace_binop": False}
 _LAUNCHER = dict(_SERIAL, parallel=_PRANGE)
-_INLINE = dict(_SERIAL, inline="always")
+_CFUNC = {"cache": True, "fastmath": False, "error_model": "numpy", "nopython": True}
 # What one row block computes: the ``kind`` argument of ``_in_threads``.
-STATS, APPLY, GRAD_SUMS, APPLY_SUMS, DX = range(5)
+STATS, APPLY, GRAD_SUMS, DX, STATS_SUMS, APPLY_DX = range(6)
 
 
 # ----------------------------------------------------------------- row-block bodies
@@ -124,34 +134,6 @@ def _grad_sums_rows(g, x, coef, r0, r1, acc):
 
 
 @numba.njit(**_SERIAL)
-def _apply_sums_rows(x, coef, g, out, r0, r1, acc):
-    """_apply_rows and _grad_sums_rows in one sweep over x (and g)."""
-    channels = x.shape[1]
-    mean, scale, shift = coef[0], coef[1], coef[2]
-    sg, sgd = acc[0], acc[1]
-    i = r0
-    while i + 2 <= r1:
-        for c in range(channels):
-            m, a, b = mean[c], scale[c], shift[c]
-            d0 = x[i, c] - m
-            d1 = x[i + 1, c] - m
-            out[i, c] = d0 * a + b
-            out[i + 1, c] = d1 * a + b
-            g0 = np.float64(g[i, c])
-            g1 = np.float64(g[i + 1, c])
-            sg[c] += g0 + g1
-            sgd[c] += g0 * np.float64(d0) + g1 * np.float64(d1)
-        i += 2
-    for j in range(i, r1):
-        for c in range(channels):
-            d = x[j, c] - mean[c]
-            out[j, c] = d * scale[c] + shift[c]
-            gj = np.float64(g[j, c])
-            sg[c] += gj
-            sgd[c] += gj * np.float64(d)
-
-
-@numba.njit(**_SERIAL)
 def _dx_rows(g, x, coef, out, r0, r1):
     """out[i, c] = a[c] g[i, c] + b[c] (x[i, c] - mean[c]) + c0[c]; coef rows mean, a, b, c0."""
     channels = x.shape[1]
@@ -161,62 +143,121 @@ def _dx_rows(g, x, coef, out, r0, r1):
             out[i, c] = a[c] * g[i, c] + b[c] * (x[i, c] - mean[c]) + c0[c]
 
 
+@numba.njit(**_SERIAL)
+def _moments_grad_rows(x, g, r0, r1, shift, acc):
+    """_moments_rows into acc[0:2] and, in the same sweep, acc[2, c] += sum(g),
+    acc[3, c] += sum(g * (x - shift)) (four rows per sweep of the accumulator row)."""
+    channels = x.shape[1]
+    s1, s2, sg, sgd = acc[0], acc[1], acc[2], acc[3]
+    i = r0
+    while i + 4 <= r1:
+        for c in range(channels):
+            k = shift[c]
+            d0 = np.float64(x[i, c]) - k
+            d1 = np.float64(x[i + 1, c]) - k
+            d2 = np.float64(x[i + 2, c]) - k
+            d3 = np.float64(x[i + 3, c]) - k
+            g0 = np.float64(g[i, c])
+            g1 = np.float64(g[i + 1, c])
+            g2 = np.float64(g[i + 2, c])
+            g3 = np.float64(g[i + 3, c])
+            s1[c] += (d0 + d1) + (d2 + d3)
+            s2[c] += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3)
+            sg[c] += (g0 + g1) + (g2 + g3)
+            sgd[c] += (g0 * d0 + g1 * d1) + (g2 * d2 + g3 * d3)
+        i += 4
+    for j in range(i, r1):
+        for c in range(channels):
+            d = np.float64(x[j, c]) - shift[c]
+            gj = np.float64(g[j, c])
+            s1[c] += d
+            s2[c] += d * d
+            sg[c] += gj
+            sgd[c] += gj * d
+
+
+@numba.njit(**_SERIAL)
+def _apply_dx_rows(x, g, coef, out, dx, r0, r1):
+    """out = (x - mean) * scale + shift and dx = a g + b (x - mean) + c0 in one sweep;
+    coef rows mean, scale, shift, a, b, c0."""
+    channels = x.shape[1]
+    mean, scale, shift, a, b, c0 = coef[0], coef[1], coef[2], coef[3], coef[4], coef[5]
+    for i in range(r0, r1):
+        for c in range(channels):
+            d = x[i, c] - mean[c]
+            out[i, c] = d * scale[c] + shift[c]
+            dx[i, c] = a[c] * g[i, c] + b[c] * d + c0[c]
+
+
 # ------------------------------------------------------------------ row blocks in threads
-# One prange launcher per pass: block t (rows t N / T .. (t + 1) N / T) into acc[t]. They
-# are compiled (or loaded from Numba's cache) on first use, when a process first runs that
-# pass on a large array with T > 1, never as part of a generated kernel.
-@numba.njit(**_LAUNCHER)
-def _moments_blocks(x, g, coef, shift, out, acc):
-    n, blocks = x.shape[0], acc.shape[0]
-    for t in prange(blocks):
-        _moments_rows(x, t * n // blocks, (t + 1) * n // blocks, shift, acc[t])
+# Block t is rows t N / T .. (t + 1) N / T, into acc[t]. One ``prange`` launcher runs the
+# blocks of every pass, calling the pass's row body through a function pointer (a cfunc of
+# one of these wrappers); see the module docstring for why.
+def _block_moments(x, g, coef, shift, out, out2, acc, t, r0, r1):
+    _moments_rows(x, r0, r1, shift, acc[t])
+
+
+def _block_apply(x, g, coef, shift, out, out2, acc, t, r0, r1):
+    _apply_rows(x, coef, out, r0, r1)
+
+
+def _block_grad_sums(x, g, coef, shift, out, out2, acc, t, r0, r1):
+    _grad_sums_rows(g, x, coef, r0, r1, acc[t])
+
+
+def _block_dx(x, g, coef, shift, out, out2, acc, t, r0, r1):
+    _dx_rows(g, x, coef, out, r0, r1)
+
+
+def _block_moments_grad(x, g, coef, shift, out, out2, acc, t, r0, r1):
+    _moments_grad_rows(x, g, r0, r1, shift, acc[t])
+
+
+def _block_apply_dx(x, g, coef, shift, out, out2, acc, t, r0, r1):
+    _apply_dx_rows(x, g, coef, out, out2, r0, r1)
+
+
+# By pass (index = kind): each runs rows r0..r1 of block t (accumulator rows acc[t]).
+_BLOCK_BODIES = (_block_moments, _block_apply, _block_grad_sums, _block_dx, _block_moments_grad,
+                 _block_apply_dx)
+_block_cfuncs: dict[tuple, Any] = {}  # (pass, array kinds) -> its body as a cfunc
+
+
+def _block_cfunc(kind: int, arrays: tuple[np.ndarray, ...]) -> Any:
+    """The body of pass ``kind`` as a cfunc for these arrays' types."""
+    key = (kind, *((a.dtype.char, a.ndim, a.flags.c_contiguous, a.flags.writeable)
+                   for a in arrays))  # what numba.typeof distinguishes here, 10x faster
+    if key not in _block_cfuncs:
+        intp = numba.types.intp
+        signature = numba.types.void(*map(numba.typeof, arrays), intp, intp, intp)
+        _block_cfuncs[key] = numba.cfunc(signature, **_CFUNC)(_BLOCK_BODIES[kind])
+    return _block_cfuncs[key]
 
 
 @numba.njit(**_LAUNCHER)
-def _apply_blocks(x, g, coef, shift, out, acc):
+def _launch(body, x, g, coef, shift, out, out2, acc):
+    """body(..., t, first row, end row) for the acc.shape[0] blocks t, in parallel."""
     n, blocks = x.shape[0], acc.shape[0]
-    for t in prange(blocks):
-        _apply_rows(x, coef, out, t * n // blocks, (t + 1) * n // blocks)
-
-
-@numba.njit(**_LAUNCHER)
-def _grad_sums_blocks(x, g, coef, shift, out, acc):
-    n, blocks = x.shape[0], acc.shape[0]
-    for t in prange(blocks):
-        _grad_sums_rows(g, x, coef, t * n // blocks, (t + 1) * n // blocks, acc[t])
-
-
-@numba.njit(**_LAUNCHER)
-def _apply_sums_blocks(x, g, coef, shift, out, acc):
-    n, blocks = x.shape[0], acc.shape[0]
-    for t in prange(blocks):
-        _apply_sums_rows(x, coef, g, out, t * n // blocks, (t + 1) * n // blocks, acc[t])
-
-
-@numba.njit(**_LAUNCHER)
-def _dx_blocks(x, g, coef, shift, out, acc):
-    n, blocks = x.shape[0], acc.shape[0]
-    for t in prange(blocks):
-        _dx_rows(g, x, coef, out, t * n // blocks, (t + 1) * n // blocks)
-
-
-_LAUNCHERS = (_moments_blocks, _apply_blocks, _grad_sums_blocks, _apply_sums_blocks, _dx_blocks)
+    for block in prange(blocks):
+        t = np.intp(block)  # prange's index is unsigned; the cfunc takes intp
+        body(x, g, coef, shift, out, out2, acc, t, t * n // blocks, (t + 1) * n // blocks)
 
 
 def _run_blocks(kind: int, x: np.ndarray, g: np.ndarray, coef: np.ndarray,
-                shift: np.ndarray, out: np.ndarray, acc: np.ndarray) -> None:
+                shift: np.ndarray, out: np.ndarray, out2: np.ndarray, acc: np.ndarray) -> None:
     """The pass ``kind`` in acc.shape[0] row blocks (placeholders for what it does not use)."""
-    _LAUNCHERS[kind](x, g, coef, shift, out, acc)
+    arrays = (x, g, coef, shift, out, out2, acc)
+    _launch(_block_cfunc(kind, arrays), *arrays)
 
 
 # Called from jitted code only; without nogil (objmode takes the GIL anyway, and nogil with
 # objmode draws a NumbaWarning).
 @numba.njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)
-def _in_threads(kind, x, g, coef, shift, out, acc):
+def _in_threads(kind, x, g, coef, shift, out, out2, acc):
     """``_run_blocks`` from jitted code; ``kind`` is a run-time value, so one compile serves
     every pass of a dtype."""
     with numba.objmode():
-        _run_blocks(kind, x, g, coef, shift, out, acc)
+        _run_blocks(kind, x, g, coef, shift, out, out2, acc)
 
 
 @numba.njit(**_INLINE)
@@ -238,10 +279,9 @@ def _shift(x):
 
 
 @numba.njit(**_INLINE)
-def _finish_stats(acc, shift, n, eps, x):
-    """(3, C) in x's dtype from the private rows: mean = k + S1/N, s, var = S2/N - (S1/N)^2."""
+def _finish_stats(acc, shift, n, eps, out):
+    """``out`` (3, C) from the private rows: mean = k + S1/N, s, var = S2/N - (S1/N)^2."""
     channels = shift.shape[0]
-    out = np.empty((3, channels), x.dtype)
     for c in range(channels):
         s1 = 0.0
         s2 = 0.0
@@ -310,6 +350,37 @@ def _combine_sums(acc, st):
 
 
 @numba.njit(**_INLINE)
+def _finish_grad_sums(acc, st, n):
+    """(sum(g), s * sum(g * (x - mean))) per channel, float64, from the shifted sums of
+    ``_moments_grad_rows``: sum(g (x - mean)) = sum(g d) - (S1/N) sum(g), d = x - k."""
+    channels = acc.shape[2]
+    out = np.empty((1, 2, channels))[0]  # (2, C) as in _combine_sums
+    for c in range(channels):
+        s1 = 0.0
+        sg = 0.0
+        sgd = 0.0
+        for t in range(acc.shape[0]):
+            s1 += acc[t, 0, c]
+            sg += acc[t, 2, c]
+            sgd += acc[t, 3, c]
+        out[0, c] = sg
+        out[1, c] = (sgd - s1 / n * sg) * np.float64(st[1, c])
+    return out
+
+
+@numba.njit(**_INLINE)
+def _apply_dx_coefficients(st, w, b, sums, wd, n, x):
+    """Rows mean, w s, b (the forward apply) and A, B, C0 of dx with the weight ``wd``."""
+    affine, dx = _affine(st, w, b, x), _dx_coefficients(st, sums, wd, n, x)
+    coef = _coefficients(6, x)
+    for c in range(x.shape[1]):  # element loops: a slice assignment would compile Numba's
+        for r in range(3):  # shape-mismatch error message (1.8 s of a cold compile)
+            coef[r, c] = affine[r, c]
+            coef[3 + r, c] = dx[1 + r, c]
+    return coef
+
+
+@numba.njit(**_INLINE)
 def _dx_coefficients(st, sums, w, n, x):
     """Rows mean, A = w s, B = -w s^2 sum(g xhat)/N, C0 = -w s sum(g)/N in x's dtype."""
     coef = _coefficients(4, x)
@@ -331,7 +402,7 @@ def stats_serial(x: np.ndarray, eps: float, threads: int) -> np.ndarray:
     shift = _shift(x)
     acc = np.zeros((1, 2, x.shape[1]))
     _moments_rows(x, np.intp(0), x.shape[0], shift, acc[0])
-    return _finish_stats(acc, shift, x.shape[0], eps, x)
+    return _finish_stats(acc, shift, x.shape[0], eps, _coefficients(3, x))
 
 
 @numba.njit(**_INLINE)
@@ -360,15 +431,6 @@ def grad_sums_serial(g: np.ndarray, x: np.ndarray, st: np.ndarray,
 
 
 @numba.njit(**_INLINE)
-def apply_grad_sums_serial(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
-                           g: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
-    """``apply`` into ``out`` and ``grad_sums`` (returned) in one pass over x."""
-    acc = np.zeros((1, 2, x.shape[1]))
-    _apply_sums_rows(x, _affine(st, w, b, x), g, out, np.intp(0), x.shape[0], acc[0])
-    return _combine_sums(acc, st)
-
-
-@numba.njit(**_INLINE)
 def dx_serial(g: np.ndarray, x: np.ndarray, st: np.ndarray, sums: np.ndarray, w: np.ndarray,
               out: np.ndarray, threads: int) -> np.ndarray:
     """dx = w s (g - sum(g)/N - xhat sum(g xhat)/N), written into ``out`` (returned)."""
@@ -388,8 +450,8 @@ def stats(x: np.ndarray, eps: float, threads: int) -> np.ndarray:
     if acc.shape[0] == 1:
         _moments_rows(x, np.intp(0), x.shape[0], shift, acc[0])
     else:
-        _in_threads(np.intp(STATS), x, x, _coefficients(0, x), shift, x, acc)
-    return _finish_stats(acc, shift, x.shape[0], eps, x)
+        _in_threads(np.intp(STATS), x, x, _coefficients(0, x), shift, x, x, acc)
+    return _finish_stats(acc, shift, x.shape[0], eps, _coefficients(3, x))
 
 
 @numba.njit(**_INLINE)
@@ -413,7 +475,8 @@ def _apply_pass(x: np.ndarray, coef: np.ndarray, out: np.ndarray, threads: int) 
     if blocks == 1:
         _apply_rows(x, coef, out, np.intp(0), x.shape[0])
     else:
-        _in_threads(np.intp(APPLY), x, x, coef, np.empty(0), out, np.zeros((blocks, 2, 0)))
+        _in_threads(np.intp(APPLY), x, x, coef, np.empty(0), out, out,
+                    np.zeros((blocks, 2, 0)))
     return out
 
 
@@ -425,21 +488,7 @@ def grad_sums(g: np.ndarray, x: np.ndarray, st: np.ndarray, threads: int) -> np.
     if acc.shape[0] == 1:
         _grad_sums_rows(g, x, coef, np.intp(0), x.shape[0], acc[0])
     else:
-        _in_threads(np.intp(GRAD_SUMS), x, g, coef, np.empty(0), x, acc)
-    return _combine_sums(acc, st)
-
-
-@numba.njit(**_INLINE)
-def apply_grad_sums(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
-                    g: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
-    """``apply`` into ``out`` and ``grad_sums`` (returned) in one pass: x is read once for
-    both when the upstream gradient g is known before the forward output is written."""
-    coef = _affine(st, w, b, x)
-    acc = np.zeros((_blocks(x, threads), 2, x.shape[1]))
-    if acc.shape[0] == 1:
-        _apply_sums_rows(x, coef, g, out, np.intp(0), x.shape[0], acc[0])
-    else:
-        _in_threads(np.intp(APPLY_SUMS), x, g, coef, np.empty(0), out, acc)
+        _in_threads(np.intp(GRAD_SUMS), x, g, coef, np.empty(0), x, x, acc)
     return _combine_sums(acc, st)
 
 
@@ -452,5 +501,58 @@ def dx(g: np.ndarray, x: np.ndarray, st: np.ndarray, sums: np.ndarray, w: np.nda
     if blocks == 1:
         _dx_rows(g, x, coef, out, np.intp(0), x.shape[0])
     else:
-        _in_threads(np.intp(DX), x, g, coef, np.empty(0), out, np.zeros((blocks, 2, 0)))
+        _in_threads(np.intp(DX), x, g, coef, np.empty(0), out, out, np.zeros((blocks, 2, 0)))
     return out
+
+
+# ------------------------------------------------- forward and backward in two passes
+# When g is known before the forward output is written (a kernel argument), the gradient
+# sums join the statistics pass and dx the apply pass: two reads of x and g in all.
+@numba.njit(**_INLINE)
+def stats_grad_sums_serial(x: np.ndarray, g: np.ndarray, eps: float, st: np.ndarray,
+                           threads: int) -> np.ndarray:
+    """``stats`` into ``st`` and ``grad_sums`` (returned) from one read of x and g."""
+    shift = _shift(x)
+    acc = np.zeros((1, 4, x.shape[1]))
+    _moments_grad_rows(x, g, np.intp(0), x.shape[0], shift, acc[0])
+    _finish_stats(acc, shift, x.shape[0], eps, st)
+    return _finish_grad_sums(acc, st, x.shape[0])
+
+
+@numba.njit(**_INLINE)
+def stats_grad_sums(x: np.ndarray, g: np.ndarray, eps: float, st: np.ndarray,
+                    threads: int) -> np.ndarray:
+    """As ``stats_grad_sums_serial``, in row blocks with private accumulator rows."""
+    shift = _shift(x)
+    acc = np.zeros((_blocks(x, threads), 4, x.shape[1]))
+    if acc.shape[0] == 1:
+        _moments_grad_rows(x, g, np.intp(0), x.shape[0], shift, acc[0])
+    else:
+        _in_threads(np.intp(STATS_SUMS), x, g, _coefficients(0, x), shift, x, x, acc)
+    _finish_stats(acc, shift, x.shape[0], eps, st)
+    return _finish_grad_sums(acc, st, x.shape[0])
+
+
+@numba.njit(**_INLINE)
+def apply_dx_serial(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
+                    g: np.ndarray, sums: np.ndarray, wd: np.ndarray, out: np.ndarray,
+                    dx: np.ndarray, threads: int) -> np.ndarray:
+    """``apply`` into ``out`` and ``dx`` (weight ``wd``) into ``dx`` (returned), one pass."""
+    coef = _apply_dx_coefficients(st, w, b, sums, wd, x.shape[0], x)
+    _apply_dx_rows(x, g, coef, out, dx, np.intp(0), x.shape[0])
+    return dx
+
+
+@numba.njit(**_INLINE)
+def apply_dx(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray, g: np.ndarray,
+             sums: np.ndarray, wd: np.ndarray, out: np.ndarray, dx: np.ndarray,
+             threads: int) -> np.ndarray:
+    """As ``apply_dx_serial``, in row blocks."""
+    coef = _apply_dx_coefficients(st, w, b, sums, wd, x.shape[0], x)
+    blocks = _blocks(x, threads)
+    if blocks == 1:
+        _apply_dx_rows(x, g, coef, out, dx, np.intp(0), x.shape[0])
+    else:
+        _in_threads(np.intp(APPLY_DX), x, g, coef, np.empty(0), out, dx,
+                    np.zeros((blocks, 2, 0)))
+    return dx

@@ -827,7 +827,8 @@ class _Generator:
         """C[..., m, n] = sum_k A[..., m, k] * B[..., k, n] over numpy's broadcast batch axes
         (a 1-D operand has no m or n axis, as in np.matmul): a loop nest over the batch
         axes around ``np.dot`` of the 2-D slices into C's slice (BLAS), or, when
-        K <= SMALL_MATMUL_DIM, the K products of each element summed in order."""
+        K <= SMALL_MATMUL_DIM, the K products of each element summed in order. A B without
+        batch axes makes one ``np.dot`` of A seen as (batch * M, K)."""
         src, vid, inner = self.src, value.vid, a.shape[-1]
         empty = inner == 0 or value.size == 0
         src.add(f"v{vid} = np.{'zeros' if empty else 'empty'}({ishape(value)}, "
@@ -836,6 +837,11 @@ class _Generator:
             return
         (a, a_swapped), (b, b_swapped) = (self._batched_operand(v) for v in (a, b))
         left, right = (self._in_dtype(v, value.dtype) for v in (a, b))
+        if inner > SMALL_MATMUL_DIM and len(b.shape) <= 2 and not a_swapped:
+            # B has no batch axes: (batch * M, K) @ B in one call (A is C-contiguous)
+            out = "-1, " + str(b.shape[-1]) if len(b.shape) == 2 else "-1"
+            src.add(f"np.dot({left}.reshape((-1, {inner})), {right}, v{vid}.reshape(({out})))")
+            return
         batch = value.shape[:len(value.shape) - (len(a.shape) > 1) - (len(b.shape) > 1)]
         depth = src.depth
         for axis, n in enumerate(batch):

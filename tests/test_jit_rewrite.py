@@ -92,8 +92,9 @@ def test_non_polynomial_use_of_the_mean_is_left_alone() -> None:
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_composed_batch_norm_forward_backward_takes_two_passes(dtype) -> None:
-    """Statistics with every gradient sum; then out and dx (one pass fewer than the
-    hand-written kernels, whose gradient sums read g in the apply pass)."""
+    """Statistics with every gradient sum; then out and dx. The statistics pass holds four
+    sums (x - K, its square, g, g (x - K)): dbeta's sum(g) in the input dtype and the
+    float64 sum(g) of dx are one accumulator."""
     rng = np.random.default_rng(5)
     n, d = 96, 40
     x, dout = (rng.standard_normal((n, d)).astype(dtype) for _ in range(2))
@@ -118,6 +119,23 @@ def test_composed_batch_norm_forward_backward_takes_two_passes(dtype) -> None:
                       (dbeta, d64.sum(0))):
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
     assert _full_loops(compiled.plan, (n, d)) == 2, compiled.plan
+    assert _sums_in_first_full_loop(compiled.plan, (n, d)) == 4, compiled.plan
+
+
+def _sums_in_first_full_loop(plan: str, shape: tuple[int, ...]) -> int:
+    line = next(line for line in plan.splitlines() if f"loop  over {shape}:" in line)
+    return line.count("reduce_sum")
+
+
+def test_a_float32_sum_taken_in_float64_too_is_one_accumulator() -> None:
+    """sum(x) in float32 and sum(float64(x)): one reduction; both values match numpy's
+    float64 sum (the float32 one rounded to float32)."""
+    x = np.random.default_rng(8).standard_normal((300, 7)).astype(np.float32) + 1e3
+    (narrow, wide), plan = _run(lambda t: (t.sum(0), t.astype(np.float64).sum(0)), x)
+    assert plan.count("reduce_sum") == 1, plan
+    want = x.astype(np.float64).sum(0)
+    np.testing.assert_allclose(wide, want, rtol=1e-14)
+    np.testing.assert_array_equal(narrow, want.astype(np.float32))
 
 
 @pytest.mark.parametrize("rows", [3, 8, 11, 13, 300, 301])

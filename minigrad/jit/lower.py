@@ -23,7 +23,7 @@ import numpy as np
 
 from ..ops import OPS
 from .ir import Graph, NotCompilableError, Value, count_over, live_values, rebuild
-from .rewrite import shift_centred_sums
+from .rewrite import merge_widened_sums, shift_centred_sums
 
 Lowering = Callable[[Graph, Value, list[int]], int]
 
@@ -42,7 +42,7 @@ def lower(graph: Graph) -> Graph:
         inputs = [new_id[i] for i in value.inputs]
         new_id[value.vid] = _lower_value(out, value, inputs)
     out.roots = [new_id[r] for r in graph.roots]
-    return shift_centred_sums(rebuild(out, live_values(out)))
+    return merge_widened_sums(shift_centred_sums(rebuild(out, live_values(out))))
 
 
 def _lower_value(out: Graph, value: Value, inputs: list[int]) -> int:

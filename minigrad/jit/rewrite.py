@@ -75,6 +75,50 @@ def shift_centred_sums(graph: Graph) -> Graph:
     return rebuild(out, live_values(out))
 
 
+def merge_widened_sums(graph: Graph) -> Graph:
+    """A float32 (or float16) ``reduce_sum`` of x that the graph also takes as the sum of
+    ``cast(x, float64)`` (same axes, keepdims, scale) becomes ``cast`` of that sum: one
+    accumulator instead of two.
+
+    The code generator accumulates every float sum in float64, so the two differ only in
+    how the rows are paired before the accumulator (in x's dtype or in float64); the merged
+    value is the more accurate one. The composed BatchNorm backward takes sum(g) twice this
+    way: dbeta (float32), and the sum(g) of dx after the shift rewrite (float64).
+    """
+    wide = {_sum_key(v, graph[v.inputs[0]].inputs[0]) for v in graph.values
+            if v.op == "reduce_sum" and v.dtype == F64 and graph[v.inputs[0]].op == "cast"
+            and _narrow_float(graph[graph[v.inputs[0]].inputs[0]])}
+    narrow = [v.vid for v in graph.values if v.op == "reduce_sum" and _narrow_float(v)
+              and _narrow_float(graph[v.inputs[0]])
+              and _sum_key(v, v.inputs[0]) in wide]
+    if not narrow:
+        return graph
+    out = Graph()
+    new_id: dict[int, int] = {}
+    for value in graph.values:
+        inputs = tuple(new_id[i] for i in value.inputs)
+        if value.vid in narrow:  # identical to the float64 sum: rebuild merges the two
+            total = out.reduce("reduce_sum", _as_f64(out, inputs[0]), value.attrs["axes"],
+                               value.attrs["keepdims"], value.attrs["scale"], F64)
+            new_id[value.vid] = out.add("cast", value.shape, value.dtype, (total,),
+                                        dtype=value.dtype.name)
+        else:
+            new_id[value.vid] = out.add(value.op, value.shape, value.dtype, inputs,
+                                        **value.attrs)
+    out.roots = [new_id[r] for r in graph.roots]
+    return rebuild(out, live_values(out))
+
+
+def _narrow_float(value: Value) -> bool:
+    return value.dtype.kind == "f" and value.dtype.itemsize < 8
+
+
+def _sum_key(value: Value, source: int) -> tuple:
+    """What makes two sums of ``source`` equal apart from their dtype."""
+    attrs = value.attrs
+    return source, tuple(attrs["axes"]), attrs["keepdims"], attrs["scale"]
+
+
 # ------------------------------------------------------------------------- matching
 def find_targets(graph: Graph) -> dict[int, Centred]:
     """reduce_sum ids whose operand is a polynomial (degree <= MAX_DEGREE) in x - mean(x),

@@ -259,6 +259,30 @@ def test_raw_draw_while_tracing_is_refused() -> None:
         jit(f)(mg.tensor(np.ones(4)))
 
 
+def test_other_threads_draw_normally_while_a_trace_runs() -> None:
+    """_state.rng is shared by all threads: a draw from another thread during a trace is
+    neither refused nor recorded into that trace."""
+    import threading
+
+    seen: dict[str, object] = {}
+    x = mg.tensor(np.ones((4, 3)))
+
+    def other() -> None:
+        seen["raw"] = _state.rng().random(2)
+        seen["uniform"] = F.rand_uniform((5,))
+
+    def f(t):
+        worker = threading.Thread(target=other)
+        worker.start()
+        worker.join()
+        return F.dropout(t, 0.5)
+
+    compiled = jit(f)
+    compiled(x)
+    assert seen["raw"].shape == (2,) and seen["uniform"].shape == (5,)
+    assert compiled.last.draws == [((4, 3), np.dtype(np.float64))]
+
+
 def test_generator_is_restored_after_a_refused_trace() -> None:
     """After the refusal, eager code draws from mg.manual_seed's generator again."""
     def f(x):

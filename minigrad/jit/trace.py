@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -222,20 +223,25 @@ class RandomDuringTrace:
     numpy) is refused, since the compiled code would reuse that draw on every call.
     ``recorded_uniform`` is the sanctioned draw (``nn.functional.rand_uniform`` calls it):
     it draws from the real generator, as eager does, and the tracer records the result as
-    an input the compiled entry draws anew at every call.
+    an input the compiled entry draws anew at every call. ``_state.rng`` is one module
+    attribute for every thread: other threads draw as if no trace were running.
     """
 
     def __init__(self, tracer: Tracer, real: Callable[[], np.random.Generator]) -> None:
         self.tracer = tracer
         self.real = real
+        self.thread = threading.get_ident()
 
     def __call__(self) -> np.random.Generator:
+        if threading.get_ident() != self.thread:
+            return self.real()
         return _refuse_random()
 
     def recorded_uniform(self, shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
         """U[0, 1) numbers of ``shape`` (``Generator.random(shape, dtype)``), recorded."""
         tensor = Tensor._constant(self.real().random(shape, dtype=dtype))
-        self.tracer.on_draw(tensor, dtype)
+        if threading.get_ident() == self.thread:
+            self.tracer.on_draw(tensor, dtype)
         return tensor
 
 

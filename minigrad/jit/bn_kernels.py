@@ -51,7 +51,7 @@ import numpy as np
 from numba import prange
 
 # Below this many elements one thread runs the whole pass (the hop to the launcher costs
-# ~10-20 us).
+# ~12 us per pass).
 THREAD_MIN_ELEMENTS = 1 << 18
 # No C-callable (cfunc) wrapper: nothing calls these through one.
 _SERIAL = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True,
@@ -67,11 +67,11 @@ STATS, APPLY, GRAD_SUMS, DX, STATS_SUMS, APPLY_DX = range(6)
 
 
 # ----------------------------------------------------------------- row-block bodies
-# Each is compiled once per dtype and shared by the serial twins, the drivers and the pool
-# threads. Jitted code passes r0 as ``np.intp(0)``, not a literal 0: a literal argument
-# would compile a second copy of the body specialised on it.
-# ``acc`` is the block's own (2, C) float64 accumulator rows, zeroed by the driver: the sums
-# go straight into them.
+# Each is compiled once per dtype for the serial twins and the drivers (and once more inside
+# its block's cfunc when a process first runs that pass threaded). Jitted code passes r0 as
+# ``np.intp(0)``, not a literal 0: a literal argument would compile a second copy of the
+# body specialised on it. ``acc`` is the block's own (2 or 4, C) float64 accumulator rows,
+# zeroed by the driver: the sums go straight into them.
 @numba.njit(**_SERIAL)
 def _moments_rows(x, r0, r1, shift, acc):
     """acc[0, c] += sum(x[i, c] - shift[c]), acc[1, c] += sum((x[i, c] - shift[c])^2).

@@ -23,7 +23,7 @@ from minigrad import nn, ops, optim
 from minigrad.jit import NotCompilableError, jit
 from tests.op_samples import NON_DIFFERENTIABLE, SAMPLES
 
-UNSUPPORTED = {("matmul", 1), ("matmul", 5)}  # batched matmul: a clear error (see below)
+UNSUPPORTED: set[tuple[str, int]] = set()  # every sample compiles (batched matmul too)
 
 
 def _close(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> None:
@@ -89,12 +89,10 @@ def test_every_primitive_matches_eager(dtype, grads) -> None:
                 _close(x, y, dtype)
 
 
-@pytest.mark.parametrize("k", sorted(k for _, k in UNSUPPORTED))
-def test_batched_matmul_is_a_clear_error(k) -> None:
-    fn, inputs = SAMPLES["matmul"][k]
-    compiled = jit(fn)
-    with pytest.raises(NotCompilableError, match="matmul"):
-        compiled(*[mg.tensor(a) for a in inputs])
+def test_integer_matmul_is_a_clear_error() -> None:
+    a, b = mg.tensor(np.arange(6).reshape(2, 3)), mg.tensor(np.arange(12).reshape(3, 4))
+    with pytest.raises(NotCompilableError, match="matmul of float operands only"):
+        jit(ops.matmul)(a, b)
 
 
 def test_second_call_runs_compiled_code_and_matches() -> None:
@@ -468,8 +466,9 @@ def test_dropout_mode_switch_is_guarded() -> None:
     compiled(x)
     compiled(x)
     model.train()
-    with pytest.raises(NotCompilableError, match="random numbers"):
-        compiled(x)  # a new trace (the guard caught the mode) that refuses dropout's draw
+    first, second = compiled(x).numpy().copy(), compiled(x).numpy().copy()
+    assert compiled.trace_count == 2  # the guard caught the mode: a new trace, with dropout
+    assert (first == 0).any() and not np.array_equal(first == 0, second == 0)
 
 
 def test_nan_and_inf_propagate_as_in_eager() -> None:

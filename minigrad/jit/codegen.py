@@ -484,7 +484,7 @@ class _Generator:
         elif big:
             self.uses_prange = True
             src.add(f"for i0 in prange({shape[0]}):")
-        elif shape[0] > 1:
+        elif shape[0] != 1:  # 0 rows: a loop that never runs (never "i0 = 0")
             src.add(f"for i0 in range({shape[0]}):")
         else:
             src.add("i0 = 0")
@@ -513,11 +513,12 @@ class _Generator:
         self._accumulate_batches(step, copies)
 
     def _open_inner_loops(self, shape: tuple[int, ...]) -> None:
-        """Loops over axes 1.. (a size-1 axis gets ``i<k> = 0``); leaves depth in the body."""
+        """Loops over axes 1.. (a size-1 axis gets ``i<k> = 0``, a size-0 axis a loop that
+        never runs); leaves depth in the body."""
         src = self.src
         for k in range(1, len(shape)):
             src.depth += 1
-            if shape[k] > 1:
+            if shape[k] != 1:
                 src.add(f"for i{k} in range({shape[k]}):")
             else:  # a size-1 axis needs no loop
                 src.add(f"i{k} = 0")

@@ -294,3 +294,13 @@ def test_generator_is_restored_after_a_refused_trace() -> None:
     x = np.ones(6)
     np.testing.assert_array_equal(F.dropout(mg.tensor(x), 0.5).numpy(),
                                   _dropout_reference(x, 0.5, np.random.default_rng(0)))
+
+
+def test_a_layer_initialised_while_tracing_is_refused() -> None:
+    """nn.Linear drawn inside the traced function: its initial weights would be frozen
+    into every compiled call, so the trace refuses the draw (naming rng())."""
+    def f(x):
+        return mg.nn.Linear(3, 2)(x)
+
+    with pytest.raises(NotCompilableError, match=r"random numbers were drawn .*rng\(\)"):
+        jit(f)(mg.tensor(np.ones((4, 3))))

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import ops
-from .._state import rng
+from .. import _state, ops
 from ..dtypes import DEFAULT_FLOAT, resolve_dtype
 from ..tensor import Tensor
 from . import functional as F
@@ -33,9 +32,9 @@ class Linear(Module):
         self.out_features = int(out_features)
         bound = 1.0 / math.sqrt(self.in_features)
         shape = (self.out_features, self.in_features)
-        self.weight = Parameter(rng().uniform(-bound, bound, shape).astype(dtype), name="W")
+        self.weight = Parameter(_state.rng().uniform(-bound, bound, shape).astype(dtype), name="W")
         if bias:
-            values = rng().uniform(-bound, bound, self.out_features).astype(dtype)
+            values = _state.rng().uniform(-bound, bound, self.out_features).astype(dtype)
             self.bias = Parameter(values, name="b")
         else:
             self.bias = None

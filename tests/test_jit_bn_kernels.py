@@ -84,14 +84,20 @@ def test_kernels_match_numpy_float64(dtype, shape, threads) -> None:
 @pytest.mark.parametrize("two_pass", [False, True])
 def test_row_blocks_in_the_launcher_match_one_block(threads, two_pass) -> None:
     """An array past THREAD_MIN_ELEMENTS (odd row count: uneven blocks, remainder rows) in
-    2 and 3 blocks: the same results as one block to rounding, and numpy float64."""
+    2 and 3 blocks: the same results as one block to rounding, and numpy float64. The
+    blocks run one after the other while the launcher compiles in the background, then in
+    parallel: the same numbers both ways."""
     rows = bn_kernels.THREAD_MIN_ELEMENTS // 64 + 5
     x, g, w, b = _inputs((rows, 64), np.float32, offset=3.0)
+    first = _kernel_run(x, g, w, b, threads, two_pass)
+    bn_kernels.finish_background_compiles()
+    ready = {key[0] for key in bn_kernels._ready}
+    assert {bn_kernels.STATS_SUMS, bn_kernels.APPLY_DX} <= ready if two_pass else (
+        {bn_kernels.STATS, bn_kernels.GRAD_SUMS, bn_kernels.DX} <= ready)
     blocked = _kernel_run(x, g, w, b, threads, two_pass)
     assert bn_kernels._launch.signatures  # the launcher ran the blocks
-    ran = {key[0] for key in bn_kernels._block_cfuncs}
-    assert {bn_kernels.STATS_SUMS, bn_kernels.APPLY_DX} <= ran if two_pass else (
-        {bn_kernels.STATS, bn_kernels.GRAD_SUMS, bn_kernels.DX} <= ran)
+    for got, want in zip(blocked, first, strict=True):
+        np.testing.assert_array_equal(got, want)
     for got, want in zip(blocked, _kernel_run(x, g, w, b, 1, two_pass), strict=True):
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-5 * float(np.max(np.abs(want))))
     x64 = x.astype(np.float64)
@@ -99,6 +105,49 @@ def test_row_blocks_in_the_launcher_match_one_block(threads, two_pass) -> None:
     ref_dx, ref_dw, _ = closed_form_backward(g.astype(np.float64), x64, w.astype(np.float64),
                                              EPS)
     assert _rel(blocked[3][1], ref_dw) < 1e-5 and _rel(blocked[4], ref_dx) < 2e-5
+
+
+class _Every(dict):
+    """A dict holding every key (with ``value``): every pass compiling, or failed."""
+
+    def __init__(self, value: object = None) -> None:
+        super().__init__()
+        self.value = value
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __getitem__(self, key: object) -> object:
+        return self.value
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_blocks_run_in_turn_while_the_launcher_compiles(monkeypatch, two_pass) -> None:
+    """While a launcher compiles in the background the drivers run the same row blocks
+    themselves, one after the other: bitwise the parallel results, and no launch."""
+    rows = bn_kernels.THREAD_MIN_ELEMENTS // 64 + 7
+    x, g, w, b = _inputs((rows, 64), np.float32, offset=2.0)
+    _kernel_run(x, g, w, b, 2, two_pass)
+    bn_kernels.finish_background_compiles()
+    parallel = _kernel_run(x, g, w, b, 2, two_pass)
+
+    def no_launch(*args: object) -> None:
+        raise AssertionError("launched although the launcher is still compiling")
+
+    monkeypatch.setattr(bn_kernels, "_ready", {})
+    monkeypatch.setattr(bn_kernels, "_compiling", _Every())
+    monkeypatch.setattr(bn_kernels, "_launch", no_launch)
+    for got, want in zip(_kernel_run(x, g, w, b, 2, two_pass), parallel, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_launcher_that_failed_to_compile_is_an_error_naming_the_pass(monkeypatch) -> None:
+    rows = bn_kernels.THREAD_MIN_ELEMENTS // 64 + 1
+    x = _inputs((rows, 64), np.float64)[0]
+    monkeypatch.setattr(bn_kernels, "_ready", {})
+    monkeypatch.setattr(bn_kernels, "_failed", _Every(ValueError("no cfunc today")))
+    with pytest.raises(RuntimeError, match="threaded BatchNorm pass 0 did not compile: no cfunc"):
+        bn_kernels.stats(x, EPS, 2)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -211,8 +260,13 @@ _THREADED_CHILD = textwrap.dedent("""
     x = np.linspace(-3.0, 5.0, rows * 32, dtype=np.float32).reshape(rows, 32)
     g, w, b = np.cos(x), np.ones(32, np.float32), np.zeros(32, np.float32)
     out = np.empty_like(x)
-    st, sums = threaded_bn.kernel(x, g, w, b, out, 2)
+    st, sums = threaded_bn.kernel(x, g, w, b, out, 2)  # blocks in turn, launcher compiling
+    bn_kernels.finish_background_compiles()
+    first = (st.copy(), sums.copy(), out.copy())
+    st, sums = threaded_bn.kernel(x, g, w, b, out, 2)  # through the launcher
     assert bn_kernels._launch.signatures
+    for a, b in zip(first, (st, sums, out)):
+        assert np.array_equal(a, b)
     print(sum(threaded_bn.kernel.stats.cache_hits.values()), repr(float(sums.sum())),
           repr(float(st.sum())), repr(float(out.sum())))
 """)

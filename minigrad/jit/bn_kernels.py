@@ -37,6 +37,8 @@ Behind the hop nothing threaded is part of the generated kernel; the launcher re
 row body as a function pointer, so it links nothing and is compiled once per set of
 argument types (~0.35 s cold, plus ~0.1 s per pass for the callbacks), the first time a
 process runs a large pass with T > 1 (or loaded from Numba's cache), never with one thread.
+That compile runs in a background thread: until it is done the driver runs the same
+blocks itself, one after the other (bitwise the same sums), so no call waits for it.
 The drivers are ``inline="always"``: they become part of the generated kernel rather than
 one more library linking (and recompiling) the bodies. ``fastmath`` is off; float32 and
 float64.
@@ -44,6 +46,7 @@ float64.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numba
@@ -220,18 +223,48 @@ def _block_apply_dx(x, g, coef, shift, out, out2, acc, t, r0, r1):
 # By pass (index = kind): each runs rows r0..r1 of block t (accumulator rows acc[t]).
 _BLOCK_BODIES = (_block_moments, _block_apply, _block_grad_sums, _block_dx, _block_moments_grad,
                  _block_apply_dx)
-_block_cfuncs: dict[tuple, Any] = {}  # (pass, array kinds) -> its body as a cfunc
+# (pass, array kinds) -> the pass's body as a cfunc, once it and the launcher for its
+# argument types are compiled; the passes being compiled in the background meanwhile.
+_ready: dict[tuple, Any] = {}
+_compiling: dict[tuple, threading.Thread] = {}
+_failed: dict[tuple, Exception] = {}
+# Compile a new launcher in a background thread (until it is ready the drivers run the same
+# blocks one after the other, in the compiled kernel) rather than while the caller waits.
+# Tests switch it off, or wait with finish_background_compiles().
+COMPILE_IN_BACKGROUND = True
 
 
-def _block_cfunc(kind: int, arrays: tuple[np.ndarray, ...]) -> Any:
-    """The body of pass ``kind`` as a cfunc for these arrays' types."""
-    key = (kind, *((a.dtype.char, a.ndim, a.flags.c_contiguous, a.flags.writeable)
-                   for a in arrays))  # what numba.typeof distinguishes here, 10x faster
-    if key not in _block_cfuncs:
-        intp = numba.types.intp
-        signature = numba.types.void(*map(numba.typeof, arrays), intp, intp, intp)
-        _block_cfuncs[key] = numba.cfunc(signature, **_CFUNC)(_BLOCK_BODIES[kind])
-    return _block_cfuncs[key]
+def _array_kinds(kind: int, arrays: tuple[np.ndarray, ...]) -> tuple:
+    """What numba.typeof distinguishes among these arrays (10x faster than typeof)."""
+    return (kind, *((a.dtype.char, a.ndim, a.flags.c_contiguous, a.flags.writeable)
+                    for a in arrays))
+
+
+def _compile_pass(key: tuple, kind: int, types: tuple) -> None:
+    """The body of pass ``kind`` as a cfunc for these argument types, and the launcher for
+    it (compiled, or loaded from Numba's cache); then the pass is ready. A failure is kept
+    for the next call to raise."""
+    intp = numba.types.intp
+    try:
+        body = numba.cfunc(numba.types.void(*types, intp, intp, intp),
+                           **_CFUNC)(_BLOCK_BODIES[kind])
+        _launch.compile((numba.typeof(body), *types))
+    except Exception as error:  # raised in the caller's thread by _run_blocks
+        _failed[key] = error
+        return
+    _ready[key] = body
+
+
+def _raise_if_failed(key: tuple) -> None:
+    if key in _failed:
+        raise RuntimeError(f"minigrad: the threaded BatchNorm pass {key[0]} did not compile: "
+                           f"{_failed[key]}") from _failed[key]
+
+
+def finish_background_compiles() -> None:
+    """Wait until every launcher being compiled in the background is ready."""
+    for thread in list(_compiling.values()):
+        thread.join()
 
 
 @numba.njit(**_LAUNCHER)
@@ -244,20 +277,46 @@ def _launch(body, x, g, coef, shift, out, out2, acc):
 
 
 def _run_blocks(kind: int, x: np.ndarray, g: np.ndarray, coef: np.ndarray,
-                shift: np.ndarray, out: np.ndarray, out2: np.ndarray, acc: np.ndarray) -> None:
-    """The pass ``kind`` in acc.shape[0] row blocks (placeholders for what it does not use)."""
+                shift: np.ndarray, out: np.ndarray, out2: np.ndarray, acc: np.ndarray) -> bool:
+    """The pass ``kind`` in acc.shape[0] parallel row blocks (placeholders for what it does
+    not use), once its launcher is ready: True. False while the launcher compiles in the
+    background: the caller runs the same blocks itself, one after the other."""
     arrays = (x, g, coef, shift, out, out2, acc)
-    _launch(_block_cfunc(kind, arrays), *arrays)
+    key = _array_kinds(kind, arrays)
+    body = _ready.get(key)
+    if body is None:
+        _raise_if_failed(key)
+        types = tuple(map(numba.typeof, arrays))
+        if COMPILE_IN_BACKGROUND:
+            if key not in _compiling:
+                _compiling[key] = threading.Thread(
+                    target=_compile_pass, args=(key, kind, types), name="minigrad-bn-launcher",
+                    daemon=True)
+                _compiling[key].start()
+            return False
+        _compile_pass(key, kind, types)
+        _raise_if_failed(key)
+        body = _ready[key]
+    _launch(body, *arrays)
+    return True
 
 
 # Called from jitted code only; without nogil (objmode takes the GIL anyway, and nogil with
 # objmode draws a NumbaWarning).
 @numba.njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, no_cpython_wrapper=True)
 def _in_threads(kind, x, g, coef, shift, out, out2, acc):
-    """``_run_blocks`` from jitted code; ``kind`` is a run-time value, so one compile serves
-    every pass of a dtype."""
-    with numba.objmode():
-        _run_blocks(kind, x, g, coef, shift, out, out2, acc)
+    """``_run_blocks`` from jitted code (whether it ran the blocks); ``kind`` is a run-time
+    value, so one compile serves every pass of a dtype."""
+    with numba.objmode(ran="boolean"):
+        ran = _run_blocks(kind, x, g, coef, shift, out, out2, acc)
+    return ran
+
+
+@numba.njit(**_INLINE)
+def _block_rows(x, t, blocks):
+    """Rows t N / T .. (t + 1) N / T of block t."""
+    n = x.shape[0]
+    return t * n // blocks, (t + 1) * n // blocks
 
 
 @numba.njit(**_INLINE)
@@ -440,17 +499,20 @@ def dx_serial(g: np.ndarray, x: np.ndarray, st: np.ndarray, sums: np.ndarray, w:
 
 
 # -------------------------------------------------------------- threaded drivers
-# As the serial twins, in T row blocks on the thread pool when the array is large (each
-# block with private accumulator rows), else in one block here.
+# As the serial twins, in T row blocks when the array is large (each block with private
+# accumulator rows): in parallel through the launcher, or here one after the other while
+# the launcher compiles; else in one block here.
 @numba.njit(**_INLINE)
 def stats(x: np.ndarray, eps: float, threads: int) -> np.ndarray:
     """As ``stats_serial``, in row blocks."""
     shift = _shift(x)
-    acc = np.zeros((_blocks(x, threads), 2, x.shape[1]))
-    if acc.shape[0] == 1:
-        _moments_rows(x, np.intp(0), x.shape[0], shift, acc[0])
-    else:
-        _in_threads(np.intp(STATS), x, x, _coefficients(0, x), shift, x, x, acc)
+    blocks = _blocks(x, threads)
+    acc = np.zeros((blocks, 2, x.shape[1]))
+    if blocks == 1 or not _in_threads(np.intp(STATS), x, x, _coefficients(0, x), shift, x, x,
+                                      acc):
+        for t in range(blocks):
+            r0, r1 = _block_rows(x, t, blocks)
+            _moments_rows(x, r0, r1, shift, acc[t])
     return _finish_stats(acc, shift, x.shape[0], eps, _coefficients(3, x))
 
 
@@ -472,11 +534,11 @@ def _apply_pass(x: np.ndarray, coef: np.ndarray, out: np.ndarray, threads: int) 
     """out = (x - mean) * scale + shift (coef rows mean, scale, shift), in row blocks:
     ``apply`` and ``normalize`` differ only in their coefficients."""
     blocks = _blocks(x, threads)
-    if blocks == 1:
-        _apply_rows(x, coef, out, np.intp(0), x.shape[0])
-    else:
-        _in_threads(np.intp(APPLY), x, x, coef, np.empty(0), out, out,
-                    np.zeros((blocks, 2, 0)))
+    if blocks == 1 or not _in_threads(np.intp(APPLY), x, x, coef, np.empty(0), out, out,
+                                      np.zeros((blocks, 2, 0))):
+        for t in range(blocks):
+            r0, r1 = _block_rows(x, t, blocks)
+            _apply_rows(x, coef, out, r0, r1)
     return out
 
 
@@ -484,11 +546,12 @@ def _apply_pass(x: np.ndarray, coef: np.ndarray, out: np.ndarray, threads: int) 
 def grad_sums(g: np.ndarray, x: np.ndarray, st: np.ndarray, threads: int) -> np.ndarray:
     """As ``grad_sums_serial``, in row blocks with private accumulator rows."""
     coef = _means(st, x)
-    acc = np.zeros((_blocks(x, threads), 2, x.shape[1]))
-    if acc.shape[0] == 1:
-        _grad_sums_rows(g, x, coef, np.intp(0), x.shape[0], acc[0])
-    else:
-        _in_threads(np.intp(GRAD_SUMS), x, g, coef, np.empty(0), x, x, acc)
+    blocks = _blocks(x, threads)
+    acc = np.zeros((blocks, 2, x.shape[1]))
+    if blocks == 1 or not _in_threads(np.intp(GRAD_SUMS), x, g, coef, np.empty(0), x, x, acc):
+        for t in range(blocks):
+            r0, r1 = _block_rows(x, t, blocks)
+            _grad_sums_rows(g, x, coef, r0, r1, acc[t])
     return _combine_sums(acc, st)
 
 
@@ -498,10 +561,11 @@ def dx(g: np.ndarray, x: np.ndarray, st: np.ndarray, sums: np.ndarray, w: np.nda
     """As ``dx_serial``, in row blocks."""
     coef = _dx_coefficients(st, sums, w, x.shape[0], x)
     blocks = _blocks(x, threads)
-    if blocks == 1:
-        _dx_rows(g, x, coef, out, np.intp(0), x.shape[0])
-    else:
-        _in_threads(np.intp(DX), x, g, coef, np.empty(0), out, out, np.zeros((blocks, 2, 0)))
+    if blocks == 1 or not _in_threads(np.intp(DX), x, g, coef, np.empty(0), out, out,
+                                      np.zeros((blocks, 2, 0))):
+        for t in range(blocks):
+            r0, r1 = _block_rows(x, t, blocks)
+            _dx_rows(g, x, coef, out, r0, r1)
     return out
 
 
@@ -524,11 +588,13 @@ def stats_grad_sums(x: np.ndarray, g: np.ndarray, eps: float, st: np.ndarray,
                     threads: int) -> np.ndarray:
     """As ``stats_grad_sums_serial``, in row blocks with private accumulator rows."""
     shift = _shift(x)
-    acc = np.zeros((_blocks(x, threads), 4, x.shape[1]))
-    if acc.shape[0] == 1:
-        _moments_grad_rows(x, g, np.intp(0), x.shape[0], shift, acc[0])
-    else:
-        _in_threads(np.intp(STATS_SUMS), x, g, _coefficients(0, x), shift, x, x, acc)
+    blocks = _blocks(x, threads)
+    acc = np.zeros((blocks, 4, x.shape[1]))
+    if blocks == 1 or not _in_threads(np.intp(STATS_SUMS), x, g, _coefficients(0, x), shift,
+                                      x, x, acc):
+        for t in range(blocks):
+            r0, r1 = _block_rows(x, t, blocks)
+            _moments_grad_rows(x, g, r0, r1, shift, acc[t])
     _finish_stats(acc, shift, x.shape[0], eps, st)
     return _finish_grad_sums(acc, st, x.shape[0])
 
@@ -550,9 +616,9 @@ def apply_dx(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray, g: np.
     """As ``apply_dx_serial``, in row blocks."""
     coef = _apply_dx_coefficients(st, w, b, sums, wd, x.shape[0], x)
     blocks = _blocks(x, threads)
-    if blocks == 1:
-        _apply_dx_rows(x, g, coef, out, dx, np.intp(0), x.shape[0])
-    else:
-        _in_threads(np.intp(APPLY_DX), x, g, coef, np.empty(0), out, dx,
-                    np.zeros((blocks, 2, 0)))
+    if blocks == 1 or not _in_threads(np.intp(APPLY_DX), x, g, coef, np.empty(0), out, dx,
+                                      np.zeros((blocks, 2, 0))):
+        for t in range(blocks):
+            r0, r1 = _block_rows(x, t, blocks)
+            _apply_dx_rows(x, g, coef, out, dx, r0, r1)
     return dx

@@ -659,6 +659,11 @@ def accumulator(dtype: np.dtype) -> np.dtype | None:
     return np.dtype(np.float64) if dtype.kind == "f" and dtype.itemsize < 8 else None
 
 
+# From this size on (where numpy's float64 sum costs >= ~60 us) ``wide_sum`` uses the
+# compiled kernel; smaller eager work never imports Numba.
+WIDE_SUM_MIN_ELEMENTS = 1 << 18
+
+
 def wide_sum(x: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
     """np.add.reduce(x, axes, dtype=float64, keepdims) of a float16/float32 array. Over the
     leading axes of a large C-contiguous float32 array with at least 16 columns the
@@ -667,18 +672,13 @@ def wide_sum(x: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
     lead = len(axes)
     if (x.size >= WIDE_SUM_MIN_ELEMENTS and x.dtype == np.float32 and 0 < lead < x.ndim
             and tuple(axes) == tuple(range(lead)) and x.flags.c_contiguous
-            and math.prod(x.shape[lead:]) >= 16):  # fewer columns: numpy sums pairwise
+            and math.prod(x.shape[lead:]) >= 16):  # one column numpy sums pairwise
         from ._wide_sum import sum_rows
 
         total = np.zeros(math.prod(x.shape[lead:]))
         sum_rows(x.reshape(-1, total.size), total)
         return total.reshape(((1,) * lead if keepdims else ()) + x.shape[lead:])
     return np.add.reduce(x, axis=axes, dtype=np.float64, keepdims=keepdims)
-
-
-# From this size on (where numpy's float64 sum costs >= ~60 us) ``wide_sum`` uses the
-# compiled kernel; smaller eager work never imports Numba.
-WIDE_SUM_MIN_ELEMENTS = 1 << 18
 
 
 def reduce_mean(x: np.ndarray, axes: tuple, keepdims: bool = True) -> np.ndarray:

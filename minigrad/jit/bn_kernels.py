@@ -267,13 +267,21 @@ def finish_background_compiles() -> None:
         thread.join()
 
 
+@numba.njit(**_INLINE)
+def _block_rows(x, t, blocks):
+    """Rows t N / T .. (t + 1) N / T of block t."""
+    n = x.shape[0]
+    return t * n // blocks, (t + 1) * n // blocks
+
+
 @numba.njit(**_LAUNCHER)
 def _launch(body, x, g, coef, shift, out, out2, acc):
     """body(..., t, first row, end row) for the acc.shape[0] blocks t, in parallel."""
-    n, blocks = x.shape[0], acc.shape[0]
+    blocks = acc.shape[0]
     for block in prange(blocks):
         t = np.intp(block)  # prange's index is unsigned; the cfunc takes intp
-        body(x, g, coef, shift, out, out2, acc, t, t * n // blocks, (t + 1) * n // blocks)
+        r0, r1 = _block_rows(x, t, blocks)  # the drivers' own partition: the same sums
+        body(x, g, coef, shift, out, out2, acc, t, r0, r1)
 
 
 def _run_blocks(kind: int, x: np.ndarray, g: np.ndarray, coef: np.ndarray,
@@ -310,13 +318,6 @@ def _in_threads(kind, x, g, coef, shift, out, out2, acc):
     with numba.objmode(ran="boolean"):
         ran = _run_blocks(kind, x, g, coef, shift, out, out2, acc)
     return ran
-
-
-@numba.njit(**_INLINE)
-def _block_rows(x, t, blocks):
-    """Rows t N / T .. (t + 1) N / T of block t."""
-    n = x.shape[0]
-    return t * n // blocks, (t + 1) * n // blocks
 
 
 @numba.njit(**_INLINE)
@@ -374,13 +375,9 @@ def _affine(st, w, b, x):
 
 @numba.njit(**_INLINE)
 def _normalizer(st, x):
-    """Rows mean, s, 0 in x's dtype: xhat = (x - mean) * s + 0."""
-    coef = _coefficients(3, x)
-    for c in range(x.shape[1]):
-        coef[0, c] = st[0, c]
-        coef[1, c] = st[1, c]
-        coef[2, c] = 0.0
-    return coef
+    """Rows mean, s, 0 in x's dtype: xhat = (x - mean) * s + 0 (``_affine`` with w = 1,
+    b = 0)."""
+    return _affine(st, np.ones(x.shape[1], x.dtype), np.zeros(x.shape[1], x.dtype), x)
 
 
 @numba.njit(**_INLINE)

@@ -88,9 +88,9 @@ def merge_widened_sums(graph: Graph) -> Graph:
     wide = {_sum_key(v, graph[v.inputs[0]].inputs[0]) for v in graph.values
             if v.op == "reduce_sum" and v.dtype == F64 and graph[v.inputs[0]].op == "cast"
             and _narrow_float(graph[graph[v.inputs[0]].inputs[0]])}
-    narrow = [v.vid for v in graph.values if v.op == "reduce_sum" and _narrow_float(v)
+    narrow = {v.vid for v in graph.values if v.op == "reduce_sum" and _narrow_float(v)
               and _narrow_float(graph[v.inputs[0]])
-              and _sum_key(v, v.inputs[0]) in wide]
+              and _sum_key(v, v.inputs[0]) in wide}
     if not narrow:
         return graph
     out = Graph()

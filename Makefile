@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 OUT    ?= demo_out
 
-.PHONY: demo test bench lint clean install install-test install-bench
+.PHONY: demo test bench lint clean install install-test install-bench fuzz
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,9 @@ bench: $(VENV)/.installed-bench
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache
+
+# The differential fuzzer (eager vs mg.jit vs PyTorch), long runs: make fuzz N=20000 SEED=7
+N    ?= 2000
+SEED ?= random
+fuzz: $(VENV)/.installed-test
+	$(PY) -m minigrad.testing.fuzz --n $(N) --seed $(SEED)

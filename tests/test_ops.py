@@ -20,7 +20,7 @@ def _cases(table: dict) -> list:
 
 
 def test_every_op_has_samples() -> None:
-    """A new row in the op table must come with sample calls (tests/op_samples.py)."""
+    """A new row in the op table must come with sample calls (minigrad/testing/op_samples.py)."""
     missing = [
         name for name, op in mg.OPS.items()
         if name not in (SAMPLES if op.differentiable else NON_DIFFERENTIABLE)

@@ -1,0 +1,248 @@
+"""Differential fuzzer: random programs, eager vs ``mg.jit`` (vs PyTorch when importable).
+
+    python -m minigrad.testing.fuzz --n 2000 --seed 7      (or: make fuzz N=2000 SEED=7)
+
+Each program (``programs.py``: every op-table row, random shapes and dtypes, 1-60 nodes,
+values plus first and second derivatives; ``training.py``: training steps with modules,
+losses and optimizers) runs eagerly and through one ``mg.jit`` function called three times
+with fresh random arguments of the same signature: the first call is the eager trace, the
+later ones run the compiled kernel. Every call must match eager on the same arguments:
+
+* the same structure, shapes and dtypes; booleans and integers equal; floats within a
+  tolerance by dtype, with NaN and infinity at the same positions;
+* when eager raises, jit raises the same error type;
+* ``NotCompilableError`` is a *refusal* (counted, not a failure); any other exception from
+  jit is a *crash*, a wrong number a *mismatch*.
+
+Failures are shrunk (``shrink.py``) and printed as runnable scripts using minigrad only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import faulthandler
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import minigrad as mg
+from minigrad.jit import NotCompilableError
+
+from .programs import Program, call_arrays, make_tensors, program_function, random_program
+
+CALLS = 3  # the trace, then the compiled kernel twice
+RTOL = {"float32": 2e-4, "float64": 1e-9, "float16": 1e-2}
+
+OK, MISMATCH, CRASH, REFUSED = "ok", "mismatch", "crash", "refused"
+
+
+@dataclass
+class Outcome:
+    """The verdict on one program: ``kind`` and a one-line ``detail``."""
+
+    kind: str
+    detail: str = ""
+
+
+# ---------------------------------------------------------------------- comparison
+def flatten(result: Any) -> list[np.ndarray | None]:
+    """The arrays of a program's result (a tuple of tensors and ``None``)."""
+    return [None if t is None else np.asarray(t.data) for t in result]
+
+
+def compare_arrays(expected: np.ndarray | None, got: np.ndarray | None) -> str:
+    """'' when ``got`` matches ``expected`` (dtype, shape, values), else what differs.
+
+    Floats: NaN and ±inf at the same places; finite values within
+    ``|got - expected| <= rtol·(|expected| + max(1, max|expected|)·1e-3)``, rtol by dtype.
+    """
+    if expected is None or got is None:
+        return "" if expected is None and got is None else f"{expected!r:.40} vs {got!r:.40}"
+    if expected.dtype != got.dtype:
+        return f"dtype {got.dtype}, eager {expected.dtype}"
+    if expected.shape != got.shape:
+        return f"shape {got.shape}, eager {expected.shape}"
+    if expected.dtype.kind != "f":
+        bad = expected != got
+        return f"{int(bad.sum())} of {bad.size} values differ" if bad.any() else ""
+    e64, g64 = expected.astype(np.float64), got.astype(np.float64)
+    if not np.array_equal(np.isnan(e64), np.isnan(g64)):
+        return "NaN at other positions"
+    finite = np.isfinite(e64)
+    if not np.array_equal(e64[~finite & ~np.isnan(e64)], g64[~finite & ~np.isnan(e64)]) \
+            or not np.array_equal(finite, np.isfinite(g64)):
+        return "inf at other positions"
+    if not finite.any():
+        return ""
+    rtol = RTOL.get(expected.dtype.name, 1e-6)
+    scale = max(1.0, float(np.abs(e64[finite]).max()))
+    err = np.abs(g64[finite] - e64[finite])
+    bad = err > rtol * (np.abs(e64[finite]) + scale * 1e-3)
+    if bad.any():
+        return (f"{int(bad.sum())} of {bad.size} values off, max error "
+                f"{float(err.max()):.3g} (values up to {scale:.3g})")
+    return ""
+
+
+def compare_results(expected: list, got: list) -> str:
+    """'' when every array matches, else 'result k: what differs'."""
+    if len(expected) != len(got):
+        return f"{len(got)} results, eager {len(expected)}"
+    for k, (e, g) in enumerate(zip(expected, got, strict=True)):
+        problem = compare_arrays(e, g)
+        if problem:
+            return f"result {k}: {problem}"
+    return ""
+
+
+# ------------------------------------------------------------------------- running
+def run_eager(fn: Callable[..., Any], tensors: list[mg.Tensor]) -> tuple[Any, BaseException | None]:
+    """``fn(*tensors)`` flattened, or the exception it raised."""
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return flatten(fn(*tensors)), None
+    except Exception as error:
+        return None, error
+
+
+def check_program(program: Program, seed: int) -> Outcome:
+    """Eager vs ``mg.jit`` over ``CALLS`` calls with fresh arguments (same signature)."""
+    rng = np.random.default_rng(seed)
+    calls = [call_arrays(program, rng) for _ in range(CALLS)]
+    fn = program_function(program)
+    return check_calls(fn, lambda arrays: make_tensors(program, arrays), calls)
+
+
+def check_calls(fn: Callable[..., Any], tensors_of: Callable[[list], list[mg.Tensor]],
+                calls: list[list[np.ndarray]]) -> Outcome:
+    """Run ``fn`` eagerly and jitted on each call's arguments and compare."""
+    jitted = mg.jit(fn)
+    for k, arrays in enumerate(calls):
+        expected, eager_error = run_eager(fn, tensors_of(arrays))
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                got = flatten(jitted(*tensors_of(arrays)))
+        except NotCompilableError as error:
+            return Outcome(REFUSED, f"call {k}: {_one_line(error)}")
+        except Exception as error:
+            if eager_error is not None and type(error) is type(eager_error):
+                continue
+            return Outcome(CRASH, f"call {k}: {type(error).__name__}: {_one_line(error)}"
+                           + (f" (eager: {type(eager_error).__name__})" if eager_error else ""))
+        if eager_error is not None:
+            return Outcome(MISMATCH, f"call {k}: eager raised {type(eager_error).__name__}:"
+                           f" {_one_line(eager_error)}; jit returned")
+        problem = compare_results(expected, got)
+        if problem:
+            return Outcome(MISMATCH, f"call {k}: {problem}")
+    return Outcome(OK)
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+# ---------------------------------------------------------------------------- driver
+@dataclass
+class Summary:
+    """Counts of a fuzzing run and its shrunk reproducers."""
+
+    seed: int
+    programs: int = 0
+    nodes: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: {OK: 0, MISMATCH: 0, CRASH: 0,
+                                                            REFUSED: 0})
+    refusals: dict[str, int] = field(default_factory=dict)
+    failures: list[tuple[int, Outcome, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def text(self) -> str:
+        """The printed summary."""
+        lines = [f"fuzz seed {self.seed}: {self.programs} programs, {self.nodes} nodes, "
+                 f"{self.counts[MISMATCH]} mismatches, {self.counts[CRASH]} crashes, "
+                 f"{self.counts[REFUSED]} refusals, {self.seconds:.1f} s"]
+        for reason, n in sorted(self.refusals.items(), key=lambda kv: -kv[1])[:8]:
+            lines.append(f"  refused x{n}: {reason}")
+        for index, outcome, script in self.failures:
+            lines += [f"--- program {index}: {outcome.kind}: {outcome.detail}", script]
+        return "\n".join(lines)
+
+
+def program_seed(seed: int, index: int) -> int:
+    """The seed of program ``index`` of a run (each program reproducible alone)."""
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
+
+
+def fuzz(n: int, seed: int, shrink: bool = True, train_every: int = 10,
+         max_nodes: int = 60, only: list[str] | None = None,
+         log: Callable[[str], None] | None = None) -> Summary:
+    """Check ``n`` programs (every ``train_every``-th a training step) from ``seed``;
+    ``only`` limits the op rows used."""
+    from . import shrink as shrinking
+    from . import training
+    from .programs import sample_templates
+
+    templates = sample_templates()
+    summary = Summary(seed)
+    start = time.perf_counter()
+    for index in range(n):
+        pseed = program_seed(seed, index)
+        rng = np.random.default_rng(pseed)
+        if train_every and index % train_every == train_every - 1:
+            case: Any = training.random_config(rng)
+            outcome = training.check_training(case)
+            summary.nodes += training.layer_count(case)
+        else:
+            case = random_program(rng, templates, max_nodes, only)
+            outcome = check_program(case, pseed)
+            summary.nodes += len(case.nodes)
+        summary.programs += 1
+        summary.counts[outcome.kind] += 1
+        if outcome.kind == REFUSED:
+            reason = outcome.detail.split(": ", 1)[-1][:100]
+            summary.refusals[reason] = summary.refusals.get(reason, 0) + 1
+        elif outcome.kind != OK:
+            if log:
+                log(f"program {index}: {outcome.kind}: {outcome.detail} (shrinking)")
+            script = shrinking.reproduce(case, outcome, pseed) if shrink else repr(case)
+            summary.failures.append((index, outcome, script))
+        if log and index % 50 == 49:
+            log(f"... {index + 1} programs, {time.perf_counter() - start:.0f} s")
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``--n``, ``--seed`` (random when omitted, printed), ``--no-shrink``."""
+    parser = argparse.ArgumentParser(prog="python -m minigrad.testing.fuzz",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=2000, help="programs to check")
+    parser.add_argument("--seed", default="random", help="run seed (default: random)")
+    parser.add_argument("--max-nodes", type=int, default=60)
+    parser.add_argument("--train-every", type=int, default=10,
+                        help="every k-th program is a training step (0: none)")
+    parser.add_argument("--ops", default="", help="comma-separated op rows (default: all)")
+    parser.add_argument("--no-shrink", action="store_true")
+    args = parser.parse_args(argv)
+    seed = (int.from_bytes(os.urandom(4), "little") if args.seed in ("random", "")
+            else int(args.seed))
+    faulthandler.enable()
+    print(f"fuzz: seed {seed}, {args.n} programs", flush=True)
+    summary = fuzz(args.n, seed, shrink=not args.no_shrink, train_every=args.train_every,
+                   max_nodes=args.max_nodes, only=[o for o in args.ops.split(",") if o] or None,
+                   log=lambda line: print(line, file=sys.stderr, flush=True))
+    print(summary.text(), flush=True)
+    return 1 if summary.counts[MISMATCH] or summary.counts[CRASH] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

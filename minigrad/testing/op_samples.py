@@ -1,0 +1,126 @@
+"""Sample calls for every primitive in the op table, shared by the op-driven tests.
+
+Moved here from tests/ so the fuzzer (minigrad.testing.fuzz) can import it; tests/op_samples.py
+re-exports it. Each entry: op name -> list of (function of float64 tensors, list of input arrays).
+Inputs keep away from kinks (relu at 0, max ties, sqrt/log near 0) so central differences
+are valid. The test suite fails when an op row has no entry here, so a new primitive is
+tested by adding its row and one line below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+import minigrad as mg
+from minigrad import fused_bn, ops
+
+_rng = np.random.default_rng(1234)
+
+
+def _r(*shape: int) -> np.ndarray:
+    return _rng.standard_normal(shape)
+
+
+def _pos(*shape: int) -> np.ndarray:
+    return _rng.uniform(0.5, 2.0, shape)
+
+
+def _away_from_zero(*shape: int) -> np.ndarray:
+    values = _rng.uniform(0.3, 2.0, shape)
+    return values * _rng.choice([-1.0, 1.0], shape)
+
+
+def _distinct(*shape: int) -> np.ndarray:
+    size = int(np.prod(shape))
+    return (_rng.permutation(size) * 0.37 - 1.1).reshape(shape)
+
+
+_MASK = _r(3, 4) > 0
+_IDX = np.array([[2, 0, 1], [1, 1, 0]])
+_KEY = (slice(None), np.array([0, 2, 2]))
+
+Sample = tuple[Callable[..., mg.Tensor], list[np.ndarray]]
+
+SAMPLES: dict[str, list[Sample]] = {
+    "add": [(ops.add, [_r(3, 4), _r(4)]), (ops.add, [_r(2, 1, 3), _r(4, 1)])],
+    "sub": [(ops.sub, [_r(3, 4), _r(3, 1)])],
+    "mul": [(ops.mul, [_r(3, 4), _r(1, 4)]), (ops.mul, [_r(2, 3), _r(2, 3)])],
+    "div": [(ops.div, [_r(3, 4), _away_from_zero(4)])],
+    "maximum": [(ops.maximum, [_distinct(3, 4), _distinct(4) + 0.05])],
+    "where": [(lambda a, b: ops.where(mg.tensor(_MASK), a, b), [_r(3, 4), _r(4)])],
+    "neg": [(ops.neg, [_r(5)])],
+    "pow": [
+        (lambda x: ops.power(x, 2), [_r(3, 2)]),
+        (lambda x: ops.power(x, 3), [_r(3, 2)]),
+        (lambda x: ops.power(x, -1.5), [_pos(4)]),
+        (lambda x: ops.power(x, 1), [_r(4)]),
+    ],
+    "sqrt": [(ops.sqrt, [_pos(3, 3)])],
+    "reciprocal": [(ops.reciprocal, [_away_from_zero(3, 3)])],
+    "exp": [(ops.exp, [_r(3, 3)])],
+    "log": [(ops.log, [_pos(3, 3)])],
+    "tanh": [(ops.tanh, [_r(3, 3)])],
+    "sigmoid": [(ops.sigmoid, [_r(3, 3) * 3])],
+    "relu": [(ops.relu, [_away_from_zero(4, 3)])],
+    "cast": [(lambda x: ops.cast(x, "float64") * x, [_r(3)])],
+    "sum": [
+        (lambda x: ops.sum(x, 0), [_r(3, 4)]),
+        (lambda x: ops.sum(x, (0, 2), keepdims=True), [_r(2, 3, 4)]),
+        (lambda x: ops.sum(x, 1), [_r(2, 3, 4)]),
+        (ops.sum, [_r(2, 3)]),
+    ],
+    "mean": [
+        (lambda x: ops.mean(x, 0), [_r(3, 4)]),
+        (lambda x: ops.mean(x, -1, keepdims=True), [_r(2, 3, 4)]),
+        (lambda x: ops.mean(x, (0, 2)), [_r(2, 3, 4)]),
+    ],
+    "max": [
+        (lambda x: ops.max(x, 1), [_distinct(3, 4)]),
+        (lambda x: ops.max(x, (0, 2), keepdims=True), [_distinct(2, 3, 4)]),
+    ],
+    "reshape": [(lambda x: ops.reshape(x, (4, -1)), [_r(2, 3, 2)])],
+    "transpose": [
+        (lambda x: ops.transpose(x, None), [_r(2, 3)]),
+        (lambda x: ops.transpose(x, (1, 2, 0)), [_r(2, 3, 4)]),
+    ],
+    "broadcast_to": [(lambda x: ops.broadcast_to(x, (2, 3, 4)), [_r(3, 1)])],
+    "matmul": [
+        (ops.matmul, [_r(3, 4), _r(4, 2)]),
+        (ops.matmul, [_r(2, 3, 4), _r(4, 5)]),
+        (ops.matmul, [_r(4), _r(4, 2)]),
+        (ops.matmul, [_r(3, 4), _r(4)]),
+        (ops.matmul, [_r(4), _r(4)]),
+        (ops.matmul, [_r(2, 1, 3, 4), _r(3, 4, 2)]),
+    ],
+    "index": [
+        (lambda x: ops.index(x, (slice(1, 3), 0)), [_r(4, 3)]),
+        (lambda x: ops.index(x, _KEY), [_r(2, 3)]),
+    ],
+    "index_add": [(lambda g: ops.index_add(g, _KEY, (2, 4)), [_r(2, 3)])],
+    "gather": [(lambda x: ops.gather(x, mg.tensor(_IDX), 1), [_r(2, 3)])],
+    "scatter_add": [(lambda g: ops.scatter_add(g, mg.tensor(_IDX), 1, (2, 4)), [_r(2, 3)])],
+    "normalize": [
+        (lambda x: fused_bn.normalize(x, axes=(0,), eps=1e-3), [_r(5, 3)]),
+        (lambda x: fused_bn.normalize(x, axes=(0, 2), eps=0.0), [_r(3, 2, 4)]),
+    ],
+    "batch_norm": [
+        (lambda x, w, b: fused_bn.batch_norm_fused(x, w, b, eps=1e-3),
+         [_r(6, 3), _pos(3), _r(3)]),
+        (lambda x, w, b: fused_bn.batch_norm_fused(x, w, b, eps=1e-5),
+         [_r(2, 3, 2, 2), _pos(3), _r(3)]),
+    ],
+    "batch_norm_dx": [
+        (lambda g, x, w: fused_bn.batch_norm_dx(g, x, w, axes=(0,), eps=1e-3),
+         [_r(5, 3), _r(5, 3), _pos(3)]),
+        (lambda g, x, w: fused_bn.batch_norm_dx(g, x, w, axes=(0, 2), eps=1e-2),
+         [_r(3, 2, 4), _r(3, 2, 4), _pos(2)]),
+    ],
+}
+
+# Ops with no gradient: sample inputs only (checked for shape rules and forward values).
+NON_DIFFERENTIABLE: dict[str, list[Sample]] = {
+    name: [(getattr(ops, name), [_r(3, 4), _r(4)])]
+    for name in ("greater", "greater_equal", "less", "less_equal", "equal", "not_equal")
+}

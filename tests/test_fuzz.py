@@ -1,0 +1,105 @@
+"""The differential fuzzer itself (minigrad/testing): it covers every op row, its
+comparison can fail, and a deliberately wrong lowering is caught and shrunk."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from minigrad import ops
+from minigrad.jit import codegen
+from minigrad.testing import fuzz, programs, shrink
+from minigrad.testing.programs import Arg, Node, Program
+
+
+@pytest.fixture(scope="module")
+def templates():
+    return programs.sample_templates()
+
+
+def test_every_op_row_is_generated(templates) -> None:
+    """Each row of the op table (and detach) appears in generated programs: a new row is
+    fuzzed as soon as it has a sample call."""
+    missing = []
+    for name in [*ops.OPS, programs.DETACH]:
+        made = [programs.random_program(np.random.default_rng(k), templates, 4, only=[name])
+                for k in range(12)]
+        if not any(node.op == name for p in made for node in p.nodes):
+            missing.append(name)
+    assert not missing, f"op rows the fuzzer never generates: {missing}"
+
+
+def test_programs_cover_shapes_and_dtypes(templates) -> None:
+    """Size-0 and size-1 axes, 0-d values, broadcasting, every dtype, orders 0-2."""
+    made = [programs.random_program(np.random.default_rng(k), templates, 30) for k in range(40)]
+    shapes = [a.shape for p in made for a in p.args] + [n.shape for p in made for n in p.nodes]
+    dtypes = {n.dtype for p in made for n in p.nodes} | {a.dtype for p in made for a in p.args}
+    assert any(0 in s for s in shapes) and any(1 in s for s in shapes) and () in shapes
+    assert {"float32", "float64", "int64", "bool"} <= dtypes
+    assert {p.order for p in made} == {0, 1, 2}
+    assert any(a.bound for p in made for a in p.args)  # runtime index arguments
+
+
+def test_compare_arrays_can_fail() -> None:
+    f = np.array([1.0, np.nan, np.inf])
+    assert fuzz.compare_arrays(f, f.copy()) == ""
+    assert "NaN" in fuzz.compare_arrays(f, np.array([1.0, 2.0, np.inf]))
+    assert "inf" in fuzz.compare_arrays(f, np.array([1.0, np.nan, -np.inf]))
+    assert "values off" in fuzz.compare_arrays(f, np.array([1.001, np.nan, np.inf]))
+    assert "dtype" in fuzz.compare_arrays(f, f.astype(np.float32))
+    assert "shape" in fuzz.compare_arrays(f, f[:2])
+    assert "differ" in fuzz.compare_arrays(np.array([True]), np.array([False]))
+    assert fuzz.compare_arrays(np.float32([1.0]), np.float32([1.00001])) == ""
+
+
+def test_shrink_prunes_and_cuts() -> None:
+    """Dead nodes go; a node cut becomes an argument of its shape and dtype."""
+    program = Program(
+        [Arg((2, 3), "float64", True)],
+        [Node("tanh", (0,), (), (2, 3), "float64"), Node("exp", (1,), (), (2, 3), "float64"),
+         Node("neg", (0,), (), (2, 3), "float64")],
+        [2], order=1)
+    pruned = shrink.prune(program)
+    assert [n.op for n in pruned.nodes] == ["tanh", "exp"] and pruned.outputs == [2]
+    cut = shrink.cut_node(pruned, 0)
+    assert [n.op for n in cut.nodes] == ["exp"] and len(cut.args) == 1
+    assert cut.args[0].shape == (2, 3) and cut.nodes[0].inputs == (0,)
+
+
+def _wrong_sub(original):
+    def scalar_expr(value, args, graph):
+        if value.op == "sub":  # a - b computed as b - a
+            return original(value, [args[1], args[0]], graph)
+        return original(value, args, graph)
+    return scalar_expr
+
+
+def test_fuzzer_catches_and_shrinks_a_wrong_lowering(monkeypatch) -> None:
+    """With sub lowered as b - a, the fuzzer reports a mismatch and shrinks it to a
+    script around a single sub that shows the mismatch when run."""
+    monkeypatch.setattr(codegen, "scalar_expr", _wrong_sub(codegen.scalar_expr))
+    summary = fuzz.fuzz(4, seed=11, train_every=0, max_nodes=6,
+                        only=["sub", "exp", "mul", "sum"])
+    assert summary.counts[fuzz.MISMATCH] >= 1, summary.text()
+    _, outcome, script = summary.failures[0]
+    assert outcome.kind == fuzz.MISMATCH
+    body = script.split("def f(")[1].split("CALLS")[0]
+    assert body.count("ops.apply(") == 1 and "'sub'" in body, script
+    namespace: dict = {"__name__": "reproducer"}
+    printed = []
+    monkeypatch.setattr("builtins.print", lambda *a, **k: printed.append(" ".join(map(str, a))))
+    exec(compile(script, "<reproducer>", "exec"), namespace)
+    assert any("MISMATCH" in line for line in printed), printed
+
+
+def test_reproducer_of_a_correct_program_shows_no_mismatch() -> None:
+    """The printed script runs as is (a fresh interpreter) and reports ok when jit is right."""
+    program = Program([Arg((3,), "float64", True)],
+                      [Node("tanh", (0,), (), (3,), "float64")], [1], order=1)
+    script = shrink.to_script(program, seed=5, detail="none")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=600, check=True)
+    assert "MISMATCH" not in run.stdout and run.stdout.count("ok") == 6, run.stdout

@@ -38,7 +38,9 @@ def test_one_frame_per_step_and_a_page(seed_pages) -> None:
     assert [p.name for p in paths[:3]] == ["step_001.svg", "step_002.svg", "step_003.svg"]
     assert paths[-1].name == "steps.html"
     page = paths[-1].read_text()
-    assert page.count('<div class="frame"') == count
+    assert page.count("<svg") == 1  # one layout; a step is a restyle by the page's script
+    assert all(f'<g id="s{k}" class="node' in page for k in range(1, count + 1))
+    assert page.count('class="q"') == count  # each step's "?" shown until it is computed
     assert "seed &lt;example&gt;" in page  # the title is escaped in the page
     assert "http://" not in page.split("<svg", 1)[0]  # nothing fetched: self-contained
 
@@ -66,7 +68,8 @@ def test_frames_highlight_the_current_step_and_reveal_values_in_order(seed_pages
 def test_page_captions_hold_the_formulas(seed_pages) -> None:
     paths, _ = seed_pages
     page = paths[-1].read_text()
-    captions = json.loads(re.search(r"const captions = (\[.*?\]);", page, re.S)[1])
+    data = re.search(r'<script type="application/json" id="data">(.*?)</script>', page, re.S)
+    captions = json.loads(data[1])["captions"]
     assert captions[0] == "Step 1 of 14: dsum = 1 (seed)   value 1"
     assert captions[8].startswith("Step 9 of 14: dxmu2 = 2 * xmu * dsq   (seed step 3)")
     assert captions[-2].endswith("- exact cancellation: dx1 + dx2 = 0")

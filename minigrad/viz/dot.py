@@ -30,7 +30,9 @@ class Options:
     """What a figure shows.
 
     ``known``: step indices whose values are known (None: all) - the step-through frames;
-    ``current``: the step being computed (highlighted).
+    ``current``: the step being computed (highlighted); ``expand``: modules left open in a
+    folded graph; ``units``: (units, step boxes) from ``groups`` instead of working them out;
+    ``only_steps``: the gradient steps drawn (None: all) - a box's inside on the step page.
     """
 
     view: str = "forward"
@@ -42,6 +44,9 @@ class Options:
     known: set[int] | None = None
     current: int | None = None
     backward_first: bool = False
+    expand: Any = None
+    units: Any = None
+    only_steps: set[int] | None = None
 
 
 def quote(value: object) -> str:
@@ -134,6 +139,12 @@ def step_label(step: Step, opts: Options) -> str:
 
 
 def _step_style(step: Step, opts: Options) -> dict[str, object]:
+    style = _step_colors(step, opts)
+    style.setdefault("id", f"s{step.index + 1}")
+    return style
+
+
+def _step_colors(step: Step, opts: Options) -> dict[str, object]:
     if opts.current == step.index:
         return {"fillcolor": COLORS["current"], "color": "#e66100", "penwidth": 3,
                 "id": f"current{step.index + 1}"}
@@ -233,11 +244,12 @@ def _forward_part(model: Model, opts: Options, dot: DotWriter,
             where[id(node)] = uid
         if unit.kind == "node":
             node = unit.members[0]
-            line = dot.node(uid, forward_label(model, node, opts),
+            line = dot.node(uid, forward_label(model, node, opts), id=unit.key or None,
                             **_forward_style(model, node, opts))
         else:
             fill = COLORS["summary" if unit.kind == "summary" else "group"]
             line = dot.node(uid, table([escape(t) for t in unit.text]), fillcolor=fill,
+                            id=unit.key or None,
                             color="#5e35b1", shape="box3d" if unit.kind == "group" else "note")
         items.append((unit.path, line))
         labels.update(unit.path_labels)
@@ -257,7 +269,8 @@ def _backward_part(model: Model, opts: Options, dot: DotWriter, upward: bool,
     """Node lines of the gradient graph and step index -> dot id."""
     where: dict[int, str] = {}
     lines: list[str] = []
-    for step in model.steps:
+    shown = [s for s in model.steps if opts.only_steps is None or s.index in opts.only_steps]
+    for step in shown:
         group = step_groups.get(step.index)
         if group is not None:
             if id(group) not in where:
@@ -266,17 +279,18 @@ def _backward_part(model: Model, opts: Options, dot: DotWriter, upward: bool,
                 note = f"{count} gradient step{'s' if count > 1 else ''}"
                 lines.append(dot.node(where[id(group)], table(
                     [escape("∂ " + group.text[0]), _small(note)]),
-                    fillcolor=COLORS["group"], color="#2e7d32", shape="box3d"))
+                    fillcolor=COLORS["group"], color="#2e7d32", shape="box3d",
+                    id=group.key or None))
             where[step.index] = where[id(group)]
             continue
         where[step.index] = dot.new_id("g")
         lines.append(dot.node(where[step.index], step_label(step, opts),
                               **_step_style(step, opts)))
     drawn: set[tuple[str, str]] = set()
-    for step in model.steps:
+    for step in shown:
         for source in step.sources:
-            tail, head = where[source], where[step.index]
-            if tail == head or (tail, head) in drawn:
+            tail, head = where.get(source), where[step.index]
+            if tail is None or tail == head or (tail, head) in drawn:
                 continue
             drawn.add((tail, head))
             label = "+" if step.kind == "sum" else None
@@ -293,8 +307,8 @@ def _links(model: Model, fwhere: dict[int, str], bwhere: dict[int, str],
     drawn: set[tuple[str, str]] = set()
     for step in model.steps:
         for node in step.forward:
-            pair = (bwhere[step.index], fwhere.get(id(node), ""))
-            if pair[1] and pair not in drawn:
+            pair = (bwhere.get(step.index, ""), fwhere.get(id(node), ""))
+            if pair[0] and pair[1] and pair not in drawn:
                 drawn.add(pair)
                 dot.edge(pair[0], pair[1], style="dashed", color="#9e9e9e", constraint="false",
                          arrowhead="none")
@@ -310,7 +324,8 @@ def graph_body(model: Model, opts: Options, dot: DotWriter) -> list[str]:
     """The node and cluster lines of ``model`` in ``opts.view`` (edges go to ``dot``)."""
     if opts.view not in VIEWS:
         raise ValueError(f"view must be one of {VIEWS}, got {opts.view!r}")
-    units, step_groups = collapse_units(model, opts.collapse, opts.max_nodes)
+    units, step_groups = opts.units or collapse_units(model, opts.collapse, opts.max_nodes,
+                                                      opts.expand)
     forward: list[str] = []
     backward: list[str] = []
     if opts.view in ("forward", "both"):

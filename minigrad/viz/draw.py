@@ -78,7 +78,7 @@ def forward_on_left(svg: str) -> bool:
 
 def draw(root: Any, view: str = "forward", values: bool = True, grads: bool = True,
          collapse: Any = None, *, max_nodes: int = 400, title: str | None = None,
-         grad_outputs: Any = None) -> Drawing:
+         grad_outputs: Any = None, expand: Any = None) -> Drawing:
     """Draw the graph of ``root`` as the forward graph, the gradient graph, or both.
 
     ``root``: a Tensor (before or after ``backward``), a sequence of them, a ``GradGraph``,
@@ -89,15 +89,18 @@ def draw(root: Any, view: str = "forward", values: bool = True, grads: bool = Tr
     for BatchNorm, its value; partial contributions and their sums) or "both" (side by
     side, each gradient linked by a dashed line to its forward node).
     ``values`` / ``grads``: show values / compute and show gradients.
-    ``collapse``: None (fold modules automatically past ``max_nodes``), False, True (fold
-    every innermost module), a module depth, or module names / types / objects to fold.
+    ``collapse``: None (fold modules automatically past ``max_nodes`` nodes, forward and
+    gradient together), False, True (fold every innermost module), a module depth, or
+    module names / types / objects to fold.
+    ``expand``: modules (objects, type names or types) left open where modules fold, e.g.
+    ``expand=net[1]`` shows that BatchNorm's seed steps (mu, xmu, sq, var, ...).
     Zero gradients are highlighted and exact cancellations called out.
     """
     model = build_model(root, grads=grads or view != "forward", grad_outputs=grad_outputs)
     if any(t.meta.get("traced") for t in model.outputs):
         values = False  # a traced graph records shapes, not values
     opts = Options(view=view, values=values, grads=grads, collapse=collapse,
-                   max_nodes=max_nodes, title=title)
+                   max_nodes=max_nodes, title=title, expand=expand)
     alternative = None
     if view == "both":
         alternative = partial(build_dot, model, replace(opts, backward_first=True))

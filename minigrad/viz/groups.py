@@ -5,6 +5,11 @@ module (one box for everything its forward created, its parameters included), a 
 repeated layers (one box "k x [Linear -> BatchNorm1d -> ReLU]"), and past ``max_nodes`` a
 summary box standing for everything but the part of the graph nearest the output.
 Gradient steps follow the forward node they belong to into the same kind of box.
+
+Graphs with more than ``max_nodes`` nodes fold their modules by default. ``expand`` names
+modules to open all the same (a BatchNorm shows its seed steps ``mu``, ``xmu``, ...), and
+``detail_units`` gives the units inside one box (what the step page shows when the reader
+expands it).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..tensor import Tensor
-from .model import Model, forward_inputs
+from .model import Model, Step, forward_inputs
 
 MAX_PERIOD = 6          # longest repeated pattern of layers looked for
 MIN_REPEATS = 3         # a pattern must repeat this often to be collapsed
@@ -32,6 +37,9 @@ class Unit:
     path_labels: dict[tuple, str] = field(default_factory=dict)
     text: list[str] = field(default_factory=list)
     signature: tuple = ()
+    span: int = 1                               # modules folded into this box (repeats)
+    key: str = ""                               # SVG id given by the step page ("" = none)
+    owner: Any = None                           # a gradient box: the forward box it follows
 
 
 def module_label(module: Any, parent: Any = None) -> str:
@@ -49,11 +57,16 @@ def _modules(node: Tensor) -> tuple:
     return tuple(node.meta.get("modules", ()))
 
 
-def _path_labels(modules: tuple) -> dict[tuple, str]:
+def _path_labels(modules: tuple, known: dict[tuple, str]) -> dict[tuple, str]:
+    """Module path (ids) -> label of each prefix of ``modules``; ``known`` caches them (a
+    label looks its module up among its parent's children)."""
     labels = {}
     for depth in range(1, len(modules) + 1):
         key = tuple(id(m) for m in modules[:depth])
-        labels[key] = module_label(modules[depth - 1], modules[depth - 2] if depth > 1 else None)
+        if key not in known:
+            known[key] = module_label(modules[depth - 1],
+                                      modules[depth - 2] if depth > 1 else None)
+        labels[key] = known[key]
     return labels
 
 
@@ -66,24 +79,37 @@ def _matches(module: Any, wanted: Any) -> bool:
     return False
 
 
-def _collapse_depth(modules: tuple, collapse: Any) -> int | None:
-    """Index in ``modules`` of the module a node collapses into (None: not collapsed)."""
+def _as_list(spec: Any) -> list:
+    return [spec] if isinstance(spec, str | type) or hasattr(spec, "_modules") else list(spec)
+
+
+def _collapse_depth(modules: tuple, collapse: Any, expand: list) -> int | None:
+    """Index in ``modules`` of the module a node collapses into (None: not collapsed).
+
+    A module named in ``expand`` stays open: the node folds into its submodule instead,
+    or is drawn by itself when it sits directly in the expanded module.
+    """
     if not modules or collapse is None or collapse is False:
         return None
     if collapse is True:
-        return len(modules) - 1
-    if isinstance(collapse, int):
-        return min(collapse, len(modules) - 1)
-    wanted = [collapse] if isinstance(collapse, str | type) else list(collapse)
-    return next((k for k, m in enumerate(modules) if _matches(m, wanted)), None)
+        depth: int | None = len(modules) - 1
+    elif isinstance(collapse, int) and not isinstance(collapse, bool):
+        depth = min(collapse, len(modules) - 1)
+    else:
+        wanted = _as_list(collapse)
+        depth = next((k for k, m in enumerate(modules) if _matches(m, wanted)), None)
+    while depth is not None and expand and _matches(modules[depth], expand):
+        depth = depth + 1 if depth + 1 < len(modules) else None
+    return depth
 
 
-def _group_of(drawn: list[Tensor], collapse: Any) -> dict[int, tuple]:
+def _group_of(drawn: list[Tensor], collapse: Any, expand: Any = None) -> dict[int, tuple]:
     """id(node) -> module path (ids) of the box it collapses into."""
+    wanted = _as_list(expand) if expand is not None else []
     groups: dict[int, tuple] = {}
     for node in drawn:
         modules = _modules(node)
-        depth = _collapse_depth(modules, collapse)
+        depth = _collapse_depth(modules, collapse, wanted)
         if depth is not None:
             groups[id(node)] = modules[: depth + 1]
     return groups
@@ -109,22 +135,23 @@ def _signature(modules: tuple, members: list[Tensor]) -> tuple:
     return (type(modules[-1]).__name__, tuple(sorted(ops.items())), shapes)
 
 
-def _initial_units(model: Model, drawn: list[Tensor], collapse: Any) -> list[Unit]:
-    groups = _group_of(drawn, collapse)
+def _initial_units(model: Model, drawn: list[Tensor], groups: dict[int, tuple]) -> list[Unit]:
+    """Units of ``drawn``: one per box of ``groups`` (id(node) -> module path), one per other
+    node; in topological order of their last member."""
     _absorb_leaves(model, drawn, groups)
+    known: dict[tuple, str] = {}
     units: list[Unit] = []
     by_group: dict[tuple, Unit] = {}
     for node in drawn:
         modules = groups.get(id(node))
         if modules is None:
             own = _modules(node)
-            units.append(Unit("node", [node], tuple(id(m) for m in own), _path_labels(own)))
+            units.append(Unit("node", [node], tuple(id(m) for m in own), _path_labels(own, known)))
             continue
         key = tuple(id(m) for m in modules)
         if key not in by_group:
-            by_group[key] = Unit("group", [], key[:-1], _path_labels(modules[:-1]),
-                                 [module_label(modules[-1], modules[-2] if len(modules) > 1
-                                               else None)])
+            by_group[key] = Unit("group", [], key[:-1], _path_labels(modules[:-1], known),
+                                 [_path_labels(modules, known)[key]])
             by_group[key].signature = (type(modules[-1]).__name__,)
             units.append(by_group[key])
         by_group[key].members.append(node)
@@ -149,10 +176,35 @@ def _repeat_length(groups: list[Unit], start: int, period: int) -> int:
     return count
 
 
-def _merge_repeats(units: list[Unit]) -> list[Unit]:
+def _segments(units: list[Unit], expanded: bool) -> list[list[Unit]]:
+    """Runs of module boxes; with modules expanded, a node drawn inside a module (an opened
+    one) ends a run, so the layers around it are not folded into one box across it."""
+    segments: list[list[Unit]] = [[]]
+    for unit in units:
+        if unit.kind == "group":
+            segments[-1].append(unit)
+        elif expanded and unit.path and segments[-1]:
+            segments.append([])
+    return segments
+
+
+def _merge_repeats(units: list[Unit], expanded: bool = False) -> list[Unit]:
     """Keep the first copy of a repeated run of layers; fold the other copies into one box."""
-    groups = [u for u in units if u.kind == "group"]
     merged: dict[int, Unit] = {}
+    for groups in _segments(units, expanded):
+        _merge_segment(groups, merged)
+    out: list[Unit] = []
+    placed: set[int] = set()
+    for unit in units:
+        box = merged.get(id(unit), unit)
+        if id(box) not in placed:
+            placed.add(id(box))
+            out.append(box)
+    return out
+
+
+def _merge_segment(groups: list[Unit], merged: dict[int, Unit]) -> None:
+    """Fold the repeated runs of one segment (id(unit) -> its fold box, into ``merged``)."""
     start = 0
     while start < len(groups):
         best = (0, 1, 0)
@@ -168,18 +220,11 @@ def _merge_repeats(units: list[Unit]) -> list[Unit]:
         names = " → ".join(u.signature[0] for u in groups[start:start + period])
         box = Unit("group", [n for u in rest for n in u.members], rest[0].path,
                    dict(rest[0].path_labels),
-                   [f"{count - 1} more × [{names}]", f"{len(rest)} layers collapsed"])
+                   [f"{count - 1} more × [{names}]", f"{len(rest)} layers collapsed"],
+                   span=len(rest))
         for unit in rest:
             merged[id(unit)] = box
         start += count * period
-    out: list[Unit] = []
-    placed: set[int] = set()
-    for unit in units:
-        box = merged.get(id(unit), unit)
-        if id(box) not in placed:
-            placed.add(id(box))
-            out.append(box)
-    return out
 
 
 def _summary(model: Model, units: list[Unit], max_nodes: int) -> list[Unit]:
@@ -207,36 +252,100 @@ def _depth(model: Model) -> int:
     return max(depth.values(), default=0)
 
 
-def _step_groups(model: Model, units: list[Unit]) -> dict[int, Unit]:
+def _step_groups(steps: list[Step], units: list[Unit]) -> dict[int, Unit]:
     """Gradient steps that belong to a boxed forward node go into a matching box."""
     box_of = {id(n): u for u in units if u.kind != "node" for n in u.members}
     boxes: dict[int, Unit] = {}
     result: dict[int, Unit] = {}
-    for step in model.steps:
+    for step in steps:
         anchor = step.forward[0] if step.forward else step.tensor.vjp_of
         unit = box_of.get(id(anchor)) if anchor is not None else None
         if unit is None:
             continue
-        box = boxes.setdefault(id(unit), Unit(unit.kind, [], (), {}, [unit.text[0]]))
+        box = boxes.setdefault(id(unit), Unit(unit.kind, [], (), {}, [unit.text[0]],
+                                              span=unit.span, owner=unit))
         box.members.append(step)
         result[step.index] = box
     return result
 
 
-def collapse_units(model: Model, collapse: Any, max_nodes: int) -> tuple[list[Unit],
-                                                                          dict[int, Unit]]:
+def folds_by_default(model: Model, max_nodes: int) -> bool:
+    """Whether ``collapse=None`` folds the modules: more than ``max_nodes`` nodes to draw
+    (forward nodes and gradient steps)."""
+    drawn = sum(1 for n in model.forward if id(n) not in model.hidden)
+    return drawn + len(model.steps) > max_nodes
+
+
+def collapse_units(model: Model, collapse: Any, max_nodes: int,
+                   expand: Any = None) -> tuple[list[Unit], dict[int, Unit]]:
     """Forward units in topological order and step index -> box for boxed gradient steps.
 
     ``collapse``: None (automatic: modules fold when the graph has more than ``max_nodes``
     nodes), False, True (every innermost module), an int (module depth), or names / types /
     Module objects to fold. Repeated runs of folded layers become one box.
+    ``expand``: modules (objects, type names or types) left open inside folded graphs.
     """
     drawn = [n for n in model.forward if id(n) not in model.hidden]
-    if collapse is None and len(drawn) + len(model.steps) > max_nodes:
+    if collapse is None and folds_by_default(model, max_nodes):
         collapse = True
-    units = _initial_units(model, drawn, collapse)
+    units = _initial_units(model, drawn, _group_of(drawn, collapse, expand))
     if collapse is not None and collapse is not False:
-        units = _merge_repeats(units)
+        units = _merge_repeats(units, expand is not None)
     if len(units) > max_nodes:
         units = _summary(model, units, max_nodes)
-    return units, _step_groups(model, units)
+    return units, _step_groups(model.steps, units)
+
+
+def _common_depth(paths: list[tuple]) -> int:
+    """Length of the module path all of ``paths`` start with."""
+    if not paths:
+        return 0
+    depth = min(len(p) for p in paths)
+    for path in paths:
+        while depth and any(a is not b for a, b in zip(path[:depth], paths[0][:depth],
+                                                      strict=True)):
+            depth -= 1
+    return depth
+
+
+def detail_units(model: Model, box: Unit, steps: list[Step],
+                 max_nodes: int) -> tuple[list[Unit], dict[int, Unit]]:
+    """What is inside ``box`` one level down: a module's submodules as boxes (its own nodes
+    drawn), a fold's layers or a summary's modules one box each. ``model`` is the part of
+    the graph in the box (its ``forward`` = the box's members); ``steps`` its gradient steps.
+    """
+    drawn = [n for n in model.forward if id(n) not in model.hidden]
+    level = len(box.path) + (1 if box.kind == "group" and box.span == 1 else 0)
+    if box.kind == "summary":
+        level = _common_depth([_modules(n) for n in drawn if _modules(n)])
+    groups = {}
+    for node in drawn:
+        modules = _modules(node)
+        if len(modules) > level:
+            groups[id(node)] = modules[: level + 1]
+    units = _initial_units(model, drawn, groups)
+    if len(units) > max_nodes:
+        units = _chunks(model, units, max_nodes)
+    return units, _step_groups(steps, units)
+
+
+def _unit_name(model: Model, unit: Unit) -> str:
+    """A box's module (``435: Linear``) or a node's name, short."""
+    return unit.text[0].split("(")[0] if unit.text else model.forward_name(unit.members[0])
+
+
+def _chunks(model: Model, units: list[Unit], max_nodes: int) -> list[Unit]:
+    """At most ``max_nodes`` boxes, each standing for a run of consecutive units (opened,
+    a box shows its run): the inside of a long fold, a few levels deep at most."""
+    size = -(-len(units) // max_nodes)
+    while -(-len(units) // size) > max_nodes:
+        size += 1
+    chunks = []
+    for start in range(0, len(units), size):
+        run = units[start:start + size]
+        members = [n for u in run for n in u.members]
+        ops = sum(1 for n in members if n.op is not None)
+        text = [f"{_unit_name(model, run[0])}  …  {_unit_name(model, run[-1])}",
+                f"{len(run)} boxes, {ops:,} ops"]
+        chunks.append(Unit("summary", members, (), {}, text) if len(run) > 1 else run[0])
+    return chunks

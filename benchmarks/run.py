@@ -1,8 +1,10 @@
-"""Run minigrad's benchmarks: ``python -m benchmarks.run [--quick] [--only bn,mlp,compile]``.
+"""Run minigrad's benchmarks: ``python -m benchmarks.run [--quick] [--only bn,mlp,compile,draw]``.
 
 1. ``bn``: BatchNorm forward + backward at 64x256, 1024x1024, 16384x512, float32/float64.
 2. ``mlp``: one training step of a 2-64-64-2 MLP with two BatchNorm1d layers.
 3. ``compile``: mg.jit compile latency, cold and from the disk cache, in fresh processes.
+4. ``draw``: drawing forward + backward graphs of 100 / 1,000 / 5,000 nodes (SVG, step page,
+   the page's load in headless Chromium).
 
 Each prints a table with a machine header and writes ``benchmarks/results/<name>.json``
 (the BN benchmark also ``bn.png``). ``--threads N`` runs every library with N threads
@@ -20,7 +22,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-BENCHMARKS = ("bn", "mlp", "compile")
+BENCHMARKS = ("bn", "mlp", "compile", "draw")
 THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                     "MKL_NUM_THREADS")
 
@@ -54,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ[name] = str(args.threads)
     if args.omp_wait_policy.lower() != "unset":
         os.environ.setdefault("OMP_WAIT_POLICY", args.omp_wait_policy)
-    from . import bn, compile_latency, env, mlp
+    from . import bn, compile_latency, draw, env, mlp
 
     out_dir = Path(args.out) if args.out else env.RESULTS
     if args.threads is not None and args.threads != os.cpu_count():
@@ -76,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
     if "compile" in chosen:
         compile_latency.run(quick=args.quick, out_dir=out_dir)
+        print()
+    if "draw" in chosen:
+        draw.run(quick=args.quick, out_dir=out_dir)
     print(f"\nbenchmarks done in {time.perf_counter() - start:.0f} s")
     return 0
 

@@ -151,3 +151,17 @@ def test_time_side_by_side_keeps_going_after_an_error():
                               max_rounds=5, budget=0.1, min_sample=0.0)
     assert found["ok"].samples >= 3
     assert isinstance(found["flaky"], RuntimeError)
+
+
+def test_draw_rows_and_file(tmp_path, monkeypatch):
+    from benchmarks import draw
+
+    monkeypatch.setattr(draw, "QUICK_SIZES", (40,))
+    monkeypatch.setattr(draw, "load_page", lambda page: {"load_status": "skipped"})
+    payload = draw.run(quick=True, out_dir=tmp_path)
+    (row,) = payload["rows"]
+    assert row["nodes"] >= 40 and row["forward"] + row["steps"] == row["nodes"]
+    assert row["boxes"] == row["nodes"] and row["frames"] == row["steps"]  # not folded
+    assert json.loads((tmp_path / "draw.json").read_text())["rows"][0]["nodes"] == row["nodes"]
+    assert "skipped" in draw.format_table(payload["rows"])
+    assert "draw" in bench_run.BENCHMARKS

@@ -1,9 +1,9 @@
 """Drawing graphs and every gradient step of a derivation (Graphviz).
 
 ``draw(root, view="forward" | "backward" | "both")`` returns a ``Drawing`` (``.source``,
-``.save(path)``, Jupyter display); ``steps(root, out_dir)`` writes one SVG frame per
-backward step and an HTML page stepping through them; ``compare_figure`` draws composed
-and fused BatchNorm side by side.
+``.save(path)``, Jupyter display); ``steps(root, out_dir)`` writes an HTML page stepping
+through the backward pass (search box, folded modules that open) and one SVG frame per step;
+``compare_figure`` draws composed and fused BatchNorm side by side.
 """
 
 from .draw import Drawing, draw

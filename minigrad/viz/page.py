@@ -39,7 +39,7 @@ STYLE = """
  .opens:hover > polygon:first-of-type { stroke-width: 2.5; }
  .q { display: none; }
  .pending .v { display: none; } .pending .q { display: inline; }
- .pending > path:first-of-type { fill: #f7f7f7; stroke: #bbbbbb; }
+ g.pending[id^="s"] > path:first-of-type { fill: #f7f7f7; stroke: #bbbbbb; }
  .cur > path:first-of-type, .cur > polygon:first-of-type { stroke: #e66100; stroke-width: 3; }
  g.cur[id^="s"] > path:first-of-type { fill: #ffe0b2; }
  .flash > path:first-of-type, .flash > polygon:first-of-type { stroke: #d400d4; stroke-width: 5; }
@@ -184,12 +184,15 @@ const hash = decodeURIComponent(location.hash);
 const start = /step=(\d+)/.exec(hash);
 show(start ? parseInt(start[1], 10) - 1 : 0);
 const opening = /open=([^&]*)/.exec(hash);
-if (opening) opening[1].split(",").forEach((title) => {
-  const key = Object.keys(data.details).find((k) => data.details[k].title === title);
+if (opening) opening[1].split("|").forEach((title) => {
+  const keys = Object.keys(data.details);
+  const key = keys.find((k) => data.details[k].title === title) ||
+              keys.find((k) => data.details[k].title.startsWith(title));
   if (key) { openDetail(key); highlight(); }
 });
 const finding = /find=([^&]*)/.exec(hash);
 if (finding) find(finding[1]);
+if (/modules/.test(hash)) byId("modules").open = true;
 if (hash.includes("selftest")) {
   const shown = {step: current + 1, loadMs: Math.round(performance.now())};
   const seen = [current + 1];
@@ -230,7 +233,7 @@ PAGE = """<!DOCTYPE html>
  <span id="find"><input id="search" list="names" placeholder="jump to a node by name"
    aria-label="jump to a node by name"><button id="go">find</button><span id="found"></span>
  <datalist id="names"></datalist></span>
- <details id="modules"><summary>modules (open / close a box)</summary>
+ <details id="modules"><summary>modules: click a box to open it, or tick it here</summary>
  <div id="toggles"></div></details>
  <div id="caption"></div>
 </div>

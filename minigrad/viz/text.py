@@ -15,6 +15,7 @@ import numpy as np
 SMALL_SIZE = 12          # values with at most this many elements are shown in full
 HISTOGRAM_BINS = 8
 BARS = "▁▂▃▄▅▆▇█"
+BACKSLASH = "&#92;&#92;"  # one backslash shown in a Graphviz label (see ``escape``)
 
 
 def escape(text: object) -> str:
@@ -22,18 +23,21 @@ def escape(text: object) -> str:
 
     ``& < > " '`` become entities; a backslash and control characters (newline, tab, ...)
     are shown as visible escapes (``\\``, ``\\n``) instead of acting on the layout.
+    Graphviz reads ``\\N``, ``\\G``, ``\\E``, ``\\T``, ``\\H``, ``\\L`` in label text (also after
+    entities are decoded) as the node, graph, ... name, and ``\\\\`` as one backslash: so
+    every shown backslash is written as two (``BACKSLASH``).
     """
     out: list[str] = []
     for char in str(text):
         code = ord(char)
         if char == "\\":
-            out.append("&#92;")
+            out.append(BACKSLASH)
         elif char == "\n":
-            out.append("&#92;n")
+            out.append(BACKSLASH + "n")
         elif char == "\t":
-            out.append("&#92;t")
+            out.append(BACKSLASH + "t")
         elif code < 32 or code == 127 or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF):
-            out.append(f"&#92;x{code:02x}")
+            out.append(f"{BACKSLASH}x{code:02x}")
         else:
             out.append(html.escape(char, quote=True))
     return "".join(out)

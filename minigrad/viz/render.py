@@ -140,7 +140,7 @@ def _wasm_svg(source: str) -> bytes:
 
 
 _FAMILY = re.compile(r'font-family="(?:DejaVu Sans|Helvetica,sans-Serif)"')
-_SVG_ROOT = re.compile(r"<svg(?=[\s>])")
+_SVG_ROOT = re.compile(r"<svg(?=[\s>])[^>]*>")
 
 
 def portable_svg(svg: bytes) -> bytes:
@@ -148,9 +148,13 @@ def portable_svg(svg: bytes) -> bytes:
     (Graphviz 2.x omits ``xml:space``, so a viewer would drop the leading spaces of a
     text run that the layout counted)."""
     text = _FAMILY.sub(f'font-family="{FONT_STACK}"', svg.decode("utf-8"))
-    if 'xml:space="preserve"' not in text[:text.find(">", text.find("<svg")) + 1]:
-        text = _SVG_ROOT.sub('<svg xml:space="preserve"', text, count=1)
+    text = _SVG_ROOT.sub(_preserve_spaces, text)  # every document of a multi-graph run
     return text.encode("utf-8")
+
+
+def _preserve_spaces(root: re.Match) -> str:
+    tag = root[0]
+    return tag if "xml:space=" in tag else '<svg xml:space="preserve"' + tag[len("<svg"):]
 
 
 def _system_render(source: str, fmt: str) -> bytes:

@@ -576,7 +576,9 @@ def relu(x: Any) -> Tensor:
 
 
 def _cast_vjp(g: Tensor, out: Tensor, x: Tensor, *, dtype: str) -> tuple:
-    return (cast(g, x.dtype) if x.dtype.kind == "f" else None,)
+    """g cast back between float dtypes; a cast to int or bool is piecewise constant, so no
+    gradient flows through it (as in PyTorch)."""
+    return (cast(g, x.dtype) if x.dtype.kind == "f" and out.dtype.kind == "f" else None,)
 
 
 CAST = register(Op(

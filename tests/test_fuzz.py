@@ -81,8 +81,8 @@ def test_fuzzer_catches_and_shrinks_a_wrong_lowering(monkeypatch) -> None:
     """With sub lowered as b - a, the fuzzer reports a mismatch and shrinks it to a
     script around a single sub that shows the mismatch when run."""
     monkeypatch.setattr(codegen, "scalar_expr", _wrong_sub(codegen.scalar_expr))
-    summary = fuzz.fuzz(4, seed=11, train_every=0, max_nodes=6,
-                        only=["sub", "exp", "mul", "sum"])
+    summary = fuzz.fuzz(12, seed=11, train_every=0, max_nodes=6,
+                        only=["sub", "exp", "mul", "sum"], max_failures=1)
     assert summary.counts[fuzz.MISMATCH] >= 1, summary.text()
     _, outcome, script = summary.failures[0]
     assert outcome.kind == fuzz.MISMATCH

@@ -34,12 +34,13 @@ import numpy as np
 import minigrad as mg
 from minigrad.jit import NotCompilableError
 
+from . import torch_ref
 from .programs import Program, call_arrays, make_tensors, program_function, random_program
 
 CALLS = 3  # the trace, then the compiled kernel twice
 RTOL = {"float32": 2e-4, "float64": 1e-9, "float16": 1e-2}
 
-OK, MISMATCH, CRASH, REFUSED = "ok", "mismatch", "crash", "refused"
+OK, MISMATCH, CRASH, REFUSED, TORCH = "ok", "mismatch", "crash", "refused", "torch"
 
 
 @dataclass
@@ -56,7 +57,8 @@ def flatten(result: Any) -> list[np.ndarray | None]:
     return [None if t is None else np.asarray(t.data) for t in result]
 
 
-def compare_arrays(expected: np.ndarray | None, got: np.ndarray | None) -> str:
+def compare_arrays(expected: np.ndarray | None, got: np.ndarray | None,
+                   rtol: float | None = None) -> str:
     """'' when ``got`` matches ``expected`` (dtype, shape, values), else what differs.
 
     Floats: NaN and ±inf at the same places; finite values within
@@ -80,7 +82,7 @@ def compare_arrays(expected: np.ndarray | None, got: np.ndarray | None) -> str:
         return "inf at other positions"
     if not finite.any():
         return ""
-    rtol = RTOL.get(expected.dtype.name, 1e-6)
+    rtol = RTOL.get(expected.dtype.name, 1e-6) if rtol is None else rtol
     scale = max(1.0, float(np.abs(e64[finite]).max()))
     err = np.abs(g64[finite] - e64[finite])
     bad = err > rtol * (np.abs(e64[finite]) + scale * 1e-3)
@@ -117,7 +119,25 @@ def check_program(program: Program, seed: int) -> Outcome:
     rng = np.random.default_rng(seed)
     calls = [call_arrays(program, rng) for _ in range(CALLS)]
     fn = program_function(program)
-    return check_calls(fn, lambda arrays: make_tensors(program, arrays), calls)
+    outcome = check_calls(fn, lambda arrays: make_tensors(program, arrays), calls)
+    if outcome.kind == OK and torch_ref.torch_module() and torch_ref.applicable(program):
+        return check_torch(program, fn, calls[0])
+    return outcome
+
+
+def check_torch(program: Program, fn: Callable[..., Any], arrays: list) -> Outcome:
+    """Eager minigrad vs PyTorch on one call's arguments."""
+    expected, error = run_eager(fn, make_tensors(program, arrays))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = torch_ref.run_torch(program, arrays)
+    except Exception:  # no PyTorch counterpart (bool arithmetic, ...): not compared
+        return Outcome(OK)
+    if error is not None:
+        return Outcome(TORCH, f"eager raised {type(error).__name__}, PyTorch did not")
+    problem = torch_ref.compare_with_torch(expected, got)
+    return Outcome(TORCH, problem) if problem else Outcome(OK)
 
 
 def check_calls(fn: Callable[..., Any], tensors_of: Callable[[list], list[mg.Tensor]],
@@ -160,7 +180,7 @@ class Summary:
     programs: int = 0
     nodes: int = 0
     counts: dict[str, int] = field(default_factory=lambda: {OK: 0, MISMATCH: 0, CRASH: 0,
-                                                            REFUSED: 0})
+                                                            REFUSED: 0, TORCH: 0})
     refusals: dict[str, int] = field(default_factory=dict)
     failures: list[tuple[int, Outcome, str]] = field(default_factory=list)
     seconds: float = 0.0
@@ -169,7 +189,8 @@ class Summary:
         """The printed summary."""
         lines = [f"fuzz seed {self.seed}: {self.programs} programs, {self.nodes} nodes, "
                  f"{self.counts[MISMATCH]} mismatches, {self.counts[CRASH]} crashes, "
-                 f"{self.counts[REFUSED]} refusals, {self.seconds:.1f} s"]
+                 f"{self.counts[REFUSED]} refusals, {self.counts[TORCH]} disagreements with "
+                 f"PyTorch, {self.seconds:.1f} s"]
         for reason, n in sorted(self.refusals.items(), key=lambda kv: -kv[1])[:8]:
             lines.append(f"  refused x{n}: {reason}")
         for index, outcome, script in self.failures:
@@ -184,9 +205,9 @@ def program_seed(seed: int, index: int) -> int:
 
 def fuzz(n: int, seed: int, shrink: bool = True, train_every: int = 10,
          max_nodes: int = 60, only: list[str] | None = None,
-         log: Callable[[str], None] | None = None) -> Summary:
+         log: Callable[[str], None] | None = None, max_failures: int = 0) -> Summary:
     """Check ``n`` programs (every ``train_every``-th a training step) from ``seed``;
-    ``only`` limits the op rows used."""
+    ``only`` limits the op rows used; stop after ``max_failures`` failures (0: never)."""
     from . import shrink as shrinking
     from . import training
     from .programs import sample_templates
@@ -215,6 +236,8 @@ def fuzz(n: int, seed: int, shrink: bool = True, train_every: int = 10,
                 log(f"program {index}: {outcome.kind}: {outcome.detail} (shrinking)")
             script = shrinking.reproduce(case, outcome, pseed) if shrink else repr(case)
             summary.failures.append((index, outcome, script))
+            if len(summary.failures) == max_failures:
+                break
         if log and index % 50 == 49:
             log(f"... {index + 1} programs, {time.perf_counter() - start:.0f} s")
     summary.seconds = time.perf_counter() - start
@@ -232,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="every k-th program is a training step (0: none)")
     parser.add_argument("--ops", default="", help="comma-separated op rows (default: all)")
     parser.add_argument("--no-shrink", action="store_true")
+    parser.add_argument("--max-failures", type=int, default=0, help="stop after k (0: never)")
     args = parser.parse_args(argv)
     seed = (int.from_bytes(os.urandom(4), "little") if args.seed in ("random", "")
             else int(args.seed))
@@ -239,9 +263,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"fuzz: seed {seed}, {args.n} programs", flush=True)
     summary = fuzz(args.n, seed, shrink=not args.no_shrink, train_every=args.train_every,
                    max_nodes=args.max_nodes, only=[o for o in args.ops.split(",") if o] or None,
+                   max_failures=args.max_failures,
                    log=lambda line: print(line, file=sys.stderr, flush=True))
     print(summary.text(), flush=True)
-    return 1 if summary.counts[MISMATCH] or summary.counts[CRASH] else 0
+    return 1 if summary.counts[MISMATCH] or summary.counts[CRASH] or summary.counts[TORCH] else 0
 
 
 if __name__ == "__main__":

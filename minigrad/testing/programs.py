@@ -200,8 +200,10 @@ def sample_templates() -> dict[str, list[Template]]:
 class Builder:
     """Grows one program node by node; each proposal is checked by eager evaluation."""
 
-    def __init__(self, rng: np.random.Generator, templates: dict[str, list[Template]]):
+    def __init__(self, rng: np.random.Generator, templates: dict[str, list[Template]],
+                 dtypes: tuple[str, ...] = DTYPES):
         self.rng = rng
+        self.dtypes = dtypes
         self.templates = templates
         self.items: list[Arg | Node] = []
         self.dummies: list[mg.Tensor] = []
@@ -226,7 +228,12 @@ class Builder:
         return tuple(int(self.rng.choice(sizes, p=weights / weights.sum())) for _ in range(rank))
 
     def dtype(self) -> str:
-        return str(self.rng.choice(DTYPES, p=_DTYPE_WEIGHTS))
+        weights = np.array([w for d, w in zip(DTYPES, _DTYPE_WEIGHTS, strict=True)
+                            if d in self.dtypes])
+        return str(self.rng.choice(self.dtypes, p=weights / weights.sum()))
+
+    def float_dtype(self) -> str:
+        return str(self.rng.choice([d for d in self.dtypes if d.startswith("float")]))
 
     def new_arg(self, shape: tuple[int, ...], dtype: str, bound: int = 0) -> int:
         """A new argument (floats mostly require grad). Builder ids follow creation order;
@@ -300,7 +307,7 @@ def gen_elementwise(b: Builder, op: str) -> bool:
     if op == "pow":
         attrs = {"exponent": float(b.rng.choice([2.0, 3.0, 0.5, -1.0, 1.0, 0.0, -1.5]))}
     elif op == "cast":
-        attrs = {"dtype": str(b.rng.choice(DTYPES))}
+        attrs = {"dtype": str(b.rng.choice(b.dtypes))}
     first = b.value()
     inputs = [first]
     for _ in range(1, row.arity - (op == "where")):
@@ -352,7 +359,7 @@ def gen_movement(b: Builder, op: str) -> bool:
 
 def gen_matmul(b: Builder, op: str) -> bool:
     """Matrix products: 1-D, 2-D and batched operands; inner sizes 0..12 (loops and BLAS)."""
-    float_dtype = str(b.rng.choice(["float64", "float32"]))
+    float_dtype = b.float_dtype()
     if b.rng.random() < 0.6:  # integer matmul is refused by mg.jit: mostly floats
         a = b.value(dtype=float_dtype if b.rng.random() < 0.9 else None)
     else:
@@ -393,7 +400,7 @@ def gen_gather(b: Builder, op: str) -> bool:
     """gather with a runtime index argument (fresh indices at every call)."""
     if op != "gather" or b.rng.random() < 0.3:
         return gen_template(b, op)
-    x = b.value(dtype=str(b.rng.choice(["float64", "float32"])))
+    x = b.value(dtype=b.float_dtype())
     shape = b.info(x)[0]
     if not shape:
         return False
@@ -442,10 +449,11 @@ def generator_for(op: str) -> Callable[[Builder, str], bool]:
 def random_program(rng: np.random.Generator, templates: dict[str, list[Template]],
                    max_nodes: int = 60, only: list[str] | None = None) -> Program:
     """A program of 1..max_nodes nodes over every op row (uniformly; or the rows in
-    ``only``), random derivative order 0-2."""
-    b = Builder(rng, templates)
+    ``only``), random derivative order 0-2. A third of the programs hold float64 and bool
+    values only (comparable with PyTorch without dtype promotion differences)."""
+    b = Builder(rng, templates, ("float64", "bool") if rng.random() < 0.35 else DTYPES)
     names = list(only) if only else [*ops.OPS, DETACH]
-    target = int(rng.integers(1, max_nodes + 1))
+    target = 1 + int((max_nodes - 1) * rng.random() ** 2)  # small ones more often (mean ~20)
     for _ in range(target * 4):
         if b.n_nodes >= target:
             break
@@ -453,7 +461,8 @@ def random_program(rng: np.random.Generator, templates: dict[str, list[Template]
         generator_for(op)(b, op)
     if not b.n_nodes:
         b.add("neg", [b.new_arg(b.shape(), "float64")], {})
-    return b.finish(int(rng.choice([0, 1, 2], p=[0.3, 0.4, 0.3])))
+    second = 0.3 if target <= 30 else 0.1  # second derivatives of large graphs compile slowly
+    return b.finish(int(rng.choice([0, 1, 2], p=[0.3, 0.7 - second, second])))
 
 
 def node_count(program: Program) -> int:

@@ -239,6 +239,21 @@ def to_script(program: Program, seed: int, detail: str = "") -> str:
     return "\n".join(lines) + _CHECK.format(rtol=rtol)
 
 
+def signature(program: Program, outcome: Any) -> tuple[str, str]:
+    """What must stay the same while shrinking: the outcome kind and, for a mismatch, the
+    part of the results that is wrong (values, first or second derivatives); for a crash,
+    the exception type. So the shrinker does not drift to another bug."""
+    parts = outcome.detail.split(": ")
+    if outcome.kind == "crash":
+        return outcome.kind, parts[1] if len(parts) > 1 else ""
+    if outcome.kind != "mismatch" or len(parts) < 2 or not parts[1].startswith("result "):
+        return outcome.kind, ""
+    index = int(parts[1].split()[1])
+    n_out, n_grad = len(program.outputs), sum(a.grad for a in program.args)
+    section = "value" if index < n_out else "first" if index < n_out + n_grad else "second"
+    return outcome.kind, section
+
+
 def reproduce(case: Any, outcome: Any, seed: int) -> str:
     """Shrink ``case`` (a program or a training config) keeping ``outcome.kind``."""
     from . import fuzz, training
@@ -246,8 +261,10 @@ def reproduce(case: Any, outcome: Any, seed: int) -> str:
     if isinstance(case, training.TrainConfig):
         return training.reproduce(case, outcome)
 
+    want = signature(case, outcome)
+
     def still_fails(candidate: Program) -> bool:
-        return fuzz.check_program(candidate, seed).kind == outcome.kind
+        return signature(candidate, fuzz.check_program(candidate, seed)) == want
 
     small = shrink(case, still_fails)
     final = fuzz.check_program(small, seed)

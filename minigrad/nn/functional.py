@@ -333,7 +333,9 @@ def rand_uniform(shape: tuple[int, ...], dtype: Any = np.float64) -> Tensor:
     recorded = getattr(_state.rng, "recorded_uniform", None)
     if recorded is not None:  # mg.jit is tracing (jit/trace.py: RandomDuringTrace)
         return recorded(shape, dtype)
-    return Tensor._constant(_state.rng().random(shape, dtype=dtype))
+    draw = Tensor._constant(_state.rng().random(shape, dtype=dtype))
+    draw.meta["random"] = ("u", "random draw u ~ U[0, 1)")  # its name and note in drawings
+    return draw
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -354,7 +356,10 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return ops.mul(x, 0.0)
     scale = np.divide(x.dtype.type(1.0), x.dtype.type(1.0 - p))  # 1 / (1 - p) in x's dtype
     keep = ops.cast(ops.greater_equal(rand_uniform(x.shape), p), x.dtype)
-    return ops.mul(x, ops.mul(keep, scale))
+    mask = ops.mul(keep, scale)
+    if not mask.inputs:  # a draw, not a recorded op: drawn as the random mask it is
+        mask.meta["random"] = ("mask", f"random dropout mask [u >= {p}] / (1 - {p})")
+    return ops.mul(x, mask)
 
 
 def layer_norm(x: Tensor, normalized_shape: tuple[int, ...], weight: Tensor | None = None,

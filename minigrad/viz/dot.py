@@ -12,7 +12,7 @@ from typing import Any
 
 from ..tensor import Tensor
 from .groups import Unit, collapse_units, module_label
-from .model import Model, Step, forward_inputs
+from .model import Model, Step, forward_inputs, kind_note, node_kind
 from .text import escape, histogram_table, is_small, shape_text, value_lines
 
 VIEWS = ("forward", "backward", "both")
@@ -102,8 +102,9 @@ def forward_label(model: Model, node: Tensor, opts: Options) -> str:
     rows = [_title(model.forward_name(node), badge)]
     if node.op is not None:
         rows.append(escape("= " + model.expression(node)))
-    else:
-        rows.append(_small("leaf" + (", requires grad" if node.requires_grad else "")))
+    note = kind_note(node)
+    if note:
+        rows.append(_small(note))
     op = f"{node.op.name} · " if node.op is not None else ""
     rows.append(_small(op + shape_text(node.shape, node.dtype)))
     if opts.values:
@@ -164,7 +165,8 @@ def _forward_style(model: Model, node: Tensor, opts: Options) -> dict[str, objec
     grad = model.grad_step(node) if opts.grads else None
     if grad is not None and grad.zero and _known(opts, grad.index):
         return {"fillcolor": COLORS["zero"], "color": "#b35900", "penwidth": 2}
-    return {"fillcolor": COLORS["leaf" if node.is_leaf else "forward"], "color": "#1a5fb4"}
+    fill = COLORS["forward" if node_kind(node) == "op" else "leaf"]
+    return {"fillcolor": fill, "color": "#1a5fb4"}
 
 
 # ---------------------------------------------------------------------------- writer

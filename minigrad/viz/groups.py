@@ -116,7 +116,8 @@ def _group_of(drawn: list[Tensor], collapse: Any, expand: Any = None) -> dict[in
 
 
 def _absorb_leaves(model: Model, drawn: list[Tensor], groups: dict[int, tuple]) -> None:
-    """A leaf used only inside one collapsed module (its parameters) joins that box."""
+    """A node without drawn inputs (a leaf, an untracked constant) used only inside one
+    collapsed module (its parameters, dropout's mask) joins that box."""
     users: dict[int, dict[tuple, tuple]] = {}
     for node in drawn:
         modules = groups.get(id(node))
@@ -125,7 +126,8 @@ def _absorb_leaves(model: Model, drawn: list[Tensor], groups: dict[int, tuple]) 
             users.setdefault(id(parent), {})[key] = modules or ()
     for node in drawn:
         owners = users.get(id(node), {})
-        if node.is_leaf and id(node) not in groups and len(owners) == 1 and () not in owners:
+        if not forward_inputs(node, model.hidden) and id(node) not in groups \
+                and len(owners) == 1 and () not in owners:
             groups[id(node)] = next(iter(owners.values()))
 
 

@@ -134,8 +134,46 @@ def _run_backward(outputs: list[Tensor], grad_outputs: Any) -> GradGraph | None:
 
 
 # ----------------------------------------------------------------- forward names
+# ------------------------------------------------------------------- node kinds
+NODE_KINDS = ("op", "random", "constant", "untracked", "parameter", "input")
+
+
+def node_kind(node: Tensor) -> str:
+    """What a forward node is; the kind decides its name and how it is drawn.
+
+    "op": a recorded op (its inputs are nodes of the graph); "random": a random draw
+    (``rand_uniform``, dropout's mask; ``meta["random"]`` holds its name and description);
+    "constant": a scalar without inputs that needs no gradient (folded into the labels of
+    its users); "untracked": an op's result whose inputs were not recorded - computed from
+    tensors needing no gradient, e.g. the reshape of integer targets - a constant of this
+    graph; "parameter": a leaf requiring grad; "input": any other leaf (data, targets,
+    integer and bool tensors).
+    """
+    if node.op is not None and node.inputs:
+        return "op"
+    if "random" in node.meta:
+        return "random"
+    if not node.requires_grad and node.size == 1:
+        return "constant"
+    if node.op is not None:
+        return "untracked"
+    return "parameter" if node.requires_grad else "input"
+
+
+def kind_note(node: Tensor) -> str | None:
+    """The small line under a node's name saying what it is (None for a recorded op)."""
+    kind = node_kind(node)
+    if kind == "op":
+        return None
+    if kind == "random":
+        return str(node.meta["random"][1])
+    if kind == "untracked":
+        return "constant: computed from tensors not recorded (no gradient)"
+    return "leaf" + (", requires grad" if node.requires_grad else "")
+
+
 def _is_constant(node: Tensor) -> bool:
-    return node.is_leaf and not node.requires_grad and node.size == 1
+    return node_kind(node) == "constant"
 
 
 def _seed_role_names(forward: list[Tensor]) -> dict[int, str]:
@@ -146,7 +184,8 @@ def _seed_role_names(forward: list[Tensor]) -> dict[int, str]:
             continue
         wanted = {"mu": {0: "x"}, "gammax": {0: "gamma"}, "out": {1: "beta"}}
         for position, role in wanted.get(node.name or "", {}).items():
-            roles.setdefault(id(node.inputs[position]), role)
+            if position < len(node.inputs):
+                roles.setdefault(id(node.inputs[position]), role)
         if node.name == "sqrtvar" and node.inputs[0].op is not None:
             inner = node.inputs[0]
             if len(inner.inputs) == 2 and _is_constant(inner.inputs[1]):
@@ -156,14 +195,14 @@ def _seed_role_names(forward: list[Tensor]) -> dict[int, str]:
 
 def _expression(node: Tensor, names: dict[int, str]) -> str:
     """``node`` as an expression of its inputs' names, e.g. ``x - mu`` or ``mean(sq, 0)``."""
-    args = [names.get(id(t), "?") for t in node.inputs]
     op = node.op
+    # an untracked node's inputs were not recorded: "…" stands for each of them
+    args = [names.get(id(t), "?") for t in node.inputs] if node.inputs else ["…"] * op.arity
     if op.expr:
         text = op.expr.replace("np.", "")
         for key, value in node.attrs.items():
             text = text.replace("{" + key + "}", _attr_text(value))
-        for position, arg in enumerate(args):
-            text = text.replace("{" + str(position) + "}", arg)
+        text = _fill_operands(text, args)
         if text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
             text = text[1:-1]
         return text
@@ -175,6 +214,30 @@ def _expression(node: Tensor, names: dict[int, str]) -> str:
     elif "shape_to" in node.attrs:
         extra = ", " + _attr_text(node.attrs["shape_to"])
     return f"{op.name}({', '.join(args)}{extra})"
+
+
+_PLACEHOLDER = re.compile(r"\{(\d+)\}")
+
+
+def _fill_operands(template: str, args: list[str]) -> str:
+    """``template`` with ``{k}`` replaced by ``args[k]`` in one pass (a name holding ``{1}``
+    stays as written). A name that is itself an expression is parenthesised where it is an
+    operand (``(u >= 0.5) * 2``), not where it is a whole function argument (``exp(a + b)``)."""
+    def operand(match: re.Match[str]) -> str:
+        arg = args[int(match[1])] if int(match[1]) < len(args) else "?"
+        before = template[max(0, match.start() - 2): match.start()]
+        after = template[match.end(): match.end() + 1]
+        whole_argument = (before.endswith("(") or before == ", ") and after in (")", ",")
+        return arg if whole_argument or _is_atom(arg) else f"({arg})"
+    return _PLACEHOLDER.sub(operand, template)
+
+
+def _is_atom(name: str) -> bool:
+    """A name needing no parentheses as an operand: ``x``, ``0.5``, ``…``, ``f(a, b)``."""
+    if re.fullmatch(r"[\w.…]+", name):
+        return True
+    call = re.fullmatch(r"[\w.]+\((.*)\)", name)
+    return call is not None and _balanced(call[1])
 
 
 def _balanced(text: str) -> bool:
@@ -190,45 +253,61 @@ def _attr_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, tuple):
-        return "(" + ", ".join(_attr_text(v) for v in value) + ")"
+        return "(" + ", ".join(_attr_text(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     return str(value)
 
 
 def forward_names(forward: list[Tensor]) -> tuple[dict[int, str], set[int]]:
     """(display names, ids with a "good" name) for the forward nodes.
 
-    Given names win; then the seed's roles (BatchNorm input x, gamma, beta, eps); a view
-    (reshape/transpose) of a named node keeps its name; scalar constants show their value;
-    other unnamed nodes are named by their (short) expression or their op.
+    Given names win; then the seed's roles (BatchNorm input x, gamma, beta, eps); then by
+    ``node_kind``: scalar constants show their value, random draws their own name
+    (``u``, ``mask``), other leaves are "leaf"; a view (reshape/transpose/cast) of a named
+    node keeps its name; other ops (untracked ones with "…" for their unrecorded inputs)
+    are named by their (short) expression or their op.
     """
     roles = _seed_role_names(forward)
     names: dict[int, str] = {}
     good: set[int] = set()
     for node in forward:
         key = id(node)
-        if node.name:
-            names[key] = node.name
+        if node.name or key in roles:
+            names[key] = node.name or roles[key]
             good.add(key)
-        elif key in roles:
-            names[key] = roles[key]
-            good.add(key)
-        elif node.is_leaf:
-            names[key] = number(node.data.reshape(-1)[0]) if node.size == 1 else "leaf"
-        elif node.op.name in MOVEMENT_OPS and id(node.inputs[0]) in good:
+        elif _is_view(node) and id(node.inputs[0]) in good:
             names[key] = names[id(node.inputs[0])]
             good.add(key)
         else:
-            text = _expression(node, names)
-            names[key] = text if len(text) <= MAX_EXPR_NAME else node.op.name
+            names[key] = _unnamed_name(node, names)
     _name_leaves_behind_views(forward, names, good)
     return names, good
+
+
+def _is_view(node: Tensor) -> bool:
+    """A recorded reshape/transpose/cast (it shows under its input's name)."""
+    return node_kind(node) == "op" and node.op.name in MOVEMENT_OPS
+
+
+def _unnamed_name(node: Tensor, names: dict[int, str]) -> str:
+    """The name of a node nobody named, by its kind (see ``forward_names``)."""
+    kind = node_kind(node)
+    if kind == "constant":
+        return number(node.data.reshape(-1)[0]) if node.data.dtype.kind in "fiub" else "const"
+    if kind == "random":
+        return str(node.meta["random"][0])
+    if kind in ("parameter", "input"):
+        return "leaf"
+    text = _expression(node, names)
+    if len(text) <= MAX_EXPR_NAME:
+        return text
+    return node.op.name + ("(…)" if kind == "untracked" else "")
 
 
 def _name_leaves_behind_views(forward: list[Tensor], names: dict[int, str],
                               good: set[int]) -> None:
     """An unnamed leaf whose only use is a named view takes the view's name."""
     for node in reversed(forward):
-        if node.op is not None and node.op.name in MOVEMENT_OPS and id(node) in good:
+        if _is_view(node) and id(node) in good:
             leaf = node.inputs[0]
             if leaf.is_leaf and id(leaf) not in good and leaf.requires_grad:
                 names[id(leaf)] = names[id(node)]
@@ -280,12 +359,14 @@ def _names_of_steps(kept: list[Tensor], forward: list[Tensor], fnames: dict[int,
                 part_names[(id(part), id(node))] = f"{prefix}{k}"
         target[id(total)].append(prefix)
     names: dict[int, list[str]] = {}
+    summed = set(part_names.values())  # partial names a sum's rule refers to
     for tensor in kept:
         own = [tensor.name] if tensor.name else []
         own += list(tensor.meta.get("aliases", []))
         listed = own + derived[id(tensor)]
         if not listed:
-            listed = weak[id(tensor)][:1] or [f"d{tensor.op.name if tensor.op else 'seed'}"]
+            first = weak[id(tensor)][:1] or [f"d{tensor.op.name if tensor.op else 'seed'}"]
+            listed = first + [n for n in weak[id(tensor)][1:] if n in summed]
         names[id(tensor)] = list(dict.fromkeys(listed))
     return names
 
@@ -321,7 +402,7 @@ def _local_rule(tensor: Tensor, names: dict[int, list[str]], fnames: dict[int, s
 
 
 def _operand(name: str) -> str:
-    return name if re.fullmatch(r"[\w.]+", name) else f"({name})"
+    return name if _is_atom(name) else f"({name})"
 
 
 def _related_seed_step(tensor: Tensor) -> bool:

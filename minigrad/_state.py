@@ -36,6 +36,9 @@ class _State(threading.local):
         # Called as hook(tensor) when a value is read into Python (item/float/int/bool):
         # the JIT tracer refuses such reads, which would freeze a value into compiled code.
         self.read_hooks: list[Callable[[Any], None]] = []
+        # Called with the GradGraph of every backward pass (backward, grad) once it is done
+        # (``minigrad draw`` keeps a script's last one).
+        self.pass_hooks: list[Callable[[Any], None]] = []
         # Modules whose forward is running, outermost first (nodes are tagged with them).
         self.module_stack: list[Any] = []
 

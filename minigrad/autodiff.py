@@ -207,6 +207,8 @@ def gradient_graph(
         state.node_hooks.remove(collect)
         state.recording -= 1
         state.grad_enabled = grad_mode
+    for hook in state.pass_hooks:
+        hook(graph)
     return graph
 
 

@@ -253,7 +253,8 @@ def _attr_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, tuple):
-        return "(" + ", ".join(_attr_text(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        comma = "," if len(value) == 1 else ""
+        return "(" + ", ".join(_attr_text(v) for v in value) + comma + ")"
     return str(value)
 
 

@@ -25,7 +25,14 @@ from minigrad.nn import functional as F
 from minigrad.viz.cli import DrawError, resolve_target
 from minigrad.viz.model import NODE_KINDS, build_model, kind_note, node_kind
 from tests.op_samples import NON_DIFFERENTIABLE, SAMPLES
-from tests.viz_content import boxes, check_all_views, check_forward, shown_numbers, walk
+from tests.viz_content import (
+    boxes,
+    check_all_views,
+    check_forward,
+    check_step_files,
+    shown_numbers,
+    walk,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -239,12 +246,17 @@ def test_classifier_graph_renders_every_box(tmp_path: Path) -> None:
     drawn = [b for b in boxes(drawing.source) if b.uid[0] in "fg"]
     assert svg.count('class="node"') >= len(drawn)
     assert "reshape(…, (4, 1))" in svg and "gather" in svg
-    pages = mg.viz.steps(loss, tmp_path / "steps")
-    model = build_model(loss)
-    assert len(pages) == len(model.steps) + 1
-    page = pages[-1].read_text()
-    assert page.count('class="frame"') == len(model.steps)
-    assert f"Step {len(model.steps)} of {len(model.steps)}" in page
+    check_step_files(loss, tmp_path / "steps")
+
+
+@needs_dot
+def test_second_order_and_module_steps_render(tmp_path: Path) -> None:
+    x = mg.tensor([0.3, -0.2], dtype="float64", requires_grad=True, name="x")
+    (g,) = mg.grad((mg.tanh(x) * x).sum(), [x], create_graph=True)
+    check_step_files((g * g).sum(), tmp_path / "second")
+    module, shape = MODULES["BatchNorm1d"]()
+    x = mg.tensor(np.arange(18.0).reshape(shape) ** 0.5, dtype="float32", requires_grad=True)
+    check_step_files(module(x).sum() * 2.0, tmp_path / "bn")
 
 
 # ------------------------------------------------------------------------ examples

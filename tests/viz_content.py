@@ -8,11 +8,13 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 import minigrad as mg
-from minigrad.viz.steps import frame_sources
+from minigrad.viz.expand import plan_page
+from minigrad.viz.steps import step_caption
 
 NODE_LINE = re.compile(r"^\s*([a-z]+\d+) \[label=<(<TABLE.*</TABLE>)>(?:, (.*))?\];$")
 NUMBER_LIST = re.compile(r"\[([-+0-9.,e\sainf]*)\]")
@@ -173,16 +175,32 @@ def check_all_views(root: object, collapse: object = False) -> dict[str, str]:
 
 
 def check_frames(root: object) -> None:
-    """Frame k of the step-through knows steps 1..k: exactly one highlighted box (step k's),
-    later steps still "?"; the captions number the steps."""
+    """The step page's figure has a box ``s<k>`` per step, titled with the step's name (or the
+    step sits in a folded box); the captions number the steps and give their formulas."""
     model = mg.viz.build_model(root)
-    frames = frame_sources(model)
-    assert len(frames) == len(model.steps)
     total = len(model.steps)
-    for k, source in enumerate(frames):
-        drawn = [b for b in boxes(source) if b.uid.startswith("g")]
-        current = [b for b in drawn if f'id="current{k + 1}"' in b.attrs]
-        assert len(current) == 1
-        assert current[0].title == model.steps[k].name
-        pending = [b for b in drawn if b.text.endswith(" ?")]
-        assert len(pending) == total - k - 1, (k, len(pending), total)
+    if not total:
+        return
+    plan = plan_page(model, "backward", None, 400)
+    drawn = {b.uid: b for b in boxes(plan.figures[0].source)}
+    by_id = {m[1]: b for b in drawn.values() if (m := re.search(r'id="([^"]+)"', b.attrs))}
+    for step in model.steps:
+        path = plan.step_paths[step.index]
+        if path[-1] == f"s{step.index + 1}" and len(path) == 1:
+            assert by_id[path[-1]].title == step.name
+        caption = step_caption(step, total)
+        assert caption.startswith(f"Step {step.index + 1} of {total}: {step.name} = ")
+
+
+def check_step_files(root: object, out_dir: Path) -> None:
+    """``mg.viz.steps``' frames: frame k highlights step k only; later steps show "?"."""
+    model = mg.viz.build_model(root)
+    written = mg.viz.steps(root, out_dir)
+    frames, page = written[:-1], written[-1].read_text()
+    total = len(model.steps)
+    assert len(frames) == total
+    assert f"Step {total} of {total}: " in page
+    for k, frame in enumerate(frames):
+        svg = frame.read_text()
+        assert svg.count('id="current') == 1 and f'id="current{k + 1}"' in svg
+        assert svg.count('<text class="q"') == total - k - 1, (k, total)

@@ -61,12 +61,13 @@ class Span:
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 
-def span(element: ET.Element, preserve: bool) -> Span:
+def span(element: ET.Element) -> Span:
     """The extent of a <text> element as a DejaVu viewer draws it (text-anchor aware).
-    Without ``xml:space="preserve"`` a viewer drops leading and trailing spaces and
-    collapses runs of them (not no-break spaces)."""
+    Without ``xml:space="preserve"`` on the text itself (Chromium does not inherit it from
+    the root) a viewer drops leading and trailing spaces and collapses runs of them (not
+    no-break spaces)."""
     content = "".join(element.itertext())
-    if not (preserve or element.get(XML_SPACE) == "preserve"):
+    if element.get(XML_SPACE) != "preserve":
         content = re.sub(" +", " ", content.replace("\n", "").replace("\t", " ")).strip(" ")
     font = (float(element.get("font-size", "14")), element.get("font-family", ""),
             element.get("font-weight") == "bold")
@@ -79,7 +80,8 @@ def span(element: ET.Element, preserve: bool) -> Span:
 
 
 def _shape_extent(group: ET.Element) -> tuple[float, float] | None:
-    """Left and right x of the first path / polygon of a node or cluster group."""
+    """Left and right x of the inside of the first path / polygon of a node or cluster
+    group (its outline's half stroke width taken off)."""
     for element in group:
         tag = element.tag.removeprefix(SVG)
         if tag in ("path", "polygon"):
@@ -87,7 +89,8 @@ def _shape_extent(group: ET.Element) -> tuple[float, float] | None:
                                                          element.get("points") or "")]
             xs = numbers[0::2]
             if xs:
-                return min(xs), max(xs)
+                half = float(element.get("stroke-width", "1")) / 2
+                return min(xs) + half, max(xs) - half
     return None
 
 
@@ -111,12 +114,11 @@ def _row_overlaps(where: str, spans: list[tuple[float, Span]]) -> list[Overflow]
     return found
 
 
-def overflows(svg: str, clearance: float = 1.0) -> tuple[list[Overflow], int]:
+def overflows(svg: str, clearance: float = 2.0) -> tuple[list[Overflow], int]:
     """Every text of a Graphviz SVG that reaches closer than ``clearance`` points to the
     sides of its node box or cluster box, leaves the picture, or runs into the next text
     on its line; and how many texts were checked."""
     root = ET.fromstring(svg[svg.index("<svg"):].encode())
-    preserve = root.get(XML_SPACE) == "preserve"
     view = [float(v) for v in root.get("viewBox", "0 0 0 0").split()]
     graph = next(root.iter(f"{SVG}g"))
     transform = POINTS.findall(graph.get("transform", ""))
@@ -136,7 +138,7 @@ def overflows(svg: str, clearance: float = 1.0) -> tuple[list[Overflow], int]:
         if box is None:
             continue
         where = group.findtext(f"{SVG}title") or kind
-        spans = [(float(element.get("y", "0")), span(element, preserve)) for element in group
+        spans = [(float(element.get("y", "0")), span(element)) for element in group
                  if element.tag == f"{SVG}text"]
         checked += len(spans)
         for _, extent in spans:

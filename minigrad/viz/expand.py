@@ -74,7 +74,8 @@ class _Planner:
             box = step_boxes.get(index)
             self.plan.step_paths.setdefault(index, []).append(
                 box.key if box is not None else f"s{index + 1}")
-        opts = Options(view=self.view, units=(units, step_boxes), only_steps=only)
+        opts = Options(view=self.view, units=(units, step_boxes), only_steps=only,
+                       step_ids=True)
         self.plan.figures.append(Figure(key, title, build_dot(model, opts), parent, anchors))
         inside: dict[int, set[int]] = {}
         owners: dict[int, list[str]] = {}

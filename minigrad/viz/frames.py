@@ -23,6 +23,8 @@ _POINTS = re.compile(r'(?:points|d)="([^"]*)"')
 _PAIR = re.compile(r"(-?[\d.]+),(-?[\d.]+)")
 _ROW_GAP = 2.0              # baselines closer than this (points) are one row
 _HEAD_ROWS = 3              # name, rule, shape: always shown
+_FONT = re.compile(r'font-family="[^"]*"(?: font-size="[^"]*")?')
+_MONO = 'font-family="Courier,monospace" font-size="10.00"'
 _AUTO_ID = re.compile(r'\bid="((?:graph|node|edge|clust|a_)[^"]*)"')
 CURRENT = {"fill": "#ffe0b2", "stroke": "#e66100"}
 PENDING = {"fill": "#f7f7f7", "stroke": "#bbbbbb"}
@@ -86,9 +88,10 @@ def _mark_node(block: str, step_node: bool, grad_name: str | None) -> str:
     if step_node:
         first = next((y for y in rows if y > cut), rows[-1])
         left, right = _x_range(outline)
+        shown = next((e for e in later if e.startswith("<text")), "")
+        font = _FONT.search(shown)
         mark = (f'<text class="q" text-anchor="middle" x="{(left + right) / 2:.2f}" '
-                f'y="{first}" font-family="Courier,monospace" font-size="10.00" '
-                f'fill="#999999">?</text>\n')
+                f'y="{first}" {font[0] if font else _MONO} fill="#999999">?</text>\n')
         block = block[: block.rindex("</g>")] + mark + "</g>"
     return block
 

@@ -324,6 +324,11 @@ def test_draw_command_on_the_classifier_examples(script: str, tmp_path: Path,
     source = (tmp_path / "g.dot").read_text()
     assert "gather · " in source and "reshape(…, (" in source
     assert "wrote g.dot" in capsys.readouterr().out
+    if script == "toy_network.py" and mg.viz.system_dot():  # the step page of that pass
+        assert _main(["draw", str(EXAMPLES / script), "--out", "g.svg", "--stop-after", "1",
+                      "--steps", "frames"]) == 0
+        assert (tmp_path / "frames" / "steps.html").exists()
+        assert "<svg" in (tmp_path / "g.svg").read_text()
 
 
 @pytest.mark.parametrize(("body", "message"), [

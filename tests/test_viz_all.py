@@ -225,6 +225,8 @@ def test_second_order_graph_draws() -> None:
     (g,) = mg.grad(y, [x], create_graph=True)
     z = (g * g).sum()
     sources = check_all_views(z)
+    # the first pass's nodes say what they are the gradient of
+    assert "gradient of tanh(x) (earlier backward pass)" in sources["forward"]
     t = np.tanh(x.numpy())
     first = (1 - t**2) * w.numpy()  # dy/dx, drawn as a forward node of z
     assert any(np.allclose(shown_numbers(b)[:3], first, rtol=1e-4)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..tensor import Tensor
 from .groups import Unit, collapse_units, module_label
-from .model import Model, Step, forward_inputs, kind_note, node_kind
+from .model import Model, Step, forward_inputs, node_kind
 from .text import escape, histogram_table, is_small, shape_text, value_lines
 
 VIEWS = ("forward", "backward", "both")
@@ -104,7 +104,7 @@ def forward_label(model: Model, node: Tensor, opts: Options) -> str:
     rows = [_title(model.forward_name(node), badge)]
     if node.op is not None:
         rows.append(escape("= " + model.expression(node)))
-    note = kind_note(node)
+    note = model.note(node)
     if note:
         rows.append(_small(note))
     op = f"{node.op.name} · " if node.op is not None else ""

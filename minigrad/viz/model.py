@@ -87,6 +87,16 @@ class Model:
         """The display name of a forward node."""
         return self.names.get(id(node), "?")
 
+    def note(self, node: Tensor) -> str | None:
+        """The small line saying what a forward node is: its kind (``kind_note``), or for a
+        node an earlier backward pass made (a second-order graph) what it is the gradient of."""
+        targets = [*node.grad_of, *(pair[0] for pair in node.partial_of)]
+        if not targets:
+            return kind_note(node)
+        what = "gradient" if node.grad_of else "part of the gradient"
+        name = self.names.get(id(targets[0])) or targets[0].name or "a node not drawn here"
+        return f"{what} of {name} (earlier backward pass)"
+
     def expression(self, node: Tensor) -> str:
         """``node`` as an expression of its inputs' names (``x - mu``, ``mean(sq, axis=0)``)."""
         return _expression(node, self.names)

@@ -337,6 +337,8 @@ def test_draw_command_on_the_classifier_examples(script: str, tmp_path: Path,
     ("import minigrad as mg\nx = mg.tensor([1.0])\nraise ValueError('boom')\n",
      "failed at line 3: ValueError: boom"),
     ("import numpy as np\nx = np.ones(3)\n", "leaves no tensor"),
+    ("import minigrad as mg\nif __name__ == '__main__':\n    loss = mg.tensor([1.0]).sum()\n",
+     "code under `if __name__ == \"__main__\"` does not run"),
     ("import sys\nsys.exit(3)\n", "exited with status 3"),
     ("def broken(:\n", "failed at line 1: SyntaxError"),
 ])

@@ -156,8 +156,10 @@ def resolve_target(target: str, script_args: list[str] | None = None,
             return scope[default]
     tensors = [value for value in scope.values() if isinstance(value, Tensor)]
     if not tensors:
+        hint = (" (it runs as __minigrad_draw__: code under `if __name__ == \"__main__\"` "
+                "does not run)" if "__main__" in Path(path).read_text(errors="replace") else "")
         raise DrawError(f"{path} runs no backward pass and leaves no tensor at the top "
-                        "level; name one with SCRIPT.py:NAME")
+                        f"level{hint}; name one with SCRIPT.py:NAME")
     return tensors[-1]
 
 

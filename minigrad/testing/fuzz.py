@@ -205,9 +205,11 @@ def program_seed(seed: int, index: int) -> int:
 
 def fuzz(n: int, seed: int, shrink: bool = True, train_every: int = 10,
          max_nodes: int = 60, only: list[str] | None = None,
-         log: Callable[[str], None] | None = None, max_failures: int = 0) -> Summary:
+         log: Callable[[str], None] | None = None, max_failures: int = 0,
+         first: int = 0, shrink_seconds: float = 600.0) -> Summary:
     """Check ``n`` programs (every ``train_every``-th a training step) from ``seed``;
-    ``only`` limits the op rows used; stop after ``max_failures`` failures (0: never)."""
+    ``only`` limits the op rows used; stop after ``max_failures`` failures (0: never);
+    ``first`` skips to that program index (each program depends only on seed and index)."""
     from . import shrink as shrinking
     from . import training
     from .programs import sample_templates
@@ -215,7 +217,7 @@ def fuzz(n: int, seed: int, shrink: bool = True, train_every: int = 10,
     templates = sample_templates()
     summary = Summary(seed)
     start = time.perf_counter()
-    for index in range(n):
+    for index in range(first, first + n):
         pseed = program_seed(seed, index)
         rng = np.random.default_rng(pseed)
         if train_every and index % train_every == train_every - 1:
@@ -234,7 +236,8 @@ def fuzz(n: int, seed: int, shrink: bool = True, train_every: int = 10,
         elif outcome.kind != OK:
             if log:
                 log(f"program {index}: {outcome.kind}: {outcome.detail} (shrinking)")
-            script = shrinking.reproduce(case, outcome, pseed) if shrink else repr(case)
+            script = (shrinking.reproduce(case, outcome, pseed, log, shrink_seconds) if shrink
+                      else repr(case))
             summary.failures.append((index, outcome, script))
             if len(summary.failures) == max_failures:
                 break
@@ -242,6 +245,17 @@ def fuzz(n: int, seed: int, shrink: bool = True, train_every: int = 10,
             log(f"... {index + 1} programs, {time.perf_counter() - start:.0f} s")
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _rows(only: str, skip: str) -> list[str] | None:
+    """The op rows of ``--ops`` (default all, and detach) minus those of ``--skip``."""
+    from minigrad import ops
+
+    from .programs import DETACH
+
+    rows = [o for o in only.split(",") if o] or [*ops.OPS, DETACH]
+    left_out = {o for o in skip.split(",") if o}
+    return None if not only and not left_out else [o for o in rows if o not in left_out]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -254,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-every", type=int, default=10,
                         help="every k-th program is a training step (0: none)")
     parser.add_argument("--ops", default="", help="comma-separated op rows (default: all)")
+    parser.add_argument("--skip", default="", help="comma-separated op rows to leave out")
+    parser.add_argument("--shrink-seconds", type=float, default=600.0)
+    parser.add_argument("--first", type=int, default=0, help="index of the first program")
     parser.add_argument("--no-shrink", action="store_true")
     parser.add_argument("--max-failures", type=int, default=0, help="stop after k (0: never)")
     args = parser.parse_args(argv)
@@ -262,8 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     faulthandler.enable()
     print(f"fuzz: seed {seed}, {args.n} programs", flush=True)
     summary = fuzz(args.n, seed, shrink=not args.no_shrink, train_every=args.train_every,
-                   max_nodes=args.max_nodes, only=[o for o in args.ops.split(",") if o] or None,
-                   max_failures=args.max_failures,
+                   max_nodes=args.max_nodes, only=_rows(args.ops, args.skip),
+                   shrink_seconds=args.shrink_seconds,
+                   max_failures=args.max_failures, first=args.first,
                    log=lambda line: print(line, file=sys.stderr, flush=True))
     print(summary.text(), flush=True)
     return 1 if summary.counts[MISMATCH] or summary.counts[CRASH] or summary.counts[TORCH] else 0

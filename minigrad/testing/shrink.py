@@ -107,7 +107,8 @@ def candidates(program: Program) -> list[Program]:
 
 
 def shrink(program: Program, still_fails: Callable[[Program], bool],
-           max_trials: int = MAX_TRIALS, max_seconds: float = MAX_SECONDS) -> Program:
+           max_trials: int = MAX_TRIALS, max_seconds: float = MAX_SECONDS,
+           log: Callable[[str], None] | None = None) -> Program:
     """The smallest program reached greedily that ``still_fails``."""
     best = prune(program)
     trials, start = 0, time.perf_counter()
@@ -121,6 +122,9 @@ def shrink(program: Program, still_fails: Callable[[Program], bool],
             trials += 1
             if still_fails(typed):
                 best, improved = typed, True
+                if log:
+                    log(f"  shrink: trial {trials}: {len(best.nodes)} nodes, "
+                        f"{len(best.outputs)} outputs, order {best.order}")
                 break
             if trials >= max_trials or time.perf_counter() - start > max_seconds:
                 break
@@ -254,18 +258,20 @@ def signature(program: Program, outcome: Any) -> tuple[str, str]:
     return outcome.kind, section
 
 
-def reproduce(case: Any, outcome: Any, seed: int) -> str:
+def reproduce(case: Any, outcome: Any, seed: int,
+              log: Callable[[str], None] | None = None,
+              max_seconds: float = MAX_SECONDS) -> str:
     """Shrink ``case`` (a program or a training config) keeping ``outcome.kind``."""
     from . import fuzz, training
 
     if isinstance(case, training.TrainConfig):
-        return training.reproduce(case, outcome)
+        return training.reproduce(case, outcome, max_seconds)
 
     want = signature(case, outcome)
 
     def still_fails(candidate: Program) -> bool:
         return signature(candidate, fuzz.check_program(candidate, seed)) == want
 
-    small = shrink(case, still_fails)
+    small = shrink(case, still_fails, max_seconds=max_seconds, log=log)
     final = fuzz.check_program(small, seed)
     return to_script(small, seed, f"{final.kind}: {final.detail}")

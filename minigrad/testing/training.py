@@ -12,6 +12,7 @@ end, is the printed reproducer, so what is printed is what ran.
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -195,25 +196,26 @@ def _smaller(config: TrainConfig) -> list[TrainConfig]:
     return [f for f in dict.fromkeys(found) if f != c]
 
 
-def shrink_config(config: TrainConfig, kind: str, max_trials: int = 40) -> TrainConfig:
+def shrink_config(config: TrainConfig, kind: str, max_trials: int = 40,
+                  max_seconds: float = 600.0) -> TrainConfig:
     """Greedy: the first smaller configuration that still fails the same way, repeated."""
-    best, trials = config, 0
+    best, trials, start = config, 0, time.perf_counter()
     improved = True
-    while improved and trials < max_trials:
+    while improved and trials < max_trials and time.perf_counter() - start < max_seconds:
         improved = False
         for candidate in _smaller(best):
             trials += 1
             if check_training(candidate).kind == kind:
                 best, improved = candidate, True
                 break
-            if trials >= max_trials:
+            if trials >= max_trials or time.perf_counter() - start > max_seconds:
                 break
     return best
 
 
-def reproduce(config: TrainConfig, outcome: Outcome) -> str:
+def reproduce(config: TrainConfig, outcome: Outcome, max_seconds: float = 600.0) -> str:
     """The shrunk configuration as a runnable script."""
-    small = shrink_config(config, outcome.kind)
+    small = shrink_config(config, outcome.kind, max_seconds=max_seconds)
     final = check_training(small)
     header = f'"""minigrad.testing.fuzz training reproducer: {final.kind}: {final.detail}\n\n'
     header += f"config: {asdict(small)}\n" + '"""\n'

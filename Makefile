@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 OUT    ?= demo_out
 
-.PHONY: demo test bench lint clean install install-test install-bench fuzz
+.PHONY: demo test bench lint clean install install-test install-bench fuzz check-runtime
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,15 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-bench
 	$(PY) -m benchmarks.run
+
+# A fresh venv with only the runtime dependencies (`pip install .`): a jitted MLP step with
+# matmuls must compile and match eager (issue 13: scipy was missing). Takes a few minutes.
+RUNTIME_VENV ?= /tmp/minigrad-runtime-venv
+check-runtime:
+	rm -rf $(RUNTIME_VENV)
+	$(PYTHON) -m venv $(RUNTIME_VENV)
+	$(RUNTIME_VENV)/bin/pip install --quiet .
+	cd /tmp && MINIGRAD_CACHE_DIR=$(RUNTIME_VENV)/jit-cache $(RUNTIME_VENV)/bin/python $(CURDIR)/tests/runtime_only_check.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -41,6 +41,14 @@ class _State(threading.local):
         self.pass_hooks: list[Callable[[Any], None]] = []
         # Modules whose forward is running, outermost first (nodes are tagged with them).
         self.module_stack: list[Any] = []
+        # Set by mg.jit while this thread traces a function (never seen by other threads):
+        # ``rng()`` returns ``rng_guard()`` (which refuses the raw draw), and
+        # ``nn.functional.rand_uniform`` draws through ``uniform_recorder(shape, dtype)``.
+        self.rng_guard: Callable[[], Any] | None = None
+        self.uniform_recorder: Callable[[tuple[int, ...], Any], Any] | None = None
+        # How many mg.jit traces are running in this thread (a jitted function called
+        # while one is running runs eagerly, so the outer trace records its nodes).
+        self.tracing: int = 0
 
 
 STATE = _State()
@@ -49,7 +57,11 @@ _rng = np.random.default_rng()
 
 
 def rng() -> np.random.Generator:
-    """The generator behind minigrad's random initialisation and dropout."""
+    """The generator behind minigrad's random initialisation and dropout (while mg.jit
+    traces in this thread, ``STATE.rng_guard()`` instead: it refuses raw draws)."""
+    guard = STATE.rng_guard
+    if guard is not None:
+        return guard()
     return _rng
 
 

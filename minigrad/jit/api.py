@@ -1,12 +1,14 @@
 """``mg.jit``: trace once per signature, compile to one Numba function, run that after.
 
-The signature of a call is the structure of its arguments, every tensor argument's shape,
-dtype and ``requires_grad``, the non-tensor arguments' values, and whether gradients are
-enabled. Each compiled entry also has *guards* checked on every call: the training flag of
-every module the trace touched, the shape and dtype of every tensor read from outside the
-arguments (parameters, buffers, optimizer state), and the ``.grad`` state the trace
-assumed. A call that fails every guard traces and compiles anew; a kernel is never reused
-for a shape it was not generated for.
+The signature of a call (the cache key) is the structure of its arguments, every tensor
+argument's shape, dtype and ``requires_grad``, the non-tensor arguments' values, and
+whether gradients are enabled. Each compiled entry also has *guards*, checked on every
+call by its generated call (call.py): the identity of every object on the way to the
+tensors and modules the trace used outside the arguments, their ``requires_grad``, shapes
+and dtypes, every reached module's ``training`` flag (guards.py), argument aliasing, and
+the ``.grad`` state the trace assumed. A call whose guards fail traces and compiles anew
+(``MINIGRAD_DEBUG=1`` says which guard failed; ``fn.stats()`` counts them); a kernel is
+never run on anything it was not traced for.
 
 Random draws the trace recorded (``nn.functional.rand_uniform``, dropout's mask) are made
 at every call, after the guards hold and right before the kernel runs, in trace order and
@@ -15,28 +17,31 @@ with the numpy call eager makes, so a seeded run draws the same numbers as eager
 
 from __future__ import annotations
 
+import collections
 import functools
 import os
 import sys
-import weakref
+import threading
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numba
 import numpy as np
 
-from .. import _state
 from .._state import STATE
-from ..anomaly import is_anomaly_enabled
 from ..nn.module import Module
 from ..tensor import Tensor
-from .cache import load_module, purge_compiled
+from .call import MISS, make_call
 from .codegen import Kernel, generate
+from .entry import Compiled, Target, compile_kernel
+from .guards import build_guards
 from .ir import Graph, NotCompilableError
 from .lower import lower
 from .trace import Trace, Tracer, tracing
+
+RETRACE_LIMIT = 8  # traces of one function before a warning; entries kept per signature
 
 
 # ------------------------------------------------------------------- argument structure
@@ -118,344 +123,6 @@ def rebuild_output(spec: Any, tensors: list[Tensor]) -> Any:
     return tag(rebuild_output(item, tensors) for item in body)
 
 
-def _free_refcount() -> int:
-    """sys.getrefcount of an array held only by a pool list, read as lend_buffers reads it
-    (measured rather than assumed: the count differs between Python versions)."""
-    pool = [np.empty(1)]
-    for candidate in pool:
-        return sys.getrefcount(candidate)
-    return 0
-
-
-_FREE_REFCOUNT = _free_refcount()
-
-
-def _sole_grad_refcount() -> int:
-    """sys.getrefcount of a gradient tensor held only by its leaf's ``.grad`` and by the
-    entry's list of the gradients it stored, read as ``_store_effects`` reads it."""
-    leaf = Tensor._node(np.empty(1), None, (), {}, False, None)
-    stored = [Tensor._node(np.empty(1), None, (), {}, False, None)]
-    leaf.grad = stored[0]
-    for mine in stored:
-        old = leaf.grad
-        if old is mine:
-            return sys.getrefcount(old)
-    return 0
-
-
-_SOLE_GRAD_REFCOUNT = _sole_grad_refcount()
-
-
-def _sole_result_refcount() -> int:
-    """sys.getrefcount of a returned tensor the caller dropped (held only by the entry's
-    one-item list), read as the generated call reads it."""
-    returned = [Tensor._node(np.empty(1), None, (), {}, False, None)]
-    old = returned[0]
-    return sys.getrefcount(old)
-
-
-_SOLE_RESULT_REFCOUNT = _sole_result_refcount()
-
-
-# ----------------------------------------------------------------------- compiled entry
-Target = int | Tensor  # an argument position, or a tensor reached outside the arguments
-
-
-def resolve(target: Target, tensors: list[Tensor]) -> Tensor:
-    """The tensor a target names in the current call."""
-    return tensors[target] if type(target) is int else target
-
-@dataclass
-class Compiled:
-    """One traced and compiled signature of a jit function."""
-
-    kernel: Callable[..., tuple]
-    source: str
-    plan: str
-    path: Path
-    graph: Graph
-    # (kind, ref, shape, dtype); kind 0 argument, 1 state tensor, 2 .grad, 3 random draw
-    # (ref: its position in ``draws``)
-    fetch: list[tuple[int, Any, tuple, np.dtype]]
-    constants: list[np.ndarray]
-    out_spec: Any
-    outputs: list[tuple[str, Any, tuple | None]]  # ("value", pos, 0-d shape) | ("arg", k) |...
-    assigns: list[tuple[Target, int, tuple | None, bool]]
-    grad_stores: list[tuple[Target, int, tuple | None, bool]]
-    grad_clears: list[Target]
-    guards_modules: list[tuple[Module, bool]] = field(default_factory=list)
-    guards_grad_none: list[Target] = field(default_factory=list)
-    parallel: bool = False
-    buffers: list[tuple[tuple, np.dtype]] = field(default_factory=list)
-    pools: list[list[np.ndarray]] = field(default_factory=list)
-    plain_output: tuple[int, tuple | None] | None = None  # fn returns one computed tensor
-    fast: Callable[[list[Tensor]], Any] | None = None  # the generated call (make_fast_call)
-    stored_grads: list[Tensor | None] = field(default_factory=list)  # per grad_stores entry
-    draws: list[tuple[tuple, np.dtype]] = field(default_factory=list)  # in trace order
-
-    def lend_buffers(self) -> list[np.ndarray]:
-        """An array per large result: a previous result nobody else holds, else a new one
-        (kept, at most two per result, for the calls after)."""
-        lent = []
-        for (shape, dtype), pool in zip(self.buffers, self.pools, strict=True):
-            free = None
-            for candidate in pool:
-                if sys.getrefcount(candidate) <= _FREE_REFCOUNT:  # the pool and this loop
-                    free = candidate
-                    break
-            if free is None:
-                free = np.empty(shape, dtype)
-                if len(pool) >= 2:
-                    pool.pop(0)
-                pool.append(free)
-            lent.append(free)
-        return lent
-
-    def prepare(self, tensors: list[Tensor]) -> list[np.ndarray] | None:
-        """The kernel's input arrays for this call, or None when a guard fails (a module's
-        mode, a ``.grad`` state, or the shape/dtype of a tensor read outside the arguments)."""
-        for module, flag in self.guards_modules:
-            if module.training != flag:
-                return None
-        for leaf in self.guards_grad_none:
-            if resolve(leaf, tensors).grad is not None:
-                return None
-        arrays = []
-        for kind, ref, shape, dtype in self.fetch:
-            if kind == 3:  # a random draw: made by run(), once every guard held
-                arrays.append(None)
-                continue
-            if kind == 0:  # an argument: its shape and dtype are in the cache key
-                data = tensors[ref].data
-                if not data.flags.c_contiguous:
-                    data = np.ascontiguousarray(data)
-            else:
-                if kind == 1:
-                    data = ref.data
-                else:
-                    grad = resolve(ref, tensors).grad
-                    if grad is None:
-                        return None
-                    data = grad.data
-                if data.shape != shape or (data.dtype is not dtype and data.dtype != dtype):
-                    return None
-            arrays.append(data if shape else data.reshape(1))
-        return arrays
-
-    def draw(self) -> list[np.ndarray]:
-        """This call's random inputs: ``rng().random(shape, dtype)`` per recorded draw, in
-        trace order (the numpy calls eager makes), 0-d ones stored as shape (1,)."""
-        generator = _state.rng()
-        drawn = [generator.random(shape, dtype=dtype) for shape, dtype in self.draws]
-        return [d if d.ndim else d.reshape(1) for d in drawn]
-
-    def guards_hold(self, tensors: list[Tensor]) -> bool:
-        """Whether this entry may run now (module modes, .grad states, state shapes)."""
-        return self.prepare(tensors) is not None
-
-    def run(self, tensors: list[Tensor], arrays: list[np.ndarray] | None = None) -> Any:
-        """Run the kernel on ``arrays`` (fetched by ``prepare`` when not given), apply the
-        state changes, build the result."""
-        if arrays is None:
-            arrays = self.prepare(tensors)
-            if arrays is None:
-                raise RuntimeError("mg.jit: internal: run() called while a guard fails")
-        if self.draws:
-            drawn = self.draw()
-            arrays = [drawn[ref] if kind == 3 else data
-                      for (kind, ref, _, _), data in zip(self.fetch, arrays, strict=True)]
-        threads = numba.get_num_threads() if self.parallel else 1
-        if self.buffers:
-            results = self.kernel(*arrays, *self.constants, *self.lend_buffers(), threads)
-        else:
-            results = self.kernel(*arrays, *self.constants, threads)
-        self._store_effects(tensors, results)
-        return self.build_output(tensors, results)
-
-    def run_generic(self, tensors: list[Tensor]) -> Any:
-        """The call through ``prepare`` and ``run``: the result, or MISS when a guard fails."""
-        arrays = self.prepare(tensors)
-        return MISS if arrays is None else self.run(tensors, arrays)
-
-    def build_output(self, tensors: list[Tensor], results: tuple) -> Any:
-        """fn's return value from the kernel's results."""
-        if self.plain_output is not None:  # fn returned one computed tensor
-            pos, shape = self.plain_output
-            return _leaf(results[pos] if shape is None else results[pos].reshape(shape))
-        outs = []
-        for kind, ref, shape in self.outputs:
-            if kind == "value":
-                outs.append(_leaf(results[ref] if shape is None else results[ref].reshape(shape)))
-            elif kind == "arg":
-                outs.append(tensors[ref])
-            else:
-                outs.append(ref)
-        return rebuild_output(self.out_spec, outs)
-
-    def _store_effects(self, tensors: list[Tensor], results: tuple) -> None:
-        """Assigned values into their tensors, gradients into ``.grad``, cleared ``.grad``."""
-        hooked = bool(STATE.assign_hooks)
-        for ref, pos, shape, copy in self.assigns:
-            target = tensors[ref] if type(ref) is int else ref
-            value = results[pos] if shape is None else results[pos].reshape(shape)
-            if hooked:
-                target.assign_(value)
-            else:
-                target.data = value.copy() if copy else value
-        for k, (ref, pos, shape, copy) in enumerate(self.grad_stores):
-            value = results[pos] if shape is None else results[pos].reshape(shape)
-            if copy:
-                value = value.copy()
-            leaf = tensors[ref] if type(ref) is int else ref
-            old, mine = leaf.grad, self.stored_grads[k]
-            if (old is mine and old is not None and sys.getrefcount(old) <= _SOLE_GRAD_REFCOUNT
-                    and not weakref.getweakrefcount(old)):
-                old.data = value  # the tensor this entry stored last time, held by no one else
-            else:
-                self.stored_grads[k] = leaf.grad = _leaf(value)
-        for ref in self.grad_clears:
-            resolve(ref, tensors).grad = None
-
-
-MISS = object()  # a compiled entry's guards do not hold for this call
-
-
-def make_fast_call(entry: Compiled) -> Callable[[list[Tensor]], Any]:
-    """``entry``'s call as one generated straight-line function: the guards, the fetches,
-    the kernel call, the effects and the result spelled out for this entry (the same steps
-    as ``prepare``, ``run`` and ``_store_effects``, without their per-item loops). Only
-    generated names reach the source; every object is bound in its namespace. Falls back to
-    ``run_generic`` while assign hooks listen."""
-    env: dict[str, Any] = {
-        "np": np, "STATE": STATE, "MISS": MISS, "leaf": _leaf, "kernel": entry.kernel,
-        "entry": entry, "stored": entry.stored_grads, "getrefcount": sys.getrefcount,
-        "weakrefs": weakref.getweakrefcount, "SOLE": _SOLE_GRAD_REFCOUNT,
-        "get_threads": numba.get_num_threads,
-    }
-
-    def bind(prefix: str, obj: Any) -> str:
-        name = f"{prefix}{len(env)}"
-        env[name] = obj
-        return name
-
-    def tensor(ref: Target) -> str:
-        return f"tensors[{ref}]" if type(ref) is int else bind("t", ref)
-
-    lines = ["def fast_call(tensors):", "    if STATE.assign_hooks:",
-             "        return entry.run_generic(tensors)"]
-    for module, flag in entry.guards_modules:
-        lines += [f"    if {bind('m', module)}.training != {bind('f', flag)}:",
-                  "        return MISS"]
-    for leaf in entry.guards_grad_none:
-        lines += [f"    if {tensor(leaf)}.grad is not None:", "        return MISS"]
-    args = []
-    for k, (kind, ref, shape, dtype) in enumerate(entry.fetch):
-        if kind == 3:
-            args.append(f"u{ref}")
-            continue
-        lines += _fetch_lines(f"a{k}", kind, tensor(ref) if kind else f"tensors[{ref}]",
-                              bind("s", shape), bind("d", dtype))
-        if not shape:
-            lines.append(f"    a{k} = a{k}.reshape(1)")
-        args.append(f"a{k}")
-    lines += _draw_lines(entry, bind)
-    args += [bind("c", constant) for constant in entry.constants]
-    if entry.buffers:
-        args.append("*entry.lend_buffers()")
-    args.append("get_threads()" if entry.parallel else "1")
-    lines.append(f"    r = kernel({', '.join(args)})")
-    for ref, pos, shape, copy in entry.assigns:
-        lines.append(f"    {tensor(ref)}.data = {_value(pos, shape, copy, bind)}")
-    for k, (ref, pos, shape, copy) in enumerate(entry.grad_stores):
-        target, value = tensor(ref), _value(pos, shape, copy, bind)
-        lines += [f"    old = {target}.grad", f"    mine = stored[{k}]",
-                  "    if (old is mine and old is not None and getrefcount(old) <= SOLE",
-                  "            and not weakrefs(old)):",
-                  f"        old.data = {value}", "    else:",
-                  f"        stored[{k}] = {target}.grad = leaf({value})"]
-    for ref in entry.grad_clears:
-        lines.append(f"    {tensor(ref)}.grad = None")
-    if entry.plain_output is None:
-        lines.append("    return entry.build_output(tensors, r)")
-        return _exec_call(lines, env)
-    pos, shape = entry.plain_output  # one computed tensor: the last one if the caller let go
-    value = _value(pos, shape, False, bind)
-    lines += ["    old = returned[0]",
-              "    if old is not None and getrefcount(old) <= SOLE_RESULT and not weakrefs(old):",
-              f"        old.data = {value}", "        return old",
-              f"    returned[0] = leaf({value})", "    return returned[0]"]
-    env.update(returned=[None], SOLE_RESULT=_SOLE_RESULT_REFCOUNT)
-    return _exec_call(lines, env)
-
-
-def _exec_call(lines: list[str], env: dict[str, Any]) -> Callable[[list[Tensor]], Any]:
-    """The function ``fast_call`` the lines define, with ``env`` as its globals."""
-    exec("\n".join(lines) + "\n", env)  # generated names and bound objects only
-    return env["fast_call"]
-
-
-def _draw_lines(entry: Compiled, bind: Callable[[str, Any], str]) -> list[str]:
-    """Draw the entry's random inputs ``u0, u1, ...`` in trace order (after every guard, so
-    a call that misses draws nothing); no lines for an entry without draws."""
-    if not entry.draws:
-        return []
-    lines = [f"    gen = {bind('r', _state)}.rng()"]
-    for j, (shape, dtype) in enumerate(entry.draws):
-        reshape = "" if shape else ".reshape(1)"
-        lines.append(f"    u{j} = gen.random({bind('s', shape)}, dtype={bind('d', dtype)})"
-                     f"{reshape}")
-    return lines
-
-
-def _fetch_lines(name: str, kind: int, tensor: str, shape: str, dtype: str) -> list[str]:
-    """Read one kernel input into ``name``: an argument's array (C-contiguous), or a state
-    tensor's / a ``.grad``'s array after checking its shape and dtype."""
-    if kind == 0:
-        return [f"    {name} = {tensor}.data", f"    if not {name}.flags.c_contiguous:",
-                f"        {name} = np.ascontiguousarray({name})"]
-    if kind == 1:
-        lines = [f"    {name} = {tensor}.data"]
-    else:
-        lines = [f"    g = {tensor}.grad", "    if g is None:", "        return MISS",
-                 f"    {name} = g.data"]
-    check = (f"    if {name}.shape != {shape} or ({name}.dtype is not {dtype} and "
-             f"{name}.dtype != {dtype}):")
-    return [*lines, check, "        return MISS"]
-
-
-def _value(pos: int, shape: tuple | None, copy: bool, bind: Callable[[str, Any], str]) -> str:
-    """The expression of kernel result ``pos`` (reshaped to a 0-d shape, copied)."""
-    value = f"r[{pos}]" if shape is None else f"r[{pos}].reshape({bind('s', shape)})"
-    return f"{value}.copy()" if copy else value
-
-
-def _leaf(array: np.ndarray) -> Tensor:
-    """A history-free result tensor around ``array`` (no copy)."""
-    return Tensor._node(array, None, (), {}, False, None)  # type: ignore[arg-type]
-
-
-def _compile_kernel(source: str, signature: Any) -> tuple[Any, Path]:
-    """Import the generated module and compile its kernel now (or load Numba's cache).
-
-    A failure is retried once after purging the cached machine code (damaged cache files
-    are rebuilt); a second failure is a NotCompilableError saying Numba could not compile.
-    """
-    module, path = load_module(source)
-    try:
-        module.kernel.compile(signature)
-    except Exception:
-        purge_compiled(path)
-        module, path = load_module(source, fresh=True)
-        try:
-            module.kernel.compile(signature)
-        except Exception as error:
-            raise NotCompilableError(
-                f"mg.jit: Numba could not compile the generated kernel {path.name} "
-                f"({type(error).__name__}: {error}); call the function without mg.jit"
-            ) from error
-    return module, path
-
-
 # --------------------------------------------------------------------------- jit proper
 class JitFunction:
     """A function compiled per signature; call it like the original."""
@@ -466,7 +133,12 @@ class JitFunction:
         self.parallel = parallel
         self.entries: dict[Any, list[Compiled]] = {}
         self.trace_count = 0
+        self.compile_count = 0
+        self.calls = 0
+        self.guard_failures: collections.Counter[str] = collections.Counter()
         self.last: Compiled | None = None
+        self._lock = threading.RLock()  # one trace + compile at a time per function
+        self._warned = False
 
     @property
     def source(self) -> str | None:
@@ -478,36 +150,74 @@ class JitFunction:
         """The kernel plan (which nodes fused into which loop) of the latest signature."""
         return self.last.plan if self.last else None
 
+    def stats(self) -> dict[str, Any]:
+        """Calls, traces, compiles, guard failures by reason, and cached entries."""
+        return {"calls": self.calls, "traces": self.trace_count,
+                "compiles": self.compile_count,
+                "guard_failures": dict(self.guard_failures),
+                "cache_entries": sum(len(v) for v in self.entries.values())}
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if is_anomaly_enabled():  # compiled kernels check no node: run eagerly instead
+        if STATE.node_hooks:  # a trace or anomaly detection listens: run eagerly for it
             return self.fn(*args, **kwargs)
+        self.calls += 1
         spec, tensors, args, kwargs = flatten_args(args, kwargs)
         key = (spec, STATE.grad_enabled)
         for entry in self.entries.get(key, ()):
-            result = entry.fast(tensors) if entry.fast else entry.run_generic(tensors)
+            result = entry.fast(tensors)  # type: ignore[misc]
             if result is not MISS:
                 return result
-        return self._trace_and_compile(key, tensors, args, kwargs)
+        return self._miss(key, tensors, args, kwargs)
+
+    def _miss(self, key: Any, tensors: list[Tensor], args: tuple, kwargs: dict) -> Any:
+        """No entry's guards hold: retry under the lock (another thread may have compiled
+        this signature meanwhile), count why, then trace and compile."""
+        with self._lock:
+            entries = self.entries.get(key, [])
+            for entry in entries:
+                result = entry.fast(tensors)  # type: ignore[misc]
+                if result is not MISS:
+                    return result
+            reasons = [entry.reasons[entry.failed] for entry in entries if entry.failed >= 0]
+            for counter, _ in reasons[-1:]:
+                self.guard_failures[counter] += 1
+            why = (f"guard failed: {reasons[-1][1]}" if reasons else "new signature")
+            if os.environ.get("MINIGRAD_DEBUG"):
+                print(f"=== mg.jit {self._name()}: tracing ({why})", file=sys.stderr)
+            if self.trace_count >= RETRACE_LIMIT and reasons and not self._warned:
+                self._warned = True
+                warnings.warn(
+                    f"mg.jit: {self._name()} was traced {self.trace_count + 1} times (last "
+                    f"{why}); every trace compiles anew. See {self._name()}.stats() and "
+                    "MINIGRAD_DEBUG=1", RuntimeWarning, stacklevel=3)
+            return self._trace_and_compile(key, tensors, args, kwargs)
+
+    def _name(self) -> str:
+        return getattr(self.fn, "__qualname__", type(self.fn).__name__)
 
     def _trace_and_compile(self, key: Any, tensors: list[Tensor], args: tuple,
                            kwargs: dict) -> Any:
         """Run fn eagerly under the tracer (that call's result is returned), then compile."""
         tracer = Tracer(tensors)
+        self.trace_count += 1
         with tracing(tracer):
             result = self.fn(*args, **kwargs)
             out_spec, out_tensors = flatten_output(result)
             out_refs = [tracer.ref(t) for t in out_tensors]
         touched = [t for kind, t in tracer.trace.sources if kind == "state"] + tensors
         trace = tracer.finish(touched)
-        entry = self._compile(trace, out_spec, out_tensors, out_refs, tensors,
+        entry = self._compile(trace, tracer, out_spec, out_tensors, out_refs, tensors,
                               (*args, *kwargs.values()))
-        entry.fast = make_fast_call(entry)
-        self.trace_count += 1
-        self.entries.setdefault(key, []).append(entry)
+        entry.fast, entry.check = make_call(entry)
+        self.compile_count += 1
+        entries = self.entries.setdefault(key, [])
+        entries.append(entry)
+        if len(entries) > RETRACE_LIMIT:  # the oldest of a signature that keeps retracing
+            entries.pop(0)
         self.last = entry
         return result
 
-    def _compile(self, trace: Trace, out_spec: Any, out_tensors: list[Tensor],
+    def _compile(self, trace: Trace, tracer: Tracer, out_spec: Any, out_tensors: list[Tensor],
                  out_refs: list[int], tensors: list[Tensor], module_args: tuple) -> Compiled:
         graph = trace.graph
         arg_ids = {id(t): k for k, t in enumerate(tensors)}
@@ -524,6 +234,7 @@ class JitFunction:
             else:
                 outputs.append(("value", len(roots), _reshape_to(tensor.shape)))
                 roots.append(vid)
+
         def target(tensor: Tensor) -> Target:
             return arg_ids.get(id(tensor), tensor)
 
@@ -533,60 +244,127 @@ class JitFunction:
         graph.roots = roots
         lowered = lower(graph)
         kernel = generate(lowered, self.parallel)
-        module, path = _compile_kernel(kernel.source, _signature(lowered, kernel))
+        module, path = compile_kernel(kernel.source, _signature(lowered, kernel))
         if os.environ.get("MINIGRAD_DEBUG"):
             _print_debug(self, lowered, kernel, path)
         draws = [ref for kind, ref in trace.sources if kind == "random"]
-        fetch = self._fetch_plan(lowered, kernel, trace, arg_ids)
-        places = self._effect_places(lowered, roots, first_effect, effects)
+        fetch = _fetch_plan(lowered, kernel, trace, arg_ids)
+        places = _effect_places(lowered, roots, first_effect, effects)
         n_assign = len(trace.assigns)
-        return Compiled(
+        entry = Compiled(
             kernel=module.kernel, source=kernel.source, plan=kernel.plan_text, path=path,
-            graph=lowered, fetch=fetch, constants=kernel.constants, out_spec=out_spec,
+            fetch=fetch, constants=_own_constants(kernel.constants), out_spec=out_spec,
             outputs=outputs, assigns=places[:n_assign], grad_stores=places[n_assign:],
             stored_grads=[None] * (len(places) - n_assign),
             grad_clears=[target(t) for t in trace.grad_clears],
-            guards_modules=_module_guards(self.fn, trace, module_args),
             guards_grad_none=[target(t) for t in trace.grad_none_guards],
+            index_checks=[(target(t), n, axis) for t, n, axis in trace.index_checks],
             parallel=kernel.parallel,
             plain_output=outputs[0][1:] if out_spec == ("T", 0) and outputs[0][0] == "value"
             else None,
             buffers=[(_stored_shape(lowered[v]), lowered[v].dtype) for v in kernel.buffers],
             pools=[[] for _ in kernel.buffers], draws=draws,
         )
+        entry.graph = _structure_only(lowered)
+        entry.checks = build_guards(self.fn, _objects_in(module_args),
+                                    _used_outside(trace, arg_ids),
+                                    tracer.modules_called.values(), set(tracer.existing))
+        _argument_guards(entry, tensors)
+        return entry
 
-    @staticmethod
-    def _fetch_plan(lowered: Graph, kernel: Kernel, trace: Trace,
-                    arg_ids: dict[int, int]) -> list[tuple[int, Any, tuple, np.dtype]]:
-        fetch = []
-        draw_index = {}  # slot -> position among the draws, in trace order
-        for slot, (kind, _) in enumerate(trace.sources):
-            if kind == "random":
-                draw_index[slot] = len(draw_index)
-        for vid in kernel.inputs:
-            value = lowered[vid]
-            kind, ref = trace.sources[value.attrs["slot"]]
-            code = {"arg": 0, "state": 1, "grad": 2, "random": 3}[kind]
-            if kind == "grad":
-                ref = arg_ids.get(id(ref), ref)
-            elif kind == "random":
-                ref = draw_index[value.attrs["slot"]]
-            fetch.append((code, ref, value.shape, value.dtype))
-        return fetch
 
-    @staticmethod
-    def _effect_places(lowered: Graph, roots: list[int], first: int,
-                       effects: list[tuple[Target, int]]) -> list[tuple[Target, int, Any, bool]]:
-        """(target, result position, shape, copy?) - copies where results would alias."""
-        seen = set(lowered.roots[:first])  # a result also returned is copied, as assign_ does
-        places = []
-        for k, (target, _) in enumerate(effects):
-            pos = first + k
-            vid = lowered.roots[pos]
-            aliased = vid in seen or lowered[vid].op in ("input", "reshape")
-            seen.add(vid)
-            places.append((target, pos, _reshape_to(lowered[vid].shape), aliased))
-        return places
+def _used_outside(trace: Trace, arg_ids: dict[int, int]) -> list[Tensor]:
+    """The tensors the trace read or wrote that are not arguments."""
+    found: dict[int, Tensor] = {}
+    candidates = [t for kind, t in trace.sources if kind in ("state", "grad")]
+    candidates += [t for t, _ in trace.assigns + trace.grad_stores]
+    candidates += trace.grad_clears + trace.grad_none_guards
+    candidates += [t for t, _, _ in trace.index_checks]
+    for tensor in candidates:
+        if id(tensor) not in arg_ids:
+            found[id(tensor)] = tensor
+    return list(found.values())
+
+
+def _argument_guards(entry: Compiled, tensors: list[Tensor]) -> None:
+    """Arguments that were one tensor stay one; when the entry writes to or reads the
+    ``.grad`` of an argument, distinct arguments stay distinct (the kernel would not add
+    the two contributions to one ``.grad``)."""
+    first: dict[int, int] = {}
+    for k, tensor in enumerate(tensors):
+        if id(tensor) in first:
+            entry.same_args.append((first[id(tensor)], k))
+        else:
+            first[id(tensor)] = k
+    touches_args = any(type(ref) is int for ref, *_ in entry.assigns + entry.grad_stores) or any(
+        type(ref) is int for ref in entry.grad_clears + entry.guards_grad_none) or any(
+        kind == 2 and type(ref) is int for kind, ref, *_ in entry.fetch)
+    if not entry.same_args and touches_args and len(tensors) > 1:
+        entry.distinct_args = len(tensors)
+
+
+def _objects_in(args: tuple) -> list[Any]:
+    """The non-tensor objects in the argument tree (fixed by the cache key): guard roots."""
+    found, stack = [], list(args)
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, list | tuple):
+            stack.extend(obj)
+        elif isinstance(obj, dict):
+            stack.extend(obj.values())
+        elif not isinstance(obj, Tensor | np.ndarray | str | int | float | bool | type(None)):
+            found.append(obj)
+    return found
+
+
+def _structure_only(graph: Graph) -> Graph:
+    """A copy of the lowered graph without data-sized attributes (index keys holding
+    arrays become their shapes): what ``fn.last.graph`` shows, kept for drawing."""
+    light = Graph()
+    for value in graph.values:
+        attrs = {k: (("array", v.shape) if isinstance(v, np.ndarray) else v)
+                 for k, v in value.attrs.items() if k != "key"}
+        if "key" in value.attrs:
+            attrs["key"] = tuple(("array", part.shape) if isinstance(part, np.ndarray)
+                                 else part for part in value.attrs["key"])
+        light.add(value.op, value.shape, value.dtype, value.inputs, **attrs)
+    light.roots = list(graph.roots)
+    return light
+
+
+def _fetch_plan(lowered: Graph, kernel: Kernel, trace: Trace, arg_ids: dict[int, int]
+                ) -> list[tuple[int, Any, tuple, np.dtype, np.dtype]]:
+    fetch = []
+    draw_index = {}  # slot -> position among the draws, in trace order
+    for slot, (kind, _) in enumerate(trace.sources):
+        if kind == "random":
+            draw_index[slot] = len(draw_index)
+    for vid in kernel.inputs:
+        value = lowered[vid]
+        slot = value.attrs["slot"]
+        kind, ref = trace.sources[slot]
+        code = {"arg": 0, "state": 1, "grad": 2, "random": 3}[kind]
+        if kind == "grad":
+            ref = arg_ids.get(id(ref), ref)
+        elif kind == "random":
+            ref = draw_index[slot]
+        traced = trace.input_dtypes.get(slot, value.dtype)
+        fetch.append((code, ref, value.shape, value.dtype, traced))
+    return fetch
+
+
+def _effect_places(lowered: Graph, roots: list[int], first: int,
+                   effects: list[tuple[Target, int]]) -> list[tuple[Target, int, Any, bool]]:
+    """(target, result position, shape, copy?) - copies where results would alias."""
+    seen = set(lowered.roots[:first])  # a result also returned is copied, as assign_ does
+    places = []
+    for k, (target, _) in enumerate(effects):
+        pos = first + k
+        vid = lowered.roots[pos]
+        aliased = vid in seen or lowered[vid].op in ("input", "reshape")
+        seen.add(vid)
+        places.append((target, pos, _reshape_to(lowered[vid].shape), aliased))
+    return places
 
 
 def _reshape_to(shape: tuple[int, ...]) -> tuple[int, ...] | None:
@@ -608,36 +386,11 @@ def _signature(lowered: Graph, kernel: Kernel) -> tuple:
     return (*types, numba.types.intp)
 
 
-def _module_guards(fn: Callable[..., Any], trace: Trace, args: tuple
-                   ) -> list[tuple[Module, bool]]:
-    """Training flags of the modules the trace used, and of those fn reaches directly:
-    bound to, closed over, default arguments, globals it names, module arguments."""
-    found: dict[int, Module] = {}
-    for tensor in trace.tensors.values():
-        for module in tensor.meta.get("modules", ()) if hasattr(tensor, "meta") else ():
-            found[id(module)] = module
-    candidates: list[Any] = [getattr(fn, "__self__", None), fn, *args]
-    candidates += list(getattr(fn, "__defaults__", None) or ())
-    candidates += list((getattr(fn, "__kwdefaults__", None) or {}).values())
-    for cell in getattr(fn, "__closure__", None) or ():
-        try:
-            candidates.append(cell.cell_contents)
-        except ValueError:
-            continue
-    names = getattr(getattr(fn, "__code__", None), "co_names", ())
-    scope = getattr(fn, "__globals__", {})
-    candidates += [scope[name] for name in names if name in scope]
-    for item in candidates:
-        if isinstance(item, Module):
-            for module in item.modules():
-                found[id(module)] = module
-    return [(m, m.training) for m in found.values()]
 
 
 def _print_debug(jit_fn: JitFunction, graph: Graph, kernel: Kernel, path: Path) -> None:
-    name = getattr(jit_fn.fn, "__qualname__", "fn")
     out = sys.stderr
-    print(f"=== mg.jit {name}: graph ({len(graph.values)} values)", file=out)
+    print(f"=== mg.jit {jit_fn._name()}: graph ({len(graph.values)} values)", file=out)
     print(graph.describe(), file=out)
     print("=== kernel plan", file=out)
     print(kernel.plan_text, file=out)
@@ -650,9 +403,16 @@ def jit(fn: Callable[..., Any] | None = None, *, parallel: bool = True) -> Any:
 
     The first call with a new signature runs ``fn`` eagerly while tracing it (forward,
     backward, ``.grad`` stores and ``assign_`` updates) and compiles the trace into one
-    Numba function; later calls run only that. ``parallel=False`` keeps every loop on one
-    thread. See docs/jit.md.
+    Numba function; later calls run only that, while its guards hold. ``parallel=False``
+    keeps every loop on one thread. See docs/jit.md.
     """
     if fn is None:
         return lambda f: JitFunction(f, parallel=parallel)
     return JitFunction(fn, parallel=parallel)
+
+
+def _own_constants(constants: list[np.ndarray]) -> list[np.ndarray]:
+    """The kernel's constant arrays, each owning its memory: a view (an index map cut from
+    an arange the size of the data) would keep its whole base alive with the entry."""
+    return [c.copy() if isinstance(c, np.ndarray) and c.base is not None else c
+            for c in constants]

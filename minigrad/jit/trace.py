@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +36,7 @@ import numpy as np
 from .. import _state
 from .._state import STATE, recording
 from ..tensor import Tensor
+from .index import runtime_index
 from .ir import Graph, NotCompilableError
 
 
@@ -54,6 +54,9 @@ class Trace:
     grad_clears: list[Tensor] = field(default_factory=list)
     grad_none_guards: list[Tensor] = field(default_factory=list)         # .grad must be None
     value_of: dict[int, int] = field(default_factory=dict)              # id(tensor) -> vid
+    # (tensor, extent, axis): a runtime index tensor and the axis size it indexes
+    index_checks: list[tuple[Tensor, int, int]] = field(default_factory=list)
+    input_dtypes: dict[int, np.dtype] = field(default_factory=dict)     # slot -> non-native
     tensors: dict[int, Tensor] = field(default_factory=dict)            # keeps ids valid
 
 
@@ -70,15 +73,33 @@ class Tracer:
         # Hold the pre-trace tensors and gradients until the trace ends, so no tensor made
         # during the trace can reuse one of their ids (which classify leaves).
         self.held = [*self.existing.values(), *(t.grad for t in self.grads_at_start.values())]
+        # id(array) -> the argument or pre-trace tensor holding it: a leaf made during the
+        # trace around one of these arrays (``x.detach()``) or an index key holding one
+        # (``w[i]`` with a tensor ``i``) reads that tensor at call time, never a constant.
+        self.owner_of_data = {id(t.data): t for t in self.existing.values()}
+        self.owner_of_data.update((id(t.data), t) for t in args)
+        self.first_input: dict[int, int] = {}  # id(owner) -> its pre-trace value's vid
+        self.data_value: dict[int, int] = {}  # id(array) -> the value of the tensor holding it
+        self.unsettled: list[tuple[Tensor, np.ndarray, int]] = []  # assigns not yet mapped
+        self.modules_called: dict[int, Any] = {}  # every module whose forward ran
+        # The autodiff tags of every tensor that existed before (a seed such as
+        # ``grad_outputs=dout`` is tagged with the pass, which would keep the whole traced
+        # graph alive with it): restored when the trace ends, as no compiled call tags.
+        self.tags = {id(t): (t, t.grad_of, len(t.grad_of), t.partial_of, len(t.partial_of),
+                             t.meta.get("aliases")) for t in [*self.existing.values(), *args]}
 
     # ------------------------------------------------------------------------ hooks
     def on_node(self, node: Tensor) -> None:
         """Record a new node (its inputs resolved to their current versions)."""
         if node.op is None:
             return
-        inputs = tuple(self.ref(t) for t in node.inputs)
-        vid = self.trace.graph.add(node.op.name, node.shape, node.dtype, inputs,
-                                   **node.attrs)
+        vid = None
+        if node.op.name in ("index", "index_add"):
+            vid = runtime_index(self, node)
+        if vid is None:
+            inputs = tuple(self.ref(t) for t in node.inputs)
+            vid = self.trace.graph.add(node.op.name, node.shape, native(node.dtype), inputs,
+                                       **node.attrs)
         self._bind(node, vid)
 
     def on_assign(self, target: Tensor, value: Any) -> None:
@@ -89,12 +110,35 @@ class Tracer:
                 "computed outside the graph; assign a Tensor computed with minigrad ops"
             )
         vid = self.ref(value)
-        if self.trace.graph[vid].dtype != target.dtype:
-            vid = self.trace.graph.add("cast", value.shape, target.dtype, (vid,),
+        if self.trace.graph[vid].dtype != native(target.dtype):
+            vid = self.trace.graph.add("cast", value.shape, native(target.dtype), (vid,),
                                        dtype=target.dtype.name)
         self.ref(target)  # a target read before is an input; keep its identity known
-        self._bind(target, vid)
+        self._settle_assigns()
+        self.trace.value_of[id(target)] = vid  # its array is replaced after this hook
         self.assigned[id(target)] = (target, vid)
+        self.unsettled.append((target, target.data, vid))
+
+    def restore_tags(self) -> None:
+        """Put back the autodiff tags the traced passes changed on pre-trace tensors."""
+        for tensor, grad_of, n_grad_of, partial_of, n_partial_of, aliases in self.tags.values():
+            if (tensor.grad_of is not grad_of or tensor.partial_of is not partial_of
+                    or len(grad_of) != n_grad_of or len(partial_of) != n_partial_of):
+                del grad_of[n_grad_of:], partial_of[n_partial_of:]
+                tensor.grad_of, tensor.partial_of = grad_of, partial_of
+                tensor.meta.pop("aliases", None)
+                if aliases is not None:
+                    tensor.meta["aliases"] = aliases
+        self.tags.clear()
+
+    def _settle_assigns(self) -> None:
+        """Map the arrays ``assign_`` stored since the last call to their values (the hook
+        runs before the array is replaced)."""
+        for target, before, vid in self.unsettled:
+            if target.data is not before:
+                self.data_value[id(target.data)] = vid
+                self.held.append(target.data)
+        self.unsettled.clear()
 
     def on_grad(self, leaf: Tensor, total: Tensor, previous: Any) -> None:
         """Record ``backward()`` storing ``leaf.grad`` (= previous + total, or total)."""
@@ -104,8 +148,9 @@ class Tracer:
             if id(previous) not in self.trace.value_of:
                 self._bind(previous, self._input(previous, ("grad", leaf)))
             vid = graph.ew("add", self.ref(previous), vid)
-        if graph[vid].dtype != leaf.dtype:
-            vid = graph.add("cast", leaf.shape, leaf.dtype, (vid,), dtype=leaf.dtype.name)
+        if graph[vid].dtype != native(leaf.dtype):
+            vid = graph.add("cast", leaf.shape, native(leaf.dtype), (vid,),
+                            dtype=leaf.dtype.name)
         if previous is None and id(leaf) not in self.grad_touched and (
                 id(leaf) not in self.grads_at_start):
             self.trace.grad_none_guards.append(leaf)  # it had no .grad: must have none then
@@ -133,10 +178,64 @@ class Tracer:
         elif owner is not None:  # the .grad of a leaf, set before the trace: read it anew
             source = ("grad", owner)
         else:
+            alias = self._alias_of(tensor)
+            if alias is not None:
+                self._bind(tensor, alias)
+                return alias
             source = ("state", tensor)
         vid = self._input(tensor, source)
         self._bind(tensor, vid)
+        self.first_input[id(tensor)] = vid
         return vid
+
+    def _alias_of(self, tensor: Tensor) -> int | None:
+        """The value whose array ``tensor`` (a leaf made during the trace, e.g. ``x.detach()``
+        of an argument, a parameter or a traced value) shares: read at call time or computed,
+        never a constant. None for a leaf with an array of its own. A leaf viewing part of
+        such an array (``Tensor._leaf_like(x.data[0])``) is refused: it would be frozen."""
+        if id(tensor) in self.existing:
+            return None
+        data = tensor.data
+        vid = self.data_value.get(id(data))
+        if vid is not None:
+            return vid
+        self._settle_assigns()
+        vid = self.data_value.get(id(data))
+        if vid is not None:
+            return vid
+        owner = self.owner_of_data.get(id(data))
+        if owner is not None and owner is not tensor:
+            if owner.data is data:
+                return self.ref(owner)
+            return self._first_value(owner)  # the owner's value before an assign_
+        base = data.base
+        while base is not None:
+            if id(base) in self.data_value or id(base) in self.owner_of_data:
+                raise NotCompilableError(
+                    f"a tensor of shape {tensor.shape} made while tracing for mg.jit views "
+                    "the array of an argument, a parameter or a traced value (e.g. "
+                    "Tensor(x.data[0])); the compiled function would freeze it. Use minigrad "
+                    "ops instead (x[0], x.detach())"
+                )
+            base = base.base
+        return None
+
+    def _first_value(self, owner: Tensor) -> int:
+        """The value ``owner`` (an argument or pre-trace tensor) had when the call began."""
+        vid = self.first_input.get(id(owner))
+        if vid is None:
+            position = self.arg_index.get(id(owner))
+            source = ("arg", position) if position is not None else ("state", owner)
+            vid = self._input(owner, source)
+            self.first_input[id(owner)] = vid
+        return vid
+
+    def recorded_uniform(self, shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
+        """U[0, 1) numbers of ``shape`` (``Generator.random(shape, dtype)``) drawn from the
+        real generator, as eager does, and recorded as an input drawn anew at every call."""
+        tensor = Tensor._constant(_state._rng.random(shape, dtype=dtype))
+        self.on_draw(tensor, dtype)
+        return tensor
 
     def on_draw(self, tensor: Tensor, dtype: np.dtype) -> None:
         """Record ``tensor`` (uniform numbers just drawn) as an input drawn at every call."""
@@ -146,11 +245,16 @@ class Tracer:
     def _input(self, tensor: Tensor, source: tuple[str, Any], **attrs: Any) -> int:
         slot = len(self.trace.sources)
         self.trace.sources.append(source)
-        return self.trace.graph.add("input", tensor.shape, tensor.dtype, slot=slot, **attrs)
+        if not tensor.dtype.isnative:  # the kernel reads a native copy (call.py)
+            self.trace.input_dtypes[slot] = tensor.dtype
+        return self.trace.graph.add("input", tensor.shape, native(tensor.dtype), slot=slot,
+                                    **attrs)
 
     def _bind(self, tensor: Tensor, vid: int) -> None:
         self.trace.value_of[id(tensor)] = vid
         self.trace.tensors[id(tensor)] = tensor
+        self.data_value[id(tensor.data)] = vid
+        self.held.append(tensor.data)  # keeps the id valid until the trace ends
 
     def _inline_scalar_constants(self) -> None:
         """One-element tensors made during the trace (Python numbers turned into tensors,
@@ -182,6 +286,11 @@ class Tracer:
         return trace
 
 
+def native(dtype: np.dtype) -> np.dtype:
+    """``dtype`` in native byte order (the kernels' dtypes)."""
+    return dtype if dtype.isnative else dtype.newbyteorder("=")
+
+
 def _is_scalar_constant(tensor: Tensor, existing: dict[int, Tensor], assigned: dict) -> bool:
     return (id(tensor) not in existing and id(tensor) not in assigned and tensor.size == 1
             and tensor.dtype.kind in "fiub")
@@ -196,53 +305,50 @@ def _tensors_now() -> tuple[dict[int, Tensor], dict[int, Tensor]]:
 
 @contextlib.contextmanager
 def tracing(tracer: Tracer) -> Iterator[None]:
-    """Install the tracer's hooks and record every node's inputs."""
+    """Install the tracer's hooks in this thread and record every node's inputs.
+
+    Everything is per thread (``STATE``) and restored on every exit, exceptions included:
+    the hooks, the recording depth, the random-draw stand-ins, the module stack and the
+    grad mode. Other threads draw and run as if no trace were running.
+    """
     hooks: list[tuple[list, Callable]] = [
         (STATE.node_hooks, tracer.on_node),
         (STATE.assign_hooks, tracer.on_assign),
         (STATE.grad_hooks, tracer.on_grad),
         (STATE.read_hooks, tracer.on_read),
     ]
+    saved = (STATE.rng_guard, STATE.uniform_recorder, STATE.module_stack,
+             STATE.grad_enabled, STATE.recording)
     for table, hook in hooks:
         table.append(hook)
-    drawing = _state.rng
-    _state.rng = RandomDuringTrace(tracer, drawing)  # raw draws would be frozen: refused
+    STATE.rng_guard = _refuse_random  # raw draws would be frozen: refused
+    STATE.uniform_recorder = tracer.recorded_uniform
+    STATE.module_stack = ModuleRecorder(tracer.modules_called, saved[2])
+    STATE.tracing += 1
     try:
         with recording():
             yield
     finally:
-        _state.rng = drawing
+        tracer.restore_tags()
+        STATE.tracing -= 1
+        (STATE.rng_guard, STATE.uniform_recorder, STATE.module_stack,
+         STATE.grad_enabled, STATE.recording) = saved
         for table, hook in hooks:
-            table.remove(hook)
+            if hook in table:
+                table.remove(hook)
 
 
-class RandomDuringTrace:
-    """Stands in for ``_state.rng`` while tracing.
+class ModuleRecorder(list):
+    """``STATE.module_stack`` while tracing: a list that also remembers every module pushed
+    (every module whose forward ran, even one that made no node, e.g. Dropout in eval)."""
 
-    Calling it (``rng()``: raw numpy draws, e.g. parameter initialisation or a mask made in
-    numpy) is refused, since the compiled code would reuse that draw on every call.
-    ``recorded_uniform`` is the sanctioned draw (``nn.functional.rand_uniform`` calls it):
-    it draws from the real generator, as eager does, and the tracer records the result as
-    an input the compiled entry draws anew at every call. ``_state.rng`` is one module
-    attribute for every thread: other threads draw as if no trace were running.
-    """
+    def __init__(self, seen: dict[int, Any], items: list) -> None:
+        super().__init__(items)
+        self.seen = seen
 
-    def __init__(self, tracer: Tracer, real: Callable[[], np.random.Generator]) -> None:
-        self.tracer = tracer
-        self.real = real
-        self.thread = threading.get_ident()
-
-    def __call__(self) -> np.random.Generator:
-        if threading.get_ident() != self.thread:
-            return self.real()
-        return _refuse_random()
-
-    def recorded_uniform(self, shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
-        """U[0, 1) numbers of ``shape`` (``Generator.random(shape, dtype)``), recorded."""
-        tensor = Tensor._constant(self.real().random(shape, dtype=dtype))
-        if threading.get_ident() == self.thread:
-            self.tracer.on_draw(tensor, dtype)
-        return tensor
+    def append(self, module: Any) -> None:
+        self.seen[id(module)] = module
+        super().append(module)
 
 
 def _refuse_random() -> Any:

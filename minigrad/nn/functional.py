@@ -330,8 +330,8 @@ def rand_uniform(shape: tuple[int, ...], dtype: Any = np.float64) -> Tensor:
     shape = tuple(int(n) for n in shape)
     if any(n < 0 for n in shape):
         raise ValueError(f"rand_uniform: shape must not hold negative sizes, got {shape}")
-    recorded = getattr(_state.rng, "recorded_uniform", None)
-    if recorded is not None:  # mg.jit is tracing (jit/trace.py: RandomDuringTrace)
+    recorded = _state.STATE.uniform_recorder
+    if recorded is not None:  # mg.jit is tracing in this thread (jit/trace.py)
         return recorded(shape, dtype)
     draw = Tensor._constant(_state.rng().random(shape, dtype=dtype))
     draw.meta["random"] = ("u", "random draw u ~ U[0, 1)")  # its name and note in drawings

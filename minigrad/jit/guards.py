@@ -1,0 +1,232 @@
+"""Guards: what a compiled entry assumed about the objects it reached outside its arguments.
+
+A trace reads parameters, buffers and optimizer state through Python objects (a model held
+in a global, a closure cell, an optimizer's list). The compiled entry reads those tensors
+directly, so it stays valid only while the same objects are still reached the same way.
+``build_guards`` walks from the roots the function can name (its globals, closure cells,
+defaults, bound ``self``, non-tensor arguments) through modules, optimizers, plain objects,
+lists, tuples and dicts (breadth first, bounded), keeps every edge on a path to something
+the trace used, and turns it into one check:
+
+* ``("global", scope, name, obj)``   ``scope[name] is obj``
+* ``("cell", cell, obj)``            ``cell.cell_contents is obj``
+* ``("key", mapping, key, obj)``     ``mapping[key] is obj`` (an object's ``__dict__``, a dict)
+* ``("len", list, n)``               ``len(list) == n`` for a list an item is read from
+* ``("item", list, k, obj)``         ``list[k] is obj``
+* ``("training", module, flag)``     ``module.training == flag``: every module whose forward
+                                      ran in the trace and every module reached on the way
+* ``("requires_grad", tensor, flag)`` for every tensor read or written outside the arguments
+
+A module's ``_parameters`` / ``_buffers`` / ``_modules`` tables are not walked: ``Module``'s
+``__setattr__`` keeps them equal to its attributes, which are. Tensors reached only through
+objects the walk does not enter (a C extension, a generator) are still checked for shape,
+dtype and ``requires_grad``, not identity (docs/jit.md §1).
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..nn.module import Module
+from ..tensor import Tensor
+
+MAX_OBJECTS = 20000  # objects the walk visits at most (a bound, not a guess at sizes)
+SKIP_TABLES = frozenset({"_parameters", "_buffers", "_modules"})
+OPAQUE = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
+          types.MethodType, types.CodeType, str, bytes, int, float, complex, bool,
+          type(None), range, slice)
+
+Check = tuple  # see the module docstring
+
+
+def _code_names(fn: Any) -> set[str]:
+    """Global names fn's code and the code nested in it (lambdas, comprehensions) use."""
+    names: set[str] = set()
+    stack = [getattr(fn, "__code__", None)]
+    while stack:
+        code = stack.pop()
+        if code is None:
+            continue
+        names.update(code.co_names)
+        stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return names
+
+
+def _roots(fn: Any, fixed: Iterable[Any]) -> list[tuple[Check | None, Any]]:
+    """(the check that reaches it, or None for an object fixed for the entry, object)."""
+    roots: list[tuple[Check | None, Any]] = [(None, obj) for obj in (fn, *fixed)]
+    target = getattr(fn, "__func__", fn)  # a bound method: self is fixed, walk its function
+    if getattr(fn, "__self__", None) is not None:
+        roots.append((None, fn.__self__))
+    if isinstance(fn, Module):
+        roots.append((None, fn))
+        target = getattr(type(fn), "forward", None)
+    roots += [(None, d) for d in getattr(target, "__defaults__", None) or ()]
+    roots += [(None, d) for d in (getattr(target, "__kwdefaults__", None) or {}).values()]
+    for cell in getattr(target, "__closure__", None) or ():
+        try:
+            contents = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        roots.append((("cell", cell, contents), contents))
+    scope = getattr(target, "__globals__", {})
+    for name in sorted(_code_names(target)):
+        if name in scope:
+            roots.append((("global", scope, name, scope[name]), scope[name]))
+    return roots
+
+
+def _children(obj: Any) -> Iterable[tuple[Callable[[Any], Check], Any]]:
+    """(a function making the check of the edge, child) for each object ``obj`` holds."""
+    if isinstance(obj, (Tensor, *OPAQUE)) or hasattr(type(obj), "__array__"):
+        return ()
+    if type(obj) is tuple:  # immutable: its items are fixed once the tuple is
+        return [(None, item) for item in obj]
+    if isinstance(obj, list):
+        return [(lambda child, k=k: ("item", obj, k, child), item)
+                for k, item in enumerate(obj)]
+    if isinstance(obj, dict):
+        return [(lambda child, k=k: ("key", obj, k, child), value)
+                for k, value in obj.items() if _plain_key(k)]
+    attrs = getattr(obj, "__dict__", None)
+    if not isinstance(attrs, dict):
+        return ()
+    skip = SKIP_TABLES if isinstance(obj, Module) else ()
+    return [(lambda child, k=k: ("key", attrs, k, child), value)
+            for k, value in attrs.items() if k not in skip and _plain_key(k)]
+
+
+def _plain_key(key: Any) -> bool:
+    """Keys whose lookup runs no user code (str, int, bool, None, tuples of them)."""
+    if isinstance(key, tuple):
+        return all(_plain_key(k) for k in key)
+    return type(key) in (str, int, bool, type(None))
+
+
+def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
+                 modules: Iterable[Module], existing: set[int]) -> list[Check]:
+    """The checks that keep an entry valid (see the module docstring).
+
+    ``used``: the tensors the trace read or wrote outside the arguments; ``modules``: the
+    modules whose forward ran during the trace; ``existing``: ids of the tensors that
+    existed before it. Every module reached on a path to one of those also has its
+    training flag checked; ``requires_grad`` is checked for used tensors that existed
+    before the trace or are reached (not for constants made and dropped by the trace).
+    """
+    used = list(used)
+    wanted = {id(t) for t in used} | {id(m) for m in modules}
+    parents: dict[int, list[tuple[Check | None, int]]] = {}  # child id -> (edge, parent id)
+    objects: dict[int, Any] = {}
+    queue: list[Any] = []
+    root_edges: list[tuple[Check | None, Any]] = []
+    for check, obj in _roots(fn, fixed):
+        root_edges.append((check, obj))
+        if id(obj) not in objects:
+            objects[id(obj)] = obj
+            queue.append(obj)
+    head = 0
+    while head < len(queue) and len(objects) < MAX_OBJECTS:
+        obj = queue[head]
+        head += 1
+        for make_check, child in _children(obj):
+            check = make_check(child) if make_check is not None else None
+            parents.setdefault(id(child), []).append((check, id(obj)))
+            if id(child) not in objects:
+                objects[id(child)] = child
+                queue.append(child)
+    relevant = _relevant(wanted, parents)
+    checks: list[Check] = []
+    for check, obj in root_edges:
+        if check is not None and id(obj) in relevant:
+            checks.append(check)
+    lists_read: dict[int, list] = {}
+    for child_id, edges in parents.items():
+        if child_id not in relevant:
+            continue
+        for check, _ in edges:
+            if check is None:
+                continue
+            if check[0] == "item":
+                lists_read[id(check[1])] = check[1]
+            checks.append(check)
+    checks = [("len", lst, len(lst)) for lst in lists_read.values()] + checks
+    seen_modules = {id(m): m for m in modules}
+    seen_modules.update((k, objects[k]) for k in relevant if isinstance(objects.get(k), Module))
+    checks += [("training", m, m.training) for m in seen_modules.values()]
+    checks += [("requires_grad", t, t.requires_grad) for t in {id(t): t for t in used}.values()
+               if id(t) in existing or id(t) in objects]
+    return _dedupe(checks)
+
+
+def _relevant(wanted: set[int], parents: dict[int, list[tuple[Check | None, int]]]
+              ) -> set[int]:
+    """Every object on a path to a wanted one (wanted ones included), without recursion."""
+    relevant = set(wanted)
+    stack = list(wanted)
+    while stack:
+        child = stack.pop()
+        for _, parent in parents.get(child, ()):
+            if parent not in relevant:
+                relevant.add(parent)
+                stack.append(parent)
+    return relevant
+
+
+def _dedupe(checks: list[Check]) -> list[Check]:
+    """Each check once, in order (checks compare by the identity of their objects)."""
+    seen: set[tuple] = set()
+    out = []
+    for check in checks:
+        key = tuple(id(part) if not isinstance(part, str | int | bool) else part
+                    for part in check)
+        if key not in seen:
+            seen.add(key)
+            out.append(check)
+    return out
+
+
+def check_lines(checks: list[Check], bind: Callable[[str, Any], str]) -> list[str]:
+    """Generated lines (inside ``fast_call``, under a ``try`` that turns a lookup error
+    into a miss) returning MISS when a check fails; objects and keys are bound names."""
+    lines = []
+    for check in checks:
+        kind = check[0]
+        if kind in ("global", "key"):
+            _, mapping, key, obj = check
+            cond = f"{bind('g', mapping)}[{bind('k', key)}] is not {bind('o', obj)}"
+        elif kind == "cell":
+            cond = f"{bind('c', check[1])}.cell_contents is not {bind('o', check[2])}"
+        elif kind == "len":
+            cond = f"len({bind('l', check[1])}) != {int(check[2])}"
+        elif kind == "item":
+            cond = f"{bind('l', check[1])}[{int(check[2])}] is not {bind('o', check[3])}"
+        elif kind == "training":
+            cond = f"{bind('m', check[1])}.training != {bind('f', check[2])}"
+        else:  # requires_grad
+            cond = f"{bind('t', check[1])}.requires_grad != {bind('f', check[2])}"
+        lines += [f"        if {cond}:", f"            return miss({len(lines) // 2})"]
+    return lines
+
+
+def describe(check: Check) -> str:
+    """A human-readable reason for a failed check (MINIGRAD_DEBUG, ``fn.stats()``)."""
+    kind = check[0]
+    if kind == "global":
+        return f"global {check[2]!r} was rebound"
+    if kind == "cell":
+        return "a closure variable was rebound"
+    if kind == "key":
+        return f"attribute or key {check[2]!r} now holds another object"
+    if kind in ("len", "item"):
+        return "a list the trace read changed"
+    if kind == "training":
+        return f"{type(check[1]).__name__}.training changed (was {check[2]!r})"
+    return f"requires_grad of a tensor of shape {check[1].shape} changed (was {check[2]!r})"
+
+
+def reason_of(check: Check) -> str:
+    """The counter name of a failed check in ``fn.stats()['guard_failures']``."""
+    return {"global": "identity", "cell": "identity", "key": "identity", "len": "identity",
+            "item": "identity"}.get(check[0], check[0])

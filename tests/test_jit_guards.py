@@ -1,0 +1,450 @@
+"""mg.jit guards, runtime inputs, thread safety, lifetime and the cache directory (issue 13).
+
+Every case runs the same program eagerly and under ``mg.jit`` (on twin models built from the
+same weights) and compares the results call by call: a compiled entry must never run once
+something its trace assumed has changed, and arguments are never baked in.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import types
+import warnings
+import weakref
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import _state, nn, optim
+from minigrad._state import STATE
+from minigrad.jit import NotCompilableError, jit
+
+ROOT = Path(mg.__file__).resolve().parents[1]  # the minigrad under test (its pyproject)
+
+
+def _rand(*shape: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def _close(a: object, b: object) -> None:
+    np.testing.assert_allclose(getattr(a, "data", a), getattr(b, "data", b), rtol=1e-12,
+                               atol=1e-12)
+
+
+def _twins(build):
+    """(eager objects, jit objects): ``build()`` twice from the same seed."""
+    mg.manual_seed(0)
+    eager = build()
+    mg.manual_seed(0)
+    return eager, build()
+
+
+def _linear_setup():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        loss = (model(x) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return types.SimpleNamespace(model=model, opt=opt, step=step)
+
+
+def _assert_same_params(a: nn.Module, b: nn.Module) -> None:
+    for (name, p), (_, q) in zip(a.named_parameters(), b.named_parameters(), strict=True):
+        np.testing.assert_allclose(p.data, q.data, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+# ---------------------------------------------------------------- arguments at run time
+def test_detach_of_an_argument_is_read_at_every_call() -> None:
+    f = jit(lambda x: x.detach() * 2.0 + x)
+    for seed in range(3):
+        x = _rand(4, 3, seed=seed)
+        _close(f(mg.Tensor(x)), 3 * x)
+
+
+def test_detach_of_a_traced_value_and_of_an_updated_parameter() -> None:
+    def build():
+        w = nn.Parameter(_rand(3))
+        opt = optim.SGD([w], lr=0.5)
+
+        def step(x):
+            opt.zero_grad()
+            h = x * w
+            loss = ((h - h.detach().mean()) ** 2).sum()
+            loss.backward()
+            opt.step()
+            return w.detach() * 1.0, loss
+
+        return step
+
+    eager, compiled = _twins(build)
+    compiled = jit(compiled)
+    for seed in range(4):
+        x = _rand(5, 3, seed=seed)
+        for a, b in zip(eager(mg.Tensor(x)), compiled(mg.Tensor(x)), strict=True):
+            _close(a, b)
+
+
+@pytest.mark.parametrize("key", ["rows", "columns", "matrix", "scalar"])
+def test_an_index_tensor_argument_is_a_runtime_input(key: str) -> None:
+    def fn(x, i):
+        if key == "columns":
+            return x[:, i] * 1.0
+        if key == "scalar":
+            return x[i] * 1.0
+        return x[i] * 1.0
+
+    compiled = jit(fn)
+    x = mg.Tensor(_rand(5, 4))
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        if key == "matrix":
+            i = rng.integers(-5, 5, (2, 3))
+        elif key == "scalar":
+            i = np.array(rng.integers(0, 5))
+        else:
+            i = rng.integers(-4, 4, 3)
+        _close(compiled(x, mg.Tensor(i)), fn(x, mg.Tensor(i)))
+    assert compiled.trace_count == 1
+
+
+def test_embedding_training_with_index_arguments_matches_eager() -> None:
+    def build():
+        table = nn.Parameter(_rand(6, 3))
+        opt = optim.SGD([table], lr=0.3)
+
+        def step(i, target):
+            opt.zero_grad()
+            loss = ((table[i] - target) ** 2).sum()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step, table
+
+    (eager, t_eager), (compiled, t_jit) = _twins(build)
+    compiled = jit(compiled)
+    rng = np.random.default_rng(2)
+    for _ in range(4):
+        i, target = mg.Tensor(rng.integers(0, 6, 4)), mg.Tensor(_rand(4, 3))
+        _close(eager(i, target), compiled(i, target))
+        _close(t_eager, t_jit)
+
+
+def test_an_out_of_range_index_argument_raises_like_eager() -> None:
+    f = jit(lambda x, i: x[i] * 1.0)
+    x = mg.Tensor(_rand(4, 2))
+    f(x, mg.Tensor(np.array([0, 3])))
+    with pytest.raises(IndexError, match="index 4 is out of bounds for axis 0 with size 4"):
+        f(x, mg.Tensor(np.array([1, 4])))
+
+
+def test_a_boolean_mask_argument_is_refused() -> None:
+    f = jit(lambda x, m: x[m] * 1.0)
+    with pytest.raises(NotCompilableError, match="boolean mask"):
+        f(mg.Tensor(_rand(4)), mg.Tensor(np.array([True, False, True, True])))
+
+
+def test_a_leaf_viewing_an_argument_array_is_refused() -> None:
+    f = jit(lambda x: mg.Tensor._leaf_like(x.data[0]) * 2.0)
+    with pytest.raises(NotCompilableError, match="views the array"):
+        f(mg.Tensor(_rand(3, 2)))
+
+
+# ------------------------------------------------------------------ state outside args
+def test_a_replaced_parameter_is_seen() -> None:
+    eager, compiled = _twins(_linear_setup)
+    step = jit(compiled.step)
+    x = mg.Tensor(_rand(8, 3))
+    for k in range(4):
+        if k == 2:
+            new = _rand(4, 3, seed=9)
+            eager.model[0].weight = nn.Parameter(new.copy())
+            compiled.model[0].weight = nn.Parameter(new.copy())
+        _close(eager.step(x), step(x))
+        _assert_same_params(eager.model, compiled.model)
+    assert step.stats()["guard_failures"].get("identity", 0) >= 1
+
+
+def test_requires_grad_switched_off_after_the_first_call_is_seen() -> None:
+    eager, compiled = _twins(_linear_setup)
+    step = jit(compiled.step)
+    x = mg.Tensor(_rand(8, 3))
+    for k in range(4):
+        if k == 2:
+            eager.model[1].bias.requires_grad_(False)
+            compiled.model[1].bias.requires_grad_(False)
+        _close(eager.step(x), step(x))
+        _assert_same_params(eager.model, compiled.model)
+    assert step.stats()["guard_failures"].get("requires_grad", 0) >= 1
+
+
+def test_an_optimizer_parameter_list_changed_in_place_is_seen() -> None:
+    eager, compiled = _twins(_linear_setup)
+    step = jit(compiled.step)
+    x = mg.Tensor(_rand(8, 3))
+    for k in range(4):
+        if k == 2:
+            del eager.opt.params[0], eager.opt.state[0]
+            del compiled.opt.params[0], compiled.opt.state[0]
+        _close(eager.step(x), step(x))
+        _assert_same_params(eager.model, compiled.model)
+
+
+def test_a_rebound_global_tensor_is_seen() -> None:
+    scope: dict = {"mg": mg, "W": mg.Tensor(_rand(3, 2))}
+    exec("def f(x):\n    return x @ W\n", scope)
+    f = jit(scope["f"])
+    x = mg.Tensor(_rand(4, 3))
+    _close(f(x), x.data @ scope["W"].data)
+    scope["W"] = mg.Tensor(_rand(3, 2, seed=5))
+    _close(f(x), x.data @ scope["W"].data)
+
+
+@pytest.mark.parametrize("start", [True, False])
+def test_a_submodule_training_flag_set_directly_is_seen(start: bool) -> None:
+    """The model is reached through a plain object; the flag is set on the Dropout itself
+    (no .train()/.eval() on the root), in both directions."""
+    def build():
+        holder = types.SimpleNamespace(
+            model=nn.Sequential(nn.Linear(3, 6), nn.Dropout(0.5), nn.Linear(6, 2)))
+        holder.model[1].training = start
+        return holder
+
+    eager, compiled = _twins(build)
+    fn = jit(lambda x, h=compiled: h.model(x))
+    x = mg.Tensor(_rand(5, 3))
+    mg.manual_seed(3)
+    first_eager = eager.model(x)
+    mg.manual_seed(3)
+    _close(first_eager, fn(x))
+    eager.model[1].training = not start
+    compiled.model[1].training = not start
+    mg.manual_seed(4)
+    second_eager = eager.model(x)
+    mg.manual_seed(4)
+    _close(second_eager, fn(x))
+    assert fn.stats()["guard_failures"].get("training", 0) == 1
+
+
+def test_arguments_that_were_one_tensor_stay_one() -> None:
+    def fn(a, b):
+        (a * b).sum().backward()
+        return a.grad * 1.0
+
+    f = jit(fn)
+    for k in range(2):
+        x = mg.Tensor(_rand(3, seed=k), requires_grad=True)
+        y = mg.Tensor(_rand(3, seed=k + 7), requires_grad=True)
+        _close(f(x, y), y.data)
+    x = mg.Tensor(_rand(3), requires_grad=True)
+    _close(f(x, x), 2 * x.data)  # one tensor twice: both contributions in one .grad
+
+
+# ------------------------------------------------------------------ argument arrays
+@pytest.mark.parametrize("layout", ["big-endian", "strided", "fortran", "reversed"])
+def test_argument_arrays_in_any_layout_or_byte_order(layout: str) -> None:
+    base = _rand(4, 6)
+    arrays = {"big-endian": base.astype(">f8"), "strided": base[:, ::2],
+              "fortran": np.asfortranarray(base), "reversed": base[::-1]}
+    x = arrays[layout]
+    f = jit(lambda t: (t * 2.0).sum(axis=0) + t[0])
+    for _ in range(2):
+        expected = (mg.Tensor(x) * 2.0).sum(axis=0) + mg.Tensor(x)[0]
+        _close(f(mg.Tensor(x)), expected)
+
+
+def test_a_big_endian_parameter_trains_like_eager() -> None:
+    def build():
+        w = nn.Parameter(_rand(3).astype(">f8"))
+        opt = optim.SGD([w], lr=0.1)
+
+        def step(x):
+            opt.zero_grad()
+            loss = (x * w).sum() ** 2
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step, w
+
+    (eager, w_eager), (compiled, w_jit) = _twins(build)
+    compiled = jit(compiled)
+    for seed in range(3):
+        x = mg.Tensor(_rand(3, seed=seed))
+        _close(eager(x), compiled(x))
+        _close(w_eager, w_jit)
+
+
+# ------------------------------------------------------------------- threads and state
+def test_concurrent_first_calls_are_correct_and_leave_the_generator_alone() -> None:
+    rng_before = _state.rng
+    f = jit(lambda x: (x * 3.0).tanh().sum(axis=1))
+    inputs = [_rand(6, 5, seed=k) for k in range(4)]
+    results: dict[int, np.ndarray] = {}
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def call(k: int) -> None:
+        try:
+            barrier.wait()
+            results[k] = f(mg.Tensor(inputs[k])).data
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=call, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    for k, x in enumerate(inputs):
+        _close(results[k], np.tanh(3 * x).sum(axis=1))
+    assert _state.rng is rng_before
+    mg.manual_seed(11)
+    np.testing.assert_array_equal(_state.rng().random(2), np.random.default_rng(11).random(2))
+    assert f.trace_count == 1
+
+
+def test_state_is_restored_when_tracing_fails() -> None:
+    stack = STATE.module_stack
+
+    def bad(x):
+        with mg.no_grad():
+            y = x * 2.0
+            return y.sum().item()
+
+    f = jit(bad)
+    with pytest.raises(NotCompilableError):
+        f(mg.Tensor(_rand(3)))
+    assert STATE.grad_enabled
+    assert not STATE.node_hooks and not STATE.assign_hooks and not STATE.grad_hooks
+    assert not STATE.read_hooks and STATE.recording == 0 and STATE.tracing == 0
+    assert STATE.rng_guard is None and STATE.uniform_recorder is None
+    assert STATE.module_stack is stack and not stack
+    mg.manual_seed(2)
+    np.testing.assert_array_equal(_state.rng().random(2), np.random.default_rng(2).random(2))
+
+
+def test_a_jitted_function_called_while_tracing_runs_eagerly_inside_the_trace() -> None:
+    inner = jit(lambda x: x * 2.0)
+    outer = jit(lambda x: inner(x) + 1.0)
+    inner(mg.Tensor(_rand(3)))  # compiled on its own first
+    for seed in range(3):
+        x = _rand(3, seed=seed)
+        _close(outer(mg.Tensor(x)), 2 * x + 1)
+
+
+# ------------------------------------------------------------------- lifetime, memory
+def test_entries_are_freed_with_their_function() -> None:
+    model = nn.Linear(3, 2)
+    f = jit(lambda x: model(x) * 1.0)
+    f(mg.Tensor(_rand(4, 3)))
+    f(mg.Tensor(_rand(4, 3)))
+    entry = weakref.ref(f.last)
+    function = weakref.ref(f)
+    del f
+    gc.collect()
+    assert function() is None and entry() is None
+
+
+def test_an_entry_keeps_no_tracing_values() -> None:
+    """After the first (traced) call of a BatchNorm training step, only the caller's
+    tensors and the parameters hold data-sized arrays: no traced value, no index map."""
+    x_data = _rand(512, 16).astype(np.float32)
+    dout = mg.Tensor(_rand(512, 16, seed=1).astype(np.float32))
+    bn = nn.BatchNorm1d(16)
+
+    def step(x, g):
+        out = bn(x)
+        dx, = mg.grad(out, [x], grad_outputs=g)
+        return out, dx
+
+    f = jit(step)
+    x = mg.Tensor(x_data, requires_grad=True)
+    result = f(x, dout)
+    del result
+    gc.collect()
+    kept = [t for t in gc.get_objects() if isinstance(t, mg.Tensor) and t.size >= x_data.size
+            and t is not x and t is not dout]
+    assert kept == []
+    constants = f.last.constants
+    assert all(c.base is None and c.nbytes < x_data.nbytes for c in constants)
+
+
+# --------------------------------------------------------------------- cache directory
+def test_an_unusable_cache_directory_warns_and_compiles_in_memory(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache directory should be")
+    script = textwrap.dedent("""
+        import warnings
+        import numpy as np
+        import minigrad as mg
+        from minigrad.jit import jit
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            f = jit(lambda x: x * 2.0 + 1.0)
+            x = np.arange(6.0).reshape(2, 3)
+            for _ in range(2):
+                assert np.allclose(f(mg.Tensor(x)).data, 2 * x + 1)
+        print("WARN", [str(w.message) for w in caught])
+    """)
+    env = dict(os.environ, MINIGRAD_CACHE_DIR=str(blocker / "jit"))
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "MINIGRAD_CACHE_DIR" in done.stdout and str(blocker / "jit") in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+# ----------------------------------------------------------------- stats and debugging
+def test_stats_count_calls_traces_and_guard_failures(capsys) -> None:
+    model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
+    f = jit(lambda x: model(x) * 1.0)
+    x = mg.Tensor(_rand(2, 3))
+    f(x)
+    f(x)
+    model[1].training = False
+    os.environ["MINIGRAD_DEBUG"] = "1"
+    try:
+        f(x)
+    finally:
+        del os.environ["MINIGRAD_DEBUG"]
+    assert "tracing (guard failed: Dropout.training changed" in capsys.readouterr().err
+    stats = f.stats()
+    assert stats["calls"] == 3 and stats["traces"] == 2 and stats["compiles"] == 2
+    assert stats["guard_failures"] == {"training": 1} and stats["cache_entries"] == 2
+
+
+def test_retracing_again_and_again_warns_once() -> None:
+    scope: dict = {"W": mg.Tensor(_rand(2))}
+    exec("def f(x):\n    return x * W\n", scope)
+    f = jit(scope["f"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for k in range(11):
+            scope["W"] = mg.Tensor(_rand(2, seed=k))
+            _close(f(mg.Tensor(np.ones(2))), scope["W"])
+    messages = [str(w.message) for w in caught if "traced" in str(w.message)]
+    assert len(messages) == 1 and "stats()" in messages[0]
+    assert f.stats()["cache_entries"] <= 8
+
+
+# ------------------------------------------------------------------ runtime dependency
+def test_scipy_is_a_declared_runtime_dependency() -> None:
+    """Numba's np.dot (every jitted matmul) needs scipy."""
+    text = (ROOT / "pyproject.toml").read_text()
+    dependencies = text.split("dependencies = [", 1)[1].split("]", 1)[0]
+    assert '"scipy>=' in dependencies

@@ -73,7 +73,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-values", action="store_true", help="leave values out")
     parser.add_argument("--args", default="", metavar="'ARGS'",
                         help="arguments for the script, in one string "
-                             "(e.g. --args '--digits --steps 5')")
+                             "(e.g. --args '--digits --steps 5'; one option alone: "
+                             "--args=--digits)")
     parser.add_argument("--stop-after", type=int, metavar="N",
                         help="end the script after its N-th backward pass and draw that pass")
 

@@ -14,6 +14,7 @@ A failed guard returns ``miss(k)``: it records the reason ``entry.reasons[k]`` a
 
 from __future__ import annotations
 
+import functools
 import sys
 import weakref
 from collections.abc import Callable
@@ -76,11 +77,16 @@ class Namespace:
     """The generated function's globals: ``bind`` gives an object a generated name."""
 
     def __init__(self, entry: Compiled) -> None:
+        # The entry through a weak proxy: the entry holds this function, so a strong
+        # reference would make a cycle and the entry would outlive its jit function until
+        # the cyclic collector runs.
+        proxy = weakref.proxy(entry)
         self.env: dict[str, Any] = {
             "np": np, "STATE": STATE, "MISS": MISS, "leaf": leaf, "kernel": entry.kernel,
-            "entry": entry, "stored": entry.stored_grads, "getrefcount": sys.getrefcount,
+            "entry": proxy, "stored": entry.stored_grads, "getrefcount": sys.getrefcount,
             "weakrefs": weakref.getweakrefcount, "SOLE": SOLE_GRAD_REFCOUNT,
-            "get_threads": numba.get_num_threads, "miss": entry.record_miss,
+            "get_threads": numba.get_num_threads,
+            "miss": functools.partial(type(entry).record_miss, proxy),
             "LOOKUP_ERRORS": LOOKUP_ERRORS, "check_index": check_index, "rng": _state.rng,
         }
         self.reasons = entry.reasons

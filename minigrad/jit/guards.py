@@ -13,6 +13,13 @@ the trace used, and turns it into one check:
 * ``("key", mapping, key, obj)``     ``mapping[key] is obj`` (an object's ``__dict__``, a dict)
 * ``("len", list, n)``               ``len(list) == n`` for a list an item is read from
 * ``("item", list, k, obj)``         ``list[k] is obj``
+* ``("value", mapping, key, v)``     ``mapping[key] == v`` for a Python scalar (int, float,
+                                      bool, str, None, tuples of them) read as a constant:
+                                      every such attribute of each object on a guarded path
+                                      and of each object fn names directly (``Dropout.p``,
+                                      ``SGD.momentum``, ``BatchNorm.eps``, ``cfg.scale``), and
+                                      every scalar global or closure variable fn names
+* ``("cell_value", cell, v)``         ``cell.cell_contents == v`` (a scalar closure variable)
 * ``("training", module, flag)``     ``module.training == flag``: every module whose forward
                                       ran in the trace and every module reached on the way
 * ``("requires_grad", tensor, flag)`` for every tensor read or written outside the arguments
@@ -70,12 +77,31 @@ def _roots(fn: Any, fixed: Iterable[Any]) -> list[tuple[Check | None, Any]]:
             contents = cell.cell_contents
         except ValueError:  # an empty cell
             continue
-        roots.append((("cell", cell, contents), contents))
+        kind = "cell_value" if _scalar(contents) else "cell"
+        roots.append(((kind, cell, contents), contents))
     scope = getattr(target, "__globals__", {})
     for name in sorted(_code_names(target)):
         if name in scope:
-            roots.append((("global", scope, name, scope[name]), scope[name]))
+            kind = "value" if _scalar(scope[name]) else "global"
+            roots.append(((kind, scope, name, scope[name]), scope[name]))
     return roots
+
+
+def _scalar(value: Any) -> bool:
+    """A Python constant a trace bakes into the code (tuples of them included)."""
+    if type(value) is tuple:
+        return all(_scalar(v) for v in value)
+    return type(value) in (int, float, bool, str, complex, type(None))
+
+
+def _scalar_checks(obj: Any) -> list[Check]:
+    """``("value", obj.__dict__, name, v)`` for each scalar attribute of ``obj``."""
+    attrs = getattr(obj, "__dict__", None)
+    if isinstance(obj, (Tensor, *OPAQUE)) or not isinstance(attrs, dict):
+        return []
+    skip = ("training",) if isinstance(obj, Module) else ()
+    return [("value", attrs, k, v) for k, v in attrs.items()
+            if k not in skip and _plain_key(k) and _scalar(v)]
 
 
 def _children(obj: Any) -> Iterable[tuple[Callable[[Any], Check], Any]]:
@@ -138,9 +164,11 @@ def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
                 queue.append(child)
     relevant = _relevant(wanted, parents)
     checks: list[Check] = []
+    named = []  # objects fn names directly: their scalar attributes are guarded too
     for check, obj in root_edges:
-        if check is not None and id(obj) in relevant:
+        if check is not None and (id(obj) in relevant or check[0] in ("value", "cell_value")):
             checks.append(check)
+        named.append(obj)
     lists_read: dict[int, list] = {}
     for child_id, edges in parents.items():
         if child_id not in relevant:
@@ -152,6 +180,8 @@ def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
                 lists_read[id(check[1])] = check[1]
             checks.append(check)
     checks = [("len", lst, len(lst)) for lst in lists_read.values()] + checks
+    for obj in [*named, *(objects[k] for k in relevant if k in objects)]:
+        checks += _scalar_checks(obj)
     seen_modules = {id(m): m for m in modules}
     seen_modules.update((k, objects[k]) for k in relevant if isinstance(objects.get(k), Module))
     checks += [("training", m, m.training) for m in seen_modules.values()]
@@ -198,6 +228,11 @@ def check_lines(checks: list[Check], bind: Callable[[str, Any], str]) -> list[st
             cond = f"{bind('g', mapping)}[{bind('k', key)}] is not {bind('o', obj)}"
         elif kind == "cell":
             cond = f"{bind('c', check[1])}.cell_contents is not {bind('o', check[2])}"
+        elif kind == "value":
+            _, mapping, key, value = check
+            cond = _differs(f"{bind('g', mapping)}[{bind('k', key)}]", value, bind)
+        elif kind == "cell_value":
+            cond = _differs(f"{bind('c', check[1])}.cell_contents", check[2], bind)
         elif kind == "len":
             cond = f"len({bind('l', check[1])}) != {int(check[2])}"
         elif kind == "item":
@@ -210,6 +245,14 @@ def check_lines(checks: list[Check], bind: Callable[[str, Any], str]) -> list[st
     return lines
 
 
+def _differs(read: str, value: Any, bind: Callable[[str, Any], str]) -> str:
+    """The condition ``read`` no longer equals ``value`` (NaN compared by identity)."""
+    name = bind("v", value)
+    if value != value:  # NaN  # noqa: PLR0124
+        return f"{read} is not {name}"
+    return f"{read} != {name}"
+
+
 def describe(check: Check) -> str:
     """A human-readable reason for a failed check (MINIGRAD_DEBUG, ``fn.stats()``)."""
     kind = check[0]
@@ -217,6 +260,10 @@ def describe(check: Check) -> str:
         return f"global {check[2]!r} was rebound"
     if kind == "cell":
         return "a closure variable was rebound"
+    if kind == "value":
+        return f"the value of {check[2]!r} changed (was {check[3]!r})"
+    if kind == "cell_value":
+        return f"a closure variable changed (was {check[2]!r})"
     if kind == "key":
         return f"attribute or key {check[2]!r} now holds another object"
     if kind in ("len", "item"):
@@ -229,4 +276,4 @@ def describe(check: Check) -> str:
 def reason_of(check: Check) -> str:
     """The counter name of a failed check in ``fn.stats()['guard_failures']``."""
     return {"global": "identity", "cell": "identity", "key": "identity", "len": "identity",
-            "item": "identity"}.get(check[0], check[0])
+            "item": "identity", "cell_value": "value"}.get(check[0], check[0])

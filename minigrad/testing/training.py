@@ -70,8 +70,12 @@ def source(config: TrainConfig) -> str:
     c = config
     layers = []
     for k, (fan_in, fan_out) in enumerate(zip(c.widths[:-1], c.widths[1:], strict=True)):
-        layers.append(f"nn.Linear({fan_in}, {fan_out}, dtype=DTYPE)")
-        if k < len(c.widths) - 2:
+        hidden = k < len(c.widths) - 2
+        # no bias before BatchNorm: its gradient is 0 up to rounding, which Adam's
+        # m / sqrt(v) would blow up into full steps of either sign (eager and jit alike)
+        bias = ", bias=False" if hidden and c.norm != "none" else ""
+        layers.append(f"nn.Linear({fan_in}, {fan_out}{bias}, dtype=DTYPE)")
+        if hidden:
             if c.norm != "none":
                 layers.append(f"nn.BatchNorm1d({fan_out}, impl={c.norm!r}, dtype=DTYPE)")
             layers.append(f"nn.{c.activation}()")

@@ -38,6 +38,9 @@ from . import torch_ref
 from .programs import Program, call_arrays, make_tensors, program_function, random_program
 
 CALLS = 3  # the trace, then the compiled kernel twice
+# A NotCompilableError with this text is generated source Numba could not compile: a bug of
+# the code generator dressed as a refusal, so it counts as a crash.
+COMPILER_FAILED = "Numba could not compile the generated kernel"
 # (rtol, atol relative to the array's largest magnitude): float64 keeps 7 digits and float32
 # 3, because jit sums in another order and cancellation in long chains (second derivatives)
 # magnifies the rounding; a wrong lowering is off by O(1).
@@ -157,6 +160,8 @@ def check_calls(fn: Callable[..., Any], tensors_of: Callable[[list], list[mg.Ten
                 warnings.simplefilter("ignore")
                 got = flatten(jitted(*tensors_of(arrays)))
         except NotCompilableError as error:
+            if COMPILER_FAILED in str(error):  # not a refusal: generated code Numba rejects
+                return Outcome(CRASH, f"call {k}: NotCompilableError: {_one_line(error)}")
             return Outcome(REFUSED, f"call {k}: {_one_line(error)}")
         except Exception as error:
             if eager_error is not None and type(error) is type(eager_error):

@@ -134,10 +134,10 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 
 def run(quick: bool = False, out_dir: Path = env.RESULTS) -> dict[str, Any]:
     """Run benchmark 4, print its table, write draw.json; return the payload."""
-    from minigrad.viz import system_dot
+    from minigrad.viz.render import system_dot, uses_system_dot
 
     info = env.machine_info(peers=False)
-    renderer = f"system dot ({system_dot()})" if system_dot() else "WebAssembly Graphviz"
+    renderer = f"system dot ({system_dot()})" if uses_system_dot() else "WebAssembly Graphviz"
     print(env.format_header(f"drawing: BN MLP forward + backward graphs, {renderer}", info))
     rows = []
     with tempfile.TemporaryDirectory(prefix="mg-draw-") as tmp:

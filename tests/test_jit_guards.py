@@ -293,6 +293,19 @@ def test_arguments_that_were_one_tensor_stay_one() -> None:
     _close(f(x, x), 2 * x.data)  # one tensor twice: both contributions in one .grad
 
 
+def test_an_argument_that_was_also_state_when_traced_stays_that_tensor() -> None:
+    model = nn.Linear(3, 2)
+    x = mg.Tensor(_rand(4, 3).astype(model.weight.dtype))
+
+    def fn(w):
+        return model(x) + w.sum()
+
+    f = jit(fn)
+    _close(f(model.weight), fn(model.weight))
+    other = nn.Parameter(_rand(2, 3, seed=3).astype(model.weight.dtype))  # the same key
+    _close(f(other), fn(other))
+
+
 # ------------------------------------------------------------------ argument arrays
 @pytest.mark.parametrize("layout", ["big-endian", "strided", "fortran", "reversed"])
 def test_argument_arrays_in_any_layout_or_byte_order(layout: str) -> None:

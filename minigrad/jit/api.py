@@ -268,7 +268,8 @@ class JitFunction:
         entry.graph = _structure_only(lowered)
         entry.checks = build_guards(self.fn, _objects_in(module_args),
                                     _used_outside(trace, arg_ids),
-                                    tracer.modules_called.values(), set(tracer.existing))
+                                    tracer.modules_called.values(), set(tracer.existing),
+                                    tensors)
         _argument_guards(entry, tensors)
         return entry
 

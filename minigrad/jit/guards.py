@@ -23,6 +23,8 @@ the trace used, and turns it into one check:
 * ``("training", module, flag)``     ``module.training == flag``: every module whose forward
                                       ran in the trace and every module reached on the way
 * ``("requires_grad", tensor, flag)`` for every tensor read or written outside the arguments
+* ``("argument", k, tensor)``        ``tensors[k] is tensor`` for an argument that was also
+                                      reached as state when traced (``f(model.weight)``)
 
 A module's ``_parameters`` / ``_buffers`` / ``_modules`` tables are not walked: ``Module``'s
 ``__setattr__`` keeps them equal to its attributes, which are. Tensors reached only through
@@ -132,7 +134,8 @@ def _plain_key(key: Any) -> bool:
 
 
 def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
-                 modules: Iterable[Module], existing: set[int]) -> list[Check]:
+                 modules: Iterable[Module], existing: set[int],
+                 args: Iterable[Tensor] = ()) -> list[Check]:
     """The checks that keep an entry valid (see the module docstring).
 
     ``used``: the tensors the trace read or wrote outside the arguments; ``modules``: the
@@ -162,7 +165,8 @@ def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
             if id(child) not in objects:
                 objects[id(child)] = child
                 queue.append(child)
-    relevant = _relevant(wanted, parents)
+    reached_args = [(k, t) for k, t in enumerate(args) if id(t) in objects]  # state too
+    relevant = _relevant(wanted | {id(t) for _, t in reached_args}, parents)
     checks: list[Check] = []
     named = []  # objects fn names directly: their scalar attributes are guarded too
     for check, obj in root_edges:
@@ -187,6 +191,9 @@ def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
     checks += [("training", m, m.training) for m in seen_modules.values()]
     checks += [("requires_grad", t, t.requires_grad) for t in {id(t): t for t in used}.values()
                if id(t) in existing or id(t) in objects]
+    # An argument that was also reached as state (f(model.weight)): the trace read both as
+    # one value, so it must stay that tensor.
+    checks += [("argument", k, t) for k, t in reached_args]
     return _dedupe(checks)
 
 
@@ -237,6 +244,8 @@ def check_lines(checks: list[Check], bind: Callable[[str, Any], str]) -> list[st
             cond = f"len({bind('l', check[1])}) != {int(check[2])}"
         elif kind == "item":
             cond = f"{bind('l', check[1])}[{int(check[2])}] is not {bind('o', check[3])}"
+        elif kind == "argument":
+            cond = f"tensors[{int(check[1])}] is not {bind('o', check[2])}"
         elif kind == "training":
             cond = f"{bind('m', check[1])}.training != {bind('f', check[2])}"
         else:  # requires_grad
@@ -270,10 +279,13 @@ def describe(check: Check) -> str:
         return "a list the trace read changed"
     if kind == "training":
         return f"{type(check[1]).__name__}.training changed (was {check[2]!r})"
+    if kind == "argument":
+        return f"argument {check[1]} was a tensor also reached as state when traced"
     return f"requires_grad of a tensor of shape {check[1].shape} changed (was {check[2]!r})"
 
 
 def reason_of(check: Check) -> str:
     """The counter name of a failed check in ``fn.stats()['guard_failures']``."""
     return {"global": "identity", "cell": "identity", "key": "identity", "len": "identity",
-            "item": "identity", "cell_value": "value"}.get(check[0], check[0])
+            "item": "identity", "cell_value": "value", "argument": "arguments"
+            }.get(check[0], check[0])

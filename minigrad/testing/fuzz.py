@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import os
+import signal
 import sys
 import time
 import warnings
@@ -195,13 +196,15 @@ class Summary:
     refusals: dict[str, int] = field(default_factory=dict)
     failures: list[tuple[int, Outcome, str]] = field(default_factory=list)
     seconds: float = 0.0
+    interrupted: bool = False
 
     def text(self) -> str:
         """The printed summary."""
         lines = [f"fuzz seed {self.seed}: {self.programs} programs, {self.nodes} nodes, "
                  f"{self.counts[MISMATCH]} mismatches, {self.counts[CRASH]} crashes, "
                  f"{self.counts[REFUSED]} refusals, {self.counts[TORCH]} disagreements with "
-                 f"PyTorch, {self.seconds:.1f} s"]
+                 f"PyTorch, {self.seconds:.1f} s"
+                 + (" (interrupted)" if self.interrupted else "")]
         for reason, n in sorted(self.refusals.items(), key=lambda kv: -kv[1])[:8]:
             lines.append(f"  refused x{n}: {reason}")
         for index, outcome, script in self.failures:
@@ -221,41 +224,53 @@ def fuzz(n: int, seed: int, shrink: bool = True, train_every: int = 10,
     """Check ``n`` programs (every ``train_every``-th a training step) from ``seed``;
     ``only`` limits the op rows used; stop after ``max_failures`` failures (0: never);
     ``first`` skips to that program index (each program depends only on seed and index)."""
-    from . import shrink as shrinking
-    from . import training
     from .programs import sample_templates
 
     templates = sample_templates()
     summary = Summary(seed)
+    options = {"train_every": train_every, "max_nodes": max_nodes, "only": only,
+               "shrink": shrink, "shrink_seconds": shrink_seconds, "log": log}
     start = time.perf_counter()
-    for index in range(first, first + n):
-        pseed = program_seed(seed, index)
-        rng = np.random.default_rng(pseed)
-        if train_every and index % train_every == train_every - 1:
-            case: Any = training.random_config(rng)
-            outcome = training.check_training(case)
-            summary.nodes += training.layer_count(case)
-        else:
-            case = random_program(rng, templates, max_nodes, only)
-            outcome = check_program(case, pseed)
-            summary.nodes += len(case.nodes)
-        summary.programs += 1
-        summary.counts[outcome.kind] += 1
-        if outcome.kind == REFUSED:
-            reason = outcome.detail.split(": ", 1)[-1][:100]
-            summary.refusals[reason] = summary.refusals.get(reason, 0) + 1
-        elif outcome.kind != OK:
-            if log:
-                log(f"program {index}: {outcome.kind}: {outcome.detail} (shrinking)")
-            script = (shrinking.reproduce(case, outcome, pseed, log, shrink_seconds) if shrink
-                      else repr(case))
-            summary.failures.append((index, outcome, script))
-            if len(summary.failures) == max_failures:
+    try:
+        for index in range(first, first + n):
+            _check_one(summary, index, templates, options)
+            if max_failures and len(summary.failures) >= max_failures:
                 break
-        if log and index % 50 == 49:
-            log(f"... {index + 1} programs, {time.perf_counter() - start:.0f} s")
+            if log and index % 10 == 9:
+                log(f"... {index + 1} programs, {time.perf_counter() - start:.0f} s")
+    except KeyboardInterrupt:  # Ctrl-C / SIGINT: report what ran so far
+        summary.interrupted = True
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _check_one(summary: Summary, index: int, templates: dict, options: dict) -> None:
+    """Generate program ``index`` of the run, check it, count it, shrink a failure."""
+    from . import shrink as shrinking
+    from . import training
+
+    pseed = program_seed(summary.seed, index)
+    rng = np.random.default_rng(pseed)
+    every, log = options["train_every"], options["log"]
+    if every and index % every == every - 1:
+        case: Any = training.random_config(rng)
+        outcome = training.check_training(case)
+        summary.nodes += training.layer_count(case)
+    else:
+        case = random_program(rng, templates, options["max_nodes"], options["only"])
+        outcome = check_program(case, pseed)
+        summary.nodes += len(case.nodes)
+    summary.programs += 1
+    summary.counts[outcome.kind] += 1
+    if outcome.kind == REFUSED:
+        reason = outcome.detail.split(": ", 1)[-1][:100]
+        summary.refusals[reason] = summary.refusals.get(reason, 0) + 1
+    elif outcome.kind != OK:
+        if log:
+            log(f"program {index}: {outcome.kind}: {outcome.detail} (shrinking)")
+        script = (shrinking.reproduce(case, outcome, pseed, log, options["shrink_seconds"])
+                  if options["shrink"] else repr(case))
+        summary.failures.append((index, outcome, script))
 
 
 def _rows(only: str, skip: str) -> list[str] | None:
@@ -267,6 +282,10 @@ def _rows(only: str, skip: str) -> list[str] | None:
     rows = [o for o in only.split(",") if o] or [*ops.OPS, DETACH]
     left_out = {o for o in skip.split(",") if o}
     return None if not only and not left_out else [o for o in rows if o not in left_out]
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     seed = (int.from_bytes(os.urandom(4), "little") if args.seed in ("random", "")
             else int(args.seed))
     faulthandler.enable()
+    signal.signal(signal.SIGTERM, _interrupt)  # kill PID: print the summary so far
     print(f"fuzz: seed {seed}, {args.n} programs", flush=True)
     summary = fuzz(args.n, seed, shrink=not args.no_shrink, train_every=args.train_every,
                    max_nodes=args.max_nodes, only=_rows(args.ops, args.skip),

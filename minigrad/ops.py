@@ -465,7 +465,11 @@ def _reciprocal_vjp(g: Tensor, out: Tensor, x: Tensor) -> tuple:
 
 
 def _reciprocal_forward(x: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore"):
+    """1 / x; integers and booleans give float32, as ``div`` and PyTorch do (numpy's
+    integer reciprocal truncates: 1/2 = 0, 1/0 = INT_MIN)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if x.dtype.kind != "f":
+            return np.true_divide(1, x, dtype=DEFAULT_FLOAT)
         return np.reciprocal(x)
 
 

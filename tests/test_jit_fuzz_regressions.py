@@ -31,3 +31,24 @@ def test_transpose_of_a_0d_value_compiles() -> None:
         fn = mg.jit(lambda x, perm=perm: ops.mul(ops.transpose(x, perm), 2.0))
         for value in values:  # the trace, then the compiled kernel
             np.testing.assert_array_equal(fn(mg.tensor(value)).data, value * 2.0)
+
+
+def test_reciprocal_of_integers_and_booleans_is_float32() -> None:
+    """Found by the fuzzer: reciprocal of a bool tensor was numpy's integer reciprocal
+    (int8; 1/False = 0) eagerly while the compiled cast int8(1.0 / 0) gave 1. Like div (and
+    PyTorch), 1 / x of integers and booleans is float32 now, eager and compiled alike."""
+    fn = mg.jit(lambda a: (ops.reciprocal(a), ops.equal(ops.reciprocal(a), a)))
+    for values in ([False, False], [True, False], [True, True]):
+        a = mg.tensor(np.array(values))
+        with np.errstate(divide="ignore"):
+            expected = 1 / np.array(values, np.float32)
+        eager = ops.reciprocal(a).data
+        assert eager.dtype == np.float32
+        np.testing.assert_array_equal(eager, expected)
+        got, same = fn(a)
+        np.testing.assert_array_equal(got.data, expected)
+        np.testing.assert_array_equal(same.data, expected == np.array(values))
+    for values in ([0, 2, -1], [1, 2, 4]):
+        with np.errstate(divide="ignore"):
+            expected = 1 / np.array(values, np.float32)
+        np.testing.assert_array_equal(ops.reciprocal(mg.tensor(np.array(values))).data, expected)

@@ -1,0 +1,90 @@
+"""Scalar pieces of the generated source: dtype names, broadcasting indices, literals,
+and the scalar expression of an elementwise value from its op row's Numba template."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ops import OPS
+from .ir import Graph, NotCompilableError, Value
+
+
+def np_dtype(dtype: np.dtype) -> str:
+    """The numpy constructor naming ``dtype`` in generated code."""
+    return "np.bool_" if dtype.kind == "b" else f"np.{dtype.name}"
+
+
+def broadcast_index(shape: tuple[int, ...], loop: tuple[int, ...]) -> str:
+    """The index reading an array of ``shape`` inside a loop over ``loop`` (numpy rules)."""
+    offset = len(loop) - len(shape)
+    if offset < 0:
+        raise NotCompilableError(f"internal: shape {shape} read inside a loop over {loop}")
+    parts = ["0" if n == 1 and loop[offset + k] != 1 else f"i{offset + k}"
+             for k, n in enumerate(shape)]
+    return ", ".join(parts)
+
+
+def literal(value: Value) -> str:
+    """A scalar constant in the value's dtype (never user text: a float's repr)."""
+    number = value.attrs["value"]
+    if value.dtype.kind == "b":
+        return "True" if number else "False"
+    if value.dtype.kind in "iu":
+        return f"{np_dtype(value.dtype)}({int(number)})"
+    if np.isnan(number):
+        text = "np.nan"
+    elif np.isinf(number):
+        text = "np.inf" if number > 0 else "-np.inf"
+    else:
+        text = repr(float(number))
+    return f"{np_dtype(value.dtype)}({text})"
+
+
+def scalar_expr(value: Value, args: list[str], graph: Graph) -> str:
+    """The scalar expression of an elementwise value from its op row's Numba template."""
+    if value.op == "broadcast_to":
+        body = args[0]
+    elif value.op == "cast" and value.dtype.kind == "b":
+        body = f"({args[0]} != 0)"
+    elif value.op == "pow" and value.attrs["exponent"] == 2.0:
+        body = f"({args[0]} * {args[0]})"
+    else:
+        row = OPS[value.op]
+        template = row.extra.get("numba", row.expr)
+        if template is None:
+            raise NotCompilableError(f"mg.jit: op {value.op!r} has no Numba template in its row")
+        attrs = {k: repr(v) for k, v in value.attrs.items() if isinstance(v, int | float)}
+        body = template.format(*args, **attrs)
+    if value.dtype.kind == "b" or _keeps_dtype(value, graph):
+        return body
+    return f"{np_dtype(value.dtype)}({body})"
+
+
+SAME_TYPE_OPS = ("add", "sub", "mul", "div", "neg", "broadcast_to", "pow", "cast", "sqrt",
+                 "exp", "log", "tanh")
+
+
+def _keeps_dtype(value: Value, graph: Graph) -> bool:
+    """Whether Numba's scalar arithmetic already yields the value's dtype (no cast needed):
+    + - * / and negation of floats of that very dtype."""
+    if value.op not in SAME_TYPE_OPS or value.dtype.kind != "f":
+        return False
+    if value.op == "pow" and value.attrs["exponent"] != 2.0:
+        return False
+    return all(graph[i].dtype == value.dtype for i in value.inputs)
+
+
+def accumulator_dtype(op: str, dtype: np.dtype) -> str:
+    """float64 for float sums (accuracy), int64 for integer/bool sums, the dtype for max."""
+    if op == "reduce_max":
+        return np_dtype(dtype)
+    return "np.float64" if dtype.kind == "f" else "np.int64"
+
+
+def max_identity(dtype: np.dtype) -> str:
+    """The starting value of a running maximum."""
+    if dtype.kind == "f":
+        return "-np.inf"
+    if dtype.kind == "b":
+        return "False"
+    return str(int(np.iinfo(dtype).min))

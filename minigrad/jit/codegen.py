@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .emit_calls import BUFFER_MIN_ELEMENTS, CallEmitter
-from .ir import Graph, Value, consumers
+from .ir import Graph, NotCompilableError, Value, consumers
 from .plan import CALL_OPS, PARALLEL_MIN_ELEMENTS, REDUCE_OPS, Plan, Step, ishape, plan
+from .plan_check import check_plan
 from .scalars import (
     accumulator_dtype,
     broadcast_index,
@@ -58,7 +59,9 @@ class Kernel:
 
 def generate(graph: Graph, parallel: bool = True) -> Kernel:
     """The Numba module for ``graph`` (one function, ``kernel``)."""
+    _check_dtypes(graph)
     the_plan = plan(graph)
+    check_plan(graph, the_plan)  # every plan: raises instead of computing wrong values
     inputs = [v.vid for v in graph.values if v.op == "input"]
     gen = _Generator(graph, the_plan, parallel)
     users = consumers(graph)
@@ -94,6 +97,17 @@ def generate(graph: Graph, parallel: bool = True) -> Kernel:
     source = "\n".join(header + gen.src.lines) + "\n"
     return Kernel(source, the_plan.describe(graph), inputs, gen.constants,
                   uses_prange or gen.uses_bn_kernels, gen.buffers)
+
+def _check_dtypes(graph: Graph) -> None:
+    """Refuse dtypes Numba cannot compute with (float16: numpy's result of exp, sqrt, ...
+    of a bool or int8 tensor; complex) with an error naming them."""
+    for value in graph.values:
+        if value.dtype.kind not in "biuf" or value.dtype == np.float16:
+            raise NotCompilableError(
+                f"mg.jit cannot compute {value.dtype} values (an {value.op} of shape "
+                f"{value.shape}; numpy gives float16 for exp, sqrt, ... of bool or int8 "
+                "tensors): cast to float32 first, or call the function without mg.jit")
+
 
 class _Generator(CallEmitter):
     """Emits the body of ``kernel`` step by step."""
@@ -271,6 +285,8 @@ class _Generator(CallEmitter):
         for k in range(self.graph[value.inputs[0]].shape[1]):
             a = f"v{loop.a_base}[{k}, i0]" if loop.a_swapped else f"v{loop.a_base}[i0, {k}]"
             terms.append(f"{a} * {b}[{k}, i1]")
+        if not terms:  # K = 0: an empty sum, zeros as in numpy
+            return f"{np_dtype(value.dtype)}(0)"
         return "(" + " + ".join(terms) + ")"
 
     def _copy_swapped_operands(self, step: Step) -> None:
@@ -319,6 +335,8 @@ class _Generator(CallEmitter):
                              f".reshape({value.shape})")
                 continue
             self.src.add(f"v{vid} = np.empty({value.shape}, {np_dtype(value.dtype)})")
+            if n == 0:
+                continue
             self.src.add(f"for j in range({m}):")
             for s in range(n):
                 self.src.add(f"    v{vid}[j, {s}] = acc{vid}[{s * m} + j]")
@@ -416,6 +434,10 @@ class _Generator(CallEmitter):
         src, vid = self.src, value.vid
         scale = value.attrs.get("scale", 1.0)
         scaled = "s" if scale == 1.0 or value.op == "reduce_max" else f"s * {scale!r}"
+        count = round(1.0 / scale) if scale else 0
+        if (scaled != "s" and self.graph[value.inputs[0]].dtype.kind in "biu"
+                and 1.0 / count == scale):  # a mean of integers: sum / N, exactly as numpy
+            scaled = f"s / {count}"
         if private:
             src.add(f"    s = acc{vid}[0, j]")
             src.add("    for t in range(1, T):")

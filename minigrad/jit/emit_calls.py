@@ -74,6 +74,10 @@ class CallEmitter:
         if len(a.shape) > 2 or len(b.shape) > 2:
             self._batched_matmul(value, a, b)
             return
+        inner = a.shape[0] if suffix else a.shape[-1]
+        if inner == 0 or value.size == 0:  # an empty sum: zeros, as numpy gives
+            self.src.add(f"v{value.vid} = np.zeros({ishape(value)}, {np_dtype(value.dtype)})")
+            return
         left, right = (f"v{v.vid}{suffix}" if v.dtype == value.dtype else
                        f"v{v.vid}{suffix}.astype({np_dtype(value.dtype)})" for v in (a, b))
         if len(a.shape) == 1 and len(b.shape) == 1:
@@ -167,10 +171,28 @@ class CallEmitter:
         self.src.add(f"if j < 0: j += {extent}")
         return full
 
+    def _bounds_check(self, idx: Value, axis: int, extent: int, op: str) -> None:
+        """Raise eager's IndexError when an index is outside [-extent, extent): one min and
+        one max per call (the error path alone looks further). gather words it as
+        ops._gather_forward does; scatter_add as numpy's ``np.add.at`` (eager's forward),
+        naming the first index out of bounds in C order."""
+        src, name = self.src, f"v{idx.vid}"
+        src.add(f"if {name}.size > 0 and ({name}.min() < {-extent} or {name}.max() >= {extent}):")
+        if op == "gather":
+            src.add(f"    bad = {name}.max() if {name}.max() >= {extent} else {name}.min()")
+            src.add(f"    raise IndexError('gather: index ' + str(bad) + ' is out of range for "
+                    f"axis {axis} of size {extent}')")
+            return
+        src.add(f"    for bad in {name}.flat:")
+        src.add(f"        if bad < {-extent} or bad >= {extent}:")
+        src.add(f"            raise IndexError('index ' + str(bad) + ' is out of bounds for "
+                f"axis {axis} with size {extent}')")
+
     def _call_gather(self, value: Value) -> None:
         x, idx = (self.graph[i] for i in value.inputs)
         axis, shape = value.attrs["axis"], ishape(value)
         src = self.src
+        self._bounds_check(idx, axis, x.shape[axis], value.attrs.get("bounds_as", "gather"))
         src.add(f"v{value.vid} = np.empty({shape}, {np_dtype(value.dtype)})")
         depth = src.depth
         full = self._index_loops(shape, idx, x.shape[axis])
@@ -183,6 +205,8 @@ class CallEmitter:
         g, idx = (self.graph[i] for i in value.inputs)
         axis, shape = value.attrs["axis"], ishape(idx)
         src = self.src
+        self._bounds_check(idx, axis, value.shape[axis],
+                           value.attrs.get("bounds_as", "scatter_add"))
         src.add(f"v{value.vid} = np.zeros({ishape(value)}, {np_dtype(value.dtype)})")
         depth = src.depth
         self._index_loops(shape, idx, value.shape[axis])

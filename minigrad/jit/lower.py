@@ -43,7 +43,23 @@ def lower(graph: Graph) -> Graph:
         inputs = [new_id[i] for i in value.inputs]
         new_id[value.vid] = _lower_value(out, value, inputs)
     out.roots = [new_id[r] for r in graph.roots]
+    _name_bounds_checks(out)
     return merge_widened_sums(shift_centred_sums(rebuild(out, live_values(out))))
+
+
+def _name_bounds_checks(graph: Graph) -> None:
+    """Each gather/scatter_add checks its indices at run time (emit_calls._bounds_check)
+    and raises eager's IndexError. Eager raises at the first op of the trace reading an
+    index out of range: a scatter_add (a gather's backward) whose gather is not computed
+    (dead, only its gradient is needed) still words the error as that gather would
+    (``attrs["bounds_as"]``: the first such op reading the same indices, axis and extent)."""
+    first: dict[tuple[int, int, int], str] = {}
+    for value in graph.values:
+        if value.op not in ("gather", "scatter_add"):
+            continue
+        extent = (graph[value.inputs[0]].shape if value.op == "gather" else value.shape)
+        key = (value.inputs[1], value.attrs["axis"], extent[value.attrs["axis"]])
+        value.attrs["bounds_as"] = first.setdefault(key, value.op)
 
 
 def _lower_value(out: Graph, value: Value, inputs: list[int]) -> int:

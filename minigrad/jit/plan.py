@@ -145,11 +145,12 @@ def plan(graph: Graph) -> Plan:
             steps.append(Step("call", ishape(value), [value.vid]))
             step_of[value.vid] = len(steps) - 1
             continue
-        tree, reads = fusion.inline_tree(value, materialised)
-        inlined[value.vid] = tree
-        all_reads[value.vid] = reads
         shape = fusion.loop_shape(value)
-        first = max((fusion.earliest_step(graph[r], shape, step_of) for r in reads), default=0)
+        tree, reads = fusion.inline_tree(value, materialised, shape)
+        inlined[value.vid] = tree
+        all_reads[value.vid] = set(reads)
+        first = max((fusion.earliest_step(graph[r], same_index, shape, step_of)
+                     for r, same_index in reads.items()), default=0)
         target = next((k for k in range(first, len(steps))
                        if steps[k].kind == "loop" and steps[k].shape == shape), None)
         if target is None:
@@ -257,24 +258,27 @@ class _Fusion:
             return ishape(self.graph[loop.big])
         return _loop_shape(self.graph, value)
 
-    def earliest_step(self, read: Value, shape: tuple[int, ...], step_of: dict[int, int]
-                      ) -> int:
-        """The first step an item may join after reading ``read``: an elementwise result of
-        the same loop shape can be used in the very loop that computes it."""
+    def earliest_step(self, read: Value, same_index: bool, shape: tuple[int, ...],
+                      step_of: dict[int, int]) -> int:
+        """The first step an item may join after reading ``read``. An elementwise result
+        (stored at the loop index) may be used in the very loop that computes it only when
+        every read of it is at that same index (the generator then uses the scalar it has
+        just computed); any other read waits for the loop that produces it to finish."""
         if read.vid not in step_of:
             return 0
-        same_loop = self.elementwise(read) and ishape(read) == shape
+        same_loop = same_index and self.elementwise(read) and ishape(read) == shape
         return step_of[read.vid] + (0 if same_loop else 1)
 
-    def inline_tree(self, item: Value, materialised: set[int]) -> tuple[list[int], set]:
-        """(inlined elementwise ids the item computes, materialised ids it reads)."""
+    def inline_tree(self, item: Value, materialised: set[int], shape: tuple[int, ...]
+                    ) -> tuple[list[int], dict[int, bool]]:
+        """(inlined ids the item computes, {materialised id it reads: whether every read
+        is at the loop's own index}); see _inline_tree."""
         loop = self.loops.get(item.vid)
-        if loop is None:
-            return _inline_tree(self.graph, item, materialised)
-        if loop.kind == "inner":
-            return [item.vid], {loop.a_base, loop.b_base}
-        tree, reads = _inline_tree(self.graph, item, materialised, start=[loop.big])
-        return tree, reads | {loop.small}
+        start = [loop.big] if loop is not None and loop.kind == "batch" else None
+        tree, reads = _inline_tree(self.graph, item, materialised, shape, self.loops, start)
+        if start is not None:  # the small operand is read at [k, s] for every s
+            reads[loop.small] = False
+        return tree, reads
 
 
 def _defer_reductions(graph: Graph, steps: list[Step], reads: dict[int, set[int]]) -> None:
@@ -318,27 +322,33 @@ def _loop_shape(graph: Graph, value: Value) -> tuple[int, ...]:
     return ishape(graph[value.inputs[0]]) if value.op in REDUCE_OPS else ishape(value)
 
 
-def _inline_tree(graph: Graph, item: Value, materialised: set[int],
-                 start: list[int] | None = None) -> tuple[list[int], set]:
-    """(inlined elementwise ids the item computes, materialised ids it reads); the walk
-    starts at ``start`` (default: a reduction's input, else the item itself)."""
+def _inline_tree(graph: Graph, item: Value, materialised: set[int], shape: tuple[int, ...],
+                 loops: dict[int, MatmulLoop], start: list[int] | None = None
+                 ) -> tuple[list[int], dict[int, bool]]:
+    """(inlined ids the item computes, {materialised id it reads: read only at the loop
+    index?}); the walk starts at ``start`` (default: a reduction's input, else the item
+    itself). A read is at the loop index when the array has the loop's shape and its reader
+    is elementwise or a reduction; a matmul computed in the loop reads its operands' rows
+    and columns, never only the element at the loop index."""
     tree: set[int] = set()
-    reads: set[int] = set()
+    reads: dict[int, bool] = {}
     if start is None:
         start = list(item.inputs) if item.op in REDUCE_OPS else [item.vid]
-    stack = start
+    stack = [(vid, True) for vid in start]
     first = True
     while stack:
-        vid = stack.pop()
+        vid, elementwise_reader = stack.pop()
         value = graph[vid]
         if value.op == "literal":
             continue
         if vid in materialised and not (first and vid == item.vid):
-            reads.add(vid)
+            same_index = elementwise_reader and ishape(value) == shape
+            reads[vid] = reads.get(vid, True) and same_index
             continue
         first = False
         if vid in tree:
             continue
         tree.add(vid)
-        stack.extend(value.inputs)
+        in_loop_matmul = vid in loops
+        stack.extend((i, not in_loop_matmul) for i in value.inputs)
     return sorted(tree), reads

@@ -55,9 +55,22 @@ def scalar_expr(value: Value, args: list[str], graph: Graph) -> str:
             raise NotCompilableError(f"mg.jit: op {value.op!r} has no Numba template in its row")
         attrs = {k: repr(v) for k, v in value.attrs.items() if isinstance(v, int | float)}
         body = template.format(*args, **attrs)
-    if value.dtype.kind == "b" or _keeps_dtype(value, graph):
+    if value.dtype.kind == "b":
+        return body if _yields_bool(value) else f"({body} != 0)"
+    if _keeps_dtype(value, graph):
         return body
     return f"{np_dtype(value.dtype)}({body})"
+
+
+def _yields_bool(value: Value) -> bool:
+    """Whether the scalar expression of a bool value is a Python bool already. Numba's
+    arithmetic on bools gives integers (True + True = 2) where numpy's bool ufuncs give
+    bools (logical or / and); such results are turned back into bools (``!= 0``) so an
+    inlined consumer sees what eager stored."""
+    if value.op in ("broadcast_to", "cast", "where"):
+        return True
+    row = OPS.get(value.op)
+    return row is not None and row.kind == "compare"
 
 
 SAME_TYPE_OPS = ("add", "sub", "mul", "div", "neg", "broadcast_to", "pow", "cast", "sqrt",

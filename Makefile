@@ -64,7 +64,9 @@ clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache
 
 # The differential fuzzer (eager vs mg.jit vs PyTorch), long runs: make fuzz N=20000 SEED=7
+# (FUZZ_ARGS: more options, e.g. "--shrink-seconds 120 --skip detach"; see --help)
 N    ?= 2000
 SEED ?= random
+FUZZ_ARGS ?=
 fuzz: $(VENV)/.installed-test
-	$(PY) -m minigrad.testing.fuzz --n $(N) --seed $(SEED)
+	$(PY) -m minigrad.testing.fuzz --n $(N) --seed $(SEED) $(FUZZ_ARGS)

@@ -253,6 +253,29 @@ def test_python_numbers_the_trace_baked_in_are_guarded() -> None:
     assert step.stats()["guard_failures"].get("value", 0) == 4
 
 
+@pytest.mark.parametrize("wrap", ["partial", "callable object", "module"])
+def test_parameters_reached_through_partials_callables_and_modules_are_guarded(wrap: str
+                                                                               ) -> None:
+    import functools
+
+    model = nn.Linear(3, 2)
+
+    class Runner:
+        def __init__(self, net: nn.Module) -> None:
+            self.net = net
+
+        def __call__(self, x):
+            return self.net(x)
+
+    fn = {"partial": functools.partial(lambda net, x: net(x), model),
+          "callable object": Runner(model), "module": model}[wrap]
+    f = jit(fn)
+    x = mg.Tensor(_rand(4, 3).astype(model.weight.dtype))
+    _close(f(x), model(x))
+    model.weight = nn.Parameter(_rand(2, 3, seed=4).astype(model.weight.dtype))
+    _close(f(x), model(x))
+
+
 @pytest.mark.parametrize("start", [True, False])
 def test_a_submodule_training_flag_set_directly_is_seen(start: bool) -> None:
     """The model is reached through a plain object; the flag is set on the Dropout itself

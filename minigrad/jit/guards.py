@@ -34,6 +34,7 @@ dtype and ``requires_grad``, not identity (docs/jit.md §1).
 
 from __future__ import annotations
 
+import functools
 import types
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -66,12 +67,17 @@ def _code_names(fn: Any) -> set[str]:
 def _roots(fn: Any, fixed: Iterable[Any]) -> list[tuple[Check | None, Any]]:
     """(the check that reaches it, or None for an object fixed for the entry, object)."""
     roots: list[tuple[Check | None, Any]] = [(None, obj) for obj in (fn, *fixed)]
+    while isinstance(fn, functools.partial):  # its bound arguments are fixed roots
+        roots += [(None, obj) for obj in (*fn.args, *fn.keywords.values())]
+        fn = fn.func
+        roots.append((None, fn))
     target = getattr(fn, "__func__", fn)  # a bound method: self is fixed, walk its function
     if getattr(fn, "__self__", None) is not None:
         roots.append((None, fn.__self__))
     if isinstance(fn, Module):
-        roots.append((None, fn))
         target = getattr(type(fn), "forward", None)
+    elif not isinstance(fn, types.FunctionType | types.MethodType) and callable(fn):
+        target = type(fn).__call__  # a callable object: the names its method uses
     roots += [(None, d) for d in getattr(target, "__defaults__", None) or ()]
     roots += [(None, d) for d in (getattr(target, "__kwdefaults__", None) or {}).values()]
     for cell in getattr(target, "__closure__", None) or ():

@@ -96,3 +96,13 @@ def test_reproducer_of_a_correct_program_shows_no_mismatch() -> None:
                          timeout=600, check=True)
     assert "MISMATCH" not in run.stdout and run.stdout.count("ok") == 6, run.stdout
 
+
+
+def test_bounded_fuzz_run_finds_nothing() -> None:
+    """A bounded run at a fixed seed (part of `make test`; long runs: `make fuzz`): small
+    programs over every op row with derivatives, one training step, no mismatch, no crash,
+    no disagreement with PyTorch. Kernels come from MINIGRAD_CACHE_DIR on reruns."""
+    summary = fuzz.fuzz(16, seed=2026, max_nodes=16, train_every=8, max_failures=1,
+                        shrink_seconds=120)
+    failed = sum(summary.counts[k] for k in (fuzz.MISMATCH, fuzz.CRASH, fuzz.TORCH))
+    assert failed == 0, summary.text()

@@ -64,9 +64,11 @@ clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache
 
 # The differential fuzzer (eager vs mg.jit vs PyTorch), long runs: make fuzz N=20000 SEED=7
+# (JOBS: worker processes, default the number of cores)
 # (FUZZ_ARGS: more options, e.g. "--shrink-seconds 120 --skip detach"; see --help)
 N    ?= 2000
 SEED ?= random
 FUZZ_ARGS ?=
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 fuzz: $(VENV)/.installed-test
-	$(PY) -m minigrad.testing.fuzz --n $(N) --seed $(SEED) $(FUZZ_ARGS)
+	$(PY) -m minigrad.testing.fuzz --n $(N) --seed $(SEED) --jobs $(JOBS) $(FUZZ_ARGS)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from minigrad import ops
-from minigrad.testing import fuzz, programs, shrink
+from minigrad.testing import fuzz, programs, shrink, workers
 from minigrad.testing.programs import Arg, Node, Program
 
 
@@ -85,6 +85,31 @@ def test_fuzzer_catches_and_shrinks_a_wrong_lowering(monkeypatch) -> None:
     monkeypatch.setattr("builtins.print", lambda *a, **k: printed.append(" ".join(map(str, a))))
     exec(compile(script, "<reproducer>", "exec"), namespace)
     assert any("MISMATCH" in line for line in printed), printed
+
+
+def test_batched_fuzzer_catches_a_wrong_lowering_per_program(monkeypatch) -> None:
+    """Batching (several programs in one jitted function) still catches the wrong sub
+    lowering; the failure is attributed to a program of its own (the batch is split down
+    to single programs) and shrunk to a single sub; every program is counted once."""
+    monkeypatch.setitem(ops.OPS["sub"].extra, "numba", "({1} - {0})")
+    summary = fuzz.fuzz(8, seed=11, train_every=0, max_nodes=6,
+                        only=["sub", "exp", "mul", "sum"], batch=4)
+    assert summary.programs == 8 and sum(summary.counts.values()) == 8, summary.text()
+    assert summary.counts[fuzz.MISMATCH] >= 1, summary.text()
+    for _, outcome, script in summary.failures:
+        assert outcome.kind == fuzz.MISMATCH and "batched with" not in outcome.detail
+        body = script.split("def f(")[1].split("CALLS")[0]
+        assert body.count("ops.apply(") == 1 and "'sub'" in body, script
+
+
+def test_batched_verdicts_equal_single_ones() -> None:
+    """With a correct jit, batches of 4 and one program per function give the same
+    per-program counts (nodes, ok, refusals) at one seed, and blocks do not depend on
+    where the run starts."""
+    one = fuzz.fuzz(8, seed=3, train_every=4, max_nodes=8, shrink=False)
+    four = fuzz.fuzz(8, seed=3, train_every=4, max_nodes=8, shrink=False, batch=4)
+    assert (one.programs, one.nodes, one.counts) == (four.programs, four.nodes, four.counts)
+    assert workers.blocks(2, 8, 4) == [[2, 3], [4, 5, 6, 7], [8, 9]]
 
 
 def test_reproducer_of_a_correct_program_shows_no_mismatch() -> None:

@@ -36,9 +36,10 @@ import minigrad as mg
 from minigrad.jit import NotCompilableError
 
 from . import torch_ref
-from .programs import Program, call_arrays, make_tensors, program_function, random_program
+from .programs import Program, call_arrays, make_tensors, program_function
 
 CALLS = 3  # the trace, then the compiled kernel twice
+BATCH = 12  # programs per jitted function on the command line (measured: docs/jit.md §8)
 # A NotCompilableError with this text is generated source Numba could not compile: a bug of
 # the code generator dressed as a refusal, so it counts as a crash.
 COMPILER_FAILED = "Numba could not compile the generated kernel"
@@ -220,57 +221,50 @@ def program_seed(seed: int, index: int) -> int:
 def fuzz(n: int, seed: int, shrink: bool = True, train_every: int = 10,
          max_nodes: int = 60, only: list[str] | None = None,
          log: Callable[[str], None] | None = None, max_failures: int = 0,
-         first: int = 0, shrink_seconds: float = 600.0) -> Summary:
+         first: int = 0, shrink_seconds: float = 600.0, batch: int = 1,
+         jobs: int = 1) -> Summary:
     """Check ``n`` programs (every ``train_every``-th a training step) from ``seed``;
     ``only`` limits the op rows used; stop after ``max_failures`` failures (0: never);
-    ``first`` skips to that program index (each program depends only on seed and index)."""
+    ``first`` skips to that program index (each program depends only on seed and index);
+    ``batch`` programs share one jitted function (``batching.py``), in ``jobs`` processes
+    (``workers.py``)."""
     from .programs import sample_templates
+    from .workers import blocks, run_blocks
 
     templates = sample_templates()
     summary = Summary(seed)
     options = {"train_every": train_every, "max_nodes": max_nodes, "only": only,
-               "shrink": shrink, "shrink_seconds": shrink_seconds, "log": log}
+               "shrink": shrink, "shrink_seconds": shrink_seconds, "log": log,
+               "batch": batch}
     start = time.perf_counter()
+
+    def collect(checked: list) -> bool:
+        for one in checked:
+            _count(summary, one)
+            if log and summary.programs % 10 == 0:
+                log(f"... {summary.programs} programs, {time.perf_counter() - start:.0f} s")
+        return not (max_failures and len(summary.failures) >= max_failures)
+
     try:
-        for index in range(first, first + n):
-            _check_one(summary, index, templates, options)
-            if max_failures and len(summary.failures) >= max_failures:
-                break
-            if log and index % 10 == 9:
-                log(f"... {index + 1} programs, {time.perf_counter() - start:.0f} s")
+        run_blocks(seed, blocks(first, n, batch), jobs, options, templates, collect)
     except KeyboardInterrupt:  # Ctrl-C / SIGINT: report what ran so far
         summary.interrupted = True
+    summary.failures.sort(key=lambda failure: failure[0])
     summary.seconds = time.perf_counter() - start
     return summary
 
 
-def _check_one(summary: Summary, index: int, templates: dict, options: dict) -> None:
-    """Generate program ``index`` of the run, check it, count it, shrink a failure."""
-    from . import shrink as shrinking
-    from . import training
-
-    pseed = program_seed(summary.seed, index)
-    rng = np.random.default_rng(pseed)
-    every, log = options["train_every"], options["log"]
-    if every and index % every == every - 1:
-        case: Any = training.random_config(rng)
-        outcome = training.check_training(case)
-        summary.nodes += training.layer_count(case)
-    else:
-        case = random_program(rng, templates, options["max_nodes"], options["only"])
-        outcome = check_program(case, pseed)
-        summary.nodes += len(case.nodes)
+def _count(summary: Summary, checked: Any) -> None:
+    """Add one program's verdict (a ``batching.Checked``) to the summary."""
+    outcome = checked.outcome
     summary.programs += 1
+    summary.nodes += checked.nodes
     summary.counts[outcome.kind] += 1
     if outcome.kind == REFUSED:
         reason = outcome.detail.split(": ", 1)[-1][:100]
         summary.refusals[reason] = summary.refusals.get(reason, 0) + 1
     elif outcome.kind != OK:
-        if log:
-            log(f"program {index}: {outcome.kind}: {outcome.detail} (shrinking)")
-        script = (shrinking.reproduce(case, outcome, pseed, log, options["shrink_seconds"])
-                  if options["shrink"] else repr(case))
-        summary.failures.append((index, outcome, script))
+        summary.failures.append((checked.index, outcome, checked.script))
 
 
 def _rows(only: str, skip: str) -> list[str] | None:
@@ -303,16 +297,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first", type=int, default=0, help="index of the first program")
     parser.add_argument("--no-shrink", action="store_true")
     parser.add_argument("--max-failures", type=int, default=0, help="stop after k (0: never)")
+    parser.add_argument("--batch", type=int, default=BATCH,
+                        help="programs per jitted function (1: each alone)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="worker processes (default: the number of cores)")
     args = parser.parse_args(argv)
     seed = (int.from_bytes(os.urandom(4), "little") if args.seed in ("random", "")
             else int(args.seed))
     faulthandler.enable()
     signal.signal(signal.SIGTERM, _interrupt)  # kill PID: print the summary so far
-    print(f"fuzz: seed {seed}, {args.n} programs", flush=True)
+    print(f"fuzz: seed {seed}, {args.n} programs, batches of {args.batch}, "
+          f"{args.jobs} jobs", flush=True)
     summary = fuzz(args.n, seed, shrink=not args.no_shrink, train_every=args.train_every,
                    max_nodes=args.max_nodes, only=_rows(args.ops, args.skip),
                    shrink_seconds=args.shrink_seconds,
                    max_failures=args.max_failures, first=args.first,
+                   batch=args.batch, jobs=args.jobs,
                    log=lambda line: print(line, file=sys.stderr, flush=True))
     print(summary.text(), flush=True)
     return 1 if summary.counts[MISMATCH] or summary.counts[CRASH] or summary.counts[TORCH] else 0

@@ -1,0 +1,231 @@
+"""Batching for the fuzzer: K random programs checked through ONE ``mg.jit`` function.
+
+Each program alone costs one Numba compile (~1-3 s); compiling is most of a fuzzing run.
+A *block* is K consecutive program indices (``index // K``: the same block whatever the
+number of workers or ``--first``). Its random (non-training) programs whose eager calls all
+succeed become one wrapper function
+
+    def batch(*tensors):  # program 0's arguments, then program 1's, ...
+        return (*program_0(*tensors[0:a0]), *program_1(*tensors[a0:a0 + a1]), ...)
+
+jitted once and called ``CALLS`` times with every program's own fresh arrays of the same
+signature (the first call traces, the later ones run the kernel); each program's slice of
+the results is compared with that program alone run eagerly, exactly as ``check_calls``
+does for a single program. A batch that is refused, crashes or mismatches is split in
+halves, each checked again as a batch, down to single programs (``check_program``: the
+verdict and the shrinking of a failure are those of the program alone). A group that
+fails while its halves pass is a failure of the batch itself (kernels of independent
+programs interfering) and is reported on its first program with the others named.
+Training programs, programs whose eager call raises and programs with float16 values
+(no Numba type: their compile fails) run alone.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import minigrad as mg
+from minigrad.jit import NotCompilableError
+
+from .fuzz import (
+    BATCH,
+    CALLS,
+    COMPILER_FAILED,
+    CRASH,
+    MISMATCH,
+    OK,
+    REFUSED,
+    Outcome,
+    _one_line,
+    check_program,
+    check_torch,
+    compare_results,
+    flatten,
+    program_seed,
+    run_eager,
+)
+from .programs import Program, call_arrays, make_tensors, program_function, random_program
+
+ALONE_DTYPES = ("float16",)  # numpy's result of sqrt(bool) etc.; Numba has no float16
+
+
+@dataclass
+class Checked:
+    """One program's verdict, ready to count: index, nodes, outcome and the shrunk script
+    of a failure (or the case's repr when not shrinking)."""
+
+    index: int
+    nodes: int
+    outcome: Outcome
+    script: str = ""
+
+
+@dataclass
+class Member:
+    """A program of a batch with its three calls' arrays and eager results."""
+
+    index: int
+    pseed: int
+    program: Program
+    fn: Callable[..., tuple]
+    calls: list[list[np.ndarray]]
+    expected: list[list[np.ndarray | None]]
+
+
+def block_of(index: int, size: int) -> int:
+    """The block a program index belongs to (independent of workers and ``--first``)."""
+    return index // size
+
+
+def make_case(seed: int, index: int, templates: dict, options: dict) -> tuple[Any, int, bool]:
+    """Program ``index`` of the run: (case, its seed, whether it is a training program)."""
+    from . import training
+
+    pseed = program_seed(seed, index)
+    rng = np.random.default_rng(pseed)
+    every = options["train_every"]
+    if every and index % every == every - 1:
+        return training.random_config(rng), pseed, True
+    return random_program(rng, templates, options["max_nodes"], options["only"]), pseed, False
+
+
+def batch_function(members: list[Member]) -> Callable[..., tuple]:
+    """One function running every member's program on its own slice of the arguments and
+    returning all their results in one flat tuple."""
+    fns = [m.fn for m in members]
+    arities = [len(m.calls[0]) for m in members]
+
+    def batch(*tensors: mg.Tensor) -> tuple:
+        results: list[Any] = []
+        start = 0
+        for fn, arity in zip(fns, arities, strict=True):
+            results.extend(fn(*tensors[start:start + arity]))
+            start += arity
+        return tuple(results)
+
+    return batch
+
+
+def member_of(index: int, pseed: int, program: Program) -> Member | None:
+    """The program ready to batch, or None when it runs alone: an eager call raises (jit
+    must then raise the same error type, which only ``check_calls`` checks) or a value has
+    a dtype Numba has no type for (``ALONE_DTYPES``: its compile fails, and would fail
+    every batch it is in)."""
+    if any(node.dtype in ALONE_DTYPES for node in program.nodes):
+        return None
+    rng = np.random.default_rng(pseed)  # the arrays check_program would draw
+    calls = [call_arrays(program, rng) for _ in range(CALLS)]
+    fn = program_function(program)
+    expected = []
+    for arrays in calls:
+        result, error = run_eager(fn, make_tensors(program, arrays))
+        if error is not None:
+            return None
+        expected.append(result)
+    return Member(index, pseed, program, fn, calls, expected)
+
+
+def run_batch(members: list[Member]) -> Outcome:
+    """The members through one jitted function, ``CALLS`` calls, each member's slice of
+    the results compared with its eager results."""
+    jitted = mg.jit(batch_function(members))
+    for k in range(CALLS):
+        tensors = [t for m in members for t in make_tensors(m.program, m.calls[k])]
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                got = flatten(jitted(*tensors))
+        except NotCompilableError as error:
+            kind = CRASH if COMPILER_FAILED in str(error) else REFUSED
+            return Outcome(kind, f"call {k}: {_one_line(error)}")
+        except Exception as error:
+            return Outcome(CRASH, f"call {k}: {type(error).__name__}: {_one_line(error)}")
+        start = 0
+        for m in members:
+            part = got[start:start + len(m.expected[k])]
+            start += len(m.expected[k])
+            problem = compare_results(m.expected[k], part)
+            if problem:
+                return Outcome(MISMATCH, f"call {k}: program {m.index}: {problem}")
+        if start != len(got):
+            return Outcome(MISMATCH, f"call {k}: {len(got)} results, eager {start}")
+    return Outcome(OK)
+
+
+def check_group(members: list[Member]) -> dict[int, Outcome]:
+    """Each member's outcome: the group as one batch; when that fails, its halves (down
+    to single programs, checked alone by ``check_program``)."""
+    if len(members) == 1:
+        return {members[0].index: check_program(members[0].program, members[0].pseed)}
+    outcome = run_batch(members)
+    if outcome.kind == OK:
+        return {m.index: _torch_check(m) for m in members}
+    half = len(members) // 2
+    found = {**check_group(members[:half]), **check_group(members[half:])}
+    if outcome.kind in (MISMATCH, CRASH) and not any(
+            o.kind in (MISMATCH, CRASH) for o in found.values()):
+        # every part passes alone: the failure needs the batch itself
+        others = ", ".join(str(m.index) for m in members[1:])
+        found[members[0].index] = Outcome(
+            outcome.kind, f"batched with programs {others}: {outcome.detail}")
+    return found
+
+
+def _torch_check(member: Member) -> Outcome:
+    """PyTorch vs eager, as ``check_program`` does after an ok jit comparison."""
+    from . import torch_ref
+
+    if torch_ref.torch_module() and torch_ref.applicable(member.program):
+        return check_torch(member.program, member.fn, member.calls[0])
+    return Outcome(OK)
+
+
+def check_block(seed: int, indices: list[int], templates: dict, options: dict
+                ) -> list[Checked]:
+    """Every program of ``indices`` (one block) checked, batched where possible, failures
+    shrunk; in index order."""
+    from . import training
+
+    cases: dict[int, tuple[Any, int]] = {}
+    outcomes: dict[int, Outcome] = {}
+    members: list[Member] = []
+    for index in indices:
+        case, pseed, is_training = make_case(seed, index, templates, options)
+        cases[index] = (case, pseed)
+        batched = not is_training and options.get("batch", BATCH) > 1
+        member = member_of(index, pseed, case) if batched else None
+        if member is not None:
+            members.append(member)
+        elif is_training:
+            outcomes[index] = training.check_training(case)
+        else:
+            outcomes[index] = check_program(case, pseed)
+    if members:
+        outcomes.update(check_group(members))
+    return [_finish(index, *cases[index], outcomes[index], options) for index in indices]
+
+
+def _finish(index: int, case: Any, pseed: int, outcome: Outcome, options: dict) -> Checked:
+    """Count the nodes; shrink a failure to its reproducer."""
+    from . import shrink as shrinking
+    from . import training
+
+    nodes = (training.layer_count(case) if isinstance(case, training.TrainConfig)
+             else len(case.nodes))
+    if outcome.kind in (OK, REFUSED):
+        return Checked(index, nodes, outcome)
+    log = options.get("log")
+    if log:
+        log(f"program {index}: {outcome.kind}: {outcome.detail} (shrinking)")
+    if not options["shrink"]:
+        return Checked(index, nodes, outcome, repr(case))
+    if outcome.detail.startswith("batched with programs"):  # not a single program's bug
+        return Checked(index, nodes, outcome, f"# rerun: --first {index} with --batch\n"
+                       + repr(case))
+    script = shrinking.reproduce(case, outcome, pseed, log, options["shrink_seconds"])
+    return Checked(index, nodes, outcome, script)

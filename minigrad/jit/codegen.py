@@ -124,6 +124,7 @@ class _Generator(CallEmitter):
         self.emitted: set[int] = set()  # calls already made by an earlier combined call
         self.tag = ""  # suffix of scalar names in the current copy of an unrolled body
         self.copied: set[int] = set()  # arrays with a transposed copy w<id> (_inner_product)
+        self.bounds_checked: set[tuple[int, int, int]] = set()  # (index id, axis, extent)
 
     # ------------------------------------------------------------------------ loops
     def emit_loop(self, step: Step) -> None:

@@ -4,7 +4,7 @@ scatter_add, indexing, and the hand-written BatchNorm kernels of ``bn_kernels``.
 
 ``CallEmitter`` is a mixin of the code generator (codegen._Generator): it uses its
 ``graph``, ``plan``, ``src``, ``parallel``, ``constants``, ``buffers``, ``emitted`` and
-``uses_bn_kernels``.
+``uses_bn_kernels``, ``bounds_checked``.
 """
 
 from __future__ import annotations
@@ -175,7 +175,12 @@ class CallEmitter:
         """Raise eager's IndexError when an index is outside [-extent, extent): one min and
         one max per call (the error path alone looks further). gather words it as
         ops._gather_forward does; scatter_add as numpy's ``np.add.at`` (eager's forward),
-        naming the first index out of bounds in C order."""
+        naming the first index out of bounds in C order. An index array is checked once per
+        extent (a gather and its gradient's scatter_add share one check: calls are emitted
+        in straight-line order at the kernel's top level)."""
+        if (idx.vid, axis, extent) in self.bounds_checked:  # an earlier call checked it
+            return
+        self.bounds_checked.add((idx.vid, axis, extent))
         src, name = self.src, f"v{idx.vid}"
         src.add(f"if {name}.size > 0 and ({name}.min() < {-extent} or {name}.max() >= {extent}):")
         if op == "gather":

@@ -26,12 +26,13 @@ The check walks each tree once: linear in the size of the plan.
 
 from __future__ import annotations
 
-from .ir import Graph, NotCompilableError, Value
+from .ir import Graph, Value
 from .plan import REDUCE_OPS, Plan, Step, ishape, through_views
 
 
-class PlanInvariantError(NotCompilableError):
-    """The fusion plan would read a value before it is computed (an internal error)."""
+class PlanInvariantError(RuntimeError):
+    """The fusion plan would read a value before it is computed: a bug of the planner, not a
+    refusal (so not a NotCompilableError: the fuzzer counts it as a crash)."""
 
 
 def check_plan(graph: Graph, plan: Plan) -> None:

@@ -356,9 +356,16 @@ def div(a: Any, b: Any) -> Tensor:
 
 
 def _maximum_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
-    share_a = add(cast(greater(a, b), g.dtype), mul(cast(equal(a, b), g.dtype), 0.5))
-    return only_needed(lambda: unbroadcast(mul(g, share_a), a.shape),
-                       lambda: unbroadcast(mul(g, sub(1.0, share_a)), b.shape))
+    """da = 0 where a < b, g/2 at ties, else g (and db likewise), selected with ``where``
+    as PyTorch does: an infinite g stays out of the side that lost (no inf * 0 = NaN), and
+    at a NaN both sides get g."""
+    zero = _const(0.0, g)
+
+    def side(loses: Tensor) -> Tensor:
+        return where(loses, zero, where(equal(a, b), mul(g, 0.5), g))
+
+    return only_needed(lambda: unbroadcast(side(less(a, b)), a.shape),
+                       lambda: unbroadcast(side(greater(a, b)), b.shape))
 
 
 MAXIMUM = register(Op(

@@ -52,3 +52,20 @@ def test_reciprocal_of_integers_and_booleans_is_float32() -> None:
         with np.errstate(divide="ignore"):
             expected = 1 / np.array(values, np.float32)
         np.testing.assert_array_equal(ops.reciprocal(mg.tensor(np.array(values))).data, expected)
+
+
+def test_maximum_gradient_selects_like_pytorch() -> None:
+    """Found against PyTorch: d sqrt(maximum(b, a))/da at a < b = 0 was inf * 0 = NaN (the
+    losing side's mask multiplied an infinite gradient); PyTorch selects, giving 0. Ties
+    share g/2; at a NaN both sides get g (PyTorch's rule)."""
+    a = mg.tensor(np.array([-1.5, 2.0, 1.0, np.nan]), requires_grad=True)
+    b = mg.tensor(np.array([0.0, 1.0, 1.0, 0.5]), requires_grad=True)
+    out = ops.sum(ops.sqrt(ops.maximum(b, a)))
+    ga, gb = mg.grad(out, [a, b])
+    np.testing.assert_array_equal(ga.data, [0.0, 0.5 / np.sqrt(2.0), 0.25, np.nan])
+    np.testing.assert_array_equal(gb.data, [np.inf, 0.0, 0.25, np.nan])
+    fn = mg.jit(lambda a, b: mg.grad(ops.sum(ops.sqrt(ops.maximum(b, a))), [a, b]))
+    for _ in range(3):  # the trace, then the compiled kernel
+        got = fn(mg.tensor(a.data, requires_grad=True), mg.tensor(b.data, requires_grad=True))
+        np.testing.assert_array_equal(got[0].data, ga.data)
+        np.testing.assert_array_equal(got[1].data, gb.data)

@@ -93,8 +93,9 @@ def test_batched_fuzzer_catches_a_wrong_lowering_per_program(monkeypatch) -> Non
     to single programs) and shrunk to a single sub; every program is counted once."""
     monkeypatch.setitem(ops.OPS["sub"].extra, "numba", "({1} - {0})")
     summary = fuzz.fuzz(8, seed=11, train_every=0, max_nodes=6,
-                        only=["sub", "exp", "mul", "sum"], batch=4)
-    assert summary.programs == 8 and sum(summary.counts.values()) == 8, summary.text()
+                        only=["sub", "exp", "mul", "sum"], batch=4, max_failures=1)
+    assert summary.programs in (4, 8), summary.text()  # whole blocks
+    assert sum(summary.counts.values()) == summary.programs, summary.text()
     assert summary.counts[fuzz.MISMATCH] >= 1, summary.text()
     for _, outcome, script in summary.failures:
         assert outcome.kind == fuzz.MISMATCH and "batched with" not in outcome.detail
@@ -106,8 +107,8 @@ def test_batched_verdicts_equal_single_ones() -> None:
     """With a correct jit, batches of 4 and one program per function give the same
     per-program counts (nodes, ok, refusals) at one seed, and blocks do not depend on
     where the run starts."""
-    one = fuzz.fuzz(8, seed=3, train_every=4, max_nodes=8, shrink=False)
-    four = fuzz.fuzz(8, seed=3, train_every=4, max_nodes=8, shrink=False, batch=4)
+    one = fuzz.fuzz(4, seed=3, train_every=0, max_nodes=8, shrink=False)
+    four = fuzz.fuzz(4, seed=3, train_every=0, max_nodes=8, shrink=False, batch=4)
     assert (one.programs, one.nodes, one.counts) == (four.programs, four.nodes, four.counts)
     assert workers.blocks(2, 8, 4) == [[2, 3], [4, 5, 6, 7], [8, 9]]
 

@@ -225,7 +225,8 @@ def _finish(index: int, case: Any, pseed: int, outcome: Outcome, options: dict) 
     if not options["shrink"]:
         return Checked(index, nodes, outcome, repr(case))
     if outcome.detail.startswith("batched with programs"):  # not a single program's bug
-        return Checked(index, nodes, outcome, f"# rerun: --first {index} with --batch\n"
-                       + repr(case))
+        size = options.get("batch", BATCH)
+        return Checked(index, nodes, outcome, "# fails only batched with the programs named"
+                       f" above: --first {index} --n {size} --batch {size}\n" + repr(case))
     script = shrinking.reproduce(case, outcome, pseed, log, options["shrink_seconds"])
     return Checked(index, nodes, outcome, script)

@@ -39,7 +39,7 @@ from . import torch_ref
 from .programs import Program, call_arrays, make_tensors, program_function
 
 CALLS = 3  # the trace, then the compiled kernel twice
-BATCH = 12  # programs per jitted function on the command line (measured: docs/jit.md §8)
+BATCH = 1  # programs per jitted function: batching measured no faster (docs/jit.md §8)
 # A NotCompilableError with this text is generated source Numba could not compile: a bug of
 # the code generator dressed as a refusal, so it counts as a crash.
 COMPILER_FAILED = "Numba could not compile the generated kernel"

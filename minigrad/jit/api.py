@@ -258,7 +258,7 @@ class JitFunction:
             stored_grads=[None] * (len(places) - n_assign),
             grad_clears=[target(t) for t in trace.grad_clears],
             guards_grad_none=[target(t) for t in trace.grad_none_guards],
-            index_checks=[(target(t), n, axis) for t, n, axis in trace.index_checks],
+            index_checks=[(target(t), *rest) for t, *rest in trace.index_checks],
             parallel=kernel.parallel,
             plain_output=outputs[0][1:] if out_spec == ("T", 0) and outputs[0][0] == "value"
             else None,
@@ -280,7 +280,7 @@ def _used_outside(trace: Trace, arg_ids: dict[int, int]) -> list[Tensor]:
     candidates = [t for kind, t in trace.sources if kind in ("state", "grad")]
     candidates += [t for t, _ in trace.assigns + trace.grad_stores]
     candidates += trace.grad_clears + trace.grad_none_guards
-    candidates += [t for t, _, _ in trace.index_checks]
+    candidates += [check[0] for check in trace.index_checks]
     for tensor in candidates:
         if id(tensor) not in arg_ids:
             found[id(tensor)] = tensor

@@ -65,12 +65,13 @@ SOLE_GRAD_REFCOUNT = _sole_grad_refcount()
 SOLE_RESULT_REFCOUNT = _sole_result_refcount()
 
 
-def check_index(array: np.ndarray, extent: int, axis: int) -> None:
-    """Raise eager's IndexError when a runtime index tensor leaves [-extent, extent)."""
+def check_index(array: np.ndarray, extent: int, axis: int, shape: tuple) -> None:
+    """Raise eager's IndexError (``ops.index``'s wording) when a runtime index tensor
+    leaves [-extent, extent) on ``axis`` of a tensor of ``shape``."""
     if array.size and (array.min() < -extent or array.max() >= extent):
         bad = array.max() if array.max() >= extent else array.min()
-        raise IndexError(f"index {int(bad)} is out of bounds for axis {axis} with size "
-                         f"{extent}")
+        raise IndexError(f"index: index {int(bad)} is out of bounds for axis {axis} with "
+                         f"size {extent} (tensor shape {shape})")
 
 
 class Namespace:
@@ -158,8 +159,9 @@ def fetch_lines(entry: Compiled, ns: Namespace) -> tuple[list[str], list[str]]:
         if not shape:
             lines.append(f"    {name} = {name}.reshape(1)")
         args.append(name)
-    for ref, extent, axis in entry.index_checks:
-        lines.append(f"    check_index({ns.tensor(ref)}.data, {int(extent)}, {int(axis)})")
+    for ref, extent, axis, shape in entry.index_checks:
+        lines.append(f"    check_index({ns.tensor(ref)}.data, {int(extent)}, {int(axis)}, "
+                     f"{ns.bind('s', tuple(shape))})")
     return lines, args
 
 

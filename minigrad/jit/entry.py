@@ -72,7 +72,8 @@ class Compiled:
     guards_grad_none: list[Target] = field(default_factory=list)
     same_args: list[tuple[int, int]] = field(default_factory=list)  # were one tensor
     distinct_args: int = 0  # > 0: that many arguments, all distinct tensors when traced
-    index_checks: list[tuple[Target, int, int]] = field(default_factory=list)  # (t, n, axis)
+    # (t, n, axis, indexed tensor's shape)
+    index_checks: list[tuple[Target, int, int, tuple]] = field(default_factory=list)
     parallel: bool = False
     buffers: list[tuple[tuple, np.dtype]] = field(default_factory=list)
     pools: list[list[np.ndarray]] = field(default_factory=list)

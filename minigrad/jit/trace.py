@@ -54,8 +54,8 @@ class Trace:
     grad_clears: list[Tensor] = field(default_factory=list)
     grad_none_guards: list[Tensor] = field(default_factory=list)         # .grad must be None
     value_of: dict[int, int] = field(default_factory=dict)              # id(tensor) -> vid
-    # (tensor, extent, axis): a runtime index tensor and the axis size it indexes
-    index_checks: list[tuple[Tensor, int, int]] = field(default_factory=list)
+    # (tensor, extent, axis, indexed shape): a runtime index tensor, the axis size it indexes
+    index_checks: list[tuple[Tensor, int, int, tuple]] = field(default_factory=list)
     input_dtypes: dict[int, np.dtype] = field(default_factory=dict)     # slot -> non-native
     tensors: dict[int, Tensor] = field(default_factory=dict)            # keeps ids valid
 

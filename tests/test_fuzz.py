@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from minigrad import ops
-from minigrad.testing import fuzz, programs, shrink, workers
+from minigrad.testing import fuzz, programs, shrink, training, workers
 from minigrad.testing.programs import Arg, Node, Program
 
 
@@ -122,6 +122,17 @@ def test_reproducer_of_a_correct_program_shows_no_mismatch() -> None:
                          timeout=600, check=True)
     assert "MISMATCH" not in run.stdout and run.stdout.count("ok") == 6, run.stdout
 
+
+def test_training_reproducer_shows_no_mismatch() -> None:
+    """A training reproducer (its source plus the check at the end) runs as is and reports
+    ok for every step's loss and every state entry when jit is right."""
+    config = training.TrainConfig(seed=3, dtype="float32", widths=(3, 2), steps=3,
+                                  optimizer="adam")
+    script = training.source(config) + training._CHECK
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=600, check=True)
+    lines = run.stdout.splitlines()
+    assert len(lines) == 15 and all(line.endswith(" ok") for line in lines), run.stdout
 
 
 def test_bounded_fuzz_run_finds_nothing() -> None:

@@ -137,14 +137,17 @@ def train(use_jit):
 
 _CHECK = '''
 
+from minigrad.testing.fuzz import compare_arrays  # the fuzzer's own rule and tolerances
+
 eager_losses, eager_state = train(False)
 jit_losses, jit_state = train(True)
 for k, (e, g) in enumerate(zip(eager_losses, jit_losses)):
-    print(f"step {k}: loss eager {e!r} jit {g!r}")
+    problem = compare_arrays(e, g)
+    print(f"step {k}: loss eager {e!r} jit {g!r}", f"MISMATCH: {problem}" if problem else "ok")
 for name, e in eager_state.items():
-    g = jit_state[name]
-    ok = e.shape == g.shape and np.allclose(e, g, rtol=1e-4, atol=1e-6, equal_nan=True)
-    print(name, "ok" if ok else f"MISMATCH\\n eager {e}\\n jit   {g}")
+    g = jit_state.get(name)
+    problem = compare_arrays(e, g)
+    print(name, f"MISMATCH: {problem}\\n eager {e}\\n jit   {g}" if problem else "ok")
 '''
 
 

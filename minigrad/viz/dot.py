@@ -20,8 +20,7 @@ FONT = "DejaVu Sans"  # sized by both renderers with its own widths (render.FONT
 MONO = "Courier"
 COLORS = {
     "forward": "#eef3fb", "leaf": "#f4f4f4", "grad": "#eefaf0", "seed": "#e3f2fd",
-    "zero": "#fff3b0", "cancel": "#ffd9d9", "pending": "#f7f7f7", "current": "#ffe0b2",
-    "group": "#ece7f6", "summary": "#fafafa",
+    "zero": "#fff3b0", "cancel": "#ffd9d9", "group": "#ece7f6", "summary": "#fafafa",
 }
 
 
@@ -29,9 +28,8 @@ COLORS = {
 class Options:
     """What a figure shows.
 
-    ``known``: step indices whose values are known (None: all) - the step-through frames;
-    ``current``: the step being computed (highlighted); ``expand``: modules left open in a
-    folded graph; ``units``: (units, step boxes) from ``groups`` instead of working them out;
+    ``expand``: modules left open in a folded graph; ``units``: (units, step boxes) from
+    ``groups`` instead of working them out;
     ``only_steps``: the gradient steps drawn (None: all) - a box's inside on the step page;
     ``step_ids``: gradient nodes get the SVG ids ``s<k>`` (step k, 1-based; the step page).
     """
@@ -42,8 +40,6 @@ class Options:
     collapse: Any = None
     max_nodes: int = 400
     title: str | None = None
-    known: set[int] | None = None
-    current: int | None = None
     backward_first: bool = False
     expand: Any = None
     units: Any = None
@@ -112,15 +108,11 @@ def forward_label(model: Model, node: Tensor, opts: Options) -> str:
     if opts.values:
         rows += value_rows(node.data)
     grad = model.grad_step(node) if opts.grads else None
-    if grad is not None and _known(opts, grad.index):
+    if grad is not None:
         color = "#b35900" if grad.zero else "#1b7f3b"
         rows.append(_small(f"{grad.name}:", color))
         rows += value_rows(grad.tensor.data, color)
     return table(rows)
-
-
-def _known(opts: Options, index: int) -> bool:
-    return opts.known is None or index in opts.known
 
 
 def step_label(step: Step, opts: Options) -> str:
@@ -130,30 +122,22 @@ def step_label(step: Step, opts: Options) -> str:
     rows = [_title(step.name, aliases + badge), escape("= " + step.rule)]
     rows.append(_small(shape_text(step.tensor.shape, step.tensor.dtype)))
     if opts.values:
-        if _known(opts, step.index):
-            rows += value_rows(step.tensor.data, digits=step.digits)
-            if step.zero:
-                rows.append(f'<B><FONT COLOR="#b35900">{escape("zero gradient")}</FONT></B>')
-        else:
-            rows += _mono(["?"], "#999999")
-    if step.callout and _known(opts, step.index):
+        rows += value_rows(step.tensor.data, digits=step.digits)
+        if step.zero:
+            rows.append(f'<B><FONT COLOR="#b35900">{escape("zero gradient")}</FONT></B>')
+    if step.callout:
         rows.append(f'<B><FONT COLOR="#c01c28">{escape(step.callout)}</FONT></B>')
     return table(rows)
 
 
 def _step_style(step: Step, opts: Options) -> dict[str, object]:
-    style = _step_colors(step, opts)
+    style = _step_colors(step)
     if opts.step_ids:
-        style.setdefault("id", f"s{step.index + 1}")
+        style["id"] = f"s{step.index + 1}"
     return style
 
 
-def _step_colors(step: Step, opts: Options) -> dict[str, object]:
-    if opts.current == step.index:
-        return {"fillcolor": COLORS["current"], "color": "#e66100", "penwidth": 3,
-                "id": f"current{step.index + 1}"}
-    if not _known(opts, step.index):
-        return {"fillcolor": COLORS["pending"], "color": "#bbbbbb", "fontcolor": "#888888"}
+def _step_colors(step: Step) -> dict[str, object]:
     if step.callout and step.callout.startswith("exact"):
         return {"fillcolor": COLORS["cancel"], "color": "#c01c28", "penwidth": 2.5}
     if step.zero:
@@ -166,7 +150,7 @@ def _step_colors(step: Step, opts: Options) -> dict[str, object]:
 
 def _forward_style(model: Model, node: Tensor, opts: Options) -> dict[str, object]:
     grad = model.grad_step(node) if opts.grads else None
-    if grad is not None and grad.zero and _known(opts, grad.index):
+    if grad is not None and grad.zero:
         return {"fillcolor": COLORS["zero"], "color": "#b35900", "penwidth": 2}
     fill = COLORS["forward" if node_kind(node) == "op" else "leaf"]
     return {"fillcolor": fill, "color": "#1a5fb4"}

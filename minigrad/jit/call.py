@@ -110,10 +110,8 @@ def guard_lines(entry: Compiled, ns: Namespace) -> list[str]:
     argument aliasing, ``.grad`` states."""
     lines: list[str] = []
     if entry.checks:
-        body = check_lines(entry.checks, ns.bind)
-        first = len(ns.reasons)
+        body = check_lines(entry.checks, ns.bind, len(ns.reasons))
         ns.reasons.extend((reason_of(c), describe(c)) for c in entry.checks)
-        body = [line.replace("return miss(", f"return miss({first} + ") for line in body]
         gone = ns.reason("identity", "an object the trace reached is gone")
         lines += ["    try:", *body, "    except LOOKUP_ERRORS:", f"        return miss({gone})"]
     for i, j in entry.same_args:

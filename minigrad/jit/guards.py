@@ -230,11 +230,13 @@ def _dedupe(checks: list[Check]) -> list[Check]:
     return out
 
 
-def check_lines(checks: list[Check], bind: Callable[[str, Any], str]) -> list[str]:
+def check_lines(checks: list[Check], bind: Callable[[str, Any], str], first: int
+                ) -> list[str]:
     """Generated lines (inside ``fast_call``, under a ``try`` that turns a lookup error
-    into a miss) returning MISS when a check fails; objects and keys are bound names."""
+    into a miss) returning ``miss(first + k)`` when check ``k`` fails; objects and keys are
+    bound names."""
     lines = []
-    for check in checks:
+    for k, check in enumerate(checks, start=first):
         kind = check[0]
         if kind in ("global", "key"):
             _, mapping, key, obj = check
@@ -256,7 +258,7 @@ def check_lines(checks: list[Check], bind: Callable[[str, Any], str]) -> list[st
             cond = f"{bind('m', check[1])}.training != {bind('f', check[2])}"
         else:  # requires_grad
             cond = f"{bind('t', check[1])}.requires_grad != {bind('f', check[2])}"
-        lines += [f"        if {cond}:", f"            return miss({len(lines) // 2})"]
+        lines += [f"        if {cond}:", f"            return miss({k})"]
     return lines
 
 

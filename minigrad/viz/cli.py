@@ -183,7 +183,7 @@ def run_draw(args: argparse.Namespace) -> int:
             if not drawing.model.steps:
                 raise DrawError("--steps: the graph has no backward steps (nothing in it "
                                 "requires grad)")
-            pages = steps(root, args.steps)
+            pages = steps(drawing.model, args.steps)  # the model the figure was drawn from
             print(f"wrote {len(pages) - 1} frames and {pages[-1]}")
     except (DrawError, RenderError, OSError) as error:
         print(f"minigrad draw: {error}", file=sys.stderr)

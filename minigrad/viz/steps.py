@@ -81,13 +81,15 @@ def steps(root: Any, out_dir: str | Path, view: str = "backward", title: str | N
     """Write the step-through page of the backward pass of ``root`` (``<prefix>s.html``)
     and, with ``frames`` (default: when there are at most 200 steps), one SVG per step.
 
+    ``root``: as in ``draw``, or the ``Model`` a drawing already built from it
+    (``Drawing.model``: the backward pass is not run again).
     ``collapse`` / ``max_nodes`` / ``expand``: as in ``draw`` (modules fold by default past
     ``max_nodes`` nodes; the page opens any box on a click). Returns the written paths,
     frames first, the page last.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model = build_model(root)
+    model = root if isinstance(root, Model) else build_model(root)
     if not model.steps:
         raise ValueError("steps: the graph has no backward steps (nothing requires grad)")
     title = title or "Backward pass, step by step"

@@ -4,7 +4,7 @@ The step page renders the graph once, with every value known. ``mark_values`` th
 in each gradient node, what only appears once its step is computed (the rows under the
 name, rule and shape: values, "zero gradient", callouts; in forward nodes the gradient
 rows) with ``class="v"``, and adds a grey ``?`` (``class="q"``) shown instead. The page
-toggles a ``pending`` class per node (CSS hides ``.v`` and shows ``.q``); ``frame_svg``
+toggles a ``pending`` class per node (CSS hides ``.v`` and shows ``.q``); ``Frames.frame``
 writes the same frame as a standalone SVG by dropping the elements that are not shown.
 Works on the SVG of the system Graphviz (HTML-like labels) and of the WebAssembly one
 (plain labels): rows are told apart by their baseline.
@@ -174,9 +174,3 @@ class Frames:
                 block = _restyle(block, {"stroke": CURRENT["stroke"]}, 3)
             out.append(block)
         return "".join(out)
-
-
-def frame_svg(marked: str, current: int, step_of: dict[str, int],
-              current_ids: set[str]) -> str:
-    """One frame of ``marked`` (see ``Frames.frame``); ``step_of``: svg id -> step index."""
-    return Frames(marked, step_of).frame(current, current_ids)

@@ -28,6 +28,7 @@ _MONO = 'font-family="Courier,monospace" font-size="10.00"'
 _AUTO_ID = re.compile(r'\bid="((?:graph|node|edge|clust|a_)[^"]*)"')
 CURRENT = {"fill": "#ffe0b2", "stroke": "#e66100"}
 PENDING = {"fill": "#f7f7f7", "stroke": "#bbbbbb"}
+CURRENT_WIDTH = 3           # outline of the current step and of the boxes holding it
 
 
 def _top(element: str) -> float | None:
@@ -169,8 +170,8 @@ class Frames:
                 block = (self.pending if index > current else self.known)[ident]
             if ident == mine:
                 block = _restyle(block.replace(f'id="{ident}"', f'id="current{current + 1}"', 1),
-                                 CURRENT, 3)
+                                 CURRENT, CURRENT_WIDTH)
             elif ident in current_ids:
-                block = _restyle(block, {"stroke": CURRENT["stroke"]}, 3)
+                block = _restyle(block, {"stroke": CURRENT["stroke"]}, CURRENT_WIDTH)
             out.append(block)
         return "".join(out)

@@ -12,9 +12,13 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
+from string import Template
 from typing import Any
 
-STYLE = """
+from .frames import CURRENT, CURRENT_WIDTH, PENDING
+
+# $names: the pending and current looks of the frame files (frames.py), filled in below
+_STYLE = """
  html, body { height: 100%; margin: 0; }
  body { font-family: Helvetica, Arial, sans-serif; display: flex; flex-direction: column; }
  #bar { padding: 8px 12px; border-bottom: 1px solid #ddd; flex: none; }
@@ -39,11 +43,15 @@ STYLE = """
  .opens:hover > polygon:first-of-type { stroke-width: 2.5; }
  .q { display: none; }
  .pending .v { display: none; } .pending .q { display: inline; }
- g.pending[id^="s"] > path:first-of-type { fill: #f7f7f7; stroke: #bbbbbb; }
- .cur > path:first-of-type, .cur > polygon:first-of-type { stroke: #e66100; stroke-width: 3; }
- g.cur[id^="s"] > path:first-of-type { fill: #ffe0b2; }
+ g.pending[id^="s"] > path:first-of-type { fill: $pending_fill; stroke: $pending_stroke; }
+ .cur > path:first-of-type, .cur > polygon:first-of-type { stroke: $current_stroke;
+                                                          stroke-width: $current_width; }
+ g.cur[id^="s"] > path:first-of-type { fill: $current_fill; }
  .flash > path:first-of-type, .flash > polygon:first-of-type { stroke: #d400d4; stroke-width: 5; }
 """
+STYLE = Template(_STYLE).substitute(
+    pending_fill=PENDING["fill"], pending_stroke=PENDING["stroke"],
+    current_fill=CURRENT["fill"], current_stroke=CURRENT["stroke"], current_width=CURRENT_WIDTH)
 
 SCRIPT = r"""
 const data = JSON.parse(document.getElementById("data").textContent);

@@ -22,7 +22,6 @@ Training programs, programs whose eager call raises and programs with float16 va
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,24 +29,22 @@ from typing import Any
 import numpy as np
 
 import minigrad as mg
-from minigrad.jit import NotCompilableError
 
 from .fuzz import (
     BATCH,
     CALLS,
-    COMPILER_FAILED,
     CRASH,
     MISMATCH,
     OK,
     REFUSED,
     Outcome,
-    _one_line,
     check_program,
     check_torch,
     compare_results,
-    flatten,
+    jit_error,
     program_seed,
     run_eager,
+    run_quietly,
 )
 from .programs import Program, call_arrays, make_tensors, program_function, random_program
 
@@ -137,14 +134,9 @@ def run_batch(members: list[Member]) -> Outcome:
     for k in range(CALLS):
         tensors = [t for m in members for t in make_tensors(m.program, m.calls[k])]
         try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                got = flatten(jitted(*tensors))
-        except NotCompilableError as error:
-            kind = CRASH if COMPILER_FAILED in str(error) else REFUSED
-            return Outcome(kind, f"call {k}: {_one_line(error)}")
+            got = run_quietly(jitted, tensors)
         except Exception as error:
-            return Outcome(CRASH, f"call {k}: {type(error).__name__}: {_one_line(error)}")
+            return jit_error(k, error)
         start = 0
         for m in members:
             part = got[start:start + len(m.expected[k])]
@@ -164,7 +156,7 @@ def check_group(members: list[Member]) -> dict[int, Outcome]:
         return {members[0].index: check_program(members[0].program, members[0].pseed)}
     outcome = run_batch(members)
     if outcome.kind == OK:
-        return {m.index: _torch_check(m) for m in members}
+        return {m.index: check_torch(m.program, m.fn, m.calls[0]) for m in members}
     half = len(members) // 2
     found = {**check_group(members[:half]), **check_group(members[half:])}
     if outcome.kind in (MISMATCH, CRASH) and not any(
@@ -174,15 +166,6 @@ def check_group(members: list[Member]) -> dict[int, Outcome]:
         found[members[0].index] = Outcome(
             outcome.kind, f"batched with programs {others}: {outcome.detail}")
     return found
-
-
-def _torch_check(member: Member) -> Outcome:
-    """PyTorch vs eager, as ``check_program`` does after an ok jit comparison."""
-    from . import torch_ref
-
-    if torch_ref.torch_module() and torch_ref.applicable(member.program):
-        return check_torch(member.program, member.fn, member.calls[0])
-    return Outcome(OK)
 
 
 def check_block(seed: int, indices: list[int], templates: dict, options: dict

@@ -115,14 +115,30 @@ def compare_results(expected: list, got: list) -> str:
 
 
 # ------------------------------------------------------------------------- running
+def run_quietly(fn: Callable[..., Any], tensors: list[mg.Tensor]) -> list[np.ndarray | None]:
+    """``fn(*tensors)`` flattened, numpy's warnings silenced (eager or jitted)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return flatten(fn(*tensors))
+
+
 def run_eager(fn: Callable[..., Any], tensors: list[mg.Tensor]) -> tuple[Any, BaseException | None]:
     """``fn(*tensors)`` flattened, or the exception it raised."""
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            return flatten(fn(*tensors)), None
+        return run_quietly(fn, tensors), None
     except Exception as error:
         return None, error
+
+
+def jit_error(k: int, error: Exception, eager_error: BaseException | None = None) -> Outcome:
+    """The verdict on an exception from call ``k`` of a jitted function: a refusal, or a
+    crash (any other exception, or Numba rejecting the generated source)."""
+    if isinstance(error, NotCompilableError):
+        if COMPILER_FAILED in str(error):  # not a refusal: generated code Numba rejects
+            return Outcome(CRASH, f"call {k}: NotCompilableError: {_one_line(error)}")
+        return Outcome(REFUSED, f"call {k}: {_one_line(error)}")
+    return Outcome(CRASH, f"call {k}: {type(error).__name__}: {_one_line(error)}"
+                   + (f" (eager: {type(eager_error).__name__})" if eager_error else ""))
 
 
 def check_program(program: Program, seed: int) -> Outcome:
@@ -131,13 +147,14 @@ def check_program(program: Program, seed: int) -> Outcome:
     calls = [call_arrays(program, rng) for _ in range(CALLS)]
     fn = program_function(program)
     outcome = check_calls(fn, lambda arrays: make_tensors(program, arrays), calls)
-    if outcome.kind == OK and torch_ref.torch_module() and torch_ref.applicable(program):
-        return check_torch(program, fn, calls[0])
-    return outcome
+    return check_torch(program, fn, calls[0]) if outcome.kind == OK else outcome
 
 
 def check_torch(program: Program, fn: Callable[..., Any], arrays: list) -> Outcome:
-    """Eager minigrad vs PyTorch on one call's arguments."""
+    """Eager minigrad vs PyTorch on one call's arguments (ok when torch is not installed
+    or the program has no PyTorch counterpart: ``torch_ref.applicable``)."""
+    if not (torch_ref.torch_module() and torch_ref.applicable(program)):
+        return Outcome(OK)
     expected, error = run_eager(fn, make_tensors(program, arrays))
     try:
         with warnings.catch_warnings():
@@ -158,18 +175,12 @@ def check_calls(fn: Callable[..., Any], tensors_of: Callable[[list], list[mg.Ten
     for k, arrays in enumerate(calls):
         expected, eager_error = run_eager(fn, tensors_of(arrays))
         try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                got = flatten(jitted(*tensors_of(arrays)))
-        except NotCompilableError as error:
-            if COMPILER_FAILED in str(error):  # not a refusal: generated code Numba rejects
-                return Outcome(CRASH, f"call {k}: NotCompilableError: {_one_line(error)}")
-            return Outcome(REFUSED, f"call {k}: {_one_line(error)}")
+            got = run_quietly(jitted, tensors_of(arrays))
         except Exception as error:
-            if eager_error is not None and type(error) is type(eager_error):
-                continue
-            return Outcome(CRASH, f"call {k}: {type(error).__name__}: {_one_line(error)}"
-                           + (f" (eager: {type(eager_error).__name__})" if eager_error else ""))
+            if eager_error is not None and type(error) is type(eager_error) \
+                    and not isinstance(error, NotCompilableError):
+                continue  # the same error type as eager: right
+            return jit_error(k, error, eager_error)
         if eager_error is not None:
             return Outcome(MISMATCH, f"call {k}: eager raised {type(eager_error).__name__}:"
                            f" {_one_line(eager_error)}; jit returned")

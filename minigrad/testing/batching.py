@@ -17,7 +17,9 @@ verdict and the shrinking of a failure are those of the program alone). A group 
 fails while its halves pass is a failure of the batch itself (kernels of independent
 programs interfering) and is reported on its first program with the others named.
 Training programs, programs whose eager call raises and programs with float16 values
-(no Numba type: their compile fails) run alone.
+(no Numba type: their compile fails) run alone. ``fuzz.check_block`` (the path of every
+run) hands a block's batchable programs (``member_of``) to ``check_group`` when
+``--batch`` > 1.
 """
 
 from __future__ import annotations
@@ -31,35 +33,21 @@ import numpy as np
 import minigrad as mg
 
 from .fuzz import (
-    BATCH,
     CALLS,
     CRASH,
     MISMATCH,
     OK,
-    REFUSED,
     Outcome,
     check_program,
     check_torch,
     compare_results,
     jit_error,
-    program_seed,
     run_eager,
     run_quietly,
 )
-from .programs import Program, call_arrays, make_tensors, program_function, random_program
+from .programs import Program, call_arrays, make_tensors, program_function
 
 ALONE_DTYPES = ("float16",)  # numpy's result of sqrt(bool) etc.; Numba has no float16
-
-
-@dataclass
-class Checked:
-    """One program's verdict, ready to count: index, nodes, outcome and the shrunk script
-    of a failure (or the case's repr when not shrinking)."""
-
-    index: int
-    nodes: int
-    outcome: Outcome
-    script: str = ""
 
 
 @dataclass
@@ -72,23 +60,6 @@ class Member:
     fn: Callable[..., tuple]
     calls: list[list[np.ndarray]]
     expected: list[list[np.ndarray | None]]
-
-
-def block_of(index: int, size: int) -> int:
-    """The block a program index belongs to (independent of workers and ``--first``)."""
-    return index // size
-
-
-def make_case(seed: int, index: int, templates: dict, options: dict) -> tuple[Any, int, bool]:
-    """Program ``index`` of the run: (case, its seed, whether it is a training program)."""
-    from . import training
-
-    pseed = program_seed(seed, index)
-    rng = np.random.default_rng(pseed)
-    every = options["train_every"]
-    if every and index % every == every - 1:
-        return training.random_config(rng), pseed, True
-    return random_program(rng, templates, options["max_nodes"], options["only"]), pseed, False
 
 
 def batch_function(members: list[Member]) -> Callable[..., tuple]:
@@ -168,48 +139,3 @@ def check_group(members: list[Member]) -> dict[int, Outcome]:
     return found
 
 
-def check_block(seed: int, indices: list[int], templates: dict, options: dict
-                ) -> list[Checked]:
-    """Every program of ``indices`` (one block) checked, batched where possible, failures
-    shrunk; in index order."""
-    from . import training
-
-    cases: dict[int, tuple[Any, int]] = {}
-    outcomes: dict[int, Outcome] = {}
-    members: list[Member] = []
-    for index in indices:
-        case, pseed, is_training = make_case(seed, index, templates, options)
-        cases[index] = (case, pseed)
-        batched = not is_training and options.get("batch", BATCH) > 1
-        member = member_of(index, pseed, case) if batched else None
-        if member is not None:
-            members.append(member)
-        elif is_training:
-            outcomes[index] = training.check_training(case)
-        else:
-            outcomes[index] = check_program(case, pseed)
-    if members:
-        outcomes.update(check_group(members))
-    return [_finish(index, *cases[index], outcomes[index], options) for index in indices]
-
-
-def _finish(index: int, case: Any, pseed: int, outcome: Outcome, options: dict) -> Checked:
-    """Count the nodes; shrink a failure to its reproducer."""
-    from . import shrink as shrinking
-    from . import training
-
-    nodes = (training.layer_count(case) if isinstance(case, training.TrainConfig)
-             else len(case.nodes))
-    if outcome.kind in (OK, REFUSED):
-        return Checked(index, nodes, outcome)
-    log = options.get("log")
-    if log:
-        log(f"program {index}: {outcome.kind}: {outcome.detail} (shrinking)")
-    if not options["shrink"]:
-        return Checked(index, nodes, outcome, repr(case))
-    if outcome.detail.startswith("batched with programs"):  # not a single program's bug
-        size = options.get("batch", BATCH)
-        return Checked(index, nodes, outcome, "# fails only batched with the programs named"
-                       f" above: --first {index} --n {size} --batch {size}\n" + repr(case))
-    script = shrinking.reproduce(case, outcome, pseed, log, options["shrink_seconds"])
-    return Checked(index, nodes, outcome, script)

@@ -36,7 +36,7 @@ import minigrad as mg
 from minigrad.jit import NotCompilableError
 
 from . import torch_ref
-from .programs import Program, call_arrays, make_tensors, program_function
+from .programs import Program, call_arrays, make_tensors, program_function, random_program
 
 CALLS = 3  # the trace, then the compiled kernel twice
 BATCH = 1  # programs per jitted function: batching measured no faster (docs/jit.md §8)
@@ -57,6 +57,17 @@ class Outcome:
 
     kind: str
     detail: str = ""
+
+
+@dataclass
+class Checked:
+    """One program's verdict, ready to count: index, nodes, outcome and the shrunk script
+    of a failure (or the case's repr when not shrinking)."""
+
+    index: int
+    nodes: int
+    outcome: Outcome
+    script: str = ""
 
 
 # ---------------------------------------------------------------------- comparison
@@ -195,6 +206,67 @@ def _one_line(error: BaseException) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
+# ------------------------------------------------------------------------- a block
+def make_case(seed: int, index: int, templates: dict, options: dict) -> tuple[Any, int, bool]:
+    """Program ``index`` of the run: (case, its seed, whether it is a training program)."""
+    from . import training
+
+    pseed = program_seed(seed, index)
+    rng = np.random.default_rng(pseed)
+    every = options["train_every"]
+    if every and index % every == every - 1:
+        return training.random_config(rng), pseed, True
+    return random_program(rng, templates, options["max_nodes"], options["only"]), pseed, False
+
+
+def check_block(seed: int, indices: list[int], templates: dict, options: dict
+                ) -> list[Checked]:
+    """Every program of ``indices`` (one block) checked, failures shrunk; in index order.
+    With ``options["batch"]`` > 1 the random programs that can share a jitted function
+    are checked together (``batching.py``)."""
+    from . import batching, training
+
+    cases: dict[int, tuple[Any, int]] = {}
+    outcomes: dict[int, Outcome] = {}
+    members: list[batching.Member] = []
+    for index in indices:
+        case, pseed, is_training = make_case(seed, index, templates, options)
+        cases[index] = (case, pseed)
+        batched = not is_training and options.get("batch", BATCH) > 1
+        member = batching.member_of(index, pseed, case) if batched else None
+        if member is not None:
+            members.append(member)
+        elif is_training:
+            outcomes[index] = training.check_training(case)
+        else:
+            outcomes[index] = check_program(case, pseed)
+    if members:
+        outcomes.update(batching.check_group(members))
+    return [_finish(index, *cases[index], outcomes[index], options) for index in indices]
+
+
+def _finish(index: int, case: Any, pseed: int, outcome: Outcome, options: dict) -> Checked:
+    """Count the nodes; shrink a failure to its reproducer."""
+    from . import shrink as shrinking
+    from . import training
+
+    nodes = (training.layer_count(case) if isinstance(case, training.TrainConfig)
+             else len(case.nodes))
+    if outcome.kind in (OK, REFUSED):
+        return Checked(index, nodes, outcome)
+    log = options.get("log")
+    if log:
+        log(f"program {index}: {outcome.kind}: {outcome.detail} (shrinking)")
+    if not options["shrink"]:
+        return Checked(index, nodes, outcome, repr(case))
+    if outcome.detail.startswith("batched with programs"):  # not a single program's bug
+        size = options.get("batch", BATCH)
+        return Checked(index, nodes, outcome, "# fails only batched with the programs named"
+                       f" above: --first {index} --n {size} --batch {size}\n" + repr(case))
+    script = shrinking.reproduce(case, outcome, pseed, log, options["shrink_seconds"])
+    return Checked(index, nodes, outcome, script)
+
+
 # ---------------------------------------------------------------------------- driver
 @dataclass
 class Summary:
@@ -265,8 +337,8 @@ def fuzz(n: int, seed: int, shrink: bool = True, train_every: int = 10,
     return summary
 
 
-def _count(summary: Summary, checked: Any) -> None:
-    """Add one program's verdict (a ``batching.Checked``) to the summary."""
+def _count(summary: Summary, checked: Checked) -> None:
+    """Add one program's verdict to the summary."""
     outcome = checked.outcome
     summary.programs += 1
     summary.nodes += checked.nodes

@@ -1,6 +1,6 @@
 """The fuzzer's blocks of programs in worker processes (``--jobs J``).
 
-Blocks (``batching.check_block``: K consecutive indices, ``index // K``) go to J spawned
+Blocks (``fuzz.check_block``: K consecutive indices, ``index // K``) go to J spawned
 processes, at most 2·J at a time, each process with ``NUMBA_NUM_THREADS=1`` (the kernels
 are tiny; J processes fill J cores). Every program depends only on (seed, index) and its
 block only on the index, so the verdicts do not depend on J. ``J = 1`` runs in this
@@ -20,8 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from .batching import Checked, block_of, check_block
-from .fuzz import CRASH, Outcome
+from .fuzz import CRASH, Checked, Outcome, check_block
 
 _templates: dict | None = None
 
@@ -30,7 +29,7 @@ def blocks(first: int, n: int, size: int) -> list[list[int]]:
     """Indices ``first .. first + n - 1`` grouped by block."""
     found: dict[int, list[int]] = {}
     for index in range(first, first + n):
-        found.setdefault(block_of(index, max(size, 1)), []).append(index)
+        found.setdefault(index // max(size, 1), []).append(index)  # whatever J or --first
     return list(found.values())
 
 

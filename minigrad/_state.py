@@ -46,9 +46,6 @@ class _State(threading.local):
         # ``nn.functional.rand_uniform`` draws through ``uniform_recorder(shape, dtype)``.
         self.rng_guard: Callable[[], Any] | None = None
         self.uniform_recorder: Callable[[tuple[int, ...], Any], Any] | None = None
-        # How many mg.jit traces are running in this thread (a jitted function called
-        # while one is running runs eagerly, so the outer trace records its nodes).
-        self.tracing: int = 0
 
 
 STATE = _State()

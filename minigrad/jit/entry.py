@@ -134,10 +134,6 @@ class Compiled:
         drawn = [generator.random(shape, dtype=dtype) for shape, dtype in self.draws]
         return [d if d.ndim else d.reshape(1) for d in drawn]
 
-    def guards_hold(self, tensors: list[Tensor]) -> bool:
-        """Whether this entry may run now."""
-        return self.prepare(tensors) is not None
-
     def run(self, tensors: list[Tensor], arrays: list[np.ndarray | None] | None = None) -> Any:
         """Run the kernel on ``arrays`` (fetched by ``prepare`` when not given), apply the
         state changes, build the result."""

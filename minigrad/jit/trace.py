@@ -324,13 +324,11 @@ def tracing(tracer: Tracer) -> Iterator[None]:
     STATE.rng_guard = _refuse_random  # raw draws would be frozen: refused
     STATE.uniform_recorder = tracer.recorded_uniform
     STATE.module_stack = ModuleRecorder(tracer.modules_called, saved[2])
-    STATE.tracing += 1
     try:
         with recording():
             yield
     finally:
         tracer.restore_tags()
-        STATE.tracing -= 1
         (STATE.rng_guard, STATE.uniform_recorder, STATE.module_stack,
          STATE.grad_enabled, STATE.recording) = saved
         for table, hook in hooks:

@@ -255,15 +255,12 @@ class JitFunction:
             kernel=module.kernel, source=kernel.source, plan=kernel.plan_text, path=path,
             fetch=fetch, constants=_own_constants(kernel.constants), out_spec=out_spec,
             outputs=outputs, assigns=places[:n_assign], grad_stores=places[n_assign:],
-            stored_grads=[None] * (len(places) - n_assign),
             grad_clears=[target(t) for t in trace.grad_clears],
             guards_grad_none=[target(t) for t in trace.grad_none_guards],
             index_checks=[(target(t), *rest) for t, *rest in trace.index_checks],
             parallel=kernel.parallel,
-            plain_output=outputs[0][1:] if out_spec == ("T", 0) and outputs[0][0] == "value"
-            else None,
             buffers=[(_stored_shape(lowered[v]), lowered[v].dtype) for v in kernel.buffers],
-            pools=[[] for _ in kernel.buffers], draws=draws,
+            draws=draws,
         )
         entry.graph = _structure_only(lowered)
         entry.checks = build_guards(self.fn, _objects_in(module_args),

@@ -76,15 +76,23 @@ class Compiled:
     index_checks: list[tuple[Target, int, int, tuple]] = field(default_factory=list)
     parallel: bool = False
     buffers: list[tuple[tuple, np.dtype]] = field(default_factory=list)
-    pools: list[list[np.ndarray]] = field(default_factory=list)
-    plain_output: tuple[int, tuple | None] | None = None  # fn returns one computed tensor
     fast: Callable[[list[Tensor]], Any] | None = None  # the generated call (call.py)
     check: Callable[[list[Tensor]], Any] | None = None  # its guards alone
-    stored_grads: list[Tensor | None] = field(default_factory=list)  # per grad_stores entry
     draws: list[tuple[tuple, np.dtype]] = field(default_factory=list)  # in trace order
     reasons: list[tuple[str, str]] = field(default_factory=list)  # (counter, text) per miss
     failed: int = -1  # the reason of the last miss
     graph: Any = None  # the lowered graph's structure, for drawing (no arrays)
+    # Derived from the fields above (__post_init__):
+    pools: list[list[np.ndarray]] = field(init=False)  # the arrays lent per buffer
+    stored_grads: list[Tensor | None] = field(init=False)  # the last store per grad_stores
+    plain_output: tuple[int, tuple | None] | None = field(init=False)  # fn returns one
+    # computed tensor: its (result position, 0-d shape), else None
+
+    def __post_init__(self) -> None:
+        self.pools = [[] for _ in self.buffers]
+        self.stored_grads = [None] * len(self.grad_stores)
+        one_value = self.out_spec == ("T", 0) and self.outputs[0][0] == "value"
+        self.plain_output = self.outputs[0][1:] if one_value else None
 
     def record_miss(self, reason: int) -> object:
         """Remember why this call missed (``reasons[reason]``); returns MISS."""

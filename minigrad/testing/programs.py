@@ -463,8 +463,3 @@ def random_program(rng: np.random.Generator, templates: dict[str, list[Template]
         b.add("neg", [b.new_arg(b.shape(), "float64")], {})
     second = 0.3 if target <= 30 else 0.1  # second derivatives of large graphs compile slowly
     return b.finish(int(rng.choice([0, 1, 2], p=[0.3, 0.7 - second, second])))
-
-
-def node_count(program: Program) -> int:
-    """Nodes of the program itself (derivative nodes not counted)."""
-    return len(program.nodes)

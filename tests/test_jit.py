@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import minigrad as mg
 from minigrad import nn, ops, optim
 from minigrad.jit import NotCompilableError, jit
-from tests.op_samples import NON_DIFFERENTIABLE, SAMPLES
+from minigrad.testing.op_samples import NON_DIFFERENTIABLE, SAMPLES
 
 UNSUPPORTED: set[tuple[str, int]] = set()  # every sample compiles (batched matmul too)
 

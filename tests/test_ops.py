@@ -8,7 +8,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import ops
-from tests.op_samples import NON_DIFFERENTIABLE, SAMPLES
+from minigrad.testing.op_samples import NON_DIFFERENTIABLE, SAMPLES
 
 
 def _cases(table: dict) -> list:

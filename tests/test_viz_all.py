@@ -1,6 +1,6 @@
 """Every graph the library builds draws, in every view and as steps, and shows what it holds.
 
-Driven by the library itself: every row of the op table (through ``tests/op_samples.py``),
+Driven by the library itself: every row of the op table (through ``minigrad.testing.op_samples``),
 every Module exported by ``minigrad.nn`` and every loss (functions with a ``reduction``
 and the loss modules), in train and eval mode, a second-order graph, and the final graph
 of every example script (through ``minigrad draw``'s machinery). A new op, module or loss
@@ -22,9 +22,9 @@ import pytest
 import minigrad as mg
 from minigrad import ops
 from minigrad.nn import functional as F
+from minigrad.testing.op_samples import NON_DIFFERENTIABLE, SAMPLES
 from minigrad.viz.cli import DrawError, resolve_target
 from minigrad.viz.model import NODE_KINDS, build_model, kind_note, node_kind
-from tests.op_samples import NON_DIFFERENTIABLE, SAMPLES
 from tests.viz_content import (
     boxes,
     check_all_views,
@@ -42,7 +42,7 @@ needs_dot = pytest.mark.skipif(not mg.viz.system_dot(), reason="system Graphviz 
 # ------------------------------------------------------------------------- op table
 def _op_cases() -> list[tuple[str, int]]:
     missing = sorted(set(ops.OPS) - set(SAMPLES) - set(NON_DIFFERENTIABLE))
-    assert not missing, f"op rows without a sample in tests/op_samples.py: {missing}"
+    assert not missing, f"op rows without a sample in minigrad/testing/op_samples.py: {missing}"
     table = {**SAMPLES, **NON_DIFFERENTIABLE}
     return [(name, k) for name in sorted(table) for k in range(len(table[name]))]
 

@@ -1,7 +1,7 @@
 """Sample calls for every primitive in the op table, shared by the op-driven tests.
 
-Moved here from tests/ so the fuzzer (minigrad.testing.fuzz) can import it; tests/op_samples.py
-re-exports it. Each entry: op name -> list of (function of float64 tensors, list of input arrays).
+Here, not in tests/, so the fuzzer (minigrad.testing.fuzz) can import it too. Each entry:
+op name -> list of (function of float64 tensors, list of input arrays).
 Inputs keep away from kinks (relu at 0, max ties, sqrt/log near 0) so central differences
 are valid. The test suite fails when an op row has no entry here, so a new primitive is
 tested by adding its row and one line below.

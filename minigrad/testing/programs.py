@@ -102,37 +102,14 @@ def apply_node(node: Node, inputs: list[mg.Tensor]) -> mg.Tensor:
 
 def program_function(program: Program) -> Callable[..., tuple]:
     """The Python function of ``program``: arguments then weights in, a flat tuple out
-    (outputs, then the first derivatives, then the second; ``None`` where unused)."""
-    n_args = len(program.args)
-    grad_ids = [k for k, a in enumerate(program.args) if a.grad]
-
-    def run(*tensors: mg.Tensor) -> tuple:
-        values = list(tensors[:n_args])
-        weights = list(tensors[n_args:])
-        for node in program.nodes:
-            values.append(apply_node(node, [values[i] for i in node.inputs]))
-        outs = tuple(values[o] for o in program.outputs)
-        if not weights:
-            return outs
-        loss = None
-        for vid, w in zip(program.grad_outputs(), weights, strict=False):
-            term = ops.sum(ops.mul(values[vid], w))
-            loss = term if loss is None else ops.add(loss, ops.cast(term, loss.dtype))
-        inputs = [values[k] for k in grad_ids]
-        firsts = mg.grad(loss, inputs, create_graph=program.order == 2, allow_unused=True)
-        if program.order < 2:
-            return outs + tuple(firsts)
-        vs = weights[len(program.grad_outputs()):]
-        total = None
-        for g, v in zip(firsts, vs, strict=True):
-            if g is not None and g.requires_grad:
-                term = ops.sum(ops.mul(g, v))
-                total = term if total is None else ops.add(total, ops.cast(term, total.dtype))
-        seconds = ((None,) * len(inputs) if total is None
-                   else mg.grad(total, inputs, allow_unused=True))
-        return outs + tuple(firsts) + tuple(seconds)
-
-    return run
+    (outputs, then the first derivatives, then the second; ``None`` where unused):
+    order 1 adds ``mg.grad(Σ_k sum(out_k · w_k), grad args, create_graph=order == 2)``,
+    order 2 ``mg.grad(Σ_i sum(g_i · v_i), grad args)`` over the first derivatives g_i that
+    require grad. Made by running ``function_source``, so a printed reproducer is the
+    function that ran."""
+    namespace: dict[str, Any] = {"np": np, "mg": mg, "ops": ops}
+    exec(compile(function_source(program), "<fuzz program>", "exec"), namespace)
+    return namespace["f"]
 
 
 def random_array(arg: Arg, rng: np.random.Generator) -> np.ndarray:
@@ -155,6 +132,79 @@ def make_tensors(program: Program, arrays: list[np.ndarray]) -> list[mg.Tensor]:
     """Fresh tensors for one call (grad arguments require grad)."""
     grads = [a.grad for a in program.args] + [False] * len(program.weight_args())
     return [mg.tensor(a.copy(), requires_grad=g) for a, g in zip(arrays, grads, strict=True)]
+
+
+# ------------------------------------------------------------------------ as source
+def literal(value: Any) -> str:
+    """Python source for an attribute value (numbers, strings, tuples, slices, arrays)."""
+    if isinstance(value, np.ndarray):
+        return (f"np.array({value.tolist()!r}, dtype={value.dtype.name!r})"
+                + (f".reshape({value.shape!r})" if value.size == 0 else ""))
+    if isinstance(value, tuple):
+        inner = ", ".join(literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, slice):
+        return f"slice({value.start!r}, {value.stop!r}, {value.step!r})"
+    if isinstance(value, np.generic):
+        return repr(value.item())
+    if isinstance(value, bool | int | float | str | type(None)):
+        return repr(value)
+    raise TypeError(f"no literal for {type(value).__name__}")
+
+
+def _node_line(program: Program, k: int) -> str:
+    node = program.nodes[k]
+    names = [_name(program, i) for i in node.inputs]
+    if node.op == DETACH:
+        return f"    {_name(program, len(program.args) + k)} = {names[0]}.detach()"
+    attrs = "".join(f", {key}={literal(v)}" for key, v in node.attrs)
+    return (f"    {_name(program, len(program.args) + k)} = "
+            f"ops.apply(ops.OPS[{node.op!r}], {', '.join(names)}{attrs})")
+
+
+def _name(program: Program, vid: int) -> str:
+    return f"a{vid}" if vid < len(program.args) else f"v{vid}"
+
+
+def function_source(program: Program) -> str:
+    """The program as the Python source of ``def f(args..., weights...)``: its nodes as
+    ``ops.apply`` lines, then (order ≥ 1) the loss and ``mg.grad`` lines of
+    ``program_function``'s formula. What the fuzzer runs and what a reproducer prints."""
+    return "\n".join(_function_lines(program)) + "\n"
+
+
+def _function_lines(program: Program) -> list[str]:
+    args = [_name(program, k) for k in range(len(program.args))]
+    weights = [f"w{k}" for k in range(len(program.weight_args()))]
+    lines = [f"def f({', '.join(args + weights)}):"]
+    lines += [_node_line(program, k) for k in range(len(program.nodes))]
+    outs = [_name(program, o) for o in program.outputs]
+    lines.append(f"    outs = ({', '.join(outs)},)")
+    if not weights:
+        return [*lines, "    return outs"]
+    grads = [_name(program, k) for k, a in enumerate(program.args) if a.grad]
+    terms = [f"ops.sum(ops.mul({_name(program, o)}, w{k}))"
+             for k, o in enumerate(program.grad_outputs())]
+    lines.append(f"    loss = {terms[0]}")
+    lines += [f"    loss = ops.add(loss, ops.cast({t}, loss.dtype))" for t in terms[1:]]
+    second = program.order == 2
+    lines.append(f"    firsts = mg.grad(loss, [{', '.join(grads)}], create_graph={second}, "
+                 "allow_unused=True)")
+    if not second:
+        return [*lines, "    return outs + tuple(firsts)"]
+    vs = weights[len(terms):]
+    lines += [
+        "    total = None",
+        f"    for g, v in zip(firsts, [{', '.join(vs)}]):",
+        "        if g is not None and g.requires_grad:",
+        "            term = ops.sum(ops.mul(g, v))",
+        "            total = (term if total is None",
+        "                     else ops.add(total, ops.cast(term, total.dtype)))",
+        f"    seconds = (None,) * {len(grads)} if total is None else "
+        f"mg.grad(total, [{', '.join(grads)}], allow_unused=True)",
+        "    return outs + tuple(firsts) + tuple(seconds)",
+    ]
+    return lines
 
 
 # ------------------------------------------------------------------ sample templates

@@ -20,7 +20,16 @@ import numpy as np
 
 import minigrad as mg
 
-from .programs import DETACH, Arg, Node, Program, apply_node, call_arrays, random_array
+from .programs import (
+    DETACH,
+    Arg,
+    Node,
+    Program,
+    apply_node,
+    call_arrays,
+    function_source,
+    random_array,
+)
 
 MAX_TRIALS = 120
 MAX_SECONDS = 600.0
@@ -138,70 +147,6 @@ def _size(program: Program) -> tuple:
 
 
 # ------------------------------------------------------------------------ reproducers
-def literal(value: Any) -> str:
-    """Python source for an attribute value (numbers, strings, tuples, slices, arrays)."""
-    if isinstance(value, np.ndarray):
-        return f"np.array({value.tolist()!r}, dtype={value.dtype.name!r})"
-    if isinstance(value, tuple):
-        inner = ", ".join(literal(v) for v in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
-    if isinstance(value, slice):
-        return f"slice({value.start!r}, {value.stop!r}, {value.step!r})"
-    if isinstance(value, np.generic):
-        return repr(value.item())
-    if isinstance(value, bool | int | float | str | type(None)):
-        return repr(value)
-    raise TypeError(f"no literal for {type(value).__name__}")
-
-
-def _node_line(program: Program, k: int) -> str:
-    node = program.nodes[k]
-    names = [_name(program, i) for i in node.inputs]
-    if node.op == DETACH:
-        return f"    {_name(program, len(program.args) + k)} = {names[0]}.detach()"
-    attrs = "".join(f", {key}={literal(v)}" for key, v in node.attrs)
-    return (f"    {_name(program, len(program.args) + k)} = "
-            f"ops.apply(ops.OPS[{node.op!r}], {', '.join(names)}{attrs})")
-
-
-def _name(program: Program, vid: int) -> str:
-    return f"a{vid}" if vid < len(program.args) else f"v{vid}"
-
-
-def _function_lines(program: Program) -> list[str]:
-    args = [_name(program, k) for k in range(len(program.args))]
-    weights = [f"w{k}" for k in range(len(program.weight_args()))]
-    lines = [f"def f({', '.join(args + weights)}):"]
-    lines += [_node_line(program, k) for k in range(len(program.nodes))]
-    outs = [_name(program, o) for o in program.outputs]
-    lines.append(f"    outs = ({', '.join(outs)},)")
-    if not weights:
-        return [*lines, "    return outs"]
-    grads = [_name(program, k) for k, a in enumerate(program.args) if a.grad]
-    terms = [f"ops.sum(ops.mul({_name(program, o)}, w{k}))"
-             for k, o in enumerate(program.grad_outputs())]
-    lines.append(f"    loss = {terms[0]}")
-    lines += [f"    loss = ops.add(loss, ops.cast({t}, loss.dtype))" for t in terms[1:]]
-    second = program.order == 2
-    lines.append(f"    firsts = mg.grad(loss, [{', '.join(grads)}], create_graph={second}, "
-                 "allow_unused=True)")
-    if not second:
-        return [*lines, "    return outs + tuple(firsts)"]
-    vs = weights[len(terms):]
-    lines += [
-        "    total = None",
-        f"    for g, v in zip(firsts, [{', '.join(vs)}]):",
-        "        if g is not None and g.requires_grad:",
-        "            term = ops.sum(ops.mul(g, v))",
-        "            total = (term if total is None",
-        "                     else ops.add(total, ops.cast(term, total.dtype)))",
-        f"    seconds = (None,) * {len(grads)} if total is None else "
-        f"mg.grad(total, [{', '.join(grads)}], allow_unused=True)",
-        "    return outs + tuple(firsts) + tuple(seconds)",
-    ]
-    return lines
-
-
 _CHECK = '''
 
 def tensors(arrays):
@@ -229,7 +174,7 @@ def to_script(program: Program, seed: int, detail: str = "") -> str:
     lines = [f'"""minigrad.testing.fuzz reproducer: {detail}"""'.replace("\n", " "),
              "import numpy as np", "", "import minigrad as mg", "from minigrad import ops",
              "from minigrad.testing.fuzz import compare_arrays",
-             "", "", *_function_lines(program), "", ""]
+             "", "", *function_source(program).splitlines(), "", ""]
     lines.append("CALLS = [")
     for arrays in calls:
         lines.append("    [" + ", ".join(

@@ -16,6 +16,7 @@ import numpy as np
 def main() -> int:
     import minigrad as mg
     from minigrad import nn, optim
+    from minigrad.experiments import make_train_step
 
     for name in ("pytest", "torch", "sklearn"):
         if name in sys.modules:
@@ -26,15 +27,7 @@ def main() -> int:
         mg.manual_seed(0)
         model = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 2))
         opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = nn.functional.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
-        return step, model
+        return make_train_step(model, opt), model  # zero_grad, cross-entropy, backward, step
 
     eager, eager_model = build()
     step, jit_model = build()

@@ -78,8 +78,8 @@ def runtime_index(tracer: Tracer, node: Tensor) -> int | None:
     flat[axis] = n
     flat_shape = tuple(flat)
     index = _broadcast_index(tracer, holder, array, axis, flat_shape)
-    if isinstance(holder, Tensor):  # read at call time: checked there (a traced value is
-        tracer.trace.index_checks.append(  # (a traced value is checked in-kernel)
+    if isinstance(holder, Tensor):  # read at call time: its bounds are checked at every
+        tracer.trace.index_checks.append(  # call (a traced value's, in the kernel)
             (holder, int(sub_shape[axis]), axis, tuple(node.inputs[0].shape)))
     dtype = graph[tracer.ref(node.inputs[0])].dtype
     if node.op.name == "index":

@@ -111,18 +111,6 @@ def flatten_output(result: Any) -> tuple[Any, list[Tensor]]:
     return walk(result), tensors
 
 
-def rebuild_output(spec: Any, tensors: list[Tensor]) -> Any:
-    """The return value: ``spec`` with its placeholders replaced by ``tensors``."""
-    tag, body = spec
-    if tag == "T":
-        return tensors[body]
-    if tag == "C":
-        return body
-    if tag is dict:
-        return {k: rebuild_output(v, tensors) for k, v in body}
-    return tag(rebuild_output(item, tensors) for item in body)
-
-
 # --------------------------------------------------------------------------- jit proper
 class JitFunction:
     """A function compiled per signature; call it like the original."""

@@ -29,7 +29,7 @@ from ..tensor import Tensor
 from .guards import check_lines, describe, reason_of
 
 if TYPE_CHECKING:
-    from .api import Compiled, Target
+    from .entry import Compiled, Target
 
 MISS = object()  # a compiled entry's guards do not hold for this call
 LOOKUP_ERRORS = (KeyError, IndexError, AttributeError, ValueError, TypeError)

@@ -168,8 +168,6 @@ class Compiled:
 
     def build_output(self, tensors: list[Tensor], results: tuple) -> Any:
         """fn's return value from the kernel's results."""
-        from .api import rebuild_output
-
         if self.plain_output is not None:  # fn returned one computed tensor
             pos, shape = self.plain_output
             return leaf(results[pos] if shape is None else results[pos].reshape(shape))
@@ -206,6 +204,19 @@ class Compiled:
                 self.stored_grads[k] = owner.grad = leaf(value)
         for ref in self.grad_clears:
             resolve(ref, tensors).grad = None
+
+
+def rebuild_output(spec: Any, tensors: list[Tensor]) -> Any:
+    """The return value: ``spec`` (made by ``api.flatten_output`` when traced) with its
+    placeholders replaced by ``tensors``."""
+    tag, body = spec
+    if tag == "T":
+        return tensors[body]
+    if tag == "C":
+        return body
+    if tag is dict:
+        return {k: rebuild_output(v, tensors) for k, v in body}
+    return tag(rebuild_output(item, tensors) for item in body)
 
 
 def compile_kernel(source: str, signature: Any) -> tuple[Any, Path]:

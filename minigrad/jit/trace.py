@@ -356,8 +356,3 @@ def _refuse_random() -> Any:
         "with nn.functional.rand_uniform (dropout does), which mg.jit repeats at every "
         "call, or run this code without jit"
     )
-
-
-def as_array(value: Any) -> np.ndarray:
-    """The numpy value of a tensor or array."""
-    return value.data if isinstance(value, Tensor) else np.asarray(value)

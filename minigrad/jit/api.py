@@ -372,8 +372,6 @@ def _signature(lowered: Graph, kernel: Kernel) -> tuple:
     return (*types, numba.types.intp)
 
 
-
-
 def _print_debug(jit_fn: JitFunction, graph: Graph, kernel: Kernel, path: Path) -> None:
     out = sys.stderr
     print(f"=== mg.jit {jit_fn._name()}: graph ({len(graph.values)} values)", file=out)

@@ -143,8 +143,8 @@ def write_demo_figures(out_dir: str | Path) -> list[tuple[str, Path]]:
         _save(draw(bn_out, view=view, grad_outputs=batch["dout"],
                    title=f"BatchNorm derivation, {view} (batch 4x3, eps=1e-5, affine)"),
               out / f"bn_{view}.svg", written, f"BatchNorm derivation, {view} view")
-    graph = build_model(bn_out, grad_outputs=batch["dout"]).graph
-    _pages(graph, out / "bn_steps", "BatchNorm backward, the seed's steps 9 to 0", written,
+    model = build_model(bn_out, grad_outputs=batch["dout"])  # the page takes it as it is
+    _pages(model, out / "bn_steps", "BatchNorm backward, the seed's steps 9 to 0", written,
            "BatchNorm derivation, step-through page")
     _save(compare_figure(batch), out / "bn_composed_vs_fused.svg", written,
           "composed vs fused BatchNorm")

@@ -154,7 +154,6 @@ def _initial_units(model: Model, drawn: list[Tensor], groups: dict[int, tuple]) 
         if key not in by_group:
             by_group[key] = Unit("group", [], key[:-1], _path_labels(modules[:-1], known),
                                  [_path_labels(modules, known)[key]])
-            by_group[key].signature = (type(modules[-1]).__name__,)
             units.append(by_group[key])
         by_group[key].members.append(node)
     for key, unit in by_group.items():

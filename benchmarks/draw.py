@@ -50,16 +50,16 @@ def graph_size(root: Any) -> tuple[int, int]:
     return sum(1 for n in model.forward if id(n) not in model.hidden), len(model.steps)
 
 
-def graph_of_size(nodes: int) -> Any:
+def graph_of_size(nodes: int) -> tuple[Any, tuple[int, int]]:
     """The smallest BN MLP whose forward nodes + gradient steps reach ``nodes`` (a few
-    blocks' worth over at most)."""
+    blocks' worth over at most), and its ``graph_size``."""
     blocks = 1
     while True:
         root = bn_mlp(blocks)
-        size = sum(graph_size(root))
-        if size >= nodes:
-            return root
-        blocks = max(blocks + 1, blocks * nodes // size)
+        size = graph_size(root)
+        if sum(size) >= nodes:
+            return root, size
+        blocks = max(blocks + 1, blocks * nodes // sum(size))
 
 
 def _chromium() -> str | None:
@@ -92,8 +92,7 @@ def measure(nodes: int, folder: Path) -> dict[str, Any]:
     """One row: the graph's size, the figure's and the page's times and sizes."""
     from minigrad.viz import draw, steps
 
-    root = graph_of_size(nodes)
-    forward, grads = graph_size(root)
+    root, (forward, grads) = graph_of_size(nodes)
     start = time.perf_counter()
     svg = draw(root, view="both").svg
     draw_s = time.perf_counter() - start

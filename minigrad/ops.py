@@ -427,6 +427,10 @@ def _pow_vjp(g: Tensor, out: Tensor, x: Tensor, *, exponent: float) -> tuple:
 
 
 def _pow_forward(x: np.ndarray, *, exponent: float) -> np.ndarray:
+    """x ** p; integers and booleans stay integral for a whole p >= 0 and are raised in
+    float32 otherwise, as in PyTorch (numpy casts p to the integer dtype: 4 ** 0.5 = 1)."""
+    if x.dtype.kind != "f" and not (exponent >= 0 and float(exponent).is_integer()):
+        x = x.astype(DEFAULT_FLOAT)
     if exponent == 2:
         return np.multiply(x, x)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -950,7 +954,19 @@ def _freeze_key(key: Any) -> tuple:
     return tuple(frozen)
 
 
+def _mixes_ints_and_arrays(key: tuple) -> bool:
+    """Whether ``key`` holds both integers and index arrays (numpy and PyTorch place the
+    result's axes differently then: ``x[0, :, [0, 1]]`` is (2, 6) in numpy, (6, 2) in
+    PyTorch for x of shape (5, 6, 7))."""
+    kinds = {isinstance(part, np.ndarray) for part in key if not isinstance(part, slice)
+             and part is not None and part is not Ellipsis}
+    return kinds == {True, False}
+
+
 def _index_shape(shape: tuple[int, ...], *, key: tuple) -> tuple[int, ...]:
+    if _mixes_ints_and_arrays(key):
+        raise ValueError("index: a key mixing integers and index arrays is split by "
+                         "ops.index into two index nodes (PyTorch's axis order)")
     try:
         return np.broadcast_to(np.empty((), np.int8), shape)[key].shape
     except IndexError as error:
@@ -968,8 +984,21 @@ INDEX_OP = register(Op(
 
 
 def index(x: Any, key: Any) -> Tensor:
-    """``x[key]`` with numpy's basic and advanced indexing."""
-    return apply(INDEX_OP, x, key=_freeze_key(key))
+    """``x[key]`` with PyTorch's indexing: numpy's basic and advanced indexing, except that
+    integers beside index arrays select first, so the arrays' axes are placed as if the
+    integer axes were not there (``x[0, :, idx]`` is ``x[0][:, idx]``)."""
+    key = _freeze_key(key)
+    if not _mixes_ints_and_arrays(key):
+        return apply(INDEX_OP, x, key=key)
+    selected: list[Any] = []  # the integers (and None, Ellipsis); every other axis kept
+    for part in key:
+        if isinstance(part, np.ndarray):
+            selected += [slice(None)] * (part.ndim if part.dtype == bool else 1)
+        else:
+            selected.append(slice(None) if isinstance(part, slice) else part)
+    rest = tuple(slice(None) if part is None else part for part in key
+                 if not isinstance(part, int | np.integer))
+    return apply(INDEX_OP, apply(INDEX_OP, x, key=tuple(selected)), key=rest)
 
 
 def _index_add_forward(g: np.ndarray, *, key: tuple, shape_to: tuple) -> np.ndarray:
@@ -978,13 +1007,17 @@ def _index_add_forward(g: np.ndarray, *, key: tuple, shape_to: tuple) -> np.ndar
     return out
 
 
+def _index_add_shape(shape: tuple[int, ...], *, key: tuple, shape_to: tuple) -> tuple:
+    _index_shape(shape_to, key=key)  # the key must be one the index row accepts
+    return shape_to
+
+
 def _index_add_vjp(h: Tensor, out: Tensor, g: Tensor, *, key: tuple, shape_to: tuple) -> tuple:
     return (index(h, key),)
 
 
 INDEX_ADD = register(Op(
-    "index_add", INDEX, 1, _index_add_forward,
-    lambda shape, *, key, shape_to: shape_to, _index_add_vjp,
+    "index_add", INDEX, 1, _index_add_forward, _index_add_shape, _index_add_vjp,
     grads=("{g}[key]",), doc="zeros(shape) with g added at key (repeats accumulate)",
 ))
 

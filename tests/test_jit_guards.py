@@ -311,6 +311,62 @@ def test_a_submodule_training_flag_set_directly_is_seen(start: bool) -> None:
     assert fn.stats()["guard_failures"].get("training", 0) == 1
 
 
+def test_a_module_version_moves_on_every_change_and_only_then() -> None:
+    """Module._version, which lets a compiled entry skip a module's attribute checks."""
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5))
+    drop = model[1]
+    start = drop._version
+    drop.p = drop.p  # the same object: no change
+    model.train()  # already training
+    assert drop._version == start
+    drop.p = 0.25
+    assert drop._version == start + 1
+    model.eval()
+    assert drop._version == start + 2 and model[0]._version > 0
+    del drop.p
+    assert drop._version == start + 3 and not hasattr(drop, "p")
+    drop.training = True
+    assert drop._version == start + 4
+
+
+def test_a_module_changed_and_changed_back_keeps_its_entry() -> None:
+    """The version moved but every attribute check still holds: no retrace; a later real
+    change is still seen (the entry remembers the version only after the checks held)."""
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.25), nn.Linear(4, 2))
+    fn = jit(lambda x: model(x) * 2.0)
+    x = mg.Tensor(_rand(6, 3))
+
+    def expected(seed: int) -> mg.Tensor:
+        mg.manual_seed(seed)
+        return model(x) * 2.0
+
+    for k in range(6):
+        if k == 2:
+            model[1].p = 0.5
+            model[1].p = 0.25
+            model.eval()
+            model.train()
+        if k == 4:
+            model[1].p = 0.5
+        want = expected(k)
+        mg.manual_seed(k)
+        _close(want, fn(x))
+    assert fn.stats()["traces"] == 2 and fn.stats()["guard_failures"] == {"value": 1}
+
+
+def test_calling_train_every_step_does_not_retrace() -> None:
+    """PyTorch code calls model.train() at the top of each step: not a change."""
+    eager, compiled = _twins(_linear_setup)
+    step = jit(compiled.step)
+    x = mg.Tensor(_rand(8, 3))
+    for _ in range(5):
+        eager.model.train()
+        compiled.model.train()
+        _close(eager.step(x), step(x))
+    assert step.stats()["guard_failures"].get("training", 0) == 0
+    assert step.stats()["traces"] <= 2  # the first step (grads None), then one with grads
+
+
 def test_arguments_that_were_one_tensor_stay_one() -> None:
     def fn(a, b):
         (a * b).sum().backward()

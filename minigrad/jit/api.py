@@ -151,9 +151,12 @@ class JitFunction:
         self.calls += 1
         spec, tensors, args, kwargs = flatten_args(args, kwargs)
         key = (spec, STATE.grad_enabled)
-        for entry in self.entries.get(key, ()):
+        entries = self.entries.get(key, ())
+        for k, entry in enumerate(entries):
             result = entry.fast(tensors)  # type: ignore[misc]
             if result is not MISS:
+                if k:  # most recently used first: the next call tries it first
+                    entries.insert(0, entries.pop(k))  # type: ignore[attr-defined]
                 return result
         return self._miss(key, tensors, args, kwargs)
 
@@ -161,15 +164,15 @@ class JitFunction:
         """No entry's guards hold: retry under the lock (another thread may have compiled
         this signature meanwhile), count why, then trace and compile."""
         with self._lock:
-            entries = self.entries.get(key, [])
+            entries = list(self.entries.get(key, ()))  # most recently used first
             for entry in entries:
                 result = entry.fast(tensors)  # type: ignore[misc]
                 if result is not MISS:
                     return result
             reasons = [entry.reasons[entry.failed] for entry in entries if entry.failed >= 0]
-            for counter, _ in reasons[-1:]:
+            for counter, _ in reasons[:1]:
                 self.guard_failures[counter] += 1
-            why = (f"guard failed: {reasons[-1][1]}" if reasons else "new signature")
+            why = (f"guard failed: {reasons[0][1]}" if reasons else "new signature")
             if os.environ.get("MINIGRAD_DEBUG"):
                 print(f"=== mg.jit {self._name()}: tracing ({why})", file=sys.stderr)
             if self.trace_count >= RETRACE_LIMIT and reasons and not self._warned:
@@ -199,9 +202,9 @@ class JitFunction:
         entry.fast, entry.check = make_call(entry)
         self.compile_count += 1
         entries = self.entries.setdefault(key, [])
-        entries.append(entry)
-        if len(entries) > RETRACE_LIMIT:  # the oldest of a signature that keeps retracing
-            entries.pop(0)
+        entries.insert(0, entry)
+        if len(entries) > RETRACE_LIMIT:  # the least recently used of a signature that
+            entries.pop()  # keeps retracing
         self.last = entry
         return result
 

@@ -106,9 +106,12 @@ class Namespace:
 
 
 def guard_lines(entry: Compiled, ns: Namespace) -> list[str]:
-    """The guards, as lines of a function body (4 spaces): object checks in a ``try``,
-    argument aliasing, ``.grad`` states."""
+    """The guards, as lines of a function body (4 spaces): ``.grad`` states, object
+    checks in a ``try``, argument aliasing."""
     lines: list[str] = []
+    for target in entry.guards_grad_none:  # first: what tells a step's two entries apart
+        k = ns.reason("grad", "a .grad the trace found None is set")
+        lines += [f"    if {ns.tensor(target)}.grad is not None:", f"        return miss({k})"]
     if entry.checks:
         body = check_lines(entry.checks, ns.bind, len(ns.reasons))
         ns.reasons.extend((reason_of(c), describe(c)) for c in entry.checks)
@@ -121,9 +124,6 @@ def guard_lines(entry: Compiled, ns: Namespace) -> list[str]:
         k = ns.reason("arguments", "the same tensor was passed as two arguments")
         lines += [f"    if len(set(map(id, tensors))) != {entry.distinct_args}:",
                   f"        return miss({k})"]
-    for target in entry.guards_grad_none:
-        k = ns.reason("grad", "a .grad the trace found None is set")
-        lines += [f"    if {ns.tensor(target)}.grad is not None:", f"        return miss({k})"]
     return lines
 
 

@@ -27,9 +27,11 @@ the trace used, and turns it into one check:
                                       reached as state when traced (``f(model.weight)``)
 
 A module's ``_parameters`` / ``_buffers`` / ``_modules`` tables are not walked: ``Module``'s
-``__setattr__`` keeps them equal to its attributes, which are. Tensors reached only through
-objects the walk does not enter (a C extension, a generator) are still checked for shape,
-dtype and ``requires_grad``, not identity (docs/jit.md §1).
+``__setattr__`` keeps them equal to its attributes, which are. The checks reading a module's
+attributes and training flag run only when its ``_version`` (counted by ``__setattr__``,
+``__delattr__`` and ``train``) moved since they last held (``check_lines``). Tensors
+reached only through objects the walk does not enter (a C extension, a generator) are still
+checked for shape, dtype and ``requires_grad``, not identity (docs/jit.md §1).
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ def _scalar_checks(obj: Any) -> list[Check]:
     attrs = getattr(obj, "__dict__", None)
     if isinstance(obj, (Tensor, *OPAQUE)) or not isinstance(attrs, dict):
         return []
-    skip = ("training",) if isinstance(obj, Module) else ()
+    skip = ("training", "_version") if isinstance(obj, Module) else ()
     return [("value", attrs, k, v) for k, v in attrs.items()
             if k not in skip and _plain_key(k) and _scalar(v)]
 
@@ -234,32 +236,64 @@ def check_lines(checks: list[Check], bind: Callable[[str, Any], str], first: int
                 ) -> list[str]:
     """Generated lines (inside ``fast_call``, under a ``try`` that turns a lookup error
     into a miss) returning ``miss(first + k)`` when check ``k`` fails; objects and keys are
-    bound names."""
+    bound names. A module's own checks (its attributes, its training flag) run only when
+    its ``_version`` moved since they last held: one comparison per module per call."""
+    owners = _module_owners(checks)
+    by_module: dict[int, list[int]] = {}
+    for k, owner in enumerate(owners):
+        if owner is not None:
+            by_module.setdefault(id(owner), []).append(k)
     lines = []
-    for k, check in enumerate(checks, start=first):
-        kind = check[0]
-        if kind in ("global", "key"):
-            _, mapping, key, obj = check
-            cond = f"{bind('g', mapping)}[{bind('k', key)}] is not {bind('o', obj)}"
-        elif kind == "cell":
-            cond = f"{bind('c', check[1])}.cell_contents is not {bind('o', check[2])}"
-        elif kind == "value":
-            _, mapping, key, value = check
-            cond = _differs(f"{bind('g', mapping)}[{bind('k', key)}]", value, bind)
-        elif kind == "cell_value":
-            cond = _differs(f"{bind('c', check[1])}.cell_contents", check[2], bind)
-        elif kind == "len":
-            cond = f"len({bind('l', check[1])}) != {int(check[2])}"
-        elif kind == "item":
-            cond = f"{bind('l', check[1])}[{int(check[2])}] is not {bind('o', check[3])}"
-        elif kind == "argument":
-            cond = f"tensors[{int(check[1])}] is not {bind('o', check[2])}"
-        elif kind == "training":
-            cond = f"{bind('m', check[1])}.training != {bind('f', check[2])}"
-        else:  # requires_grad
-            cond = f"{bind('t', check[1])}.requires_grad != {bind('f', check[2])}"
-        lines += [f"        if {cond}:", f"            return miss({k})"]
+    for k, check in enumerate(checks):
+        owner = owners[k]
+        if owner is None:
+            lines += _check_if(check, first + k, bind, "        ")
+            continue
+        group = by_module.pop(id(owner), None)
+        if group is None:  # emitted with its module's first check
+            continue
+        module, seen = bind("m", owner), bind("ver", [-1])  # -1: not checked yet
+        lines.append(f"        if {module}._version != {seen}[0]:")
+        for j in group:
+            lines += _check_if(checks[j], first + j, bind, "            ")
+        lines.append(f"            {seen}[0] = {module}._version")
     return lines
+
+
+def _module_owners(checks: list[Check]) -> list[Module | None]:
+    """For each check, the module whose attribute (or training flag) it reads, if any."""
+    modules = {id(c[1]): c[1] for c in checks if c[0] == "training"}
+    tables = {id(m.__dict__): m for m in modules.values()}
+    return [check[1] if check[0] == "training"
+            else tables.get(id(check[1])) if check[0] in ("key", "value") else None
+            for check in checks]
+
+
+def _check_if(check: Check, k: int, bind: Callable[[str, Any], str], indent: str
+              ) -> list[str]:
+    """``if <check fails>: return miss(k)`` at ``indent``."""
+    kind = check[0]
+    if kind in ("global", "key"):
+        _, mapping, key, obj = check
+        cond = f"{bind('g', mapping)}[{bind('k', key)}] is not {bind('o', obj)}"
+    elif kind == "cell":
+        cond = f"{bind('c', check[1])}.cell_contents is not {bind('o', check[2])}"
+    elif kind == "value":
+        _, mapping, key, value = check
+        cond = _differs(f"{bind('g', mapping)}[{bind('k', key)}]", value, bind)
+    elif kind == "cell_value":
+        cond = _differs(f"{bind('c', check[1])}.cell_contents", check[2], bind)
+    elif kind == "len":
+        cond = f"len({bind('l', check[1])}) != {int(check[2])}"
+    elif kind == "item":
+        cond = f"{bind('l', check[1])}[{int(check[2])}] is not {bind('o', check[3])}"
+    elif kind == "argument":
+        cond = f"tensors[{int(check[1])}] is not {bind('o', check[2])}"
+    elif kind == "training":
+        cond = f"{bind('m', check[1])}.training != {bind('f', check[2])}"
+    else:  # requires_grad
+        cond = f"{bind('t', check[1])}.requires_grad != {bind('f', check[2])}"
+    return [f"{indent}if {cond}:", f"{indent}    return miss({k})"]
 
 
 def _differs(read: str, value: Any, bind: Callable[[str, Any], str]) -> str:

@@ -24,6 +24,9 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+_UNSET = object()  # no attribute of that name yet
+
+
 class Module:
     """Base class of layers: parameters, buffers and submodules registered on assignment.
 
@@ -34,6 +37,10 @@ class Module:
     """
 
     training: bool
+    # Bumped by every change of an attribute (setattr / delattr / train / eval to another
+    # object): mg.jit's guards check it first and look at the attributes only when it
+    # moved (docs/jit.md §1). Writing ``__dict__`` directly goes around it.
+    _version: int = 0
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
@@ -55,7 +62,19 @@ class Module:
             self._modules[name] = value
         elif name in self.__dict__.get("_buffer_names", ()):
             self._buffers[name] = value
+        if self.__dict__.get(name, _UNSET) is not value:
+            self._changed()
         object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        for table in (self._parameters, self._buffers, self._modules):
+            table.pop(name, None)
+        object.__delattr__(self, name)
+        self._changed()
+
+    def _changed(self) -> None:
+        """Count an attribute change (``_version``)."""
+        self.__dict__["_version"] = self._version + 1
 
     def register_buffer(self, name: str, value: Tensor | None) -> None:
         """Register ``value`` as a buffer: saved in ``state_dict``, not learned."""
@@ -123,7 +142,9 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         """Set training mode on this module and every submodule; returns self."""
         for module in self.modules():
-            object.__setattr__(module, "training", bool(mode))
+            if module.training is not bool(mode):
+                object.__setattr__(module, "training", bool(mode))
+                module._changed()
         return self
 
     def eval(self) -> Module:

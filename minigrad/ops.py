@@ -426,14 +426,24 @@ def _pow_vjp(g: Tensor, out: Tensor, x: Tensor, *, exponent: float) -> tuple:
     return (mul(mul(power(x, exponent - 1), float(exponent)), g),)
 
 
+# Exponents PyTorch's pow computes with another function (x * x, sqrt, rsqrt): their
+# infinities and NaNs differ from pow's ((-inf) ** 0.5 is nan by sqrt, inf by C's pow).
+# Eager (numpy) and the JIT's Numba text side by side, so they cannot drift apart.
+_POW_SPECIAL = {
+    2.0: (lambda x: np.multiply(x, x), "({0} * {0})"),
+    0.5: (np.sqrt, "np.sqrt({0})"),
+    -0.5: (lambda x: np.reciprocal(np.sqrt(x)), "(1.0 / np.sqrt({0}))"),
+}
+
+
 def _pow_forward(x: np.ndarray, *, exponent: float) -> np.ndarray:
     """x ** p; integers and booleans stay integral for a whole p >= 0 and are raised in
     float32 otherwise, as in PyTorch (numpy casts p to the integer dtype: 4 ** 0.5 = 1)."""
     if x.dtype.kind != "f" and not (exponent >= 0 and float(exponent).is_integer()):
         x = x.astype(DEFAULT_FLOAT)
-    if exponent == 2:
-        return np.multiply(x, x)
     with np.errstate(divide="ignore", invalid="ignore"):
+        if exponent in _POW_SPECIAL:
+            return _POW_SPECIAL[exponent][0](x)
         return np.power(x, np.asarray(exponent, dtype=x.dtype))
 
 
@@ -441,6 +451,7 @@ POW = register(Op(
     "pow", ELEMENTWISE, 1, _pow_forward, _same_shape, _pow_vjp,
     grads=("{exponent} * {0}^({exponent}-1) * {g}",), expr="({0} ** {exponent})",
     doc="x ** p for a constant p",
+    extra={"numba_by_exponent": {p: text for p, (_, text) in _POW_SPECIAL.items()}},
 ))
 
 

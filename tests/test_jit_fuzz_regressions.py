@@ -143,3 +143,57 @@ def test_integers_beside_index_arrays_against_live_pytorch() -> None:
         (g,) = mg.grad((t[key] ** 2).sum(), [t])
         np.testing.assert_allclose(t[key].data, ref.detach().numpy(), rtol=0, atol=0)
         np.testing.assert_allclose(g.data, tx.grad.numpy(), rtol=1e-12)
+
+
+SPECIAL = np.array([-np.inf, -2.0, -0.0, 0.0, 0.25, 2.0, np.inf, np.nan])
+# PyTorch 2.13's torch.pow(torch.tensor(SPECIAL), p) (its pow kernel computes 0.5 by sqrt,
+# -0.5 by rsqrt, 2 by x * x): written out so the test runs without torch.
+POW_REFERENCE = {
+    0.5: [np.nan, np.nan, -0.0, 0.0, 0.5, np.sqrt(2.0), np.inf, np.nan],
+    -0.5: [np.nan, np.nan, -np.inf, np.inf, 2.0, 1 / np.sqrt(2.0), 0.0, np.nan],
+    2.0: [np.inf, 4.0, 0.0, 0.0, 0.0625, 4.0, np.inf, np.nan],
+    1.5: [np.inf, np.nan, 0.0, 0.0, 0.125, 2.0 ** 1.5, np.inf, np.nan],
+}
+
+
+def test_pow_at_infinities_and_zeros_follows_pytorch() -> None:
+    """Found at seed 99445385: sqrt(a + log(b / c)) with log(...) = -inf gave NaN eagerly
+    (numpy, like PyTorch, takes ** 0.5 as sqrt) and +inf compiled (C's pow(-inf, 0.5)).
+    The exponents PyTorch computes with another function (0.5 sqrt, -0.5 rsqrt, 2 x * x)
+    are one table in ops.py for eager and Numba; eager numpy gave 0 for (-inf) ** -0.5."""
+    exponents = list(POW_REFERENCE)
+    fn = mg.jit(lambda t: tuple(t ** p for p in exponents))
+    for k in range(3):  # eager and the trace, then the compiled kernel
+        got = fn(mg.tensor(np.roll(SPECIAL, k)))
+        for p, result in zip(exponents, got, strict=True):
+            want = np.roll(POW_REFERENCE[p], k)
+            np.testing.assert_allclose((mg.tensor(np.roll(SPECIAL, k)) ** p).data, want,
+                                       rtol=1e-15, err_msg=f"eager ** {p}")
+            np.testing.assert_allclose(result.data, want, rtol=1e-15, err_msg=f"jit ** {p}")
+            numbers = ~np.isnan(want)  # -0.0 vs 0.0 too; a NaN's sign means nothing
+            assert np.array_equal(np.signbit(result.data[numbers]), np.signbit(want[numbers]))
+
+
+def test_pow_at_infinities_and_zeros_against_live_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    for p, want in POW_REFERENCE.items():
+        np.testing.assert_allclose(torch.pow(torch.tensor(SPECIAL), p).numpy(), want,
+                                   rtol=1e-15, err_msg=str(p))
+
+
+def test_batch_norm_dx_with_an_infinite_weight_is_inf_not_nan() -> None:
+    """Found at seed 99445385: batch_norm_dx(g, x, w) with w = relu(a) ** -1.5 = inf where
+    a <= 0: eager's w * s * (bracket) is +-inf there, the compiled (N, C) kernel summed
+    A g + A B (x - mean) + A C0 and gave inf - inf = NaN. Now A multiplies the bracket."""
+    from minigrad.fused_bn import batch_norm_dx
+
+    rng = np.random.default_rng(3)
+    fn = mg.jit(lambda g, x, a: batch_norm_dx(g, x, ops.relu(a) ** -1.5, axes=(0,), eps=1e-3))
+    for k in range(3):  # the trace, then the compiled kernel
+        x = rng.standard_normal((4, 3))
+        a = np.array([0.5, -1.0, 2.0])  # channel 1: w = inf
+        args = [mg.tensor(x), mg.tensor(x), mg.tensor(a)]
+        eager = batch_norm_dx(args[0], args[1], ops.relu(args[2]) ** -1.5, axes=(0,), eps=1e-3)
+        assert np.isinf(eager.data[:, 1]).all() and np.isfinite(eager.data[:, [0, 2]]).all()
+        got = fn(*args)
+        np.testing.assert_allclose(got.data, eager.data, rtol=1e-12, err_msg=f"call {k}")

@@ -46,11 +46,10 @@ def scalar_expr(value: Value, args: list[str], graph: Graph) -> str:
         body = args[0]
     elif value.op == "cast" and value.dtype.kind == "b":
         body = f"({args[0]} != 0)"
-    elif value.op == "pow" and value.attrs["exponent"] == 2.0:
-        body = f"({args[0]} * {args[0]})"
     else:
         row = OPS[value.op]
-        template = row.extra.get("numba", row.expr)
+        special = row.extra.get("numba_by_exponent", {}).get(value.attrs.get("exponent"))
+        template = special or row.extra.get("numba", row.expr)
         if template is None:
             raise NotCompilableError(f"mg.jit: op {value.op!r} has no Numba template in its row")
         attrs = {k: repr(v) for k, v in value.attrs.items() if isinstance(v, int | float)}

@@ -9,6 +9,7 @@ to its nonlinearity in the last hidden layer (the paper's Figure 1 b, c).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -123,12 +124,14 @@ def train_classifier(model: nn.Sequential, split: tuple[np.ndarray, ...], lr: fl
     return record
 
 
-def make_train_step(model: nn.Module, opt: optim.Optimizer) -> Any:
-    """step(x, y) -> loss: zero_grad, cross-entropy forward, backward, optimizer step."""
+def make_train_step(model: nn.Module, opt: optim.Optimizer,
+                    loss_fn: Callable[[Tensor, Tensor], Tensor] = F.cross_entropy) -> Any:
+    """step(x, y) -> loss: zero_grad, forward, ``loss_fn(model(x), y)`` (cross-entropy by
+    default), backward, optimizer step."""
 
     def train_step(x: Tensor, y: Tensor) -> Tensor:
         opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
+        loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
         return loss

@@ -16,6 +16,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn, optim
+from minigrad.experiments import make_train_step
 from minigrad.jit import jit
 
 WIDTH, BATCH = 64, 128
@@ -46,15 +47,7 @@ def _minigrad_step(impl: str):
     model = nn.Sequential(linears[0], nn.BatchNorm1d(WIDTH, impl=impl), nn.ReLU(), linears[1],
                           nn.BatchNorm1d(WIDTH, impl=impl), nn.ReLU(), linears[2])
     opt = optim.SGD(model.parameters(), lr=0.1)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return jit(step), model
+    return jit(make_train_step(model, opt)), model
 
 
 @pytest.mark.parametrize("impl", ["composed", "fused"])

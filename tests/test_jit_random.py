@@ -12,6 +12,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import _state, nn, optim
+from minigrad.experiments import make_train_step
 from minigrad.jit import NotCompilableError, jit
 from minigrad.nn import functional as F
 
@@ -219,15 +220,7 @@ def _mlp_run(dtype, optimizer: str, compiled: bool, steps: int = 24) -> list[np.
                           nn.ReLU(), nn.Dropout(0.1), nn.Linear(16, 2, dtype=dtype))
     opt = (optim.SGD(model.parameters(), lr=0.1, momentum=0.9) if optimizer == "sgd"
            else optim.Adam(model.parameters(), lr=0.01))
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
+    step = make_train_step(model, opt, nn.CrossEntropyLoss())
     run = jit(step) if compiled else step
     data = np.random.default_rng(0)
     x = mg.tensor(data.standard_normal((32, 3)).astype(dtype))

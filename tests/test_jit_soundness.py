@@ -15,6 +15,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn, optim
+from minigrad.experiments import make_train_step
 from minigrad.jit import jit
 from minigrad.jit.ir import Graph
 from minigrad.jit.plan import Step, plan
@@ -113,13 +114,7 @@ def _train(sizes: tuple[int, ...], batch: int, steps: int, use_jit: bool) -> lis
     x = mg.Tensor(rng.standard_normal((batch, sizes[0])))
     y = mg.Tensor(rng.standard_normal((batch, sizes[-1])))
 
-    def step(x, y):
-        opt.zero_grad()
-        loss = nn.functional.mse_loss(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
+    step = make_train_step(model, opt, nn.functional.mse_loss)
     run = jit(step) if use_jit else step
     return [float(run(x, y).data) for _ in range(steps)]
 

@@ -48,7 +48,7 @@ def random_config(rng: np.random.Generator) -> TrainConfig:
     depth = int(rng.integers(1, 4))
     widths = tuple(int(rng.choice([1, 2, 3, 5, 8, 12])) for _ in range(depth + 1))
     optimizer = str(rng.choice(["sgd", "adam"]))
-    return TrainConfig(
+    config = TrainConfig(
         seed=int(rng.integers(2**31)), dtype=str(rng.choice(["float64", "float32"])),
         widths=widths, batch=int(rng.choice([2, 3, 8, 16])),
         norm=str(rng.choice(["none", "composed", "fused"])), norm_eval=bool(rng.random() < 0.3),
@@ -57,6 +57,7 @@ def random_config(rng: np.random.Generator) -> TrainConfig:
         optimizer=optimizer, momentum=float(rng.choice([0.0, 0.9])) if optimizer == "sgd" else 0,
         lr=float(rng.choice([0.01, 0.1, 0.5])), steps=int(rng.integers(3, 7)),
     )
+    return config
 
 
 def layer_count(config: TrainConfig) -> int:
@@ -66,7 +67,7 @@ def layer_count(config: TrainConfig) -> int:
 
 
 def source(config: TrainConfig) -> str:
-    """The program as Python: ``build()``, ``batches()`` and ``make_step(...)``."""
+    """The program as Python: ``build()``, ``batches()`` and ``train(use_jit)``."""
     c = config
     layers = []
     for k, (fan_in, fan_out) in enumerate(zip(c.widths[:-1], c.widths[1:], strict=True)):
@@ -93,6 +94,7 @@ def source(config: TrainConfig) -> str:
 
 import minigrad as mg
 from minigrad import nn, optim
+from minigrad.experiments import make_train_step
 
 DTYPE = {c.dtype!r}
 BATCH = {c.batch}
@@ -111,19 +113,9 @@ def batches():
             for _ in range(STEPS)]
 
 
-def make_step(model, opt, loss_fn):
-    def step(x, y):
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
-
-
 def train(use_jit):
     model, opt, loss_fn = build()
-    step = make_step(model, opt, loss_fn)
+    step = make_train_step(model, opt, loss_fn)  # zero_grad, loss, backward, step
     step = mg.jit(step) if use_jit else step
     mg.manual_seed({c.seed + 1})  # the dropout masks
     losses = [step(mg.tensor(x), mg.tensor(y)).data.copy() for x, y in batches()]

@@ -112,7 +112,7 @@ def run_batch(members: list[Member]) -> Outcome:
         for m in members:
             part = got[start:start + len(m.expected[k])]
             start += len(m.expected[k])
-            problem = compare_results(m.expected[k], part)
+            problem = compare_results(m.expected[k], part, m.program.result_floors())
             if problem:
                 return Outcome(MISMATCH, f"call {k}: program {m.index}: {problem}")
         if start != len(got):

@@ -36,7 +36,14 @@ import minigrad as mg
 from minigrad.jit import NotCompilableError
 
 from . import torch_ref
-from .programs import Program, call_arrays, make_tensors, program_function, random_program
+from .programs import (
+    Program,
+    call_arrays,
+    least_precise,
+    make_tensors,
+    program_function,
+    random_program,
+)
 
 CALLS = 3  # the trace, then the compiled kernel twice
 BATCH = 1  # programs per jitted function: batching measured no faster (docs/jit.md §8)
@@ -77,12 +84,14 @@ def flatten(result: Any) -> list[np.ndarray | None]:
 
 
 def compare_arrays(expected: np.ndarray | None, got: np.ndarray | None,
-                   rtol: float | None = None) -> str:
+                   rtol: float | None = None, floor: str = "") -> str:
     """'' when ``got`` matches ``expected`` (dtype, shape, values), else what differs.
 
     Floats: NaN and ±inf at the same places; finite values within
     ``|got - expected| <= rtol·|expected| + atol·max(1, max|expected|)``, by dtype
-    (``TOLERANCE``; ``rtol`` given: atol = rtol/100).
+    (``TOLERANCE``; ``rtol`` given: atol = rtol/100). ``floor``: the least precise float
+    dtype the result was computed from (``Program.result_floors``), whose tolerance
+    applies when it is looser than the result's own.
     """
     if expected is None or got is None:
         return "" if expected is None and got is None else f"{expected!r:.40} vs {got!r:.40}"
@@ -102,7 +111,7 @@ def compare_arrays(expected: np.ndarray | None, got: np.ndarray | None,
         return "inf at other positions"
     if not finite.any():
         return ""
-    rel, atol = TOLERANCE.get(expected.dtype.name, (1e-6, 1e-8))
+    rel, atol = TOLERANCE.get(least_precise([expected.dtype.name, floor]), (1e-6, 1e-8))
     if rtol is not None:
         rel, atol = rtol, rtol * 1e-2
     scale = max(1.0, float(np.abs(e64[finite]).max()))
@@ -114,12 +123,14 @@ def compare_arrays(expected: np.ndarray | None, got: np.ndarray | None,
     return ""
 
 
-def compare_results(expected: list, got: list) -> str:
-    """'' when every array matches, else 'result k: what differs'."""
+def compare_results(expected: list, got: list, floors: list[str] | None = None) -> str:
+    """'' when every array matches, else 'result k: what differs' (``floors``: see
+    ``compare_arrays``, one per result)."""
     if len(expected) != len(got):
         return f"{len(got)} results, eager {len(expected)}"
-    for k, (e, g) in enumerate(zip(expected, got, strict=True)):
-        problem = compare_arrays(e, g)
+    floors = floors or [""] * len(expected)
+    for k, (e, g, floor) in enumerate(zip(expected, got, floors, strict=True)):
+        problem = compare_arrays(e, g, floor=floor)
         if problem:
             return f"result {k}: {problem}"
     return ""
@@ -157,7 +168,8 @@ def check_program(program: Program, seed: int) -> Outcome:
     rng = np.random.default_rng(seed)
     calls = [call_arrays(program, rng) for _ in range(CALLS)]
     fn = program_function(program)
-    outcome = check_calls(fn, lambda arrays: make_tensors(program, arrays), calls)
+    outcome = check_calls(fn, lambda arrays: make_tensors(program, arrays), calls,
+                          program.result_floors())
     return check_torch(program, fn, calls[0]) if outcome.kind == OK else outcome
 
 
@@ -180,8 +192,9 @@ def check_torch(program: Program, fn: Callable[..., Any], arrays: list) -> Outco
 
 
 def check_calls(fn: Callable[..., Any], tensors_of: Callable[[list], list[mg.Tensor]],
-                calls: list[list[np.ndarray]]) -> Outcome:
-    """Run ``fn`` eagerly and jitted on each call's arguments and compare."""
+                calls: list[list[np.ndarray]], floors: list[str] | None = None) -> Outcome:
+    """Run ``fn`` eagerly and jitted on each call's arguments and compare (``floors``:
+    see ``compare_results``)."""
     jitted = mg.jit(fn)
     for k, arrays in enumerate(calls):
         expected, eager_error = run_eager(fn, tensors_of(arrays))
@@ -195,7 +208,7 @@ def check_calls(fn: Callable[..., Any], tensors_of: Callable[[list], list[mg.Ten
         if eager_error is not None:
             return Outcome(MISMATCH, f"call {k}: eager raised {type(eager_error).__name__}:"
                            f" {_one_line(eager_error)}; jit returned")
-        problem = compare_results(expected, got)
+        problem = compare_results(expected, got, floors)
         if problem:
             return Outcome(MISMATCH, f"call {k}: {problem}")
     return Outcome(OK)

@@ -82,6 +82,22 @@ class Program:
                            and any(tracked[i] for i in node.inputs))
         return [o for o in self.outputs if tracked[o]]
 
+    def result_floors(self) -> list[str]:
+        """For each result of ``program_function`` (outputs, first, second derivatives),
+        the least precise float dtype among the values it is computed from ('' if none):
+        an output's ancestors; a derivative, every value of the program. A float32 value
+        feeding a float64 one carries float32 rounding into it, so the results are
+        compared at the floor's tolerance (eager and Numba round float32 functions
+        differently by an ulp; the fuzzer must not call that a mismatch)."""
+        floors = [_float_dtype(a.dtype) for a in self.args]
+        for node in self.nodes:
+            floors.append(least_precise([_float_dtype(node.dtype),
+                                         *(floors[i] for i in node.inputs)]))
+        overall = least_precise(floors)
+        n_grads = sum(a.grad for a in self.args) if self.weight_args() else 0
+        return ([floors[o] for o in self.outputs]
+                + [overall] * n_grads * (2 if self.order == 2 else 1))
+
     def weight_args(self) -> list[Arg]:
         """The random weights w_k of the loss and v_i of the second derivative."""
         if self.order == 0 or not self.grad_outputs():
@@ -90,6 +106,16 @@ class Program:
         if self.order == 2:
             weights += [Arg(a.shape, a.dtype) for a in self.args if a.grad]
         return weights
+
+
+def _float_dtype(dtype: str) -> str:
+    return dtype if dtype.startswith("float") else ""
+
+
+def least_precise(dtypes: list[str]) -> str:
+    """The float dtype with the largest machine epsilon among ``dtypes`` ('' for none)."""
+    floats = [d for d in dtypes if d]
+    return max(floats, key=lambda d: np.finfo(d).eps, default="")
 
 
 # ----------------------------------------------------------------------------- running

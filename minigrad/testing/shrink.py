@@ -158,7 +158,7 @@ for k, arrays in enumerate(CALLS):  # call 0 traces (eager); calls 1, 2 run the 
     eager = [None if t is None else np.asarray(t.data) for t in f(*tensors(arrays))]
     got = [None if t is None else np.asarray(t.data) for t in jitted(*tensors(arrays))]
     for i, (e, g) in enumerate(zip(eager, got)):
-        problem = compare_arrays(e, g)  # the fuzzer's own rule and tolerances
+        problem = compare_arrays(e, g, floor=FLOORS[i])  # the fuzzer's rule and tolerances
         verdict = f"MISMATCH: {problem}\\n eager {e}\\n jit   {g}" if problem else "ok"
         print(f"call {k} result {i}:", verdict)
 '''
@@ -180,7 +180,7 @@ def to_script(program: Program, seed: int, detail: str = "") -> str:
         lines.append("    [" + ", ".join(
             f"np.array({a.tolist()!r}, dtype={a.dtype.name!r}).reshape({a.shape!r})"
             for a in arrays) + "],")
-    lines += ["]", f"GRAD = {grads!r}"]
+    lines += ["]", f"GRAD = {grads!r}", f"FLOORS = {program.result_floors()!r}"]
     return "\n".join(lines) + _CHECK
 
 

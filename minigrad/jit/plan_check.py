@@ -38,12 +38,13 @@ class PlanInvariantError(RuntimeError):
 def check_plan(graph: Graph, plan: Plan) -> None:
     """Raise PlanInvariantError naming the first violated rule (module docstring)."""
     produced = _producers(graph, plan)
+    trees = {vid: set(tree) for vid, tree in plan.inlined.items()}
     for k, step in enumerate(plan.steps):
         if step.kind == "call":
             _check_call(graph, plan, step, k, produced)
             continue
         for item in step.items:
-            _check_item(graph, plan, step, k, graph[item], produced)
+            _check_item(graph, plan, trees, step, k, graph[item], produced)
 
 
 def _fail(text: str) -> None:
@@ -80,14 +81,14 @@ def _loop_shape(graph: Graph, plan: Plan, value: Value) -> tuple[int, ...]:
     return ishape(graph[value.inputs[0]]) if value.op in REDUCE_OPS else ishape(value)
 
 
-def _check_item(graph: Graph, plan: Plan, step: Step, k: int, item: Value,
-                produced: dict[int, int]) -> None:
-    """Rules 2-4 for one loop item of step ``k``."""
+def _check_item(graph: Graph, plan: Plan, trees: dict[int, set[int]], step: Step, k: int,
+                item: Value, produced: dict[int, int]) -> None:
+    """Rules 2-4 for one loop item of step ``k`` (``trees``: each item's inlined ids)."""
     shape = step.shape
     if _loop_shape(graph, plan, item) != shape:
         _fail(f"v{item.vid} ({item.op}) needs a loop over {_loop_shape(graph, plan, item)}, "
               f"not {shape}")
-    tree = set(plan.inlined.get(item.vid, []))
+    tree = trees.get(item.vid, set())
     computed = tree | {item.vid}
     reads: dict[int, bool] = {}  # array -> read only at the loop index?
 
@@ -116,12 +117,12 @@ def _check_item(graph: Graph, plan: Plan, step: Step, k: int, item: Value,
             for operand in value.inputs:
                 read(operand, True)
     for vid, same_index in reads.items():
-        _check_read(graph, plan, step, k, item.vid, vid, same_index, produced)
+        _check_read(graph, plan, trees, k, item.vid, vid, same_index, produced)
 
 
-def _check_read(graph: Graph, plan: Plan, step: Step, k: int, reader: int, vid: int,
-                same_index: bool, produced: dict[int, int]) -> None:
-    """Rule 3 for one array read by a loop item."""
+def _check_read(graph: Graph, plan: Plan, trees: dict[int, set[int]], k: int, reader: int,
+                vid: int, same_index: bool, produced: dict[int, int]) -> None:
+    """Rule 3 for one array read by a loop item of step ``k``."""
     if graph[vid].op in ("input", "literal"):
         return
     where = produced.get(vid)
@@ -134,7 +135,7 @@ def _check_read(graph: Graph, plan: Plan, step: Step, k: int, reader: int, vid: 
     value = graph[vid]
     if _is_accumulator(plan, value):
         _fail(f"v{reader} reads the accumulator v{vid} inside the loop that sums it (step {k})")
-    if not same_index or value.vid not in plan.inlined.get(vid, []):
+    if not same_index or vid not in trees.get(vid, ()):
         _fail(f"v{reader} reads v{vid} at other indices inside the loop that writes it "
               f"(step {k})")
 

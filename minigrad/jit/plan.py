@@ -238,11 +238,6 @@ class _Fusion:
         loop = self.loops.get(value.vid)
         return is_elementwise(value) or (loop is not None and loop.kind == "inner")
 
-    def reduces(self, value: Value) -> bool:
-        """Reductions, and matmuls computed as a sum over the loop's outer axis."""
-        loop = self.loops.get(value.vid)
-        return value.op in REDUCE_OPS or (loop is not None and loop.kind == "batch")
-
     def can_inline(self, value: Value, user: Value) -> bool:
         """Whether ``value`` may be recomputed inside the loop of ``user``."""
         loop = self.loops.get(user.vid)

@@ -44,8 +44,6 @@ def scalar_expr(value: Value, args: list[str], graph: Graph) -> str:
     """The scalar expression of an elementwise value from its op row's Numba template."""
     if value.op == "broadcast_to":
         body = args[0]
-    elif value.op == "cast" and value.dtype.kind == "b":
-        body = f"({args[0]} != 0)"
     else:
         row = OPS[value.op]
         special = row.extra.get("numba_by_exponent", {}).get(value.attrs.get("exponent"))
@@ -66,7 +64,7 @@ def _yields_bool(value: Value) -> bool:
     arithmetic on bools gives integers (True + True = 2) where numpy's bool ufuncs give
     bools (logical or / and); such results are turned back into bools (``!= 0``) so an
     inlined consumer sees what eager stored."""
-    if value.op in ("broadcast_to", "cast", "where"):
+    if value.op in ("broadcast_to", "where"):
         return True
     row = OPS.get(value.op)
     return row is not None and row.kind == "compare"

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .emit_calls import BUFFER_MIN_ELEMENTS, CallEmitter
-from .ir import Graph, NotCompilableError, Value, consumers
-from .plan import CALL_OPS, PARALLEL_MIN_ELEMENTS, REDUCE_OPS, Plan, Step, ishape, plan
+from .ir import Graph, NotCompilableError, Value
+from .plan import PARALLEL_MIN_ELEMENTS, REDUCE_OPS, Plan, Step, ishape, plan
 from .plan_check import check_plan
 from .scalars import (
     accumulator_dtype,
@@ -64,12 +64,10 @@ def generate(graph: Graph, parallel: bool = True) -> Kernel:
     check_plan(graph, the_plan)  # every plan: raises instead of computing wrong values
     inputs = [v.vid for v in graph.values if v.op == "input"]
     gen = _Generator(graph, the_plan, parallel)
-    users = consumers(graph)
-    for value in graph.values:  # literals some step needs as an array
-        if value.op == "literal" and (value.vid in graph.roots or any(
-                graph[u].op in CALL_OPS for u in users[value.vid])):
-            gen.src.add(f"v{value.vid} = np.full({ishape(value)}, {literal(value)}, "
-                        f"{np_dtype(value.dtype)})")
+    for vid in the_plan.literal_arrays:
+        value = graph[vid]
+        gen.src.add(f"v{vid} = np.full({ishape(value)}, {literal(value)}, "
+                    f"{np_dtype(value.dtype)})")
     for step in the_plan.steps:
         if step.kind == "call":
             gen.emit_call(graph[step.items[0]])

@@ -112,6 +112,8 @@ class Plan:
     matmul_loops: dict[int, MatmulLoop] = field(default_factory=dict)
     # transpose id -> the BLAS matmul it is the only reader of: emitted as B^T @ A^T
     transposed_products: dict[int, int] = field(default_factory=dict)
+    # literals a call reads or the kernel returns: filled arrays (loops inline literals)
+    literal_arrays: list[int] = field(default_factory=list)
 
     def describe(self, graph: Graph) -> str:
         """The kernel plan as text (printed with MINIGRAD_DEBUG=1)."""
@@ -165,7 +167,9 @@ def plan(graph: Graph) -> Plan:
                 and graph[v.inputs[0]].op == "matmul" and v.inputs[0] not in loops
                 and v.inputs[0] not in roots and users[v.inputs[0]] == [v.vid]
                 and all(len(graph[i].shape) == 2 for i in graph[v.inputs[0]].inputs)}
-    return Plan(materialised, steps, inlined, views, loops, products)
+    literal_arrays = [v.vid for v in graph.values if v.op == "literal" and (
+        v.vid in roots or any(graph[u].op in CALL_OPS for u in users[v.vid]))]
+    return Plan(materialised, steps, inlined, views, loops, products, literal_arrays)
 
 
 def _transpose_views(graph: Graph, users: dict[int, list[int]], roots: set[int]) -> set[int]:

@@ -71,6 +71,17 @@ def test_maximum_gradient_selects_like_pytorch() -> None:
         np.testing.assert_array_equal(got[0].data, ga.data)
         np.testing.assert_array_equal(got[1].data, gb.data)
 
+    # at the NaN, g above is NaN anyway: a finite g there shows both sides get it (PyTorch:
+    # [0, 1, 0.5, 1] and [1, 0, 0.5, 1]; the mask rule gave b's side 0)
+    def plain(a, b):
+        return mg.grad(ops.sum(ops.maximum(b, a)), [a, b])
+
+    compiled = mg.jit(plain)
+    for fn in (plain, compiled, compiled):  # eager, the trace, the kernel
+        got = fn(mg.tensor(a.data, requires_grad=True), mg.tensor(b.data, requires_grad=True))
+        np.testing.assert_array_equal(got[0].data, [0.0, 1.0, 0.5, 1.0])
+        np.testing.assert_array_equal(got[1].data, [1.0, 0.0, 0.5, 1.0])
+
 
 def test_integer_power_with_a_fractional_or_negative_exponent_is_float32() -> None:
     """Found by `make fuzz N=40 SEED=5609539`: int ** 0.5 was numpy's integer power with

@@ -359,13 +359,9 @@ def _maximum_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
     """da = 0 where a < b, g/2 at ties, else g (and db likewise), selected with ``where``
     as PyTorch does: an infinite g stays out of the side that lost (no inf * 0 = NaN), and
     at a NaN both sides get g."""
-    zero = _const(0.0, g)
-
-    def side(loses: Tensor) -> Tensor:
-        return where(loses, zero, where(equal(a, b), mul(g, 0.5), g))
-
-    return only_needed(lambda: unbroadcast(side(less(a, b)), a.shape),
-                       lambda: unbroadcast(side(greater(a, b)), b.shape))
+    zero, share = _const(0.0, g), where(equal(a, b), mul(g, 0.5), g)  # both sides' share
+    return only_needed(lambda: unbroadcast(where(less(a, b), zero, share), a.shape),
+                       lambda: unbroadcast(where(greater(a, b), zero, share), b.shape))
 
 
 MAXIMUM = register(Op(

@@ -284,11 +284,11 @@ def _defer_reductions(graph: Graph, steps: list[Step], reads: dict[int, set[int]
     """Save passes: when only reductions of a loop read some full-size array, and a later
     loop of the same shape reads everything they read anyway (before any of their users),
     move them there. E.g. sum(g) joins the loop computing sum(g * xhat)."""
-    def reads_of(item: int) -> set[int]:
-        return reads.get(item, set(graph[item].inputs))
+    reads_of = {item: reads.get(item, set(graph[item].inputs))  # a call reads its inputs
+                for step in steps for item in step.items}
 
     def read_by(step: Step) -> set[int]:
-        return set().union(*(reads_of(item) for item in step.items))
+        return set().union(*(reads_of[item] for item in step.items))
 
     for k, step in enumerate(steps):
         if step.kind != "loop":
@@ -296,13 +296,13 @@ def _defer_reductions(graph: Graph, steps: list[Step], reads: dict[int, set[int]
         for array in sorted(read_by(step)):
             if ishape(graph[array]) != step.shape:
                 continue
-            readers = [item for item in step.items if array in reads_of(item)]
+            readers = [item for item in step.items if array in reads_of[item]]
             if not readers or any(graph[r].op not in REDUCE_OPS for r in readers):
                 continue
-            users = [j for j, later in enumerate(steps) if j > k and any(
-                r in reads_of(item) for item in later.items for r in readers)]
-            needed = set().union(*(reads_of(r) for r in readers))
-            target = next((j for j in range(k + 1, min(users, default=len(steps)))
+            first_user = next((j for j in range(k + 1, len(steps)) if any(
+                not reads_of[item].isdisjoint(readers) for item in steps[j].items)), len(steps))
+            needed = set().union(*(reads_of[r] for r in readers))
+            target = next((j for j in range(k + 1, first_user)
                            if steps[j].kind == "loop" and steps[j].shape == step.shape
                            and needed <= read_by(steps[j])), None)
             if target is not None:

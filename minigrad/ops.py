@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -793,17 +794,23 @@ def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A
 
 
 def var(x: Any, axis: Axis = None, keepdims: bool = False, correction: int = 0) -> Tensor:
-    """Variance by two passes: sum((x - mean(x))**2) / (N - correction).
+    """Variance by two passes: sum((x - mean(x))**2) / max(0, N - correction).
 
     Two passes (as the seed computes it) stay accurate at a large mean offset, where
-    E[x^2] - E[x]^2 cancels catastrophically in float32.
+    E[x^2] - E[x]^2 cancels catastrophically in float32. With correction >= N there are no
+    degrees of freedom left: as in PyTorch the divisor is 0 (inf, or NaN for equal values)
+    and a RuntimeWarning says so (it was N - correction: a negative variance).
     """
     x = _as_input(x, None)
     axes = normalize_axes(axis, x.ndim, "var")
     count = _count(x.shape, axes)
+    if count - correction <= 0:
+        warnings.warn(f"var: correction={correction} leaves no degrees of freedom over "
+                      f"{count} values per result (shape {x.shape}, axes {axes}): the "
+                      "divisor is 0", RuntimeWarning, stacklevel=2)
     centred = sub(x, mean(x, axes, keepdims=True))
     squares = sum(power(centred, 2), axes, keepdims=keepdims)
-    return div(squares, float(count - correction))
+    return div(squares, float(builtins.max(0, count - correction)))
 
 
 # ======================================================================= movement ops

@@ -100,6 +100,56 @@ def test_var_is_two_pass_and_matches_numpy() -> None:
                                rtol=1e-9)
 
 
+# torch.var(torch.tensor([1., 2., 4.], dtype=torch.float64), correction=c) and its gradient
+# (PyTorch 2.13): the divisor is max(0, N - c), so c >= N gives inf (with a warning). There
+# the gradient is not compared: PyTorch's is +inf everywhere, minigrad's composed one NaN
+# (inf - inf in the mean's backward); neither means anything without degrees of freedom.
+VAR_REFERENCE = {
+    0: (14 / 9, [-8 / 9, -2 / 9, 10 / 9]),
+    1: (7 / 3, [-4 / 3, -1 / 3, 5 / 3]),
+    2: (14 / 3, [-8 / 3, -2 / 3, 10 / 3]),
+    3: (np.inf, [np.inf] * 3),
+    4: (np.inf, [np.inf] * 3),
+}
+
+
+def test_var_with_a_correction_of_n_or_more_is_inf_as_in_pytorch() -> None:
+    """It was sum / (N - correction): a negative variance for correction > N."""
+    fn = mg.jit(lambda t, c: mg.grad(t.var(correction=c), [t])[0] * 1.0)
+    for correction, (value, grad) in VAR_REFERENCE.items():
+        x = mg.tensor(np.array([1.0, 2.0, 4.0]), requires_grad=True)
+        if correction >= 3:
+            with pytest.warns(RuntimeWarning, match="no degrees of freedom"):
+                out = x.var(correction=correction)
+        else:
+            out = x.var(correction=correction)
+        np.testing.assert_allclose(out.data, value, rtol=1e-14)
+        (g,) = mg.grad(out, [x])
+        if correction < 3:
+            np.testing.assert_allclose(g.data, grad, rtol=1e-14)
+            np.testing.assert_allclose(fn(x, correction).data, grad, rtol=1e-14)
+        else:
+            assert not np.isfinite(g.data).any()
+    with pytest.warns(RuntimeWarning):
+        assert np.isnan(mg.tensor([3.0, 3.0]).var(correction=2).item())  # 0 / 0
+
+
+def test_var_against_live_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    for correction, (value, grad) in VAR_REFERENCE.items():
+        t = torch.tensor([1.0, 2.0, 4.0], dtype=torch.float64, requires_grad=True)
+        with pytest.warns(UserWarning) if correction >= 3 else _no_warning():
+            out = torch.var(t, correction=correction)
+        (g,) = torch.autograd.grad(out, t)
+        np.testing.assert_allclose(out.item(), value, rtol=1e-14)
+        np.testing.assert_allclose(g.numpy(), grad, rtol=1e-14)  # +inf at c >= N
+
+
+def _no_warning():
+    import contextlib
+    return contextlib.nullcontext()
+
+
 def test_manual_seed_makes_the_generator_repeatable() -> None:
     mg.manual_seed(3)
     first = mg._state.rng().standard_normal(4)

@@ -151,14 +151,28 @@ class JitFunction:
         self.calls += 1
         spec, tensors, args, kwargs = flatten_args(args, kwargs)
         key = (spec, STATE.grad_enabled)
-        entries = self.entries.get(key, ())
-        for k, entry in enumerate(entries):
-            result = entry.fast(tensors)  # type: ignore[misc]
+        entries = self.entries.get(key)
+        if entries:
+            result = entries[0].fast(tensors)  # type: ignore[misc]
             if result is not MISS:
-                if k:  # most recently used first: the next call tries it first
-                    entries.insert(0, entries.pop(k))  # type: ignore[attr-defined]
                 return result
+            for entry in entries[1:]:  # a copy: another thread may change the list
+                result = entry.fast(tensors)  # type: ignore[misc]
+                if result is not MISS:
+                    self._to_front(entries, entry)
+                    return result
         return self._miss(key, tensors, args, kwargs)
+
+    def _to_front(self, entries: list[Compiled], entry: Compiled) -> None:
+        """Most recently used first: the next call tries ``entry`` first. Skipped while
+        another thread holds the lock (compiling): the order only saves time."""
+        if self._lock.acquire(blocking=False):
+            try:
+                at = next((k for k, e in enumerate(entries) if e is entry), None)
+                if at is not None:  # by identity (entries are dataclasses holding arrays)
+                    entries.insert(0, entries.pop(at))
+            finally:
+                self._lock.release()
 
     def _miss(self, key: Any, tensors: list[Tensor], args: tuple, kwargs: dict) -> Any:
         """No entry's guards hold: retry under the lock (another thread may have compiled

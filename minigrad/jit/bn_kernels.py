@@ -10,10 +10,10 @@ the N rows, with s = 1 / sqrt(var + eps):
     apply      out = (x - mean) * (w s) + b                       (normalize: w = 1, b = 0)
     grad sums  one read of g and x: sum(g), sum(g * xhat) = s * sum(g * (x - mean))
     dx         dx = w s (g - mean(g) - xhat mean(g xhat))
-                  = A (g + B (x - mean) + C0),  A = w s, B = -s sum(g xhat)/N,
-                                                C0 = -sum(g)/N
-               (w s multiplies the whole bracket, as eager does: an infinite w or s
-               gives eager's infinities and NaNs, not inf - inf)
+                  = A ((g + C0) + B (x - mean)),  A = w s, B = -s sum(g xhat)/N,
+                                                  C0 = -sum(g)/N
+               (w s multiplies the whole bracket, summed in eager's order: an
+               infinite w or s gives eager's infinities and NaNs, not inf - inf)
 
 When the upstream gradient g is a kernel argument (known before the forward output is
 written), forward and backward take two passes: ``stats_grad_sums`` adds G = sum(g) and
@@ -140,13 +140,13 @@ def _grad_sums_rows(g, x, coef, r0, r1, acc):
 
 @numba.njit(**_SERIAL)
 def _dx_rows(g, x, coef, out, r0, r1):
-    """out[i, c] = a[c] (g[i, c] + b[c] (x[i, c] - mean[c]) + c0[c]); coef rows mean, a, b,
-    c0."""
+    """out[i, c] = a[c] ((g[i, c] + c0[c]) + b[c] (x[i, c] - mean[c])); coef rows mean, a,
+    b, c0."""
     channels = x.shape[1]
     mean, a, b, c0 = coef[0], coef[1], coef[2], coef[3]
     for i in range(r0, r1):
         for c in range(channels):
-            out[i, c] = a[c] * (g[i, c] + b[c] * (x[i, c] - mean[c]) + c0[c])
+            out[i, c] = a[c] * ((g[i, c] + c0[c]) + b[c] * (x[i, c] - mean[c]))
 
 
 @numba.njit(**_SERIAL)
@@ -184,7 +184,7 @@ def _moments_grad_rows(x, g, r0, r1, shift, acc):
 
 @numba.njit(**_SERIAL)
 def _apply_dx_rows(x, g, coef, out, dx, r0, r1):
-    """out = (x - mean) * scale + shift and dx = a (g + b (x - mean) + c0) in one sweep;
+    """out = (x - mean) * scale + shift and dx = a ((g + c0) + b (x - mean)) in one sweep;
     coef rows mean, scale, shift, a, b, c0."""
     channels = x.shape[1]
     mean, scale, shift, a, b, c0 = coef[0], coef[1], coef[2], coef[3], coef[4], coef[5]
@@ -192,7 +192,7 @@ def _apply_dx_rows(x, g, coef, out, dx, r0, r1):
         for c in range(channels):
             d = x[i, c] - mean[c]
             out[i, c] = d * scale[c] + shift[c]
-            dx[i, c] = a[c] * (g[i, c] + b[c] * d + c0[c])
+            dx[i, c] = a[c] * ((g[i, c] + c0[c]) + b[c] * d)
 
 
 # ------------------------------------------------------------------ row blocks in threads

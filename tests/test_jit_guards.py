@@ -7,6 +7,7 @@ something its trace assumed has changed, and arguments are never baked in.
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import subprocess
@@ -260,6 +261,34 @@ def test_python_numbers_the_trace_baked_in_are_guarded() -> None:
         _close(expected, step(x))
         _assert_same_params(eager.model, compiled.model)
     assert step.stats()["guard_failures"].get("value", 0) == 4
+
+
+def test_numbers_read_through_containers_are_guarded() -> None:
+    """A number fn reads through a global dict, a nested attribute, a list, a closure
+    dict or a module's dict attribute: each was baked in by the trace and never checked
+    (the compiled function kept returning the first value)."""
+    scope: dict = {"mg": mg, "CONFIG": {"scale": 2.0},
+                   "cfg": types.SimpleNamespace(sub=types.SimpleNamespace(scale=3.0),
+                                                items=[4.0])}
+    layer = nn.Linear(3, 3)
+    layer.extra = {"shift": 1.0}
+    local = {"bias": 5.0}
+    exec("def f(x, layer, local):\n"
+         "    return (x * CONFIG['scale'] + x * cfg.sub.scale + x * cfg.items[0]\n"
+         "            + layer(x) * layer.extra['shift'] + local['bias'])\n", scope)
+    f = functools.partial(scope["f"], layer=layer, local=local)
+    compiled = jit(f)
+    x = mg.Tensor(_rand(4, 3))
+    changes = [lambda: scope["CONFIG"].update(scale=-1.0),
+               lambda: setattr(scope["cfg"].sub, "scale", 0.5),
+               lambda: scope["cfg"].items.__setitem__(0, 7.0),
+               lambda: layer.extra.update(shift=-2.0),
+               lambda: local.update(bias=0.25)]
+    for k in range(len(changes) + 2):
+        if 1 <= k <= len(changes):
+            changes[k - 1]()
+        _close(f(x), compiled(x))
+    assert compiled.stats()["guard_failures"].get("value", 0) == len(changes)
 
 
 @pytest.mark.parametrize("wrap", ["partial", "callable object", "module"])

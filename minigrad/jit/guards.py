@@ -45,6 +45,7 @@ from ..nn.module import Module
 from ..tensor import Tensor
 
 MAX_OBJECTS = 20000  # objects the walk visits at most (a bound, not a guess at sizes)
+NEAR = 3  # edges from what fn names within which every container of numbers is guarded
 SKIP_TABLES = frozenset({"_parameters", "_buffers", "_modules"})
 OPAQUE = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
           types.MethodType, types.CodeType, str, bytes, int, float, complex, bool,
@@ -105,13 +106,42 @@ def _scalar(value: Any) -> bool:
 
 
 def _scalar_checks(obj: Any) -> list[Check]:
-    """``("value", obj.__dict__, name, v)`` for each scalar attribute of ``obj``."""
-    attrs = getattr(obj, "__dict__", None)
-    if isinstance(obj, (Tensor, *OPAQUE)) or not isinstance(attrs, dict):
+    """``("value", m.__dict__, name, v)`` for each scalar attribute of a module ``m``
+    (checked when its version moves); other objects get one ``contents`` check."""
+    if not isinstance(obj, Module):
         return []
-    skip = ("training", "_version") if isinstance(obj, Module) else ()
-    return [("value", attrs, k, v) for k, v in attrs.items()
-            if k not in skip and _plain_key(k) and _scalar(v)]
+    return [("value", obj.__dict__, k, v) for k, v in obj.__dict__.items()
+            if k not in ("training", "_version") and _plain_key(k) and _scalar(v)]
+
+
+def _contents_check(obj: Any) -> Check | None:
+    """``("contents", container, copy)`` when ``obj`` (a dict, a list, or a plain object's
+    ``__dict__``) holds a Python number the trace may have read: the whole container must
+    stay equal to its copy (one comparison in C, each item by identity first)."""
+    if isinstance(obj, (Module, Tensor, *OPAQUE)) or hasattr(type(obj), "__array__"):
+        return None
+    container = obj if isinstance(obj, dict | list) else getattr(obj, "__dict__", None)
+    if not isinstance(container, dict | list):
+        return None
+    items = container.values() if isinstance(container, dict) else container
+    if not any(_scalar(v) for v in items):
+        return None
+    return ("contents", container, type(container)(container))
+
+
+def _near(roots: list[Any], depth: int) -> list[Any]:
+    """The objects at most ``depth`` edges from ``roots`` (breadth first, bounded)."""
+    seen = {id(obj): obj for obj in roots}
+    layer = list(seen.values())
+    for _ in range(depth):
+        nxt = []
+        for obj in layer:
+            for _, child in _children(obj):
+                if id(child) not in seen and len(seen) < MAX_OBJECTS:
+                    seen[id(child)] = child
+                    nxt.append(child)
+        layer = nxt
+    return list(seen.values())
 
 
 def _children(obj: Any) -> Iterable[tuple[Callable[[Any], Check], Any]]:
@@ -174,7 +204,13 @@ def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
                 objects[id(child)] = child
                 queue.append(child)
     reached_args = [(k, t) for k, t in enumerate(args) if id(t) in objects]  # state too
-    relevant = _relevant(wanted | {id(t) for _, t in reached_args}, parents)
+    # Numbers fn may read through what it names (cfg.sub.scale, CONFIG["lr"], xs[0]): the
+    # containers holding them within NEAR edges, and the path to each, are guarded too.
+    holders = {id(obj): check for obj in _near([obj for _, obj in root_edges], NEAR)
+               if (check := _contents_check(obj)) is not None}
+    relevant = _relevant(wanted | {id(t) for _, t in reached_args} | set(holders), parents)
+    holders.update((k, check) for k in relevant if k not in holders and k in objects
+                   and (check := _contents_check(objects[k])) is not None)
     checks: list[Check] = []
     named = []  # objects fn names directly: their scalar attributes are guarded too
     for check, obj in root_edges:
@@ -194,6 +230,7 @@ def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
     checks = [("len", lst, len(lst)) for lst in lists_read.values()] + checks
     for obj in [*named, *(objects[k] for k in relevant if k in objects)]:
         checks += _scalar_checks(obj)
+    checks += list(holders.values())
     seen_modules = {id(m): m for m in modules}
     seen_modules.update((k, objects[k]) for k in relevant if isinstance(objects.get(k), Module))
     checks += [("training", m, m.training) for m in seen_modules.values()]
@@ -289,6 +326,8 @@ def _check_if(check: Check, k: int, bind: Callable[[str, Any], str], indent: str
         cond = f"{bind('l', check[1])}[{int(check[2])}] is not {bind('o', check[3])}"
     elif kind == "argument":
         cond = f"tensors[{int(check[1])}] is not {bind('o', check[2])}"
+    elif kind == "contents":
+        cond = f"{bind('g', check[1])} != {bind('v', check[2])}"
     elif kind == "training":
         cond = f"{bind('m', check[1])}.training != {bind('f', check[2])}"
     else:  # requires_grad
@@ -319,6 +358,9 @@ def describe(check: Check) -> str:
         return f"attribute or key {check[2]!r} now holds another object"
     if kind in ("len", "item"):
         return "a list the trace read changed"
+    if kind == "contents":
+        return (f"a number in a {type(check[1]).__name__} fn can reach changed, or what "
+                "it holds (a copy made when traced is compared)")
     if kind == "training":
         return f"{type(check[1]).__name__}.training changed (was {check[2]!r})"
     if kind == "argument":
@@ -329,5 +371,6 @@ def describe(check: Check) -> str:
 def reason_of(check: Check) -> str:
     """The counter name of a failed check in ``fn.stats()['guard_failures']``."""
     return {"global": "identity", "cell": "identity", "key": "identity", "len": "identity",
-            "item": "identity", "cell_value": "value", "argument": "arguments"
+            "item": "identity", "cell_value": "value", "contents": "value",
+            "argument": "arguments"
             }.get(check[0], check[0])

@@ -175,3 +175,31 @@ def test_training_configs_keep_batchnorm_over_two_rows_away_from_adam() -> None:
     assert not [c for c in configs if c.optimizer == "adam" and c.norm != "none"
                 and not c.norm_eval and c.batch == 2]
     assert any(c.batch == 2 for c in configs) and any(c.optimizer == "adam" for c in configs)
+
+
+def test_float32_disagreements_are_judged_against_float64() -> None:
+    """Seed 20261207, program 53: d/da sigmoid(1 / a) at a = 0.0895 in float32 is
+    y (1 - y) with y = 0.99999: eager's float32 is 0.4 % off, the kernel (float64 inside,
+    rounded once) 0.03 %. The same program in float64 decides; a value farther from it than
+    eager's (and beyond float32's tolerance), or any NaN moved, is still a mismatch."""
+    import minigrad as mg
+
+    def fn(a):
+        (g,) = mg.grad(ops.sum(ops.mul(ops.sigmoid(ops.reciprocal(a)), 4.0)), [a])
+        return (g,)
+
+    def tensors_of(arrays):
+        return [mg.tensor(arrays[0], requires_grad=True)]
+
+    arrays = [np.array([0.08948074, 0.5], dtype=np.float32)]  # 0.5: a well-kept value
+    (eager,) = fuzz.run_eager(fn, tensors_of(arrays))[0]
+    (exact,) = fuzz.run_eager(fn, tensors_of([arrays[0].astype(np.float64)]))[0]
+    better = exact.astype(np.float32)
+    assert fuzz.compare_arrays(eager, better) != ""  # eager is the imprecise one
+    assert fuzz.jit_closer_to_float64(fn, tensors_of, arrays, [eager], [better])
+    worse = better.copy()
+    worse[0] = eager[0] + (eager[0] - exact[0])  # as far again on the other side
+    assert not fuzz.jit_closer_to_float64(fn, tensors_of, arrays, [eager], [worse])
+    moved = better.copy()
+    moved[1] = np.nan
+    assert fuzz.compare_arrays(eager, moved) and not fuzz.jit_closer_to_float64(fn, tensors_of, arrays, [eager], [moved])

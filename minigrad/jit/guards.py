@@ -129,21 +129,6 @@ def _contents_check(obj: Any) -> Check | None:
     return ("contents", container, type(container)(container))
 
 
-def _near(roots: list[Any], depth: int) -> list[Any]:
-    """The objects at most ``depth`` edges from ``roots`` (breadth first, bounded)."""
-    seen = {id(obj): obj for obj in roots}
-    layer = list(seen.values())
-    for _ in range(depth):
-        nxt = []
-        for obj in layer:
-            for _, child in _children(obj):
-                if id(child) not in seen and len(seen) < MAX_OBJECTS:
-                    seen[id(child)] = child
-                    nxt.append(child)
-        layer = nxt
-    return list(seen.values())
-
-
 def _children(obj: Any) -> Iterable[tuple[Callable[[Any], Check], Any]]:
     """(a function making the check of the edge, child) for each object ``obj`` holds."""
     if isinstance(obj, (Tensor, *OPAQUE)) or hasattr(type(obj), "__array__"):
@@ -186,12 +171,13 @@ def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
     wanted = {id(t) for t in used} | {id(m) for m in modules}
     parents: dict[int, list[tuple[Check | None, int]]] = {}  # child id -> (edge, parent id)
     objects: dict[int, Any] = {}
+    depth: dict[int, int] = {}  # edges from the nearest root (breadth first: the fewest)
     queue: list[Any] = []
     root_edges: list[tuple[Check | None, Any]] = []
     for check, obj in _roots(fn, fixed):
         root_edges.append((check, obj))
         if id(obj) not in objects:
-            objects[id(obj)] = obj
+            objects[id(obj)], depth[id(obj)] = obj, 0
             queue.append(obj)
     head = 0
     while head < len(queue) and len(objects) < MAX_OBJECTS:
@@ -201,13 +187,13 @@ def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
             check = make_check(child) if make_check is not None else None
             parents.setdefault(id(child), []).append((check, id(obj)))
             if id(child) not in objects:
-                objects[id(child)] = child
+                objects[id(child)], depth[id(child)] = child, depth[id(obj)] + 1
                 queue.append(child)
     reached_args = [(k, t) for k, t in enumerate(args) if id(t) in objects]  # state too
     # Numbers fn may read through what it names (cfg.sub.scale, CONFIG["lr"], xs[0]): the
     # containers holding them within NEAR edges, and the path to each, are guarded too.
-    holders = {id(obj): check for obj in _near([obj for _, obj in root_edges], NEAR)
-               if (check := _contents_check(obj)) is not None}
+    holders = {k: check for k, obj in objects.items()
+               if depth[k] <= NEAR and (check := _contents_check(obj)) is not None}
     relevant = _relevant(wanted | {id(t) for _, t in reached_args} | set(holders), parents)
     holders.update((k, check) for k in relevant if k not in holders and k in objects
                    and (check := _contents_check(objects[k])) is not None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -138,16 +140,11 @@ def test_var_against_live_pytorch() -> None:
     torch = pytest.importorskip("torch")
     for correction, (value, grad) in VAR_REFERENCE.items():
         t = torch.tensor([1.0, 2.0, 4.0], dtype=torch.float64, requires_grad=True)
-        with pytest.warns(UserWarning) if correction >= 3 else _no_warning():
+        with pytest.warns(UserWarning) if correction >= 3 else contextlib.nullcontext():
             out = torch.var(t, correction=correction)
         (g,) = torch.autograd.grad(out, t)
         np.testing.assert_allclose(out.item(), value, rtol=1e-14)
         np.testing.assert_allclose(g.numpy(), grad, rtol=1e-14)  # +inf at c >= N
-
-
-def _no_warning():
-    import contextlib
-    return contextlib.nullcontext()
 
 
 def test_manual_seed_makes_the_generator_repeatable() -> None:

@@ -62,7 +62,7 @@ def random_config(rng: np.random.Generator) -> TrainConfig:
     # over 2 rows it outputs +-sqrt(var / (var + eps)) whatever its input (seed 99445385,
     # program 189: float32 eager and jit 1.2e-4 apart, each 0.018 from float64), and it
     # does not see the scale of a single weight feeding a channel, a layer of fan-in 1
-    # (seed 20261207, program 149: 0.weight of Linear(1, 2), eager and jit each ~3.5e-3
+    # (seed 20261207, program 149: 0.weight of Linear(1, 2), eager 3.9e-3 and jit 3.2e-3
     # from float64, 6.6e-4 apart).
     if config.optimizer == "adam" and config.norm != "none" and not config.norm_eval:
         widths = tuple(max(2, w) for w in config.widths[:-1]) + config.widths[-1:]

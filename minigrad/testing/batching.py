@@ -102,6 +102,7 @@ def run_batch(members: list[Member]) -> Outcome:
     """The members through one jitted function, ``CALLS`` calls, each member's slice of
     the results compared with its eager results."""
     jitted = mg.jit(batch_function(members))
+    floors = [m.program.result_floors() for m in members]
     for k in range(CALLS):
         tensors = [t for m in members for t in make_tensors(m.program, m.calls[k])]
         try:
@@ -109,10 +110,10 @@ def run_batch(members: list[Member]) -> Outcome:
         except Exception as error:
             return jit_error(k, error)
         start = 0
-        for m in members:
+        for m, floor in zip(members, floors, strict=True):
             part = got[start:start + len(m.expected[k])]
             start += len(m.expected[k])
-            problem = compare_results(m.expected[k], part, m.program.result_floors())
+            problem = compare_results(m.expected[k], part, floor)
             if problem:
                 return Outcome(MISMATCH, f"call {k}: program {m.index}: {problem}")
         if start != len(got):

@@ -55,6 +55,10 @@ class Op:
     expr: str | None = None
     doc: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Integer and bool inputs are computed in the default float dtype (float32), as
+    # PyTorch's exp, log, sqrt, tanh, sigmoid do (numpy: float16 of bool/int8, float64 of
+    # int64, integer zeros for sigmoid).
+    floats_integers: bool = False
 
     @property
     def differentiable(self) -> bool:
@@ -123,6 +127,8 @@ def apply(op: Op, *args: Any, **attrs: Any) -> Tensor:
         if not isinstance(arg, Tensor):
             inputs = _as_inputs(op, args)
             break
+    if op.floats_integers and inputs[0].data.dtype.kind in "biu":  # unary rows (Op field)
+        inputs = (cast(inputs[0], DEFAULT_FLOAT),)
     if len(inputs) == 2:  # most ops: spelled out, no lists built
         first, second = inputs[0].data, inputs[1].data
         op.shape(first.shape, second.shape, **attrs)
@@ -471,6 +477,7 @@ def _sqrt_forward(x: np.ndarray) -> np.ndarray:
 SQRT = register(Op(
     "sqrt", ELEMENTWISE, 1, _sqrt_forward, _same_shape, _sqrt_vjp,
     grads=("0.5 / {out} * {g}",), expr="np.sqrt({0})", doc="sqrt(x)",
+    floats_integers=True,
 ))
 
 
@@ -515,6 +522,7 @@ def _exp_forward(x: np.ndarray) -> np.ndarray:
 EXP = register(Op(
     "exp", ELEMENTWISE, 1, _exp_forward, _same_shape, _exp_vjp,
     grads=("{g} * {out}",), expr="np.exp({0})", doc="e ** x",
+    floats_integers=True,
 ))
 
 
@@ -535,6 +543,7 @@ def _log_forward(x: np.ndarray) -> np.ndarray:
 LOG = register(Op(
     "log", ELEMENTWISE, 1, _log_forward, _same_shape, _log_vjp,
     grads=("{g} / {0}",), expr="np.log({0})", doc="ln x",
+    floats_integers=True,
 ))
 
 
@@ -550,6 +559,7 @@ def _tanh_vjp(g: Tensor, out: Tensor, x: Tensor) -> tuple:
 TANH = register(Op(
     "tanh", ELEMENTWISE, 1, np.tanh, _same_shape, _tanh_vjp,
     grads=("{g} * (1 - {out}^2)",), expr="np.tanh({0})", doc="tanh x",
+    floats_integers=True,
 ))
 
 
@@ -572,6 +582,7 @@ SIGMOID = register(Op(
     "sigmoid", ELEMENTWISE, 1, _sigmoid_forward, _same_shape, _sigmoid_vjp,
     grads=("{g} * {out} * (1 - {out})",), expr="(1.0 / (1.0 + np.exp(-{0})))",
     doc="1 / (1 + e^-x)",
+    floats_integers=True,
 ))
 
 

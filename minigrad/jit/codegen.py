@@ -97,14 +97,14 @@ def generate(graph: Graph, parallel: bool = True) -> Kernel:
                   uses_prange or gen.uses_bn_kernels, gen.buffers)
 
 def _check_dtypes(graph: Graph) -> None:
-    """Refuse dtypes Numba cannot compute with (float16: numpy's result of exp, sqrt, ...
-    of a bool or int8 tensor; complex) with an error naming them."""
+    """Refuse dtypes Numba cannot compute with (float16, complex) with an error naming
+    them."""
     for value in graph.values:
         if value.dtype.kind not in "biuf" or value.dtype == np.float16:
             raise NotCompilableError(
                 f"mg.jit cannot compute {value.dtype} values (an {value.op} of shape "
-                f"{value.shape}; numpy gives float16 for exp, sqrt, ... of bool or int8 "
-                "tensors): cast to float32 first, or call the function without mg.jit")
+                f"{value.shape}): cast to float32 first, or call the function without "
+                "mg.jit")
 
 
 class _Generator(CallEmitter):

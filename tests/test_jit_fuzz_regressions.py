@@ -249,13 +249,13 @@ def test_float_functions_of_integers_against_live_pytorch() -> None:
             np.testing.assert_array_equal(got.numpy(), np.float32(want))
 
 
-@pytest.mark.xfail(strict=True, reason="open: the shifted one-pass sums (rewrite.py) give "
-                   "inf - inf = NaN where eager's direct sum is +-inf (docs/jit.md §9)")
 def test_normalize_gradient_with_an_infinite_upstream_gradient() -> None:
-    """Found by make fuzz N=300 SEED=77123457 (program 86), not fixed yet: the gradient of
-    normalize (eps 0) when the gradient reaching it holds inf (a division by 0 above).
-    Eager sums g * xhat directly (-inf); the kernel takes sum(g (x - k)) - S1/N sum(g)
-    (inf - inf). Strict: this test fails the day the kernel agrees."""
+    """Found by make fuzz N=300 SEED=77123457 (program 86): the gradient of normalize
+    (eps 0) when the gradient reaching it holds inf (a division by 0 above). Eager sums
+    g * xhat directly (-inf at one place); the kernel's shifted one-pass sums took
+    sum(g (x - K)) - c sum(g) = inf - inf = NaN everywhere. Now the kernel's non-finite
+    check sends such calls to the fallback kernel (direct sums), and finite calls never
+    compile it."""
     x = np.array([[[1.7669420133066187, 0.8668471489826708, -0.5124194596442435,
                     -0.021491351048269363]]])
     a1 = np.array([[[3, 1, -1, 1]], [[1, 3, 0, 3]], [[-2, -1, 0, 1]]])
@@ -265,8 +265,36 @@ def test_normalize_gradient_with_an_infinite_upstream_gradient() -> None:
         return mg.grad(ops.sum(out), [x])[0]
 
     fn = mg.jit(f)
+    finite = np.where(a1 == 0, 2, a1)
     with np.errstate(all="ignore"):
-        for _ in range(2):  # the trace, then the compiled kernel
-            args = [mg.tensor(x, requires_grad=True), mg.tensor(a1)]
+        for call, divisor in enumerate((finite, finite, a1, finite, a1)):
+            args = [mg.tensor(x, requires_grad=True), mg.tensor(divisor)]
             eager, got = f(*args).data, fn(*args).data
-            np.testing.assert_array_equal(np.isnan(got), np.isnan(eager))
+            assert np.isinf(eager).any() == (divisor is a1)
+            np.testing.assert_allclose(got, eager, rtol=1e-12, atol=0)  # same infs, NaNs
+            if call == 1:  # the trace, then one kernel call: the fallback not compiled
+                assert fn.last.fallback.kernel is None
+    assert fn.last.fallback.runs == 2
+    assert fn.stats()["traces"] == 1
+
+
+def test_batch_norm_of_an_infinite_first_sample() -> None:
+    """The shift K is x's first sample per channel: K = inf made every e = x - K NaN (and
+    -inf elsewhere) where eager's mean is inf and its variance NaN. The non-finite check
+    catches the shifted mean too: values equal eager's, NaN for NaN, inf for inf."""
+    def f(x):
+        mean = ops.mean(x, 0, keepdims=True)
+        centred = ops.sub(x, mean)
+        return ops.mean(ops.mul(centred, centred), 0), mean
+
+    fn = mg.jit(f)
+    clean = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.25]])
+    spoiled = clean.copy()
+    spoiled[0, 1] = np.inf
+    with np.errstate(all="ignore"):
+        for x in (clean, clean, spoiled, clean):
+            want = [t.data for t in f(mg.tensor(x))]
+            got = [t.data for t in fn(mg.tensor(x))]
+            for g, w in zip(got, want, strict=True):
+                np.testing.assert_allclose(g, w, rtol=1e-12, atol=0)
+    assert fn.last.fallback is not None and fn.last.fallback.runs == 1

@@ -35,7 +35,7 @@ from ..nn.module import Module
 from ..tensor import Tensor
 from .call import MISS, make_call
 from .codegen import Kernel, generate
-from .entry import Compiled, Target, compile_kernel
+from .entry import Compiled, Fallback, Target, compile_kernel
 from .guards import build_guards
 from .ir import Graph, NotCompilableError
 from .lower import lower
@@ -249,6 +249,12 @@ class JitFunction:
         graph.roots = roots
         lowered = lower(graph)
         kernel = generate(lowered, self.parallel)
+        fallback = None
+        if len(lowered.roots) > len(roots):  # shifted sums, and their check last
+            fallback = _fallback(graph, lowered, kernel, self.parallel)
+            if fallback is None:  # the check could not be acted on: no shifted sums
+                lowered = lower(graph, shift=False)
+                kernel = generate(lowered, self.parallel)
         module, path = compile_kernel(kernel.source, _signature(lowered, kernel))
         if os.environ.get("MINIGRAD_DEBUG"):
             _print_debug(self, lowered, kernel, path)
@@ -265,7 +271,7 @@ class JitFunction:
             index_checks=[(target(t), *rest) for t, *rest in trace.index_checks],
             parallel=kernel.parallel,
             buffers=[(_stored_shape(lowered[v]), lowered[v].dtype) for v in kernel.buffers],
-            draws=draws,
+            draws=draws, fallback=fallback, check_pos=len(roots),
         )
         entry.graph = _structure_only(lowered)
         entry.checks = build_guards(self.fn, _objects_in(module_args),
@@ -274,6 +280,22 @@ class JitFunction:
                                     tensors)
         _argument_guards(entry, tensors)
         return entry
+
+
+def _fallback(graph: Graph, lowered: Graph, kernel: Kernel, parallel: bool
+              ) -> Fallback | None:
+    """The kernel of ``graph`` without shifted sums, reading the entry's inputs (None in
+    the unlikely case it reads an input the entry's kernel does not: then the check
+    cannot be acted on, and the entry is compiled without the shift instead)."""
+    plain = lower(graph, shift=False)
+    slow = generate(plain, parallel)
+    position = {lowered[vid].attrs["slot"]: k for k, vid in enumerate(kernel.inputs)}
+    slots = [plain[vid].attrs["slot"] for vid in slow.inputs]
+    if any(slot not in position for slot in slots):
+        return None
+    return Fallback(slow.source, _signature(plain, slow), _own_constants(slow.constants),
+                    [position[slot] for slot in slots],
+                    [(_stored_shape(plain[v]), plain[v].dtype) for v in slow.buffers])
 
 
 def _used_outside(trace: Trace, arg_ids: dict[int, int]) -> list[Tensor]:

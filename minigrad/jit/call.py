@@ -203,11 +203,17 @@ def make_call(entry: Compiled) -> tuple[Callable[[list[Tensor]], Any],
     check = _define("check", [*guards, *fetches, "    return None"], ns.env)
     lines = ["    if STATE.assign_hooks:", "        return entry.run_generic(tensors)",
              *guards, *fetches, *draw_lines(entry, ns)]
+    inputs = list(args)
     args += [ns.bind("c", constant) for constant in entry.constants]
     if entry.buffers:
         args.append("*entry.lend_buffers()")
-    args.append("get_threads()" if entry.parallel else "1")
+    threads = "get_threads()" if entry.parallel else "1"
+    args.append(threads)
     lines.append(f"    r = kernel({', '.join(args)})")
+    if entry.fallback is not None:  # shifted sums not finite: the kernel without them
+        lines += [f"    if r[{entry.check_pos}]:",
+                  f"        r = {ns.bind('f', entry.fallback.run)}([{', '.join(inputs)}], "
+                  f"{threads})"]
     lines += effect_lines(entry, ns)
     if entry.plain_output is None:
         lines.append("    return entry.build_output(tensors, r)")

@@ -303,6 +303,17 @@ class CallEmitter:
         self.src.add(f"v{value.vid} = {row}.astype({np_dtype(value.dtype)})"
                      f".reshape({ishape(value)})")
 
+    def _call_count_nonfinite(self, value: Value) -> None:
+        """How many elements of the inputs are ±inf or NaN (x - x != 0), after every
+        loop computing them: a loop of its own (an integer count over stored values), so
+        the loops it reads from keep no reduction that would stop their vectorisation.
+        The result is a Python integer, not an array (the only such kernel result)."""
+        src = self.src
+        src.add(f"v{value.vid} = 0")  # a plain integer result: no array to box
+        for vid in value.inputs:
+            src.add(f"for x in v{vid}.ravel():")
+            src.add(f"    v{value.vid} += (x - x) != 0.0")
+
     def _flat_map(self, shape: tuple[int, ...], key: tuple) -> str:
         size = int(np.prod(shape, dtype=np.int64))
         flat = np.arange(size, dtype=np.int64).reshape(shape)[key]

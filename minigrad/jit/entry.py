@@ -50,6 +50,34 @@ def _free_refcount() -> int:
 _FREE_REFCOUNT = _free_refcount()
 
 
+class Fallback:
+    """The entry's kernel without the shifted one-pass sums (``lower(graph, shift=False)``),
+    for the calls whose shifted sums are not finite: the kernel's last result, the
+    non-finite check (rewrite.nonfinite_check), is then not 0, and this kernel's direct sums
+    give eager's values (±inf where the expansion gives inf - inf). Generated with the
+    entry; Numba compiles it on its first use (most entries never need it)."""
+
+    def __init__(self, source: str, signature: tuple, constants: list[Any],
+                 picks: list[int], buffers: list[tuple[tuple, np.dtype]]) -> None:
+        self.source = source
+        self.signature = signature
+        self.constants = constants
+        self.picks = picks  # per input of this kernel, its position among the entry's
+        self.buffers = buffers
+        self.kernel: Callable[..., tuple] | None = None
+        self.runs = 0
+
+    def run(self, arrays: list[np.ndarray], threads: int) -> tuple:
+        """This kernel's results (the entry's, without the check) for the entry's inputs."""
+        if self.kernel is None:
+            module, _ = compile_kernel(self.source, self.signature)
+            self.kernel = module.kernel
+        self.runs += 1
+        inputs = [arrays[k] for k in self.picks]
+        buffers = [np.empty(shape, dtype) for shape, dtype in self.buffers]
+        return self.kernel(*inputs, *self.constants, *buffers, threads)
+
+
 @dataclass(eq=False)
 class Compiled:
     """One traced and compiled signature of a jit function."""
@@ -82,6 +110,8 @@ class Compiled:
     reasons: list[tuple[str, str]] = field(default_factory=list)  # (counter, text) per miss
     failed: int = -1  # the reason of the last miss
     graph: Any = None  # the lowered graph's structure, for drawing (no arrays)
+    fallback: Fallback | None = None  # when the kernel has shifted sums: their check is
+    check_pos: int = -1  # its result ``check_pos``, 0 if finite; else the fallback runs
     # Derived from the fields above (__post_init__):
     pools: list[list[np.ndarray]] = field(init=False)  # the arrays lent per buffer
     stored_grads: list[Tensor | None] = field(init=False)  # the last store per grad_stores
@@ -158,6 +188,8 @@ class Compiled:
             results = self.kernel(*arrays, *self.constants, *self.lend_buffers(), threads)
         else:
             results = self.kernel(*arrays, *self.constants, threads)
+        if self.fallback is not None and results[self.check_pos]:
+            results = self.fallback.run(arrays, threads)  # type: ignore[arg-type]
         self._store_effects(tensors, results)
         return self.build_output(tensors, results)
 

@@ -35,8 +35,12 @@ STRUCTURAL = {"input", "literal", "reduce_sum", "reduce_max", "reshape", "transp
 BN_KERNEL_OPS = ("bn_stats", "bn_apply", "bn_normalize", "bn_grad_sums", "bn_dx", "bn_row")
 
 
-def lower(graph: Graph) -> Graph:
-    """The lowered, dead-code-free, common-subexpression-merged copy of ``graph``."""
+def lower(graph: Graph, shift: bool = True) -> Graph:
+    """The lowered, dead-code-free, common-subexpression-merged copy of ``graph``.
+
+    With ``shift``, centred sums become shifted one-pass sums (rewrite.py); when any did,
+    the result has one root more than ``graph``: the last, their non-finite check.
+    """
     out = Graph()
     new_id: dict[int, int] = {}
     for value in graph.values:
@@ -44,7 +48,8 @@ def lower(graph: Graph) -> Graph:
         new_id[value.vid] = _lower_value(out, value, inputs)
     out.roots = [new_id[r] for r in graph.roots]
     _name_bounds_checks(out)
-    return merge_widened_sums(shift_centred_sums(rebuild(out, live_values(out))))
+    merged = rebuild(out, live_values(out))
+    return merge_widened_sums(shift_centred_sums(merged) if shift else merged)
 
 
 def _name_bounds_checks(graph: Graph) -> None:

@@ -33,7 +33,7 @@ PARALLEL_MIN_ELEMENTS = 1 << 16
 REDUCE_OPS = ("reduce_sum", "reduce_max")
 BN_CALL_OPS = ("bn_stats", "bn_apply", "bn_normalize", "bn_grad_sums", "bn_dx", "bn_row")
 CALL_OPS = ("reshape", "transpose", "matmul", "gather", "scatter_add", "index", "index_add",
-            *BN_CALL_OPS)
+            "count_nonfinite", *BN_CALL_OPS)
 
 
 def ishape(value: Value) -> tuple[int, ...]:

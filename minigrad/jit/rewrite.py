@@ -37,6 +37,7 @@ from .ir import Graph, Value, count_over, live_values, rebuild
 
 MAX_DEGREE = 2
 F64 = np.dtype(np.float64)
+I64 = np.dtype(np.int64)
 # A term of a coefficient: (constant, ids of the factors multiplied).
 Term = tuple[float, tuple[int, ...]]
 Poly = dict[int, list[Term]]   # degree -> the terms of its coefficient
@@ -51,7 +52,15 @@ class Centred:
 
 
 def shift_centred_sums(graph: Graph) -> Graph:
-    """``graph`` with every matching reduction expanded into shifted one-pass sums."""
+    """``graph`` with every matching reduction expanded into shifted one-pass sums.
+
+    When anything was expanded, the result has one more root than ``graph``, last: the
+    non-finite check (``nonfinite_check``), 0 when every shifted mean and sum is finite.
+    The two forms agree only on finite values: with an infinite term the expansion can
+    give inf - inf = NaN where the direct sum is ±inf (an infinite upstream gradient), and
+    a shift K = inf makes every e NaN. The caller then runs the graph without this
+    rewrite (the fallback kernel, ``jit/entry.py``), whose sums are eager's.
+    """
     targets = find_targets(graph)
     if not targets:
         return graph
@@ -59,20 +68,37 @@ def shift_centred_sums(graph: Graph) -> Graph:
     out = Graph()
     new_id: dict[int, int] = {}
     shifts: dict[int, int] = {}  # mean (old id) -> K, made just before the mean
+    checked: list[int] = []  # the float64 shifted means and expanded sums
     for value in graph.values:
         if value.vid in centred_means:
             shifts[value.vid] = first_sample(out, value, new_id[value.inputs[0]])
             new_id[value.vid] = shifted_mean(out, value, new_id[value.inputs[0]],
-                                             shifts[value.vid])
+                                             shifts[value.vid], checked)
         elif value.vid in targets:
             target = targets[value.vid]
-            new_id[value.vid] = expand(out, value, target, new_id, shifts, graph[target.mean])
+            new_id[value.vid] = expand(out, value, target, new_id, shifts, graph[target.mean],
+                                       checked)
         else:
             inputs = tuple(new_id[i] for i in value.inputs)
             new_id[value.vid] = out.add(value.op, value.shape, value.dtype, inputs,
                                         **value.attrs)
-    out.roots = [new_id[r] for r in graph.roots]
+    out.roots = [new_id[r] for r in graph.roots] + [nonfinite_check(out, checked)]
     return rebuild(out, live_values(out))
+
+
+def nonfinite_check(out: Graph, checked: list[int]) -> int:
+    """A 0-d int64 value: how many elements of (v - v) summed over the ``checked`` values
+    of one shape are not 0, i.e. where one of them is ±inf or NaN (v - v is NaN there; the
+    kernel runs without fastmath, so it is not folded). The elementwise sums fuse into the
+    loops computing the values; one ``count_nonfinite`` call (emit_calls.py) reads them
+    after those loops."""
+    by_shape: dict[tuple[int, ...], int] = {}
+    for vid in checked:
+        difference = out.ew("sub", vid, vid)
+        shape = out[vid].shape
+        by_shape[shape] = (difference if shape not in by_shape
+                           else out.ew("add", by_shape[shape], difference))
+    return out.add("count_nonfinite", (), I64, tuple(by_shape.values()))
 
 
 def merge_widened_sums(graph: Graph) -> Graph:
@@ -314,19 +340,22 @@ def _as_f64(out: Graph, vid: int) -> int:
     return out.add("cast", out[vid].shape, F64, (vid,), dtype="float64")
 
 
-def shifted_mean(out: Graph, mean: Value, x: int, shift: int) -> int:
-    """m = K + sum(e) / n: the mean from the same sum of e = x - K as the moments."""
+def shifted_mean(out: Graph, mean: Value, x: int, shift: int, checked: list[int]) -> int:
+    """m = K + sum(e) / n: the mean from the same sum of e = x - K as the moments (its
+    float64 value joins ``checked``)."""
     e = out.ew("sub", _as_f64(out, x), shift)
     total = out.reduce("reduce_sum", e, tuple(mean.attrs["axes"]), mean.attrs["keepdims"],
                        1.0, F64)
     m64 = out.ew("add", shift, out.ew("mul", total, out.literal(mean.attrs["scale"], F64)))
+    checked.append(m64)
     return m64 if mean.dtype == F64 else out.add("cast", mean.shape, mean.dtype, (m64,),
                                                   dtype=mean.dtype.name)
 
 
 def expand(out: Graph, value: Value, target: Centred, new_id: dict[int, int],
-           shifts: dict[int, int], mean: Value) -> int:
-    """sum_k sum_j C(k, j) (-c)^(k-j) sum(p_k e^j), scaled, cast and shaped like ``value``.
+           shifts: dict[int, int], mean: Value, checked: list[int]) -> int:
+    """sum_k sum_j C(k, j) (-c)^(k-j) sum(p_k e^j), scaled, cast and shaped like ``value``
+    (its float64 value joins ``checked``).
 
     The per-channel values (c, the sums, the result) have the mean's shape.
     """
@@ -346,6 +375,7 @@ def expand(out: Graph, value: Value, target: Centred, new_id: dict[int, int],
                 part = out.ew("mul", part, out.literal(weight, F64))
                 total = part if total is None else out.ew("add", total, part)
     scaled = out.ew("mul", total, out.literal(value.attrs["scale"], F64))
+    checked.append(scaled)
     result = scaled if value.dtype == F64 else out.add(
         "cast", out[scaled].shape, value.dtype, (scaled,), dtype=value.dtype.name)
     return out.reshape(result, value.shape)

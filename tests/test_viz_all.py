@@ -130,8 +130,19 @@ TARGETS: dict[str, Callable[[tuple[int, int]], object]] = {
     "binary_cross_entropy_with_logits":
         lambda shape: (np.arange(shape[0] * shape[1]).reshape(shape) % 2).astype(np.float32),
 }
+TARGETS["nll_loss"] = TARGETS["cross_entropy"]
+TARGETS["binary_cross_entropy"] = TARGETS["binary_cross_entropy_with_logits"]
+TARGETS.update(dict.fromkeys(("huber_loss", "smooth_l1_loss", "l1_loss"), TARGETS["mse_loss"]))
+TARGETS["kl_div"] = lambda shape: np.full(shape, 1 / shape[1], dtype=np.float32)
+TARGETS["soft_margin_loss"] = lambda shape: np.where(TARGETS["mse_loss"](shape) > 0, 1.0, -1.0)
+# What a loss takes that a network's logits are not: probabilities, log-probabilities.
+LOSS_INPUTS = {"binary_cross_entropy": F.sigmoid,
+               "nll_loss": lambda z: F.log_softmax(z, 1), "kl_div": lambda z: F.log_softmax(z, 1)}
 LOSS_MODULES = {"CrossEntropyLoss": "cross_entropy", "MSELoss": "mse_loss",
-                "BCEWithLogitsLoss": "binary_cross_entropy_with_logits"}
+                "BCEWithLogitsLoss": "binary_cross_entropy_with_logits",
+                "NLLLoss": "nll_loss", "BCELoss": "binary_cross_entropy",
+                "HuberLoss": "huber_loss", "SmoothL1Loss": "smooth_l1_loss", "L1Loss": "l1_loss",
+                "KLDivLoss": "kl_div", "SoftMarginLoss": "soft_margin_loss"}
 
 
 def _classifier(mode: str) -> nn.Module:
@@ -147,7 +158,7 @@ def _classifier(mode: str) -> nn.Module:
 def test_every_loss_function_draws(loss: str, reduction: str, mode: str) -> None:
     net = _classifier(mode)
     x = mg.tensor(np.random.default_rng(1).standard_normal((4, 3)), dtype="float32", name="x")
-    logits = net(x)
+    logits = LOSS_INPUTS.get(loss, lambda z: z)(net(x))
     target = TARGETS[loss](logits.shape)
     out = _loss_functions()[loss](logits, target, reduction=reduction)
     sources = check_all_views(out)
@@ -163,7 +174,7 @@ def test_every_loss_function_draws(loss: str, reduction: str, mode: str) -> None
 def test_every_loss_module_draws(cls: str, mode: str) -> None:
     net = _classifier(mode)
     x = mg.tensor(np.random.default_rng(2).standard_normal((4, 3)), dtype="float32", name="x")
-    logits = net(x)
+    logits = LOSS_INPUTS.get(LOSS_MODULES[cls], lambda z: z)(net(x))
     criterion = getattr(nn, cls)()
     out = criterion(logits, TARGETS[LOSS_MODULES[cls]](logits.shape))
     sources = check_all_views(out)

@@ -6,7 +6,18 @@ from .batchnorm import BatchNorm1d, BatchNorm2d
 from .dropout import Dropout
 from .layernorm import LayerNorm
 from .linear import Flatten, Identity, Linear
-from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+    SoftMarginLoss,
+)
 from .module import Module, Parameter, Sequential
 
 __all__ = [
@@ -14,3 +25,5 @@ __all__ = [
     "Identity", "LayerNorm", "Linear", "LogSoftmax", "MSELoss", "Module", "Parameter", "ReLU",
     "Sequential", "Sigmoid", "Softmax", "Tanh", "functional",
 ]
+__all__ += ["BCELoss", "HuberLoss", "KLDivLoss", "L1Loss", "NLLLoss", "SmoothL1Loss",
+            "SoftMarginLoss"]

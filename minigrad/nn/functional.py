@@ -11,6 +11,23 @@ from .. import _state, ops
 from .._state import no_grad
 from ..fused_bn import batch_norm_fused, channel_shape, reduced_axes
 from ..tensor import Tensor
+from .losses_functional import (  # noqa: F401  (re-exported as F.*)
+    cross_entropy,
+    log_softmax,
+    nll_loss,
+    one_hot,
+    softmax,
+)
+from .losses_pointwise import (  # noqa: F401  (re-exported as F.*)
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+)
 
 IMPLS = ("composed", "fused")
 
@@ -197,7 +214,9 @@ def _warn_zero_variance(batch_var: Tensor, eps: float) -> None:
             )
 
 
-# ============================================================ activations, losses (issue 5)
+# ==================================================================== activations
+# The losses, softmax, log_softmax and one_hot live in losses_functional.py and
+# losses_pointwise.py (imported above).
 def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + exp(-x))."""
     return ops.sigmoid(x)
@@ -206,108 +225,6 @@ def sigmoid(x: Tensor) -> Tensor:
 def tanh(x: Tensor) -> Tensor:
     """(exp(x) - exp(-x)) / (exp(x) + exp(-x))."""
     return ops.tanh(x)
-
-
-def _shifted(x: Tensor, dim: int) -> Tensor:
-    """x - max(x, dim): the max is a constant for the gradient (the shift cancels out)."""
-    with no_grad():
-        peak = ops.max(x, dim, keepdims=True)
-    return ops.sub(x, peak)
-
-
-def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
-    """log softmax(x) = (x - m) - log(sum(exp(x - m))) with m = max(x); stable for any x."""
-    shifted = _shifted(x, dim)
-    return ops.sub(shifted, ops.log(ops.sum(ops.exp(shifted), dim, keepdims=True)))
-
-
-def softmax(x: Tensor, dim: int = -1) -> Tensor:
-    """exp(x - m) / sum(exp(x - m)) with m = max(x); stable for any x."""
-    powers = ops.exp(_shifted(x, dim))
-    return ops.div(powers, ops.sum(powers, dim, keepdims=True))
-
-
-REDUCTIONS = ("mean", "sum", "none")
-
-
-def _reduce(losses: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return ops.mean(losses)
-    if reduction == "sum":
-        return ops.sum(losses)
-    if reduction == "none":
-        return losses
-    raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
-
-
-def _check_class_targets(logits: Tensor, targets: Tensor) -> None:
-    """Targets must be integers in [0, C) with one per row of the (N, C) logits."""
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
-    if targets.dtype.kind not in "iu":
-        raise TypeError(
-            f"cross_entropy: targets must be integer class indices, got dtype {targets.dtype}"
-        )
-    if targets.shape != (logits.shape[0],):
-        raise ValueError(
-            f"cross_entropy: targets of shape {targets.shape} do not match logits of shape "
-            f"{logits.shape} (expected ({logits.shape[0]},))"
-        )
-    classes = logits.shape[1]
-    bad = np.flatnonzero((targets.data < 0) | (targets.data >= classes))
-    if bad.size:
-        raise IndexError(
-            f"cross_entropy: target {int(targets.data[bad[0]])} at position {int(bad[0])} "
-            f"is out of range for {classes} classes (valid: 0..{classes - 1})"
-        )
-
-
-def cross_entropy(logits: Tensor, targets: Tensor | np.ndarray, reduction: str = "mean"
-                  ) -> Tensor:
-    """loss_i = -log_softmax(logits_i)[t_i], then the mean (or sum) over the batch.
-
-    ``targets`` holds integer class indices in [0, C); stable for logits of any size.
-    """
-    targets = targets if isinstance(targets, Tensor) else Tensor(np.asarray(targets))
-    _check_class_targets(logits, targets)
-    index = ops.reshape(targets, (-1, 1))
-    picked = ops.gather(log_softmax(logits, 1), index, 1)
-    return _reduce(ops.neg(ops.reshape(picked, (-1,))), reduction)
-
-
-def _target_like(label: str, prediction: Tensor, target: Tensor | np.ndarray) -> Tensor:
-    """``target`` as a tensor of the prediction's dtype; a shape mismatch is a ValueError
-    naming both shapes (``label`` says which loss and which argument)."""
-    if prediction.shape != np.shape(target):
-        raise ValueError(
-            f"{label} shape {prediction.shape} differs from target shape {np.shape(target)}"
-        )
-    if isinstance(target, Tensor):
-        return target
-    return Tensor(np.asarray(target, dtype=prediction.dtype))
-
-
-def mse_loss(prediction: Tensor, target: Tensor | np.ndarray, reduction: str = "mean"
-             ) -> Tensor:
-    """(prediction - target)**2, then the mean (or sum)."""
-    target = _target_like("mse_loss: prediction", prediction, target)
-    return _reduce(ops.power(ops.sub(prediction, target), 2), reduction)
-
-
-def binary_cross_entropy_with_logits(logits: Tensor, target: Tensor | np.ndarray,
-                                     reduction: str = "mean") -> Tensor:
-    """-[y log s(x) + (1-y) log(1-s(x))] computed stably as max(x,0) - x*y + log(1+exp(-|x|)).
-
-    max(x, 0) and -|x| are built with ``where`` on x >= 0, so the gradient at x = 0 is the
-    true one, sigmoid(0) - y (a relu/abs with gradient 0 at the kink would lose it).
-    """
-    target = _target_like("binary_cross_entropy_with_logits: logits", logits, target)
-    nonnegative = ops.greater_equal(logits, 0.0)
-    positive_part = ops.where(nonnegative, logits, 0.0)
-    minus_abs = ops.where(nonnegative, ops.neg(logits), logits)
-    softplus = ops.log(ops.add(ops.exp(minus_abs), 1.0))
-    losses = ops.add(ops.sub(positive_part, ops.mul(logits, target)), softplus)
-    return _reduce(losses, reduction)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

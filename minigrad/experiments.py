@@ -162,7 +162,7 @@ def _compiled(step: Any, jit: Any, model: nn.Module, opt: optim.Optimizer) -> An
             print(f"--jit: compiling the training step failed ({type(error).__name__}: "
                   f"{error}); training eagerly")
             model.load_state_dict(saved)
-            opt.state = [{} for _ in opt.params]
+            opt.state.clear()
             chosen.append(step)
             return step(x, y)
 

@@ -189,7 +189,8 @@ def _freeze_last_bias(objects) -> None:
 
 
 def _drop_first_optimized_parameter(objects) -> None:
-    del objects.opt.params[0], objects.opt.state[0]
+    dropped = objects.opt.param_groups[0]["params"].pop(0)
+    objects.opt.state.pop(dropped, None)
 
 
 @pytest.mark.parametrize(("change", "reason"), [
@@ -223,7 +224,8 @@ def test_a_rebound_global_tensor_is_seen() -> None:
 
 
 def test_python_numbers_the_trace_baked_in_are_guarded() -> None:
-    """Dropout.p, SGD.momentum, a config object's attribute and a closure variable."""
+    """Dropout.p, an SGD group's weight_decay, a config object's attribute and a closure
+    variable."""
     def build():
         model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.25), nn.Linear(4, 2))
         opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
@@ -248,7 +250,7 @@ def test_python_numbers_the_trace_baked_in_are_guarded() -> None:
     step = jit(compiled.step)
     x = mg.Tensor(_rand(8, 3))
     changes = {2: lambda t: setattr(t.model[1], "p", 0.5),
-               3: lambda t: setattr(t.opt, "momentum", 0.5),
+               3: lambda t: t.opt.param_groups[0].__setitem__("weight_decay", 0.5),
                4: lambda t: setattr(t.cfg, "scale", -1.0),
                5: lambda t: t.set_offset(3.0)}
     for k in range(7):

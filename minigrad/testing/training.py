@@ -130,7 +130,7 @@ def train(use_jit):
     mg.manual_seed({c.seed + 1})  # the dropout masks
     losses = [step(mg.tensor(x), mg.tensor(y)).data.copy() for x, y in batches()]
     state = {{k: v.data.copy() for k, v in model.state_dict().items()}}
-    for k, slots in enumerate(opt.state):
+    for k, slots in enumerate(opt.state.values()):
         for name, v in sorted(slots.items()):
             state[f"opt{{k}}.{{name}}"] = np.array(getattr(v, "data", v))
     return losses, state

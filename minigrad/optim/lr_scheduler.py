@@ -1,0 +1,431 @@
+"""Learning-rate schedulers with PyTorch's formulas (``torch.optim.lr_scheduler``).
+
+Each writes ``group['lr']`` of its optimizer's groups; a group keeps that number in a
+tensor, so a jitted training step follows the schedule without retracing (``_groups.py``).
+Call ``scheduler.step()`` after ``optimizer.step()``, outside the jitted function.
+
+The formulas are PyTorch's recursive ("chainable") ones, written the same way so the lr
+sequences agree to the last bits: StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR,
+LinearLR, OneCycleLR (which also cycles 'momentum' or betas[0]) and ReduceLROnPlateau.
+
+Schedulers keep their attributes in ``__slots__``: a jitted function that can reach one
+(``self.sched`` of a trainer whose method is jitted) would otherwise guard its counters,
+which change every step, and retrace every step. ``state_dict()`` lists the slots.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .optimizer import Optimizer
+
+
+def _values(optimizer: Optimizer, key: str) -> list[Any]:
+    return [group[key] for group in optimizer.param_groups]
+
+
+def _check_optimizer(optimizer: Any) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+
+
+class LRScheduler:
+    """The base: ``base_lrs`` (each group's 'initial_lr'), ``last_epoch``, ``step()``,
+    ``get_last_lr()``, ``state_dict()`` (everything but the optimizer)."""
+
+    __slots__ = ("__weakref__", "_is_initial", "_last_lr", "_step_count", "base_lrs",
+                 "last_epoch", "optimizer")
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer)
+        self.optimizer = optimizer
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        else:
+            for k, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{k}] "
+                                   "when resuming a scheduler with last_epoch >= 0")
+        self.base_lrs: list[float] = _values(optimizer, "initial_lr")
+        self.last_epoch = last_epoch
+        self._step_count = 0
+        self._is_initial = True
+        self.step()
+        self._is_initial = False
+
+    def get_lr(self) -> list[float]:
+        """The next learning rate of each group (called by ``step``)."""
+        raise NotImplementedError
+
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch (or jump to ``epoch``, by the closed form where there is one)
+        and write the new learning rates into the optimizer's groups."""
+        self._step_count += 1
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            closed_form = getattr(self, "_get_closed_form_lr", None)
+            values = closed_form() if closed_form is not None else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
+            group["lr"] = lr
+        self._last_lr = _values(self.optimizer, "lr")
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rates the last ``step()`` set, one per group."""
+        return self._last_lr
+
+    def state_dict(self) -> dict[str, Any]:
+        """Every attribute but the optimizer (PyTorch's layout)."""
+        names = [name for cls in reversed(type(self).__mro__)
+                 for name in cls.__dict__.get("__slots__", ())]
+        names += list(getattr(self, "__dict__", {}))  # a subclass without slots
+        return {name: getattr(self, name) for name in names
+                if name not in ("optimizer", "__weakref__") and hasattr(self, name)}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the attributes ``state_dict`` returned."""
+        for name, value in state_dict.items():
+            setattr(self, name, value)
+
+
+class StepLR(LRScheduler):
+    """lr = lr * gamma every ``step_size`` epochs: base_lr * gamma ** (epoch // step_size)."""
+
+    __slots__ = ("gamma", "step_size")
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        if int(step_size) < 1:
+            raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
+        self.step_size = int(step_size)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return _values(self.optimizer, "lr")
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size)
+                for base in self.base_lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """lr = lr * gamma at each milestone epoch (gamma ** n for a milestone given n times)."""
+
+    __slots__ = ("gamma", "milestones")
+
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        self.milestones = Counter(milestones)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch not in self.milestones:
+            return _values(self.optimizer, "lr")
+        factor = self.gamma ** self.milestones[self.last_epoch]
+        return [group["lr"] * factor for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        passed = sum(n for milestone, n in self.milestones.items()
+                     if milestone <= self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
+
+
+class ExponentialLR(LRScheduler):
+    """lr = lr * gamma every epoch: base_lr * gamma ** epoch."""
+
+    __slots__ = ("gamma",)
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial:
+            return _values(self.optimizer, "lr")
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2, applied as
+    PyTorch's recursive form (it keeps cycling with period 2 T_max past T_max)."""
+
+    __slots__ = ("T_max", "eta_min")
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
+        self.T_max = T_max
+        self.eta_min = eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        groups, epoch, t_max, low = self.optimizer.param_groups, self.last_epoch, self.T_max, \
+            self.eta_min
+        if self._is_initial:
+            return _values(self.optimizer, "lr")
+        if self._step_count == 1 and epoch > 0:
+            return [low + (base - low) * (1 + math.cos(epoch * math.pi / t_max)) / 2
+                    for base in self.base_lrs]
+        if (epoch - 1 - t_max) % (2 * t_max) == 0:
+            return [group["lr"] + (base - low) * (1 - math.cos(math.pi / t_max)) / 2
+                    for base, group in zip(self.base_lrs, groups, strict=True)]
+        return [(1 + math.cos(math.pi * epoch / t_max))
+                / (1 + math.cos(math.pi * (epoch - 1) / t_max)) * (group["lr"] - low) + low
+                for group in groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [self.eta_min + (base - self.eta_min)
+                * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for base in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """lr from base_lr * start_factor to base_lr * end_factor linearly over total_iters."""
+
+    __slots__ = ("end_factor", "start_factor", "total_iters")
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
+        if not 0 < start_factor <= 1:
+            raise ValueError("LinearLR: start_factor must lie in (0, 1], got "
+                             f"{start_factor}")
+        if not 0 <= end_factor <= 1:
+            raise ValueError(f"LinearLR: end_factor must lie in [0, 1], got {end_factor}")
+        self.start_factor = start_factor
+        self.end_factor = end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        groups, start, end = self.optimizer.param_groups, self.start_factor, self.end_factor
+        if self.last_epoch == 0:
+            return [group["lr"] * start for group in groups]
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return _values(self.optimizer, "lr")
+        ratio = 1.0 + (end - start) / (self.total_iters * start
+                                       + (self.last_epoch - 1) * (end - start))
+        return [group["lr"] * ratio for group in groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        done = min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base * (self.start_factor + (self.end_factor - self.start_factor) * done)
+                for base in self.base_lrs]
+
+
+def _per_group(name: str, optimizer: Optimizer, value: float | Sequence[float]) -> list[float]:
+    """One value per group: a list as given (its length checked), else repeated."""
+    groups = len(optimizer.param_groups)
+    if isinstance(value, list | tuple):
+        if len(value) != groups:
+            raise ValueError(f"expected {groups} values for {name}, got {len(value)}")
+        return list(value)
+    return [value] * groups
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (PyTorch's defaults): lr rises from max_lr / div_factor to max_lr
+    over pct_start of total_steps, then falls to initial_lr / final_div_factor ('cos' or
+    'linear' annealing); with cycle_momentum, 'momentum' (or betas[0] for Adam-like
+    optimizers) moves the opposite way between max_momentum and base_momentum."""
+
+    __slots__ = ("_schedule_phases", "anneal_strategy", "cycle_momentum", "total_steps",
+                 "use_beta1")
+
+    def __init__(self, optimizer: Optimizer, max_lr: float | Sequence[float],
+                 total_steps: int | None = None, epochs: int | None = None,
+                 steps_per_epoch: int | None = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: float | Sequence[float] = 0.85,
+                 max_momentum: float | Sequence[float] = 0.95, div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, three_phase: bool = False,
+                 last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer)
+        self.optimizer = optimizer
+        self.total_steps = _total_steps(total_steps, epochs, steps_per_epoch)
+        if not 0 <= pct_start <= 1:
+            raise ValueError(f"OneCycleLR: pct_start must lie in [0, 1], got {pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError("OneCycleLR: anneal_strategy must be 'cos' or 'linear', got "
+                             f"{anneal_strategy!r}")
+        self.anneal_strategy = anneal_strategy
+        self._schedule_phases = _phases(float(pct_start), self.total_steps, three_phase)
+        if last_epoch == -1:
+            for group, top in zip(optimizer.param_groups,
+                                  _per_group("max_lr", optimizer, max_lr), strict=True):
+                group["initial_lr"] = top / div_factor
+                group["max_lr"] = top
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self._start_momentum(optimizer, max_momentum, base_momentum, last_epoch)
+        super().__init__(optimizer, last_epoch)
+
+    def _start_momentum(self, optimizer: Optimizer, max_momentum: Any, base_momentum: Any,
+                        last_epoch: int) -> None:
+        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            raise ValueError("OneCycleLR: optimizer must support momentum or beta1 with "
+                             "`cycle_momentum` option enabled")
+        self.use_beta1 = "betas" in optimizer.defaults
+        if last_epoch != -1:
+            return
+        tops = _per_group("max_momentum", optimizer, max_momentum)
+        bases = _per_group("base_momentum", optimizer, base_momentum)
+        for top, base, group in zip(tops, bases, optimizer.param_groups, strict=True):
+            self._set_momentum(group, top)
+            group["max_momentum"] = top
+            group["base_momentum"] = base
+
+    def _set_momentum(self, group: dict[str, Any], value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self) -> list[float]:
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"OneCycleLR: tried to step {step} times; the specified number "
+                             f"of total steps is {self.total_steps}")
+        lrs = []
+        for group in self.optimizer.param_groups:
+            begin = 0.0
+            for k, phase in enumerate(self._schedule_phases):
+                end = phase["end_step"]
+                if step <= end or k == len(self._schedule_phases) - 1:
+                    pct = (step - begin) / (end - begin)
+                    lrs.append(self._anneal(group[phase["start_lr"]],
+                                            group[phase["end_lr"]], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(
+                            group[phase["start_momentum"]], group[phase["end_momentum"]], pct))
+                    break
+                begin = phase["end_step"]
+        return lrs
+
+
+def _total_steps(total_steps: int | None, epochs: int | None,
+                 steps_per_epoch: int | None) -> int:
+    if total_steps is not None:
+        if not isinstance(total_steps, int) or total_steps <= 0:
+            raise ValueError(f"OneCycleLR: expected a positive integer total_steps, got "
+                             f"{total_steps}")
+        return total_steps
+    if epochs is None or steps_per_epoch is None:
+        raise ValueError("OneCycleLR: define either total_steps or (epochs and "
+                         "steps_per_epoch)")
+    for name, value in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
+        if not isinstance(value, int) or value <= 0:
+            raise ValueError(f"OneCycleLR: expected a positive integer {name}, got {value}")
+    return epochs * steps_per_epoch
+
+
+def _phases(pct_start: float, total: int, three_phase: bool) -> list[dict[str, Any]]:
+    """PyTorch's phase table: where each phase ends and which group keys it moves between."""
+    def phase(end: float, lr: tuple[str, str], momentum: tuple[str, str]) -> dict[str, Any]:
+        return {"end_step": end, "start_lr": lr[0], "end_lr": lr[1],
+                "start_momentum": momentum[0], "end_momentum": momentum[1]}
+
+    up = phase(float(pct_start * total) - 1, ("initial_lr", "max_lr"),
+               ("max_momentum", "base_momentum"))
+    if three_phase:
+        return [up,
+                phase(float(2 * pct_start * total) - 2, ("max_lr", "initial_lr"),
+                      ("base_momentum", "max_momentum")),
+                phase(total - 1, ("initial_lr", "min_lr"), ("max_momentum", "max_momentum"))]
+    return [up, phase(total - 1, ("max_lr", "min_lr"), ("base_momentum", "max_momentum"))]
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """lr = max(lr * factor, min_lr) once the metric passed to ``step(metric)`` has not
+    improved (by ``threshold``, 'rel' or 'abs') for more than ``patience`` epochs; then
+    ``cooldown`` epochs pass before bad epochs count again."""
+
+    __slots__ = ("best", "cooldown", "cooldown_counter", "default_min_lr", "eps", "factor",
+                 "min_lrs", "mode", "mode_worse", "num_bad_epochs", "patience", "threshold",
+                 "threshold_mode")
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float | Sequence[float] = 0,
+                 eps: float = 1e-8) -> None:
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau: factor should be < 1.0, got {factor}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError("ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got "
+                             f"{threshold_mode!r}")
+        _check_optimizer(optimizer)
+        self.optimizer = optimizer
+        self.factor = factor
+        self.default_min_lr = None if isinstance(min_lr, list | tuple) else min_lr
+        self.min_lrs = _per_group("min_lr", optimizer, min_lr)
+        self.patience, self.cooldown, self.eps = patience, cooldown, eps
+        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
+        self.mode_worse = math.inf if mode == "min" else -math.inf
+        self.last_epoch = 0
+        self._last_lr = _values(optimizer, "lr")
+        self.best = self.mode_worse
+        self.cooldown_counter = 0
+        self.num_bad_epochs = 0
+
+    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
+        """Record this epoch's metric; reduce the learning rates on a plateau."""
+        current = float(metrics)
+        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
+        if self._is_better(current, self.best):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # bad epochs in cooldown do not count
+        if self.num_bad_epochs > self.patience:
+            self._reduce_lr()
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = _values(self.optimizer, "lr")
+
+    @property
+    def in_cooldown(self) -> bool:
+        return self.cooldown_counter > 0
+
+    def _reduce_lr(self) -> None:
+        groups = self.optimizer.param_groups
+        if len(groups) != len(self.min_lrs):
+            if self.default_min_lr is None:
+                raise RuntimeError(f"ReduceLROnPlateau: the optimizer has {len(groups)} param "
+                                   f"groups, min_lr has {len(self.min_lrs)} values")
+            self.min_lrs = [self.default_min_lr] * len(groups)
+        for group, low in zip(groups, self.min_lrs, strict=True):
+            old = float(group["lr"])
+            new = max(old * self.factor, low)
+            if old - new > self.eps:
+                group["lr"] = new
+
+    def _is_better(self, value: float, best: float) -> bool:
+        if self.mode == "min" and self.threshold_mode == "rel":
+            return value < best * (1.0 - self.threshold)
+        if self.mode == "min":
+            return value < best - self.threshold
+        if self.threshold_mode == "rel":
+            return value > best * (self.threshold + 1.0)
+        return value > best + self.threshold

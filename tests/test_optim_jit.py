@@ -1,0 +1,132 @@
+"""A jitted training step under every scheduler, and with learning rates or momenta set by
+hand, equals the eager step (1e-12, float64) and does not retrace per step: the numbers a
+schedule changes live in tensors the compiled step reads at call time (optim/_groups.py).
+Few compilations: each optimizer's step compiles to the same source, cached on disk."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import optim
+from minigrad.optim import lr_scheduler
+
+pytest.importorskip("numba")
+
+STEPS = 6
+SCHEDULES = {
+    "step": ("SGD", lambda o: lr_scheduler.StepLR(o, step_size=2, gamma=0.5)),
+    "multistep": ("SGD", lambda o: lr_scheduler.MultiStepLR(o, milestones=[1, 3], gamma=0.3)),
+    "exponential": ("SGD", lambda o: lr_scheduler.ExponentialLR(o, gamma=0.8)),
+    "cosine": ("SGD", lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=4, eta_min=0.01)),
+    "linear": ("SGD", lambda o: lr_scheduler.LinearLR(o, start_factor=0.2, total_iters=4)),
+    "onecycle_sgd": ("SGD", lambda o: lr_scheduler.OneCycleLR(o, max_lr=0.5,
+                                                              total_steps=STEPS)),
+    "onecycle_adam": ("Adam", lambda o: lr_scheduler.OneCycleLR(o, max_lr=0.3,
+                                                                total_steps=STEPS)),
+    "plateau": ("SGD", lambda o: lr_scheduler.ReduceLROnPlateau(o, patience=0, factor=0.5,
+                                                                threshold=0.5)),
+}
+OPTIONS = {"SGD": {"lr": 0.1, "momentum": 0.9}, "Adam": {"lr": 0.1}}
+
+
+def _setup(kind: str):
+    rng = np.random.default_rng(3)
+    w = mg.nn.Parameter(rng.standard_normal((2, 3)))
+    b = mg.nn.Parameter(rng.standard_normal(2))
+    opt = getattr(optim, kind)([{"params": [w]}, {"params": [b]}], **OPTIONS[kind])
+
+    def step(x: mg.Tensor, y: mg.Tensor) -> mg.Tensor:
+        opt.zero_grad()
+        r = mg.tanh(x @ w.T + b) - y
+        loss = (r * r).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return [w, b], opt, step
+
+
+def _data():
+    rng = np.random.default_rng(4)
+    return mg.tensor(rng.standard_normal((8, 3))), mg.tensor(rng.standard_normal((8, 2)))
+
+
+def _train(kind: str, schedule, use_jit: bool):
+    params, opt, step = _setup(kind)
+    scheduler = schedule(opt)
+    fn = mg.jit(step) if use_jit else step
+    x, y = _data()
+    lrs = []
+    for _ in range(STEPS):
+        loss = fn(x, y)
+        lrs.append(opt.param_groups[0]["lr"])
+        if isinstance(scheduler, lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(float(loss.data))
+        elif scheduler.last_epoch < STEPS:
+            scheduler.step()
+    return [p.numpy().copy() for p in params], lrs, fn
+
+
+@pytest.mark.parametrize("name", list(SCHEDULES))
+def test_jitted_step_follows_each_scheduler_without_retracing(name):
+    kind, schedule = SCHEDULES[name]
+    eager, eager_lrs, _ = _train(kind, schedule, use_jit=False)
+    compiled, lrs, fn = _train(kind, schedule, use_jit=True)
+    assert lrs == eager_lrs and len(set(lrs)) >= 2  # the lr really changed between calls
+    for ours, theirs in zip(compiled, eager, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    stats = fn.stats()
+    # call 1 starts without gradients, call 2 with them: two entries, then none per step
+    assert stats["calls"] == STEPS and stats["traces"] == 2, stats
+
+
+def test_hand_written_lr_and_option_changes_reach_the_jitted_step():
+    """``for g in opt.param_groups: g['lr'] = ...`` every step: no retrace; momentum
+    turned off (the step's structure changes) and a new weight_decay: one retrace each."""
+    runs = []
+    for use_jit in (False, True):
+        params, opt, step = _setup("SGD")
+        fn = mg.jit(step) if use_jit else step
+        x, y = _data()
+        for k in range(8):
+            for group in opt.param_groups:
+                group["lr"] = 0.05 * (k + 1)
+            if k == 5:
+                opt.param_groups[1]["momentum"] = 0.0
+            if k == 6:
+                opt.param_groups[0]["weight_decay"] = 0.1
+            fn(x, y)
+        runs.append([p.numpy().copy() for p in params])
+    for ours, theirs in zip(runs[1], runs[0], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    stats = fn.stats()
+    assert stats["traces"] == 4 and stats["guard_failures"].get("value") == 2, stats
+
+
+class _Trainer:
+    """A jitted method whose ``self`` reaches the scheduler: its counters change every
+    step, and would retrace every step if the guards saw them (schedulers use slots)."""
+
+    def __init__(self) -> None:
+        self.params, self.opt, self.step = _setup("SGD")
+        self.scheduler = lr_scheduler.StepLR(self.opt, step_size=2, gamma=0.5)
+
+    def train_step(self, x: mg.Tensor, y: mg.Tensor) -> mg.Tensor:
+        return self.step(x, y)
+
+
+def test_a_scheduler_the_jitted_function_can_reach_causes_no_retrace():
+    runs = []
+    for use_jit in (False, True):
+        trainer = _Trainer()
+        fn = mg.jit(trainer.train_step) if use_jit else trainer.train_step
+        x, y = _data()
+        for _ in range(STEPS):
+            fn(x, y)
+            trainer.scheduler.step()
+        runs.append([p.numpy().copy() for p in trainer.params])
+    for ours, theirs in zip(runs[1], runs[0], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    assert fn.stats()["traces"] == 2, fn.stats()

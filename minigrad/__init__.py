@@ -1,6 +1,6 @@
 """minigrad: a small, readable autodiff framework on numpy whose backward pass is a graph."""
 
-from . import data, experiments, nn, optim, utils
+from . import autograd, data, experiments, nn, optim, utils
 from . import fused_bn as _fused_bn  # noqa: F401  (registers the fused BatchNorm rows)
 from ._state import enable_grad, is_grad_enabled, manual_seed, no_grad
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
@@ -43,7 +43,7 @@ __all__ = [
     "sum", "tanh", "tensor", "topological_order", "transpose", "var", "where",
 ]
 __all__ += ["AnomalyError", "detect_anomaly", "is_anomaly_enabled"]
-__all__ += ["utils"]
+__all__ += ["autograd", "utils"]
 
 from . import viz  # noqa: E402  (draw graphs and derivations: mg.viz.draw, mg.viz.steps)
 

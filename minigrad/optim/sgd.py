@@ -55,10 +55,11 @@ def _momentum(param: Tensor, grad: Tensor, state: dict[str, Any], group: ParamGr
     counter says whether the first step is done (PyTorch's buffer is None until then).
     """
     dampening = group["dampening"]
-    if "momentum_buffer" not in state:
+    fresh = "momentum_buffer" not in state
+    if fresh:
         state["momentum_buffer"] = zeros_like(param, "momentum_buffer")
     if dampening != 0 and "step" not in state:  # a loaded buffer has made its first step
-        state["step"] = counter(start=0.0 if _fresh(state) else 1.0)
+        state["step"] = counter(start=0.0 if fresh else 1.0)
     buf, momentum = state["momentum_buffer"], scalars("momentum", param.dtype)
     scaled = grad
     if dampening != 0:
@@ -69,8 +70,3 @@ def _momentum(param: Tensor, grad: Tensor, state: dict[str, Any], group: ParamGr
     if group["nesterov"]:
         return ops.add(grad, ops.mul(momentum, buf))
     return buf
-
-
-def _fresh(state: dict[str, Any]) -> bool:
-    """True when the momentum buffer was just made (all zeros, never stepped)."""
-    return not state["momentum_buffer"].data.any()

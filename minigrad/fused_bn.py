@@ -89,7 +89,7 @@ NORMALIZE = register(Op(
     "normalize", FUSED, 1, _normalize_forward, _bn_shape, _normalize_vjp,
     grads=("s * ({g} - mean({g}) - {out} * mean({g} * {out}))",),
     doc="xhat = (x - mean) / sqrt(var + eps), one fused node",
-    extra={"jit_lowering": "lower_normalize"},
+    jit_lowering="lower_normalize",
 ))
 
 
@@ -122,7 +122,7 @@ BATCH_NORM = register(Op(
         "sum({g})",
     ),
     doc="out = w * (x - mean) / sqrt(var + eps) + b, one fused node",
-    extra={"jit_lowering": "lower_batch_norm"},
+    jit_lowering="lower_batch_norm",
 ))
 
 
@@ -190,7 +190,7 @@ BATCH_NORM_DX = register(Op(
         "N s c",
     ),
     doc="dx = w * s * (g - mean(g) - xhat * mean(g * xhat)), one fused node",
-    extra={"jit_lowering": "lower_batch_norm_dx"},
+    jit_lowering="lower_batch_norm_dx",
 ))
 
 

@@ -2,7 +2,7 @@
 
 Evaluation is eager: every operation computes its numpy value at once and, when gradients
 are tracked (or the graph is being recorded), remembers its op, inputs and attributes.
-The operators below only forward to the primitives in ``ops.py``.
+The operators below only forward to the primitives of the op table (``minigrad/ops/``).
 """
 
 from __future__ import annotations
@@ -354,29 +354,8 @@ class Tensor:
         """Repeat along new or size-1 axes to reach ``shape``."""
         return ops.broadcast_to(self, tuple(shape))
 
-    def relu(self) -> Tensor:
-        """max(x, 0); its gradient at exactly 0 is 0."""
-        return ops.relu(self)
-
-    def sigmoid(self) -> Tensor:
-        """1 / (1 + exp(-x))."""
-        return ops.sigmoid(self)
-
-    def tanh(self) -> Tensor:
-        """Hyperbolic tangent."""
-        return ops.tanh(self)
-
-    def exp(self) -> Tensor:
-        """e**x."""
-        return ops.exp(self)
-
-    def log(self) -> Tensor:
-        """Natural logarithm."""
-        return ops.log(self)
-
-    def sqrt(self) -> Tensor:
-        """Square root."""
-        return ops.sqrt(self)
+    # The unary math methods (x.exp(), x.relu(), x.sqrt(), ...) are set on Tensor by the op
+    # table's factories (minigrad/ops/rows.py), one per elementwise row.
 
     def abs(self) -> Tensor:
         """|x| = x * sign(x); the gradient at 0 is 0, as in PyTorch."""

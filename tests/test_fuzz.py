@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -94,7 +95,7 @@ def test_fuzzer_catches_and_shrinks_a_wrong_lowering(monkeypatch) -> None:
     """With sub lowered as b - a (the Numba template of its op row swapped), the fuzzer
     reports a mismatch and shrinks it to a script around a single sub that shows the
     mismatch when run."""
-    monkeypatch.setitem(ops.OPS["sub"].extra, "numba", "({1} - {0})")
+    monkeypatch.setitem(ops.OPS, "sub", replace(ops.OPS["sub"], numba="({1} - {0})"))
     summary = fuzz.fuzz(12, seed=11, train_every=0, max_nodes=6,
                         only=["sub", "exp", "mul", "sum"], max_failures=1)
     assert summary.counts[fuzz.MISMATCH] >= 1, summary.text()
@@ -113,7 +114,7 @@ def test_batched_fuzzer_catches_a_wrong_lowering_per_program(monkeypatch) -> Non
     """Batching (several programs in one jitted function) still catches the wrong sub
     lowering; the failure is attributed to a program of its own (the batch is split down
     to single programs) and shrunk to a single sub; every program is counted once."""
-    monkeypatch.setitem(ops.OPS["sub"].extra, "numba", "({1} - {0})")
+    monkeypatch.setitem(ops.OPS, "sub", replace(ops.OPS["sub"], numba="({1} - {0})"))
     summary = fuzz.fuzz(8, seed=11, train_every=0, max_nodes=6,
                         only=["sub", "exp", "mul", "sum"], batch=4, max_failures=1)
     assert summary.programs in (4, 8), summary.text()  # whole blocks

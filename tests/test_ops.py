@@ -61,13 +61,12 @@ def test_gradient_order_2(name, fn, inputs) -> None:
     assert mg.gradcheck(fn, inputs, order=2, atol=1e-4, rtol=1e-3)
 
 
-def test_gradcheck_catches_a_wrong_rule(monkeypatch) -> None:
+def test_gradcheck_catches_a_wrong_rule() -> None:
     """The checker itself can fail: break tanh's VJP and it must raise."""
     broken = ops.Op("tanh", ops.ELEMENTWISE, 1, np.tanh, lambda s: s,
                     lambda g, out, x: (ops.mul(g, out),))
-    monkeypatch.setattr(ops, "TANH", broken)
     with pytest.raises(AssertionError, match="finite differences"):
-        mg.gradcheck(ops.tanh, [np.linspace(-1, 1, 5)], order=1)
+        mg.gradcheck(lambda x: ops.apply(broken, x), [np.linspace(-1, 1, 5)], order=1)
 
 
 # ----------------------------------------------------------------------- PyTorch parity

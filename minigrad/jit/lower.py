@@ -1,8 +1,9 @@
 """Lowering: the traced graph (rows of the op table) -> the JIT's smaller op set.
 
-* ``mean`` becomes ``reduce_sum`` with scale 1/N, ``sum`` ``reduce_sum``, ``max`` ``reduce_max``;
-* a ``cast`` to the dtype a value already has disappears, and so does a reshape or
-  broadcast to its own shape and a transpose by the identity permutation;
+* rows naming a ``jit_lowering`` follow it: the reductions ``lower_reduction`` (``mean``
+  becomes ``reduce_sum`` with scale 1/N, ``sum`` ``reduce_sum``, ``max`` ``reduce_max``);
+* a row marked ``jit_identity`` (cast, reshape, broadcast_to) disappears when it keeps
+  its input's dtype and shape, and so does a transpose by the identity permutation;
 * the fused BatchNorm rows (``normalize``, ``batch_norm``, ``batch_norm_dx``) follow the
   ``jit_lowering`` named in their rows. A 2-D float input becomes calls of the hand-written
   kernels of ``bn_kernels``: ``bn_stats`` (mean, 1/sqrt(var + eps), var; one read of x),
@@ -71,30 +72,40 @@ def _lower_value(out: Graph, value: Value, inputs: list[int]) -> int:
     op = value.op
     if op in ("input", "literal"):
         return out.add(op, value.shape, value.dtype, **value.attrs)
-    if op in ("sum", "mean"):
-        reused = reuse_bn_sums(out, value, inputs[0])
-        if reused is not None:
-            return reused
-    if op in ("sum", "mean", "max"):
-        axes = value.attrs["axes"]
-        count = count_over(out[inputs[0]].shape, axes)
-        scale = 1.0 / count if op == "mean" else 1.0
-        kind = "reduce_max" if op == "max" else "reduce_sum"
-        return out.reduce(kind, inputs[0], axes, value.attrs["keepdims"], scale, value.dtype)
-    if op in ("cast", "reshape", "broadcast_to") and (
+    row = OPS.get(op)
+    if row is not None and row.jit_identity and (
             out[inputs[0]].dtype == value.dtype and out[inputs[0]].shape == value.shape):
         return inputs[0]
     if op == "transpose" and value.attrs["perm"] == tuple(range(len(value.shape))):
         return inputs[0]  # the identity (0-d values included, which the copy loop cannot index)
     if op in LOWERINGS:
         return LOWERINGS[op](out, value, inputs)
-    row = OPS.get(op)
     if row is None or (row.kind not in ("elementwise", "compare") and op not in STRUCTURAL):
         raise NotCompilableError(
             f"mg.jit cannot compile op {op!r} (kind {row.kind if row else 'unknown'}); "
             "call the function without jit or express it with compilable ops"
         )
     return out.add(op, value.shape, value.dtype, tuple(inputs), **value.attrs)
+
+
+# ------------------------------------------------------------------------ reductions
+# The JIT's reduction for each reduction row (a row names ``lower_reduction`` as its
+# ``jit_lowering``); mean is a sum scaled by 1/N.
+REDUCE_KINDS = {"sum": ("reduce_sum", False), "mean": ("reduce_sum", True),
+                "max": ("reduce_max", False)}
+
+
+def lower_reduction(out: Graph, value: Value, inputs: list[int]) -> int:
+    """sum, mean -> reduce_sum (scale 1/N for mean), max -> reduce_max; a sum or mean a
+    fused BatchNorm kernel computes already is read from it."""
+    kind, averages = REDUCE_KINDS[value.op]
+    if kind == "reduce_sum":
+        reused = reuse_bn_sums(out, value, inputs[0])
+        if reused is not None:
+            return reused
+    axes = value.attrs["axes"]
+    scale = 1.0 / count_over(out[inputs[0]].shape, axes) if averages else 1.0
+    return out.reduce(kind, inputs[0], axes, value.attrs["keepdims"], scale, value.dtype)
 
 
 # ------------------------------------------------------------- fused BatchNorm rows
@@ -223,14 +234,14 @@ def reuse_bn_sums(out: Graph, value: Value, src: int) -> int | None:
 LOWERINGS: dict[str, Lowering] = {}
 
 
-def _register_fused() -> None:
-    """Take each fused row's lowering from its ``extra["jit_lowering"]`` name."""
-    table = {"lower_normalize": lower_normalize, "lower_batch_norm": lower_batch_norm,
-             "lower_batch_norm_dx": lower_batch_norm_dx}
+def _register_lowerings() -> None:
+    """Take each row's lowering from its ``jit_lowering`` name (reductions, fused rows)."""
+    table = {"lower_reduction": lower_reduction, "lower_normalize": lower_normalize,
+             "lower_batch_norm": lower_batch_norm, "lower_batch_norm_dx": lower_batch_norm_dx}
     for name, row in OPS.items():
-        target = row.extra.get("jit_lowering")
+        target = row.jit_lowering
         if target is not None:
             LOWERINGS[name] = table[target]
 
 
-_register_fused()
+_register_lowerings()

@@ -46,8 +46,8 @@ def scalar_expr(value: Value, args: list[str], graph: Graph) -> str:
         body = args[0]
     else:
         row = OPS[value.op]
-        special = row.extra.get("numba_by_exponent", {}).get(value.attrs.get("exponent"))
-        template = special or row.extra.get("numba", row.expr)
+        special = row.numba_by_exponent.get(value.attrs.get("exponent"))
+        template = special or row.numba or row.expr
         if template is None:
             raise NotCompilableError(f"mg.jit: op {value.op!r} has no Numba template in its row")
         attrs = {k: repr(v) for k, v in value.attrs.items() if isinstance(v, int | float)}
@@ -64,24 +64,21 @@ def _yields_bool(value: Value) -> bool:
     arithmetic on bools gives integers (True + True = 2) where numpy's bool ufuncs give
     bools (logical or / and); such results are turned back into bools (``!= 0``) so an
     inlined consumer sees what eager stored."""
-    if value.op in ("broadcast_to", "where"):
-        return True
     row = OPS.get(value.op)
-    return row is not None and row.kind == "compare"
-
-
-SAME_TYPE_OPS = ("add", "sub", "mul", "div", "neg", "broadcast_to", "pow", "cast", "sqrt",
-                 "exp", "log", "tanh")
+    return row is not None and row.numba_bool
 
 
 def _keeps_dtype(value: Value, graph: Graph) -> bool:
     """Whether Numba's scalar arithmetic already yields the value's dtype (no cast needed):
-    + - * / and negation of floats of that very dtype."""
-    if value.op not in SAME_TYPE_OPS or value.dtype.kind != "f":
+    the row says so (``numba_keeps_dtype``: + - * / and negation, exp, ...) and the inputs
+    are floats of that very dtype."""
+    row = OPS.get(value.op)
+    if row is None or value.dtype.kind != "f":
         return False
-    if value.op == "pow" and value.attrs["exponent"] != 2.0:
-        return False
-    return all(graph[i].dtype == value.dtype for i in value.inputs)
+    keeps = row.numba_keeps_dtype
+    if callable(keeps):
+        keeps = keeps(value.attrs)
+    return bool(keeps) and all(graph[i].dtype == value.dtype for i in value.inputs)
 
 
 def accumulator_dtype(op: str, dtype: np.dtype) -> str:

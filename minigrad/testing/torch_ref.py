@@ -1,10 +1,11 @@
 """PyTorch as a third, independent opinion on a fuzzed program (test oracle only).
 
-A program is run in PyTorch when torch is importable and every node has a mapping here;
-arguments must be float64 and node values float64 or bool, so dtype promotion rules (which
-differ between numpy and PyTorch for integers and float32) do not enter. Values and the
-derivatives (``torch.autograd.grad`` with ``create_graph`` for order 2) are compared with
-eager minigrad to float tolerance; an unused gradient (``None``) counts as zeros.
+A program is run in PyTorch when torch is importable and every node has a mapping here
+(or a row naming its ``torch`` function); arguments must be float64 and node values float64
+or bool, so dtype promotion rules (which differ between numpy and PyTorch for integers and
+float32) do not enter. Values and the derivatives (``torch.autograd.grad`` with
+``create_graph`` for order 2) are compared with eager minigrad to float tolerance; an unused
+gradient (``None``) counts as zeros.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import ops
 from .programs import DETACH, Node, Program
 
 RTOL = 1e-6
@@ -103,11 +105,24 @@ def torch_module() -> Any:
 def applicable(program: Program) -> bool:
     """Whether the program has a PyTorch counterpart with the same dtype semantics."""
     return (all(a.dtype in ("float64", "bool") or a.bound for a in program.args)
-            and all(n.op in MAPPING and n.dtype in ("float64", "bool") for n in program.nodes))
+            and all(_reference(n.op) is not None and n.dtype in ("float64", "bool")
+                    for n in program.nodes))
+
+
+def _reference(op: str) -> Callable[..., Any] | None:
+    """The PyTorch counterpart of a node: from MAPPING, else from the row's ``torch``
+    field (``torch.<name>(*inputs, **attrs)``)."""
+    if op in MAPPING:
+        return MAPPING[op]
+    row = ops.OPS.get(op)
+    if row is None or row.torch is None:
+        return None
+    name = row.torch
+    return lambda t, *inputs, **attrs: getattr(t, name)(*inputs, **attrs)
 
 
 def _apply(torch: Any, node: Node, inputs: list[Any]) -> Any:
-    return MAPPING[node.op](torch, *inputs, **dict(node.attrs))
+    return _reference(node.op)(torch, *inputs, **dict(node.attrs))
 
 
 def run_torch(program: Program, arrays: list[np.ndarray]) -> list[np.ndarray | None]:

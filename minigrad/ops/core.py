@@ -1,0 +1,306 @@
+"""The op table's core: the ``Op`` row, the table, ``apply``, and the shape and
+broadcasting rules every row shares.
+
+A row (``Op``) holds everything minigrad knows about a primitive:
+
+* ``forward``   - the numpy computation of the value;
+* ``shape``     - the shape rule, which also rejects bad inputs with a clear message;
+* ``vjp``       - the vector-Jacobian product, written with minigrad's own ops so that the
+                  backward pass is itself a graph (drawable, compilable, differentiable again);
+* ``grads``     - the local rule per input as text (``{g}`` is the incoming gradient,
+                  ``{out}`` the output, ``{0}``, ``{1}`` ... the inputs), shown by the renderer;
+* ``expr``      - for elementwise ops, the scalar expression (``{0}``, ``{1}`` are inputs),
+                  used for display and as the template the JIT generates loops from;
+* typed fields for the JIT, the dtype rule and the PyTorch reference (see ``Op``).
+
+Rows are made by the factories of ``rows.py`` (one call per elementwise op) or by hand for
+the structural ops. Everything else (softmax, variance, ...) is composed from these.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._state import STATE
+from ..dtypes import DEFAULT_FLOAT
+from ..tensor import Axis, Tensor
+
+ELEMENTWISE = "elementwise"
+COMPARE = "compare"
+REDUCE = "reduce"
+MOVEMENT = "movement"
+MATMUL = "matmul"
+INDEX = "index"
+FUSED = "fused"
+
+# Dtype rules (``Op.dtype_rule``): how integer and bool inputs are computed.
+SAME = "same"    # numpy's dtype of the inputs (arithmetic, comparisons, movement)
+FLOAT = "float"  # integer/bool inputs cast to the default float dtype first (PyTorch's exp,
+#                  log, sqrt, tanh, sigmoid, sin, ...; numpy gives float16 of bool/int8,
+#                  float64 of int64, integer zeros for sigmoid)
+
+VJP = Callable[..., tuple["Tensor | None", ...]]
+
+
+@dataclass(frozen=True)
+class Op:
+    """One primitive: its numpy forward, shape rule, VJP and display/codegen templates.
+
+    The typed fields after ``doc`` are read by the JIT (``numba*``, ``jit_*``), by ``apply``
+    (``dtype_rule``) and by the fuzzer's PyTorch reference (``torch``).
+    """
+
+    name: str
+    kind: str
+    arity: int
+    forward: Callable[..., np.ndarray]
+    shape: Callable[..., tuple[int, ...]]
+    vjp: VJP | None
+    grads: tuple[str, ...] = ()
+    expr: str | None = None
+    doc: str = ""
+    # The Numba scalar template when it differs from ``expr`` (e.g. np.maximum, whose NaN
+    # propagation matches numpy's); ``{0}``, ``{1}`` are the inputs, ``{attr}`` attributes.
+    numba: str | None = None
+    # Templates by the value of the ``exponent`` attribute (pow's x*x, sqrt, 1/sqrt).
+    numba_by_exponent: Mapping[float, str] = field(default_factory=dict)
+    # Whether Numba's scalar expression of float inputs of the output's dtype already has
+    # that dtype (no cast emitted): True, or a predicate of the node's attributes.
+    numba_keeps_dtype: bool | Callable[[Mapping[str, Any]], bool] = False
+    # Whether the template gives a Python bool for a bool output (comparisons, where).
+    numba_bool: bool = False
+    # The name of the JIT lowering in jit/lower.py's LOWERINGS (fused rows, reductions).
+    jit_lowering: str | None = None
+    # Whether the JIT drops the node when it keeps its input's dtype and shape.
+    jit_identity: bool = False
+    # How integer and bool inputs are computed (SAME or FLOAT).
+    dtype_rule: str = SAME
+    # The PyTorch function (``torch.<name>(*inputs, **attrs)``) the fuzzer compares with.
+    torch: str | None = None
+
+    @property
+    def differentiable(self) -> bool:
+        """Whether gradients flow through this op."""
+        return self.vjp is not None
+
+    def __repr__(self) -> str:
+        return f"Op({self.name})"
+
+
+OPS: dict[str, Op] = {}
+
+
+def register(op: Op) -> Op:
+    """Add ``op`` to the table (names are unique)."""
+    if op.name in OPS:
+        raise ValueError(f"op {op.name!r} is already registered")
+    OPS[op.name] = op
+    return op
+
+
+# ---------------------------------------------------------------------------- applying
+def _float_dtype_of(values: Sequence[Any]) -> np.dtype | None:
+    for value in values:
+        if isinstance(value, Tensor) and value.data.dtype.kind == "f":
+            return value.data.dtype
+    return None
+
+
+def _as_input(value: Any, like: np.dtype | None) -> Tensor:
+    """A Tensor for an op input; Python numbers take the dtype of the tensors beside them."""
+    if isinstance(value, Tensor):
+        return value
+    if type(value) is float and like is not None:  # the common case, e.g. x * 2.0
+        return Tensor._constant(np.array(value, dtype=like))
+    if isinstance(value, bool | np.bool_):
+        return Tensor(np.asarray(value))
+    if isinstance(value, int | float | np.number) and not isinstance(value, np.ndarray):
+        if like is not None:
+            return Tensor._constant(np.array(value, dtype=like))
+        return Tensor(value)
+    return Tensor(value)
+
+
+def _to_default_float(x: Tensor) -> Tensor:
+    """``x`` cast to the default float dtype (a cast node the JIT and drawings see)."""
+    return apply(OPS["cast"], x, dtype=np.dtype(DEFAULT_FLOAT).name)
+
+
+def _as_inputs(op: Op, args: Sequence[Any]) -> tuple[Tensor, ...]:
+    """Tensors for ``args``. Python numbers take the float dtype of the tensors beside them;
+    an integer tensor met with a Python float in arithmetic computes in float32 (PyTorch's
+    rule: the float scalar promotes to the default float dtype, not to float64)."""
+    like = _float_dtype_of(args)
+    if like is None and op.kind == ELEMENTWISE and op.arity == 2 and any(
+            isinstance(a, float) for a in args):
+        return tuple(_to_default_float(a) if isinstance(a, Tensor)
+                     else _as_input(a, DEFAULT_FLOAT) for a in args)
+    return tuple(_as_input(value, like) for value in args)
+
+
+def apply(op: Op, *args: Any, **attrs: Any) -> Tensor:
+    """Run ``op`` eagerly on ``args`` and return its output node.
+
+    The node keeps its inputs when gradients are tracked or the graph is being recorded.
+    This is the hot path of eager mode (every node of every forward and backward pass):
+    it reads each thread-local flag once and builds no list it does not need.
+    """
+    inputs = args
+    for arg in args:
+        if not isinstance(arg, Tensor):
+            inputs = _as_inputs(op, args)
+            break
+    if op.dtype_rule == FLOAT and inputs[0].data.dtype.kind in "biu":  # unary rows
+        inputs = (_to_default_float(inputs[0]),)
+    if len(inputs) == 2:  # most ops: spelled out, no lists built
+        first, second = inputs[0].data, inputs[1].data
+        op.shape(first.shape, second.shape, **attrs)
+        data = op.forward(first, second, **attrs)
+    elif len(inputs) == 1:
+        first = inputs[0].data
+        op.shape(first.shape, **attrs)
+        data = op.forward(first, **attrs)
+    else:
+        arrays = [t.data for t in inputs]
+        op.shape(*[a.shape for a in arrays], **attrs)
+        data = op.forward(*arrays, **attrs)
+    state = STATE
+    requires_grad = False
+    if op.vjp is not None and state.grad_enabled:
+        for t in inputs:
+            if t.requires_grad:
+                requires_grad = True
+                break
+    if type(data) is not np.ndarray:
+        data = np.asarray(data)
+    keep = requires_grad or state.recording > 0
+    node = Tensor._node(data, op, inputs if keep else (), attrs, requires_grad,
+                        state.current_vjp)
+    if state.module_stack:
+        node.meta["modules"] = tuple(state.module_stack)
+    for hook in state.node_hooks:
+        hook(node)
+    return node
+
+
+# --------------------------------------------------------------------------- shape rules
+def broadcast_shapes(*shapes: tuple[int, ...], op: str = "op") -> tuple[int, ...]:
+    """numpy's broadcasting rule (align from the right; sizes must match or be 1), with an
+    error naming every shape."""
+    first = shapes[0]
+    if all(shape == first for shape in shapes[1:]):
+        return tuple(first)
+    ndim = builtins.max(len(shape) for shape in shapes)
+    result = []
+    for axis in range(-ndim, 0):
+        sizes = {shape[axis] for shape in shapes if len(shape) >= -axis} - {1}
+        if len(sizes) > 1:
+            listed = " and ".join(str(tuple(shape)) for shape in shapes)
+            raise ValueError(f"{op}: shapes {listed} cannot be broadcast together")
+        result.append(sizes.pop() if sizes else 1)
+    return tuple(result)
+
+
+# Broadcast results of input shapes seen before (the same few shapes recur on every step);
+# failures are not stored, so every bad call raises its own message.
+_BROADCAST_SEEN: dict[tuple[tuple[int, ...], ...], tuple[int, ...]] = {}
+_BROADCAST_SEEN_MAX = 4096
+
+
+def _elementwise_shape(name: str) -> Callable[..., tuple[int, ...]]:
+    def rule(*shapes: tuple[int, ...], **_: Any) -> tuple[int, ...]:
+        known = _BROADCAST_SEEN.get(shapes)
+        if known is not None:
+            return known
+        result = broadcast_shapes(*shapes, op=name)
+        if len(_BROADCAST_SEEN) < _BROADCAST_SEEN_MAX:
+            _BROADCAST_SEEN[shapes] = result
+        return result
+
+    return rule
+
+
+def _same_shape(shape: tuple[int, ...], **_: Any) -> tuple[int, ...]:
+    return shape
+
+
+_AXES_SEEN: dict[tuple[Any, int], tuple[int, ...]] = {}
+
+
+def normalize_axes(axis: Axis, ndim: int, op: str = "reduction") -> tuple[int, ...]:
+    """``axis`` (None, int or tuple; negatives allowed) as a sorted tuple of axes.
+
+    Valid (axis, ndim) pairs seen before are looked up (reductions repeat them every step).
+    """
+    if type(axis) is tuple or type(axis) is int:
+        try:
+            known = _AXES_SEEN.get((axis, ndim))
+        except TypeError:  # an unhashable entry: the full rule names the problem
+            return _normalize_axes(axis, ndim, op)
+        if known is not None:
+            return known
+        result = _normalize_axes(axis, ndim, op)
+        if len(_AXES_SEEN) < _BROADCAST_SEEN_MAX:
+            _AXES_SEEN[(axis, ndim)] = result
+        return result
+    return _normalize_axes(axis, ndim, op)
+
+
+def _normalize_axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    normalized = []
+    for ax in axes:
+        if not -ndim <= int(ax) < builtins.max(ndim, 1) or (ndim == 0 and ax not in (0, -1)):
+            raise ValueError(
+                f"{op}: axis {ax} is out of range for a tensor with {ndim} dimensions"
+            )
+        normalized.append(int(ax) % builtins.max(ndim, 1))
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{op}: repeated axis in {axis}")
+    return tuple(sorted(normalized)) if ndim else ()
+
+
+def _reduced_shape(
+    shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool
+) -> tuple[int, ...]:
+    if keepdims:
+        return tuple(1 if i in axes else n for i, n in enumerate(shape))
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Sum ``grad`` over the axes broadcasting added or stretched, to get back ``shape``.
+
+    The one unbroadcast rule of the project: leading axes are summed away, then size-1
+    axes are summed with keepdims (by the table's ``sum`` row).
+    """
+    if grad.data.shape == shape or grad.data.shape == tuple(shape):
+        return grad
+    lead = grad.ndim - len(shape)
+    if lead > 0:
+        grad = apply(OPS["sum"], grad, axes=tuple(range(lead)), keepdims=False)
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = apply(OPS["sum"], grad, axes=stretched, keepdims=True)
+    return grad
+
+
+def only_needed(*partials: Callable[[], Tensor | None]) -> tuple[Tensor | None, ...]:
+    """Evaluate the partial-gradient thunks of a VJP rule, skipping the inputs the running
+    backward pass does not want (constants, integer indices): their nodes are never built."""
+    needs = STATE.vjp_needs
+    if needs is None:
+        return tuple([partial() for partial in partials])
+    return tuple([partial() if needs[position] else None
+                  for position, partial in enumerate(partials)])
+
+
+def _const(value: float, like: Tensor) -> Tensor:
+    return Tensor(np.asarray(value, dtype=like.dtype if like.dtype.kind == "f" else DEFAULT_FLOAT))

@@ -5,6 +5,36 @@ from . import fused_bn as _fused_bn  # noqa: F401  (registers the fused BatchNor
 from ._state import enable_grad, is_grad_enabled, manual_seed, no_grad
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .autodiff import GradGraph, backward, grad, gradient_graph, topological_order
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    zeros,
+    zeros_like,
+)
+from .dtypes import bool_ as bool
+from .dtypes import float16, float32, float64, int8, int16, int32, int64, uint8
+from .dtypes import float16 as half
+from .dtypes import float32 as float
+from .dtypes import float64 as double
+from .dtypes import int16 as short
+from .dtypes import int32 as int
+from .dtypes import int64 as long
 from .gradcheck import gradcheck
 from .ops import (
     OPS,
@@ -41,6 +71,43 @@ __all__ = [
     "is_grad_enabled", "load", "log", "manual_seed", "matmul", "max", "maximum", "mean", "nn",
     "no_grad", "optim", "power", "reciprocal", "relu", "reshape", "save", "sigmoid", "sqrt",
     "sum", "tanh", "tensor", "topological_order", "transpose", "var", "where",
+]
+__all__ += [
+    "arange",
+    "as_tensor",
+    "bool",
+    "double",
+    "empty",
+    "empty_like",
+    "eye",
+    "float",
+    "float16",
+    "float32",
+    "float64",
+    "from_numpy",
+    "full",
+    "full_like",
+    "half",
+    "int",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "linspace",
+    "long",
+    "normal",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "randperm",
+    "short",
+    "uint8",
+    "zeros",
+    "zeros_like",
 ]
 __all__ += ["AnomalyError", "detect_anomaly", "is_anomaly_enabled"]
 __all__ += ["autograd", "utils"]

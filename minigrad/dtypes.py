@@ -55,3 +55,22 @@ def result_float_dtype(*dtypes: np.dtype) -> np.dtype:
     """The float dtype an op on these dtypes computes in (float32 unless float64 is there)."""
     floats = [d for d in dtypes if d.kind == "f"]
     return np.result_type(*floats) if floats else DEFAULT_FLOAT
+
+
+# PyTorch's dtype objects (``mg.float32`` ...; minigrad/__init__.py adds PyTorch's aliases
+# mg.half, float, double, short, int, long): numpy dtypes, so ``t.dtype == mg.float32``
+# holds and every function taking a dtype takes them.
+float16 = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int8 = np.dtype(np.int8)
+int16 = np.dtype(np.int16)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
+bool_ = np.dtype(np.bool_)
+
+
+def default_float() -> np.dtype:
+    """The float dtype constructors make when none is given (read at call time)."""
+    return DEFAULT_FLOAT

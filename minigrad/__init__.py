@@ -36,6 +36,7 @@ from .dtypes import int16 as short
 from .dtypes import int32 as int
 from .dtypes import int64 as long
 from .gradcheck import gradcheck
+from .linalg import dot, einsum, inner, outer, tensordot
 from .ops import (
     OPS,
     Op,
@@ -46,7 +47,6 @@ from .ops import (
     log,
     matmul,
     maximum,
-    mean,
     power,
     reciprocal,
     relu,
@@ -55,13 +55,40 @@ from .ops import (
     sqrt,
     tanh,
     transpose,
-    var,
     where,
 )
 from .ops import max as max
-from .ops import sum as sum
 from .serialization import load, save
+from .shape_ops import (
+    cat,
+    chunk,
+    diag,
+    diagonal,
+    expand,
+    flatten,
+    flip,
+    matrix_transpose,
+    movedim,
+    pad,
+    permute,
+    repeat,
+    roll,
+    split,
+    squeeze,
+    stack,
+    swapdims,
+    t,
+    take_along_dim,
+    trace,
+    tril,
+    triu,
+    unbind,
+    unflatten,
+    unsqueeze,
+)
 from .tensor import Tensor, tensor
+from .tensor_api import mean, std, var
+from .tensor_api import sum as sum
 
 __version__ = "0.1.0"
 
@@ -108,6 +135,12 @@ __all__ += [
     "uint8",
     "zeros",
     "zeros_like",
+]
+__all__ += [
+    "cat", "chunk", "diag", "diagonal", "dot", "einsum", "expand", "flatten", "flip", "inner",
+    "matrix_transpose", "movedim", "outer", "pad", "permute", "repeat", "roll", "split",
+    "squeeze", "stack", "std", "swapdims", "t", "take_along_dim", "tensordot", "trace", "tril",
+    "triu", "unbind", "unflatten", "unsqueeze",
 ]
 __all__ += ["AnomalyError", "detect_anomaly", "is_anomaly_enabled"]
 __all__ += ["autograd", "utils"]

@@ -63,7 +63,7 @@ def describe(node: Tensor, depth: int = 1) -> str:
         text = repr(node.name)
         return text if len(text) <= 60 else text[:56] + "...'"
     if node.op is None:
-        if node.size == 1:
+        if node.numel() == 1:
             return repr(node.data.reshape(-1)[0].item())
         return f"<leaf of shape {node.shape}>"
     if depth <= 0 or not node.inputs:
@@ -92,7 +92,7 @@ def _message(node: Tensor, kind: str) -> str:
     stage = "backward" if gradient else "forward"
     lines = [
         f"detect_anomaly: {stage} node {op_name} ({name}, shape {node.shape}, "
-        f"dtype {node.dtype}) produced {kind} in {bad} of {node.size} elements",
+        f"dtype {node.dtype}) produced {kind} in {bad} of {node.numel()} elements",
         f"  computed as {describe(node, depth=2)}",
     ]
     for position, parent in enumerate(node.inputs):

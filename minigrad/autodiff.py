@@ -73,7 +73,7 @@ class GradGraph:
 def _seed(output: Tensor, grad_output: Any) -> Tensor:
     """The gradient the pass starts from: ones for a scalar, else the given tensor."""
     if grad_output is None:
-        if output.size != 1:
+        if output.numel() != 1:
             raise RuntimeError(
                 "grad can be implicitly created only for scalar outputs: the output has "
                 f"shape {output.shape}; pass a gradient of that shape"

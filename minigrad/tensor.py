@@ -14,6 +14,7 @@ import numpy as np
 
 from ._state import STATE
 from .dtypes import DEFAULT_FLOAT, as_array, is_float_dtype
+from .tensor_api import TensorAPI
 
 if TYPE_CHECKING:
     from .ops import Op
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 Axis = int | tuple[int, ...] | None
 
 
-class Tensor:
+class Tensor(TensorAPI):
     """A value (numpy array) and, when recorded, the node of the graph that made it.
 
     Graph fields: ``op`` (the primitive row, None for a leaf), ``inputs`` and ``attrs``.
@@ -30,6 +31,7 @@ class Tensor:
     ``partial_of`` (pairs (forward input, consumer) this is one contribution to),
     ``vjp_of`` (the forward node whose VJP rule created this node).
     ``meta`` holds free-form annotations (BatchNorm's seed step numbers, module names).
+    PyTorch's methods (size(), dim=, shape ops, ...) come from ``TensorAPI``.
     """
 
     __slots__ = (
@@ -122,11 +124,6 @@ class Tensor:
     def dtype(self) -> np.dtype:
         """The numpy dtype of the value."""
         return self.data.dtype
-
-    @property
-    def size(self) -> int:
-        """The number of elements."""
-        return self.data.size
 
     @property
     def is_leaf(self) -> bool:
@@ -305,21 +302,9 @@ class Tensor:
         return ops.index(self, key)
 
     # -------------------------------------------------------------------- methods
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (all axes when None)."""
-        return ops.sum(self, axis, keepdims)
-
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Arithmetic mean over ``axis`` (all axes when None)."""
-        return ops.mean(self, axis, keepdims)
-
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Maximum over ``axis``; the gradient is shared equally among ties."""
         return ops.max(self, axis, keepdims)
-
-    def var(self, axis: Axis = None, keepdims: bool = False, correction: int = 0) -> Tensor:
-        """Variance over ``axis`` by two passes: mean((x - mean(x))**2) * n / (n - correction)."""
-        return ops.var(self, axis, keepdims, correction)
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same values in a new shape (one entry may be -1)."""
@@ -329,13 +314,10 @@ class Tensor:
         """Alias of ``reshape`` (values are never shared-written, so no aliasing rules)."""
         return ops.reshape(self, _shape_args(shape))
 
-    def flatten(self, start_dim: int = 0) -> Tensor:
-        """Merge the axes from ``start_dim`` on into one."""
-        return ops.reshape(self, (*self.shape[:start_dim], -1))
-
     def transpose(self, *axes: int) -> Tensor:
-        """Permute axes (reverse them when none given). Two axes swap just those two."""
-        if len(axes) == 2 and self.ndim != 2:
+        """Permute axes (reverse them when none given). Two axes swap just those two (as
+        PyTorch's transpose(dim0, dim1); for a matrix (0, 1) swaps too)."""
+        if len(axes) == 2:
             perm = list(range(self.ndim))
             for ax in axes:
                 if not -self.ndim <= ax < self.ndim:

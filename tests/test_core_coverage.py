@@ -55,7 +55,7 @@ def test_tensor_methods_and_reflected_operators(name) -> None:
     ours, theirs = REFLECTED[name]
     x, xt = _pair(X)
     out = ours(x)
-    weights = np.array([0.3, -1.1, 0.7])[: out.size].reshape(out.shape)
+    weights = np.array([0.3, -1.1, 0.7])[: out.numel()].reshape(out.shape)
     (out * mg.tensor(weights)).sum().backward()
     assert mg.gradcheck(ours, [X])
     if torch is None:

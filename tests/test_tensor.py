@@ -76,7 +76,8 @@ def test_shape_methods() -> None:
     assert x.mean(axis=-1, keepdims=True).shape == (2, 3, 1)
     np.testing.assert_array_equal(x.max(axis=1).numpy(), np.arange(24.0).reshape(2, 3, 4).max(1))
     np.testing.assert_array_equal(x[1, :, ::2].numpy(), np.arange(24.0).reshape(2, 3, 4)[1, :, ::2])
-    assert len(x) == 2 and x.ndim == 3 and x.size == 24
+    assert len(x) == 2 and x.ndim == 3 and x.numel() == 24
+    assert x.size() == (2, 3, 4) and x.size(-1) == 4
     with pytest.raises(ValueError, match=r"cannot reshape.*\(2, 3, 4\).*\(5, 5\)"):
         x.reshape(5, 5)
 

@@ -111,7 +111,7 @@ def test_every_module_draws(key: str, mode: str) -> None:
     x = mg.tensor(np.random.default_rng(0).standard_normal(shape), dtype="float32",
                   requires_grad=True, name="x")
     out = module(x)
-    weights = mg.tensor(np.linspace(-1, 1, out.size).reshape(out.shape), dtype="float32",
+    weights = mg.tensor(np.linspace(-1, 1, out.numel()).reshape(out.shape), dtype="float32",
                         name="c")
     loss = (out * weights).sum()
     sources = check_all_views(loss)

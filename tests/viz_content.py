@@ -71,7 +71,7 @@ def walk(outputs: list[mg.Tensor]) -> list[mg.Tensor]:
 def folded(node: mg.Tensor) -> bool:
     """A scalar without inputs that needs no gradient and is no random draw: shown inside
     its users' labels, not as a box of its own."""
-    return (not node.inputs and not node.requires_grad and node.size == 1
+    return (not node.inputs and not node.requires_grad and node.numel() == 1
             and "random" not in node.meta)
 
 

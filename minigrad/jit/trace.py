@@ -292,7 +292,7 @@ def native(dtype: np.dtype) -> np.dtype:
 
 
 def _is_scalar_constant(tensor: Tensor, existing: dict[int, Tensor], assigned: dict) -> bool:
-    return (id(tensor) not in existing and id(tensor) not in assigned and tensor.size == 1
+    return (id(tensor) not in existing and id(tensor) not in assigned and tensor.numel() == 1
             and tensor.dtype.kind in "fiub")
 
 

@@ -64,7 +64,7 @@ def _check_batch_norm_args(x: Tensor, running_mean: Tensor | None, running_var: 
         raise ValueError(f"batch_norm: input needs shape (N, C, ...), got shape {x.shape}")
     if x.dtype.kind != "f":
         raise TypeError(f"batch_norm: input must be floating point, got dtype {x.dtype}")
-    if x.size == 0:
+    if x.numel() == 0:
         raise ValueError(f"batch_norm: input is empty (shape {x.shape})")
     if eps < 0 or not np.isfinite(eps):
         raise ValueError(f"batch_norm: eps must be >= 0 (0 is allowed), got {eps}")
@@ -81,9 +81,9 @@ def _check_batch_norm_args(x: Tensor, running_mean: Tensor | None, running_var: 
         if vector is not None and vector.shape != (channels,):
             raise ValueError(
                 f"batch_norm: {label} should contain {channels} elements not "
-                f"{vector.size} (input shape {x.shape})"
+                f"{vector.numel()} (input shape {x.shape})"
             )
-    if training and x.size // channels <= 1:
+    if training and x.numel() // channels <= 1:
         raise ValueError(
             "Expected more than 1 value per channel when training, got input size "
             f"{x.shape}"
@@ -132,7 +132,7 @@ def batch_norm(
     _warn_zero_variance(batch_var, eps)
     if update:
         _update_running_stats(running_mean, running_var, batch_mean, batch_var,
-                              x.size // x.shape[1], momentum)
+                              x.numel() // x.shape[1], momentum)
     return out
 
 

@@ -265,7 +265,7 @@ def sample_templates() -> dict[str, list[Template]]:
                 for node in _record(fn, arrays):
                     inputs = tuple(
                         (t.shape, t.dtype.name,
-                         int(t.data.max()) + 1 if t.dtype.kind in "iu" and t.size else 0)
+                         int(t.data.max()) + 1 if t.dtype.kind in "iu" and t.numel() else 0)
                         for t in node.inputs)
                     found.setdefault(node.op.name, []).append(
                         Template(node.op.name, tuple(node.attrs.items()), inputs))
@@ -362,7 +362,7 @@ class Builder:
                                  [self.dummies[i] for i in inputs])
         except Exception:
             return False
-        if out.size > 4096:
+        if out.numel() > 4096:
             return False
         self.items.append(Node(op, tuple(inputs), tuple(attrs.items()), out.shape,
                                out.dtype.name))

@@ -139,7 +139,7 @@ def _run_backward(outputs: list[Tensor], grad_outputs: Any) -> GradGraph | None:
     if not any(t.requires_grad for t in outputs):
         return None
     if grad_outputs is None:
-        grad_outputs = [None if t.size == 1 else np.ones(t.shape, t.dtype) for t in outputs]
+        grad_outputs = [None if t.numel() == 1 else np.ones(t.shape, t.dtype) for t in outputs]
     return gradient_graph(outputs, None, grad_outputs)
 
 
@@ -162,7 +162,7 @@ def node_kind(node: Tensor) -> str:
         return "op"
     if "random" in node.meta:
         return "random"
-    if not node.requires_grad and node.size == 1:
+    if not node.requires_grad and node.numel() == 1:
         return "constant"
     if node.op is not None:
         return "untracked"

@@ -142,9 +142,25 @@ def _accumulate(node: Tensor, parts: list[Tensor]) -> Tensor:
     return total
 
 
+def _check_unchanged(node: Tensor) -> None:
+    """Refuse ``node``'s VJP when an input changed in place after ``node`` read it: the rule
+    would compute with the new value (PyTorch's error, with minigrad's names)."""
+    for parent in node.inputs:
+        if parent._stamp > node._stamp:
+            version = parent.meta.get("version", 0)
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by "
+                f"an inplace operation: the input of shape {parent.shape} (dtype "
+                f"{parent.dtype}{', ' + repr(parent.name) if parent.name else ''}) of "
+                f"{node.op.name} is at version {version}, changed after {node.op.name} read it"
+            )
+
+
 def _propagate(node: Tensor, total: Tensor, needs: tuple[bool, ...],
                partials: dict[int, list[Tensor]]) -> None:
     """Run ``node``'s VJP rule and hand each input it ``needs`` its partial gradient."""
+    if node._stamp < Tensor._inplace_clock:  # something changed in place since node was made
+        _check_unchanged(node)
     state = STATE
     previous = state.current_vjp, state.vjp_needs
     state.current_vjp, state.vjp_needs = node, needs

@@ -36,6 +36,7 @@ class Tensor(TensorAPI):
 
     __slots__ = (
         "__weakref__",
+        "_stamp",
         "attrs",
         "data",
         "grad",
@@ -49,6 +50,10 @@ class Tensor(TensorAPI):
         "vjp_of",
     )
     __array_priority__ = 1000  # numpy defers to Tensor's reflected operators
+    # In-place changes so far (process-wide). A tensor's ``_stamp`` is the count when it was
+    # made or last changed in place: an input stamped later than the node that consumed it
+    # was changed after it was read, and the backward pass refuses that node's VJP.
+    _inplace_clock = 0
 
     def __init__(
         self,
@@ -73,6 +78,7 @@ class Tensor(TensorAPI):
         self.grad_of: list[Tensor] = []
         self.partial_of: list[tuple[Tensor, Tensor]] = []
         self.vjp_of: Tensor | None = STATE.current_vjp
+        self._stamp: int = Tensor._inplace_clock
 
     @classmethod
     def _node(
@@ -101,6 +107,7 @@ class Tensor(TensorAPI):
         node.grad_of = []
         node.partial_of = []
         node.vjp_of = STATE.current_vjp if vjp_of is ... else vjp_of
+        node._stamp = Tensor._inplace_clock
         return node
 
     @classmethod
@@ -212,8 +219,10 @@ class Tensor(TensorAPI):
     def assign_(self, value: Tensor | np.ndarray) -> Tensor:
         """Replace this leaf's value by ``value`` (same shape; cast to this dtype).
 
-        Used for every in-place state change (optimizer steps, running statistics), so a
-        tracer can see it. The old array is not mutated: graphs that read it stay valid.
+        Used for every in-place state change (optimizer steps, running statistics, ``add_``
+        ...), so a tracer can see it. The old array is not mutated, but nodes that read this
+        tensor before now would see the new value in their VJP: the stamp moves on, and a
+        backward pass through such a node raises (PyTorch's version-counter error).
         """
         array = value.data if isinstance(value, Tensor) else np.asarray(value)
         if array.shape != self.shape:
@@ -223,7 +232,14 @@ class Tensor(TensorAPI):
         for hook in STATE.assign_hooks:
             hook(self, value)
         self.data = np.array(array, dtype=self.dtype, copy=True)
+        self.mark_changed()
         return self
+
+    def mark_changed(self) -> None:
+        """Record an in-place change of this tensor (its version goes up by one)."""
+        Tensor._inplace_clock += 1
+        self._stamp = Tensor._inplace_clock
+        self.meta["version"] = self.meta.get("version", 0) + 1
 
     def zero_grad_(self) -> None:
         """Forget the accumulated gradient."""

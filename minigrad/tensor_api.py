@@ -375,6 +375,60 @@ class TensorAPI:
 
         return inner(self, other)
 
+    # --------------------------------------------------------------------- in place
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self += alpha * other, in place."""
+        from .inplace import add_
+
+        return add_(self, other, alpha)  # type: ignore[arg-type]
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self -= alpha * other, in place."""
+        from .inplace import sub_
+
+        return sub_(self, other, alpha)  # type: ignore[arg-type]
+
+    def mul_(self, other: Any) -> Tensor:
+        """self *= other, in place."""
+        from .inplace import mul_
+
+        return mul_(self, other)  # type: ignore[arg-type]
+
+    def div_(self, other: Any) -> Tensor:
+        """self /= other, in place."""
+        from .inplace import div_
+
+        return div_(self, other)  # type: ignore[arg-type]
+
+    def zero_(self) -> Tensor:
+        """Every element set to 0, in place."""
+        from .inplace import zero_
+
+        return zero_(self)  # type: ignore[arg-type]
+
+    def fill_(self, value: Any) -> Tensor:
+        """Every element set to ``value``, in place."""
+        from .inplace import fill_
+
+        return fill_(self, value)  # type: ignore[arg-type]
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        """Limited to [min, max], in place."""
+        from .inplace import clamp_
+
+        return clamp_(self, min, max)  # type: ignore[arg-type]
+
+    def copy_(self, source: Any) -> Tensor:
+        """``source``'s values (broadcast, cast) copied in."""
+        from .inplace import copy_
+
+        return copy_(self, source)  # type: ignore[arg-type]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        from .inplace import setitem
+
+        setitem(self, key, value)  # type: ignore[arg-type]
+
     # ----------------------------------------------------------------- numpy protocols
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any,
                         **kwargs: Any) -> Any:

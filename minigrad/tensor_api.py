@@ -85,6 +85,14 @@ def std(x: Any, axis: Axis = None, keepdims: bool | None = None, correction: Any
                         unbiased=unbiased, ddof=ddof))
 
 
+def _variadic(name: str, values: tuple, keywords: dict, key: str) -> tuple:
+    """``f(1, 2)``, ``f((1, 2))`` or ``f(key=(1, 2))`` as the positional values."""
+    if set(keywords) - {key} or (values and keywords):
+        raise TypeError(f"{name}: takes {key} positionally or as {key}=, got "
+                        f"{values} and {sorted(keywords)}")
+    return values if not keywords else (keywords[key],)
+
+
 class TensorAPI:
     """Methods with PyTorch's names; ``Tensor`` inherits them (no state of its own)."""
 
@@ -209,11 +217,11 @@ class TensorAPI:
         return self ** exponent  # type: ignore[operator]
 
     # --------------------------------------------------------------------- shape ops
-    def permute(self, *dims: Any) -> Tensor:
-        """The dims reordered: out.shape[i] = self.shape[dims[i]]."""
+    def permute(self, *dims: Any, **keywords: Any) -> Tensor:
+        """The dims reordered: out.shape[i] = self.shape[dims[i]] (``dims=`` too)."""
         from .shape_ops import permute
 
-        return permute(self, *dims)
+        return permute(self, *_variadic("permute", dims, keywords, "dims"))
 
     def t(self) -> Tensor:
         """The transpose of a matrix (0-d and 1-D: self)."""
@@ -302,11 +310,11 @@ class TensorAPI:
 
         return unbind(self, dim)
 
-    def flip(self, *dims: Any) -> Tensor:
-        """Elements reversed along ``dims``."""
+    def flip(self, *dims: Any, **keywords: Any) -> Tensor:
+        """Elements reversed along ``dims`` (``flip(0, 1)``, ``flip((0, 1))``, ``dims=``)."""
         from .shape_ops import _dims, flip
 
-        return flip(self, _dims(dims))
+        return flip(self, _dims(_variadic("flip", dims, keywords, "dims")))
 
     def roll(self, shifts: Any, dims: Any = None) -> Tensor:
         """Shifted circularly by ``shifts`` along ``dims``."""

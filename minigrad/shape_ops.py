@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ._state import STATE
 from .ops import add, broadcast_to, index, index_add, reshape, sum, transpose, where
 from .tensor import Tensor
 
@@ -242,8 +243,10 @@ def _common_dtype(tensors: Sequence[Tensor]) -> np.dtype:
 
 
 def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
-    """The tensors joined along ``dim`` (all other sizes equal): the sum of each placed into
-    zeros of the result's shape (index_add), so the gradient of each is its slice."""
+    """The tensors joined along ``dim`` (all other sizes equal): pairs joined as the sum of
+    each placed into zeros of their joint shape (index_add), so the gradient of each is its
+    slice; pairs of pairs next (a balanced tree: log2(n) passes over the data, not n).
+    Outside the graph (nothing requires grad, nothing records) numpy joins them at once."""
     parts = [as_tensor_input(v) for v in tensors]
     if not parts:
         raise ValueError("cat: expected a non-empty sequence of tensors")
@@ -257,17 +260,22 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
                              f"{first.shape}: sizes must match except in dim {dim}")
     dtype = _common_dtype(parts)
     parts = [part if part.dtype == dtype else part.astype(dtype) for part in parts]
-    if len(parts) == 1:
-        return parts[0]
-    sizes = [part.shape[d] for part in parts]
-    shape = (*first.shape[:d], sum_of(sizes), *first.shape[d + 1:])
-    starts = np.cumsum([0, *sizes])
-    placed = [index_add(part, _along(d, slice(int(a), int(a) + n)), shape)
-              for part, a, n in zip(parts, starts, sizes, strict=False)]
-    out = placed[0]
-    for part in placed[1:]:
-        out = add(out, part)
-    return out
+    if not STATE.recording and not (STATE.grad_enabled and any(p.requires_grad
+                                                               for p in parts)):
+        return Tensor._leaf_like(np.concatenate([part.data for part in parts], axis=d))
+    while len(parts) > 1:
+        pairs = [parts[k:k + 2] for k in range(0, len(parts), 2)]
+        parts = [_join(pair, d) if len(pair) == 2 else pair[0] for pair in pairs]
+    return parts[0]
+
+
+def _join(pair: list[Tensor], d: int) -> Tensor:
+    """Two tensors joined along dim d: index_add(a) + index_add(b) into their joint shape."""
+    a, b = pair
+    n, m = a.shape[d], b.shape[d]
+    shape = (*a.shape[:d], n + m, *a.shape[d + 1:])
+    return add(index_add(a, _along(d, slice(0, n)), shape),
+               index_add(b, _along(d, slice(n, n + m)), shape))
 
 
 def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:

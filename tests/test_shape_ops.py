@@ -199,6 +199,16 @@ def test_gradients_to_second_order_against_finite_differences(mg_fn, arrays) -> 
     assert mg.gradcheck(lambda *xs: mg_fn(*xs) ** 2, arrays, order=2, atol=1e-4, rtol=1e-3)
 
 
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_cat_of_many_parts_equals_numpy(requires_grad) -> None:
+    """Without grad numpy joins the parts at once; with grad a tree of pairwise joins."""
+    arrays = [_r(2, k, 3) for k in (1, 4, 2, 3, 1)]
+    parts = [mg.tensor(a, requires_grad=requires_grad) for a in arrays]
+    joined = mg.cat(parts, 1)
+    np.testing.assert_array_equal(joined.numpy(), np.concatenate(arrays, 1))
+    assert joined.requires_grad == requires_grad
+
+
 def test_results_keep_dtype_and_promote_in_cat() -> None:
     ints = mg.tensor([[1, 2]])
     assert mg.cat([ints, ints]).dtype == mg.int64

@@ -143,16 +143,19 @@ def _accumulate(node: Tensor, parts: list[Tensor]) -> Tensor:
 
 
 def _check_unchanged(node: Tensor) -> None:
-    """Refuse ``node``'s VJP when an input changed in place after ``node`` read it: the rule
-    would compute with the new value (PyTorch's error, with minigrad's names)."""
-    for parent in node.inputs:
-        if parent._stamp > node._stamp:
-            version = parent.meta.get("version", 0)
+    """Refuse ``node``'s VJP when an input (or the node's own value, which rules such as
+    exp's read) changed in place after ``node`` was made: the rule would compute with the
+    new value (PyTorch's error, with minigrad's names). Stricter than PyTorch, which checks
+    only the tensors a rule saved: minigrad's rules get their inputs by reference."""
+    for position, tensor in enumerate((node, *node.inputs)):
+        if tensor.meta.get("changed_at", -1) > node._stamp:
+            which = "the output" if position == 0 else "the input"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by "
-                f"an inplace operation: the input of shape {parent.shape} (dtype "
-                f"{parent.dtype}{', ' + repr(parent.name) if parent.name else ''}) of "
-                f"{node.op.name} is at version {version}, changed after {node.op.name} read it"
+                f"an inplace operation: {which} of shape {tensor.shape} (dtype "
+                f"{tensor.dtype}{', ' + repr(tensor.name) if tensor.name else ''}) of "
+                f"{node.op.name} is at version {tensor.meta['version']}, changed after "
+                f"{node.op.name} was computed"
             )
 
 

@@ -29,7 +29,7 @@ def apply_inplace(x: Tensor, name: str, compute: Callable[[Tensor], Tensor]) -> 
         raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an "
                            "in-place operation (wrap it in mg.no_grad() to change it)")
     old = Tensor._node(x.data, x.op, x.inputs, x.attrs, x.requires_grad, x.vjp_of)
-    old._stamp, old.name, old.meta = x._stamp, x.name, dict(x.meta)
+    old._stamp, old.name, old.meta = x._stamp, x.name, dict(x.meta)  # x's node until now
     new = _fit(x, compute(old), name)
     if old.requires_grad and STATE.grad_enabled and not new.requires_grad:
         new = where(Tensor(np.ones(x.shape, bool)), new, old)  # fill_, zero_, copy_ of a
@@ -42,6 +42,7 @@ def apply_inplace(x: Tensor, name: str, compute: Callable[[Tensor], Tensor]) -> 
     x.data, x.op, x.inputs, x.attrs = new.data, new.op, new.inputs, new.attrs
     x.requires_grad = True
     x.mark_changed()
+    x._stamp = Tensor._inplace_clock  # a new node, made now
     return x
 
 

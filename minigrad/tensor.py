@@ -51,8 +51,9 @@ class Tensor(TensorAPI):
     )
     __array_priority__ = 1000  # numpy defers to Tensor's reflected operators
     # In-place changes so far (process-wide). A tensor's ``_stamp`` is the count when it was
-    # made or last changed in place: an input stamped later than the node that consumed it
-    # was changed after it was read, and the backward pass refuses that node's VJP.
+    # made, ``meta["changed_at"]`` the count at its last in-place change: a node whose input
+    # (or itself) changed after the node was made would differentiate with the new value,
+    # and the backward pass refuses its VJP (autodiff._check_unchanged).
     _inplace_clock = 0
 
     def __init__(
@@ -238,7 +239,7 @@ class Tensor(TensorAPI):
     def mark_changed(self) -> None:
         """Record an in-place change of this tensor (its version goes up by one)."""
         Tensor._inplace_clock += 1
-        self._stamp = Tensor._inplace_clock
+        self.meta["changed_at"] = Tensor._inplace_clock
         self.meta["version"] = self.meta.get("version", 0) + 1
 
     def zero_grad_(self) -> None:

@@ -116,12 +116,17 @@ def _mlp_problem(seed: int = 0):
     return mg.tensor(inputs), mg.tensor(targets), params
 
 
-def _step(x: mg.Tensor, y: mg.Tensor, params: list[mg.Tensor], lr: float = 0.05) -> mg.Tensor:
-    """One SGD step of a 4-16-1 MLP (matmul, relu, mean) with manual updates via assign_."""
+def _loss(x: mg.Tensor, y: mg.Tensor, params: list[mg.Tensor]) -> mg.Tensor:
+    """The mean squared error of a 4-16-1 MLP (matmul, relu, mean)."""
     w1, b1, w2, b2 = params
     hidden = mg.relu(x @ w1 + b1)
     diff = hidden @ w2 + b2 - y
-    loss = (diff * diff).mean()
+    return (diff * diff).mean()
+
+
+def _step(x: mg.Tensor, y: mg.Tensor, params: list[mg.Tensor], lr: float = 0.05) -> mg.Tensor:
+    """One SGD step of the MLP of ``_loss`` with manual updates via assign_."""
+    loss = _loss(x, y, params)
     loss.backward()
     for p in params:
         p.assign_(p.numpy() - lr * p.grad.numpy())
@@ -177,7 +182,8 @@ def test_graphs_are_freed_by_reference_counting() -> None:
     x, y, params = _mlp_problem()
     gc.disable()
     try:
-        loss = _step(x, y, params)
+        loss = _loss(x, y, params)
+        loss.backward()
         graph = mg.gradient_graph(loss)  # the backward graph, kept only by `graph`
         probes = [weakref.ref(loss), weakref.ref(loss.inputs[0]),
                   weakref.ref(graph.created[-1]), weakref.ref(graph.grads[id(loss)])]
@@ -196,7 +202,13 @@ def test_retained_losses_keep_their_graphs() -> None:
     kept = [_step(x, y, params) for _ in range(200)]
     gc.collect()
     assert len(gc.get_objects()) - objects_before > 200 * 10
-    kept[0].backward()  # still differentiable
+    loss = kept[0]
+    assert loss.inputs and loss.inputs[0].inputs  # the graph is still there, but ...
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()  # ... the steps changed its parameters since: not differentiable
+    fresh = _loss(x, y, params)
+    fresh.backward()
+    fresh.backward()  # a graph whose inputs are unchanged: backward twice accumulates
     assert params[0].grad is not None
 
 

@@ -96,6 +96,22 @@ def test_changing_a_tensor_a_node_read_makes_backward_raise() -> None:
         y.backward()
 
 
+def test_changing_a_node_s_own_value_makes_backward_raise() -> None:
+    """exp's VJP reads its output: changing it (under no_grad) must not give g * new value."""
+    for lib in (mg, torch):
+        y = lib.tensor(X, requires_grad=True).exp()
+        with lib.no_grad():
+            y.mul_(2.0)
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            y.sum().backward()
+    y = mg.tensor(X, requires_grad=True).exp()
+    with mg.no_grad():
+        y.mul_(2.0)
+    with pytest.raises(RuntimeError, match=r"the output of shape \(2, 3\) \(dtype float64\) "
+                                           "of exp is at version 1"):
+        y.sum().backward()
+
+
 def test_minigrad_refuses_also_where_pytorch_saved_nothing() -> None:
     """A deliberate difference: a VJP rule gets its inputs as tensors, not saved values, so
     any input changed after the node read it is refused (PyTorch lets add pass: add saves

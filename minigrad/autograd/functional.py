@@ -69,7 +69,7 @@ def _vector(v: Any, like: tuple[Tensor, ...], what: str, fn: str) -> tuple[Tenso
     """``v`` as a tuple of tensors shaped like ``like`` (None: ones for one-element
     tensors, as PyTorch allows); a ValueError naming both shapes otherwise."""
     if v is None:
-        if any(t.size != 1 for t in like):
+        if any(t.numel() != 1 for t in like):
             raise RuntimeError(f"{fn}: v can only be None if the {what} is a single "
                                f"element, got shapes {[t.shape for t in like]}")
         return tuple(Tensor(np.ones(t.shape, t.dtype)) for t in like)
@@ -143,7 +143,7 @@ def _jacobian_of(out: Tensor, xs: tuple[Tensor, ...], create_graph: bool,
     from .. import ops
 
     rows: list[list[Tensor]] = [[] for _ in xs]
-    for k in range(out.size):
+    for k in range(out.numel()):
         seed = np.zeros(out.shape, out.dtype)
         seed.reshape(-1)[k] = 1.0
         for j, g in enumerate(_grads((out,), xs, (Tensor(seed),), create_graph, strict,
@@ -182,7 +182,7 @@ def hessian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fals
 
     def gradient(*args: Tensor) -> tuple[Tensor, ...]:
         _, outs = _call(func, args, "hessian")
-        if len(outs) != 1 or outs[0].size != 1:
+        if len(outs) != 1 or outs[0].numel() != 1:
             raise RuntimeError("hessian: the function must return a single-element "
                                f"Tensor, got shapes {[o.shape for o in outs]}")
         return _grads(outs, args, (Tensor(np.ones(outs[0].shape, outs[0].dtype)),), True,
@@ -224,7 +224,7 @@ def hvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None,
 
 def _scalar_output(func: Callable[..., Any], xs: tuple[Tensor, ...], fn: str) -> Tensor:
     is_tuple, outs = _call(func, xs, fn)
-    if is_tuple or outs[0].size != 1:
+    if is_tuple or outs[0].numel() != 1:
         raise RuntimeError(f"{fn}: the function must return a single-element Tensor, got "
                            f"{'a tuple' if is_tuple else f'shape {outs[0].shape}'}")
     return outs[0]

@@ -192,3 +192,23 @@ def test_float32_parameters_stay_float32_in_every_optimizer():
             opt.step()
         assert p.dtype == np.float32, kind
         assert all(v.dtype == np.float32 for k, v in opt.state[p].items() if k != "step")
+
+
+@pytest.mark.parametrize("kind", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_defaults_and_saved_groups_have_torchs_keys_and_values(kind):
+    torch = pytest.importorskip("torch")
+    ours = getattr(mg.optim, kind)([mg.nn.Parameter(np.ones(2))])
+    theirs = getattr(torch.optim, kind)([torch.ones(2, requires_grad=True)])
+    assert list(ours.defaults) == list(theirs.defaults)
+    assert ours.defaults == theirs.defaults
+    assert ours.state_dict()["param_groups"] == theirs.state_dict()["param_groups"]
+
+
+def test_adam_with_decoupled_weight_decay_is_adamw_and_differentiable_is_refused(ref):
+    params = _params(ref)
+    opt = mg.optim.Adam(params, lr=0.05, weight_decay=0.3, amsgrad=True,
+                        decoupled_weight_decay=True, foreach=False, fused=None)
+    np.testing.assert_allclose(_run(ref, opt, params, gen.STEPS), ref["traj:adamw_amsgrad"],
+                               **TOL)
+    with pytest.raises(ValueError, match="differentiable=True is not supported"):
+        mg.optim.SGD(params, lr=0.1, differentiable=True)

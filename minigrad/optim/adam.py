@@ -12,21 +12,25 @@ from .optimizer import Optimizer, Scalars, check_at_least, counter, zeros_like
 
 
 class Adam(Optimizer):
-    """Adam, PyTorch's rule step by step (L2 weight decay added to the gradient):
+    """Adam, PyTorch's rule step by step (L2 weight decay added to the gradient, or
+    AdamW's decoupled decay with ``decoupled_weight_decay=True``):
 
     t += 1;  g = -grad if maximize else grad;  g = g + weight_decay * p;
     m = m + (1 - b1) (g - m);  v = b2 v + (1 - b2) g^2;  v_max = max(v_max, v) if amsgrad;
     p = p - lr / (1 - b1^t) * m / (sqrt(v or v_max) / sqrt(1 - b2^t) + eps).
     """
 
-    decoupled_weight_decay = False
-
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, foreach: bool | None = None,
+                 capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
         defaults = {"lr": lr, "betas": tuple(betas), "eps": eps,
-                    "weight_decay": weight_decay, "amsgrad": amsgrad, "maximize": maximize}
+                    "weight_decay": weight_decay, "amsgrad": amsgrad, "maximize": maximize,
+                    "foreach": foreach, "capturable": capturable,
+                    "differentiable": differentiable, "fused": fused,
+                    "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
 
     def _check_options(self, group: dict[str, Any]) -> None:
@@ -53,7 +57,7 @@ class Adam(Optimizer):
         dtype = param.dtype
         start = param
         if group["weight_decay"] != 0:
-            if self.decoupled_weight_decay:  # p = p * (1 - lr * weight_decay)
+            if group["decoupled_weight_decay"]:  # p = p * (1 - lr * weight_decay)
                 decay = ops.sub(1.0, ops.mul(group.tensor("lr"), group["weight_decay"]))
                 start = ops.mul(param, ops.cast(decay, dtype) if decay.dtype != dtype
                                 else decay)
@@ -98,10 +102,13 @@ class AdamW(Adam):
     """Adam with decoupled weight decay (PyTorch's AdamW; weight_decay defaults to 0.01):
     p = p * (1 - lr * weight_decay) before Adam's update."""
 
-    decoupled_weight_decay = True
-
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 maximize: bool = False, foreach: bool | None = None,
+                 capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         foreach=foreach, capturable=capturable,
+                         differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

@@ -57,9 +57,16 @@ class Optimizer:
         self.param_groups.append(ParamGroup.build(group))
 
     def _check_options(self, group: Mapping[str, Any]) -> None:
-        """Raise ValueError naming the optimizer and the value for a bad option."""
+        """Raise ValueError naming the optimizer and the value for a bad option.
+
+        PyTorch's implementation switches (foreach, fused, capturable) are kept as options
+        and change nothing here; differentiable=True is refused: minigrad's steps run under
+        no_grad, so a graph through the update would silently be missing."""
         check_at_least(self, group, "lr", 0.0)
         check_at_least(self, group, "weight_decay", 0.0)
+        if group.get("differentiable"):
+            raise ValueError(f"{type(self).__name__}: differentiable=True is not supported "
+                             "(the update runs under no_grad)")
 
     # ------------------------------------------------------------------ the step
     def step(self, closure: Callable[[], Any] | None = None) -> Any:

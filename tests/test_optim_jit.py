@@ -25,10 +25,13 @@ SCHEDULES = {
                                                               total_steps=STEPS)),
     "onecycle_adam": ("Adam", lambda o: lr_scheduler.OneCycleLR(o, max_lr=0.3,
                                                                 total_steps=STEPS)),
+    # lr reaches exactly 0 at epochs 2 and 6: no retrace for that either
+    "cosine_to_zero_rmsprop": ("RMSprop", lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=2)),
     "plateau": ("SGD", lambda o: lr_scheduler.ReduceLROnPlateau(o, patience=0, factor=0.5,
                                                                 threshold=0.5)),
 }
-OPTIONS = {"SGD": {"lr": 0.1, "momentum": 0.9}, "Adam": {"lr": 0.1}}
+OPTIONS = {"SGD": {"lr": 0.1, "momentum": 0.9}, "Adam": {"lr": 0.1},
+           "RMSprop": {"lr": 0.01, "momentum": 0.5, "centered": True}}
 
 
 def _setup(kind: str):

@@ -9,9 +9,9 @@ by value (docs/jit.md §1): changing it retraces.
 
 How the guard sees a group: ``mg.jit`` keeps a shallow copy of every dict of numbers near
 the function and compares it with ``==``. A live entry is stored as ``_Live`` (the tensor
-and whether the value is nonzero): equal only to itself, so the comparison holds while
-values change inside the tensor, and fails when the step's structure would change
-(``momentum`` turned to or from 0) or the tensor is replaced.
+and, for 'momentum', whether it is nonzero): equal only to itself, so the comparison holds
+while values change inside the tensor, and fails when the step's structure would change
+(``momentum`` turned to or from 0: the steps branch on it) or the tensor is replaced.
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ import numpy as np
 from ..tensor import Tensor
 
 LIVE_KEYS = frozenset({"lr", "momentum", "betas"})
+BRANCHED_ON = frozenset({"momentum"})  # live keys whose zeroness changes a step's ops
 
 
 class _Live:
-    """A live option's storage: its tensor and whether the value is nonzero (the steps
-    branch on that: momentum buffers exist only for a nonzero momentum)."""
+    """A live option's storage: its tensor and, for keys in BRANCHED_ON, whether the
+    value is nonzero (momentum buffers exist only for a nonzero momentum); True for the
+    others (an lr reaching 0 changes no op)."""
 
     __slots__ = ("nonzero", "tensor")
 
@@ -140,11 +142,12 @@ class ParamGroup(dict):
 def _write(old: Any, key: str, value: Any) -> _Live:
     """Write ``value`` into ``old``'s tensor (a new tensor when there is none)."""
     number = _number(key, value)
+    nonzero = number != 0 or key not in BRANCHED_ON
     if isinstance(old, _Live):
         old.tensor.assign_(np.array(number))
-        return old if old.nonzero == (number != 0) else _Live(old.tensor, number != 0)
+        return old if old.nonzero == nonzero else _Live(old.tensor, nonzero)
     name = key.split("[", maxsplit=1)[0]
-    return _Live(Tensor(np.array(number, np.float64), name=name), number != 0)
+    return _Live(Tensor(np.array(number, np.float64), name=name), nonzero)
 
 
 class ParamState(MutableMapping):

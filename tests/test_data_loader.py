@@ -205,6 +205,8 @@ def test_bad_loader_options_are_errors_naming_them():
         DataLoader(data, batch_size=0)
     with pytest.raises(TypeError, match="generator must be None, an int seed"):
         DataLoader(data, shuffle=True, generator="seed")
+    with pytest.raises(ValueError, match="IterableDataset: expected unspecified shuffle"):
+        DataLoader(_Stream(), shuffle=True)
 
 
 class _Stream(IterableDataset):

@@ -154,6 +154,9 @@ def _jacobian_of(out: Tensor, xs: tuple[Tensor, ...], create_graph: bool,
         if not row:  # an empty output
             blocks.append(Tensor(np.zeros(out.shape + x.shape, x.dtype)))
             continue
+        if not create_graph:  # plain values: one numpy stack
+            blocks.append(Tensor(np.stack([g.data for g in row]).reshape(out.shape + x.shape)))
+            continue
         flat = [ops.reshape(g, (1, *x.shape)) for g in row]
         stacked = flat[0] if len(flat) == 1 else _concat(flat)
         blocks.append(ops.reshape(stacked, out.shape + x.shape))
@@ -161,7 +164,8 @@ def _jacobian_of(out: Tensor, xs: tuple[Tensor, ...], create_graph: bool,
 
 
 def _concat(parts: list[Tensor]) -> Tensor:
-    """Rows stacked along a new first axis, with minigrad ops (differentiable)."""
+    """Rows stacked along a new first axis, with minigrad ops (differentiable; each part
+    is scattered into a full-size array, so this is for the create_graph case only)."""
     from .. import ops
 
     total = len(parts)

@@ -77,6 +77,21 @@ def default_convert(sample: Any) -> Any:
     return sample
 
 
+def _check_exclusive(dataset: Any, batch_size: int | None, shuffle: bool | None,
+                     sampler: Any, batch_sampler: Any, drop_last: bool) -> None:
+    """PyTorch's refusals of option combinations that contradict each other."""
+    if isinstance(dataset, IterableDataset):
+        if shuffle or sampler is not None or batch_sampler is not None:
+            raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle, "
+                             "sampler and batch_sampler options")
+    elif batch_sampler is not None:
+        if batch_size != 1 or shuffle or sampler is not None or drop_last:
+            raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                             "shuffle, sampler, and drop_last")
+    elif sampler is not None and shuffle:
+        raise ValueError("sampler option is mutually exclusive with shuffle")
+
+
 class DataLoader:
     """Iterate a data set in batches: ``batch_size``, ``shuffle`` (a new order each epoch,
     reproducible with ``generator``: a seed or ``numpy.random.Generator``), ``drop_last``,
@@ -94,17 +109,9 @@ class DataLoader:
             raise ValueError(f"num_workers option should be non-negative, got {num_workers}")
         self.dataset, self.num_workers, self.pin_memory = dataset, num_workers, pin_memory
         self.batch_size, self.drop_last, self.generator = batch_size, drop_last, generator
-        if isinstance(dataset, IterableDataset):
-            if shuffle or sampler is not None or batch_sampler is not None:
-                raise ValueError("DataLoader with IterableDataset: expected unspecified "
-                                 "shuffle, sampler and batch_sampler options")
-        elif batch_sampler is not None:
-            if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise ValueError("batch_sampler option is mutually exclusive with "
-                                 "batch_size, shuffle, sampler, and drop_last")
+        _check_exclusive(dataset, batch_size, shuffle, sampler, batch_sampler, drop_last)
+        if batch_sampler is not None:
             self.batch_size, self.drop_last = None, False
-        elif sampler is not None and shuffle:
-            raise ValueError("sampler option is mutually exclusive with shuffle")
         if sampler is None and not isinstance(dataset, IterableDataset):
             sampler = (RandomSampler(dataset, generator=generator) if shuffle
                        else SequentialSampler(dataset))

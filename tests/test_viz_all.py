@@ -80,8 +80,8 @@ MODULES: dict[str, Callable[[], tuple[nn.Module, tuple[int, ...]]]] = {
 
 def _exported_modules() -> list[type]:
     return [cls for name in nn.__all__ if isinstance(cls := getattr(nn, name), type)
-            and issubclass(cls, nn.Module) and cls is not nn.Module
-            and cls.__module__ != "minigrad.nn.loss"]
+            and issubclass(cls, nn.Module) and cls.forward is not nn.Module.forward
+            and cls.__module__ != "minigrad.nn.loss"]  # containers have no forward to draw
 
 
 def _loss_functions() -> dict[str, Callable[..., mg.Tensor]]:

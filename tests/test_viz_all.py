@@ -76,6 +76,12 @@ MODULES: dict[str, Callable[[], tuple[nn.Module, tuple[int, ...]]]] = {
     "LogSoftmax": lambda: (nn.LogSoftmax(1), (2, 3)),
     "Sequential": lambda: (nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)), (5, 3)),
 }
+MODULES.update({name: lambda name=name: (getattr(nn, name)(), (2, 3)) for name in (
+    "SiLU", "LeakyReLU", "ELU", "Softplus", "Hardtanh", "ReLU6")})
+MODULES["GELU-tanh"] = lambda: (nn.GELU("tanh"), (2, 3))
+MODULES["Unflatten"] = lambda: (nn.Unflatten(1, (2, 3)), (2, 6))
+# (module, None, input) when the input is not a float tensor of a shape
+MODULES["Embedding"] = lambda: (nn.Embedding(5, 3), None, mg.tensor(np.array([[0, 2], [4, 2]])))
 
 
 def _exported_modules() -> list[type]:
@@ -106,10 +112,10 @@ def test_every_module_and_loss_has_a_sample() -> None:
 @pytest.mark.parametrize("key", sorted(MODULES))
 def test_every_module_draws(key: str, mode: str) -> None:
     mg.manual_seed(3)
-    module, shape = MODULES[key]()
+    module, shape, *given = MODULES[key]()
     getattr(module, mode)()
-    x = mg.tensor(np.random.default_rng(0).standard_normal(shape), dtype="float32",
-                  requires_grad=True, name="x")
+    x = given[0] if given else mg.tensor(np.random.default_rng(0).standard_normal(shape),
+                                         dtype="float32", requires_grad=True, name="x")
     out = module(x)
     weights = mg.tensor(np.linspace(-1, 1, out.numel()).reshape(out.shape), dtype="float32",
                         name="c")

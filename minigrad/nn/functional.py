@@ -11,6 +11,16 @@ from .. import _state, ops
 from .._state import no_grad
 from ..fused_bn import batch_norm_fused, channel_shape, reduced_axes
 from ..tensor import Tensor
+from .activation_functions import (  # noqa: F401  (F.gelu, F.silu, ... live there)
+    GELU_APPROXIMATIONS,
+    elu,
+    gelu,
+    hardtanh,
+    leaky_relu,
+    relu6,
+    silu,
+    softplus,
+)
 from .losses_functional import (  # noqa: F401  (re-exported as F.*)
     cross_entropy,
     log_softmax,

@@ -54,7 +54,10 @@ class Linear(Module):
 
 
 class Identity(Module):
-    """Returns its input unchanged."""
+    """Returns its input unchanged (arguments, as PyTorch allows, are ignored)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
 
     def forward(self, x: Tensor) -> Tensor:
         """x."""
@@ -78,3 +81,25 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size`` (one entry may be -1)."""
+
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...]) -> None:
+        super().__init__()
+        self.dim = int(dim)
+        self.unflattened_size = tuple(int(n) for n in unflattened_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x reshaped to (*shape[:dim], *unflattened_size, *shape[dim+1:])."""
+        dim = self.dim % x.ndim
+        sizes = self.unflattened_size
+        known = math.prod(n for n in sizes if n != -1)
+        if (-1 not in sizes and known != x.shape[dim]) or (known and x.shape[dim] % known):
+            raise ValueError(f"Unflatten: unflattened_size {sizes} does not fit the size "
+                             f"{x.shape[dim]} of axis {self.dim} (input shape {x.shape})")
+        return ops.reshape(x, (*x.shape[:dim], *sizes, *x.shape[dim + 1:]))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -78,6 +78,7 @@ MODULES: dict[str, Callable[[], tuple[nn.Module, tuple[int, ...]]]] = {
 }
 MODULES.update({name: lambda name=name: (getattr(nn, name)(), (2, 3)) for name in (
     "SiLU", "LeakyReLU", "ELU", "Softplus", "Hardtanh", "ReLU6")})
+MODULES["BatchNorm3d"] = lambda: (nn.BatchNorm3d(2), (3, 2, 2, 1, 2))
 MODULES["GELU-tanh"] = lambda: (nn.GELU("tanh"), (2, 3))
 MODULES["Unflatten"] = lambda: (nn.Unflatten(1, (2, 3)), (2, 6))
 # (module, None, input) when the input is not a float tensor of a shape

@@ -1,6 +1,6 @@
 """Layers and the Module system (``mg.nn``, like ``torch.nn``)."""
 
-from . import functional
+from . import functional, init, utils
 from .activation import (
     ELU,
     GELU,
@@ -15,7 +15,7 @@ from .activation import (
     Softplus,
     Tanh,
 )
-from .batchnorm import BatchNorm1d, BatchNorm2d
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .dropout import Dropout
 from .layernorm import LayerNorm
@@ -42,6 +42,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
@@ -75,4 +76,6 @@ __all__ = [
     "Tanh",
     "Unflatten",
     "functional",
+    "init",
+    "utils",
 ]

@@ -1,4 +1,4 @@
-"""BatchNorm1d and BatchNorm2d modules (PyTorch's interface and semantics)."""
+"""BatchNorm1d/2d/3d modules (PyTorch's interface and semantics)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from .._state import no_grad
 from ..dtypes import DEFAULT_FLOAT, resolve_dtype
 from ..tensor import Tensor
 from . import functional as F
+from . import init
 from .module import Module, Parameter
 
 
@@ -59,6 +60,20 @@ class _BatchNorm(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        """running_mean = 0, running_var = 1, num_batches_tracked = 0 (when tracked)."""
+        if self.track_running_stats:
+            init.zeros_(self.running_mean)
+            init.ones_(self.running_var)
+            init.zeros_(self.num_batches_tracked)
+
+    def reset_parameters(self) -> None:
+        """The running statistics reset, weight = 1 and bias = 0 (PyTorch's default)."""
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
 
     def _check_input(self, x: Tensor) -> None:
         name = type(self).__name__
@@ -119,3 +134,9 @@ class BatchNorm2d(_BatchNorm):
     """BatchNorm over (N, C, H, W) input: statistics per channel over (N, H, W)."""
 
     ranks = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """BatchNorm over (N, C, D, H, W) input: statistics per channel over (N, D, H, W)."""
+
+    ranks = (5,)

@@ -74,8 +74,6 @@ def _check_batch_norm_args(x: Tensor, running_mean: Tensor | None, running_var: 
         raise ValueError(f"batch_norm: input needs shape (N, C, ...), got shape {x.shape}")
     if x.dtype.kind != "f":
         raise TypeError(f"batch_norm: input must be floating point, got dtype {x.dtype}")
-    if x.numel() == 0:
-        raise ValueError(f"batch_norm: input is empty (shape {x.shape})")
     if eps < 0 or not np.isfinite(eps):
         raise ValueError(f"batch_norm: eps must be >= 0 (0 is allowed), got {eps}")
     if not isinstance(momentum, int | float | np.floating | np.integer):
@@ -93,7 +91,7 @@ def _check_batch_norm_args(x: Tensor, running_mean: Tensor | None, running_var: 
                 f"batch_norm: {label} should contain {channels} elements not "
                 f"{vector.numel()} (input shape {x.shape})"
             )
-    if training and x.numel() // channels <= 1:
+    if training and 0 < x.numel() == channels:  # one value per channel (an empty batch is fine)
         raise ValueError(
             "Expected more than 1 value per channel when training, got input size "
             f"{x.shape}"
@@ -125,9 +123,11 @@ def batch_norm(
     """
     _check_batch_norm_args(x, running_mean, running_var, weight, bias, training,
                            momentum, eps, impl)
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm: eval mode needs running_mean and running_var")
+    if x.numel() == 0:  # PyTorch: an empty output, statistics untouched, zero gradients
+        return _batch_norm_affine(x, weight, bias)
     if not training:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: eval mode needs running_mean and running_var")
         return _batch_norm_eval(x, running_mean, running_var, weight, bias, eps)
     update = running_mean is not None and running_var is not None
     if impl == "fused":
@@ -181,6 +181,12 @@ def _batch_norm_fused(x: Tensor, weight: Tensor | None, bias: Tensor | None,
     if bias is None:
         bias = Tensor(np.zeros(channels, dtype=x.dtype))
     return batch_norm_fused(x, weight, bias, eps=eps)
+
+
+def _batch_norm_affine(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+    """weight * x + bias per channel (the output of an empty batch, tied to both)."""
+    out = x if weight is None else ops.mul(_per_channel(weight, x), x)
+    return out if bias is None else ops.add(out, _per_channel(bias, x))
 
 
 def _batch_norm_eval(x: Tensor, running_mean: Tensor, running_var: Tensor,

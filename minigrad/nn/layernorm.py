@@ -9,6 +9,7 @@ import numpy as np
 from ..dtypes import DEFAULT_FLOAT, resolve_dtype
 from ..tensor import Tensor
 from . import functional as F
+from . import init
 from .module import Module, Parameter
 
 
@@ -16,7 +17,8 @@ class LayerNorm(Module):
     """y = (x - mean) / sqrt(var + eps) * weight + bias over the last axes of each sample."""
 
     def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5,
-                 elementwise_affine: bool = True, dtype: Any = None) -> None:
+                 elementwise_affine: bool = True, bias: bool = True, dtype: Any = None
+                 ) -> None:
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -26,12 +28,17 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps = float(eps)
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dtype), name="gamma")
-            self.bias = Parameter(np.zeros(self.normalized_shape, dtype), name="beta")
-        else:
-            self.weight = None
-            self.bias = None
+        self.weight = (Parameter(np.ones(self.normalized_shape, dtype), name="gamma")
+                       if elementwise_affine else None)
+        self.bias = (Parameter(np.zeros(self.normalized_shape, dtype), name="beta")
+                     if elementwise_affine and bias else None)
+
+    def reset_parameters(self) -> None:
+        """weight = 1, bias = 0 (PyTorch's default)."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         """Normalise each sample over the trailing ``normalized_shape`` axes."""

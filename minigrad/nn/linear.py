@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import _state, ops
+import numpy as np
+
+from .. import ops
 from ..dtypes import DEFAULT_FLOAT, resolve_dtype
 from ..tensor import Tensor
 from . import functional as F
+from . import init
 from .module import Module, Parameter
 
 
@@ -30,14 +33,18 @@ class Linear(Module):
         dtype = resolve_dtype(dtype) if dtype is not None else DEFAULT_FLOAT
         self.in_features = int(in_features)
         self.out_features = int(out_features)
-        bound = 1.0 / math.sqrt(self.in_features)
         shape = (self.out_features, self.in_features)
-        self.weight = Parameter(_state.rng().uniform(-bound, bound, shape).astype(dtype), name="W")
-        if bias:
-            values = _state.rng().uniform(-bound, bound, self.out_features).astype(dtype)
-            self.bias = Parameter(values, name="b")
-        else:
-            self.bias = None
+        self.weight = Parameter(np.zeros(shape, dtype), name="W")
+        self.bias = Parameter(np.zeros(self.out_features, dtype), name="b") if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: W and b ~ U(-1/sqrt(in_features), 1/sqrt(in_features))
+        (kaiming_uniform_ with a = sqrt(5) gives that bound for W)."""
+        bound = 1.0 / math.sqrt(self.in_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
         """x @ W.T + b."""

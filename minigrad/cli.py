@@ -56,21 +56,31 @@ def _configure_compare(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
     parser.add_argument("--eps", type=float, default=1e-5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--norm", default="batch",
+                        choices=["batch", "layer", "group", "instance", "all"],
+                        help="which normalisation (default batch; group and instance take "
+                             "N x D x 3 inputs)")
     parser.add_argument("--time", action="store_true",
                         help="also time forward + backward of each implementation")
     parser.add_argument("--time-shape", default="1024x1024",
                         help="N x D for --time (default 1024x1024)")
 
 
-@command("compare", "composed vs fused BatchNorm: values and gradients of order 0-3",
+@command("compare", "composed vs fused BatchNorm (and --norm layer/group/instance/all): "
+         "values and gradients of order 0-3",
          _configure_compare)
 def run_compare(args: argparse.Namespace) -> int:
     """Print the composed-vs-fused difference table."""
-    from .compare import compare_bn, format_table
+    from .compare import NORM_KINDS, compare_bn, compare_norm, format_table
 
     n, d = (int(v) for v in args.shape.lower().split("x"))
-    print(f"Composed vs fused BatchNorm, shape ({n}, {d}), {args.dtype}, eps={args.eps}")
-    print(format_table(compare_bn((n, d), args.dtype, args.eps, args.seed)))
+    kinds = list(NORM_KINDS) if args.norm == "all" else [args.norm]
+    for kind in kinds:
+        shape = NORM_KINDS[kind](n, d)
+        print(f"Composed vs fused {kind} norm, shape {shape}, {args.dtype}, eps={args.eps}")
+        rows = (compare_bn((n, d), args.dtype, args.eps, args.seed) if kind == "batch"
+                else compare_norm(kind, (n, d), args.dtype, args.eps, args.seed))
+        print(format_table(rows))
     if args.time:
         from .timing import timing_report
 

@@ -1,7 +1,10 @@
-"""Composed vs fused BatchNorm: values and gradients of order 0 to 3 against references.
+"""Composed vs fused normalisations: values and gradients of order 0 to 3 against references.
 
-References: the seed's own numpy code (orders 0 and 1, and order 2 through central
-differences of the seed's backward) and central differences of minigrad (order 3).
+BatchNorm (``compare_bn``) is checked against the seed's own numpy code (orders 0 and 1,
+and order 2 through central differences of the seed's backward) and central differences of
+minigrad (order 3). LayerNorm, GroupNorm and InstanceNorm (``compare_norm``) compare their
+composed seed steps with their fused ``normalize`` node at every order, and both with
+central differences of the order below (orders 1 to 3).
 """
 
 from __future__ import annotations
@@ -41,19 +44,34 @@ def _difference(order: int, quantity: str, left: str, right: str, a: np.ndarray,
                       float((abs_diff / scale).max()))
 
 
-def _bn(impl: str, eps: float) -> Callable[[Tensor, Tensor, Tensor], Tensor]:
+def _bn(impl: str, eps: float, kind: str = "batch"
+        ) -> Callable[[Tensor, Tensor, Tensor], Tensor]:
+    """The normalisation ``kind`` (see NORM_KINDS) as f(x, gamma, beta) in training mode."""
     def run(x: Tensor, gamma: Tensor, beta: Tensor) -> Tensor:
+        if kind == "layer":
+            return F.layer_norm(x, x.shape[-1:], gamma, beta, eps, impl=impl)
+        if kind == "group":
+            groups = 2 if x.shape[1] % 2 == 0 else 1
+            return F.group_norm(x, groups, gamma, beta, eps, impl=impl)
+        if kind == "instance":
+            return F.instance_norm(x, weight=gamma, bias=beta, eps=eps, impl=impl)
         return F.batch_norm(x, None, None, gamma, beta, training=True, eps=eps, impl=impl)
 
     return run
 
 
+# kind -> the input shape for an N x D request (the other norms get 3 positions per channel)
+NORM_KINDS = {"batch": lambda n, d: (n, d), "layer": lambda n, d: (n, d),
+              "group": lambda n, d: (n, d, 3), "instance": lambda n, d: (n, d, 3)}
+
+
 def _derivatives(impl: str, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float,
-                 probes: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[str, np.ndarray]:
+                 probes: tuple[np.ndarray, np.ndarray, np.ndarray], kind: str = "batch"
+                 ) -> dict[str, np.ndarray]:
     """out, its gradient (order 1), and directional derivatives of order 2 and 3."""
     dout, v, u = probes
     leaves = [Tensor(a, requires_grad=True) for a in (x, gamma, beta)]
-    out = _bn(impl, eps)(*leaves)
+    out = _bn(impl, eps, kind)(*leaves)
     loss = ops.sum(ops.mul(out, Tensor(dout)))
     dx, dgamma, dbeta = grad(loss, leaves, create_graph=True)
     second_probe = ops.sum(ops.mul(dx, Tensor(v)))
@@ -127,6 +145,53 @@ def compare_bn(shape: tuple[int, int] = (8, 4), dtype: str = "float64", eps: flo
                                     fused[quantity], seed_ref[quantity]))
     rows.append(_difference(3, "d3x", "composed", "FD of order 2", composed["d3x"], fd3))
     rows.append(_difference(3, "d3x", "fused", "FD of order 2", fused["d3x"], fd3))
+    return rows
+
+
+def _fd_of(kind: str, eps: float, arrays: tuple[np.ndarray, np.ndarray, np.ndarray],
+           probes: tuple[np.ndarray, np.ndarray, np.ndarray], quantity: str,
+           probe: np.ndarray | None, step: float) -> np.ndarray:
+    """Central differences in x of sum(composed quantity * probe) (or of the output's sum
+    against dout when ``probe`` is None): the reference one order up."""
+    x_work = arrays[0].copy()
+
+    def scalar() -> float:
+        result = _derivatives("composed", x_work, *arrays[1:], eps, probes, kind)
+        return float(np.sum(result[quantity] * (probes[0] if probe is None else probe)))
+
+    return numerical_grad(scalar, x_work, step)
+
+
+def compare_norm(kind: str, shape: tuple[int, int] = (8, 4), dtype: str = "float64",
+                 eps: float = 1e-5, seed: int = 0) -> list[Difference]:
+    """Max abs/rel differences of a LayerNorm / GroupNorm / InstanceNorm output and its
+    x-gradients of orders 1-3 between the composed seed steps and the fused node, and of
+    each against central differences (float64) of the composed order below."""
+    if kind not in NORM_KINDS or kind == "batch":
+        raise ValueError(f"compare_norm: kind must be one of {sorted(NORM_KINDS)[1:]} "
+                         f"(compare_bn for batch), got {kind!r}")
+    rng = np.random.default_rng(seed)
+    full = NORM_KINDS[kind](*shape)
+    x = (rng.standard_normal(full) * 2.0 + 0.5).astype(dtype)
+    gamma = (rng.standard_normal(shape[1]) * 0.5 + 1.0).astype(dtype)
+    beta = rng.standard_normal(shape[1]).astype(dtype)
+    probes = tuple(rng.standard_normal(full).astype(dtype) for _ in range(3))
+    composed = _derivatives("composed", x, gamma, beta, eps, probes, kind)
+    fused = _derivatives("fused", x, gamma, beta, eps, probes, kind)
+    arrays = tuple(a.astype(np.float64) for a in (x, gamma, beta))
+    probes64 = tuple(p.astype(np.float64) for p in probes)
+    references = {"dx": _fd_of(kind, eps, arrays, probes64, "out", None, 1e-6),
+                  "d2x": _fd_of(kind, eps, arrays, probes64, "dx", probes64[1], 1e-6),
+                  "d3x": _fd_of(kind, eps, arrays, probes64, "d2x", probes64[2], 1e-5)}
+    orders = {"out": 0, "dx": 1, "dgamma": 1, "dbeta": 1, "d2x": 2, "d2gamma": 2, "d3x": 3}
+    rows = []
+    for quantity, order in orders.items():
+        rows.append(_difference(order, quantity, "composed", "fused",
+                                composed[quantity], fused[quantity]))
+        if quantity in references:
+            for label, result in (("composed", composed), ("fused", fused)):
+                rows.append(_difference(order, quantity, label, "FD of order below",
+                                        result[quantity], references[quantity]))
     return rows
 
 

@@ -79,6 +79,13 @@ MODULES: dict[str, Callable[[], tuple[nn.Module, tuple[int, ...]]]] = {
 MODULES.update({name: lambda name=name: (getattr(nn, name)(), (2, 3)) for name in (
     "SiLU", "LeakyReLU", "ELU", "Softplus", "Hardtanh", "ReLU6")})
 MODULES["BatchNorm3d"] = lambda: (nn.BatchNorm3d(2), (3, 2, 2, 1, 2))
+for _impl in ("composed", "fused"):
+    MODULES[f"GroupNorm-{_impl}"] = lambda i=_impl: (nn.GroupNorm(2, 4, impl=i), (3, 4, 2))
+    MODULES[f"InstanceNorm1d-{_impl}"] = lambda i=_impl: (
+        nn.InstanceNorm1d(2, affine=True, track_running_stats=True, impl=i), (3, 2, 4))
+    MODULES[f"InstanceNorm2d-{_impl}"] = lambda i=_impl: (nn.InstanceNorm2d(2, impl=i),
+                                                          (2, 2, 2, 3))
+MODULES["LayerNorm-fused"] = lambda: (nn.LayerNorm(4, impl="fused"), (3, 4))
 MODULES["GELU-tanh"] = lambda: (nn.GELU("tanh"), (2, 3))
 MODULES["Unflatten"] = lambda: (nn.Unflatten(1, (2, 3)), (2, 6))
 # (module, None, input) when the input is not a float tensor of a shape

@@ -33,6 +33,7 @@ from .loss import (
     SoftMarginLoss,
 )
 from .module import Module, Parameter, Sequential
+from .normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d
 from .sparse import Embedding
 
 __all__ = [
@@ -47,9 +48,12 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "GroupNorm",
     "Hardtanh",
     "HuberLoss",
     "Identity",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
     "KLDivLoss",
     "L1Loss",
     "LayerNorm",

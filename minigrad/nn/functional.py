@@ -38,6 +38,11 @@ from .losses_pointwise import (  # noqa: F401  (re-exported as F.*)
     smooth_l1_loss,
     soft_margin_loss,
 )
+from .norms_functional import (  # noqa: F401  (F.layer_norm, ... live there)
+    group_norm,
+    instance_norm,
+    layer_norm,
+)
 
 IMPLS = ("composed", "fused")
 
@@ -293,27 +298,3 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     if not mask.inputs:  # a draw, not a recorded op: drawn as the random mask it is
         mask.meta["random"] = ("mask", f"random dropout mask [u >= {p}] / (1 - {p})")
     return ops.mul(x, mask)
-
-
-def layer_norm(x: Tensor, normalized_shape: tuple[int, ...], weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    """Normalise over the last len(normalized_shape) axes of each sample.
-
-    y = (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance per sample
-    (the same statistics for every batch size, unlike batch_norm).
-    """
-    normalized_shape = tuple(normalized_shape)
-    if x.shape[x.ndim - len(normalized_shape):] != normalized_shape:
-        raise ValueError(
-            f"layer_norm: input shape {x.shape} does not end with normalized_shape "
-            f"{normalized_shape}"
-        )
-    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
-    centred = ops.sub(x, ops.mean(x, axes, keepdims=True))
-    variance = ops.mean(ops.power(centred, 2), axes, keepdims=True)
-    out = ops.mul(centred, ops.reciprocal(ops.sqrt(ops.add(variance, eps))))
-    if weight is not None:
-        out = ops.mul(out, weight)
-    if bias is not None:
-        out = ops.add(out, bias)
-    return out

@@ -17,13 +17,16 @@ class LayerNorm(Module):
     """y = (x - mean) / sqrt(var + eps) * weight + bias over the last axes of each sample."""
 
     def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5,
-                 elementwise_affine: bool = True, bias: bool = True, dtype: Any = None
-                 ) -> None:
+                 elementwise_affine: bool = True, bias: bool = True, impl: str = "composed",
+                 dtype: Any = None) -> None:
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
         if eps < 0:
             raise ValueError(f"LayerNorm: eps must be >= 0, got {eps}")
+        if impl not in F.IMPLS:
+            raise ValueError(f"LayerNorm: impl must be one of {F.IMPLS}, got {impl!r}")
+        self.impl = impl
         dtype = resolve_dtype(dtype) if dtype is not None else DEFAULT_FLOAT
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps = float(eps)
@@ -42,8 +45,9 @@ class LayerNorm(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Normalise each sample over the trailing ``normalized_shape`` axes."""
-        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps,
+                            self.impl)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")

@@ -39,6 +39,19 @@ ACTIVATIONS = {
 }
 
 
+# name -> (function, input shape, its arguments besides x, weight and bias, parameter shape
+# or None for no affine parameters); the same call in torch.nn.functional and minigrad's F
+NORMS = {
+    "group_norm_g2": ("group_norm", (3, 4, 5), {"num_groups": 2}, (4,)),
+    "group_norm_g1_4d": ("group_norm", (2, 4, 2, 3), {"num_groups": 1}, (4,)),
+    "group_norm_g4": ("group_norm", (2, 4, 3), {"num_groups": 4}, (4,)),
+    "instance_norm_1d": ("instance_norm", (2, 3, 5), {}, (3,)),
+    "instance_norm_2d_plain": ("instance_norm", (2, 3, 2, 3), {}, None),
+    "layer_norm_2d_shape": ("layer_norm", (2, 3, 4), {"normalized_shape": (3, 4)}, (3, 4)),
+    "layer_norm_plain": ("layer_norm", (4, 5), {"normalized_shape": (5,)}, None),
+}
+
+
 def inputs() -> dict[str, np.ndarray]:
     """Fixed float64 inputs (numpy, seed 16): random values, the kinks and thresholds."""
     rng = np.random.default_rng(16)
@@ -51,7 +64,45 @@ def inputs() -> dict[str, np.ndarray]:
         "emb_weight": rng.normal(size=(7, 3)),
         "emb_idx": np.array([[0, 2, 6, 2], [3, 3, 0, 1]]),
         "emb_g": rng.normal(size=(2, 4, 3)),
+        **_norm_inputs(),
     }
+
+
+def _norm_inputs() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(17)
+    out = {}
+    for name, (_, shape, _, param_shape) in NORMS.items():
+        out[f"{name}_x"] = rng.normal(size=shape) * 2.0 + 0.5
+        for probe in ("g", "v"):
+            out[f"{name}_{probe}"] = rng.normal(size=shape)
+        if param_shape is not None:
+            out[f"{name}_weight"] = rng.normal(size=param_shape) * 0.5 + 1.0
+            out[f"{name}_bias"] = rng.normal(size=param_shape)
+    return out
+
+
+def _norms(torch, x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Output, gradients of sum(y * g) (x, weight, bias), and the gradient of
+    sum(dx * v) (x and weight): values and two orders of derivatives."""
+    out = {}
+    for name, (fn_name, _, kwargs, param_shape) in NORMS.items():
+        leaves = {"x": torch.tensor(x[f"{name}_x"], requires_grad=True)}
+        if param_shape is not None:
+            for key in ("weight", "bias"):
+                leaves[key] = torch.tensor(x[f"{name}_{key}"], requires_grad=True)
+        y = getattr(torch.nn.functional, fn_name)(leaves["x"], **kwargs,
+                                                  weight=leaves.get("weight"),
+                                                  bias=leaves.get("bias"))
+        grads = torch.autograd.grad((y * torch.tensor(x[f"{name}_g"])).sum(),
+                                    list(leaves.values()), create_graph=True)
+        second = torch.autograd.grad((grads[0] * torch.tensor(x[f"{name}_v"])).sum(),
+                                     list(leaves.values())[:2])
+        out[f"{name}_y"] = y.detach().numpy()
+        for key, value in zip(leaves, grads, strict=True):
+            out[f"{name}_d{key}"] = value.detach().numpy()
+        for key, value in zip(list(leaves)[:2], second, strict=True):
+            out[f"{name}_d2{key}"] = value.numpy()
+    return out
 
 
 def _activations(torch, x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -97,7 +148,7 @@ def compute() -> dict[str, np.ndarray]:
     import torch
 
     x = inputs()
-    return {**x, **_activations(torch, x), **_embedding(torch, x)}
+    return {**x, **_activations(torch, x), **_embedding(torch, x), **_norms(torch, x)}
 
 
 if __name__ == "__main__":

@@ -239,3 +239,20 @@ def test_forward_hook_added_after_jit_trace_is_seen():
     np.testing.assert_allclose(run(x).numpy(), plain * 3.0)
     handle.remove()
     np.testing.assert_allclose(run(x).numpy(), plain)
+
+
+def test_repr_is_pytorchs_and_needs_no_recursion():
+    torch = pytest.importorskip("torch")
+
+    def build(lib):
+        return lib.nn.Sequential(
+            lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.Tanh()),
+            lib.nn.ModuleDict({"a": lib.nn.ReLU(), "b": lib.nn.Flatten()}),
+            lib.nn.Linear(3, 1, bias=False), lib.nn.ModuleList(), lib.nn.GELU("tanh"),
+            lib.nn.Embedding(4, 2, padding_idx=1), lib.nn.LeakyReLU(0.2), lib.nn.Softplus())
+
+    assert repr(build(mg)) == repr(build(torch))
+    deep = nn.Identity()
+    for _ in range(1500):
+        deep = nn.Sequential(deep)
+    assert repr(deep).count("\n") == 3000

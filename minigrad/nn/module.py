@@ -381,13 +381,26 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"{type(self).__name__}({self.extra_repr()}"]
-        for name, module in self._modules.items():
-            child = repr(module).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {child}")
-        if len(lines) == 1:
-            return lines[0] + ")"
-        return "\n".join(lines) + "\n)"
+        """PyTorch's layout: ``Type(extra`` then each child as ``  (name): ...`` indented,
+        then ``)``. Built line by line from an explicit stack (no recursion)."""
+        lines: list[str] = []
+        stack: list[tuple[str, Any, str]] = [("", self, "")]  # (indent, module or ")", label)
+        while stack:
+            indent, module, label = stack.pop()
+            if isinstance(module, str):  # the closing line of a module with children
+                lines.append(indent + ")")
+                continue
+            children = list(module._modules.items()) if isinstance(module, Module) else []
+            own = type(module).__repr__ is Module.__repr__
+            head = (f"{type(module).__name__}({module.extra_repr()}" if own and children
+                    else f"{type(module).__name__}({module.extra_repr()})" if own
+                    else repr(module))
+            lines.append(indent + label + head.replace("\n", "\n" + indent + "  "))
+            if own and children:
+                stack.append((indent, ")", ""))
+                stack.extend((indent + "  ", child, f"({name}): ")
+                             for name, child in reversed(children))
+        return "\n".join(lines)
 
 
 class Sequential(Module):

@@ -227,3 +227,15 @@ def test_compare_norm_table_is_within_roundoff_and_fd_error():
         assert row.max_abs < limit, row
     with pytest.raises(ValueError, match="compare_norm: kind must be one of"):
         compare_norm("batch")
+
+
+@pytest.mark.parametrize("impl", ["composed", "fused"])
+def test_batchnorm_without_bias_matches_torch(impl):
+    torch = pytest.importorskip("torch")
+    ours = nn.BatchNorm1d(3, bias=False, impl=impl, dtype="float64")
+    theirs = torch.nn.BatchNorm1d(3, bias=False).double()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(ours).startswith(repr(theirs)[:-1])  # then minigrad's impl=
+    x = np.random.default_rng(3).normal(size=(5, 3))
+    np.testing.assert_allclose(ours(mg.tensor(x)).numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-12)

@@ -29,6 +29,8 @@ class _BatchNorm(Module):
         track_running_stats: bool = True,
         impl: str = "composed",
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         if int(num_features) < 1:
@@ -48,7 +50,8 @@ class _BatchNorm(Module):
         self.impl = impl
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype), name="gamma")
-            self.bias = Parameter(np.zeros(num_features, dtype), name="beta")
+            self.bias = (Parameter(np.zeros(num_features, dtype), name="beta") if bias
+                         else None)
         else:
             self.weight = None
             self.bias = None
@@ -71,8 +74,9 @@ class _BatchNorm(Module):
     def reset_parameters(self) -> None:
         """The running statistics reset, weight = 1 and bias = 0 (PyTorch's default)."""
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def _check_input(self, x: Tensor) -> None:
@@ -119,7 +123,8 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}, "
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}, "
             f"impl={self.impl!r}"
         )
 

@@ -82,11 +82,14 @@ def run_compare(args: argparse.Namespace) -> int:
                 else compare_norm(kind, (n, d), args.dtype, args.eps, args.seed))
         print(format_table(rows))
     if args.time:
+        from .compare import time_norm
         from .timing import timing_report
 
         tn, td = (int(v) for v in args.time_shape.lower().split("x"))
-        print()
-        print(timing_report(tn, td, args.dtype, args.eps))
+        for kind in kinds:
+            print()
+            print(timing_report(tn, td, args.dtype, args.eps) if kind == "batch"
+                  else time_norm(kind, (tn, td), args.dtype, args.eps))
     return 0
 
 

@@ -195,6 +195,35 @@ def compare_norm(kind: str, shape: tuple[int, int] = (8, 4), dtype: str = "float
     return rows
 
 
+def time_norm(kind: str, shape: tuple[int, int], dtype: str = "float32", eps: float = 1e-5
+              ) -> str:
+    """Eager forward + backward of the composed and the fused ``kind`` norm side by side
+    (medians of rounds, ``timing.time_side_by_side``), as a few lines of text."""
+    from .timing import time_side_by_side
+
+    rng = np.random.default_rng(0)
+    full = NORM_KINDS[kind](*shape)
+    arrays = [(rng.standard_normal(full) * 2.0 + 0.5).astype(dtype),
+              (rng.standard_normal(shape[1]) * 0.5 + 1.0).astype(dtype),
+              rng.standard_normal(shape[1]).astype(dtype)]
+    dout = Tensor(rng.standard_normal(full).astype(dtype))
+
+    def step(impl: str) -> Callable[[], list[Tensor]]:
+        def run() -> list[Tensor]:
+            leaves = [Tensor(a, requires_grad=True) for a in arrays]
+            return grad(ops.sum(ops.mul(_bn(impl, eps, kind)(*leaves), dout)), leaves)
+        return run
+
+    timings = time_side_by_side({impl: step(impl) for impl in ("composed", "fused")},
+                                budget=2.0)
+    lines = [f"{kind} norm forward + backward, eager, shape {full}, {dtype} (medians)"]
+    for impl, timing in timings.items():
+        text = (f"{timing.median * 1e3:.3f} ms" if not isinstance(timing, Exception)
+                else f"error: {timing}")
+        lines.append(f"  {impl:<10} {text}")
+    return "\n".join(lines)
+
+
 def format_table(rows: list[Difference]) -> str:
     """The differences as a fixed-width text table."""
     header = f"{'order':>5}  {'quantity':<8}  {'compared':<28}  {'max abs':>10}  {'max rel':>10}"

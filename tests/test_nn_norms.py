@@ -239,3 +239,11 @@ def test_batchnorm_without_bias_matches_torch(impl):
     x = np.random.default_rng(3).normal(size=(5, 3))
     np.testing.assert_allclose(ours(mg.tensor(x)).numpy(),
                                theirs(torch.tensor(x)).detach().numpy(), rtol=1e-12)
+
+
+def test_time_norm_reports_both_implementations():
+    from minigrad.compare import time_norm
+
+    text = time_norm("layer", (4, 3), "float64")
+    assert "layer norm forward + backward" in text
+    assert all(f"{impl}" in text for impl in ("composed", "fused")) and "error" not in text

@@ -113,6 +113,8 @@ def test_embedding_values_and_gradient_match_torch(ref, label, padding_idx):
     (out * ref["emb_g"]).sum().backward()
     np.testing.assert_allclose(out.numpy(), ref[f"{label}_y"], rtol=0, atol=0)
     np.testing.assert_allclose(layer.weight.grad.numpy(), ref[f"{label}_grad"], rtol=1e-14)
+    functional = F.embedding(ref["emb_idx"], layer.weight, padding_idx)
+    np.testing.assert_array_equal(functional.numpy(), out.numpy())
 
 
 def test_embedding_init_padding_and_errors():

@@ -43,6 +43,7 @@ from .norms_functional import (  # noqa: F401  (F.layer_norm, ... live there)
     instance_norm,
     layer_norm,
 )
+from .sparse import embedding  # noqa: F401  (F.embedding)
 
 IMPLS = ("composed", "fused")
 

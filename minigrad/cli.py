@@ -77,7 +77,9 @@ def run_compare(args: argparse.Namespace) -> int:
     kinds = list(NORM_KINDS) if args.norm == "all" else [args.norm]
     for kind in kinds:
         shape = NORM_KINDS[kind](n, d)
-        print(f"Composed vs fused {kind} norm, shape {shape}, {args.dtype}, eps={args.eps}")
+        title = {"batch": "BatchNorm", "layer": "LayerNorm", "group": "GroupNorm",
+                 "instance": "InstanceNorm"}[kind]
+        print(f"Composed vs fused {title}, shape {shape}, {args.dtype}, eps={args.eps}")
         rows = (compare_bn((n, d), args.dtype, args.eps, args.seed) if kind == "batch"
                 else compare_norm(kind, (n, d), args.dtype, args.eps, args.seed))
         print(format_table(rows))

@@ -247,3 +247,11 @@ def test_time_norm_reports_both_implementations():
     text = time_norm("layer", (4, 3), "float64")
     assert "layer norm forward + backward" in text
     assert all(f"{impl}" in text for impl in ("composed", "fused")) and "error" not in text
+
+
+def test_compare_command_takes_the_norm(capsys):
+    from minigrad import cli
+
+    assert cli.main(["compare", "--norm", "layer", "--shape", "3x2", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Composed vs fused LayerNorm, shape (3, 2), float64" in out and "d3x" in out

@@ -162,7 +162,7 @@ def test_activation_modules():
     np.testing.assert_allclose(mg.nn.Tanh()(x).numpy(), np.tanh(x.numpy()), rtol=1e-6)
     np.testing.assert_array_equal(mg.nn.ReLU()(x).numpy(), [0.0, 0.0, 3.0])
     assert mg.nn.Identity()(x) is x
-    np.testing.assert_allclose(mg.nn.Softmax()(x).numpy().sum(), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(mg.nn.Softmax(0)(x).numpy().sum(), 1.0, rtol=1e-6)
 
 
 def test_flatten_keeps_the_batch_axis():

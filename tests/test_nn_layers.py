@@ -160,3 +160,14 @@ def test_flatten_unflatten_identity_match_torch():
         out.numpy(), torch.nn.Unflatten(1, (4, 15))(torch.nn.Flatten(1, 3)(tx)).numpy())
     assert repr(nn.Unflatten(1, (4, 15))) == repr(torch.nn.Unflatten(1, (4, 15)))
     assert repr(nn.Flatten()) == repr(torch.nn.Flatten())
+
+
+def test_softmax_modules_default_to_pytorchs_implicit_dim():
+    x = mg.tensor(np.arange(6.0).reshape(2, 3))
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        out = nn.Softmax()(x)
+    np.testing.assert_allclose(out.numpy().sum(1), [1.0, 1.0])  # dim 1 for a 2-d input
+    assert repr(nn.LogSoftmax()) == "LogSoftmax(dim=None)"
+    torch = pytest.importorskip("torch")
+    assert repr(nn.Softmax()) == repr(torch.nn.Softmax())
+    assert repr(nn.LogSoftmax(1)) == repr(torch.nn.LogSoftmax(1))

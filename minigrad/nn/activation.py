@@ -37,9 +37,10 @@ class Tanh(Module):
 
 
 class Softmax(Module):
-    """exp(x - max) / sum(exp(x - max)) along ``dim``."""
+    """exp(x - max) / sum(exp(x - max)) along ``dim`` (None: PyTorch's implicit choice,
+    with its warning)."""
 
-    def __init__(self, dim: int = -1) -> None:
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
@@ -52,9 +53,9 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """log softmax(x) along ``dim``, computed stably."""
+    """log softmax(x) along ``dim``, computed stably (None: PyTorch's implicit choice)."""
 
-    def __init__(self, dim: int = -1) -> None:
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 

@@ -44,7 +44,7 @@ def test_5000_node_graph_with_collapse_draws() -> None:
     assert len(nodes) < 20
     texts = [t for n in nodes for t in n["texts"]]
     assert "299 more × [Dense → BatchNorm1d → ReLU]" in texts
-    assert "∂ 1: BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=True, tra…" in texts
+    assert "∂ 1: BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=True, bia…" in texts
 
 
 def test_past_the_node_limit_a_summary() -> None:

@@ -255,3 +255,34 @@ def test_compare_command_takes_the_norm(capsys):
     assert cli.main(["compare", "--norm", "layer", "--shape", "3x2", "--seed", "1"]) == 0
     out = capsys.readouterr().out
     assert "Composed vs fused LayerNorm, shape (3, 2), float64" in out and "d3x" in out
+
+
+def test_norms_under_jit_match_eager_values_and_gradients():
+    mg.manual_seed(0)
+    layers = [nn.GroupNorm(2, 4, dtype="float64"), nn.GroupNorm(2, 4, impl="fused",
+                                                                 dtype="float64"),
+              nn.LayerNorm(3, impl="fused", dtype="float64"),
+              nn.InstanceNorm1d(4, affine=True, impl="fused", dtype="float64")]
+
+    def step(x):
+        y = layers[0](x) * 2.0 + layers[1](x) + layers[2](x) + layers[3](x)
+        loss = (y * y * x).sum()
+        loss.backward()
+        return loss
+
+    compiled = mg.jit(step)
+    rng = np.random.default_rng(0)
+    for _ in range(2):  # the second call runs the compiled entry on new values
+        value = rng.normal(size=(2, 4, 3))
+        results = []
+        for run in (compiled, step):
+            x = mg.tensor(value, requires_grad=True)
+            for layer in layers:
+                layer.zero_grad()
+            loss = run(x)
+            results.append((loss.item(), x.grad.numpy(), layers[1].weight.grad.numpy()))
+        (a, ga, wa), (b, gb, wb) = results
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+        np.testing.assert_allclose(ga, gb, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(wa, wb, rtol=1e-10, atol=1e-12)
+    assert compiled.stats()["compiles"] == 1 and compiled.stats()["calls"] == 2

@@ -34,14 +34,14 @@ OPTIONS = {"SGD": {"lr": 0.1, "momentum": 0.9}, "Adam": {"lr": 0.1},
            "RMSprop": {"lr": 0.01, "momentum": 0.5, "centered": True}}
 
 
-def _setup(kind: str):
+def _setup(kind: str, set_to_none: bool = True):
     rng = np.random.default_rng(3)
     w = mg.nn.Parameter(rng.standard_normal((2, 3)))
     b = mg.nn.Parameter(rng.standard_normal(2))
     opt = getattr(optim, kind)([{"params": [w]}, {"params": [b]}], **OPTIONS[kind])
 
     def step(x: mg.Tensor, y: mg.Tensor) -> mg.Tensor:
-        opt.zero_grad()
+        opt.zero_grad(set_to_none=set_to_none)
         r = mg.tanh(x @ w.T + b) - y
         loss = (r * r).mean()
         loss.backward()
@@ -130,6 +130,22 @@ def test_a_scheduler_the_jitted_function_can_reach_causes_no_retrace():
             fn(x, y)
             trainer.scheduler.step()
         runs.append([p.numpy().copy() for p in trainer.params])
+    for ours, theirs in zip(runs[1], runs[0], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    assert fn.stats()["traces"] == 2, fn.stats()
+
+
+def test_zero_grad_to_zeros_inside_a_jitted_step():
+    """zero_grad(set_to_none=False) writes zeros through assign_ with a tensor (a numpy
+    array there was refused by the tracer), then backward accumulates onto them."""
+    runs = []
+    for use_jit in (False, True):
+        params, _, step = _setup("SGD", set_to_none=False)
+        fn = mg.jit(step) if use_jit else step
+        x, y = _data()
+        for _ in range(4):
+            fn(x, y)
+        runs.append([p.numpy().copy() for p in params] + [p.grad.numpy().copy() for p in params])
     for ours, theirs in zip(runs[1], runs[0], strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
     assert fn.stats()["traces"] == 2, fn.stats()

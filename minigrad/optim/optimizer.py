@@ -95,7 +95,8 @@ class Optimizer:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad.assign_(np.zeros(param.grad.shape, param.grad.dtype))
+                zeros = Tensor(np.zeros(param.grad.shape, param.grad.dtype))
+                param.grad.assign_(zeros)  # a tensor: mg.jit traces it as a constant
 
     # ------------------------------------------------------------------ old spellings
     @property

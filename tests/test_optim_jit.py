@@ -27,6 +27,10 @@ SCHEDULES = {
                                                                 total_steps=STEPS)),
     # lr reaches exactly 0 at epochs 2 and 6: no retrace for that either
     "cosine_to_zero_rmsprop": ("RMSprop", lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=2)),
+    "warm_restarts": ("SGD", lambda o: lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=2)),
+    "sequential": ("SGD", lambda o: lr_scheduler.SequentialLR(
+        o, [lr_scheduler.ConstantLR(o, factor=0.5, total_iters=2),
+            lr_scheduler.ExponentialLR(o, gamma=0.7)], milestones=[3])),
     "plateau": ("SGD", lambda o: lr_scheduler.ReduceLROnPlateau(o, patience=0, factor=0.5,
                                                                 threshold=0.5)),
 }

@@ -6,7 +6,9 @@ Call ``scheduler.step()`` after ``optimizer.step()``, outside the jitted functio
 
 The formulas are PyTorch's recursive ("chainable") ones, written the same way so the lr
 sequences agree to the last bits: StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR,
-LinearLR, OneCycleLR (which also cycles 'momentum' or betas[0]) and ReduceLROnPlateau.
+LinearLR, OneCycleLR (which also cycles 'momentum' or betas[0]), ReduceLROnPlateau,
+SequentialLR and ChainedScheduler here; LambdaLR, MultiplicativeLR, ConstantLR,
+PolynomialLR and CosineAnnealingWarmRestarts in ``_schedulers_more.py``.
 
 Schedulers keep their attributes in ``__slots__``: a jitted function that can reach one
 (``self.sched`` of a trainer whose method is jitted) would otherwise guard its counters,
@@ -15,83 +17,26 @@ which change every step, and retrace every step. ``state_dict()`` lists the slot
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ._scheduler_base import LRScheduler, _check_optimizer, _per_group, _values
+from ._schedulers_more import (
+    ConstantLR,
+    CosineAnnealingWarmRestarts,
+    LambdaLR,
+    MultiplicativeLR,
+    PolynomialLR,
+)
 from .optimizer import Optimizer
 
-
-def _values(optimizer: Optimizer, key: str) -> list[Any]:
-    return [group[key] for group in optimizer.param_groups]
-
-
-def _check_optimizer(optimizer: Any) -> None:
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-
-
-class LRScheduler:
-    """The base: ``base_lrs`` (each group's 'initial_lr'), ``last_epoch``, ``step()``,
-    ``get_last_lr()``, ``state_dict()`` (everything but the optimizer)."""
-
-    __slots__ = ("__weakref__", "_is_initial", "_last_lr", "_step_count", "base_lrs",
-                 "last_epoch", "optimizer")
-
-    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
-        _check_optimizer(optimizer)
-        self.optimizer = optimizer
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
-        else:
-            for k, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{k}] "
-                                   "when resuming a scheduler with last_epoch >= 0")
-        self.base_lrs: list[float] = _values(optimizer, "initial_lr")
-        self.last_epoch = last_epoch
-        self._step_count = 0
-        self._is_initial = True
-        self.step()
-        self._is_initial = False
-
-    def get_lr(self) -> list[float]:
-        """The next learning rate of each group (called by ``step``)."""
-        raise NotImplementedError
-
-    def step(self, epoch: int | None = None) -> None:
-        """Advance one epoch (or jump to ``epoch``, by the closed form where there is one)
-        and write the new learning rates into the optimizer's groups."""
-        self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            closed_form = getattr(self, "_get_closed_form_lr", None)
-            values = closed_form() if closed_form is not None else self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            group["lr"] = lr
-        self._last_lr = _values(self.optimizer, "lr")
-
-    def get_last_lr(self) -> list[float]:
-        """The learning rates the last ``step()`` set, one per group."""
-        return self._last_lr
-
-    def state_dict(self) -> dict[str, Any]:
-        """Every attribute but the optimizer (PyTorch's layout)."""
-        names = [name for cls in reversed(type(self).__mro__)
-                 for name in cls.__dict__.get("__slots__", ())]
-        names += list(getattr(self, "__dict__", {}))  # a subclass without slots
-        return {name: getattr(self, name) for name in names
-                if name not in ("optimizer", "__weakref__") and hasattr(self, name)}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore the attributes ``state_dict`` returned."""
-        for name, value in state_dict.items():
-            setattr(self, name, value)
+__all__ = ["ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
+           "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR",
+           "MultiplicativeLR", "OneCycleLR", "PolynomialLR", "ReduceLROnPlateau",
+           "SequentialLR", "StepLR"]
 
 
 class StepLR(LRScheduler):
@@ -222,16 +167,6 @@ class LinearLR(LRScheduler):
         done = min(self.total_iters, self.last_epoch) / self.total_iters
         return [base * (self.start_factor + (self.end_factor - self.start_factor) * done)
                 for base in self.base_lrs]
-
-
-def _per_group(name: str, optimizer: Optimizer, value: float | Sequence[float]) -> list[float]:
-    """One value per group: a list as given (its length checked), else repeated."""
-    groups = len(optimizer.param_groups)
-    if isinstance(value, list | tuple):
-        if len(value) != groups:
-            raise ValueError(f"expected {groups} values for {name}, got {len(value)}")
-        return list(value)
-    return [value] * groups
 
 
 class OneCycleLR(LRScheduler):
@@ -429,3 +364,88 @@ class ReduceLROnPlateau(LRScheduler):
         if self.threshold_mode == "rel":
             return value > best * (self.threshold + 1.0)
         return value > best + self.threshold
+
+
+def _check_members(owner: str, optimizer: Optimizer, schedulers: Sequence[Any]) -> None:
+    if not schedulers:
+        raise ValueError(f"{owner} expects at least one scheduler, got none")
+    for k, scheduler in enumerate(schedulers):
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(f"{owner} does not support ReduceLROnPlateau (its step needs "
+                             f"the metric), got one at index {k}")
+        if getattr(scheduler, "optimizer", None) is not optimizer:
+            raise ValueError(f"{owner} expects all schedulers to belong to the same "
+                             f"optimizer; the {type(scheduler).__name__} at index {k} does not")
+
+
+class _Composite(LRScheduler):
+    """A scheduler made of schedulers: its state_dict holds theirs."""
+
+    __slots__ = ("_milestones", "_schedulers")
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        saved = state.pop("_schedulers")
+        super().load_state_dict(state)
+        for scheduler, own in zip(self._schedulers, saved, strict=True):
+            scheduler.load_state_dict(own)
+
+
+class SequentialLR(_Composite):
+    """One scheduler after another: ``schedulers[k]`` from ``milestones[k-1]`` on (each
+    restarts from its closed form at its milestone, as PyTorch's)."""
+
+    __slots__ = ()
+
+    def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
+                 milestones: Sequence[int], last_epoch: int = -1) -> None:
+        _check_members("SequentialLR", optimizer, schedulers)
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR expects one milestone fewer than schedulers, got "
+                             f"{len(schedulers)} schedulers and {len(milestones)} milestones")
+        self._schedulers, self._milestones = list(schedulers), list(milestones)
+        self.last_epoch = last_epoch + 1
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        for scheduler in self._schedulers:  # undo the initial step each one took
+            scheduler.last_epoch -= 1
+        first = self._schedulers[bisect.bisect_right(self._milestones, 0)]
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
+
+    def step(self) -> None:  # type: ignore[override]
+        """Advance the scheduler in charge of this epoch."""
+        self.last_epoch += 1
+        k = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[k]
+        if k > 0 and self._milestones[k - 1] == self.last_epoch:
+            scheduler._update_lr(0)
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+
+class ChainedScheduler(_Composite):
+    """Several schedulers stepped together every epoch (their factors compose)."""
+
+    __slots__ = ()
+
+    def __init__(self, schedulers: Sequence[LRScheduler],
+                 optimizer: Optimizer | None = None) -> None:
+        optimizer = optimizer or schedulers[0].optimizer
+        _check_members("ChainedScheduler", optimizer, schedulers)
+        self._schedulers, self._milestones = list(schedulers), []
+        self.optimizer = optimizer
+        self._last_lr = _values(optimizer, "lr")
+
+    def step(self) -> None:  # type: ignore[override]
+        """Step every scheduler, in order."""
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = _values(self.optimizer, "lr")

@@ -74,6 +74,24 @@ SCHEDULERS: dict[str, tuple[str, dict[str, Any], str, dict[str, Any], int]] = {
                                "final_div_factor": 100.0}, 20),
     "onecycle_no_momentum": ("RMSprop", {"lr": 0.1}, "OneCycleLR",
                              {"max_lr": 0.2, "total_steps": 12, "cycle_momentum": False}, 12),
+    "lambda": ("SGD", {"lr": 0.3}, "LambdaLR", {"lr_lambda": lambda e: 1 / (1 + 0.3 * e)}, 20),
+    "lambda_per_group": ("SGD", {"lr": 0.3}, "LambdaLR",
+                         {"lr_lambda": [lambda e: 0.9 ** e, lambda e: (e % 3 + 1) / 3]}, 20),
+    "multiplicative": ("SGD", {"lr": 0.3}, "MultiplicativeLR",
+                       {"lr_lambda": lambda e: 0.95 if e % 2 else 0.8}, 20),
+    "constant": ("SGD", {"lr": 0.3}, "ConstantLR", {"factor": 0.4, "total_iters": 4}, 10),
+    "polynomial": ("SGD", {"lr": 0.3}, "PolynomialLR", {"total_iters": 8, "power": 2.5}, 12),
+    "warm_restarts": ("SGD", {"lr": 0.3}, "CosineAnnealingWarmRestarts",
+                      {"T_0": 3, "T_mult": 2, "eta_min": 0.01}, 40),
+    "warm_restarts_flat": ("SGD", {"lr": 0.3}, "CosineAnnealingWarmRestarts", {"T_0": 4}, 20),
+    "sequential": ("SGD", {"lr": 0.3}, "SequentialLR",
+                   {"schedulers": [("LinearLR", {"start_factor": 0.1, "total_iters": 4}),
+                                   ("ExponentialLR", {"gamma": 0.9}),
+                                   ("CosineAnnealingLR", {"T_max": 5})],
+                    "milestones": [4, 9]}, 20),
+    "chained": ("SGD", {"lr": 0.3}, "ChainedScheduler",
+                {"schedulers": [("ConstantLR", {"factor": 0.5, "total_iters": 3}),
+                                ("ExponentialLR", {"gamma": 0.9})]}, 15),
 }
 PLATEAU: dict[str, dict[str, Any]] = {
     "plateau_min_rel": {"patience": 2, "factor": 0.5, "min_lr": 0.01},
@@ -147,7 +165,7 @@ def _scheduled(torch, x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         params = _params(torch, x)
         opt = getattr(torch.optim, kind)([{"params": [params[0]]}, {"params": [params[1]]}],
                                          **options)
-        scheduler = getattr(torch.optim.lr_scheduler, sched)(opt, **sched_options)
+        scheduler = build_scheduler(torch.optim.lr_scheduler, opt, sched, sched_options)
         lrs, momenta = [scheduler.get_last_lr()], [_momenta(opt)]
         for _ in range(steps):
             opt.step()
@@ -167,6 +185,18 @@ def _scheduled(torch, x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             lrs.append(scheduler.get_last_lr())
         out[f"lrs:{name}"] = np.array(lrs, np.float64)
     return out
+
+
+def build_scheduler(module, opt, name: str, options: dict[str, Any]):
+    """``module.<name>(opt, **options)``; a 'schedulers' option holds (name, options)
+    pairs built the same way first (SequentialLR, ChainedScheduler)."""
+    options = dict(options)
+    if "schedulers" in options:
+        options["schedulers"] = [build_scheduler(module, opt, n, o)
+                                 for n, o in options["schedulers"]]
+        if name == "ChainedScheduler":
+            return module.ChainedScheduler(options["schedulers"], opt)
+    return getattr(module, name)(opt, **options)
 
 
 def _momenta(opt) -> list[float]:

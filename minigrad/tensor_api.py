@@ -85,6 +85,38 @@ def std(x: Any, axis: Axis = None, keepdims: bool | None = None, correction: Any
                         unbiased=unbiased, ddof=ddof))
 
 
+def _misused_size(*_: Any) -> Any:
+    raise TypeError("Tensor.size is a method, as in PyTorch: size() is the shape, size(d) the "
+                    "size of dim d; numel() is the number of elements (numpy's .size)")
+
+
+class SizeMethod:
+    """``Tensor.size``: called, the shape (or one dim's size). Used as a number (numpy's
+    element count, which ``Tensor.size`` was before) it raises a TypeError saying so, where
+    a plain bound method would compare unequal to every number without a word."""
+
+    __slots__ = ("_array",)
+
+    def __init__(self, array: np.ndarray) -> None:
+        self._array = array
+
+    def __call__(self, dim: int | None = None) -> Any:
+        from .shape_ops import dim_index
+
+        if dim is None:
+            return self._array.shape
+        return self._array.shape[dim_index(dim, self._array.ndim, "size")]
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _misused_size  # type: ignore[assignment]
+    __bool__ = __int__ = __index__ = __float__ = __format__ = _misused_size
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _misused_size
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = _misused_size
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<method size of a tensor of shape {self._array.shape}>"
+
+
 def _variadic(name: str, values: tuple, keywords: dict, key: str) -> tuple:
     """``f(1, 2)``, ``f((1, 2))`` or ``f(key=(1, 2))`` as the positional values."""
     if set(keywords) - {key} or (values and keywords):
@@ -100,13 +132,10 @@ class TensorAPI:
     data: np.ndarray
 
     # -------------------------------------------------------------- sizes and dtypes
-    def size(self, dim: int | None = None) -> Any:
-        """The shape (``size()``) or the size of one dim (``size(d)``), as in PyTorch."""
-        from .shape_ops import dim_index
-
-        if dim is None:
-            return self.data.shape
-        return self.data.shape[dim_index(dim, self.data.ndim, "size")]
+    @property
+    def size(self) -> SizeMethod:
+        """``size()``: the shape; ``size(d)``: the size of dim d, as in PyTorch."""
+        return SizeMethod(self.data)
 
     def dim(self) -> int:
         """The number of dims."""

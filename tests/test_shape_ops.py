@@ -300,6 +300,18 @@ def test_tensor_api_names() -> None:
     np.testing.assert_allclose(x.var(ddof=1).item(), np.float32(A234).var(ddof=1), rtol=1e-6)
 
 
+@pytest.mark.parametrize("misuse", [
+    lambda t: t.size == 6, lambda t: t.size != 1, lambda t: bool(t.size), lambda t: t.size > 0,
+    lambda t: range(t.size), lambda t: f"{t.size} elements", lambda t: t.size // 2,
+])
+def test_size_used_as_numpys_element_count_is_refused(misuse) -> None:
+    """Tensor.size was a property giving the element count; code written for that (t.size
+    != 1 was always true of a bound method) gets an error saying what to call instead."""
+    with pytest.raises(TypeError, match=r"Tensor.size is a method, as in PyTorch: size\(\) is "
+                                        r"the shape.*numel\(\) is the number of elements"):
+        misuse(mg.zeros(2, 3))
+
+
 def test_jit_equals_eager_on_representative_shape_ops() -> None:
     """One compiled function through cat, pad, flip, roll, einsum, tril, diag and their
     gradients: the kernel's values and gradients equal eager's."""

@@ -84,6 +84,8 @@ SECOND_ORDER = {
         lambda a, b: F.kl_div(a, b, reduction="batchmean", log_target=True),
         [X["log_probs"], X["log_probs_b"]]),
     "soft_margin_loss": (lambda a: F.soft_margin_loss(a, X["signs"]), [X["pred"]]),
+    "normalize p=3 dim 0": (lambda a: F.normalize(a, 3.0, 0), [X["pred"]]),
+    "cosine_similarity": (F.cosine_similarity, [X["pred"], X["target"]]),
     "softmax dim 2": (lambda a: F.softmax(a, 2), [X["logits_nd"][:2]]),
     "log_softmax dim 0": (lambda a: F.log_softmax(a, 0), [X["logits_nd"][:2]]),
 }
@@ -300,6 +302,9 @@ ERRORS = [
      r"one_hot: class values must be non-negative, got -1"),
     (lambda: F.one_hot(np.zeros(0, np.int64)), ValueError,
      r"cannot infer the number of classes from an empty tensor \(shape \(0,\)\)"),
+    (lambda: F.normalize(_t(2, 3), p=0.0), ValueError, r"normalize: p must be positive, got 0\.0"),
+    (lambda: F.cosine_similarity(_t(2, 3), _t(3, 2)), ValueError,
+     r"cosine_similarity: shapes \(2, 3\) and \(3, 2\) cannot be broadcast together"),
     (lambda: F.softmax(_t(2, 3), 2), IndexError,
      r"softmax: dim 2 is out of range for a tensor of shape \(2, 3\) \(valid: -2\.\.1\)"),
     (lambda: F.log_softmax(mg.tensor([1, 2]), 0), TypeError,

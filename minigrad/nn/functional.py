@@ -31,10 +31,12 @@ from .losses_functional import (  # noqa: F401  (re-exported as F.*)
 from .losses_pointwise import (  # noqa: F401  (re-exported as F.*)
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    cosine_similarity,
     huber_loss,
     kl_div,
     l1_loss,
     mse_loss,
+    normalize,
     smooth_l1_loss,
     soft_margin_loss,
 )

@@ -1,5 +1,6 @@
 """The elementwise losses of ``mg.nn.functional`` (PyTorch 2.13's names, keywords and
-values): regression losses, binary cross-entropy, KL divergence.
+values): regression losses, binary cross-entropy, KL divergence; ``normalize`` and
+``cosine_similarity``.
 
 Each is composed from minigrad ops (gradients to any order, drawings and ``mg.jit`` come
 from the op rows). |d| is ``Tensor.abs`` (gradient sign(d), 0 at 0, as in PyTorch). The
@@ -199,3 +200,36 @@ def soft_margin_loss(input: Tensor, target: Tensor | np.ndarray,  # noqa: A002
     _check_reduction(reduction)
     target = _float_pair("soft_margin_loss", input, target)
     return _reduce(_softplus_of_minus(ops.mul(target, input)), reduction)
+
+
+# ==================================================================== similarities
+def _norm(x: Tensor, p: float, dim: int, eps: float) -> Tensor:
+    """max(||x||_p, eps) along dim (kept), as (max(sum |x|^p, eps^p))^(1/p): the floor is
+    taken before the root, so a zero vector has gradient 0, not 0/0 from the root."""
+    if p == np.inf:
+        return ops.maximum(ops.max(x.abs(), dim, keepdims=True), eps)
+    powers = ops.power(x, 2) if p == 2 else ops.power(x.abs(), p)
+    total = ops.maximum(ops.sum(powers, dim, keepdims=True), eps ** p)
+    return ops.sqrt(total) if p == 2 else ops.power(total, 1.0 / p)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1,  # noqa: A002
+              eps: float = 1e-12) -> Tensor:
+    """x / max(||x||_p, eps) along ``dim`` (PyTorch's F.normalize)."""
+    if not (p > 0):
+        raise ValueError(f"normalize: p must be positive, got {p}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"normalize: input must be floating point, got dtype {input.dtype}")
+    dim = ops.normalize_axes(dim, input.ndim, op="normalize")[0]
+    return ops.div(input, _norm(input, p, dim, eps))
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps), dim): the cosine of the angle
+    between x1 and x2 along ``dim`` (broadcasting as PyTorch's F.cosine_similarity)."""
+    shape = ops.broadcast_shapes(x1.shape, x2.shape, op="cosine_similarity")
+    dim = ops.normalize_axes(dim, len(shape), op="cosine_similarity")[0]
+    x1, x2 = ops.broadcast_to(x1, shape), ops.broadcast_to(x2, shape)
+    unit1 = ops.div(x1, _norm(x1, 2, dim, eps))
+    unit2 = ops.div(x2, _norm(x2, 2, dim, eps))
+    return ops.sum(ops.mul(unit1, unit2), dim)

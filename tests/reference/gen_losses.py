@@ -85,6 +85,14 @@ BASE_CASES: dict[str, Case] = {
        for d in (0, 1, 2, 3, -1)},
     **{f"log_softmax_dim{d}": Case("log_softmax", ("logits_nd",), {"dim": d}, reductions=())
        for d in (0, 1, 2, 3, -1)},
+    **{f"normalize_p{p}_dim{d}": Case("normalize", ("with_zero_column",), {"p": p, "dim": d},
+                                      reductions=())
+       for p, d in ((2.0, 1), (1.0, 0), (3.0, -1), (float("inf"), 1))},
+    "cosine_similarity": Case("cosine_similarity", ("pred", "target"), {}, diff=(0, 1),
+                              reductions=()),
+    "cosine_similarity_dim0_broadcast": Case(
+        "cosine_similarity", ("with_zero_column", "column"), {"dim": 0, "eps": 1e-6},
+        diff=(0, 1), reductions=()),
     "softmax_0d": Case("softmax", ("scalar",), {"dim": 0}, reductions=()),
     "log_softmax_0d": Case("log_softmax", ("scalar",), {"dim": -1}, reductions=()),
 }
@@ -141,7 +149,16 @@ def inputs() -> dict[str, np.ndarray]:
         "target_tied": target_tied,
         "signs": np.sign(rng.normal(size=(3, 4))),
         "scalar": np.array(3.0),
+        **_similarity_inputs(),
     }
+
+
+def _similarity_inputs() -> dict[str, np.ndarray]:
+    """Inputs of normalize and cosine_similarity (their own seed: the others stay put)."""
+    rng = np.random.default_rng(17)
+    with_zero_column = rng.normal(size=(3, 4))
+    with_zero_column[:, 2] = 0.0
+    return {"with_zero_column": with_zero_column, "column": rng.normal(size=(3, 1))}
 
 
 def probe(shape: tuple[int, ...]) -> np.ndarray:

@@ -192,6 +192,7 @@ class _Classes:
                  ignore_index: int) -> None:
         self.kept = ops.not_equal(targets, ignore_index)
         self.safe = ops.where(self.kept, targets, 0)
+        self.weighted = weight is not None
         if weight is None:
             self.weights = ops.cast(self.kept, dtype)
         else:
@@ -202,6 +203,11 @@ class _Classes:
         """values[n, t[n, d...], d...], 0 where the target is ignored (its row is never
         read into the loss, so an ignored row of -inf log-probabilities makes no NaN)."""
         return ops.where(self.kept, _pick_class(values, self.safe), 0.0)
+
+    def nll(self, values: Tensor) -> Tensor:
+        """-w[t] * values[n, t, ...] (0 where ignored; no product with a 0/1 mask)."""
+        picked = self.pick(values)
+        return ops.neg(ops.mul(picked, self.weights) if self.weighted else picked)
 
     def reduce(self, losses: Tensor, reduction: str) -> Tensor:
         """'mean' is PyTorch's weighted mean sum(losses) / sum(w[t_i] over kept i), taken
@@ -230,7 +236,7 @@ def nll_loss(input: Tensor, target: Tensor | np.ndarray, weight: Tensor | None =
     _check_class_targets("nll_loss", scores, targets, ignore_index, what="input")
     weight = _per_class("nll_loss", "weight", weight, scores.shape[1], scores.dtype)
     classes = _Classes(targets, weight, scores.dtype, ignore_index)
-    losses = ops.neg(ops.mul(classes.pick(scores), classes.weights))
+    losses = classes.nll(scores)
     return _unbatch(classes.reduce(losses, reduction), unbatched, reduction)
 
 
@@ -266,7 +272,7 @@ def cross_entropy(input: Tensor, target: Tensor | np.ndarray,  # noqa: A002
     weight = _per_class("cross_entropy", "weight", weight, scores.shape[1], scores.dtype)
     classes = _Classes(targets, weight, scores.dtype, ignore_index)
     logp = log_softmax(scores, 1)
-    losses = ops.neg(ops.mul(classes.pick(logp), classes.weights))
+    losses = classes.nll(logp)
     if label_smoothing > 0:
         spread = logp if weight is None else ops.mul(logp, _along_axis_1(weight, logp.ndim))
         smooth = ops.neg(ops.sum(spread, 1))

@@ -212,3 +212,19 @@ def test_adam_with_decoupled_weight_decay_is_adamw_and_differentiable_is_refused
                                **TOL)
     with pytest.raises(ValueError, match="differentiable=True is not supported"):
         mg.optim.SGD(params, lr=0.1, differentiable=True)
+
+
+@pytest.mark.parametrize("name", list(gen.OPTIMIZERS))
+def test_float32_trajectories_follow_torchs_float32(name):
+    """Float32 parameters: the lr and betas are cast once per step, bias corrections are
+    float64 like PyTorch's Python floats; measured differences are a few float32 ulps
+    (at most 2.4e-7 over 7 steps), the tolerance is 2e-6."""
+    torch = pytest.importorskip("torch")
+    kind, options = gen.OPTIMIZERS[name]
+    x = {k: v.astype(np.float32) for k, v in gen.inputs().items()}
+    tparams = [torch.tensor(x["w0"], requires_grad=True), torch.tensor(x["b0"], requires_grad=True)]
+    theirs = gen._run(torch, x, getattr(torch.optim, kind)(tparams, **options), tparams, gen.STEPS)
+    params = [mg.nn.Parameter(x["w0"].copy()), mg.nn.Parameter(x["b0"].copy())]
+    ours = _run(x, getattr(mg.optim, kind)(params, **options), params, gen.STEPS)
+    assert ours.dtype == theirs.dtype == np.float32
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=2e-6)

@@ -49,9 +49,9 @@ def normalize_rows(x: Tensor, rows: int, eps: float, impl: str
     """(xhat in x's shape, mu, var): each of the ``rows`` rows of x viewed as (rows, K)
     normalised to mean 0 and biased variance 1; mu and var (shape (rows, 1)) only when
     composed (the fused node keeps its statistics inside)."""
-    if x.data.size == 0:
+    if x.numel() == 0:
         return x, None, None
-    width = x.data.size // rows
+    width = x.numel() // rows
     if impl == "fused":
         flat = normalize(ops.reshape(x, (1, rows, width)), axes=(0, 2), eps=eps)
         return ops.reshape(flat, x.shape), None, None
@@ -146,12 +146,12 @@ def instance_norm(x: Tensor, running_mean: Tensor | None = None,
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: use_input_stats=False needs running statistics")
         return F.batch_norm(x, running_mean, running_var, weight, bias, training=False, eps=eps)
-    width = x.data.size // max(n * channels, 1)
-    if width <= 1 and x.data.size:
+    width = x.numel() // max(n * channels, 1)
+    if width <= 1 and x.numel():
         raise ValueError("Expected more than 1 spatial element when training, got input "
                          f"size {x.shape}")
     xhat, mu, var = normalize_rows(x, n * channels, eps, impl)
-    if running_mean is not None and running_var is not None and x.data.size:
+    if running_mean is not None and running_var is not None and x.numel():
         _update_running(x, running_mean, running_var, mu, var, momentum)
     return affine(xhat, weight, bias, _channel_view(x))
 
@@ -161,7 +161,7 @@ def _update_running(x: Tensor, running_mean: Tensor, running_var: Tensor, mu: Te
     """running = (1 - momentum) * running + momentum * mean over the batch of the instance
     statistics (variance unbiased)."""
     n, channels = x.shape[:2]
-    width = x.data.size // (n * channels)
+    width = x.numel() // (n * channels)
     with no_grad():
         if mu is None or var is None:
             rows = ops.reshape(x, (n * channels, width))

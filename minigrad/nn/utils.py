@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import ops
 from .._state import no_grad
+from ..shape_ops import cat
 from ..tensor import Tensor
 
 
@@ -51,7 +52,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
         return Tensor(np.array(0.0, np.float32))
     with no_grad():
         norms = [ops.reshape(_norm(g, norm_type), (1,)) for g in grads]
-        total = _norm(_concat(norms), norm_type)
+        total = _norm(cat(norms), norm_type)
         if error_if_nonfinite and not np.isfinite(total.data):
             raise RuntimeError(
                 f"The total norm of order {norm_type} for gradients from `parameters` is "
@@ -63,18 +64,6 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
         for param, grad in zip(params, grads, strict=True):
             param.grad = ops.mul(grad, ops.cast(clamped, grad.dtype))
     return total
-
-
-def _concat(pieces: list[Tensor]) -> Tensor:
-    """The 1-D ``pieces`` joined: the sum of each placed at its offset by ``index_add``
-    (whose VJP takes each piece's slice back)."""
-    size = sum(piece.shape[0] for piece in pieces)
-    vector, start = None, 0
-    for piece in pieces:
-        placed = ops.index_add(piece, (slice(start, start + piece.shape[0]),), (size,))
-        vector = placed if vector is None else ops.add(vector, placed)
-        start += piece.shape[0]
-    return vector
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
@@ -93,7 +82,7 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     pieces = [ops.reshape(p, (-1,)) for p in parameters]
     if not pieces:
         raise ValueError("parameters_to_vector: no parameters given")
-    return _concat(pieces)
+    return cat(pieces)
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:

@@ -28,6 +28,7 @@ import numpy as np
 
 from .._state import STATE
 from ..dtypes import DEFAULT_FLOAT
+from ..promotion import number_dtype, result_type
 from ..tensor import Axis, Tensor
 
 ELEMENTWISE = "elementwise"
@@ -132,15 +133,46 @@ def _to_default_float(x: Tensor) -> Tensor:
 
 
 def _as_inputs(op: Op, args: Sequence[Any]) -> tuple[Tensor, ...]:
-    """Tensors for ``args``. Python numbers take the float dtype of the tensors beside them;
-    an integer tensor met with a Python float in arithmetic computes in float32 (PyTorch's
-    rule: the float scalar promotes to the default float dtype, not to float64)."""
+    """Tensors for ``args``. The operands of elementwise and comparison rows take PyTorch's
+    result dtype (``_promoted``); elsewhere Python numbers take the float dtype of the
+    tensors beside them."""
+    if _promotes(op):
+        return _promoted(op, args)
     like = _float_dtype_of(args)
-    if like is None and op.kind == ELEMENTWISE and op.arity == 2 and any(
-            isinstance(a, float) for a in args):
-        return tuple(_to_default_float(a) if isinstance(a, Tensor)
-                     else _as_input(a, DEFAULT_FLOAT) for a in args)
     return tuple(_as_input(value, like) for value in args)
+
+
+def _promotes(op: Op) -> bool:
+    """Rows whose operands meet in one dtype: elementwise and comparison rows of two or
+    more inputs (``where``: its two values, not the condition)."""
+    return op.kind in (ELEMENTWISE, COMPARE) and op.arity >= 2
+
+
+def _promoted(op: Op, args: Sequence[Any]) -> tuple[Tensor, ...]:
+    """``args`` in PyTorch's result dtype (minigrad/promotion.py): tensors of another dtype
+    are cast (a cast node), Python numbers become constants of that dtype. int32 + 1 stays
+    int32, int32 + 1.5 is float32, float32 * a 0-d float64 tensor is float32."""
+    first = 1 if op.name == "where" else 0
+    groups: tuple[list[np.dtype], list[np.dtype], list[np.dtype]] = ([], [], [])
+    for value in args[first:]:
+        if isinstance(value, Tensor | np.ndarray):
+            array = value.data if isinstance(value, Tensor) else value
+            groups[0 if array.ndim else 1].append(array.dtype)
+        elif isinstance(value, int | float | np.number | bool | np.bool_):
+            groups[2].append(number_dtype(value))
+        else:
+            return tuple(_as_input(v, _float_dtype_of(args)) for v in args)  # lists: as before
+    target = result_type(*groups)
+    inputs = [_as_input(value, None) for value in args[:first]]
+    for value in args[first:]:
+        if isinstance(value, Tensor):
+            same = value.data.dtype == target
+            inputs.append(value if same else apply(OPS["cast"], value, dtype=target.name))
+        elif isinstance(value, np.ndarray):
+            inputs.append(Tensor(value.astype(target, copy=False)))
+        else:
+            inputs.append(Tensor._constant(np.array(value, dtype=target)))
+    return tuple(inputs)
 
 
 def apply(op: Op, *args: Any, **attrs: Any) -> Tensor:
@@ -155,6 +187,11 @@ def apply(op: Op, *args: Any, **attrs: Any) -> Tensor:
         if not isinstance(arg, Tensor):
             inputs = _as_inputs(op, args)
             break
+    else:
+        if len(args) == 2 and args[0].data.dtype != args[1].data.dtype and _promotes(op):
+            inputs = _promoted(op, args)
+        elif len(args) == 3 and args[1].data.dtype != args[2].data.dtype and _promotes(op):
+            inputs = _promoted(op, args)
     if op.dtype_rule == FLOAT and inputs[0].data.dtype.kind in "biu":  # unary rows
         inputs = (_to_default_float(inputs[0]),)
     if len(inputs) == 2:  # most ops: spelled out, no lists built
@@ -257,7 +294,7 @@ def _normalize_axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
     axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
     normalized = []
     for ax in axes:
-        if not -ndim <= int(ax) < builtins.max(ndim, 1) or (ndim == 0 and ax not in (0, -1)):
+        if not -builtins.max(ndim, 1) <= int(ax) < builtins.max(ndim, 1):  # 0-d: 0 or -1
             raise ValueError(
                 f"{op}: axis {ax} is out of range for a tensor with {ndim} dimensions"
             )

@@ -102,10 +102,18 @@ def index_add(g: Any, key: tuple, shape: tuple[int, ...]) -> Tensor:
 
 
 def _gather_shape(shape: tuple[int, ...], idx: tuple[int, ...], *, axis: int) -> tuple:
+    """The index's shape. As in PyTorch, the index may be smaller than the input along the
+    other axes (it reads the leading part of them), never larger."""
     if len(idx) != len(shape):
         raise ValueError(
             f"gather: index of shape {idx} needs as many dimensions as the input {shape}"
         )
+    for k, (n_idx, n_x) in enumerate(zip(idx, shape, strict=True)):
+        if k != axis and n_idx > n_x:
+            raise ValueError(
+                f"gather: index of shape {idx} is larger than the input {shape} along "
+                f"axis {k} (along every axis but {axis} the index may be at most as large)"
+            )
     return idx
 
 
@@ -117,7 +125,8 @@ def _gather_forward(x: np.ndarray, idx: np.ndarray, *, axis: int) -> np.ndarray:
             f"gather: index {int(idx.max()) if idx.max() >= x.shape[axis] else int(idx.min())}"
             f" is out of range for axis {axis} of size {x.shape[axis]}"
         )
-    return np.take_along_axis(x, idx, axis=axis)
+    leading = tuple(slice(None) if k == axis else slice(0, n) for k, n in enumerate(idx.shape))
+    return np.take_along_axis(x[leading], idx, axis=axis)
 
 
 def _gather_vjp(g: Tensor, out: Tensor, x: Tensor, idx: Tensor, *, axis: int) -> tuple:

@@ -78,7 +78,8 @@ def _maximum_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
 
 MAXIMUM, maximum = binary(
     "maximum", np.maximum, _maximum_vjp,
-    ("{g} * [{0} > {1}] (half at ties)", "{g} * [{1} > {0}] (half at ties)"), "max({0}, {1})",
+    ("{g} * ([{0} > {1}] + [{0} == {1}] / 2)", "{g} * ([{1} > {0}] + [{0} == {1}] / 2)"),
+    "max({0}, {1})",
     doc="Elementwise max(a, b); at ties each side gets half the gradient (PyTorch's rule).",
     numba="np.maximum({0}, {1})",  # NaN propagates, as numpy's
 )

@@ -353,13 +353,8 @@ class Tensor(TensorAPI):
         """Repeat along new or size-1 axes to reach ``shape``."""
         return ops.broadcast_to(self, tuple(shape))
 
-    # The unary math methods (x.exp(), x.relu(), x.sqrt(), ...) are set on Tensor by the op
-    # table's factories (minigrad/ops/rows.py), one per elementwise row.
-
-    def abs(self) -> Tensor:
-        """|x| = x * sign(x); the gradient at 0 is 0, as in PyTorch."""
-        sign = ops.cast(self > 0, self.dtype) - ops.cast(self < 0, self.dtype)
-        return self * sign
+    # The unary math methods (x.exp(), x.relu(), x.abs(), ...), x.clamp and the operators
+    # % and // are set on Tensor by the op table (minigrad/ops/rows.py, ops/composite.py).
 
     def astype(self, dtype: Any) -> Tensor:
         """The values converted to ``dtype`` (differentiable between float types)."""

@@ -197,12 +197,12 @@ def _assert_no_name_in_source(source: str, names: list[str]) -> None:
             assert name not in source, f"name {name!r} reached the generated source"
     for fragment in ("pwned", "os.system", "evil", "whoami", "window.", "injected"):
         assert fragment not in source
-    # nothing but the kernel: one function, imports of numba/numpy only
+    # nothing but the kernel: one function, imports of numba/numpy/math only
     tree = ast.parse(source)
     imports = {alias.name for node in ast.walk(tree)
                if isinstance(node, ast.Import | ast.ImportFrom)
                for alias in node.names}
-    assert imports <= {"numba", "numpy", "prange"}, imports
+    assert imports <= {"math", "numba", "numpy", "prange"}, imports
     assert [n.name for n in tree.body if isinstance(n, ast.FunctionDef)] == ["kernel"]
 
 

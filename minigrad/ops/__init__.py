@@ -7,15 +7,17 @@ The table's parts, split along jobs:
                     ``unbroadcast``;
 * ``rows``        - the factories: an elementwise op is one ``unary``/``binary`` call (its
                     row, its wrapper function and its Tensor method);
-* ``compare``, ``elementwise``, ``reductions``, ``movement``, ``linalg``, ``indexing``
-                  - the rows and their wrapper functions.
+* ``elementwise``, ``compare``, ``reductions``, ``movement``, ``linalg``, ``indexing``,
+  ``logical``, ``unary_math``, ``binary_math`` - the rows and their wrapper functions;
+* ``composite``   - functions of rows (clamp);
+* ``gradtext``    - the drawn gradient text evaluated with numpy (for the tests).
 
 Every public name of these modules is re-exported here (``from minigrad.ops import exp``,
 ``ops.OPS``, ``ops.apply``); the fused BatchNorm rows live in minigrad/fused_bn.py.
 """
 
 # Order matters: it is the order of the table (arithmetic, comparisons, reductions,
-# movement, matmul, indexing), which the fuzzer draws from.
+# movement, matmul, indexing, then the later rows), which the fuzzer draws from.
 from .core import *  # noqa: F403
 from .rows import *  # noqa: F403
 from .elementwise import *  # noqa: F403
@@ -24,6 +26,10 @@ from .reductions import *  # noqa: F403
 from .movement import *  # noqa: F403
 from .linalg import *  # noqa: F403
 from .indexing import *  # noqa: F403
+from .logical import *  # noqa: F403
+from .unary_math import *  # noqa: F403
+from .binary_math import *  # noqa: F403
+from .composite import *  # noqa: F403
 
 # Private helpers other modules of the project may use.
 from .core import _as_input as _as_input

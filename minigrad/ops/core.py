@@ -175,6 +175,15 @@ def _promoted(op: Op, args: Sequence[Any]) -> tuple[Tensor, ...]:
     return tuple(inputs)
 
 
+def _floats(inputs: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    """Integer and bool inputs cast to the default float dtype (rows with ``FLOAT``)."""
+    for t in inputs:
+        if t.data.dtype.kind in "biu":
+            return tuple(_to_default_float(t) if t.data.dtype.kind in "biu" else t
+                         for t in inputs)
+    return inputs
+
+
 def apply(op: Op, *args: Any, **attrs: Any) -> Tensor:
     """Run ``op`` eagerly on ``args`` and return its output node.
 
@@ -192,8 +201,8 @@ def apply(op: Op, *args: Any, **attrs: Any) -> Tensor:
             inputs = _promoted(op, args)
         elif len(args) == 3 and args[1].data.dtype != args[2].data.dtype and _promotes(op):
             inputs = _promoted(op, args)
-    if op.dtype_rule == FLOAT and inputs[0].data.dtype.kind in "biu":  # unary rows
-        inputs = (_to_default_float(inputs[0]),)
+    if op.dtype_rule == FLOAT:
+        inputs = _floats(inputs)
     if len(inputs) == 2:  # most ops: spelled out, no lists built
         first, second = inputs[0].data, inputs[1].data
         op.shape(first.shape, second.shape, **attrs)

@@ -81,7 +81,7 @@ MAXIMUM, maximum = binary(
     ("{g} * ([{0} > {1}] + [{0} == {1}] / 2)", "{g} * ([{1} > {0}] + [{0} == {1}] / 2)"),
     "max({0}, {1})",
     doc="Elementwise max(a, b); at ties each side gets half the gradient (PyTorch's rule).",
-    numba="np.maximum({0}, {1})",  # NaN propagates, as numpy's
+    numba="({0} if ({0} > {1} or {0} != {0}) else {1})",  # numpy's: NaN, b at ties (+-0)
 )
 
 
@@ -228,7 +228,7 @@ RELU, relu = unary(
     "{0} > 0 ? {g} : 0", "max({0}, 0)",
     doc="max(x, 0). Its gradient is 1 where x > 0 and 0 elsewhere, including at exactly 0 "
         "(PyTorch's convention).",
-    numba="np.maximum({0}, 0)",  # NaN propagates, as numpy's
+    numba="({0} if ({0} > 0 or {0} != {0}) else 0)",  # numpy's maximum: NaN, relu(-0) = +0
 )
 
 

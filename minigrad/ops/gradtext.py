@@ -7,7 +7,7 @@ A row's ``grads`` holds, per input, the local rule the renderer shows. The synta
   ``{name}`` an attribute of the node (``{exponent}``);
 * numbers, ``+ - * /``, parentheses, ``a^b`` for a ** b;
 * ``[cond]`` is 1 where ``cond`` holds, else 0 (Iverson's bracket), with the comparisons
-  ``< <= > >= == !=``;
+  ``< <= > >= == !=`` (and ``(c) & (d)`` for both);
 * ``cond ? a : b`` (once per rule, at the top) is a where b elsewhere;
 * a function name from ``FUNCTIONS`` (numpy's: ``cos``, ``exp``, ``sqrt``, ``sign``, ...),
   and the constants ``pi``, ``ln2``, ``ln10``;

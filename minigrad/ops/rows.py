@@ -1,5 +1,5 @@
 """Factories for the op table: one call makes a row, registers it, and makes its wrapper
-function (and, for unary math, the Tensor method of the same name).
+function (and, for unary math and boolean functions, the Tensor method of the same name).
 
     EXP, exp = unary("exp", np.exp, lambda g, out, x: (mul(g, out),), "{g} * {out}",
                      "np.exp({0})", doc="e ** x", dtype_rule=FLOAT, torch="exp")
@@ -68,8 +68,9 @@ def unary(name: str, forward: Callable[..., np.ndarray], vjp: VJP | None, grad: 
 def binary(name: str, forward: Callable[..., np.ndarray], vjp: VJP | None,
            grads: tuple[str, str], expr: str, *, doc: str, numba: str | None = None,
            keeps_dtype: KeepsDtype = False, torch: str | None = None,
-           dtype_rule: str = SAME) -> tuple[Op, Wrapper]:
-    """An elementwise row of two broadcasting inputs and its wrapper ``name(a, b)``."""
+           dtype_rule: str = SAME, operator: str | None = None) -> tuple[Op, Wrapper]:
+    """An elementwise row of two broadcasting inputs and its wrapper ``name(a, b)``; with
+    ``operator`` (e.g. "mod") also the Tensor operators ``__mod__`` and ``__rmod__``."""
     row = register(Op(
         name, ELEMENTWISE, 2, forward, _elementwise_shape(name), vjp,
         grads=grads if vjp else (), expr=expr, doc=doc, numba=numba,
@@ -79,6 +80,11 @@ def binary(name: str, forward: Callable[..., np.ndarray], vjp: VJP | None,
     def wrapper(a: Any, b: Any) -> Tensor:
         return apply(row, a, b)
 
+    if operator:
+        setattr(Tensor, f"__{operator}__",
+                _named(lambda self, other: apply(row, self, other), f"__{operator}__", doc))
+        setattr(Tensor, f"__r{operator}__",
+                _named(lambda self, other: apply(row, other, self), f"__r{operator}__", doc))
     return row, _named(wrapper, name, doc)
 
 
@@ -93,6 +99,24 @@ def compare(name: str, ufunc: np.ufunc, symbol: str) -> tuple[Op, Wrapper]:
     def wrapper(a: Any, b: Any) -> Tensor:
         return apply(row, a, b)
 
+    return row, _named(wrapper, name, doc)
+
+
+def boolean(name: str, forward: Callable[..., np.ndarray], expr: str, *, doc: str,
+            arity: int = 2, method: bool = True) -> tuple[Op, Wrapper]:
+    """A boolean row of ``arity`` broadcasting inputs (logical functions, isnan, ...): no
+    gradient, a Numba template giving a bool; its wrapper ``name(...)``, and the Tensor
+    method ``x.name(...)`` (PyTorch's ``x.isnan()``, ``x.logical_and(y)``)."""
+    row = register(Op(
+        name, COMPARE, arity, forward, _elementwise_shape(name), None, expr=expr, doc=doc,
+        numba_bool=True, torch=name,
+    ))
+
+    def wrapper(*args: Any) -> Tensor:
+        return apply(row, *args)
+
+    if method:
+        setattr(Tensor, name, _named(lambda self, *others: apply(row, self, *others), name, doc))
     return row, _named(wrapper, name, doc)
 
 

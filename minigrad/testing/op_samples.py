@@ -37,6 +37,18 @@ def _distinct(*shape: int) -> np.ndarray:
     return (_rng.permutation(size) * 0.37 - 1.1).reshape(shape)
 
 
+def _unit(*shape: int) -> np.ndarray:
+    return _rng.uniform(-0.9, 0.9, shape)
+
+
+def _with_zeros(*shape: int) -> np.ndarray:
+    return _rng.choice([0.0, 0.0, -1.5, 2.0, np.nan], shape)
+
+
+def _special(*shape: int) -> np.ndarray:
+    return _rng.choice([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan], shape)
+
+
 _MASK = _r(3, 4) > 0
 _IDX = np.array([[2, 0, 1], [1, 1, 0]])
 _KEY = (slice(None), np.array([0, 2, 2]))
@@ -117,6 +129,39 @@ SAMPLES: dict[str, list[Sample]] = {
         (lambda g, x, w: fused_bn.batch_norm_dx(g, x, w, axes=(0, 2), eps=1e-2),
          [_r(3, 2, 4), _r(3, 2, 4), _pos(2)]),
     ],
+    # elementwise math (minigrad/ops/unary_math.py, binary_math.py)
+    "sin": [(ops.sin, [_r(3, 3)])],
+    "cos": [(ops.cos, [_r(3, 3)])],
+    "tan": [(ops.tan, [_unit(3, 3)])],
+    "asin": [(ops.asin, [_unit(3, 3)])],
+    "acos": [(ops.acos, [_unit(3, 3)])],
+    "atan": [(ops.atan, [_r(3, 3)])],
+    "sinh": [(ops.sinh, [_r(3, 3)])],
+    "cosh": [(ops.cosh, [_r(3, 3)])],
+    "asinh": [(ops.asinh, [_r(3, 3)])],
+    "acosh": [(ops.acosh, [_pos(3, 3) + 1.0])],
+    "atanh": [(ops.atanh, [_unit(3, 3)])],
+    "log1p": [(ops.log1p, [_pos(3, 3) - 0.9])],
+    "expm1": [(ops.expm1, [_r(3, 3)])],
+    "log2": [(ops.log2, [_pos(3, 3)])],
+    "log10": [(ops.log10, [_pos(3, 3)])],
+    "exp2": [(ops.exp2, [_r(3, 3)])],
+    "erf": [(ops.erf, [_r(3, 3)])],
+    "erfc": [(ops.erfc, [_r(3, 3)])],
+    "floor": [(ops.floor, [_r(3, 3) * 3])],
+    "ceil": [(ops.ceil, [_r(3, 3) * 3])],
+    "round": [(ops.round, [_r(3, 3) * 3])],
+    "trunc": [(ops.trunc, [_r(3, 3) * 3])],
+    "frac": [(ops.frac, [_r(3, 3) * 3])],
+    "sign": [(ops.sign, [_away_from_zero(3, 3)])],
+    "abs": [(ops.abs, [_away_from_zero(3, 3)])],
+    "rsqrt": [(ops.rsqrt, [_pos(3, 3)])],
+    "square": [(ops.square, [_r(3, 3)])],
+    "nan_to_num": [(ops.nan_to_num, [_r(3, 3)])],
+    "minimum": [(ops.minimum, [_distinct(3, 4), _distinct(4) + 0.05])],
+    "atan2": [(ops.atan2, [_r(3, 4), _away_from_zero(4)])],
+    "remainder": [(ops.remainder, [_r(3, 4) * 3, _away_from_zero(4)])],
+    "copysign": [(ops.copysign, [_away_from_zero(3, 4), _away_from_zero(4)])],
 }
 
 # Ops with no gradient: sample inputs only (checked for shape rules and forward values).
@@ -124,3 +169,11 @@ NON_DIFFERENTIABLE: dict[str, list[Sample]] = {
     name: [(getattr(ops, name), [_r(3, 4), _r(4)])]
     for name in ("greater", "greater_equal", "less", "less_equal", "equal", "not_equal")
 }
+NON_DIFFERENTIABLE["floor_divide"] = [(ops.floor_divide, [_r(3, 4) * 3, _away_from_zero(4)])]
+NON_DIFFERENTIABLE["logical_and"] = [(ops.logical_and, [_with_zeros(3, 4), _with_zeros(4)])]
+NON_DIFFERENTIABLE["logical_or"] = [(ops.logical_or, [_with_zeros(3, 4), _with_zeros(4)])]
+NON_DIFFERENTIABLE["logical_xor"] = [(ops.logical_xor, [_with_zeros(3, 4), _with_zeros(4)])]
+NON_DIFFERENTIABLE["logical_not"] = [(ops.logical_not, [_with_zeros(3, 4)])]
+NON_DIFFERENTIABLE["isnan"] = [(ops.isnan, [_special(3, 4)])]
+NON_DIFFERENTIABLE["isinf"] = [(ops.isinf, [_special(3, 4)])]
+NON_DIFFERENTIABLE["isfinite"] = [(ops.isfinite, [_special(3, 4)])]

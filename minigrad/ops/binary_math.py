@@ -1,0 +1,130 @@
+"""Elementwise math rows of two inputs: minimum, atan2, remainder (``%``), floor_divide
+(``//``), copysign. Each is one ``binary`` call."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .core import FLOAT, _const, only_needed, unbroadcast
+from .elementwise import add, div, mul, neg, where
+from .movement import broadcast_to
+from .rows import binary
+
+
+def _minimum_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
+    """da = 0 where a > b, g/2 at ties, else g (and db likewise), as maximum's."""
+    zero, share = _const(0.0, g), where(equal(a, b), mul(g, 0.5), g)
+    return only_needed(lambda: unbroadcast(where(greater(a, b), zero, share), a.shape),
+                       lambda: unbroadcast(where(less(a, b), zero, share), b.shape))
+
+
+MINIMUM, minimum = binary(
+    "minimum", np.minimum, _minimum_vjp,
+    ("{g} * ([{0} < {1}] + [{0} == {1}] / 2)", "{g} * ([{1} < {0}] + [{0} == {1}] / 2)"),
+    "min({0}, {1})",
+    doc="Elementwise min(a, b); at ties each side gets half the gradient (PyTorch's rule).",
+    numba="({0} if ({0} < {1} or {0} != {0}) else {1})",  # numpy's: NaN, b at ties (+-0)
+    torch="minimum",
+)
+
+
+def _atan2_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
+    scale = div(g, add(mul(a, a), mul(b, b)))
+    return only_needed(lambda: unbroadcast(mul(scale, b), a.shape),
+                       lambda: unbroadcast(neg(mul(scale, a)), b.shape))
+
+
+def _atan2_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.arctan2(a, b)
+
+
+ATAN2, atan2 = binary(
+    "atan2", _atan2_forward, _atan2_vjp,
+    ("{g} * {1} / ({0}^2 + {1}^2)", "-{g} * {0} / ({0}^2 + {1}^2)"), "np.arctan2({0}, {1})",
+    doc="The angle of the point (b, a): atan(a / b) in the right quadrant; "
+        "d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2).",
+    dtype_rule=FLOAT, torch="atan2",
+)
+
+
+def _refuse_integer_zero(name: str, a: np.ndarray, b: np.ndarray) -> None:
+    """Integer division by zero is an error (PyTorch's ZeroDivisionError; numpy gives 0)."""
+    if a.dtype.kind in "biu" and b.dtype.kind in "biu" and not np.all(b):
+        raise ZeroDivisionError(f"{name}: integer division by zero (divisor of shape "
+                                f"{b.shape}, dtype {b.dtype}, holds zeros)")
+
+
+def _remainder_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a - b * floor(a / b), the sign of b (Python's and PyTorch's rule), from C's fmod (the
+    sign of a) plus b where the signs differ; -0.0 % 2 is -0.0 as in PyTorch (numpy: 0.0)."""
+    _refuse_integer_zero("remainder", a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fmod = np.fmod(a, b)
+        return np.where((fmod != 0) & ((fmod < 0) != (b < 0)), fmod + b, fmod)
+
+
+def _remainder_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
+    return only_needed(lambda: unbroadcast(g, a.shape),
+                       lambda: unbroadcast(neg(mul(g, floor_divide(a, b))), b.shape))
+
+
+# C's fmod in float64 (exact for float32 and for integers below 2**53; Numba's integer
+# np.fmod is wrong: fmod(-7, 3) gave 0).
+_FMOD = "np.fmod(np.float64({0}), np.float64({1}))"
+REMAINDER, remainder = binary(
+    "remainder", _remainder_forward, _remainder_vjp,
+    ("{g}", "-{g} * floor({0} / {1})"), "({0} % {1})",
+    doc="a - b * floor(a / b): the remainder with the sign of b (Python's ``%``, PyTorch's "
+        "remainder); d/da = 1, d/db = -floor(a / b).",
+    numba=f"({_FMOD} + {{1}} if ({_FMOD} != 0 and (({_FMOD} < 0) != ({{1}} < 0))) "
+          f"else {_FMOD})",
+    torch="remainder", operator="mod",
+)
+
+
+def _floor_divide_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """floor(a / b) (Python's ``//``, PyTorch's floor_divide)."""
+    _refuse_integer_zero("floor_divide", a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.floor_divide(a, b)
+
+
+def _floor_divide_template() -> str:
+    """numpy's floor division (npy_floor_divide, which PyTorch's matches) as one Numba
+    expression: a / b when b is 0; else d = (a - fmod(a, b)) / b, less 1 when the remainder
+    and b differ in sign, rounded to the nearest whole number; +-0 by the sign of a / b.
+    (Numba's own np.floor_divide differs at infinities: -3 // inf is -0.0, not -1.)"""
+    mod = _FMOD
+    div = (f"(({{0}} - {mod}) / {{1}} - (1.0 if ({mod} != 0 and "
+           f"(({mod} < 0) != ({{1}} < 0))) else 0.0))")
+    rounded = f"(np.floor({div}) + (1.0 if {div} - np.floor({div}) > 0.5 else 0.0))"
+    whole = f"({rounded} if {div} != 0 else np.copysign(0.0, {{0}} / {{1}}))"
+    return f"(({{0}} / {{1}}) if {{1}} == 0 else {whole})"
+
+
+FLOOR_DIVIDE, floor_divide = binary(
+    "floor_divide", _floor_divide_forward, None, ("", ""), "({0} // {1})",
+    doc="floor(a / b) (Python's ``//``); no gradient, as in PyTorch.",
+    numba=_floor_divide_template(), torch="floor_divide", operator="floordiv",
+)
+
+
+def _copysign_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
+    """da = g * out / a (the sign flip), 0 at a = 0; db = 0 (PyTorch's)."""
+    zero = _const(0.0, g)
+    return only_needed(
+        lambda: unbroadcast(where(equal(a, 0.0), zero, div(mul(g, out), a)), a.shape),
+        lambda: broadcast_to(zero, b.shape))
+
+
+COPYSIGN, copysign = binary(
+    "copysign", np.copysign, _copysign_vjp, ("{0} == 0 ? 0 : {g} * {out} / {0}", "0"),
+    "np.copysign({0}, {1})",
+    doc="|a| with the sign of b (-0.0 counts as negative); d/da = sign(a) sign(b), 0 at "
+        "a = 0, d/db = 0.",
+    dtype_rule=FLOAT, torch="copysign",
+)
+
+# Imported last: the VJPs above call these only when they run.
+from .compare import equal, greater, less  # noqa: E402

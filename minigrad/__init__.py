@@ -1,7 +1,9 @@
 """minigrad: a small, readable autodiff framework on numpy whose backward pass is a graph."""
 
 from . import autograd, data, experiments, nn, optim, utils
+from . import conv as _conv  # noqa: F401  (registers the convolution rows)
 from . import fused_bn as _fused_bn  # noqa: F401  (registers the fused BatchNorm rows)
+from . import pool as _pool  # noqa: F401  (registers the max-pool index row)
 from ._state import enable_grad, is_grad_enabled, manual_seed, no_grad
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .autodiff import GradGraph, backward, grad, gradient_graph, topological_order

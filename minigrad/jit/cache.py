@@ -55,15 +55,16 @@ def cache_key(source: str) -> str:
     from .. import __version__
 
     parts = [source, numba.__version__, np.__version__, __version__, CODEGEN_VERSION,
-             sys.version, _bn_kernels_hash()]
+             sys.version, _bn_kernels_hash(), _bn_kernels_hash("conv_kernels.py")]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
 
 
-@functools.lru_cache(maxsize=1)
-def _bn_kernels_hash() -> str:
-    """A hash of bn_kernels.py: generated modules calling it compile its code into their own
-    cached machine code, which Numba does not re-check when that file changes."""
-    path = Path(__file__).with_name("bn_kernels.py")
+@functools.lru_cache(maxsize=2)
+def _bn_kernels_hash(name: str = "bn_kernels.py") -> str:
+    """A hash of bn_kernels.py (or conv_kernels.py): generated modules calling it compile its
+    code into their own cached machine code, which Numba does not re-check when that file
+    changes."""
+    path = Path(__file__).with_name(name)
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 

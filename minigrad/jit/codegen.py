@@ -86,6 +86,7 @@ def generate(graph: Graph, parallel: bool = True) -> Kernel:
         "import numpy as np",
         "from numba import prange",
         *(["", "from minigrad.jit import bn_kernels"] if gen.uses_bn_kernels else []),
+        *(["", "from minigrad.jit import conv_kernels"] if gen.uses_conv_kernels else []),
         "",
         "",
         f"@numba.njit(cache=True, error_model='numpy', fastmath=False, nogil=True, "
@@ -121,6 +122,7 @@ class _Generator(CallEmitter):
         self.buffers: list[int] = []
         self.uses_prange = False
         self.uses_bn_kernels = False  # they take the thread count T
+        self.uses_conv_kernels = False
         self.emitted: set[int] = set()  # calls already made by an earlier combined call
         self.tag = ""  # suffix of scalar names in the current copy of an unrolled body
         self.copied: set[int] = set()  # arrays with a transposed copy w<id> (_inner_product)

@@ -1,6 +1,7 @@
 """Emission of the kernel's *calls* (see plan.py): reshape and transpose views or copies,
 matmul (BLAS ``np.dot``; batched operands; small batched products as loops), gather,
-scatter_add, indexing, and the hand-written BatchNorm kernels of ``bn_kernels``.
+scatter_add, indexing, the hand-written BatchNorm kernels of ``bn_kernels`` and the
+convolution and max-pool index kernels of ``conv_kernels``.
 
 ``CallEmitter`` is a mixin of the code generator (codegen._Generator): it uses its
 ``graph``, ``plan``, ``src``, ``parallel``, ``constants``, ``buffers``, ``emitted`` and
@@ -313,6 +314,37 @@ class CallEmitter:
         for vid in value.inputs:
             src.add(f"for x in v{vid}.ravel():")
             src.add(f"    v{value.vid} += (x - x) != 0.0")
+
+    # -------------------------------------------- hand-written convolution kernels
+    def _conv_call(self, value: Value, geometry: list[int]) -> None:
+        """``v = conv_kernels.<op>(<inputs>, np.empty(shape, dtype), <geometry ints>)``."""
+        if any(self.graph[i].dtype.kind != "f" for i in value.inputs[:2]) and (
+                value.op != "max_pool2d_index"):
+            raise NotCompilableError(f"mg.jit compiles {value.op} of float operands only")
+        self.uses_conv_kernels = True
+        args = [f"v{i}" for i in value.inputs]
+        args.append(f"np.empty({ishape(value)}, {np_dtype(value.dtype)})")
+        args += [str(int(k)) for k in geometry]
+        self.src.add(f"v{value.vid} = conv_kernels.{value.op}({', '.join(args)})")
+
+    def _conv_geometry(self, value: Value) -> list[int]:
+        attrs = value.attrs
+        (pt, _), (pl, _) = attrs["padding"]
+        return [*attrs["stride"], pt, pl, *attrs["dilation"], attrs["groups"]]
+
+    def _call_conv2d(self, value: Value) -> None:
+        self._conv_call(value, self._conv_geometry(value))
+
+    def _call_conv2d_input_grad(self, value: Value) -> None:
+        self._conv_call(value, self._conv_geometry(value))
+
+    def _call_conv2d_weight_grad(self, value: Value) -> None:
+        self._conv_call(value, self._conv_geometry(value))
+
+    def _call_max_pool2d_index(self, value: Value) -> None:
+        attrs = value.attrs
+        (pt, _), (pl, _) = attrs["padding"]
+        self._conv_call(value, [*attrs["kernel"], *attrs["stride"], pt, pl, *attrs["dilation"]])
 
     def _flat_map(self, shape: tuple[int, ...], key: tuple) -> str:
         size = int(np.prod(shape, dtype=np.int64))

@@ -301,3 +301,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     if not mask.inputs:  # a draw, not a recorded op: drawn as the random mask it is
         mask.meta["random"] = ("mask", f"random dropout mask [u >= {p}] / (1 - {p})")
     return ops.mul(x, mask)
+
+
+# Convolution and pooling (minigrad/conv.py, minigrad/pool.py), under PyTorch's names.
+from ..conv import conv1d, conv2d  # noqa: E402, F401
+from ..pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402, F401

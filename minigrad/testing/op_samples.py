@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 import minigrad as mg
-from minigrad import fused_bn, ops
+from minigrad import conv, fused_bn, ops, pool
 
 _rng = np.random.default_rng(1234)
 
@@ -162,6 +162,27 @@ SAMPLES: dict[str, list[Sample]] = {
     "atan2": [(ops.atan2, [_r(3, 4), _away_from_zero(4)])],
     "remainder": [(ops.remainder, [_r(3, 4) * 3, _away_from_zero(4)])],
     "copysign": [(ops.copysign, [_away_from_zero(3, 4), _away_from_zero(4)])],
+    "conv2d": [
+        (lambda x, w: conv.conv2d(x, w, stride=2, padding=1), [_r(2, 2, 5, 4), _r(3, 2, 3, 2)]),
+        (lambda x, w: conv.conv2d(x, w, padding="same", dilation=2, groups=2),
+         [_r(1, 4, 4, 5), _r(4, 2, 2, 3)]),
+    ],
+    "conv2d_input_grad": [
+        (lambda g, w: conv.conv2d_input_grad(g, w, (5, 4), stride=(2, 2),
+                                             padding=((1, 1), (1, 1)), dilation=(1, 1),
+                                             groups=1), [_r(2, 3, 3, 3), _r(3, 2, 3, 2)]),
+        (lambda g, w: conv.conv2d_input_grad(g, w, (4, 5), stride=(1, 1),
+                                             padding=((1, 1), (2, 2)), dilation=(2, 2),
+                                             groups=2), [_r(1, 4, 4, 5), _r(4, 2, 2, 3)]),
+    ],
+    "conv2d_weight_grad": [
+        (lambda x, g: conv.conv2d_weight_grad(x, g, (3, 2), stride=(2, 2),
+                                              padding=((1, 1), (1, 1)), dilation=(1, 1),
+                                              groups=1), [_r(2, 2, 5, 4), _r(2, 3, 3, 3)]),
+        (lambda x, g: conv.conv2d_weight_grad(x, g, (2, 3), stride=(1, 1),
+                                              padding=((1, 1), (2, 2)), dilation=(2, 2),
+                                              groups=2), [_r(1, 4, 4, 5), _r(1, 4, 4, 5)]),
+    ],
 }
 
 # Ops with no gradient: sample inputs only (checked for shape rules and forward values).
@@ -177,3 +198,7 @@ NON_DIFFERENTIABLE["logical_not"] = [(ops.logical_not, [_with_zeros(3, 4)])]
 NON_DIFFERENTIABLE["isnan"] = [(ops.isnan, [_special(3, 4)])]
 NON_DIFFERENTIABLE["isinf"] = [(ops.isinf, [_special(3, 4)])]
 NON_DIFFERENTIABLE["isfinite"] = [(ops.isfinite, [_special(3, 4)])]
+NON_DIFFERENTIABLE["max_pool2d_index"] = [
+    (lambda x: pool.max_pool2d_index(x, kernel=(2, 2), stride=(2, 2), padding=((1, 1), (0, 1)),
+                                     dilation=(1, 1), out_hw=(3, 2)), [_r(1, 2, 4, 3)]),
+]

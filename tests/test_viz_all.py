@@ -75,6 +75,11 @@ MODULES: dict[str, Callable[[], tuple[nn.Module, tuple[int, ...]]]] = {
     "Softmax": lambda: (nn.Softmax(1), (2, 3)),
     "LogSoftmax": lambda: (nn.LogSoftmax(1), (2, 3)),
     "Sequential": lambda: (nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)), (5, 3)),
+    "Conv1d": lambda: (nn.Conv1d(2, 3, 3, padding=1), (2, 2, 5)),
+    "Conv2d": lambda: (nn.Conv2d(2, 3, 3, padding=1), (2, 2, 4, 4)),
+    "MaxPool2d": lambda: (nn.MaxPool2d(2), (2, 2, 4, 4)),
+    "AvgPool2d": lambda: (nn.AvgPool2d(2), (2, 2, 4, 4)),
+    "AdaptiveAvgPool2d": lambda: (nn.AdaptiveAvgPool2d(1), (2, 2, 3, 3)),
 }
 MODULES.update({name: lambda name=name: (getattr(nn, name)(), (2, 3)) for name in (
     "SiLU", "LeakyReLU", "ELU", "Softplus", "Hardtanh", "ReLU6")})

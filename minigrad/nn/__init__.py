@@ -17,6 +17,7 @@ from .activation import (
 )
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
+from .conv import Conv1d, Conv2d
 from .dropout import Dropout
 from .layernorm import LayerNorm
 from .linear import Flatten, Identity, Linear, Unflatten
@@ -34,6 +35,7 @@ from .loss import (
 )
 from .module import Module, Parameter, Sequential
 from .normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .sparse import Embedding
 
 __all__ = [
@@ -83,3 +85,4 @@ __all__ = [
     "init",
     "utils",
 ]
+__all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "Conv1d", "Conv2d", "MaxPool2d"]

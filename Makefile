@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 OUT    ?= demo_out
 
-.PHONY: demo test bench lint clean install install-test install-bench fuzz check-runtime
+.PHONY: demo test bench lint clean install install-test install-bench fuzz check-runtime cnn
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-bench
 	$(PY) -m benchmarks.run
+
+# The toy CNN on digits, 300 steps eager and jitted (>= 0.97 test accuracy each); plots in
+# $(OUT)/cnn and $(OUT)/cnn_jit. The tests run 60 steps only.
+cnn: $(VENV)/.installed
+	$(PY) examples/cnn_digits.py --steps 300 --out $(OUT)/cnn
+	$(PY) examples/cnn_digits.py --steps 300 --jit --out $(OUT)/cnn_jit
 
 # A fresh venv with only the runtime dependencies (`pip install .`): a jitted MLP step with
 # matmuls must compile and match eager (issue 13: scipy was missing). Takes a few minutes.

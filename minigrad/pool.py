@@ -94,6 +94,8 @@ def _max_index_forward(x: np.ndarray, *, kernel: Pair, stride: Pair, padding: Pa
                        dilation: Pair, out_hw: Pair) -> np.ndarray:
     """PyTorch's CPU rule: start at the window's first element inside the input, move to
     each later element that is greater or NaN (so the first maximum, or the last NaN)."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"max_pool2d_index: input must be floating point, got dtype {x.dtype}")
     padded = np.pad(x, ((0, 0), (0, 0), *padding), constant_values=-np.inf)
     win = windows(padded, kernel, stride, ((0, 0), (0, 0)), dilation, out_hw)
     flat = win.reshape(*win.shape[:4], kernel[0] * kernel[1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,8 @@ def _configure_train(parser: argparse.ArgumentParser) -> None:
                         choices=[*datasets.TOY_DATASETS, "digits"])
     parser.add_argument("--n", type=int, default=1000, help="samples to generate (toy sets)")
     parser.add_argument("--noise", type=float, default=None, help="noise of the toy set")
-    parser.add_argument("--model", default="2-64-64-2", help="layer sizes, e.g. 2-64-64-2")
+    parser.add_argument("--model", default="2-64-64-2",
+                        help="MLP layer sizes, e.g. 2-64-64-2, or cnn (the toy CNN, digits)")
     parser.add_argument("--activation", default="relu", choices=["relu", "sigmoid", "tanh"])
     norm = parser.add_mutually_exclusive_group()
     norm.add_argument("--bn", action="store_true", help="BatchNorm1d before each nonlinearity")
@@ -52,7 +54,7 @@ def _configure_train(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
-@command("train", "train a toy MLP (progress bar, accuracy, loss/accuracy/boundary plots)",
+@command("train", "train a toy MLP or CNN (progress bar, accuracy, loss/accuracy/boundary plots)",
          _configure_train)
 def run_train(args: argparse.Namespace) -> int:
     """Train, print the final accuracy, save the model and the plots into --out."""
@@ -61,17 +63,15 @@ def run_train(args: argparse.Namespace) -> int:
     from . import experiments as ex
 
     split = ex.load_dataset(args.dataset, args.n, args.noise, args.seed)
-    sizes = parse_model(args.model)
     classes = int(split[2].max()) + 1
-    if sizes[0] != split[0].shape[1] or sizes[-1] < classes:
-        raise SystemExit(
-            f"minigrad train: --model {args.model} does not fit {args.dataset}: it has "
-            f"{split[0].shape[1]} features and {classes} classes "
-            f"(try {split[0].shape[1]}-64-64-{classes})"
-        )
     norm = "bn" if args.bn else "ln" if args.ln else "plain"
     mg.manual_seed(args.seed)
-    model = ex.mlp(sizes, args.activation, norm, args.impl)
+    if args.model == "cnn":
+        norm = "bn"
+        model = _cnn(args, split[0].shape[1], classes)
+    else:
+        model = ex.mlp(_fitting_sizes(args, split[0].shape[1], classes), args.activation, norm,
+                       args.impl)
     if args.jit and not hasattr(mg, "jit"):
         print("--jit: mg.jit is not available in this build; training eagerly")
     jit = mg.jit if args.jit and hasattr(mg, "jit") else None
@@ -91,6 +91,28 @@ def run_train(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def _fitting_sizes(args: argparse.Namespace, features: int, classes: int) -> list[int]:
+    sizes = parse_model(args.model)
+    if sizes[0] != features or sizes[-1] < classes:
+        raise SystemExit(
+            f"minigrad train: --model {args.model} does not fit {args.dataset}: it has "
+            f"{features} features and {classes} classes (try {features}-64-64-{classes})"
+        )
+    return sizes
+
+
+def _cnn(args: argparse.Namespace, features: int, classes: int) -> Any:
+    """The toy CNN (minigrad/cnn.py): [Conv-BatchNorm2d-ReLU-MaxPool] x 2, Linear."""
+    from .cnn import cnn
+
+    if args.ln or args.activation != "relu" or math.isqrt(features) ** 2 != features:
+        raise SystemExit(
+            f"minigrad train: --model cnn takes square images (digits: 8x8) and uses "
+            f"BatchNorm and ReLU; got {args.dataset} with {features} features"
+            f"{', --ln' if args.ln else ''}, --activation {args.activation}")
+    return cnn(features, classes)
 
 
 class _Progress:
@@ -147,7 +169,8 @@ def plot_training(result: dict[str, Any], path: Path, args: argparse.Namespace) 
     right.legend(loc="lower right")
     for axis in (left, right):
         axis.grid(alpha=0.3)
-    fig.suptitle(f"{args.dataset}: MLP {args.model}, {args.activation}"
+    kind = "CNN" if args.model == "cnn" else f"MLP {args.model}"
+    fig.suptitle(f"{args.dataset}: {kind}, {args.activation}"
                  f"{', BatchNorm' if args.bn else ', LayerNorm' if args.ln else ''}, "
                  f"{args.optimizer} lr {args.lr}, batch {args.batch_size} — final test accuracy "
                  f"{result['test_accuracy']:.3f}")

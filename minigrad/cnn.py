@@ -1,0 +1,61 @@
+"""The toy CNN of issue 16: [Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d] x 2 -> Linear.
+
+It reads flat images (the 8x8 digits come as rows of 64 values) and shapes them to
+(N, 1, side, side) first, so it trains with the same loop, data and plots as the MLPs
+(``experiments.train_classifier``; ``minigrad train --model cnn``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from . import nn
+from .experiments import Probe
+from .ops import reshape
+from .tensor import Tensor
+
+
+class Image(nn.Module):
+    """(N, channels * side * side) rows -> (N, channels, side, side) images."""
+
+    def __init__(self, channels: int, side: int) -> None:
+        super().__init__()
+        self.channels, self.side = channels, side
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x reshaped to images (a view; no copy)."""
+        if x.ndim != 2 or x.shape[1] != self.channels * self.side ** 2:
+            raise ValueError(f"Image: expected rows of {self.channels * self.side ** 2} values "
+                             f"({self.channels} x {self.side} x {self.side}), got {x.shape}")
+        return reshape(x, (x.shape[0], self.channels, self.side, self.side))
+
+    def extra_repr(self) -> str:
+        return f"channels={self.channels}, side={self.side}"
+
+
+def cnn(features: int = 64, classes: int = 10, channels: tuple[int, ...] = (16, 32),
+        norm: str = "bn", dtype: Any = None) -> nn.Sequential:
+    """Image -> [Conv2d 3x3 (padding 1) -> BatchNorm2d -> ReLU -> MaxPool2d 2] per entry of
+    ``channels`` -> Flatten -> Linear. ``norm="plain"`` leaves BatchNorm out. A ``Probe``
+    watches the last block's input to its ReLU (``model.probe``, as ``experiments.mlp``)."""
+    side = math.isqrt(features)
+    if side * side != features:
+        raise ValueError(f"cnn: features must be a square number of pixels, got {features}")
+    if norm not in ("bn", "plain"):
+        raise ValueError(f"cnn: norm must be 'bn' or 'plain', got {norm!r}")
+    layers: list[nn.Module] = [Image(1, side)]
+    probe = Probe()
+    width_in = 1
+    for position, width in enumerate(channels):
+        layers.append(nn.Conv2d(width_in, width, 3, padding=1, bias=norm != "bn", dtype=dtype))
+        if norm == "bn":
+            layers.append(nn.BatchNorm2d(width, dtype=dtype))
+        if position == len(channels) - 1:
+            layers.append(probe)
+        layers += [nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True)]
+        width_in, side = width, -(-side // 2)
+    layers += [nn.Flatten(), nn.Linear(width_in * side * side, classes, dtype=dtype)]
+    model = nn.Sequential(*layers)
+    object.__setattr__(model, "probe", probe)
+    return model

@@ -5,6 +5,7 @@
 3. ``compile``: mg.jit compile latency, cold and from the disk cache, in fresh processes.
 4. ``draw``: drawing forward + backward graphs of 100 / 1,000 / 5,000 nodes (SVG, step page,
    the page's load in headless Chromium).
+5. ``conv``: conv2d forward + backward, and a training step of the toy CNN (benchmarks/conv.py).
 
 Each prints a table with a machine header and writes ``benchmarks/results/<name>.json``
 (the BN benchmark also ``bn.png``). ``--threads N`` runs every library with N threads
@@ -22,7 +23,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-BENCHMARKS = ("bn", "mlp", "compile", "draw")
+BENCHMARKS = ("bn", "mlp", "compile", "draw", "conv")
 THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                     "MKL_NUM_THREADS")
 
@@ -57,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.omp_wait_policy.lower() != "unset":
         os.environ.setdefault("OMP_WAIT_POLICY", args.omp_wait_policy)
     from . import bn, compile_latency, draw, env, mlp
+    from . import conv as conv_bench
 
     out_dir = Path(args.out) if args.out else env.RESULTS
     if args.threads is not None and args.threads != os.cpu_count():
@@ -75,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
     if "mlp" in chosen:
         mlp.run(quick=args.quick, out_dir=out_dir)
+        print()
+    if "conv" in chosen:
+        conv_bench.run(quick=args.quick, out_dir=out_dir)
         print()
     if "compile" in chosen:
         compile_latency.run(quick=args.quick, out_dir=out_dir)

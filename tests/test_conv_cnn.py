@@ -63,3 +63,21 @@ def test_cnn_example_runs(tmp_path, capsys, monkeypatch):
     runpy.run_path(str(EXAMPLE), run_name="__main__")
     assert _accuracy(capsys.readouterr().out) >= 0.95
     assert (tmp_path / "training.png").exists()
+
+
+def test_cnn_graph_draws_folded_with_batchnorm_expandable():
+    """The CNN's forward + backward graph: modules folded into boxes; a BatchNorm2d opened
+    shows the seed's steps (xmu, sqrtvar, ivar), which the folded figure hides."""
+    from minigrad.cnn import cnn
+
+    mg.manual_seed(0)
+    model = cnn()
+    X, y = mg.data.digits()
+    loss = mg.nn.functional.cross_entropy(model(mg.tensor(X[:8])), mg.tensor(y[:8]))
+    loss.backward()
+    folded = mg.viz.draw(loss, view="both", collapse=True).source
+    opened = mg.viz.draw(loss, view="both", collapse=True, expand=model[2]).source
+    for module in ("Conv2d", "BatchNorm2d", "MaxPool2d", "Linear"):
+        assert module in folded
+    for step in ("xmu", "sqrtvar", "ivar"):
+        assert step in opened and step not in folded

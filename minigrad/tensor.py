@@ -283,7 +283,7 @@ class Tensor(TensorAPI):
         return ops.power(self, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
-        return ops.exp(self * float(np.log(base)))
+        return ops.pow_tensor(base, self)
 
     def __neg__(self) -> Tensor:
         return ops.neg(self)

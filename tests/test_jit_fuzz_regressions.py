@@ -90,14 +90,16 @@ def test_maximum_gradient_selects_like_pytorch() -> None:
 def test_integer_power_with_a_fractional_or_negative_exponent_is_float32() -> None:
     """Found by `make fuzz N=40 SEED=5609539`: int ** 0.5 was numpy's integer power with
     the exponent cast to int (4 ** 0.5 = 1, -1 ** 0.5 = 1) eagerly, while the kernel computed
-    in floats. Like PyTorch, it is float32 now; a whole exponent >= 0 keeps the integers."""
+    in floats. Like PyTorch, a float exponent gives float32 (2.0 too: PyTorch's promotion
+    with a Python float); a whole int exponent >= 0 keeps the integers."""
     x = np.array([4, -1, 0, 9])
-    fn = mg.jit(lambda a: (a ** 0.5, a ** -1.0, a ** 2.0))
+    fn = mg.jit(lambda a: (a ** 0.5, a ** -1.0, a ** 2.0, a ** 2))
     with np.errstate(divide="ignore", invalid="ignore"):
-        expected = (np.sqrt(x.astype(np.float32)), 1 / x.astype(np.float32), x * x)
+        floats = x.astype(np.float32)
+        expected = (np.sqrt(floats), 1 / floats, floats * floats, x * x)
     for k in range(3):  # the trace, then the compiled kernel
         arg = mg.tensor(np.roll(x, k))
-        eager = (arg ** 0.5, arg ** -1.0, arg ** 2.0)
+        eager = (arg ** 0.5, arg ** -1.0, arg ** 2.0, arg ** 2)
         for e, g, want in zip(eager, fn(arg), expected, strict=True):
             assert e.dtype == g.dtype == want.dtype
             np.testing.assert_array_equal(e.data, np.roll(want, k))

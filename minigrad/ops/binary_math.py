@@ -1,5 +1,5 @@
 """Elementwise math rows of two inputs: minimum, atan2, remainder (``%``), floor_divide
-(``//``), copysign. Each is one ``binary`` call."""
+(``//``), copysign, pow_tensor (``x ** t``). Each is one ``binary`` call."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .core import FLOAT, _const, only_needed, unbroadcast
-from .elementwise import add, div, mul, neg, where
+from .elementwise import add, div, log, mul, neg, sub, where
 from .movement import broadcast_to
 from .rows import binary
 
@@ -126,5 +126,61 @@ COPYSIGN, copysign = binary(
     dtype_rule=FLOAT, torch="copysign",
 )
 
+
+# ---------------------------------------------------------------- pow, tensor exponent
+def _integer_power(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """PyTorch's integer pow: numpy's for t >= 0 (wrapping on overflow as PyTorch's);
+    for t < 0 (numpy raises) 1 ** t = 1, (-1) ** t = -1 or 1 by the parity of t, else 0."""
+    whole = np.power(x, np.maximum(t, 0))
+    if not np.any(t < 0):
+        return whole
+    unit = np.where(x == -1, np.where(t % 2 != 0, -1, 1), np.where(x == 1, 1, 0))
+    return np.where(t < 0, unit.astype(whole.dtype), whole)
+
+
+def _pow_tensor_forward(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """x ** t elementwise by C's pow (PyTorch's for a tensor exponent: 0 ** -1 = inf,
+    (-2) ** 3 = -8, (-inf) ** 2 = inf, (-3) ** 0.5 = NaN)."""
+    if x.dtype.kind == "b":
+        raise TypeError(f"pow: bool ** bool (shapes {x.shape} and {t.shape}) is not "
+                        "defined (PyTorch refuses it too); cast to an integer or float dtype")
+    if x.dtype.kind in "iu":
+        return _integer_power(x, t)
+    with np.errstate(all="ignore"):
+        return np.power(x, t)
+
+
+def _pow_tensor_vjp(g: Tensor, out: Tensor, x: Tensor, t: Tensor) -> tuple:
+    """PyTorch's rules: dx = t x**(t-1) g, 0 where t = 0; dt = x**t ln(x) g, 0 where
+    x = 0 and t >= 0 (so 0 ** t and x ** 0 have finite gradients at 0)."""
+    zero = _const(0.0, g)
+
+    def dx() -> Tensor:
+        slope = mul(t, pow_tensor(x, sub(t, 1.0)))
+        return unbroadcast(where(equal(t, 0.0), zero, mul(g, slope)), x.shape)
+
+    def dt() -> Tensor:
+        flat = logical_and(equal(x, 0.0), greater_equal(t, 0.0))
+        return unbroadcast(mul(g, where(flat, zero, mul(out, log(x)))), t.shape)
+
+    return only_needed(dx, dt)
+
+
+# Numba's integer 0 ** -1 is INT_MIN (np.power) or an exception (**); PyTorch's is 0. The
+# third test tells integers (2 ** -1 = 0) from floats (0.5), whose 0 ** -1 is inf.
+POW_TENSOR, pow_tensor = binary(
+    "pow_tensor", _pow_tensor_forward, _pow_tensor_vjp,
+    ("{1} == 0 ? 0 : {1} * {0}^({1}-1) * {g}",
+     "({0} == 0) & ({1} >= 0) ? 0 : {out} * log({0}) * {g}"),
+    "({0} ** {1})",
+    doc="x ** t for a tensor exponent t (or a number base); d/dx = t x**(t-1) (0 where "
+        "t = 0), d/dt = x**t ln x (0 where x = 0 and t >= 0), PyTorch's rules.",
+    numba="(np.power({0}, {1}) if ({0} != 0 or {1} >= 0 or np.power({0} * 0 + 2, -1) != 0) "
+          "else {0} * 0)",
+    torch="pow",
+)
+
+
 # Imported last: the VJPs above call these only when they run.
-from .compare import equal, greater, less  # noqa: E402
+from .compare import equal, greater, greater_equal, less  # noqa: E402
+from .logical import logical_and  # noqa: E402

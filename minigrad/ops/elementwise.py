@@ -12,9 +12,11 @@ from .core import (
     ELEMENTWISE,
     FLOAT,
     Op,
+    _as_input,
     _const,
     _elementwise_shape,
     _same_shape,
+    _to_default_float,
     apply,
     only_needed,
     register,
@@ -112,6 +114,11 @@ NEG, neg = unary("neg", np.negative, lambda g, out, x: (neg(g),), "-{g}", "(-{0}
 
 
 def _pow_vjp(g: Tensor, out: Tensor, x: Tensor, *, exponent: float) -> tuple:
+    """d/dx x**p = p x**(p-1); 0 for p = 0 (PyTorch's rule: no 0 * 0**-1 = NaN at x = 0)."""
+    if exponent == 0:
+        from .movement import broadcast_to
+
+        return (broadcast_to(_const(0.0, g), g.shape),)
     if exponent == 2:
         return (mul(mul(x, 2.0), g),)
     if exponent == 1:
@@ -131,7 +138,7 @@ _POW_SPECIAL = {
 
 def _pow_forward(x: np.ndarray, *, exponent: float) -> np.ndarray:
     """x ** p; integers and booleans stay integral for a whole p >= 0 and are raised in
-    float32 otherwise, as in PyTorch (numpy casts p to the integer dtype: 4 ** 0.5 = 1)."""
+    float32 otherwise (``power`` casts them first, as PyTorch's promotion does)."""
     if x.dtype.kind != "f" and not (exponent >= 0 and float(exponent).is_integer()):
         x = x.astype(DEFAULT_FLOAT)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -142,17 +149,36 @@ def _pow_forward(x: np.ndarray, *, exponent: float) -> np.ndarray:
 
 POW = register(Op(
     "pow", ELEMENTWISE, 1, _pow_forward, _same_shape, _pow_vjp,
-    grads=("{exponent} * {0}^({exponent}-1) * {g}",), expr="({0} ** {exponent})",
-    doc="x ** p for a constant p",
+    grads=("{exponent} == 0 ? 0 : {exponent} * {0}^({exponent}-1) * {g}",),
+    expr="({0} ** {exponent})",
+    doc="x ** p for a constant p; d/dx = p x**(p-1), 0 for p = 0", torch="pow",
     numba_by_exponent={p: text for p, (_, text) in _POW_SPECIAL.items()},
     numba_keeps_dtype=lambda attrs: attrs["exponent"] == 2.0,  # x * x
 ))
 
 
+def _integral(value: Any) -> bool:
+    return isinstance(value, int | np.integer | bool | np.bool_)
+
+
 def power(x: Any, exponent: Any) -> Tensor:
-    """x ** exponent; a tensor exponent is composed as exp(exponent * log(x))."""
-    if isinstance(exponent, Tensor):
-        return exp(mul(exponent, log(x)))
+    """x ** exponent with PyTorch's dtypes: an integer tensor stays integral for a whole
+    number exponent >= 0 (a negative one is an error, as in PyTorch) and is raised in
+    the default float dtype for a float exponent; a tensor exponent is ``pow_tensor``."""
+    if not isinstance(exponent, int | float | np.number | bool | np.bool_):
+        from .binary_math import pow_tensor
+
+        return pow_tensor(x, exponent)
+    x = _as_input(x, None)
+    if x.dtype.kind in "biu":
+        if not _integral(exponent):
+            x = _to_default_float(x)
+        elif exponent < 0:
+            raise RuntimeError(f"pow: Integers to negative integer powers are not allowed "
+                               f"({x.dtype} tensor of shape {x.shape} ** {exponent}; PyTorch "
+                               "refuses it too): use a float exponent or tensor")
+        elif x.dtype.kind == "b":
+            x = cast(x, np.int64)  # bool ** 2 is int64, as PyTorch
     return apply(POW, x, exponent=float(exponent))
 
 

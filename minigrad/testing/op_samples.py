@@ -202,3 +202,12 @@ NON_DIFFERENTIABLE["max_pool2d_index"] = [
     (lambda x: pool.max_pool2d_index(x, kernel=(2, 2), stride=(2, 2), padding=((1, 1), (0, 1)),
                                      dilation=(1, 1), out_hw=(3, 2)), [_r(1, 2, 4, 3)]),
 ]
+
+# Samples added after the table above draw from their own generator, so the inputs above
+# stay what they were.
+_late = np.random.default_rng(15)
+SAMPLES["pow"].append((lambda x: ops.power(x, 0), [np.array([0.0, 1.5, -2.0])]))
+SAMPLES["pow_tensor"] = [
+    (ops.pow_tensor, [_late.uniform(0.5, 2.0, (3, 4)), _late.standard_normal(4)]),
+    (lambda t: ops.pow_tensor(2.5, t), [_late.standard_normal(3)]),
+]

@@ -1,0 +1,108 @@
+"""The pow family on its edges and the Tensor methods of the math rows (issue 15 §1-2),
+against PyTorch 2.13: the committed values of tests/reference/gen_tensor_math.py always
+(outputs, dtypes, gradients of order 1 and 2 in float64, 1e-12), the file against live
+PyTorch when it is importable; mg.jit against eager on the pow edges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from tests.reference import gen_tensor_math as gen
+
+REFERENCE = np.load(gen.OUTPUT)
+
+
+def _assert_same(mine: np.ndarray, theirs: np.ndarray, label: str, tol: float = 1e-12) -> None:
+    """Equal dtypes names / shapes and values to ``tol`` (NaN where NaN, infinities equal,
+    integers and bools exactly)."""
+    if theirs.dtype.kind in "US":
+        assert str(mine) == str(theirs), f"{label}: {mine} != {theirs}"
+        return
+    assert mine.shape == theirs.shape, f"{label}: shape {mine.shape} != {theirs.shape}"
+    if theirs.dtype.kind in "biu":
+        assert np.array_equal(mine, theirs), f"{label}: {mine} != {theirs}"
+        return
+    np.testing.assert_allclose(mine.astype(float), theirs.astype(float), rtol=tol, atol=tol,
+                               equal_nan=True, err_msg=label)
+
+
+def _stored(name: str) -> dict[str, np.ndarray]:
+    prefix = f"{name}/"
+    return {k[len(prefix):]: REFERENCE[k] for k in REFERENCE.files if k.startswith(prefix)}
+
+
+@pytest.mark.parametrize("name", sorted(gen.CASES))
+def test_matches_pytorch_values_in_the_file(name: str) -> None:
+    stored = _stored(name)
+    assert stored, f"{name}: not in {gen.OUTPUT.name}; rerun the generator"
+    with np.errstate(all="ignore"):
+        mine = gen.run(mg, name)
+    assert sorted(mine) == sorted(stored), name
+    for key, theirs in stored.items():
+        _assert_same(mine[key], theirs, f"{name}/{key}")
+
+
+def test_file_matches_live_pytorch() -> None:
+    """The committed file is what PyTorch gives today (every case)."""
+    torch = pytest.importorskip("torch")
+    for name in gen.CASES:
+        live = gen.run(torch, name)
+        stored = _stored(name)
+        assert sorted(live) == sorted(stored), name
+        for key, theirs in stored.items():
+            _assert_same(live[key], theirs, f"torch {name}/{key}", 0.0)
+
+
+# ---------------------------------------------------------------------------------- pow
+def test_integer_to_negative_integer_power_is_refused_as_pytorch() -> None:
+    with pytest.raises(RuntimeError, match=r"Integers to negative integer powers.*int64.*\(2,\)"):
+        mg.tensor([2, 3]) ** -1
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers"):
+        mg.pow(mg.tensor([True]), -2)
+    assert (mg.tensor([2, 4]) ** -1.0).tolist() == [0.5, 0.25]  # a float exponent: float32
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers"):
+        torch.tensor([2, 3]) ** -1
+
+
+def test_bool_to_bool_power_is_refused_as_pytorch() -> None:
+    with pytest.raises(TypeError, match=r"pow: bool \*\* bool \(shapes \(2,\) and \(2,\)\)"):
+        mg.tensor([True, False]) ** mg.tensor([True, True])
+
+
+def test_pow_tensor_gradcheck_to_second_order() -> None:
+    """Finite differences (float64) on both inputs, orders 1 and 2, with broadcasting and a
+    number base."""
+    rng = np.random.default_rng(4)
+    x = mg.tensor(rng.uniform(0.5, 2.0, (3, 4)), requires_grad=True)
+    t = mg.tensor(rng.standard_normal(4), requires_grad=True)
+    assert mg.gradcheck(lambda a, b: a ** b, [x, t], order=2)
+    assert mg.gradcheck(lambda b: 1.7 ** b, [t], order=2)
+
+
+def test_jit_gives_eager_values_and_gradients_on_the_pow_edges() -> None:
+    """One compiled function: x ** t on the edges, a number base 0, x ** 0 at 0, integer
+    powers with negative exponents (PyTorch's 0 ** -1 = 0) and its gradients."""
+    x = mg.tensor(gen.INPUTS["x_edges"], requires_grad=True)
+    t = mg.tensor(gen.INPUTS["t_edges"], requires_grad=True)
+    y = mg.tensor(gen.INPUTS["y_012"], requires_grad=True)
+    z = mg.tensor(gen.INPUTS["x_zero_one"], requires_grad=True)
+    base, exps = mg.tensor(gen.INPUTS["i_base"]), mg.tensor(gen.INPUTS["i_exp"])
+
+    def edges(x, t, y, z, base, exps):
+        outs = [x ** t, 0.0 ** y, z ** 0, z ** 0.5, base ** exps, 2 ** exps, x ** 2.0]
+        total = (outs[0] + outs[3].sum() + outs[6]).sum() + (outs[1] + outs[2]).sum()
+        return [*outs, *mg.grad(total, [x, t, y, z])]
+
+    with np.errstate(all="ignore"):
+        eager = edges(x, t, y, z, base, exps)
+        compiled = mg.jit(edges)
+        compiled(x, t, y, z, base, exps)
+        jitted = compiled(x, t, y, z, base, exps)
+    assert compiled.trace_count == 1
+    for k, (e, j) in enumerate(zip(eager, jitted, strict=True)):
+        assert e.dtype == j.dtype, k
+        np.testing.assert_allclose(j.numpy(), e.numpy(), rtol=1e-15, atol=0, equal_nan=True,
+                                   err_msg=f"output {k}")

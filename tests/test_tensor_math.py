@@ -106,3 +106,90 @@ def test_jit_gives_eager_values_and_gradients_on_the_pow_edges() -> None:
         assert e.dtype == j.dtype, k
         np.testing.assert_allclose(j.numpy(), e.numpy(), rtol=1e-15, atol=0, equal_nan=True,
                                    err_msg=f"output {k}")
+
+
+# -------------------------------------------------------------- methods and operators
+def test_every_unary_math_row_is_a_method_and_a_function() -> None:
+    """A loop over the rows: each elementwise row of one input is ``x.name()`` and
+    ``mg.name(x)`` (the reference cases check their values against PyTorch)."""
+    from minigrad.ops.core import ELEMENTWISE
+
+    x = mg.tensor([0.25, -1.5])
+    unary = [name for name, row in mg.OPS.items()
+             if row.kind == ELEMENTWISE and row.arity == 1 and name not in ("cast", "pow")]
+    assert set(gen.UNARY_METHODS) <= set(unary)
+    for name in unary:
+        want = getattr(mg.ops, name)(mg.tensor([1, 2]) if name == "bitwise_not" else x)
+        for call in (getattr(mg, name), getattr(mg.Tensor, name)):
+            got = call(mg.tensor([1, 2]) if name == "bitwise_not" else x)
+            assert np.array_equal(got.numpy(), want.numpy(), equal_nan=True), name
+
+
+def test_bad_inputs_get_clear_errors() -> None:
+    x = mg.tensor([[1.0, -2.0], [3.0, 0.5]])
+    with pytest.raises(TypeError, match=r"bitwise_and: integer or bool tensors only, got "
+                                        r"float32 \(2, 2\)"):
+        x & x
+    with pytest.raises(TypeError, match=r"masked_fill: the mask must be a bool tensor, got "
+                                        r"int64 \(2,\)"):
+        x.masked_fill(mg.tensor([1, 0]), 0.0)
+    with pytest.raises(ValueError, match=r"mask of shape \(3, 2, 2\) does not broadcast"):
+        x.masked_fill(mg.zeros(3, 2, 2, dtype=mg.bool), 0.0)
+    with pytest.raises(ValueError, match=r"value must be a number or a 0-d tensor, got shape"):
+        x.masked_fill(x > 0, mg.tensor([1.0, 2.0]))
+    with pytest.raises(TypeError, match=r"index_select: index must be a 1-D or 0-d integer "
+                                        r"tensor, got float32 of shape \(1,\)"):
+        x.index_select(0, mg.tensor([1.0]))
+    with pytest.raises(IndexError):
+        x.index_select(1, mg.tensor([2]))
+    with pytest.raises(TypeError, match=r"isclose: both tensors must have one dtype, got "
+                                        r"float32 \(2, 2\) and int64"):
+        mg.isclose(x, mg.tensor([1, 2]))
+    with pytest.raises(TypeError, match="where: give both input and other, or neither"):
+        mg.where(x > 0, x)
+    with pytest.raises(ValueError, match="rounding_mode must be None, 'trunc' or 'floor'"):
+        mg.div(x, 2, rounding_mode="round")
+
+
+def test_values_read_into_python_are_refused_under_jit() -> None:
+    """nonzero, where(cond) and allclose depend on the values (a shape, a bool): the
+    tracer refuses them as it refuses item(), rather than freezing the first call's."""
+    from minigrad.jit import NotCompilableError
+
+    x = mg.tensor([1.0, -2.0, 3.0])
+    for fn in (lambda t: t.nonzero(), lambda t: mg.where(t > 0)[0],
+               lambda t: t * float(mg.allclose(t, t))):
+        with pytest.raises(NotCompilableError, match="read into Python"):
+            mg.jit(fn)(x)
+
+
+def test_jit_gives_eager_values_and_gradients_of_the_composed_methods() -> None:
+    """One compiled function: fmax/fmin with NaNs, masked_fill, index_select with a tensor
+    index (a runtime input), lerp, addcmul, isclose, clamp with tensor bounds, softmax, the
+    bool operators, div with rounding; then a second call on new values."""
+    rng = np.random.default_rng(8)
+
+    def composed(x, y, idx, mask):
+        outs = [mg.fmax(x, y), x.fmin(y), x.masked_fill(mask, -1.0), x.index_select(1, idx),
+                mg.lerp(x, y, 0.7), mg.addcmul(x, x, y, value=0.5), mg.isclose(x, y, 0.1),
+                x.clamp(y, y + 1.0), x.softmax(1), (x > 0) & ~mask | (y < 0),
+                mg.div(x, y, rounding_mode="trunc")]
+        total = sum((o * o).sum() for o in outs if o.dtype.kind == "f" and o is not outs[-1])
+        return [*outs, *mg.grad(total, [x, y])]
+
+    def arguments(draw):
+        x, y = draw.standard_normal((3, 4)), draw.standard_normal((3, 4))
+        x[0, 0], y[1, 1] = np.nan, np.nan
+        return (mg.tensor(x, requires_grad=True), mg.tensor(y, requires_grad=True),
+                mg.tensor(draw.integers(0, 4, 5)), mg.tensor(draw.random((3, 4)) > 0.5))
+
+    compiled = mg.jit(composed)
+    with np.errstate(all="ignore"):
+        for _ in range(2):
+            args = arguments(rng)
+            eager, jitted = composed(*args), compiled(*args)
+            for k, (e, j) in enumerate(zip(eager, jitted, strict=True)):
+                assert e.dtype == j.dtype, k
+                np.testing.assert_allclose(j.numpy(), e.numpy(), rtol=1e-13, atol=1e-15,
+                                           equal_nan=True, err_msg=f"output {k}")
+    assert compiled.trace_count == 1

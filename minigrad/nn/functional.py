@@ -306,3 +306,4 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 # Convolution and pooling (minigrad/conv.py, minigrad/pool.py), under PyTorch's names.
 from ..conv import conv1d, conv2d  # noqa: E402, F401
 from ..pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402, F401
+from ..shape_ops import pad  # noqa: E402, F401  (F.pad: constant, reflect, replicate, circular)

@@ -211,3 +211,20 @@ SAMPLES["pow_tensor"] = [
     (ops.pow_tensor, [_late.uniform(0.5, 2.0, (3, 4)), _late.standard_normal(4)]),
     (lambda t: ops.pow_tensor(2.5, t), [_late.standard_normal(3)]),
 ]
+# the op-driven tests pass float arrays: integer and bool operands are made in the sample
+_bits = _late.integers(-9, 9, (3, 4)).astype(float)
+_bits_row = _late.integers(-9, 9, 4).astype(float)
+
+
+def _on_ints(op: Callable[..., mg.Tensor]) -> Callable[..., mg.Tensor]:
+    return lambda *xs: op(*(ops.cast(x, "int64") for x in xs))
+
+
+def _on_signs(op: Callable[..., mg.Tensor]) -> Callable[..., mg.Tensor]:
+    return lambda *xs: op(*(ops.greater(x, 0.0) for x in xs))
+
+
+for _name in ("bitwise_and", "bitwise_or", "bitwise_xor"):
+    NON_DIFFERENTIABLE[_name] = [(_on_ints(getattr(ops, _name)), [_bits, _bits_row]),
+                                 (_on_signs(getattr(ops, _name)), [_bits, _bits_row])]
+NON_DIFFERENTIABLE["bitwise_not"] = [(_on_ints(ops.bitwise_not), [_bits])]

@@ -40,6 +40,26 @@ INPUTS: dict[str, np.ndarray] = {
     "i_base": np.array([2, 1, -1, 0, -1, 3, 5]),
     "i_exp": np.array([-1, -2, -3, -1, -2, 0, 2]),
     "i_small": np.array([2, 3, 4, 0]),
+    # methods and operators
+    "x_unit": _rng.uniform(-0.9, 0.9, (3, 4)),
+    "x_above1": _rng.uniform(1.2, 3.0, (3, 4)),
+    "divisor": np.array([1.3, -0.7, 2.1, -1.9]),
+    "x_bounds": np.array([-1.0, -0.5, 0.0, 0.5, 1.0, 0.2]),
+    "lo": np.array([-0.5, -0.5, 0.3, 0.6, 1.0, -2.0]),
+    "hi": np.array([0.5, -0.5, 0.4, 0.2, 2.0, 0.1]),
+    "i_signed": np.array([7, -7, 5, -5, 0, 6]),
+    "i_div": np.array([2, 2, -3, -3, 4, -4]),
+    "i_bits": np.array([6, 5, -3, 0, 12, 7]),
+    "ties_a": np.array([1.0, 2.0, NAN, 3.0, NAN, -1.0]),
+    "ties_b": np.array([1.0, NAN, 2.0, 4.0, NAN, -2.0]),
+    "mask34": _rng.standard_normal((3, 4)) > 0,
+    "value0": np.array(2.5),
+    "idx": np.array([3, 0, 3]),
+    "idx0": np.array(1),
+    "x_3d": _rng.standard_normal((2, 3, 4)),
+    "close_a": np.array([1.0, INF, NAN, 1e-9, 1.00001, -INF, 2.0, 1e10]),
+    "close_b": np.array([1.0, INF, NAN, 0.0, 1.0, INF, 2.1, 1.00001e10]),
+    "weight": _rng.uniform(0.0, 1.0, 4),
 }
 
 
@@ -83,7 +103,114 @@ CASES: dict[str, Case] = {
     "int_pow_int_tensor": Case(lambda lib, i, e: i ** e, ("i_base", "i_exp")),
     "int_number_base": Case(lambda lib, e: 2 ** e, ("i_exp",)),
     "bool_pow_int": Case(lambda lib, i: (i > 2) ** 2, ("i_small",)),
+    # remainder (the sign of the divisor), floor_divide (of negatives), div rounding modes
+    "mod_number": Case(lambda lib, x: x % 0.7, ("x_signed",), (0,), True),
+    "mod_tensor": Case(lambda lib, x, d: x % d, ("x_signed", "divisor"), (0,), True),
+    "rmod_number": Case(lambda lib, d: 3.5 % d, ("divisor",)),
+    "remainder_fn": Case(lambda lib, x, d: lib.remainder(x, d), ("x_signed", "divisor")),
+    "floordiv_number": Case(lambda lib, x: x // 0.7, ("x_signed",)),
+    "floordiv_tensor": Case(lambda lib, x, d: x // d, ("x_signed", "divisor")),
+    "int_mod": Case(lambda lib, a, b: a % b, ("i_signed", "i_div")),
+    "int_floordiv": Case(lambda lib, a, b: a // b, ("i_signed", "i_div")),
+    "int_rfloordiv": Case(lambda lib, b: -7 // b, ("i_div",)),
+    "int_mod_float": Case(lambda lib, a: a % 2.5, ("i_signed",)),
+    "div_trunc": Case(lambda lib, x, d: lib.div(x, d, rounding_mode="trunc"),
+                      ("x_signed", "divisor")),
+    "div_floor": Case(lambda lib, x, d: x.div(d, rounding_mode="floor"), ("x_signed", "divisor")),
+    "int_div_trunc": Case(lambda lib, a, b: lib.div(a, b, rounding_mode="trunc"),
+                          ("i_signed", "i_div")),
+    "int_div_true": Case(lambda lib, a, b: a.div(b), ("i_signed", "i_div")),
+    "add_alpha": Case(lambda lib, x, t: x.add(t, alpha=2.5), ("x_pos", "t_row"), (0, 1)),
+    "sub_alpha": Case(lambda lib, x, t: lib.sub(x, t, alpha=-0.5), ("x_pos", "t_row"), (0, 1)),
+    "mul_method": Case(lambda lib, x, t: x.mul(t), ("x_pos", "t_row"), (0, 1), True),
+    "atan2_method": Case(lambda lib, x, t: x.atan2(t), ("x_signed", "t_row"), (0, 1), True),
+    # clamp: the gradient reaches x where min <= x <= max, bounds included
+    "clamp_numbers": Case(lambda lib, x: x.clamp(min=-0.5, max=0.5), ("x_bounds",), (0,)),
+    "clamp_min_only": Case(lambda lib, x: x.clamp(min=0.0), ("x_bounds",), (0,)),
+    "clamp_max_fn": Case(lambda lib, x: lib.clamp_max(x, 0.5), ("x_bounds",), (0,)),
+    "clamp_min_fn": Case(lambda lib, x: x.clamp_min(-0.5), ("x_bounds",), (0,)),
+    "clip_method": Case(lambda lib, x: x.clip(-0.5, 0.5), ("x_bounds",), (0,)),
+    "clamp_tensors": Case(lambda lib, x, lo, hi: x.clamp(lo, hi), ("x_bounds", "lo", "hi"),
+                          (0, 1, 2)),
+    "clamp_int": Case(lambda lib, i: lib.clamp(i, 1, 3), ("i_small",)),
+    "clamp_int_float_bound": Case(lambda lib, i: i.clamp(min=1.5), ("i_small",)),
+    # maximum / minimum (ties shared) and fmax / fmin (NaN ignored, ties to input)
+    "maximum_method": Case(lambda lib, a, b: a.maximum(b), ("ties_a", "ties_b"), (0, 1)),
+    "minimum_method": Case(lambda lib, a, b: a.minimum(b), ("ties_a", "ties_b"), (0, 1)),
+    "fmax": Case(lambda lib, a, b: lib.fmax(a, b), ("ties_a", "ties_b"), (0, 1)),
+    "fmin": Case(lambda lib, a, b: a.fmin(b), ("ties_a", "ties_b"), (0, 1)),
+    "fmax_int": Case(lambda lib, a, b: lib.fmax(a, b), ("i_signed", "i_div")),
+    # the operators & | ^ ~ (logical on bools, bitwise on integers)
+    "and_bool": Case(lambda lib, x, t: (x > 0) & (t > 0), ("x_signed", "t_row")),
+    "or_bool": Case(lambda lib, x, t: (x > 0) | (t > 0), ("x_signed", "t_row")),
+    "xor_bool": Case(lambda lib, x, t: (x > 0) ^ (t > 0), ("x_signed", "t_row")),
+    "invert_bool": Case(lambda lib, x: ~(x > 0), ("x_signed",)),
+    "and_int": Case(lambda lib, a, b: a & b, ("i_bits", "i_signed")),
+    "or_int_number": Case(lambda lib, a: a | 3, ("i_bits",)),
+    "xor_int": Case(lambda lib, a, b: a ^ b, ("i_bits", "i_signed")),
+    "invert_int": Case(lambda lib, a: ~a, ("i_bits",)),
+    "and_bool_int": Case(lambda lib, a, b: (a > 0) & b, ("i_bits", "i_signed")),
+    "bitwise_not_bool": Case(lambda lib, a: lib.bitwise_not(a > 0), ("i_bits",)),
+    "logical_and_method": Case(lambda lib, x, t: x.logical_and(t), ("x_signed", "t_row")),
+    # masked_fill, index_select, softmax methods, F.pad
+    "masked_fill_number": Case(lambda lib, x, m: x.masked_fill(m, -1.5), ("x_signed", "mask34"),
+                               (0,), True),
+    "masked_fill_tensor": Case(lambda lib, x, m, v: x.masked_fill(m, v),
+                               ("x_signed", "mask34", "value0"), (0, 2)),
+    "masked_fill_row_mask": Case(lambda lib, x, m: x.masked_fill(m[0], 0.0),
+                                 ("x_signed", "mask34"), (0,)),
+    "masked_fill_int": Case(lambda lib, i: i.masked_fill(i > 2, 7.9), ("i_small",)),
+    "index_select": Case(lambda lib, x, i: x.index_select(1, i), ("x_signed", "idx"), (0,),
+                         True),
+    "index_select_fn": Case(lambda lib, x, i: lib.index_select(x, -1, i[1:]),
+                            ("x_signed", "idx"), (0,)),
+    "index_select_0d": Case(lambda lib, x, i: x.index_select(0, i), ("x_signed", "idx0"), (0,)),
+    "softmax_method": Case(lambda lib, x: x.softmax(1), ("x_signed",), (0,), True),
+    "log_softmax_method": Case(lambda lib, x: x.log_softmax(-2), ("x_signed",), (0,), True),
+    "pad_constant": Case(lambda lib, x: lib.nn.functional.pad(x, (1, 2)), ("x_signed",), (0,)),
+    "pad_constant_value": Case(lambda lib, x: lib.nn.functional.pad(x, (1, 1, 2, 0), value=1.5),
+                               ("x_signed",), (0,)),
+    "pad_reflect": Case(lambda lib, x: lib.nn.functional.pad(x, (2, 1), mode="reflect"),
+                        ("x_3d",), (0,)),
+    "pad_replicate": Case(lambda lib, x: lib.nn.functional.pad(x, (1, 2, 2, 1), mode="replicate"),
+                          ("x_3d",), (0,)),
+    # where with one argument, nonzero, isclose / allclose
+    "where_condition": Case(lambda lib, x: lib.where(x > 0.5), ("x_signed",)),
+    "where_method": Case(lambda lib, x, t: x.where(x > t, t), ("x_signed", "t_row"), (0, 1)),
+    "nonzero": Case(lambda lib, m: m.nonzero(), ("mask34",)),
+    "nonzero_fn_tuple": Case(lambda lib, i: lib.nonzero(i, as_tuple=True), ("i_signed",)),
+    "isclose": Case(lambda lib, a, b: lib.isclose(a, b), ("close_a", "close_b")),
+    "isclose_equal_nan": Case(lambda lib, a, b: a.isclose(b, rtol=0.1, equal_nan=True),
+                              ("close_a", "close_b")),
+    "isclose_int": Case(lambda lib, a, b: lib.isclose(a, b, atol=1), ("i_signed", "i_div")),
+    "allclose": Case(lambda lib, a, b: lib.tensor([lib.allclose(a, b),
+                                                   lib.allclose(a, a, equal_nan=True),
+                                                   a[:2].allclose(b[:2])]),
+                     ("close_a", "close_b")),
+    # lerp, addcmul, addcdiv
+    "lerp_low": Case(lambda lib, a, b: lib.lerp(a, b, 0.3), ("x_signed", "t_row"), (0, 1), True),
+    "lerp_high": Case(lambda lib, a, b: a.lerp(b, 0.8), ("x_signed", "t_row"), (0, 1), True),
+    "lerp_tensor": Case(lambda lib, a, b, w: lib.lerp(a, b, w), ("x_signed", "t_row", "weight"),
+                        (0, 1, 2), True),
+    "addcmul": Case(lambda lib, x, a, b: lib.addcmul(x, a, b, value=0.5),
+                    ("x_signed", "x_pos", "t_row"), (0, 1, 2), True),
+    "addcdiv": Case(lambda lib, x, a, b: x.addcdiv(a, b, value=-2.0),
+                    ("t_row", "x_signed", "x_pos"), (0, 1, 2), True),
 }
+
+# every unary math row as a method, with gradients to order 2 inside its domain
+_DOMAIN = {"asin": "x_unit", "acos": "x_unit", "atanh": "x_unit", "acosh": "x_above1",
+           "log": "x_pos", "log2": "x_pos", "log10": "x_pos", "log1p": "x_pos", "sqrt": "x_pos",
+           "rsqrt": "x_pos", "reciprocal": "x_pos"}
+UNARY_METHODS = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
+                 "atanh", "log1p", "expm1", "log2", "log10", "exp2", "erf", "erfc", "floor",
+                 "ceil", "round", "trunc", "frac", "sign", "abs", "rsqrt", "square", "exp",
+                 "log", "sqrt", "tanh", "sigmoid", "neg", "reciprocal", "relu"]
+for _name in UNARY_METHODS:
+    CASES[f"method_{_name}"] = Case(lambda lib, x, _n=_name: getattr(x, _n)(),
+                                    (_DOMAIN.get(_name, "x_signed"),), (0,), True)
+    CASES[f"function_{_name}"] = Case(lambda lib, x, _n=_name: getattr(lib, _n)(x),
+                                      (_DOMAIN.get(_name, "x_signed"),))
 
 
 def _probe(shape: tuple[int, ...], low: float, high: float) -> np.ndarray:
@@ -92,7 +219,12 @@ def _probe(shape: tuple[int, ...], low: float, high: float) -> np.ndarray:
 
 
 def _numpy(value: Any) -> np.ndarray:
-    return np.asarray(value.detach().numpy() if hasattr(value, "detach") else value)
+    if not hasattr(value, "detach"):
+        return np.asarray(value)
+    try:
+        return np.asarray(value.detach().numpy())
+    except RuntimeError:  # PyTorch's zero tensors (the gradient of floor, ...)
+        return np.asarray(value.detach().numpy(force=True))
 
 
 def _needs_grad(value: Any) -> bool:

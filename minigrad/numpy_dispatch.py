@@ -103,15 +103,89 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> An
     return function(*args)
 
 
+def _extreme(largest: bool) -> Callable[..., Any]:
+    """numpy's max / min: the values only (PyTorch's max(dim) also gives the indices)."""
+    def extreme(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        from . import ops
+
+        if largest:
+            return ops.max(a, axis, keepdims)
+        return ops.neg(ops.max(ops.neg(a), axis, keepdims))
+
+    return extreme
+
+
+def _sort(a: Any, axis: int | None = -1) -> Any:
+    """numpy's sort: the sorted values only (flattened first when axis is None)."""
+    import minigrad
+
+    from . import ops
+
+    sort = getattr(minigrad, "sort", None)
+    if sort is None:
+        raise _refuse("numpy.sort", "minigrad has no function of that name")
+    if axis is None:
+        a, axis = ops.reshape(a, (-1,)), 0
+    return sort(a, axis)[0]
+
+
+def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
+    """numpy.linalg.norm for ord=None: sqrt(sum(x^2)) over ``axis`` (all of x by default);
+    other orders (spectral, nuclear, p-norms) are refused."""
+    from . import ops
+
+    if ord is not None:
+        raise _refuse("numpy.linalg.norm", f"ord={ord!r}; only the default 2-/Frobenius norm "
+                      "is dispatched")
+    return ops.sqrt(ops.sum(ops.mul(x, x), axis, keepdims))
+
+
+def _median(*_: Any, **__: Any) -> Any:
+    raise _refuse("numpy.median", "numpy averages the two middle values where PyTorch's "
+                  "median takes the lower one")
+
+
+# numpy functions whose minigrad namesake means something else (PyTorch's max(dim) and
+# sort give indices too; numpy's linalg.norm(x, 2) of a matrix is its spectral norm):
+# numpy's meaning, keyed by the qualified name
+OWN: dict[str, Callable[..., Any]] = {
+    "numpy.max": _extreme(True), "numpy.amax": _extreme(True),
+    "numpy.min": _extreme(False), "numpy.amin": _extreme(False),
+    "numpy.sort": _sort, "numpy.linalg.norm": _norm, "numpy.median": _median,
+}
+
+
+def _qualified(func: Callable[..., Any]) -> str:
+    """numpy.linalg.norm, numpy.sum ... (the public module numpy lists the function in)."""
+    module = getattr(func, "__module__", None) or "numpy"
+    return f"{module if module.startswith('numpy') else 'numpy'}.{func.__name__}"
+
+
 def array_function(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     """``Tensor.__array_function__``: numpy's function ``func`` called with tensors."""
-    name = func.__name__
+    name, qualified = func.__name__, _qualified(func)
     if name in QUERIES:
         return func(*_values(args), **_values(kwargs))
-    function = find(name)
+    function = OWN.get(qualified)
+    if function is None and qualified.count(".") == 1:  # not numpy.linalg, numpy.fft, ...
+        function = find(name)
     if function is None:
-        raise _refuse(f"numpy.{name}", "minigrad has no function of that name")
-    return function(*_tensors(args), **_keywords(function, kwargs))
+        raise _refuse(qualified, "minigrad has no function of that name")
+    args, kwargs = _tensors(args), _keywords(function, kwargs)
+    _check_arguments(qualified, function, args, kwargs)
+    return function(*args, **kwargs)
+
+
+def _check_arguments(qualified: str, function: Callable[..., Any], args: tuple,
+                     kwargs: dict) -> None:
+    """A call minigrad's function cannot take (numpy's extra arguments: np.round(t, 2),
+    np.sum(t, dtype=..., out=...)) is refused naming the numpy function."""
+    try:
+        inspect.signature(function).bind(*args, **kwargs)
+    except TypeError as error:
+        raise _refuse(qualified, f"minigrad's function takes other arguments: {error}") from None
+    except ValueError:  # no signature to check (a builtin)
+        return
 
 
 def _keywords(function: Callable[..., Any], kwargs: dict) -> dict:

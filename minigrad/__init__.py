@@ -31,7 +31,18 @@ from .creation import (
     zeros_like,
 )
 from .dtypes import bool_ as bool
-from .dtypes import float16, float32, float64, int8, int16, int32, int64, uint8
+from .dtypes import (
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    set_default_dtype,
+    uint8,
+)
 from .dtypes import float16 as half
 from .dtypes import float32 as float
 from .dtypes import float64 as double
@@ -150,6 +161,7 @@ __all__ += ["autograd", "utils"]
 # the math functions (mg.pow, mg.sin, mg.clamp, ...), listed in tensor_math.__all__
 globals().update({name: getattr(_tensor_math, name) for name in _tensor_math.__all__})
 __all__.extend(_tensor_math.__all__)
+__all__ += ["get_default_dtype", "set_default_dtype"]
 
 from . import viz  # noqa: E402  (draw graphs and derivations: mg.viz.draw, mg.viz.steps)
 

@@ -6,7 +6,10 @@ from typing import Any
 
 import numpy as np
 
-DEFAULT_FLOAT = np.dtype(np.float32)
+# The default float dtype, process-wide as in PyTorch (one cell so readers see changes):
+# Python floats, float constructors and integer inputs of float-valued ops use it.
+DEFAULT_DTYPE = [np.dtype(np.float32)]
+DEFAULT_DTYPES_ALLOWED = ("float16", "float32", "float64")
 SUPPORTED_KINDS = "fiub"  # float, signed int, unsigned int, bool
 
 
@@ -40,7 +43,7 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     else:
         array = np.array(data, copy=True, order="C")
         if array.dtype.kind == "f" and not isinstance(data, np.ndarray | np.generic):
-            array = array.astype(DEFAULT_FLOAT)
+            array = array.astype(default_float())
         elif array.dtype.kind in "iu" and not isinstance(data, np.ndarray | np.generic):
             array = array.astype(np.int64)
     if array.dtype.kind not in SUPPORTED_KINDS:
@@ -54,7 +57,7 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
 def result_float_dtype(*dtypes: np.dtype) -> np.dtype:
     """The float dtype an op on these dtypes computes in (float32 unless float64 is there)."""
     floats = [d for d in dtypes if d.kind == "f"]
-    return np.result_type(*floats) if floats else DEFAULT_FLOAT
+    return np.result_type(*floats) if floats else default_float()
 
 
 # PyTorch's dtype objects (``mg.float32`` ...; minigrad/__init__.py adds PyTorch's aliases
@@ -73,4 +76,22 @@ bool_ = np.dtype(np.bool_)
 
 def default_float() -> np.dtype:
     """The float dtype constructors make when none is given (read at call time)."""
-    return DEFAULT_FLOAT
+    return DEFAULT_DTYPE[0]
+
+
+def get_default_dtype() -> np.dtype:
+    """The default float dtype (float32 unless ``set_default_dtype`` changed it), as
+    ``torch.get_default_dtype()``."""
+    return DEFAULT_DTYPE[0]
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Make ``dtype`` (float16, float32 or float64) the default float dtype, as
+    ``torch.set_default_dtype``: Python floats, ``mg.tensor([1.5])``, ``mg.zeros(3)`` and the
+    float results of integer inputs (``int_tensor.exp()``, ``int / int``) take it. Tensors
+    made before keep their dtype. ``mg.jit`` functions retrace under a new default."""
+    resolved = resolve_dtype(dtype)
+    if resolved.name not in DEFAULT_DTYPES_ALLOWED:
+        raise TypeError(f"set_default_dtype: only floating-point dtypes ("
+                        f"{', '.join(DEFAULT_DTYPES_ALLOWED)}) can be the default, not {resolved}")
+    DEFAULT_DTYPE[0] = resolved

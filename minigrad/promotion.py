@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .dtypes import DEFAULT_FLOAT
+from .dtypes import default_float
 
 BOOL = np.dtype(bool)
 INT64 = np.dtype(np.int64)
@@ -63,7 +63,7 @@ def number_dtype(value: Any) -> np.dtype:
         return BOOL
     if isinstance(value, int | np.integer):
         return INT64
-    return DEFAULT_FLOAT
+    return default_float()
 
 
 def result_type(dimensioned: list[np.dtype], zero_dim: list[np.dtype],

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._state import STATE
-from .dtypes import DEFAULT_FLOAT, as_array, is_float_dtype
+from .dtypes import as_array, default_float, is_float_dtype
 from .tensor_api import TensorAPI
 
 if TYPE_CHECKING:
@@ -176,7 +176,7 @@ class Tensor(TensorAPI):
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extras = []
-        if self.data.dtype != DEFAULT_FLOAT:
+        if self.data.dtype != default_float():
             extras.append(f"dtype={self.data.dtype}")
         if self.name:
             extras.append(f"name={self.name!r}")

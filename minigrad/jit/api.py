@@ -31,6 +31,7 @@ import numba
 import numpy as np
 
 from .._state import STATE
+from ..dtypes import DEFAULT_DTYPE
 from ..nn.module import Module
 from ..tensor import Tensor
 from .call import MISS, make_call
@@ -150,7 +151,7 @@ class JitFunction:
             return self.fn(*args, **kwargs)
         self.calls += 1
         spec, tensors, args, kwargs = flatten_args(args, kwargs)
-        key = (spec, STATE.grad_enabled)
+        key = (spec, STATE.grad_enabled, DEFAULT_DTYPE[0])  # both change what a trace does
         entries = self.entries.get(key)
         if entries:
             result = entries[0].fast(tensors)  # type: ignore[misc]

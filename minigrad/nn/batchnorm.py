@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import ops
 from .._state import no_grad
-from ..dtypes import DEFAULT_FLOAT, resolve_dtype
+from ..dtypes import default_float, resolve_dtype
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -41,7 +41,7 @@ class _BatchNorm(Module):
             raise ValueError(f"momentum must lie in [0, 1] or be None, got {momentum}")
         if impl not in F.IMPLS:
             raise ValueError(f"impl must be one of {F.IMPLS}, got {impl!r}")
-        dtype = resolve_dtype(dtype) if dtype is not None else DEFAULT_FLOAT
+        dtype = resolve_dtype(dtype) if dtype is not None else default_float()
         self.num_features = int(num_features)
         self.eps = float(eps)
         self.momentum = momentum

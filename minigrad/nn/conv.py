@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _state
 from ..conv import conv1d, conv2d, pair
-from ..dtypes import DEFAULT_FLOAT, resolve_dtype
+from ..dtypes import default_float, resolve_dtype
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -45,7 +45,7 @@ class _ConvNd(Module):
                                                                             minimum=0)
         self.dilation = self._tuple(dilation, "dilation")
         self.groups, self.padding_mode = int(groups), padding_mode
-        dtype = resolve_dtype(dtype) if dtype is not None else DEFAULT_FLOAT
+        dtype = resolve_dtype(dtype) if dtype is not None else default_float()
         fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
         bound = 1.0 / math.sqrt(fan_in)
         shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)

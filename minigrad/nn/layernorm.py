@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dtypes import DEFAULT_FLOAT, resolve_dtype
+from ..dtypes import default_float, resolve_dtype
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -27,7 +27,7 @@ class LayerNorm(Module):
         if impl not in F.IMPLS:
             raise ValueError(f"LayerNorm: impl must be one of {F.IMPLS}, got {impl!r}")
         self.impl = impl
-        dtype = resolve_dtype(dtype) if dtype is not None else DEFAULT_FLOAT
+        dtype = resolve_dtype(dtype) if dtype is not None else default_float()
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps = float(eps)
         self.elementwise_affine = elementwise_affine

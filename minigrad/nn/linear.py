@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..dtypes import DEFAULT_FLOAT, resolve_dtype
+from ..dtypes import default_float, resolve_dtype
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -30,7 +30,7 @@ class Linear(Module):
                 f"Linear: in_features and out_features must be >= 1, got "
                 f"{in_features} and {out_features}"
             )
-        dtype = resolve_dtype(dtype) if dtype is not None else DEFAULT_FLOAT
+        dtype = resolve_dtype(dtype) if dtype is not None else default_float()
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         shape = (self.out_features, self.in_features)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..dtypes import DEFAULT_FLOAT, resolve_dtype
+from ..dtypes import default_float, resolve_dtype
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -35,7 +35,7 @@ class GroupNorm(Module):
             raise ValueError(f"GroupNorm: num_channels must be divisible by num_groups "
                              f"(got {num_channels} and {num_groups})")
         _check_options("GroupNorm", eps, impl)
-        dtype = resolve_dtype(dtype) if dtype is not None else DEFAULT_FLOAT
+        dtype = resolve_dtype(dtype) if dtype is not None else default_float()
         self.num_groups = int(num_groups)
         self.num_channels = int(num_channels)
         self.eps = float(eps)
@@ -77,7 +77,7 @@ class _InstanceNorm(Module):
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f"{type(self).__name__}: momentum must lie in [0, 1], got "
                              f"{momentum}")
-        dtype = resolve_dtype(dtype) if dtype is not None else DEFAULT_FLOAT
+        dtype = resolve_dtype(dtype) if dtype is not None else default_float()
         self.num_features = int(num_features)
         self.eps = float(eps)
         self.momentum = float(momentum)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .. import _state, ops
-from ..dtypes import DEFAULT_FLOAT, resolve_dtype
+from ..dtypes import default_float, resolve_dtype
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -59,7 +59,7 @@ class Embedding(Module):
         self.num_embeddings = int(num_embeddings)
         self.embedding_dim = int(embedding_dim)
         self.padding_idx = _padding_index(padding_idx, self.num_embeddings)
-        dtype = resolve_dtype(dtype) if dtype is not None else DEFAULT_FLOAT
+        dtype = resolve_dtype(dtype) if dtype is not None else default_float()
         if _weight is None:
             values = np.zeros((self.num_embeddings, self.embedding_dim), dtype)
             self.weight = Parameter(values, requires_grad=not _freeze, name="E")

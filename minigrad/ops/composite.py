@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..dtypes import DEFAULT_FLOAT
+from ..dtypes import default_float
 from ..tensor import Tensor
 from .compare import greater, less
 from .core import _as_input
@@ -42,7 +42,7 @@ def clamp(x: Any, min: Bound = None, max: Bound = None) -> Tensor:  # noqa: A002
         raise ValueError("clamp: at least one of min and max must be given")
     out = _as_input(x, None)
     if out.dtype.kind in "biu" and (_is_float(min) or _is_float(max)):
-        out = cast(out, DEFAULT_FLOAT)
+        out = cast(out, default_float())
     if out.dtype.kind == "f" and out.requires_grad:  # no gradient reaches a NaN of x
         out = where(isnan(out), out.detach(), out)
     if min is not None:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .._state import STATE
-from ..dtypes import DEFAULT_FLOAT
+from ..dtypes import default_float
 from ..promotion import number_dtype, result_type
 from ..tensor import Axis, Tensor
 
@@ -129,7 +129,7 @@ def _as_input(value: Any, like: np.dtype | None) -> Tensor:
 
 def _to_default_float(x: Tensor) -> Tensor:
     """``x`` cast to the default float dtype (a cast node the JIT and drawings see)."""
-    return apply(OPS["cast"], x, dtype=np.dtype(DEFAULT_FLOAT).name)
+    return apply(OPS["cast"], x, dtype=np.dtype(default_float()).name)
 
 
 def _as_inputs(op: Op, args: Sequence[Any]) -> tuple[Tensor, ...]:
@@ -349,4 +349,5 @@ def only_needed(*partials: Callable[[], Tensor | None]) -> tuple[Tensor | None, 
 
 
 def _const(value: float, like: Tensor) -> Tensor:
-    return Tensor(np.asarray(value, dtype=like.dtype if like.dtype.kind == "f" else DEFAULT_FLOAT))
+    dtype = like.dtype if like.dtype.kind == "f" else default_float()
+    return Tensor(np.asarray(value, dtype=dtype))

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dtypes import DEFAULT_FLOAT, resolve_dtype
+from ..dtypes import default_float, resolve_dtype
 from ..tensor import Tensor
 from .core import (
     ELEMENTWISE,
@@ -60,7 +60,7 @@ def _div_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """True division; integers divide into float32, as in PyTorch."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if a.dtype.kind != "f" and b.dtype.kind != "f":
-            return np.true_divide(a, b, dtype=DEFAULT_FLOAT)
+            return np.true_divide(a, b, dtype=default_float())
         return np.true_divide(a, b)
 
 
@@ -140,7 +140,7 @@ def _pow_forward(x: np.ndarray, *, exponent: float) -> np.ndarray:
     """x ** p; integers and booleans stay integral for a whole p >= 0 and are raised in
     float32 otherwise (``power`` casts them first, as PyTorch's promotion does)."""
     if x.dtype.kind != "f" and not (exponent >= 0 and float(exponent).is_integer()):
-        x = x.astype(DEFAULT_FLOAT)
+        x = x.astype(default_float())
     with np.errstate(divide="ignore", invalid="ignore"):
         if exponent in _POW_SPECIAL:
             return _POW_SPECIAL[exponent][0](x)
@@ -197,7 +197,7 @@ def _reciprocal_forward(x: np.ndarray) -> np.ndarray:
     integer reciprocal truncates: 1/2 = 0, 1/0 = INT_MIN)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if x.dtype.kind != "f":
-            return np.true_divide(1, x, dtype=DEFAULT_FLOAT)
+            return np.true_divide(1, x, dtype=default_float())
         return np.reciprocal(x)
 
 

@@ -234,20 +234,26 @@ def _predict(model: Any, X: np.ndarray) -> np.ndarray:
 
 # -------------------------------------------------------------------------- experiment
 EXPERIMENTS = {"bn-vs-plain": ("bn", "plain"), "bn-vs-ln": ("bn", "ln"),
-               "all": ("bn", "ln", "plain")}
+               "all": ("bn", "ln", "plain"), "norms-vs-batch": ()}
 
 
 def _configure_experiment(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", choices=list(EXPERIMENTS),
-                        help="bn-vs-plain: the paper's Figure 1; bn-vs-ln: tiny batches")
+                        help="bn-vs-plain: the paper's Figure 1; bn-vs-ln: tiny batches; "
+                        "norms-vs-batch: the CNN with each norm at batch sizes 2-128")
     parser.add_argument("--dataset", default="moons",
                         choices=[*datasets.TOY_DATASETS, "digits"])
     parser.add_argument("--noise", type=float, default=None)
     parser.add_argument("--activation", default="sigmoid", choices=["relu", "sigmoid", "tanh"])
     parser.add_argument("--hidden", default="100,100,100", help="hidden sizes, comma separated")
-    parser.add_argument("--lr", type=float, default=2.0)
+    parser.add_argument("--lr", type=float, default=None,
+                        help="2.0; norms-vs-batch: 0.1 at batch 32, scaled with the batch size")
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=60)
+    parser.add_argument("--batch-sizes", default="2,4,8,32,128", help="norms-vs-batch only")
+    parser.add_argument("--epochs", type=float, default=4.0, help="norms-vs-batch only")
+    parser.add_argument("--seeds", default="0", help="norms-vs-batch: comma separated")
+    parser.add_argument("--jit", action="store_true", help="compile the training steps")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--impl", default="composed", choices=["composed", "fused"])
     parser.add_argument("--eval-every", type=int, default=10)
@@ -260,6 +266,9 @@ def run_experiment(args: argparse.Namespace) -> int:
     """Run the comparison, print a summary and write the figure."""
     from . import experiments as ex
 
+    if args.name == "norms-vs-batch":
+        return run_norms_vs_batch(args)
+    args.lr = 2.0 if args.lr is None else args.lr
     hidden = tuple(int(h) for h in args.hidden.split(","))
     results = ex.compare_norms(args.dataset, args.activation, hidden, args.lr, args.steps,
                                args.batch_size, args.seed, args.impl, EXPERIMENTS[args.name],
@@ -272,6 +281,33 @@ def run_experiment(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for path in plot_figure1(results, out / args.name, args):
+        print(f"wrote {path}")
+    return 0
+
+
+def run_norms_vs_batch(args: argparse.Namespace) -> int:
+    """Train the CNN with each norm at each batch size; print the table, write the figure."""
+    from . import norms_experiment as nx
+
+    batch_sizes = tuple(int(b) for b in args.batch_sizes.split(","))
+    seeds = tuple(int(s) for s in args.seeds.split(","))
+    base_lr = 0.1 if args.lr is None else args.lr
+    import minigrad as mg
+
+    jit = mg.jit if args.jit else None
+
+    def report(norm: str, batch_size: int, seed: int, accuracy: float) -> None:
+        print(f"  {nx.LABELS[norm]:<32} batch {batch_size:>4}  seed {seed}: {accuracy:.4f}",
+              flush=True)
+
+    table = nx.norms_vs_batch(batch_sizes, nx.NORMS, args.epochs, base_lr, seeds,
+                              jit=jit, progress=report)
+    print(nx.format_table(table, batch_sizes))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    title = (f"Toy CNN on 8x8 digits, {args.epochs:g} epochs of SGD, lr {base_lr:g} x "
+             f"batch/{nx.REFERENCE_BATCH}, {len(seeds)} seed(s)")
+    for path in nx.plot(table, batch_sizes, out / "norms-vs-batch", title):
         print(f"wrote {path}")
     return 0
 

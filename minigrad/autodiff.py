@@ -22,6 +22,7 @@ import numpy as np
 from . import ops
 from ._state import STATE
 from .tensor import Tensor
+from .tensor_hooks import run_hooks
 
 
 def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
@@ -245,6 +246,8 @@ def _run_pass(graph: GradGraph, order: list[Tensor], wanted: set[int], outputs: 
         if not parts or id(node) not in wanted:
             continue
         total = _accumulate(node, parts)
+        if "grad_hooks" in node.meta:  # Tensor.register_hook
+            total = run_hooks(node, total)
         graph.grads[id(node)] = total
         if node.op is not None:
             needs = tuple([id(parent) in wanted for parent in node.inputs])
@@ -265,7 +268,7 @@ def backward(output: Tensor, grad: Any = None, create_graph: bool = False) -> Gr
         )
     graph = gradient_graph(output, None, grad, create_graph=create_graph)
     for node in graph.forward:
-        if not (node.is_leaf and node.requires_grad):
+        if not (node.is_leaf and node.requires_grad) and "retains_grad" not in node.meta:
             continue
         total = graph.grad(node)
         if total is None:

@@ -138,6 +138,24 @@ class Tensor(TensorAPI):
         """True for tensors not produced by a recorded op (parameters, inputs, constants)."""
         return self.op is None
 
+    def register_hook(self, hook: Any) -> Any:
+        """Run ``hook(grad)`` when this tensor's gradient is computed; a Tensor it returns
+        replaces the gradient. Returns a handle with ``remove()`` (minigrad/tensor_hooks.py)."""
+        from .tensor_hooks import register_hook
+
+        return register_hook(self, hook)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        from .tensor_hooks import retain_grad
+
+        retain_grad(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor after ``retain_grad()`` (False for leaves, as PyTorch)."""
+        return bool(self.meta.get("retains_grad"))
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")

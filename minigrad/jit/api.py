@@ -34,6 +34,7 @@ from .._state import STATE
 from ..dtypes import DEFAULT_DTYPE
 from ..nn.module import Module
 from ..tensor import Tensor
+from ..tensor_hooks import HOOKED
 from .call import MISS, make_call
 from .codegen import Kernel, generate
 from .entry import Compiled, Fallback, Target, compile_kernel
@@ -126,6 +127,7 @@ class JitFunction:
         self.calls = 0
         self.guard_failures: collections.Counter[str] = collections.Counter()
         self.last: Compiled | None = None
+        self._warned_hooks = False
         self._lock = threading.RLock()  # one trace + compile at a time per function
         self._warned = False
 
@@ -149,6 +151,8 @@ class JitFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if STATE.node_hooks:  # a trace or anomaly detection listens: run eagerly for it
             return self.fn(*args, **kwargs)
+        if HOOKED[0]:  # a tensor hook could be added or removed unseen by a trace
+            return self._eager_while_hooked(args, kwargs)
         self.calls += 1
         spec, tensors, args, kwargs = flatten_args(args, kwargs)
         key = (spec, STATE.grad_enabled, DEFAULT_DTYPE[0])  # both change what a trace does
@@ -163,6 +167,17 @@ class JitFunction:
                     self._to_front(entries, entry)
                     return result
         return self._miss(key, tensors, args, kwargs)
+
+    def _eager_while_hooked(self, args: tuple, kwargs: dict) -> Any:
+        """Run ``fn`` eagerly (a tensor has a gradient hook or retains its gradient: the
+        compiled code would not see one registered or removed after tracing)."""
+        if not self._warned_hooks:
+            self._warned_hooks = True
+            name = getattr(self.fn, "__name__", "fn")
+            warnings.warn(f"mg.jit: {name} runs eagerly while tensors have gradient "
+                          "hooks (register_hook) or retain_grad(); remove them (handle.remove()"
+                          ", or let the tensors go) to use the compiled code", stacklevel=3)
+        return self.fn(*args, **kwargs)
 
     def _to_front(self, entries: list[Compiled], entry: Compiled) -> None:
         """Most recently used first: the next call tries ``entry`` first. Skipped while

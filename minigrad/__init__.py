@@ -71,7 +71,9 @@ from .ops import (
     transpose,
     where,
 )
-from .ops import max as max
+from .ops.extrema import amax, amin, aminmax, argmax, argmin
+from .ops.extrema import max as max
+from .ops.extrema import min as min
 from .serialization import load, save
 from .shape_ops import (
     cat,
@@ -156,6 +158,7 @@ __all__ += [
     "squeeze", "stack", "std", "swapdims", "t", "take_along_dim", "tensordot", "trace", "tril",
     "triu", "unbind", "unflatten", "unsqueeze",
 ]
+__all__ += ["amax", "amin", "aminmax", "argmax", "argmin", "min"]
 __all__ += ["AnomalyError", "detect_anomaly", "is_anomaly_enabled"]
 __all__ += ["autograd", "utils"]
 # the math functions (mg.pow, mg.sin, mg.clamp, ...), listed in tensor_math.__all__

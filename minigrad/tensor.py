@@ -337,10 +337,6 @@ class Tensor(TensorAPI):
         return ops.index(self, key)
 
     # -------------------------------------------------------------------- methods
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Maximum over ``axis``; the gradient is shared equally among ties."""
-        return ops.max(self, axis, keepdims)
-
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same values in a new shape (one entry may be -1)."""
         return ops.reshape(self, _shape_args(shape))
@@ -371,8 +367,9 @@ class Tensor(TensorAPI):
         """Repeat along new or size-1 axes to reach ``shape``."""
         return ops.broadcast_to(self, tuple(shape))
 
-    # The unary math methods (x.exp(), x.relu(), x.abs(), ...), x.clamp and the operators
-    # % and // are set on Tensor by the op table (minigrad/ops/rows.py, ops/composite.py).
+    # The unary math methods (x.exp(), x.relu(), x.abs(), ...), x.clamp, the operators
+    # % and //, and x.max/min/argmax/... are set on Tensor by the op table
+    # (minigrad/ops/rows.py, ops/composite.py, ops/extrema.py).
 
     def astype(self, dtype: Any) -> Tensor:
         """The values converted to ``dtype`` (differentiable between float types)."""
@@ -385,10 +382,6 @@ class Tensor(TensorAPI):
     def double(self) -> Tensor:
         """Cast to float64."""
         return ops.cast(self, np.float64)
-
-    def argmax(self, axis: int | None = None) -> Tensor:
-        """Indices of the maxima (not differentiable)."""
-        return Tensor(np.argmax(self.data, axis=axis))
 
 
 def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:

@@ -34,7 +34,7 @@ CALLS = [
     ("mean", np.mean, lambda x: x.mean()),
     ("var", lambda x: np.var(x, axis=1, ddof=1), lambda x: x.var(1, correction=1)),
     ("std", lambda x: np.std(x, axis=0), lambda x: x.std(0)),
-    ("max", lambda x: np.max(x, axis=1), lambda x: x.max(1)),
+    ("max", lambda x: np.max(x, axis=1), lambda x: x.amax(1)),
     ("concatenate", lambda x: np.concatenate([x, x * 2]), lambda x: mg.cat([x, x * 2])),
     ("concatenate-axis", lambda x: np.concatenate([x, Y], axis=1),
      lambda x: mg.cat([x, mg.tensor(Y)], 1)),

@@ -10,6 +10,7 @@ The table's parts, split along jobs:
 * ``elementwise``, ``compare``, ``reductions``, ``movement``, ``linalg``, ``indexing``,
   ``logical``, ``unary_math``, ``binary_math`` - the rows and their wrapper functions;
 * ``composite``   - functions of rows (clamp);
+* ``extrema``     - PyTorch's max/min (values and indices), amax/amin, argmax/argmin;
 * ``gradtext``    - the drawn gradient text evaluated with numpy (for the tests).
 
 Every public name of these modules is re-exported here (``from minigrad.ops import exp``,
@@ -30,6 +31,7 @@ from .logical import *  # noqa: F403
 from .unary_math import *  # noqa: F403
 from .binary_math import *  # noqa: F403
 from .composite import *  # noqa: F403
+from .extrema import *  # noqa: F403  (not max/min: ops.max is the reduction row)
 
 # Private helpers other modules of the project may use.
 from .core import _as_input as _as_input

@@ -71,9 +71,13 @@ from .ops import (
     transpose,
     where,
 )
+from .ops.aggregates import all_ as all
+from .ops.aggregates import any_ as any
+from .ops.aggregates import count_nonzero, logsumexp, norm, prod
 from .ops.extrema import amax, amin, aminmax, argmax, argmin
 from .ops.extrema import max as max
 from .ops.extrema import min as min
+from .ops.scans import cumprod, cumsum
 from .serialization import load, save
 from .shape_ops import (
     cat,
@@ -158,7 +162,8 @@ __all__ += [
     "squeeze", "stack", "std", "swapdims", "t", "take_along_dim", "tensordot", "trace", "tril",
     "triu", "unbind", "unflatten", "unsqueeze",
 ]
-__all__ += ["amax", "amin", "aminmax", "argmax", "argmin", "min"]
+__all__ += ["all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero",
+            "cumprod", "cumsum", "logsumexp", "min", "norm", "prod"]
 __all__ += ["AnomalyError", "detect_anomaly", "is_anomaly_enabled"]
 __all__ += ["autograd", "utils"]
 # the math functions (mg.pow, mg.sin, mg.clamp, ...), listed in tensor_math.__all__

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .ops import matmul, mul, reshape, sum, transpose
+from .ops.aggregates import vector_norm  # noqa: F401  (mg.linalg.vector_norm)
 from .shape_ops import as_tensor_input, diagonal, dim_index, permute
 from .tensor import Tensor
 

@@ -60,6 +60,9 @@ def test_numpy_max_and_min_keep_numpy_semantics() -> None:
     np.testing.assert_array_equal(top.data, [3.0, 4.0])
     np.testing.assert_array_equal(np.amin(x, axis=1, keepdims=True).data, [[1.0], [2.0]])
     assert float(np.min(x).data) == 1.0
+    np.testing.assert_array_equal(np.prod(x, axis=1).data, [4.0, 6.0])
+    np.testing.assert_array_equal(np.cumsum(x, axis=0).data, [[1.0, 4.0], [4.0, 6.0]])
+    assert bool(np.all(x).data) and np.any(x, axis=0).dtype == np.bool_
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered")  # the NaN row's 0 * inf
@@ -79,3 +82,94 @@ def test_jit_extrema_equal_eager() -> None:
     for e, c in zip(eager, compiled, strict=True):
         assert e.dtype == c.dtype and e.shape == c.shape
         np.testing.assert_allclose(c.data, e.data, rtol=1e-12, equal_nan=True)
+
+
+# ------------------------------------------------- prod, scans, logsumexp, norms, any/all
+ONE_ZERO = np.array([[0.7, -1.3, 0.0, 1.6], [1.2, 0.9, -0.8, 1.1]])
+TWO_ZEROS = np.array([[0.0, -1.3, 0.0, 1.6], [0.5, 0.0, 2.0, 0.0]])
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: x.prod(1), lambda x: x.prod(), lambda x: mg.prod(x, 0, keepdim=True),
+    lambda x: x.cumprod(1), lambda x: mg.cumprod(x, 0), lambda x: x.cumsum(-1),
+], ids=["prod_dim", "prod_all", "prod_dim0", "cumprod", "cumprod_dim0", "cumsum"])
+@pytest.mark.parametrize("data", [ONE_ZERO, TWO_ZEROS, DISTINCT[0] * 0.3],
+                         ids=["one_zero", "two_zeros", "no_zero"])
+def test_products_gradients_order_1_and_2_at_zeros(fn, data) -> None:
+    assert mg.gradcheck(fn, [data], order=1)
+    assert mg.gradcheck(fn, [data], order=2, atol=1e-4, rtol=1e-3)
+
+
+def test_prod_gradient_with_zeros_is_pytorchs() -> None:
+    """One zero: only that element's gradient is nonzero; two zeros: all are zero."""
+    x = mg.tensor(np.concatenate([ONE_ZERO[:1], TWO_ZEROS[:1]]), requires_grad=True)
+    x.prod(1).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [[0, 0, 0.7 * -1.3 * 1.6, 0], [0, 0, 0, 0]],
+                               rtol=1e-15)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: mg.logsumexp(x, 1), lambda x: x.logsumexp((0, 2), keepdim=True),
+    lambda x: x.norm(), lambda x: x.norm(3, dim=-1), lambda x: mg.linalg.vector_norm(x, 1.5, 1),
+    lambda x: x.norm(float("inf"), 0),
+], ids=["logsumexp", "logsumexp_dims", "fro", "p3", "vector_norm", "inf"])
+def test_smooth_reductions_gradients_order_1_and_2(fn) -> None:
+    assert mg.gradcheck(fn, [DISTINCT * 0.3], order=1)
+    assert mg.gradcheck(fn, [DISTINCT * 0.3], order=2, atol=1e-4, rtol=1e-3)
+
+
+@pytest.mark.parametrize("p", [2, 1, 3, 0.5, float("inf")])
+def test_norm_gradient_at_a_zero_vector_is_zero_to_second_order(p) -> None:
+    x = mg.tensor(np.zeros((2, 3)), requires_grad=True)
+    (grad,) = mg.grad(x.norm(p, dim=1).sum(), [x], create_graph=True)
+    (second,) = mg.grad((grad * mg.tensor(np.ones((2, 3)))).sum(), [x])
+    np.testing.assert_array_equal(grad.data, np.zeros((2, 3)))
+    np.testing.assert_array_equal(second.data, np.zeros((2, 3)))
+
+
+def test_float32_cumsum_accumulates_in_float64() -> None:
+    values = np.full(4097, 0.1, np.float32)
+    values[0] = 1e4
+    out = mg.tensor(values).cumsum(0)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.data, np.cumsum(values, dtype=np.float64).astype(np.float32))
+
+
+def test_result_dtypes_are_pytorchs() -> None:
+    ints = mg.tensor(np.array([[1, 2], [3, 4]], np.int32))
+    assert ints.cumsum(0).dtype == np.int64 and ints.prod().dtype == np.int64
+    assert mg.tensor([True, False]).cumprod(0).dtype == np.int64
+    assert ints.logsumexp(1).dtype == np.float32 and ints.norm().dtype == np.float32
+    assert ints.any().dtype == np.bool_ and mg.count_nonzero(ints).dtype == np.int64
+    assert mg.zeros(0, 2).all(0).data.tolist() == [True, True]
+    assert mg.zeros(0, 2).any(0).data.tolist() == [False, False]
+    np.testing.assert_array_equal(mg.zeros(0, 2).prod(0).data, [1.0, 1.0])
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda x: x.cumsum(2), r"cumsum: dim 2 is out of range for a tensor of shape \(2, 3\)"),
+    (lambda x: mg.cumprod(x, -3), r"cumprod: dim -3 is out of range .* shape \(2, 3\)"),
+    (lambda x: x.prod(5), r"prod: dim 5 is out of range .* shape \(2, 3\)"),
+    (lambda x: x.logsumexp((0, 2)), r"logsumexp: dim 2 is out of range .* shape \(2, 3\)"),
+    (lambda x: x.norm("nuc"), r"norm: p='nuc' is not supported"),
+    (lambda x: x.any(4), r"any: dim 4 is out of range .* shape \(2, 3\)"),
+])
+def test_bad_arguments_are_named(call, message) -> None:
+    with pytest.raises((IndexError, TypeError, ValueError), match=message):
+        call(mg.zeros(2, 3))
+
+
+def test_jit_products_scans_and_norms_equal_eager() -> None:
+    def f(x, n):
+        loss = (x.prod(1).sum() + x.cumprod(0).sum() + (x.cumsum(1) ** 2).sum()
+                + mg.logsumexp(x, 0).sum() + x.norm() + mg.linalg.vector_norm(x, 3, 1).sum())
+        (grad,) = mg.grad(loss, [x])
+        return grad, x.prod(), n.cumsum(1), x.any(1), x.all(0), mg.count_nonzero(x, 1)
+
+    data = ONE_ZERO.copy()
+    ints = np.array([[3, -1, 2], [0, 5, 7]])
+    eager = f(mg.tensor(data, requires_grad=True), mg.tensor(ints))
+    compiled = jit(f)(mg.tensor(data, requires_grad=True), mg.tensor(ints))
+    for e, c in zip(eager, compiled, strict=True):
+        assert e.dtype == c.dtype and e.shape == c.shape
+        np.testing.assert_allclose(c.data, e.data, rtol=1e-12)

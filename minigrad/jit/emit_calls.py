@@ -374,6 +374,34 @@ class CallEmitter:
         src.add(f"v{vid} = f{vid}.reshape({ishape(value)})")
 
 
+    # ------------------------------------------------------------- scans and sorts
+    def _scan_views(self, value: Value) -> tuple[str, str, int]:
+        """(input, output) as 3-D arrays (outer, n, inner) around the value's axis, and n."""
+        x = self.graph[value.inputs[0]]
+        axis, shape = value.attrs["axis"], ishape(x)
+        n = shape[axis]
+        outer, inner = int(np.prod(shape[:axis])), int(np.prod(shape[axis + 1:]))
+        vid = value.vid
+        self.src.add(f"v{vid} = np.empty({ishape(value)}, {np_dtype(value.dtype)})")
+        self.src.add(f"x{vid} = np.ascontiguousarray(v{x.vid}).reshape(({outer}, {n}, {inner}))")
+        self.src.add(f"o{vid} = v{vid}.reshape(({outer}, {n}, {inner}))")
+        return f"x{vid}", f"o{vid}", n
+
+    def _call_cumsum(self, value: Value) -> None:
+        """out[a, k, c] = sum_{j <= k} x[a, j, c] (j >= k reversed), accumulated in float64
+        (int64 for integers) as eager's np.cumsum(dtype=float64)."""
+        x, out, n = self._scan_views(value)
+        src = self.src
+        zero = "0" if value.dtype.kind in "iub" else "0.0"
+        steps = f"range({n} - 1, -1, -1)" if value.attrs["reverse"] else f"range({n})"
+        src.add(f"for a in range({x}.shape[0]):")
+        src.add(f"    for c in range({x}.shape[2]):")
+        src.add(f"        total = {zero}")
+        src.add(f"        for k in {steps}:")
+        src.add(f"            total += {x}[a, k, c]")
+        src.add(f"            {out}[a, k, c] = total")
+
+
 def _batch_index(shape: tuple[int, ...], batch: tuple[int, ...]) -> str:
     """The index of a matmul operand's batch axes (all but its last two; none for 1-D or
     2-D operands) inside the loops over the result's ``batch`` axes (broadcasting)."""

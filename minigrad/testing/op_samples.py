@@ -92,6 +92,10 @@ SAMPLES: dict[str, list[Sample]] = {
         (lambda x: ops.max(x, 1), [_distinct(3, 4)]),
         (lambda x: ops.max(x, (0, 2), keepdims=True), [_distinct(2, 3, 4)]),
     ],
+    "cumsum": [
+        (lambda x: ops.cumsum(x, 1), [_r(3, 4)]),
+        (lambda x: ops.apply(ops.CUMSUM, x, axis=0, reverse=True), [_r(3, 2, 2)]),
+    ],
     "reshape": [(lambda x: ops.reshape(x, (4, -1)), [_r(2, 3, 2)])],
     "transpose": [
         (lambda x: ops.transpose(x, None), [_r(2, 3)]),

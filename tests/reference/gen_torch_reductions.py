@@ -33,8 +33,18 @@ CUBE = np.array([[[0.5, -1.0, 2.0, 2.0], [1.5, 0.0, -3.0, 1.0], [0.25, 0.25, -0.
                  [[1.0, 1.0, 1.0, -1.0], [3.0, -2.0, 0.5, 3.0], [-0.5, 2.5, 2.5, 0.0]]])
 SCALAR = np.array(1.5)
 INTS = np.array([[3, 7, 7, -1], [0, -5, 2, -5]], dtype=np.int64)
+# rows with no zero, one zero, two zeros (prod, cumprod) and a zero row (norms)
+ZEROS = np.array([[1.5, -0.5, 2.0, 0.75, -1.25],
+                  [0.5, 1.25, 0.0, -2.0, 1.5],
+                  [0.0, 2.0, -1.5, 0.0, 0.5],
+                  [0.0, 0.0, 0.0, 0.0, 0.0]])
+FLAGS = np.array([[0.0, NAN, 0.0], [1.0, -2.0, 0.5], [0.0, 0.0, 0.0]])
+BOOLS = np.array([[True, False, True], [True, True, True]])
 
-Case = tuple[Callable[[Any, Any], Any], np.ndarray]
+# (call, input[, orders of gradient compared: 2 by default; 1 where the second order is
+# taken at a singular point: PyTorch gives NaN there, minigrad 0, as its first order)
+Case = tuple[Callable[[Any, Any], Any], np.ndarray] | tuple[Callable[[Any, Any], Any],
+                                                             np.ndarray, int]
 CASES: dict[str, Case] = {
     # max / min over a dim: (values, indices), the gradient to the returned index
     "max_dim": (lambda lib, x: lib.max(x, 1), TIES),
@@ -72,6 +82,49 @@ CASES: dict[str, Case] = {
     "argmax_ints": (lambda lib, x: x.argmax(1), INTS),
     "max_ints": (lambda lib, x: lib.max(x, 1), INTS),
     "amin_ints": (lambda lib, x: lib.amin(x, 0), INTS),
+    # prod: zeros (one: only that element's gradient; two: none), second order too
+    "prod_dim_zeros": (lambda lib, x: lib.prod(x[:3], 1), ZEROS),
+    "prod_dim0_keepdim": (lambda lib, x: x[:3].prod(0, keepdim=True), ZEROS),
+    "prod_all_one_zero": (lambda lib, x: x[1].prod(), ZEROS),
+    "prod_all_two_zeros": (lambda lib, x: lib.prod(x[2]), ZEROS),
+    "prod_all_no_zero": (lambda lib, x: x[0].prod(), ZEROS),
+    "prod_cube_neg_dim": (lambda lib, x: lib.prod(x, -2), CUBE),
+    "prod_0d": (lambda lib, x: x.prod(0), SCALAR),
+    "prod_ints": (lambda lib, x: x.prod(1), INTS),
+    "prod_bools": (lambda lib, x: lib.prod(x, 1), BOOLS),
+    # cumsum / cumprod
+    "cumsum_dim": (lambda lib, x: lib.cumsum(x, 1), TIES),
+    "cumsum_neg_dim": (lambda lib, x: x.cumsum(-3), CUBE),
+    "cumsum_0d": (lambda lib, x: lib.cumsum(x, 0), SCALAR),
+    "cumsum_ints": (lambda lib, x: x.cumsum(dim=1), INTS),
+    "cumsum_nan_inf": (lambda lib, x: lib.cumsum(x, 1), NANS),
+    "cumprod_zeros": (lambda lib, x: lib.cumprod(x[:3], 1), ZEROS),
+    "cumprod_dim0": (lambda lib, x: x.cumprod(0), CUBE),
+    "cumprod_ints": (lambda lib, x: lib.cumprod(x, 1), INTS),
+    # logsumexp: stable; -inf rows give -inf, NaN propagates
+    "logsumexp_dim": (lambda lib, x: lib.logsumexp(x * 40.0, 1), TIES),
+    "logsumexp_dims_keepdim": (lambda lib, x: x.logsumexp((0, 2), keepdim=True), CUBE),
+    "logsumexp_nan_inf": (lambda lib, x: lib.logsumexp(x, -1), NANS),
+    "logsumexp_0d": (lambda lib, x: lib.logsumexp(x, 0), SCALAR),
+    # norms: the gradient at a zero vector and at zero elements is 0
+    "norm_fro": (lambda lib, x: x[:3].norm(), ZEROS),
+    "norm_dim_zero_row": (lambda lib, x: x.norm(dim=1), ZEROS, 1),
+    "norm_p1": (lambda lib, x: x.norm(1, dim=0, keepdim=True), ZEROS),
+    "norm_p3": (lambda lib, x: x[:3].norm(p=3, dim=1), ZEROS),
+    "norm_p_half": (lambda lib, x: x[:3].norm(0.5, 1), ZEROS, 1),
+    "norm_inf": (lambda lib, x: x.norm(float("inf"), 1), TIES),
+    "norm_neg_inf": (lambda lib, x: x.norm(-float("inf"), 1), TIES),
+    "norm_p0": (lambda lib, x: x.norm(0, 1), ZEROS, 0),
+    "vector_norm": (lambda lib, x: lib.linalg.vector_norm(x, dim=(1, 2)), CUBE),
+    "vector_norm_ord3": (lambda lib, x: lib.linalg.vector_norm(x, 3, -1, True), CUBE),
+    "norm_0d": (lambda lib, x: x.norm(), SCALAR),
+    # any / all / count_nonzero: bool (NaN is nonzero), int64 counts
+    "any_dim": (lambda lib, x: lib.any(x, 1), FLAGS),
+    "all_dim_keepdim": (lambda lib, x: x.all(dim=0, keepdim=True), FLAGS),
+    "any_all": (lambda lib, x: x.any(), FLAGS),
+    "all_bools": (lambda lib, x: lib.all(x, 1), BOOLS),
+    "count_nonzero_dim": (lambda lib, x: lib.count_nonzero(x, 0), FLAGS),
+    "count_nonzero_dims": (lambda lib, x: x.count_nonzero((0, 1)), INTS),
 }
 
 
@@ -85,8 +138,9 @@ def _extras(name: str, outputs: list[np.ndarray], shape: tuple[int, ...]
 
 def run(lib: ModuleType, name: str) -> dict[str, np.ndarray]:
     """One case in ``lib`` (torch or minigrad): out{k}, and for float inputs grad, second."""
-    fn, array = CASES[name]
-    floats = array.dtype.kind == "f"
+    fn, array, *rest = CASES[name]
+    orders = rest[0] if rest else 2
+    floats = array.dtype.kind == "f" and orders > 0
     x = lib.tensor(array, requires_grad=floats)
     result = fn(lib, x)
     outputs = list(result) if isinstance(result, tuple) else [result]
@@ -97,7 +151,9 @@ def run(lib: ModuleType, name: str) -> dict[str, np.ndarray]:
     heads, probe = _extras(name, [_numpy(out) for out in differentiable], array.shape)
     loss = sum((lib.tanh(out) * lib.tensor(head)).sum()
                for out, head in zip(differentiable, heads, strict=True))
-    (grad,) = _grad(lib)(loss, [x], create_graph=True)
+    (grad,) = _grad(lib)(loss, [x], create_graph=orders > 1)
+    if orders == 1:
+        return {**stored, "grad": _numpy(grad)}
     (second,) = _grad(lib)((grad * lib.tensor(probe)).sum(), [x])
     return {**stored, "grad": _numpy(grad), "second": _numpy(second)}
 

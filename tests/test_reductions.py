@@ -173,3 +173,66 @@ def test_jit_products_scans_and_norms_equal_eager() -> None:
     for e, c in zip(eager, compiled, strict=True):
         assert e.dtype == c.dtype and e.shape == c.shape
         np.testing.assert_allclose(c.data, e.data, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- sort, argsort, topk
+TIED = np.array([[1.0, 3.0, 3.0, 2.0, 3.0, 1.0], [0.5, 0.5, -1.0, 0.5, 2.0, -1.0]])
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: x.sort(1).values, lambda x: mg.sort(x, 0, descending=True)[0],
+    lambda x: x.topk(2, 1).values, lambda x: mg.topk(x, 3, dim=-1, largest=False).values,
+], ids=["sort", "sort_descending", "topk", "topk_smallest"])
+def test_sorted_values_gradients_order_1_and_2(fn) -> None:
+    assert mg.gradcheck(lambda x: mg.tanh(fn(x)), [DISTINCT[1]], order=1)
+    assert mg.gradcheck(lambda x: mg.tanh(fn(x)), [DISTINCT[1]], order=2, atol=1e-4, rtol=1e-3)
+
+
+def test_topk_with_ties_agrees_with_pytorch_on_values() -> None:
+    """Which of several tied positions topk picks is PyTorch's kernel's choice (it gave
+    [2, 4, 1] for the three 3s); the values agree, and the indices point at them."""
+    torch = pytest.importorskip("torch")
+    for largest in (True, False):
+        ours = mg.tensor(TIED).topk(3, 1, largest=largest)
+        theirs = torch.tensor(TIED).topk(3, 1, largest=largest)
+        np.testing.assert_array_equal(ours.values.data, theirs.values.numpy())
+        np.testing.assert_array_equal(np.take_along_axis(TIED, ours.indices.data, 1),
+                                      ours.values.data)
+
+
+def test_sort_gradient_goes_where_each_value_came_from() -> None:
+    x = mg.tensor(TIED, requires_grad=True)
+    values, indices = x.sort(1, descending=True)
+    (values * mg.tensor(np.arange(6.0))).sum().backward()
+    expected = np.zeros_like(TIED)
+    np.put_along_axis(expected, indices.data, np.broadcast_to(np.arange(6.0), (2, 6)), 1)
+    np.testing.assert_array_equal(x.grad.data, expected)
+    assert not indices.requires_grad and indices.dtype == np.int64
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda x: x.sort(2), r"argsort: dim 2 is out of range for a tensor of shape \(2, 3\)"),
+    (lambda x: mg.argsort(x, -3), r"argsort: dim -3 is out of range .* shape \(2, 3\)"),
+    (lambda x: x.topk(4), r"topk: k=4 must be an integer in \[0, 3\] .* shape \(2, 3\)"),
+    (lambda x: x.topk(-1, 0), r"topk: k=-1 must be an integer in \[0, 2\]"),
+    (lambda x: x.topk(1, 2), r"topk: dim 2 is out of range .* shape \(2, 3\)"),
+])
+def test_bad_sort_arguments_are_named(call, message) -> None:
+    with pytest.raises((IndexError, TypeError, ValueError), match=message):
+        call(mg.zeros(2, 3))
+
+
+def test_jit_sorting_equals_eager() -> None:
+    def f(x):
+        values, indices = x.sort(1)
+        top = mg.topk(x, 2, dim=0, largest=False)
+        loss = (values * values).sum() + mg.tanh(top.values).sum()
+        (grad,) = mg.grad(loss, [x])
+        return values, indices, x.argsort(-1, descending=True), top.indices, grad
+
+    data = np.array([[0.5, np.nan, -1.0, 0.5], [2.0, -np.inf, 0.5, 2.0], [1.0, 0.0, 3.0, -2.0]])
+    eager = f(mg.tensor(data, requires_grad=True))
+    compiled = jit(f)(mg.tensor(data, requires_grad=True))
+    for e, c in zip(eager, compiled, strict=True):
+        assert e.dtype == c.dtype and e.shape == c.shape
+        np.testing.assert_allclose(c.data, e.data, rtol=1e-12, equal_nan=True)

@@ -402,6 +402,23 @@ class CallEmitter:
         src.add(f"            {out}[a, k, c] = total")
 
 
+    def _call_argsort(self, value: Value) -> None:
+        """Each (outer, inner) column sorted by Numba's stable np.argsort (mergesort, NaN
+        last); descending: the column read backwards, its order reversed, as eager."""
+        x, out, n = self._scan_views(value)
+        src = self.src
+        src.add(f"for a in range({x}.shape[0]):")
+        src.add(f"    for c in range({x}.shape[2]):")
+        if value.attrs["descending"]:
+            src.add(f"        order = np.argsort({x}[a, ::-1, c].copy(), kind='mergesort')")
+            src.add(f"        for k in range({n}):")
+            src.add(f"            {out}[a, k, c] = {n} - 1 - order[{n} - 1 - k]")
+        else:
+            src.add(f"        order = np.argsort({x}[a, :, c].copy(), kind='mergesort')")
+            src.add(f"        for k in range({n}):")
+            src.add(f"            {out}[a, k, c] = order[k]")
+
+
 def _batch_index(shape: tuple[int, ...], batch: tuple[int, ...]) -> str:
     """The index of a matmul operand's batch axes (all but its last two; none for 1-D or
     2-D operands) inside the loops over the result's ``batch`` axes (broadcasting)."""

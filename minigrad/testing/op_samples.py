@@ -92,10 +92,6 @@ SAMPLES: dict[str, list[Sample]] = {
         (lambda x: ops.max(x, 1), [_distinct(3, 4)]),
         (lambda x: ops.max(x, (0, 2), keepdims=True), [_distinct(2, 3, 4)]),
     ],
-    "cumsum": [
-        (lambda x: ops.cumsum(x, 1), [_r(3, 4)]),
-        (lambda x: ops.apply(ops.CUMSUM, x, axis=0, reverse=True), [_r(3, 2, 2)]),
-    ],
     "reshape": [(lambda x: ops.reshape(x, (4, -1)), [_r(2, 3, 2)])],
     "transpose": [
         (lambda x: ops.transpose(x, None), [_r(2, 3)]),
@@ -232,3 +228,13 @@ for _name in ("bitwise_and", "bitwise_or", "bitwise_xor"):
     NON_DIFFERENTIABLE[_name] = [(_on_ints(getattr(ops, _name)), [_bits, _bits_row]),
                                  (_on_signs(getattr(ops, _name)), [_bits, _bits_row])]
 NON_DIFFERENTIABLE["bitwise_not"] = [(_on_ints(ops.bitwise_not), [_bits])]
+# the scan and sort rows (minigrad/ops/scans.py, sorting.py)
+SAMPLES["cumsum"] = [
+    (lambda x: ops.cumsum(x, 1), [_late.standard_normal((3, 4))]),
+    (lambda x: ops.apply(ops.CUMSUM, x, axis=0, reverse=True), [_late.standard_normal((3, 2, 2))]),
+]
+NON_DIFFERENTIABLE["argsort"] = [
+    (lambda x: ops.argsort(x, 1), [_late.choice([0.0, 0.0, -1.5, 2.0, np.nan], (3, 5))]),
+    (lambda x: ops.argsort(x, 0, descending=True),
+     [_late.choice([0.0, 0.0, -1.5, 2.0, np.nan], (4, 2, 3))]),
+]

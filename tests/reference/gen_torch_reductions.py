@@ -40,6 +40,10 @@ ZEROS = np.array([[1.5, -0.5, 2.0, 0.75, -1.25],
                   [0.0, 0.0, 0.0, 0.0, 0.0]])
 FLAGS = np.array([[0.0, NAN, 0.0], [1.0, -2.0, 0.5], [0.0, 0.0, 0.0]])
 BOOLS = np.array([[True, False, True], [True, True, True]])
+# no ties (topk's choice among tied values is PyTorch's kernel's own), a NaN in a row
+APART = np.array([[0.3, -1.2, 2.5, 0.7, -0.1],
+                  [1.9, 0.05, -2.2, 1.1, 0.4],
+                  [NAN, 0.6, -0.8, 1.4, -1.7]])
 
 # (call, input[, orders of gradient compared: 2 by default; 1 where the second order is
 # taken at a singular point: PyTorch gives NaN there, minigrad 0, as its first order)
@@ -125,6 +129,24 @@ CASES: dict[str, Case] = {
     "all_bools": (lambda lib, x: lib.all(x, 1), BOOLS),
     "count_nonzero_dim": (lambda lib, x: lib.count_nonzero(x, 0), FLAGS),
     "count_nonzero_dims": (lambda lib, x: x.count_nonzero((0, 1)), INTS),
+    # sort / argsort (stable: ties keep their order; NaN largest) and topk
+    "sort_ties": (lambda lib, x: lib.sort(x, 1), TIES),
+    "sort_ties_descending": (lambda lib, x: x.sort(dim=1, descending=True), TIES),
+    "sort_stable_dim0": (lambda lib, x: lib.sort(x, dim=0, descending=True, stable=True),
+                         CUBE),
+    "sort_nan_inf": (lambda lib, x: x.sort(-1), NANS),
+    "sort_nan_inf_descending": (lambda lib, x: lib.sort(x, descending=True), NANS),
+    "sort_0d": (lambda lib, x: x.sort(0), SCALAR),
+    "sort_ints": (lambda lib, x: lib.sort(x, 1), INTS),
+    "sort_bools": (lambda lib, x: x.sort(1), BOOLS),
+    "argsort_ties": (lambda lib, x: lib.argsort(x, 1), TIES),
+    "argsort_descending": (lambda lib, x: x.argsort(dim=0, descending=True), CUBE),
+    "argsort_nan_inf": (lambda lib, x: lib.argsort(x, -1, descending=True), NANS),
+    "topk": (lambda lib, x: lib.topk(x, 2), APART),
+    "topk_smallest_dim0": (lambda lib, x: x.topk(2, dim=0, largest=False), APART),
+    "topk_all": (lambda lib, x: x.topk(5, 1), APART),
+    "topk_zero": (lambda lib, x: lib.topk(x, 0, 1), APART),
+    "topk_0d": (lambda lib, x: x.topk(1), SCALAR),
 }
 
 

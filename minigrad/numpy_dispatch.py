@@ -17,7 +17,7 @@ import numpy as np
 
 # numpy names that minigrad spells otherwise (looked up as minigrad.<name> at call time)
 RENAMED = {
-    "absolute": "abs", "concatenate": "cat", "concat": "cat", "max": "amax", "min": "amin",
+    "absolute": "abs", "concatenate": "cat", "concat": "cat", "amax": "max", "amin": "min",
     "expand_dims": "unsqueeze", "moveaxis": "movedim", "swapaxes": "swapdims",
     "negative": "neg", "subtract": "sub", "multiply": "mul", "true_divide": "div",
     "divide": "div", "fabs": "abs",

@@ -63,6 +63,8 @@ def test_numpy_max_and_min_keep_numpy_semantics() -> None:
     np.testing.assert_array_equal(np.prod(x, axis=1).data, [4.0, 6.0])
     np.testing.assert_array_equal(np.cumsum(x, axis=0).data, [[1.0, 4.0], [4.0, 6.0]])
     assert bool(np.all(x).data) and np.any(x, axis=0).dtype == np.bool_
+    np.testing.assert_array_equal(np.sort(x, axis=0).data, [[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(np.argsort(x).data, [[0, 1], [1, 0]])
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered")  # the NaN row's 0 * inf

@@ -70,12 +70,14 @@ def norms_vs_batch(batch_sizes: tuple[int, ...] = BATCH_SIZES, norms: tuple[str,
 
 def format_table(table: dict[str, np.ndarray], batch_sizes: tuple[int, ...]) -> str:
     """Mean test accuracy (min-max over seeds when there are several) per norm and batch."""
-    lines = [f"{'batch size':>32}" + "".join(f"{b:>16}" for b in batch_sizes)]
+    several = any(len(accuracies) > 1 for accuracies in table.values())
+    width = 24 if several else 10
+    lines = [f"{'batch size':>32}" + "".join(f"{b:>{width}}" for b in batch_sizes)]
     for norm, accuracies in table.items():
         cells = []
         for column in accuracies.T:
             spread = (f" ({column.min():.3f}-{column.max():.3f})" if len(column) > 1 else "")
-            cells.append(f"{column.mean():.4f}{spread}".rjust(16))
+            cells.append(f"{column.mean():.4f}{spread}".rjust(width))
         lines.append(f"{LABELS[norm]:>32}" + "".join(cells))
     return "\n".join(lines)
 

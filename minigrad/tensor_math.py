@@ -5,7 +5,9 @@ the elementwise rows); the rest is composed from rows (no rows of its own), so g
 drawings and the JIT come from those rows: ``fmax``/``fmin``, ``lerp``, ``addcmul``/
 ``addcdiv``, ``isclose``/``allclose``, ``masked_fill``, ``index_select``, ``where`` with
 one argument and ``nonzero`` (values read into Python: refused under mg.jit, as ``item``),
-``clamp_min``/``clamp_max``. ``_install`` sets the Tensor methods from one table;
+``clamp_min``/``clamp_max``, ``hypot``, ``logaddexp``, ``round(decimals=)``, ``float_power``,
+``sinc``, ``deg2rad``/``rad2deg``, ``heaviside``, ``logit``. ``_install`` sets the Tensor
+methods from one table;
 ``__all__`` is what ``minigrad`` re-exports.
 """
 
@@ -30,7 +32,7 @@ ALIASES = {  # PyTorch's other names of the rows' functions
     "ne": "not_equal", "multiply": "mul", "subtract": "sub", "true_divide": "div",
     "negative": "neg", "absolute": "abs", "arcsin": "asin", "arccos": "acos",
     "arctan": "atan", "arctan2": "atan2", "arcsinh": "asinh", "arccosh": "acosh",
-    "arctanh": "atanh", "fix": "trunc", "clip": "clamp",
+    "arctanh": "atanh", "fix": "trunc", "clip": "clamp", "sgn": "sign",
 }
 Number = int | float | bool
 
@@ -228,9 +230,90 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Ten
     return function(input, dim, dtype)
 
 
+def hypot(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """sqrt(input^2 + other^2); d/dinput = input / out."""
+    return ops.sqrt(ops.add(ops.mul(input, input), ops.mul(other, other)))
+
+
+def logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """log(e^input + e^other), stable: m + log1p(e^-|input - other|) with m the larger;
+    equal infinities give themselves (PyTorch's)."""
+    larger = ops.maximum(input, other)
+    gap = ops.abs(ops.sub(input, other))
+    same = ops.logical_and(ops.equal(input, other), ops.isinf(ops._as_input(input, None)))
+    safe_gap = ops.where(same, 0.0, gap)  # inf - inf is NaN: nothing to add there
+    return ops.add(larger, ops.where(same, 0.0, ops.log1p(ops.exp(ops.neg(safe_gap)))))
+
+
+def round(input: Any, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
+    """input rounded to ``decimals`` places, halves to even (PyTorch's: round(x * 10^d) /
+    10^d); gradient 0."""
+    if decimals == 0:
+        return ops.round(input)
+    scale = 10.0 ** decimals
+    return ops.div(ops.round(ops.mul(input, scale)), scale)
+
+
+def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002
+    """input ** exponent computed in float64 (both cast first), as PyTorch."""
+    def wide(value: Any) -> Any:
+        if isinstance(value, Tensor):
+            return value if value.dtype == np.float64 else ops.cast(value, np.float64)
+        return float(value) if isinstance(value, int | float | np.number) else \
+            ops.cast(ops._as_input(value, None), np.float64)
+
+    return ops.power(wide(input), wide(exponent))
+
+
+def sinc(input: Any) -> Tensor:  # noqa: A002
+    """sin(pi x) / (pi x), 1 at x = 0 (gradient 0 there: the division runs on x = 1 at 0,
+    so no 0/0 reaches the gradient)."""
+    x = ops._as_input(input, None)
+    zero = ops.equal(x, 0)
+    angle = ops.mul(ops.where(zero, 1.0, x), float(np.pi))
+    return ops.where(zero, 1.0, ops.div(ops.sin(angle), angle))
+
+
+def deg2rad(input: Any) -> Tensor:  # noqa: A002
+    """input * pi / 180 (integers give float32, as PyTorch)."""
+    return ops.mul(input, float(np.pi / 180.0))
+
+
+def rad2deg(input: Any) -> Tensor:  # noqa: A002
+    """input * 180 / pi."""
+    return ops.mul(input, float(180.0 / np.pi))
+
+
+def positive(input: Tensor) -> Tensor:  # noqa: A002
+    """input itself (PyTorch's unary +)."""
+    return input
+
+
+def heaviside(input: Any, values: Any) -> Tensor:  # noqa: A002
+    """0 where input < 0, ``values`` where input == 0, 1 where input > 0 (no gradient in
+    PyTorch: here none flows to input)."""
+    x = ops._as_input(input, None)
+    step = ops.cast(ops.greater(x, 0), x.dtype)
+    return ops.where(ops.equal(x, 0), values, step)
+
+
+def logit(input: Any, eps: float | None = None) -> Tensor:  # noqa: A002
+    """log(p / (1 - p)) of p = input clamped to [eps, 1 - eps] when eps is given;
+    d/dinput = 1 / (p (1 - p)), 0 outside the bounds. Without eps, NaN (value and
+    gradient) outside [0, 1], as PyTorch."""
+    p = ops._as_input(input, None)
+    if eps is not None:
+        p = ops.clamp(p, eps, 1.0 - eps)
+    else:  # + NaN outside [0, 1]: the gradient is NaN there too (d/dp of p + c is 1)
+        outside = ops.logical_or(ops.less(p, 0.0), ops.greater(p, 1.0))
+        p = ops.add(p, ops.where(outside, float("nan"), 0.0))
+    return ops.log(ops.div(p, ops.sub(1.0, p)))
+
+
 COMPOSED = ["pow", "add", "sub", "div", "fmax", "fmin", "lerp", "addcmul", "addcdiv",
             "isclose", "allclose", "masked_fill", "index_select", "nonzero", "where",
-            "clamp_min", "clamp_max", "softmax", "log_softmax"]
+            "clamp_min", "clamp_max", "softmax", "log_softmax", "hypot", "logaddexp", "round",
+            "float_power", "sinc", "deg2rad", "rad2deg", "positive", "heaviside", "logit"]
 # Tensor methods: the binary rows (x.atan2(y)), the composed functions, the aliases; not
 # ``equal`` (PyTorch's Tensor.equal is one bool for the whole tensors)
 METHODS = [*(n for n in ROW_FUNCTIONS if n != "equal"), *COMPOSED, *ALIASES, "clamp",
@@ -262,7 +345,7 @@ def _install() -> None:
         if name not in COMPOSED:
             ROW_EXPORTS[name] = _function(name)
     for name in METHODS:
-        if name == "where" or not hasattr(Tensor, name):
+        if name in ("where", "round") or not hasattr(Tensor, name):
             setattr(Tensor, name, _method(name))
 
 

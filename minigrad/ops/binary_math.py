@@ -1,7 +1,10 @@
 """Elementwise math rows of two inputs: minimum, atan2, remainder (``%``), floor_divide
-(``//``), copysign, pow_tensor (``x ** t``). Each is one ``binary`` call."""
+(``//``), copysign, fmod, the shifts (``<< >>``), pow_tensor (``x ** t``). Each is one
+``binary`` call."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -127,6 +130,53 @@ COPYSIGN, copysign = binary(
 )
 
 
+
+def _fmod_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """C's fmod: a - b * trunc(a / b), the sign of a (PyTorch's fmod)."""
+    _refuse_integer_zero("fmod", a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.fmod(a, b)
+
+
+def _fmod_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
+    return only_needed(lambda: unbroadcast(g, a.shape),
+                       lambda: unbroadcast(neg(mul(g, trunc(div(a, b)))), b.shape))
+
+
+FMOD, fmod = binary(
+    "fmod", _fmod_forward, _fmod_vjp, ("{g}", "-{g} * trunc({0} / {1})"), "fmod({0}, {1})",
+    doc="a - b * trunc(a / b): the remainder with the sign of a (C's fmod, PyTorch's fmod); "
+        "d/da = 1, d/db = -trunc(a / b).",
+    numba=_FMOD, torch="fmod",
+)
+
+
+def _shift(name: str, shift: np.ufunc, beyond: str) -> Any:
+    """``shift`` of integers by 0 <= s < 64 bits; further or negative shifts give 0 (left)
+    or the sign (right), as PyTorch (C leaves them undefined)."""
+    def forward(a: np.ndarray, s: np.ndarray) -> np.ndarray:
+        if a.dtype.kind not in "iu":
+            raise TypeError(f"{name}: integer tensors only, got {a.dtype} {a.shape} and "
+                            f"{s.dtype} {s.shape} (PyTorch refuses floats and bools too)")
+        inside = (s >= 0) & (s < 64)
+        fill = np.where(a < 0, -1, 0) if beyond == "sign" else 0
+        return np.where(inside, shift(a, np.where(inside, s, 0)), fill).astype(a.dtype)
+
+    return forward
+
+
+BITWISE_LEFT_SHIFT, bitwise_left_shift = binary(
+    "bitwise_left_shift", _shift("bitwise_left_shift", np.left_shift, "zero"), None, ("", ""),
+    "({0} << {1})", doc="a << s: a * 2**s in integers (0 for s < 0 or s >= 64); no gradient.",
+    numba="(({0} << {1}) if (0 <= {1} < 64) else 0)", torch="bitwise_left_shift",
+    operator="lshift")
+BITWISE_RIGHT_SHIFT, bitwise_right_shift = binary(
+    "bitwise_right_shift", _shift("bitwise_right_shift", np.right_shift, "sign"), None,
+    ("", ""), "({0} >> {1})",
+    doc="a >> s: floor(a / 2**s) in integers (the sign for s < 0 or s >= 64); no gradient.",
+    numba="(({0} >> {1}) if (0 <= {1} < 64) else (-1 if {0} < 0 else 0))",
+    torch="bitwise_right_shift", operator="rshift")
+
 # ---------------------------------------------------------------- pow, tensor exponent
 def _integer_power(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     """PyTorch's integer pow: numpy's for t >= 0 (wrapping on overflow as PyTorch's);
@@ -184,3 +234,4 @@ POW_TENSOR, pow_tensor = binary(
 # Imported last: the VJPs above call these only when they run.
 from .compare import equal, greater, greater_equal, less  # noqa: E402
 from .logical import logical_and  # noqa: E402
+from .unary_math import trunc  # noqa: E402

@@ -238,3 +238,9 @@ NON_DIFFERENTIABLE["argsort"] = [
     (lambda x: ops.argsort(x, 0, descending=True),
      [_late.choice([0.0, 0.0, -1.5, 2.0, np.nan], (4, 2, 3))]),
 ]
+_shifts = np.array([[0.0, 1.0, 3.0, 63.0], [64.0, -1.0, 70.0, 2.0], [5.0, 0.0, 1.0, 62.0]])
+NON_DIFFERENTIABLE["bitwise_left_shift"] = [(_on_ints(ops.bitwise_left_shift), [_bits, _shifts])]
+NON_DIFFERENTIABLE["bitwise_right_shift"] = [(_on_ints(ops.bitwise_right_shift),
+                                              [_bits, _shifts])]
+SAMPLES["fmod"] = [(ops.fmod, [_late.standard_normal((3, 4)) * 3,
+                               np.array([1.3, -0.7, 2.1, -1.9])])]

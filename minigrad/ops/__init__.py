@@ -12,7 +12,7 @@ The table's parts, split along jobs:
 * ``composite``   - functions of rows (clamp);
 * ``extrema``     - PyTorch's max/min (values and indices), amax/amin, argmax/argmin;
 * ``scans``       - the cumsum row, cumprod; ``aggregates`` - prod, logsumexp, norm, any/all;
-* ``sorting``     - the argsort row, sort, topk;
+* ``sorting``     - the argsort row, sort, topk (``dims``: what these four share);
 * ``gradtext``    - the drawn gradient text evaluated with numpy (for the tests).
 
 Every public name of these modules is re-exported here (``from minigrad.ops import exp``,

@@ -25,8 +25,9 @@ from ..dtypes import default_float
 from ..tensor import Tensor
 from .compare import equal, greater, not_equal
 from .core import _as_input
+from .dims import Dims, check_dim, install, reduced_dims, torch_keywords
 from .elementwise import add, cast, exp, log, mul, power, sqrt, sub, where
-from .extrema import Dims, _dims, amax, amin, check_dim, install
+from .extrema import amax, amin
 from .logical import isinf
 from .movement import reshape
 from .reductions import sum as _sum
@@ -68,6 +69,7 @@ def _halves_product(y: Tensor, axis: int) -> Tensor:
     return y
 
 
+@torch_keywords
 def prod(x: Any, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None
          ) -> Tensor:
     """prod_j x[..., j, ...] along ``dim`` (all elements when None, a 0-d result);
@@ -88,11 +90,12 @@ def prod(x: Any, dim: int | None = None, keepdim: bool = False, *, dtype: Any = 
 
 
 # ----------------------------------------------------------------------- logsumexp
+@torch_keywords
 def logsumexp(x: Any, dim: Dims, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x), dim)) = m + log(sum(exp(x - m), dim)), m = max(x, dim) held constant
     (0 where infinite, as PyTorch): stable for any x; the gradient is softmax(x)."""
     x = _floating(_as_input(x, None))
-    axes = _dims("logsumexp", dim, None, x)
+    axes = reduced_dims("logsumexp", dim, x.shape)
     with no_grad():
         peak = amax(x.detach() if x.requires_grad else x, axes, keepdim=True)
         peak = where(isinf(peak), 0.0, peak)
@@ -109,13 +112,14 @@ def _root(total: Tensor, order: float) -> Tensor:
     return where(empty, 0.0, rooted)
 
 
+@torch_keywords
 def vector_norm(x: Any, ord: float = 2, dim: Dims = None, keepdim: bool = False, *,  # noqa: A002
                 dtype: Any = None) -> Tensor:
     """(sum |x|^ord)^(1/ord) over ``dim`` (all elements when None): ord = inf / -inf is
     max / min |x|, ord = 0 the number of nonzero elements (``torch.linalg.vector_norm``).
     Zero elements and zero vectors get a zero gradient, as in PyTorch."""
     x = _floating(_as_input(x, None), dtype)
-    axes = _dims("vector_norm", dim, None, x)
+    axes = reduced_dims("vector_norm", dim, x.shape)
     order = float(ord)
     if order == math.inf:
         return amax(_abs(x), axes, keepdim)
@@ -131,6 +135,7 @@ def vector_norm(x: Any, ord: float = 2, dim: Dims = None, keepdim: bool = False,
     return _root(_sum(terms, axes, keepdims=keepdim), order)
 
 
+@torch_keywords
 def norm(x: Any, p: Any = "fro", dim: Dims = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
     """PyTorch's ``Tensor.norm``: p = 'fro' (or 2) the 2-norm over ``dim`` (all elements
@@ -146,23 +151,26 @@ def norm(x: Any, p: Any = "fro", dim: Dims = None, keepdim: bool = False, *,
 def _nonzero_count(name: str, x: Any, dim: Dims, keepdim: bool
                    ) -> tuple[Tensor, tuple[int, ...], int]:
     x = _as_input(x, None)
-    axes = _dims(name, dim, None, x)
+    axes = reduced_dims(name, dim, x.shape)
     count = _sum(cast(not_equal(x, 0), np.int64), axes, keepdims=keepdim)
     return count, axes, math.prod(x.shape[a] for a in axes)
 
 
+@torch_keywords
 def any_(x: Any, dim: Dims = None, keepdim: bool = False) -> Tensor:
     """Whether any element along ``dim`` is nonzero (NaN counts); bool."""
     count, _, _ = _nonzero_count("any", x, dim, keepdim)
     return greater(count, 0)
 
 
+@torch_keywords
 def all_(x: Any, dim: Dims = None, keepdim: bool = False) -> Tensor:
     """Whether every element along ``dim`` is nonzero (NaN counts); bool, True when empty."""
     count, _, size = _nonzero_count("all", x, dim, keepdim)
     return equal(count, size)
 
 
+@torch_keywords
 def count_nonzero(x: Any, dim: Dims = None) -> Tensor:
     """The number of nonzero elements along ``dim`` (all when None); int64."""
     count, _, _ = _nonzero_count("count_nonzero", x, dim, False)

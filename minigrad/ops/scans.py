@@ -20,8 +20,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from .core import Op, _as_input, apply, register
+from .dims import check_dim, install, torch_keywords
 from .elementwise import cast, mul
-from .extrema import check_dim, install
 from .reductions import accumulator
 
 __all__ = ["CUMSUM", "cumprod", "cumsum"]
@@ -61,6 +61,7 @@ def _int64_or(x: Tensor, dtype: Any) -> Tensor:
     return cast(x, np.int64) if x.dtype.kind in "biu" else x
 
 
+@torch_keywords
 def cumsum(x: Any, dim: int, *, dtype: Any = None) -> Tensor:
     """out[..., k, ...] = sum_{j <= k} x[..., j, ...] along ``dim`` (PyTorch's cumsum)."""
     x = _int64_or(_as_input(x, None), dtype)
@@ -80,6 +81,7 @@ def _shifted(y: Tensor, axis: int, step: int) -> Tensor:
     return pad(y[kept], widths, value=1)
 
 
+@torch_keywords
 def cumprod(x: Any, dim: int, *, dtype: Any = None) -> Tensor:
     """out[..., k, ...] = prod_{j <= k} x[..., j, ...] along ``dim`` (PyTorch's cumprod),
     by ceil(log2 n) doubling steps y = y * shift(y, 2^s): products of rows only, so every

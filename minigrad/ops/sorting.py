@@ -18,7 +18,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from .core import Op, _as_input, apply, register
-from .extrema import ValuesIndices, check_dim, install
+from .dims import check_dim, install, torch_keywords
+from .extrema import ValuesIndices
 from .indexing import gather
 
 __all__ = ["ARGSORT", "argsort", "sort", "topk"]
@@ -47,6 +48,7 @@ ARGSORT = register(Op(
 ))
 
 
+@torch_keywords
 def argsort(x: Any, dim: int = -1, descending: bool = False, *, stable: bool = False
             ) -> Tensor:
     """The int64 indices that sort ``x`` along ``dim`` (ascending, or ``descending``);
@@ -58,6 +60,7 @@ def argsort(x: Any, dim: int = -1, descending: bool = False, *, stable: bool = F
     return apply(ARGSORT, x, axis=axis, descending=bool(descending))
 
 
+@torch_keywords
 def sort(x: Any, dim: int = -1, descending: bool = False, *, stable: bool = False
          ) -> ValuesIndices:
     """``(values, indices)`` of ``x`` sorted along ``dim``: indices = argsort(x), values =
@@ -69,6 +72,7 @@ def sort(x: Any, dim: int = -1, descending: bool = False, *, stable: bool = Fals
     return ValuesIndices(gather(x, indices, check_dim("sort", dim, x.shape)), indices)
 
 
+@torch_keywords
 def topk(x: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True  # noqa: A002
          ) -> ValuesIndices:
     """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) elements

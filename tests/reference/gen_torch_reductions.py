@@ -147,6 +147,17 @@ CASES: dict[str, Case] = {
     "topk_all": (lambda lib, x: x.topk(5, 1), APART),
     "topk_zero": (lambda lib, x: lib.topk(x, 0, 1), APART),
     "topk_0d": (lambda lib, x: x.topk(1), SCALAR),
+    # numpy's spellings, which PyTorch accepts too: axis= for dim=, keepdims= for keepdim=
+    "max_axis_keepdims": (lambda lib, x: x.max(axis=1, keepdims=True), TIES),
+    "amin_axis": (lambda lib, x: lib.amin(x, axis=(0, 2)), CUBE),
+    "argmax_axis_keepdims": (lambda lib, x: x.argmax(axis=1, keepdims=True), TIES),
+    "prod_axis_keepdims": (lambda lib, x: x.prod(axis=1, keepdims=True), ZEROS),
+    "cumsum_axis": (lambda lib, x: lib.cumsum(x, axis=0), TIES),
+    "cumprod_axis": (lambda lib, x: x.cumprod(axis=-1), ZEROS),
+    "logsumexp_axis_keepdims": (lambda lib, x: x.logsumexp(axis=1, keepdims=True), CUBE),
+    "any_axis_keepdims": (lambda lib, x: x.any(axis=0, keepdims=True), FLAGS),
+    "sort_axis": (lambda lib, x: x.sort(axis=0, descending=True), TIES),
+    "topk_axis": (lambda lib, x: lib.topk(x, 2, axis=0), APART),
 }
 
 

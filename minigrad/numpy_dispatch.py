@@ -20,7 +20,9 @@ RENAMED = {
     "absolute": "abs", "concatenate": "cat", "concat": "cat", "amax": "max", "amin": "min",
     "expand_dims": "unsqueeze", "moveaxis": "movedim", "swapaxes": "swapdims",
     "negative": "neg", "subtract": "sub", "multiply": "mul", "true_divide": "div",
-    "divide": "div", "fabs": "abs",
+    "divide": "div", "fabs": "abs", "radians": "deg2rad", "degrees": "rad2deg",
+    "rint": "round", "left_shift": "bitwise_left_shift", "right_shift": "bitwise_right_shift",
+    "invert": "bitwise_not",
 }
 # numpy keywords that PyTorch spells otherwise: renamed when minigrad's function takes only
 # PyTorch's (np.concatenate(ts, axis=1) -> cat(ts, dim=1))
@@ -140,6 +142,14 @@ def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> 
     return ops.sqrt(ops.sum(ops.mul(x, x), axis, keepdims))
 
 
+def _round(a: Any, decimals: int = 0) -> Any:
+    """numpy.round / around: halves to even at ``decimals`` places (PyTorch's round with
+    ``decimals``, the same multiply-rint-divide as numpy)."""
+    import minigrad
+
+    return minigrad.round(a, decimals=decimals)
+
+
 def _median(*_: Any, **__: Any) -> Any:
     raise _refuse("numpy.median", "numpy averages the two middle values where PyTorch's "
                   "median takes the lower one")
@@ -152,6 +162,7 @@ OWN: dict[str, Callable[..., Any]] = {
     "numpy.max": _extreme(True), "numpy.amax": _extreme(True),
     "numpy.min": _extreme(False), "numpy.amin": _extreme(False),
     "numpy.sort": _sort, "numpy.linalg.norm": _norm, "numpy.median": _median,
+    "numpy.round": _round, "numpy.around": _round,
 }
 
 

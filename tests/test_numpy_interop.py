@@ -33,6 +33,15 @@ KEEP = [
     ("abs", np.abs),
     ("arctan2", lambda x: np.arctan2(x, 1.5)),
     ("square", np.square),
+    ("round-decimals", lambda x: np.round(x * 10, 2)),
+    ("around", lambda x: np.around(x, 1)),
+    ("radians", np.radians),
+    ("degrees", np.degrees),
+    ("hypot", lambda x: np.hypot(x, 0.5)),
+    ("logaddexp", lambda x: np.logaddexp(x, 0.3)),
+    ("fmod", lambda x: np.fmod(x, -0.7)),
+    ("sinc", np.sinc),
+    ("float_power", lambda x: np.float_power(np.abs(x), 1.5)),
 ]
 
 
@@ -65,7 +74,9 @@ def test_where_with_one_argument_gives_the_indices() -> None:
     (lambda x: np.linalg.norm(x, "nuc"), "numpy.linalg.norm"),
     (np.linalg.det, "numpy.linalg.det"),
     (np.fft.fft, "numpy.fft.fft"),
-    (lambda x: np.round(x, 2), "numpy.round"),  # decimals: minigrad's round has none
+    (lambda x: np.round(x, 2, out=np.empty((2, 3))), "numpy.round"),
+    (np.cbrt, "numpy.cbrt"),
+    (lambda x: np.divmod(x, 2), "numpy.divmod"),
     (lambda x: np.cumsum(x, axis=0, out=np.empty((2, 3))), "numpy.cumsum"),
     (np.ldexp, "numpy.ldexp"),
     (np.median, "numpy.median"),

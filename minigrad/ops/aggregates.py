@@ -97,8 +97,11 @@ def logsumexp(x: Any, dim: Dims, keepdim: bool = False) -> Tensor:
     x = _floating(_as_input(x, None))
     axes = reduced_dims("logsumexp", dim, x.shape)
     with no_grad():
-        peak = amax(x.detach() if x.requires_grad else x, axes, keepdim=True)
-        peak = where(isinf(peak), 0.0, peak)
+        if math.prod(x.shape[a] for a in axes) == 0:  # nothing to add: log 0 = -inf
+            peak = _sum(x.detach(), axes, keepdims=True)
+        else:
+            peak = amax(x.detach() if x.requires_grad else x, axes, keepdim=True)
+            peak = where(isinf(peak), 0.0, peak)
     total = _sum(exp(sub(x, peak)), axes, keepdims=True)
     return _squeeze(add(log(total), peak), x.shape, axes, keepdim)
 
@@ -156,18 +159,25 @@ def _nonzero_count(name: str, x: Any, dim: Dims, keepdim: bool
     return count, axes, math.prod(x.shape[a] for a in axes)
 
 
+def _truth(result: Tensor, x: Any) -> Tensor:
+    """bool, or uint8 for a uint8 input (PyTorch keeps that for old code)."""
+    is_uint8 = isinstance(x, Tensor) and x.dtype == np.uint8
+    return cast(result, np.uint8) if is_uint8 else result
+
+
 @torch_keywords
 def any_(x: Any, dim: Dims = None, keepdim: bool = False) -> Tensor:
-    """Whether any element along ``dim`` is nonzero (NaN counts); bool."""
+    """Whether any element along ``dim`` is nonzero (NaN counts); bool (uint8 for uint8)."""
     count, _, _ = _nonzero_count("any", x, dim, keepdim)
-    return greater(count, 0)
+    return _truth(greater(count, 0), x)
 
 
 @torch_keywords
 def all_(x: Any, dim: Dims = None, keepdim: bool = False) -> Tensor:
-    """Whether every element along ``dim`` is nonzero (NaN counts); bool, True when empty."""
+    """Whether every element along ``dim`` is nonzero (NaN counts); bool (uint8 for
+    uint8), True when empty."""
     count, _, size = _nonzero_count("all", x, dim, keepdim)
-    return equal(count, size)
+    return _truth(equal(count, size), x)
 
 
 @torch_keywords

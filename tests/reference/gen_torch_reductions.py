@@ -41,6 +41,8 @@ ZEROS = np.array([[1.5, -0.5, 2.0, 0.75, -1.25],
 FLAGS = np.array([[0.0, NAN, 0.0], [1.0, -2.0, 0.5], [0.0, 0.0, 0.0]])
 BOOLS = np.array([[True, False, True], [True, True, True]])
 # no ties (topk's choice among tied values is PyTorch's kernel's own), a NaN in a row
+UINT8 = np.array([[1, 0, 7], [2, 3, 255]], dtype=np.uint8)
+EMPTY = np.zeros((2, 0))
 APART = np.array([[0.3, -1.2, 2.5, 0.7, -0.1],
                   [1.9, 0.05, -2.2, 1.1, 0.4],
                   [NAN, 0.6, -0.8, 1.4, -1.7]])
@@ -158,6 +160,16 @@ CASES: dict[str, Case] = {
     "any_axis_keepdims": (lambda lib, x: x.any(axis=0, keepdims=True), FLAGS),
     "sort_axis": (lambda lib, x: x.sort(axis=0, descending=True), TIES),
     "topk_axis": (lambda lib, x: lib.topk(x, 2, axis=0), APART),
+    # uint8 truth values stay uint8 (PyTorch); empty dims
+    "any_uint8": (lambda lib, x: x.any(1), UINT8),
+    "all_uint8": (lambda lib, x: lib.all(x), UINT8),
+    "amax_uint8": (lambda lib, x: lib.amax(x, 1), UINT8),
+    "min_uint8": (lambda lib, x: x.min(0), UINT8),
+    "logsumexp_empty": (lambda lib, x: lib.logsumexp(x, 1), EMPTY),
+    "prod_empty": (lambda lib, x: x.prod(1), EMPTY),
+    "norm_empty": (lambda lib, x: x.norm(dim=1), EMPTY),
+    "sort_empty": (lambda lib, x: x.sort(1), EMPTY),
+    "cumsum_empty": (lambda lib, x: x.cumsum(1), EMPTY),
 }
 
 

@@ -180,10 +180,17 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:  # noqa: A002
         raise TypeError(f"index_select: index must be a 1-D or 0-d integer tensor, got "
                         f"{index.dtype} of shape {index.shape}")
     axis = dim_index(dim, max(input.ndim, 1), "index_select")
-    if input.ndim == 0:
-        return ops.reshape(ops.reshape(input, (1,))[ops.reshape(index, (-1,))], ())
-    key = (slice(None),) * axis + (index if index.ndim else ops.reshape(index, (1,)),)
-    return input[key]
+    size = input.shape[axis] if input.ndim else 1
+    flat = index if index.ndim else ops.reshape(index, (1,))
+    # a negative index is sent out of range (indexing would wrap it; PyTorch refuses it)
+    flat = ops.where(ops.less(flat, 0), size, flat)
+    source = input if input.ndim else ops.reshape(input, (1,))
+    try:
+        out = source[(slice(None),) * axis + (flat,)]
+    except IndexError as error:
+        raise IndexError(f"index_select: indices must lie in [0, {size}) along dim {dim} of "
+                         f"shape {input.shape} (PyTorch refuses negative ones too)") from error
+    return out if input.ndim else ops.reshape(out, ())
 
 
 def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002

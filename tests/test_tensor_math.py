@@ -140,8 +140,10 @@ def test_bad_inputs_get_clear_errors() -> None:
     with pytest.raises(TypeError, match=r"index_select: index must be a 1-D or 0-d integer "
                                         r"tensor, got float32 of shape \(1,\)"):
         x.index_select(0, mg.tensor([1.0]))
-    with pytest.raises(IndexError):
-        x.index_select(1, mg.tensor([2]))
+    for bad in ([2], [0, -1]):
+        with pytest.raises(IndexError, match=r"index_select: indices must lie in \[0, 2\) along "
+                                             r"dim 1 of shape \(2, 2\)"):
+            x.index_select(1, mg.tensor(bad))
     with pytest.raises(TypeError, match=r"isclose: both tensors must have one dtype, got "
                                         r"float32 \(2, 2\) and int64"):
         mg.isclose(x, mg.tensor([1, 2]))

@@ -369,3 +369,21 @@ def test_renderer_switch(monkeypatch) -> None:
     svg = render_module.render(source, "svg").decode("utf-8")
     assert "exact cancellation: dx1 + dx2 = 0" in svg
     assert "monospace" not in svg and render_module.FONT_STACK in svg
+
+
+def test_pow_rule_shows_the_case_of_its_constant_exponent() -> None:
+    """pow's rule is 'p == 0 ? 0 : p * x^(p-1) * g': a drawing shows the branch that holds
+    for the node's exponent, not the condition (and 0 for x ** 0)."""
+    x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    cube = x ** 3
+    cube.name = "cube"
+    flat = x ** 0
+    flat.name = "flat"
+    total = (cube + flat).sum()
+    total.name = "total"
+    steps = {s.name: s for s in build_model(total).steps}
+    rules = sorted(s.rule for s in steps.values() if s.rule)
+    # cube and flat get the same gradient node from the add (drawn under one of the names)
+    assert any(re.fullmatch(r"3 \* x\^2 \* d(cube|flat)", rule) for rule in rules), rules
+    assert "0" in rules, rules
+    assert not any("?" in rule for rule in rules), rules

@@ -388,6 +388,18 @@ _SIMPLIFY = (
 )
 
 
+_NUMBER_CONDITION = re.compile(r"(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?) == 0 \? 0 : ")
+
+
+def _decided(text: str) -> str:
+    """A rule ``p == 0 ? 0 : rest`` whose p is a number (pow's constant exponent): ``rest``
+    when p is not 0, else ``0`` (the drawing shows the case that applies)."""
+    match = _NUMBER_CONDITION.match(text)
+    if match is None:
+        return text
+    return "0" if float(match[1]) == 0 else text[match.end():]
+
+
 def _local_rule(tensor: Tensor, names: dict[int, list[str]], fnames: dict[int, str],
                 grads: dict[int, Tensor]) -> str:
     """The formula of a partial gradient: its consumer's rule for this input, with the
@@ -405,6 +417,7 @@ def _local_rule(tensor: Tensor, names: dict[int, list[str]], fnames: dict[int, s
         text = text.replace("{" + key + "}", _attr_text(value))
     for k, arg in enumerate(consumer.inputs):
         text = text.replace("{" + str(k) + "}", _operand(fnames[id(arg)]))
+    text = _decided(text)
     for pattern, repl in _SIMPLIFY:
         text = pattern.sub(repl, text)
     if consumer.op.kind == "elementwise" and parent.shape != consumer.shape:

@@ -102,6 +102,16 @@ def test_products_gradients_order_1_and_2_at_zeros(fn, data) -> None:
     assert mg.gradcheck(fn, [data], order=2, atol=1e-4, rtol=1e-3)
 
 
+@pytest.mark.parametrize("fn", [
+    lambda x: x.cummax(1).values, lambda x: mg.cummin(x, 0)[0], lambda x: x.logcumsumexp(1),
+], ids=["cummax", "cummin", "logcumsumexp"])
+@pytest.mark.parametrize("data", [ONE_ZERO, DISTINCT[0] * 0.3], ids=["one_zero", "no_zero"])
+def test_running_extrema_gradients_order_1_and_2(fn, data) -> None:
+    """Away from ties (where the gradient's choice of position is a kink)."""
+    assert mg.gradcheck(fn, [data], order=1)
+    assert mg.gradcheck(fn, [data], order=2, atol=1e-4, rtol=1e-3)
+
+
 def test_prod_gradient_with_zeros_is_pytorchs() -> None:
     """One zero: only that element's gradient is nonzero; two zeros: all are zero."""
     x = mg.tensor(np.concatenate([ONE_ZERO[:1], TWO_ZEROS[:1]]), requires_grad=True)
@@ -164,9 +174,11 @@ def test_bad_arguments_are_named(call, message) -> None:
 def test_jit_products_scans_and_norms_equal_eager() -> None:
     def f(x, n):
         loss = (x.prod(1).sum() + x.cumprod(0).sum() + (x.cumsum(1) ** 2).sum()
-                + mg.logsumexp(x, 0).sum() + x.norm() + mg.linalg.vector_norm(x, 3, 1).sum())
+                + mg.logsumexp(x, 0).sum() + x.norm() + mg.linalg.vector_norm(x, 3, 1).sum()
+                + (x.cummax(1).values ** 2).sum() + x.logcumsumexp(1).sum())
         (grad,) = mg.grad(loss, [x])
-        return grad, x.prod(), n.cumsum(1), x.any(1), x.all(0), mg.count_nonzero(x, 1)
+        return (grad, x.prod(), n.cumsum(1), x.any(1), x.all(0), mg.count_nonzero(x, 1),
+                x.cummin(0).indices, n.cummax(1).indices)
 
     data = ONE_ZERO.copy()
     ints = np.array([[3, -1, 2], [0, 5, 7]])

@@ -170,6 +170,18 @@ CASES: dict[str, Case] = {
     "norm_empty": (lambda lib, x: x.norm(dim=1), EMPTY),
     "sort_empty": (lambda lib, x: x.sort(1), EMPTY),
     "cumsum_empty": (lambda lib, x: x.cumsum(1), EMPTY),
+    # cummax / cummin (the latest of tied positions; NaN propagates), logcumsumexp
+    "cummax_ties": (lambda lib, x: lib.cummax(x, 1), TIES),
+    "cummax_nan_inf": (lambda lib, x: x.cummax(-1), NANS),
+    "cummin_dim0": (lambda lib, x: x.cummin(0), CUBE),
+    "cummin_nan_inf": (lambda lib, x: lib.cummin(x, 1), NANS),
+    "cummax_ints": (lambda lib, x: x.cummax(1), INTS),
+    "cummin_bools": (lambda lib, x: lib.cummin(x, 1), BOOLS),
+    "cummax_0d": (lambda lib, x: x.cummax(0), SCALAR),
+    "logcumsumexp": (lambda lib, x: lib.logcumsumexp(x * 30.0, 1), TIES),
+    "logcumsumexp_dim0": (lambda lib, x: x.logcumsumexp(0), CUBE),
+    "logcumsumexp_0d": (lambda lib, x: x.logcumsumexp(-1), SCALAR),
+    "logcumsumexp_nan_inf": (lambda lib, x: lib.logcumsumexp(x, 1), NANS),
 }
 
 

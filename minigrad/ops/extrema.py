@@ -23,6 +23,7 @@ import numpy as np
 
 from .._state import no_grad
 from ..tensor import Tensor
+from .binary_math import minimum
 from .compare import equal
 from .core import _as_input
 from .dims import Dims, check_dim, install, reduced_dims, torch_keywords
@@ -33,6 +34,7 @@ from .movement import reshape
 from .reductions import max as _max_row
 
 __all__ = ["amax", "amin", "aminmax", "argmax", "argmin"]
+
 
 class ValuesIndices(NamedTuple):
     """``(values, indices)``, as PyTorch's ``torch.return_types.max`` (also min, sort,
@@ -123,18 +125,12 @@ def _values_indices(name: str, x: Tensor, dim: int, keepdim: bool, largest: bool
 def _extremum(name: str, x: Any, dim: Any, keepdim: bool, largest: bool) -> Any:
     x = _as_input(x, None)
     if isinstance(dim, Tensor | np.ndarray):  # max(x, other): elementwise
-        return maximum(x, dim) if largest else _minimum(x, dim)
+        return maximum(x, dim) if largest else minimum(x, dim)
     if dim is None:
         if keepdim:
             raise TypeError(f"{name}: keepdim needs a dim")
         return (amax if largest else amin)(x)
     return _values_indices(name, x, dim, bool(keepdim), largest)
-
-
-def _minimum(a: Tensor, b: Any) -> Tensor:
-    from .binary_math import minimum
-
-    return minimum(a, b)
 
 
 @torch_keywords

@@ -1,6 +1,6 @@
 """Elementwise math rows of two inputs: minimum, atan2, remainder (``%``), floor_divide
-(``//``), copysign, fmod, the shifts (``<< >>``), pow_tensor (``x ** t``). Each is one
-``binary`` call."""
+(``//``), copysign, fmod, the shifts (``<< >>``), xlogy, pow_tensor (``x ** t``). Each is
+one ``binary`` call."""
 
 from __future__ import annotations
 
@@ -177,6 +177,32 @@ BITWISE_RIGHT_SHIFT, bitwise_right_shift = binary(
     numba="(({0} >> {1}) if (0 <= {1} < 64) else (-1 if {0} < 0 else 0))",
     torch="bitwise_right_shift", operator="rshift")
 
+
+def _xlogy_forward(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x * log(y), 0 where x = 0 (log(0) and log of negatives included), NaN where y is."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(x == 0, np.zeros((), np.result_type(x, y)), x * np.log(y))
+    return np.where(np.isnan(y), y, out)
+
+
+def _xlogy_vjp(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
+    """PyTorch's rules: dx = xlogy(g, y), 0 where x = 0 and y <= 0; dy = g x / y."""
+    flat = logical_and(equal(x, 0.0), less_equal(y, 0.0))
+    return only_needed(
+        lambda: unbroadcast(where(flat, _const(0.0, g), xlogy(g, y)), x.shape),
+        lambda: unbroadcast(mul(g, div(x, y)), y.shape))
+
+
+XLOGY, xlogy = binary(
+    "xlogy", _xlogy_forward, _xlogy_vjp,
+    ("({0} == 0) & ({1} <= 0) ? 0 : {g} * log({1})", "{g} * {0} / {1}"),
+    "xlogy({0}, {1})",
+    doc="x log(y), 0 where x = 0, NaN where y is NaN (PyTorch's xlogy); d/dx = log(y) (0 "
+        "where x = 0 and y <= 0), d/dy = x / y.",
+    numba="({1} if {1} != {1} else (0.0 if {0} == 0 else {0} * np.log({1})))",
+    dtype_rule=FLOAT, torch="xlogy",
+)
+
 # ---------------------------------------------------------------- pow, tensor exponent
 def _integer_power(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     """PyTorch's integer pow: numpy's for t >= 0 (wrapping on overflow as PyTorch's);
@@ -232,6 +258,6 @@ POW_TENSOR, pow_tensor = binary(
 
 
 # Imported last: the VJPs above call these only when they run.
-from .compare import equal, greater, greater_equal, less  # noqa: E402
+from .compare import equal, greater, greater_equal, less, less_equal  # noqa: E402
 from .logical import logical_and  # noqa: E402
 from .unary_math import trunc  # noqa: E402

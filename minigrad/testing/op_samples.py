@@ -242,5 +242,6 @@ _shifts = np.array([[0.0, 1.0, 3.0, 63.0], [64.0, -1.0, 70.0, 2.0], [5.0, 0.0, 1
 NON_DIFFERENTIABLE["bitwise_left_shift"] = [(_on_ints(ops.bitwise_left_shift), [_bits, _shifts])]
 NON_DIFFERENTIABLE["bitwise_right_shift"] = [(_on_ints(ops.bitwise_right_shift),
                                               [_bits, _shifts])]
+SAMPLES["xlogy"] = [(ops.xlogy, [_late.standard_normal((3, 4)), _late.uniform(0.5, 2.0, 4)])]
 SAMPLES["fmod"] = [(ops.fmod, [_late.standard_normal((3, 4)) * 3,
                                np.array([1.3, -0.7, 2.1, -1.9])])]

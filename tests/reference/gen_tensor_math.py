@@ -62,6 +62,8 @@ INPUTS: dict[str, np.ndarray] = {
     "weight": _rng.uniform(0.0, 1.0, 4),
     "i_shift": np.array([1, 3, 0, 63, 64, -1]),
     "x_probs": np.array([0.1, 0.2, 0.5, 0.8, 0.95]),
+    "x_xlogy": np.array([0.0, 0.0, 0.0, 1.5, 2.0, -1.0, 0.0, 3.0, NAN]),
+    "y_xlogy": np.array([0.5, 0.0, -1.0, 0.0, NAN, 2.0, INF, INF, 1.0]),
 }
 
 
@@ -113,6 +115,9 @@ CASES: dict[str, Case] = {
     "rshift": Case(lambda lib, a, s: a >> s, ("i_signed", "i_shift")),
     "lshift_number": Case(lambda lib, a: a.bitwise_left_shift(3), ("i_signed",)),
     "rshift_fn": Case(lambda lib, a: lib.bitwise_right_shift(a, 1), ("i_signed",)),
+    "xlogy": Case(lambda lib, x, y: lib.xlogy(x, y), ("x_signed", "x_pos"), (0, 1), True),
+    "xlogy_edges": Case(lambda lib, x, y: x.xlogy(y), ("x_xlogy", "y_xlogy"), (0, 1)),
+    "xlogy_int": Case(lambda lib, a, b: lib.xlogy(a, b), ("i_signed", "i_bits")),
     "sgn": Case(lambda lib, x: x.sgn(), ("x_signed",)),
     "hypot": Case(lambda lib, x, y: lib.hypot(x, y), ("x_signed", "t_row"), (0, 1), True),
     "logaddexp": Case(lambda lib, x, y: x.logaddexp(y), ("x_signed", "t_row"), (0, 1), True),

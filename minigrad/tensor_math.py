@@ -5,7 +5,7 @@ the elementwise rows); the rest is composed from rows (no rows of its own), so g
 drawings and the JIT come from those rows: ``fmax``/``fmin``, ``lerp``, ``addcmul``/
 ``addcdiv``, ``isclose``/``allclose``, ``masked_fill``, ``index_select``, ``where`` with
 one argument and ``nonzero`` (values read into Python: refused under mg.jit, as ``item``),
-``clamp_min``/``clamp_max``, ``hypot``, ``logaddexp``, ``round(decimals=)``, ``float_power``,
+``clamp_min``/``clamp_max``, ``hypot``, ``logaddexp(2)``, ``round(decimals=)``, ``float_power``,
 ``sinc``, ``deg2rad``/``rad2deg``, ``heaviside``, ``logit``. ``_install`` sets the Tensor
 methods from one table;
 ``__all__`` is what ``minigrad`` re-exports.
@@ -245,11 +245,21 @@ def hypot(input: Any, other: Any) -> Tensor:  # noqa: A002
 def logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002
     """log(e^input + e^other), stable: m + log1p(e^-|input - other|) with m the larger;
     equal infinities give themselves (PyTorch's)."""
-    larger = ops.maximum(input, other)
-    gap = ops.abs(ops.sub(input, other))
-    same = ops.logical_and(ops.equal(input, other), ops.isinf(ops._as_input(input, None)))
+    return _log_add(input, other, ops.exp, 1.0)
+
+
+def logaddexp2(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """log2(2^input + 2^other): m + log1p(2^-|input - other|) / ln 2, as ``logaddexp``."""
+    return _log_add(input, other, ops.exp2, float(1.0 / np.log(2.0)))
+
+
+def _log_add(a: Any, b: Any, power: Any, scale: float) -> Tensor:
+    larger = ops.maximum(a, b)
+    gap = ops.abs(ops.sub(a, b))
+    same = ops.logical_and(ops.equal(a, b), ops.isinf(ops._as_input(a, None)))
     safe_gap = ops.where(same, 0.0, gap)  # inf - inf is NaN: nothing to add there
-    return ops.add(larger, ops.where(same, 0.0, ops.log1p(ops.exp(ops.neg(safe_gap)))))
+    extra = ops.log1p(power(ops.neg(safe_gap)))
+    return ops.add(larger, ops.where(same, 0.0, extra if scale == 1.0 else ops.mul(extra, scale)))
 
 
 def round(input: Any, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
@@ -319,8 +329,9 @@ def logit(input: Any, eps: float | None = None) -> Tensor:  # noqa: A002
 
 COMPOSED = ["pow", "add", "sub", "div", "fmax", "fmin", "lerp", "addcmul", "addcdiv",
             "isclose", "allclose", "masked_fill", "index_select", "nonzero", "where",
-            "clamp_min", "clamp_max", "softmax", "log_softmax", "hypot", "logaddexp", "round",
-            "float_power", "sinc", "deg2rad", "rad2deg", "positive", "heaviside", "logit"]
+            "clamp_min", "clamp_max", "softmax", "log_softmax", "hypot", "logaddexp",
+            "logaddexp2", "round", "float_power", "sinc", "deg2rad", "rad2deg", "positive",
+            "heaviside", "logit"]
 # Tensor methods: the binary rows (x.atan2(y)), the composed functions, the aliases; not
 # ``equal`` (PyTorch's Tensor.equal is one bool for the whole tensors)
 METHODS = [*(n for n in ROW_FUNCTIONS if n != "equal"), *COMPOSED, *ALIASES, "clamp",

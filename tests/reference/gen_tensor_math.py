@@ -121,6 +121,8 @@ CASES: dict[str, Case] = {
     "sgn": Case(lambda lib, x: x.sgn(), ("x_signed",)),
     "hypot": Case(lambda lib, x, y: lib.hypot(x, y), ("x_signed", "t_row"), (0, 1), True),
     "logaddexp": Case(lambda lib, x, y: x.logaddexp(y), ("x_signed", "t_row"), (0, 1), True),
+    "logaddexp2": Case(lambda lib, x, y: x.logaddexp2(y), ("x_signed", "t_row"), (0, 1), True),
+    "logaddexp2_inf": Case(lambda lib, x, y: lib.logaddexp2(x, y), ("x_edges", "t_edges")),
     "logaddexp_inf": Case(lambda lib, x, y: lib.logaddexp(x, y), ("x_edges", "t_edges")),
     "round_decimals": Case(lambda lib, x: x.round(decimals=2), ("x_signed",), (0,)),
     "round_decimals_fn": Case(lambda lib, x: lib.round(x * 100, decimals=-1), ("x_signed",)),

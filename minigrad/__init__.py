@@ -73,10 +73,11 @@ from .ops import (
 )
 from .ops.aggregates import all_ as all
 from .ops.aggregates import any_ as any
-from .ops.aggregates import count_nonzero, logsumexp, norm, prod
+from .ops.aggregates import count_nonzero, logsumexp, nanmean, nansum, norm, prod
 from .ops.extrema import amax, amin, aminmax, argmax, argmin
 from .ops.extrema import max as max
 from .ops.extrema import min as min
+from .ops.order_stats import kthvalue, median, nanmedian
 from .ops.scans import cummax, cummin, cumprod, cumsum, logcumsumexp
 from .ops.sorting import argsort, sort, topk
 from .serialization import load, save
@@ -165,7 +166,8 @@ __all__ += [
 ]
 __all__ += ["all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero",
             "cumprod", "cumsum", "logsumexp", "min", "norm", "prod"]
-__all__ += ["argsort", "cummax", "cummin", "logcumsumexp", "sort", "topk"]
+__all__ += ["argsort", "cummax", "cummin", "kthvalue", "logcumsumexp", "median", "nanmean",
+            "nanmedian", "nansum", "sort", "topk"]
 __all__ += ["AnomalyError", "detect_anomaly", "is_anomaly_enabled"]
 __all__ += ["autograd", "utils"]
 # the math functions (mg.pow, mg.sin, mg.clamp, ...), listed in tensor_math.__all__

@@ -202,6 +202,15 @@ def test_sorted_values_gradients_order_1_and_2(fn) -> None:
     assert mg.gradcheck(lambda x: mg.tanh(fn(x)), [DISTINCT[1]], order=2, atol=1e-4, rtol=1e-3)
 
 
+@pytest.mark.parametrize("fn", [
+    lambda x: x.median(1).values, lambda x: x.median(), lambda x: x.kthvalue(2, 0)[0],
+    lambda x: mg.nanmedian(x, -1).values, lambda x: x.nanmean(1), lambda x: mg.nansum(x, 0),
+], ids=["median_dim", "median_all", "kthvalue", "nanmedian", "nanmean", "nansum"])
+def test_order_statistics_gradients_order_1_and_2(fn) -> None:
+    assert mg.gradcheck(lambda x: mg.tanh(fn(x)), [DISTINCT[1]], order=1)
+    assert mg.gradcheck(lambda x: mg.tanh(fn(x)), [DISTINCT[1]], order=2, atol=1e-4, rtol=1e-3)
+
+
 def test_topk_with_ties_agrees_with_pytorch_on_values() -> None:
     """Which of several tied positions topk picks is PyTorch's kernel's choice (it gave
     [2, 4, 1] for the three 3s); the values agree, and the indices point at them."""
@@ -230,6 +239,10 @@ def test_sort_gradient_goes_where_each_value_came_from() -> None:
     (lambda x: x.topk(4), r"topk: k=4 must be an integer in \[0, 3\] .* shape \(2, 3\)"),
     (lambda x: x.topk(-1, 0), r"topk: k=-1 must be an integer in \[0, 2\]"),
     (lambda x: x.topk(1, 2), r"topk: dim 2 is out of range .* shape \(2, 3\)"),
+    (lambda x: x.kthvalue(4), r"kthvalue: k=4 must be an integer in \[1, 3\] .* shape \(2, 3\)"),
+    (lambda x: mg.median(x, 2), r"median: dim 2 is out of range .* shape \(2, 3\)"),
+    (lambda x: mg.zeros(0).median(), r"median: the median of an empty tensor is undefined"),
+    (lambda x: x.nanmedian(keepdim=True), r"nanmedian: keepdim needs a dim"),
 ])
 def test_bad_sort_arguments_are_named(call, message) -> None:
     with pytest.raises((IndexError, TypeError, ValueError), match=message):
@@ -240,9 +253,12 @@ def test_jit_sorting_equals_eager() -> None:
     def f(x):
         values, indices = x.sort(1)
         top = mg.topk(x, 2, dim=0, largest=False)
-        loss = (values * values).sum() + mg.tanh(top.values).sum()
+        middle = x.median(1)
+        loss = ((values * values).sum() + mg.tanh(top.values).sum() + middle.values.sum()
+                + x.nanmedian(0).values.sum() + x.median() + x.nanmean(1).sum())
         (grad,) = mg.grad(loss, [x])
-        return values, indices, x.argsort(-1, descending=True), top.indices, grad
+        return (values, indices, x.argsort(-1, descending=True), top.indices, grad,
+                middle.indices, x.kthvalue(2, 0).indices)
 
     data = np.array([[0.5, np.nan, -1.0, 0.5], [2.0, -np.inf, 0.5, 2.0], [1.0, 0.0, 3.0, -2.0]])
     eager = f(mg.tensor(data, requires_grad=True))

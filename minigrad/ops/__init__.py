@@ -12,7 +12,8 @@ The table's parts, split along jobs:
 * ``composite``   - functions of rows (clamp);
 * ``extrema``     - PyTorch's max/min (values and indices), amax/amin, argmax/argmin;
 * ``scans``       - the cumsum row, cumprod; ``aggregates`` - prod, logsumexp, norm, any/all;
-* ``sorting``     - the argsort row, sort, topk (``dims``: what these four share);
+* ``sorting``     - the argsort row, sort, topk; ``order_stats``: kthvalue, median,
+                    nanmedian (``dims``: what these share);
 * ``gradtext``    - the drawn gradient text evaluated with numpy (for the tests).
 
 Every public name of these modules is re-exported here (``from minigrad.ops import exp``,
@@ -37,6 +38,7 @@ from .extrema import *  # noqa: F403  (not max/min: ops.max is the reduction row
 from .scans import *  # noqa: F403
 from .aggregates import *  # noqa: F403
 from .sorting import *  # noqa: F403
+from .order_stats import *  # noqa: F403
 
 # Private helpers other modules of the project may use.
 from .core import _as_input as _as_input

@@ -26,14 +26,15 @@ from ..tensor import Tensor
 from .compare import equal, greater, not_equal
 from .core import _as_input
 from .dims import Dims, check_dim, install, reduced_dims, torch_keywords
-from .elementwise import add, cast, exp, log, mul, power, sqrt, sub, where
+from .elementwise import add, cast, div, exp, log, mul, power, sqrt, sub, where
 from .extrema import amax, amin
-from .logical import isinf
+from .logical import isinf, isnan, logical_not
 from .movement import reshape
 from .reductions import sum as _sum
 from .unary_math import abs as _abs
 
-__all__ = ["all_", "any_", "count_nonzero", "logsumexp", "norm", "prod", "vector_norm"]
+__all__ = ["all_", "any_", "count_nonzero", "logsumexp", "nanmean", "nansum", "norm", "prod",
+           "vector_norm"]
 
 
 def _floating(x: Tensor, dtype: Any = None) -> Tensor:
@@ -150,6 +151,27 @@ def norm(x: Any, p: Any = "fro", dim: Dims = None, keepdim: bool = False, *,
     return vector_norm(x, p, dim, keepdim, dtype=dtype)
 
 
+# ------------------------------------------------------------------ nansum, nanmean
+@torch_keywords
+def nansum(x: Any, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """sum over ``dim`` with NaNs counted as 0 (no gradient reaches them)."""
+    x = _as_input(x, None)
+    x = cast(x, dtype) if dtype is not None else x
+    axes = reduced_dims("nansum", dim, x.shape)
+    numbers = where(isnan(x), 0, x) if x.dtype.kind == "f" else x
+    return _sum(numbers, axes, keepdims=bool(keepdim))
+
+
+@torch_keywords
+def nanmean(x: Any, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """nansum(x) / (the number of elements that are not NaN) over ``dim``; NaN where all
+    are NaN."""
+    x = _floating(_as_input(x, None), dtype)
+    axes = reduced_dims("nanmean", dim, x.shape)
+    count = _sum(cast(logical_not(isnan(x)), x.dtype), axes, keepdims=bool(keepdim))
+    return div(nansum(x, axes, keepdim), count)
+
+
 # ------------------------------------------------------------------ any, all, count
 def _nonzero_count(name: str, x: Any, dim: Dims, keepdim: bool
                    ) -> tuple[Tensor, tuple[int, ...], int]:
@@ -189,4 +211,4 @@ def count_nonzero(x: Any, dim: Dims = None) -> Tensor:
 
 any_.__name__, all_.__name__ = "any", "all"
 install({"prod": prod, "logsumexp": logsumexp, "norm": norm, "any": any_, "all": all_,
-         "count_nonzero": count_nonzero})
+         "count_nonzero": count_nonzero, "nansum": nansum, "nanmean": nanmean})

@@ -182,6 +182,24 @@ CASES: dict[str, Case] = {
     "logcumsumexp_dim0": (lambda lib, x: x.logcumsumexp(0), CUBE),
     "logcumsumexp_0d": (lambda lib, x: x.logcumsumexp(-1), SCALAR),
     "logcumsumexp_nan_inf": (lambda lib, x: lib.logcumsumexp(x, 1), NANS),
+    # kthvalue / median / nanmedian (the lower median), nansum / nanmean; tie-free where
+    # indices are compared (PyTorch's selection may name another of tied positions)
+    "kthvalue": (lambda lib, x: lib.kthvalue(x, 2, 1), APART),
+    "kthvalue_dim0_keepdim": (lambda lib, x: x.kthvalue(3, dim=0, keepdim=True), APART),
+    "median_dim": (lambda lib, x: lib.median(x, 1), APART),
+    "median_dim0_keepdim": (lambda lib, x: x.median(0, keepdim=True), APART),
+    "median_nan_rows": (lambda lib, x: lib.median(x[:1], 1), NANS),
+    "median_all_ties": (lambda lib, x: x.median(), TIES),
+    "median_all_nan": (lambda lib, x: lib.median(x), NANS),
+    "median_ints": (lambda lib, x: lib.median(x[:, :3], 1), INTS),
+    "median_0d": (lambda lib, x: x.median(0), SCALAR),
+    "nanmedian_dim": (lambda lib, x: lib.nanmedian(x, 1), APART),
+    "nanmedian_rows": (lambda lib, x: x[:1].nanmedian(-1), NANS),
+    "nanmedian_all": (lambda lib, x: lib.nanmedian(x), APART),
+    "nansum": (lambda lib, x: lib.nansum(x, 1), FLAGS),
+    "nansum_all": (lambda lib, x: x.nansum(), APART),
+    "nanmean": (lambda lib, x: x.nanmean(dim=0, keepdim=True), FLAGS),
+    "nanmean_dims": (lambda lib, x: lib.nanmean(x, (0, 1)), APART),
 }
 
 

@@ -4,6 +4,8 @@ clear errors for bad dims, numpy's protocol, and mg.jit against eager."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -110,6 +112,18 @@ def test_running_extrema_gradients_order_1_and_2(fn, data) -> None:
     """Away from ties (where the gradient's choice of position is a kink)."""
     assert mg.gradcheck(fn, [data], order=1)
     assert mg.gradcheck(fn, [data], order=2, atol=1e-4, rtol=1e-3)
+
+
+def test_logcumsumexp_keeps_tiny_terms_and_is_smooth_at_equal_values() -> None:
+    """log(1 + e^-40) = 4.25e-18 (not 0: log1p), and the second order at equal neighbours
+    is that of log(e^a + e^b) (1/4 for two equal values, where |a - b| has a kink)."""
+    out = mg.tensor([[0.0, -40.0]]).double().logcumsumexp(1)
+    np.testing.assert_allclose(out.data[0, 1], math.log1p(math.exp(-40.0)), rtol=1e-15)
+    x = mg.tensor(np.array([0.5, 0.5]), requires_grad=True)
+    (grad,) = mg.grad(x.logcumsumexp(0)[1], [x], create_graph=True)
+    (second,) = mg.grad(grad[0], [x])
+    np.testing.assert_allclose(grad.data, [0.5, 0.5], rtol=1e-15)
+    np.testing.assert_allclose(second.data, [0.25, -0.25], rtol=1e-15)
 
 
 def test_prod_gradient_with_zeros_is_pytorchs() -> None:

@@ -26,14 +26,15 @@ import numpy as np
 from .._state import no_grad
 from ..dtypes import default_float
 from ..tensor import Tensor
-from .compare import equal
+from .compare import equal, greater_equal
 from .core import Op, _as_input, apply, register
 from .dims import check_dim, install, torch_keywords
-from .elementwise import add, cast, exp, log, maximum, mul, neg, sub, where
+from .elementwise import add, cast, exp, maximum, mul, neg, sub, where
 from .extrema import ValuesIndices
 from .indexing import gather
 from .logical import isinf, isnan, logical_or
 from .reductions import accumulator
+from .unary_math import expm1, log1p
 
 __all__ = ["CUMSUM", "cummax", "cummin", "cumprod", "cumsum", "logcumsumexp"]
 
@@ -154,12 +155,17 @@ def cummin(x: Any, dim: int) -> ValuesIndices:
 
 
 def _logaddexp(a: Tensor, b: Tensor) -> Tensor:
-    """log(e^a + e^b) = m + log(e^(a - m) + e^(b - m)), m = max(a, b) held constant (0
-    where infinite): exact for any constant m, so every order of gradient is right."""
+    """log(e^a + e^b) = m + log1p(expm1(hi - m) + exp(lo - m)), hi/lo the larger/smaller
+    of a and b, m = hi held constant (0 where infinite). For any constant m this is the
+    function itself, so every order of gradient is right (also at a = b, where a form
+    with |a - b| has a kink), and log1p keeps a tiny e^(lo - hi) (log(1 + e^-40) is 4e-18,
+    not 0). Infinities and NaN as PyTorch's logaddexp."""
+    first = greater_equal(a, b)
+    high, low = where(first, a, b), where(first, b, a)
     with no_grad():
-        peak = maximum(a.detach(), b.detach())
+        peak = high.detach()
         peak = where(isinf(peak), 0.0, peak)
-    return add(peak, log(add(exp(sub(a, peak)), exp(sub(b, peak)))))
+    return add(peak, log1p(add(expm1(sub(high, peak)), exp(sub(low, peak)))))
 
 
 @torch_keywords

@@ -43,6 +43,8 @@ BOOLS = np.array([[True, False, True], [True, True, True]])
 # no ties (topk's choice among tied values is PyTorch's kernel's own), a NaN in a row
 UINT8 = np.array([[1, 0, 7], [2, 3, 255]], dtype=np.uint8)
 EMPTY = np.zeros((2, 0))
+# far apart (log(1 + e^-40) is 4e-18) and equal neighbours (logaddexp's kink in |a - b|)
+SPREAD = np.array([[0.0, -40.0, -80.0, 3.0, 3.0], [0.5, 0.5, 0.5, 0.5, -2.0]])
 APART = np.array([[0.3, -1.2, 2.5, 0.7, -0.1],
                   [1.9, 0.05, -2.2, 1.1, 0.4],
                   [NAN, 0.6, -0.8, 1.4, -1.7]])
@@ -182,6 +184,7 @@ CASES: dict[str, Case] = {
     "logcumsumexp_dim0": (lambda lib, x: x.logcumsumexp(0), CUBE),
     "logcumsumexp_0d": (lambda lib, x: x.logcumsumexp(-1), SCALAR),
     "logcumsumexp_nan_inf": (lambda lib, x: lib.logcumsumexp(x, 1), NANS),
+    "logcumsumexp_spread": (lambda lib, x: x.logcumsumexp(1), SPREAD),
     # kthvalue / median / nanmedian (the lower median), nansum / nanmean; tie-free where
     # indices are compared (PyTorch's selection may name another of tied positions)
     "kthvalue": (lambda lib, x: lib.kthvalue(x, 2, 1), APART),

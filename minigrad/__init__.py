@@ -77,7 +77,7 @@ from .ops.aggregates import count_nonzero, logsumexp, nanmean, nansum, norm, pro
 from .ops.extrema import amax, amin, aminmax, argmax, argmin
 from .ops.extrema import max as max
 from .ops.extrema import min as min
-from .ops.order_stats import kthvalue, median, nanmedian
+from .ops.order_stats import kthvalue, median, nanmedian, nanquantile, quantile
 from .ops.scans import cummax, cummin, cumprod, cumsum, logcumsumexp
 from .ops.sorting import argsort, sort, topk
 from .serialization import load, save
@@ -167,7 +167,7 @@ __all__ += [
 __all__ += ["all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero",
             "cumprod", "cumsum", "logsumexp", "min", "norm", "prod"]
 __all__ += ["argsort", "cummax", "cummin", "kthvalue", "logcumsumexp", "median", "nanmean",
-            "nanmedian", "nansum", "sort", "topk"]
+            "nanmedian", "nanquantile", "nansum", "quantile", "sort", "topk"]
 __all__ += ["AnomalyError", "detect_anomaly", "is_anomaly_enabled"]
 __all__ += ["autograd", "utils"]
 # the math functions (mg.pow, mg.sin, mg.clamp, ...), listed in tensor_math.__all__

@@ -219,7 +219,10 @@ def test_sorted_values_gradients_order_1_and_2(fn) -> None:
 @pytest.mark.parametrize("fn", [
     lambda x: x.median(1).values, lambda x: x.median(), lambda x: x.kthvalue(2, 0)[0],
     lambda x: mg.nanmedian(x, -1).values, lambda x: x.nanmean(1), lambda x: mg.nansum(x, 0),
-], ids=["median_dim", "median_all", "kthvalue", "nanmedian", "nanmean", "nansum"])
+    lambda x: x.quantile(0.3, 1), lambda x: mg.quantile(x, mg.tensor([0.2, 0.9]).double()),
+    lambda x: x.nanquantile(0.7, 0, interpolation="midpoint"),
+], ids=["median_dim", "median_all", "kthvalue", "nanmedian", "nanmean", "nansum", "quantile",
+        "quantile_levels", "nanquantile_midpoint"])
 def test_order_statistics_gradients_order_1_and_2(fn) -> None:
     assert mg.gradcheck(lambda x: mg.tanh(fn(x)), [DISTINCT[1]], order=1)
     assert mg.gradcheck(lambda x: mg.tanh(fn(x)), [DISTINCT[1]], order=2, atol=1e-4, rtol=1e-3)
@@ -257,19 +260,25 @@ def test_sort_gradient_goes_where_each_value_came_from() -> None:
     (lambda x: mg.median(x, 2), r"median: dim 2 is out of range .* shape \(2, 3\)"),
     (lambda x: mg.zeros(0).median(), r"median: the median of an empty tensor is undefined"),
     (lambda x: x.nanmedian(keepdim=True), r"nanmedian: keepdim needs a dim"),
+    (lambda x: x.quantile(1.5), r"quantile: q must be in the range \[0, 1\] but got 1.5"),
+    (lambda x: x.long().quantile(0.5), r"quantile: input must be floating point, got .*int64"),
+    (lambda x: x.quantile(0.5, 1, interpolation="cubic"), r"quantile: interpolation must"),
+    (lambda x: x.nanquantile(0.5, 3), r"nanquantile: dim 3 is out of range .* \(2, 3\)"),
 ])
 def test_bad_sort_arguments_are_named(call, message) -> None:
     with pytest.raises((IndexError, TypeError, ValueError), match=message):
         call(mg.zeros(2, 3))
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered")  # -inf - -inf in a quantile
 def test_jit_sorting_equals_eager() -> None:
     def f(x):
         values, indices = x.sort(1)
         top = mg.topk(x, 2, dim=0, largest=False)
         middle = x.median(1)
         loss = ((values * values).sum() + mg.tanh(top.values).sum() + middle.values.sum()
-                + x.nanmedian(0).values.sum() + x.median() + x.nanmean(1).sum())
+                + x.nanmedian(0).values.sum() + x.median() + x.nanmean(1).sum()
+                + x.quantile(0.3, 1).sum() + x.nanquantile(0.6, 0).sum())
         (grad,) = mg.grad(loss, [x])
         return (values, indices, x.argsort(-1, descending=True), top.indices, grad,
                 middle.indices, x.kthvalue(2, 0).indices)

@@ -21,15 +21,17 @@ from .binary_math import floor_divide
 from .compare import equal, not_equal
 from .core import _as_input
 from .dims import check_dim, install, torch_keywords
-from .elementwise import cast, div, maximum, sub, where
+from .elementwise import add, cast, div, maximum, mul, sub, where
 from .extrema import ValuesIndices, argmax
 from .indexing import gather
 from .logical import isnan, logical_and, logical_not, logical_or
 from .movement import reshape
 from .reductions import sum as _sum
-from .sorting import argsort
+from .sorting import argsort, sort
+from .unary_math import ceil, floor
+from .unary_math import round as round_
 
-__all__ = ["kthvalue", "median", "nanmedian"]
+__all__ = ["kthvalue", "median", "nanmedian", "nanquantile", "quantile"]
 
 
 def _at(x: Tensor, axis: int, position: Tensor | int, keepdim: bool) -> ValuesIndices:
@@ -126,4 +128,100 @@ def nanmedian(x: Any, dim: int | None = None, keepdim: bool = False) -> Any:
     return _median("nanmedian", x, dim, keepdim, skip_nan=True)
 
 
-install({"kthvalue": kthvalue, "median": median, "nanmedian": nanmedian})
+# ------------------------------------------------------------------------ quantiles
+INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile_levels(name: str, q: Any) -> tuple[np.ndarray, bool]:
+    """The levels as a 1-D float64 array, and whether q was one number (0-d)."""
+    levels = np.asarray(q.data if isinstance(q, Tensor) else q, dtype=np.float64)
+    if levels.ndim > 1:
+        raise ValueError(f"{name}: q must be a number or a 1-D tensor, got shape {levels.shape}")
+    if levels.size and not ((levels >= 0) & (levels <= 1)).all():
+        raise ValueError(f"{name}: q must be in the range [0, 1] but got {q!r}")
+    return levels.reshape(-1), levels.ndim == 0
+
+
+def _at_rank(sorted_x: Tensor, axis: int, rank: Tensor, how: str) -> Tensor:
+    """Sorted values at the (fractional) ``rank`` along ``axis`` (keepdim shaped), combined
+    as ``how`` says: linear v_lo + (v_hi - v_lo) * (rank - lo), lower, higher, midpoint,
+    nearest (round half to even)."""
+    if how == "nearest":
+        return gather(sorted_x, cast(round_(rank), np.int64), axis)
+    low, high = floor(rank), ceil(rank)
+    v_low = gather(sorted_x, cast(low, np.int64), axis)
+    v_high = gather(sorted_x, cast(high, np.int64), axis)
+    if how == "lower":
+        return v_low
+    if how == "higher":
+        return v_high
+    if how == "midpoint":
+        return mul(add(v_low, v_high), 0.5)
+    return add(v_low, mul(sub(v_high, v_low), sub(rank, low)))
+
+
+def _quantile(name: str, x: Any, q: Any, dim: int | None, keepdim: bool, how: str,
+              skip_nan: bool) -> Tensor:
+    x = _as_input(x, None)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
+    if how not in INTERPOLATIONS:
+        raise ValueError(f"{name}: interpolation must be one of {INTERPOLATIONS}, got {how!r}")
+    levels, single = _quantile_levels(name, q)
+    axis = 0 if dim is None else check_dim(name, dim, x.shape)
+    source = reshape(x, (-1,)) if dim is None or x.ndim == 0 else x
+    n = source.shape[axis]
+    if n == 0:
+        raise ValueError(f"{name}: cannot take a quantile of dim {axis} of size 0 "
+                         f"(shape {x.shape})")
+    nan = isnan(source)
+    sorted_x = sort(source, axis).values  # NaN last
+    if skip_nan:  # ranks among the numbers of each row
+        numbers = _sum(cast(logical_not(nan), x.dtype), (axis,), keepdims=True)
+        last = maximum(sub(numbers, 1), 0)
+        ranks = [mul(last, float(level)) for level in levels]
+    else:  # a row holding a NaN reads its last sorted element, a NaN (as PyTorch)
+        has_nan = not_equal(_sum(cast(nan, np.int64), (axis,), True), 0)
+        last = Tensor(np.array(n - 1, dtype=x.dtype))
+        ranks = [where(has_nan, last, Tensor(np.array(level * (n - 1), dtype=x.dtype)))
+                 for level in levels]
+    results = [_quantile_shape(_at_rank(sorted_x, axis, rank, how), x, dim, keepdim, axis)
+               for rank in ranks]
+    return results[0] if single else stack_(results)
+
+
+def _quantile_shape(value: Tensor, x: Tensor, dim: int | None, keepdim: bool, axis: int
+                    ) -> Tensor:
+    """One level's keepdim-shaped result as PyTorch's: dim=None gives 0-d (all ones with
+    keepdim), a dim is dropped unless keepdim, a 0-d input gives 0-d."""
+    if dim is None:
+        return reshape(value, (1,) * x.ndim if keepdim else ())
+    if x.ndim == 0:
+        return reshape(value, ())
+    return value if keepdim else reshape(value, x.shape[:axis] + x.shape[axis + 1:])
+
+
+def stack_(values: list[Tensor]) -> Tensor:
+    """The values stacked along a new first dim."""
+    from ..shape_ops import stack
+
+    return stack(values, 0)
+
+
+@torch_keywords
+def quantile(x: Any, q: Any, dim: int | None = None, keepdim: bool = False, *,
+             interpolation: str = "linear") -> Tensor:
+    """The q-th quantiles of ``x`` along ``dim`` (of all elements when None): the sorted
+    values at rank q (n - 1), interpolated; NaN where a NaN is. A 1-D q adds a first dim."""
+    return _quantile("quantile", x, q, dim, keepdim, interpolation, skip_nan=False)
+
+
+@torch_keywords
+def nanquantile(x: Any, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                interpolation: str = "linear") -> Tensor:
+    """``quantile`` of the elements that are not NaN (NaN only where all are)."""
+    return _quantile("nanquantile", x, q, dim, keepdim, interpolation, skip_nan=True)
+
+
+install({"kthvalue": kthvalue, "median": median, "nanmedian": nanmedian,
+         "quantile": quantile, "nanquantile": nanquantile})

@@ -203,6 +203,26 @@ CASES: dict[str, Case] = {
     "nansum_all": (lambda lib, x: x.nansum(), APART),
     "nanmean": (lambda lib, x: x.nanmean(dim=0, keepdim=True), FLAGS),
     "nanmean_dims": (lambda lib, x: lib.nanmean(x, (0, 1)), APART),
+    # quantile / nanquantile: ranks q (n - 1) of the sorted values, five interpolations
+    "quantile_dim": (lambda lib, x: lib.quantile(x, 0.3, dim=1), APART),
+    "quantile_levels_keepdim": (
+        lambda lib, x: x.quantile(lib.tensor([0.0, 0.25, 0.9, 1.0], dtype=lib.float64), 0,
+                                  keepdim=True), APART),
+    "quantile_all": (lambda lib, x: lib.quantile(x[:2], 0.6), APART),
+    "quantile_all_keepdim_levels": (
+        lambda lib, x: lib.quantile(x[:2], lib.tensor([0.2, 0.7], dtype=lib.float64),
+                                    keepdim=True), APART),
+    "quantile_lower": (lambda lib, x: x.quantile(0.35, 1, interpolation="lower"), APART),
+    "quantile_higher": (lambda lib, x: x.quantile(0.35, 1, interpolation="higher"), APART),
+    "quantile_midpoint": (lambda lib, x: x.quantile(0.35, 1, interpolation="midpoint"), APART),
+    "quantile_nearest": (
+        lambda lib, x: x.quantile(lib.tensor([0.125, 0.375, 0.5], dtype=lib.float64), -1,
+                                  interpolation="nearest"), APART),
+    "quantile_nan_rows": (lambda lib, x: lib.quantile(x, 0.5, 1), NANS),
+    "nanquantile_rows": (lambda lib, x: lib.nanquantile(x[::2], 0.4, 1), NANS),
+    "nanquantile_levels": (
+        lambda lib, x: x.nanquantile(lib.tensor([0.1, 0.8], dtype=lib.float64), 1), APART),
+    "quantile_0d": (lambda lib, x: x.quantile(0.5, 0), SCALAR),
 }
 
 

@@ -29,6 +29,7 @@ def test_file_is_from_pytorch_2_13() -> None:
     assert str(STORED["torch_version"]).startswith("2.13")
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered")  # -inf - -inf in -inf rows
 @pytest.mark.parametrize("name", list(gen.CASES))
 def test_against_stored_pytorch_values(name) -> None:
     _assert_same(gen.run(mg, name), name, **TOL)

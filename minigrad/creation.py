@@ -216,6 +216,8 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None,
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
     half = steps // 2
     points = np.where(i < half, start + i * step, end - (steps - 1 - i) * step)
+    if steps == 1:  # PyTorch's: the one point is start (the formula above would give end)
+        points = np.full(1, start, dtype=np.float64)
     return _leaf(points.astype(dtype), requires_grad)
 
 

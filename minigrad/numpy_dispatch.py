@@ -9,6 +9,7 @@ answer on the values.
 from __future__ import annotations
 
 import inspect
+import itertools
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -155,14 +156,69 @@ def _median(*_: Any, **__: Any) -> Any:
                   "median takes the lower one")
 
 
+def _split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
+    """numpy's split: ``n`` equal pieces (refused unless n divides the length, as numpy), or
+    the pieces between the listed indices (PyTorch's split takes the pieces' sizes)."""
+    from . import ops
+
+    length = ops._as_input(ary, None).shape[axis]
+    if isinstance(indices_or_sections, int | np.integer):
+        sections = int(indices_or_sections)
+        if sections <= 0 or length % sections:
+            raise ValueError(f"numpy.split: {sections} sections do not divide the length "
+                             f"{length} of axis {axis} equally")
+        points = [length // sections * k for k in range(1, sections)]
+    else:
+        points = [int(p) for p in indices_or_sections]
+    lead = (slice(None),) * (axis % ops._as_input(ary, None).ndim)
+    bounds = [None, *points, None]
+    return [ary[(*lead, slice(start, stop))] for start, stop in itertools.pairwise(bounds)]
+
+
+def _repeat(a: Any, repeats: Any, axis: int | None = None) -> Any:
+    """numpy's repeat: each element ``repeats`` times in a row along ``axis`` (flattened
+    when None): PyTorch's repeat_interleave, a gather, where PyTorch's repeat tiles."""
+    import minigrad
+
+    from . import ops
+
+    if axis is None:
+        a, axis = ops.reshape(a, (-1,)), 0
+    length = ops._as_input(a, None).shape[axis]
+    positions = np.repeat(np.arange(length), _values(repeats))
+    return minigrad.index_select(a, axis, minigrad.tensor(positions))
+
+
+def _pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Any:
+    """numpy's pad: ``pad_width`` (before, after) per axis, first axis first, numpy's
+    broadcasting of it; modes constant, edge, reflect, wrap as PyTorch's pad's constant,
+    replicate, reflect, circular (PyTorch's pad lists the last dim first)."""
+    import minigrad
+
+    from . import ops
+
+    ndim = ops._as_input(array, None).ndim
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (ndim, 2))
+    modes = {"constant": "constant", "edge": "replicate", "reflect": "reflect",
+             "wrap": "circular"}
+    if mode not in modes or np.ndim(constant_values) != 0:
+        raise _refuse("numpy.pad", f"mode={mode!r}, constant_values={constant_values!r}; "
+                      f"modes {sorted(modes)} with one constant are dispatched")
+    flat = [int(w) for pair in widths[::-1] for w in pair]
+    return minigrad.pad(array, flat, mode=modes[mode], value=float(constant_values))
+
+
 # numpy functions whose minigrad namesake means something else (PyTorch's max(dim) and
-# sort give indices too; numpy's linalg.norm(x, 2) of a matrix is its spectral norm):
+# sort give indices too; numpy's linalg.norm(x, 2) of a matrix is its spectral norm; split
+# takes split points, not sizes; repeat repeats elements, not the whole; pad lists the
+# first axis first):
 # numpy's meaning, keyed by the qualified name
 OWN: dict[str, Callable[..., Any]] = {
     "numpy.max": _extreme(True), "numpy.amax": _extreme(True),
     "numpy.min": _extreme(False), "numpy.amin": _extreme(False),
     "numpy.sort": _sort, "numpy.linalg.norm": _norm, "numpy.median": _median,
-    "numpy.round": _round, "numpy.around": _round,
+    "numpy.round": _round, "numpy.around": _round, "numpy.split": _split,
+    "numpy.repeat": _repeat, "numpy.pad": _pad,
 }
 
 

@@ -78,11 +78,14 @@ def var(x: Any, axis: Axis = None, keepdims: bool | None = None, correction: Any
 def std(x: Any, axis: Axis = None, keepdims: bool | None = None, correction: Any = None, *,
         dim: Axis = None, keepdim: bool | None = None, unbiased: bool | None = None,
         ddof: int | None = None) -> Tensor:
-    """sqrt(var(x)) with ``var``'s arguments (correction 0 by default, as ``var``)."""
+    """sqrt(var(x)) with ``var``'s arguments (correction 0 by default, as ``var``); where
+    var = 0 the gradient is 0, as PyTorch's (d sqrt(v) = dv / (2 sqrt v) would be 0/0)."""
     from . import ops
 
-    return ops.sqrt(var(x, axis, keepdims, correction, dim=dim, keepdim=keepdim,
-                        unbiased=unbiased, ddof=ddof))
+    variance = var(x, axis, keepdims, correction, dim=dim, keepdim=keepdim,
+                   unbiased=unbiased, ddof=ddof)
+    flat = ops.equal(variance, 0.0)
+    return ops.where(flat, 0.0, ops.sqrt(ops.where(flat, 1.0, variance)))
 
 
 def _misused_size(*_: Any) -> Any:

@@ -243,7 +243,9 @@ def hypot(input: Any, other: Any) -> Tensor:  # noqa: A002
 
 
 def logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """log(e^input + e^other), stable: m + log1p(e^-|input - other|) with m the larger;
+    """log(e^input + e^other), stable: l + log1p(e^(s - l)) with l the larger, s the smaller,
+    picked by a comparison (no gradient), so ties take one smooth branch and every order of
+    gradient is PyTorch's there (d2/da2 = 1/4 at a = b; max and |a - b| would give 0);
     equal infinities give themselves (PyTorch's)."""
     return _log_add(input, other, ops.exp, 1.0)
 
@@ -254,11 +256,15 @@ def logaddexp2(input: Any, other: Any) -> Tensor:  # noqa: A002
 
 
 def _log_add(a: Any, b: Any, power: Any, scale: float) -> Tensor:
-    larger = ops.maximum(a, b)
-    gap = ops.abs(ops.sub(a, b))
+    """l + log1p(power(s - l)) * scale with l the larger of a, b and s the smaller, picked by
+    a comparison (no gradient), so ties take one smooth branch and every order of gradient
+    is PyTorch's there (max and |a - b| have kinks: second derivatives 0 at a = b)."""
+    first_larger = ops.greater_equal(a, b)
+    larger = ops.where(first_larger, a, b)
+    smaller = ops.where(first_larger, b, a)
     same = ops.logical_and(ops.equal(a, b), ops.isinf(ops._as_input(a, None)))
-    safe_gap = ops.where(same, 0.0, gap)  # inf - inf is NaN: nothing to add there
-    extra = ops.log1p(power(ops.neg(safe_gap)))
+    gap = ops.where(same, 0.0, ops.sub(smaller, larger))  # inf - inf is NaN: nothing to add
+    extra = ops.log1p(power(gap))
     return ops.add(larger, ops.where(same, 0.0, extra if scale == 1.0 else ops.mul(extra, scale)))
 
 

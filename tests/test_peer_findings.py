@@ -1,0 +1,156 @@
+"""Wrong answers found by running peer suites (HIPS autograd's numpy tests, through a name
+adapter) against minigrad, each checked against PyTorch 2.13 (live when importable, and the
+values it gives written out) or numpy:
+
+- ``linspace(a, b, 1)`` gave [b]; PyTorch gives [a].
+- ``std`` where the spread is 0 had a NaN gradient (sqrt at 0); PyTorch's is 0.
+- ``logaddexp(a, b)`` (and ``logaddexp2``) at a == b had second derivatives 0 (max and
+  |a - b| have kinks there); PyTorch's d2/da2 is 1/4.
+- ``np.split``, ``np.repeat``, ``np.pad`` on a Tensor ran PyTorch's namesakes, which mean
+  something else (sizes vs split points, tiling vs repeating elements, last dim first).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+try:
+    import torch
+except ImportError:  # the written-out values below still run
+    torch = None
+
+live = pytest.mark.skipif(torch is None, reason="PyTorch not importable")
+
+
+def test_linspace_with_one_step_is_its_start() -> None:
+    assert mg.linspace(1.2, 3.4, 1).numpy().tolist() == [np.float32(1.2)]
+    assert mg.linspace(5, 10, 1, dtype=mg.int32).numpy().tolist() == [5]
+    assert mg.linspace(5.0, 10.0, 2).numpy().tolist() == [5.0, 10.0]
+
+
+@live
+def test_linspace_with_one_step_equals_pytorch() -> None:
+    for start, end in [(1.2, 3.4), (-5.5, 5.5), (3.0, 3.0)]:
+        want = torch.linspace(start, end, 1).numpy()
+        np.testing.assert_array_equal(mg.linspace(start, end, 1).numpy(), want)
+
+
+# x has no spread along dim 0 (one row), some along dim 1
+X_FLAT = np.array([[1.0, 2.0, 3.0]])
+
+
+def _std_grads(x: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """d sum(std(x, dim) * w) / dx and the derivative of that along v (order 2)."""
+    t = mg.tensor(x, requires_grad=True)
+    w = mg.tensor(np.arange(1.0, 1.0 + np.delete(x.shape, dim).prod()))
+    (g,) = mg.grad((mg.std(t, dim=dim) * w).sum(), [t], create_graph=True)
+    (h,) = mg.grad((g * mg.tensor(np.full(x.shape, 0.5))).sum(), [t], allow_unused=True)
+    return g.numpy(), (np.zeros(x.shape) if h is None else h.numpy())
+
+
+def test_std_gradient_is_zero_where_the_spread_is_zero() -> None:
+    g, h = _std_grads(X_FLAT, 0)
+    np.testing.assert_array_equal(g, np.zeros((1, 3)))  # PyTorch 2.13: zeros, orders 1-2
+    np.testing.assert_array_equal(h, np.zeros((1, 3)))
+    assert mg.std(mg.tensor(X_FLAT), dim=0).numpy().tolist() == [0.0, 0.0, 0.0]
+    # along dim 1 nothing changed: sqrt(2/3) and (x - mean) / (N std)
+    np.testing.assert_allclose(mg.std(mg.tensor(X_FLAT), dim=1).numpy(), [np.sqrt(2 / 3)])
+    g1, _ = _std_grads(X_FLAT, 1)
+    np.testing.assert_allclose(g1, (X_FLAT - 2.0) / (3 * np.sqrt(2 / 3)), rtol=1e-14)
+
+
+@live
+@pytest.mark.parametrize("dim", [0, 1])
+def test_std_gradients_equal_pytorch(dim: int) -> None:
+    x = np.array([[1.0, 2.0, 3.0], [1.0, 5.0, 3.0]]) if dim == 0 else X_FLAT
+    t = torch.tensor(x, requires_grad=True)
+    w = torch.arange(1.0, 1.0 + np.delete(x.shape, dim).prod(), dtype=torch.float64)
+    (g,) = torch.autograd.grad((torch.std(t, dim=dim, correction=0) * w).sum(), [t],
+                               create_graph=True)
+    (h,) = torch.autograd.grad((g * 0.5).sum(), [t])
+    got_g, got_h = _std_grads(x, dim)
+    np.testing.assert_allclose(got_g, g.detach().numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(got_h, h.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def _logaddexp_grads(a: float, b: float, name: str = "logaddexp") -> list[float]:
+    """[d/da, d/db, d2/da2, d2/dadb] of logaddexp (or logaddexp2) at (a, b)."""
+    ta, tb = (mg.tensor(np.float64(v), requires_grad=True) for v in (a, b))
+    ga, gb = mg.grad(getattr(mg, name)(ta, tb), [ta, tb], create_graph=True)
+    haa, hab = mg.grad(ga, [ta, tb])
+    return [ga.item(), gb.item(), haa.item(), hab.item()]
+
+
+def test_logaddexp_second_derivative_at_a_tie() -> None:
+    # PyTorch 2.13: [0.5, 0.5, 0.25, -0.25] (sigmoid(0) and its slope)
+    assert _logaddexp_grads(0.4, 0.4) == [0.5, 0.5, 0.25, -0.25]
+    assert mg.logaddexp(mg.tensor(0.4), mg.tensor(0.4)).item() == pytest.approx(
+        0.4 + np.log(2.0), rel=1e-7)
+
+
+def test_logaddexp_at_infinities_keeps_pytorchs_first_order() -> None:
+    inf = float("inf")
+    # PyTorch 2.13 (value, d/da, d/db)
+    for a, b, value, ga, gb in [(inf, 1.0, inf, 1.0, 0.0), (1.0, inf, inf, 0.0, 1.0),
+                                (-inf, 1.0, 1.0, 0.0, 1.0), (inf, -inf, inf, 1.0, 0.0)]:
+        ta, tb = (mg.tensor(np.float64(v), requires_grad=True) for v in (a, b))
+        out = mg.logaddexp(ta, tb)
+        grads = [g.item() for g in mg.grad(out, [ta, tb])]
+        assert (out.item(), *grads) == (value, ga, gb), (a, b)
+
+
+@live
+@pytest.mark.parametrize("name", ["logaddexp", "logaddexp2"])
+@pytest.mark.parametrize(("a", "b"), [(0.4, 0.4), (-1.3, -1.3), (0.3, 1.1), (2.0, -0.5)])
+def test_logaddexp_gradients_equal_pytorch(a: float, b: float, name: str) -> None:
+    ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a, b))
+    ga, gb = torch.autograd.grad(getattr(torch, name)(ta, tb), [ta, tb], create_graph=True)
+    haa, hab = torch.autograd.grad(ga, [ta, tb])
+    want = [ga.item(), gb.item(), haa.item(), hab.item()]
+    np.testing.assert_allclose(_logaddexp_grads(a, b, name), want, rtol=1e-12, atol=1e-15)
+
+
+V7 = np.linspace(-1.0, 2.0, 7)
+M = np.arange(6.0).reshape(2, 3) / 4 - 0.3
+
+# numpy calls on a Tensor: numpy's answer on the array is the expected one
+NUMPY_MEANING = [
+    ("split-points", lambda x: np.split(x, [3, 4])),
+    ("split-sections", lambda x: np.split(x, 3, axis=1)),
+    ("split-negative", lambda x: np.split(x, [1, -1], axis=-1)),
+    ("repeat-flat", lambda x: np.repeat(x, 2)),
+    ("repeat-axis", lambda x: np.repeat(x, [1, 3], axis=0)),
+    ("pad-both-axes", lambda x: np.pad(x, (1, 2))),
+    ("pad-pairs", lambda x: np.pad(x, ((1, 0), (2, 1)), constant_values=0.5)),
+    ("pad-edge", lambda x: np.pad(x, 1, mode="edge")),
+    ("pad-reflect", lambda x: np.pad(x, ((1, 1), (2, 2)), mode="reflect")),
+    ("pad-wrap", lambda x: np.pad(x, ((1, 0), (2, 1)), mode="wrap")),
+]
+
+
+@pytest.mark.parametrize("call", [pytest.param(c, id=i) for i, c in NUMPY_MEANING])
+def test_numpy_functions_keep_numpys_meaning_on_tensors(call) -> None:
+    x0 = V7 if call is NUMPY_MEANING[0][1] else M
+    got, want = call(mg.tensor(x0, requires_grad=True)), call(x0)
+    got, want = (got, want) if isinstance(want, list) else ([got], [want])
+    assert len(got) == len(want)
+    for piece, expected in zip(got, want, strict=True):
+        assert isinstance(piece, mg.Tensor) and piece.requires_grad
+        np.testing.assert_array_equal(piece.numpy(), expected)
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: np.split(x, [1], axis=1)[1] * np.split(x, [1], axis=1)[1][:, :1],
+    lambda x: np.repeat(x, [2, 1], axis=0) ** 2,
+    lambda x: np.pad(x, ((1, 0), (0, 2)), mode="reflect") ** 2,
+])
+def test_gradients_through_numpys_meaning_match_finite_differences(call) -> None:
+    assert mg.gradcheck(call, [M], order=2)
+
+
+def test_numpy_split_into_unequal_sections_is_refused() -> None:
+    with pytest.raises(ValueError, match="3 sections do not divide the length 7"):
+        np.split(mg.tensor(V7), 3)

@@ -85,7 +85,7 @@ def format_table(table: dict[str, np.ndarray], batch_sizes: tuple[int, ...]) -> 
 def plot(table: dict[str, np.ndarray], batch_sizes: tuple[int, ...], stem: Path,
          title: str) -> list[Path]:
     """Final test accuracy against batch size (log scale), one line per norm; PNG and SVG."""
-    from .train import _pyplot
+    from .train import _pyplot, save_png_and_svg
 
     plt = _pyplot()
     fig, axis = plt.subplots(figsize=(7.0, 4.6))
@@ -101,9 +101,4 @@ def plot(table: dict[str, np.ndarray], batch_sizes: tuple[int, ...], stem: Path,
     axis.set(xlabel="batch size (per step)", ylabel="test accuracy (eval mode)", title=title)
     axis.grid(alpha=0.3)
     axis.legend(loc="lower right")
-    fig.tight_layout()
-    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
-    fig.savefig(paths[0], dpi=120)
-    fig.savefig(paths[1])
-    plt.close(fig)
-    return paths
+    return save_png_and_svg(plt, fig, stem)

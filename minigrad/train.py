@@ -346,6 +346,11 @@ def plot_figure1(results: dict[str, dict[str, Any]], stem: Path,
     fig.suptitle(f"{args.dataset}, {len(args.hidden.split(','))} hidden layers "
                  f"({args.hidden}) of {args.activation} units, SGD lr {args.lr}, batch "
                  f"{args.batch_size}; one last-hidden-layer unit over the test set")
+    return save_png_and_svg(plt, fig, stem)
+
+
+def save_png_and_svg(plt: Any, fig: Any, stem: Path) -> list[Path]:
+    """Lay out ``fig``, write it as ``stem``.png (120 dpi) and ``stem``.svg, close it."""
     fig.tight_layout()
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
     fig.savefig(paths[0], dpi=120)

@@ -151,6 +151,22 @@ def _round(a: Any, decimals: int = 0) -> Any:
     return minigrad.round(a, decimals=decimals)
 
 
+def _spread(name: str) -> Callable[..., Any]:
+    """numpy.var / numpy.std: ``ddof`` defaults to 0 (numpy's), where minigrad's and
+    PyTorch's ``var``/``std`` default to correction 1."""
+
+    def numpy_spread(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
+                     ddof: int = 0, keepdims: bool = False) -> Any:
+        import minigrad
+
+        if out is not None:
+            raise _refuse(f"numpy.{name}", "out= is not supported")
+        value = getattr(minigrad, name)(a, axis, keepdims, correction=ddof)
+        return value if dtype is None else value.to(dtype)
+
+    return numpy_spread
+
+
 def _median(*_: Any, **__: Any) -> Any:
     raise _refuse("numpy.median", "numpy averages the two middle values where PyTorch's "
                   "median takes the lower one")
@@ -211,7 +227,7 @@ def _pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: An
 # numpy functions whose minigrad namesake means something else (PyTorch's max(dim) and
 # sort give indices too; numpy's linalg.norm(x, 2) of a matrix is its spectral norm; split
 # takes split points, not sizes; repeat repeats elements, not the whole; pad lists the
-# first axis first):
+# first axis first; var and std default to ddof 0):
 # numpy's meaning, keyed by the qualified name
 OWN: dict[str, Callable[..., Any]] = {
     "numpy.max": _extreme(True), "numpy.amax": _extreme(True),
@@ -219,6 +235,7 @@ OWN: dict[str, Callable[..., Any]] = {
     "numpy.sort": _sort, "numpy.linalg.norm": _norm, "numpy.median": _median,
     "numpy.round": _round, "numpy.around": _round, "numpy.split": _split,
     "numpy.repeat": _repeat, "numpy.pad": _pad,
+    "numpy.var": _spread("var"), "numpy.std": _spread("std"),
 }
 
 

@@ -33,13 +33,13 @@ def reduction_axes(name: str, axis: Any, dim: Any, keepdims: Any, keepdim: Any
 
 
 def _correction(name: str, correction: Any, unbiased: Any) -> int:
-    """PyTorch's ``correction`` or the older ``unbiased`` (True: 1, False: 0); minigrad's
-    default is 0 (the biased estimate, as BatchNorm normalises with)."""
+    """PyTorch's ``correction`` or the older ``unbiased`` (True: 1, False: 0); the default
+    is 1 (Bessel's correction), as PyTorch's. BatchNorm's biased variance is ops.var's."""
     if correction is not None and unbiased is not None:
         raise TypeError(f"{name}: got both correction and unbiased; give one")
     if unbiased is not None:
         return int(bool(unbiased))
-    return 0 if correction is None else correction
+    return 1 if correction is None else correction
 
 
 def sum(x: Any, axis: Axis = None, keepdims: bool | None = None, *, dim: Axis = None,  # noqa: A001
@@ -66,19 +66,21 @@ def var(x: Any, axis: Axis = None, keepdims: bool | None = None, correction: Any
         dim: Axis = None, keepdim: bool | None = None, unbiased: bool | None = None,
         ddof: int | None = None) -> Tensor:
     """sum((x - mean(x))**2) / max(0, N - correction) over ``axis``/``dim``; ``correction``
-    defaults to 0 (``unbiased=True`` or numpy's ``ddof`` set it too)."""
+    defaults to 1, as in PyTorch (``unbiased=False`` or numpy's ``ddof`` set it too)."""
     from . import ops
 
     axes, keep = reduction_axes("var", axis, dim, keepdims, keepdim)
     if ddof is not None:
-        correction = _correction("var", correction, None) or ddof
+        if correction is not None or unbiased is not None:
+            raise TypeError("var: got ddof with correction or unbiased; give one")
+        correction = ddof
     return ops.var(x, axes, keep, _correction("var", correction, unbiased))
 
 
 def std(x: Any, axis: Axis = None, keepdims: bool | None = None, correction: Any = None, *,
         dim: Axis = None, keepdim: bool | None = None, unbiased: bool | None = None,
         ddof: int | None = None) -> Tensor:
-    """sqrt(var(x)) with ``var``'s arguments (correction 0 by default, as ``var``); where
+    """sqrt(var(x)) with ``var``'s arguments (correction 1 by default, as ``var``); where
     var = 0 the gradient is 0, as PyTorch's (d sqrt(v) = dv / (2 sqrt v) would be 0/0)."""
     from . import ops
 

@@ -43,7 +43,9 @@ REFLECTED = {
     "exp": (lambda x: x.exp(), lambda x: x.exp()),
     "abs": (lambda x: (x - 1.0).abs(), lambda x: (x - 1.0).abs()),
     "tensor-pow": (lambda x: x ** mg.tensor(Y), lambda x: x ** torch.tensor(Y)),
-    "var": (lambda x: x.var(), lambda x: x.var(unbiased=False)),
+    "var": (lambda x: x.var(), lambda x: x.var()),  # both default to correction 1
+    "std": (lambda x: x.std(), lambda x: x.std()),
+    "var-biased": (lambda x: x.var(correction=0), lambda x: x.var(unbiased=False)),
     "var-corrected": (lambda x: x.var(correction=1), lambda x: x.var(unbiased=True)),
     "max": (lambda x: x.max(), lambda x: x.max()),
     "flatten": (lambda x: x.reshape(3, 1).flatten(), lambda x: x.reshape(3, 1).flatten()),

@@ -36,7 +36,7 @@ def _centred(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
 
 # (name, minigrad fn of (x, g), numpy float64 reference of (x, g), x shape, reduced axes)
 CASES = [
-    ("var axis 0", lambda x, g: x.var(0),
+    ("var axis 0", lambda x, g: x.var(0, correction=0),
      lambda x, g: (_centred(x, (0,)) ** 2).mean(0), (37, 6), (0,)),
     ("sum (x + g) * (x - m)", lambda x, g: ((x - x.mean(0)) * (x + g)).sum(0),
      lambda x, g: (_centred(x, (0,)) * (x.astype(np.float64) + g)).sum(0), (37, 6), (0,)),
@@ -44,9 +44,9 @@ CASES = [
                                            + (x - x.mean(0)) * 3.0 - g).sum(0),
      lambda x, g: (_centred(x, (0,)) ** 2 * g * 0.5 + _centred(x, (0,)) * 3.0 - g).sum(0),
      (37, 6), (0,)),
-    ("(N, C, L) over (0, 2), keepdims", lambda x, g: x.var((0, 2), keepdims=True),
+    ("(N, C, L) over (0, 2), keepdims", lambda x, g: x.var((0, 2), keepdims=True, correction=0),
      lambda x, g: (_centred(x, (0, 2)) ** 2).mean((0, 2), keepdims=True), (9, 4, 7), (0, 2)),
-    ("all axes", lambda x, g: x.var(),
+    ("all axes", lambda x, g: x.var(correction=0),
      lambda x, g: (_centred(x, (0, 1)) ** 2).mean(), (37, 6), (0, 1)),
     ("inner axis", lambda x, g: ((x - x.mean(1, keepdims=True)) ** 2).sum(1),
      lambda x, g: (_centred(x, (1,)) ** 2).sum(1), (37, 6), (1,)),
@@ -75,7 +75,7 @@ def test_shift_stays_accurate_at_a_large_offset_with_an_outlier_first_row(
     x = rng.standard_normal((500, 8)) + offset
     x[0] += 40.0
     x = x.astype(dtype)
-    (got,), _ = _run(lambda x: x.var(0), x)
+    (got,), _ = _run(lambda x: x.var(0, correction=0), x)
     want = (_centred(x, (0,)) ** 2).mean(0)
     np.testing.assert_allclose(got, want, rtol=tol)
 

@@ -86,3 +86,33 @@ def test_other_numpy_calls_are_refused_naming_the_function(call, named) -> None:
     x = mg.tensor(X, requires_grad=True)
     with pytest.raises(TypeError, match=f"{named} is not supported on minigrad tensors"):
         call(x) if call is not np.ldexp else call(x, 2)
+
+
+VALUES = np.array([[1.0, 2.0, 4.0, 7.0], [0.5, -1.0, 3.0, 2.5]])
+
+
+def test_var_and_std_default_to_pytorchs_correction_but_numpy_calls_to_ddof_0() -> None:
+    """x.var() / mg.std(x) divide by N - 1 as torch.var does ([1, 2, 4, 7]: 7.0, where the
+    biased estimate is 5.25); np.var(t) / np.std(t) keep numpy's ddof=0, and ddof= works."""
+    t = mg.tensor(VALUES)
+    np.testing.assert_allclose(t.var().data, np.var(VALUES, ddof=1), rtol=1e-15)
+    np.testing.assert_allclose(mg.std(t, dim=1).data, np.std(VALUES, axis=1, ddof=1),
+                               rtol=1e-15)
+    np.testing.assert_allclose(t[0].var().data, 7.0, rtol=1e-15)
+    for name in ("var", "std"):
+        numpy_function = getattr(np, name)
+        result = numpy_function(t, axis=1)
+        assert isinstance(result, mg.Tensor)
+        np.testing.assert_allclose(result.data, numpy_function(VALUES, axis=1), rtol=1e-15)
+        np.testing.assert_allclose(numpy_function(t, ddof=1).data,
+                                   numpy_function(VALUES, ddof=1), rtol=1e-15)
+    np.testing.assert_allclose(t.var(ddof=0).data, np.var(VALUES), rtol=1e-15)
+    with pytest.raises(TypeError, match="ddof with correction"):
+        t.var(ddof=0, correction=1)
+
+
+def test_var_default_matches_torch_live() -> None:
+    torch = pytest.importorskip("torch")
+    t, ref = mg.tensor(VALUES), torch.tensor(VALUES)
+    np.testing.assert_allclose(t.var(dim=0).data, ref.var(dim=0).numpy(), rtol=1e-15)
+    np.testing.assert_allclose(t.std().data, ref.std().numpy(), rtol=1e-15)

@@ -33,7 +33,7 @@ CALLS = [
     ("sum-keepdims", lambda x: np.sum(x, axis=1, keepdims=True), lambda x: x.sum(1, True)),
     ("mean", np.mean, lambda x: x.mean()),
     ("var", lambda x: np.var(x, axis=1, ddof=1), lambda x: x.var(1, correction=1)),
-    ("std", lambda x: np.std(x, axis=0), lambda x: x.std(0)),
+    ("std", lambda x: np.std(x, axis=0), lambda x: x.std(0, correction=0)),  # numpy: ddof 0
     ("max", lambda x: np.max(x, axis=1), lambda x: x.amax(1)),
     ("concatenate", lambda x: np.concatenate([x, x * 2]), lambda x: mg.cat([x, x * 2])),
     ("concatenate-axis", lambda x: np.concatenate([x, Y], axis=1),

@@ -212,6 +212,8 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None,
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
         raise ValueError(f"linspace: steps must be a non-negative integer, got {steps!r}")
     dtype = default_float() if dtype is None else resolve_dtype(dtype)
+    if isinstance(start, Tensor) or isinstance(end, Tensor):
+        return _linspace_of_tensors(start, end, steps, dtype)
     i = np.arange(steps, dtype=np.float64)
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
     half = steps // 2
@@ -219,6 +221,25 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None,
     if steps == 1:  # PyTorch's: the one point is start (the formula above would give end)
         points = np.full(1, start, dtype=np.float64)
     return _leaf(points.astype(dtype), requires_grad)
+
+
+def _linspace_of_tensors(start: Any, end: Any, steps: int, dtype: np.dtype) -> Tensor:
+    """linspace from 0-d tensors: the same formula in minigrad ops (computed in ``dtype``,
+    float64 for an integer dtype), so gradients reach start and end where PyTorch's takes
+    their values only; never the values silently without the graph."""
+    from . import ops
+
+    work = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    ends = [ops.cast(ops._as_input(v, None), work) for v in (start, end)]
+    if any(v.ndim for v in ends):
+        raise ValueError(f"linspace: start and end must be 0-d, got shapes "
+                         f"{ends[0].shape} and {ends[1].shape}")
+    i = np.arange(steps, dtype=np.float64)
+    step = ops.div(ops.sub(ends[1], ends[0]), float(max(steps - 1, 1)))
+    first = ops.add(ends[0], ops.mul(Tensor(i.astype(work)), step))
+    second = ops.sub(ends[1], ops.mul(Tensor((steps - 1 - i).astype(work)), step))
+    points = ops.where(Tensor((i < steps // 2) | (steps == 1)), first, second)
+    return points if work == dtype else ops.cast(points, dtype)
 
 
 def eye(n: int, m: int | None = None, *, dtype: Any = None,

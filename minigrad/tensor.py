@@ -189,6 +189,13 @@ class Tensor(TensorAPI):
         return bool(self.item())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """numpy's conversion (np.asarray(t), a list holding tensors, np.r_[t]): refused
+        for a tensor that requires grad, as PyTorch's, since the array drops the graph."""
+        if self.requires_grad:
+            raise RuntimeError(
+                f"numpy cannot convert a tensor that requires grad (shape {self.shape}) to "
+                "an array: that would drop its graph. Use t.detach() (or t.numpy()) for the "
+                "values, or minigrad's function (mg.cat, mg.stack, ...) to keep the graph")
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __repr__(self) -> str:

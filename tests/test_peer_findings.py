@@ -8,6 +8,11 @@ values it gives written out) or numpy:
   |a - b| have kinks there); PyTorch's d2/da2 is 1/4.
 - ``np.split``, ``np.repeat``, ``np.pad`` on a Tensor ran PyTorch's namesakes, which mean
   something else (sizes vs split points, tiling vs repeating elements, last dim first).
+- numpy's conversion of a tensor that requires grad (``np.r_[t]``, ``np.mean([t, t + 2])``,
+  ``np.linalg.norm([t, u])``) gave plain arrays: gradients silently 0. Refused now, as
+  PyTorch's ``__array__`` does.
+- ``linspace`` from 0-d tensors made a tensor holding a tensor (``np.linspace(t, 3.4, 5)``
+  too); now the same formula in minigrad ops, so gradients reach start and end.
 """
 
 from __future__ import annotations
@@ -155,3 +160,41 @@ def test_gradients_through_numpys_meaning_match_finite_differences(call) -> None
 def test_numpy_split_into_unequal_sections_is_refused() -> None:
     with pytest.raises(ValueError, match="3 sections do not divide the length 7"):
         np.split(mg.tensor(V7), 3)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: np.r_[t, t],
+    lambda t: np.c_[t, t],
+    lambda t: np.mean([t, t + 2]),
+    lambda t: np.linalg.norm([t, t * 2]),
+    np.asarray,
+])
+def test_numpy_conversion_of_a_tensor_that_requires_grad_is_refused(call) -> None:
+    t = mg.tensor(np.array([0.5, -1.0]), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"requires grad \(shape \(2,\)\).*drop its graph"):
+        call(t)
+    np.testing.assert_array_equal(np.asarray(t.detach()), [0.5, -1.0])  # values: detach
+
+
+@pytest.mark.parametrize("steps", [0, 1, 2, 5, 10])
+def test_linspace_from_tensors_gives_the_numbers_values_and_gradients(steps: int) -> None:
+    start = mg.tensor(np.float64(1.2), requires_grad=True)
+    end = mg.tensor(np.float64(-3.4), requires_grad=True)
+    got = mg.linspace(start, end, steps, dtype=mg.float64)
+    np.testing.assert_array_equal(got.numpy(), mg.linspace(1.2, -3.4, steps,
+                                                           dtype=mg.float64).numpy())
+    if torch is not None:
+        want = torch.linspace(1.2, -3.4, steps, dtype=torch.float64).numpy()
+        np.testing.assert_array_equal(got.numpy(), want)
+    if steps:
+        # d sum / d start = sum of (1 - i / (n - 1)), d sum / d end = sum of i / (n - 1)
+        weights = np.arange(steps) / max(steps - 1, 1) if steps > 1 else np.zeros(1)
+        grads = mg.grad(got.sum(), [start, end])
+        np.testing.assert_allclose([g.item() for g in grads],
+                                   [np.sum(1 - weights), np.sum(weights)], rtol=1e-15)
+
+
+def test_linspace_from_tensors_matches_finite_differences_to_order_two() -> None:
+    assert mg.gradcheck(lambda a, b: mg.linspace(a, b, 5, dtype=mg.float64) ** 2,
+                        [np.array(1.2), np.array(-0.4)], order=2)
+    assert mg.linspace(mg.tensor(1.0), 5.0, 3, dtype=mg.int64).numpy().tolist() == [1, 3, 5]

@@ -113,7 +113,7 @@ def _extreme(largest: bool) -> Callable[..., Any]:
 
         if largest:
             return ops.max(a, axis, keepdims)
-        return ops.neg(ops.max(ops.neg(a), axis, keepdims))
+        return ops.amin(a, axis, keepdims)  # integers too (-x overflows at their minimum)
 
     return extreme
 

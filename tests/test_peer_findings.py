@@ -11,6 +11,9 @@ values it gives written out) or numpy:
 - numpy's conversion of a tensor that requires grad (``np.r_[t]``, ``np.mean([t, t + 2])``,
   ``np.linalg.norm([t, u])``) gave plain arrays: gradients silently 0. Refused now, as
   PyTorch's ``__array__`` does.
+- ``min``/``amin``/``argmin``/``min(dim)``/``aminmax``/``cummin``/``np.min`` of an integer
+  tensor holding the dtype's minimum gave 0 (min was -max(-x), and -(-2^31) overflows to
+  -2^31 in int32); found by tinygrad's test_ops (test_min). ``np.min`` of uint8 was wrong too.
 - ``linspace`` from 0-d tensors made a tensor holding a tensor (``np.linspace(t, 3.4, 5)``
   too); now the same formula in minigrad ops, so gradients reach start and end.
 """
@@ -198,3 +201,47 @@ def test_linspace_from_tensors_matches_finite_differences_to_order_two() -> None
     assert mg.gradcheck(lambda a, b: mg.linspace(a, b, 5, dtype=mg.float64) ** 2,
                         [np.array(1.2), np.array(-0.4)], order=2)
     assert mg.linspace(mg.tensor(1.0), 5.0, 3, dtype=mg.int64).numpy().tolist() == [1, 3, 5]
+
+
+INT_MIN_CASES = [  # (dtype, values): the dtype's minimum among others
+    ("int32", [0, -2**31, 5, 2**31 - 1, -2**31]),
+    ("int64", [0, -2**63, 5, 2**63 - 1]),
+    ("int8", [3, -128, 127, -128]),
+    ("uint8", [3, 0, 255, 7, 0]),
+    ("bool", [True, False, True]),
+]
+MIN_CALLS = {
+    "min": lambda x: x.min(),
+    "amin": mg.amin,
+    "argmin": lambda x: x.argmin(),
+    "min-dim": lambda x: x.min(0)[0],
+    "min-dim-index": lambda x: x.min(0)[1],
+    "aminmax": lambda x: mg.aminmax(x)[0],
+    "cummin": lambda x: mg.cummin(x, 0)[0],
+    "cummin-index": lambda x: mg.cummin(x, 0)[1],
+    "np.min": np.min,
+}
+
+
+@pytest.mark.parametrize("call", list(MIN_CALLS))
+@pytest.mark.parametrize(("dtype", "values"), INT_MIN_CASES, ids=[c[0] for c in INT_MIN_CASES])
+def test_min_of_integers_at_the_dtype_minimum(dtype: str, values: list, call: str) -> None:
+    if dtype == "bool" and call in ("argmin", "aminmax", "cummin", "cummin-index"):
+        pytest.skip("PyTorch 2.13 refuses bool here")
+    got = MIN_CALLS[call](mg.tensor(values, dtype=dtype)).numpy()
+    smallest = min(values)
+    first = values.index(smallest)
+    running = np.minimum.accumulate(np.array(values, dtype=dtype))
+    expected = {"argmin": first, "min-dim-index": first, "cummin": running,
+                "cummin-index": [max(i for i in range(k + 1) if values[i] == running[k])
+                                 for k in range(len(values))]}.get(call, smallest)
+    np.testing.assert_array_equal(got, np.asarray(expected))
+    assert got.dtype == (np.int64 if "index" in call or call == "argmin"
+                         else np.dtype(dtype))
+    if torch is not None:
+        tcall = {"amin": torch.amin, "aminmax": lambda t: torch.aminmax(t)[0],
+                 "cummin": lambda t: torch.cummin(t, 0)[0],
+                 "cummin-index": lambda t: torch.cummin(t, 0)[1],
+                 "np.min": lambda t: t.min()}.get(call, MIN_CALLS[call])
+        want = tcall(torch.tensor(values, dtype=getattr(torch, dtype)))
+        np.testing.assert_array_equal(got, want.numpy())

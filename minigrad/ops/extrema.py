@@ -27,9 +27,9 @@ from .binary_math import minimum
 from .compare import equal
 from .core import _as_input
 from .dims import Dims, check_dim, install, reduced_dims, torch_keywords
-from .elementwise import cast, maximum, neg, where
+from .elementwise import maximum, neg, where
 from .indexing import gather
-from .logical import isnan, logical_or
+from .logical import bitwise_not, isnan, logical_or
 from .movement import reshape
 from .reductions import max as _max_row
 
@@ -62,11 +62,12 @@ def amax(x: Any, dim: Dims = None, keepdim: bool = False) -> Tensor:
 @torch_keywords
 def amin(x: Any, dim: Dims = None, keepdim: bool = False) -> Tensor:
     """min(x) = -max(-x) over ``dim``; the gradient is shared evenly between tied minima.
-    Bool and unsigned inputs are negated as int64 and cast back."""
+    Integers and bools: ~max(~x) (~x = -x - 1 reverses their order, where -x overflows at
+    the dtype's minimum: -(-2^31) is -2^31 in int32)."""
     x = _as_input(x, None)
     axes, keep = reduced_dims("amin", dim, x.shape), bool(keepdim)
-    if x.dtype.kind in "bu":
-        return cast(neg(_max_row(neg(cast(x, np.int64)), axes, keep)), x.dtype)
+    if x.dtype.kind in "biu":
+        return bitwise_not(_max_row(bitwise_not(x), axes, keep))
     return neg(_max_row(neg(x), axes, keep))
 
 

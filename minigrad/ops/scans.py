@@ -32,7 +32,7 @@ from .dims import check_dim, install, torch_keywords
 from .elementwise import add, cast, exp, maximum, mul, neg, sub, where
 from .extrema import ValuesIndices
 from .indexing import gather
-from .logical import isinf, isnan, logical_or
+from .logical import bitwise_not, isinf, isnan, logical_or
 from .reductions import accumulator
 from .unary_math import expm1, log1p
 
@@ -136,7 +136,9 @@ def _cumulative_extreme(name: str, x: Any, dim: int, largest: bool) -> ValuesInd
     axis = check_dim(name, dim, x.shape)
     if x.ndim == 0:
         return ValuesIndices(x, Tensor(np.zeros((), np.int64)))
-    key = x if largest else neg(cast(x, np.int64) if x.dtype.kind in "bu" else x)
+    # the minima are the maxima of an order-reversed key: -x for floats, ~x for integers and
+    # bools (-x overflows at the integer minimum)
+    key = x if largest else bitwise_not(x) if x.dtype.kind in "biu" else neg(x)
     indices = _last_record(key, axis)
     return ValuesIndices(gather(x, indices, axis), indices)
 

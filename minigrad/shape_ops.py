@@ -44,6 +44,17 @@ def _dims(dims: Any) -> tuple[Any, ...]:
     return tuple(dims)
 
 
+def _distinct_dims(named: tuple[Any, ...], ndim: int, op: str) -> set[int]:
+    """``named`` dims as non-negative dims, refused when one is named twice (1 and -1 of a
+    2-D tensor too), as PyTorch does: flipping or squeezing a dim "twice" has no meaning."""
+    chosen = [dim_index(d, ndim, op) for d in named]
+    repeated = sorted({d for d in chosen if chosen.count(d) > 1})
+    if repeated:
+        raise ValueError(f"{op}: dim {repeated[0]} appears more than once in dims "
+                         f"{tuple(named)} (tensor with {ndim} dimensions)")
+    return set(chosen)
+
+
 def _along(dim: int, part: Any) -> tuple[Any, ...]:
     """An index key selecting ``part`` along ``dim`` and everything along the dims before."""
     return (*([slice(None)] * dim), part)
@@ -123,7 +134,7 @@ def squeeze(x: Any, dim: Dims | None = None) -> Tensor:
         chosen = set(range(x.ndim))
     else:
         named = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
-        chosen = {dim_index(d, x.ndim, "squeeze") for d in named}
+        chosen = _distinct_dims(named, x.ndim, "squeeze")
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in chosen and n == 1)))
 
 
@@ -296,7 +307,7 @@ def flip(x: Any, dims: Dims) -> Tensor:
     """``x`` with the order of elements reversed along ``dims``."""
     x = as_tensor_input(x)
     named = (dims,) if isinstance(dims, int | np.integer) else tuple(dims)
-    chosen = {dim_index(d, x.ndim, "flip") for d in named}
+    chosen = _distinct_dims(named, x.ndim, "flip")
     if not chosen or x.ndim == 0:
         return x
     return index(x, tuple(slice(None, None, -1) if i in chosen else slice(None)

@@ -14,6 +14,8 @@ values it gives written out) or numpy:
 - ``min``/``amin``/``argmin``/``min(dim)``/``aminmax``/``cummin``/``np.min`` of an integer
   tensor holding the dtype's minimum gave 0 (min was -max(-x), and -(-2^31) overflows to
   -2^31 in int32); found by tinygrad's test_ops (test_min). ``np.min`` of uint8 was wrong too.
+- ``flip`` and ``squeeze`` took a dim named twice (``x.flip((0, 0))``, ``x.flip((1, -1))``)
+  and flipped or squeezed it once; PyTorch refuses (tinygrad's test_flip).
 - ``linspace`` from 0-d tensors made a tensor holding a tensor (``np.linspace(t, 3.4, 5)``
   too); now the same formula in minigrad ops, so gradients reach start and end.
 """
@@ -245,3 +247,25 @@ def test_min_of_integers_at_the_dtype_minimum(dtype: str, values: list, call: st
                  "np.min": lambda t: t.min()}.get(call, MIN_CALLS[call])
         want = tcall(torch.tensor(values, dtype=getattr(torch, dtype)))
         np.testing.assert_array_equal(got, want.numpy())
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: x.flip((0, 0)),
+    lambda x: x.flip((1, -1)),
+    lambda x: x.flip([0, 1, 0]),
+    lambda x: x.reshape(1, 3, 4).squeeze((0, 0)),
+    lambda x: x.reshape(1, 3, 4).squeeze((0, -3)),
+])
+def test_a_dim_named_twice_is_refused(call) -> None:
+    x = mg.tensor(np.arange(12.0).reshape(3, 4))
+    with pytest.raises(ValueError, match="appears more than once in dims"):
+        call(x)
+    if torch is not None:  # PyTorch 2.13 refuses these too
+        with pytest.raises(RuntimeError):
+            call(torch.arange(12.0).reshape(3, 4))
+
+
+def test_flip_and_squeeze_of_distinct_dims_unchanged() -> None:
+    x = np.arange(12.0).reshape(1, 3, 4)
+    np.testing.assert_array_equal(mg.tensor(x).flip((0, 2)).numpy(), x[::-1, :, ::-1])
+    assert mg.tensor(x).squeeze((0, 1)).shape == (3, 4)

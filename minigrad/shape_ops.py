@@ -461,6 +461,8 @@ def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) 
 
 def _pad_sources(n: int, left: int, right: int, mode: str, dim: int) -> np.ndarray:
     """For each position of the padded dim, the position of x it copies."""
+    if mode == "circular":
+        return _circular_sources(n, left, right, dim)
     limit = n - 1 if mode == "reflect" else n
     if (mode != "replicate" and max(left, right) > limit) or n == 0:
         raise ValueError(f"pad: {mode} padding ({left}, {right}) of dim {dim} must be "
@@ -472,6 +474,22 @@ def _pad_sources(n: int, left: int, right: int, mode: str, dim: int) -> np.ndarr
     if mode == "replicate":
         return np.clip(positions, 0, n - 1)
     return positions % n
+
+
+def _circular_sources(n: int, left: int, right: int, dim: int) -> np.ndarray:
+    """Circular padding as PyTorch's: a negative amount crops first, and the wrap-around
+    copies from what is left (pad (1, -1) of [0 1 2 3 4] is [3 0 1 2 3], not [4 0 1 2 3]);
+    on the right it wraps again past that size (up to the dim's size, PyTorch's limit). A
+    left amount beyond what is left is refused: PyTorch reads memory it never wrote there."""
+    start, kept = max(-left, 0), n - max(-left, 0) - max(-right, 0)
+    if n + left + right == 0 and right >= -n:  # nothing left to show (PyTorch: empty)
+        return np.arange(0)
+    if kept <= 0 or left > kept or right > n:
+        raise ValueError(f"pad: circular padding ({left}, {right}) of dim {dim} (size {n}, "
+                         f"{max(kept, 0)} left after cropping) must leave at least one "
+                         f"element, pad at most that many on the left and at most {n} "
+                         f"on the right")
+    return start + np.arange(-max(left, 0), kept + max(right, 0)) % kept
 
 
 def _pad_constant(x: Tensor, widths: dict[int, tuple[int, int]], value: float) -> Tensor:

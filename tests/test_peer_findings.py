@@ -16,6 +16,10 @@ values it gives written out) or numpy:
   -2^31 in int32); found by tinygrad's test_ops (test_min). ``np.min`` of uint8 was wrong too.
 - ``flip`` and ``squeeze`` took a dim named twice (``x.flip((0, 0))``, ``x.flip((1, -1))``)
   and flipped or squeezed it once; PyTorch refuses (tinygrad's test_flip).
+- circular ``pad`` with a negative amount wrapped around the uncropped dim (pad (1, -1) of
+  [0 1 2 3 4] gave [4 0 1 2 3]); PyTorch crops first and wraps what is left: [3 0 1 2 3].
+  Where PyTorch reads memory it never wrote (a left amount beyond what is left) minigrad
+  refuses. Found by tinygrad's test_pad_circular_mode.
 - ``linspace`` from 0-d tensors made a tensor holding a tensor (``np.linspace(t, 3.4, 5)``
   too); now the same formula in minigrad ops, so gradients reach start and end.
 """
@@ -269,3 +273,40 @@ def test_flip_and_squeeze_of_distinct_dims_unchanged() -> None:
     x = np.arange(12.0).reshape(1, 3, 4)
     np.testing.assert_array_equal(mg.tensor(x).flip((0, 2)).numpy(), x[::-1, :, ::-1])
     assert mg.tensor(x).squeeze((0, 1)).shape == (3, 4)
+
+
+# circular pads of [0 1 2 3 4] (rows of x below) with negative amounts: PyTorch 2.13's values
+CIRCULAR = {
+    (1, -1): [3, 0, 1, 2, 3],
+    (2, -1): [2, 3, 0, 1, 2, 3],
+    (-1, 2): [1, 2, 3, 4, 1, 2],
+    (-2, 1): [2, 3, 4, 2],
+    (1, -3): [1, 0, 1],
+    (-3, 2): [3, 4, 3, 4],
+    (-3, 3): [3, 4, 3, 4, 3],
+    (-1, 5): [1, 2, 3, 4, 1, 2, 3, 4, 1],
+    (3, -1): [1, 2, 3, 0, 1, 2, 3],
+    (2, 2): [3, 4, 0, 1, 2, 3, 4, 0, 1],
+}
+
+
+@pytest.mark.parametrize("amounts", list(CIRCULAR))
+def test_circular_pad_crops_first_then_wraps(amounts: tuple[int, int]) -> None:
+    import minigrad.nn.functional as F
+
+    x = np.arange(15.0).reshape(1, 3, 5) % 5
+    got = F.pad(mg.tensor(x), amounts, mode="circular").numpy()
+    np.testing.assert_array_equal(got[0], [CIRCULAR[amounts]] * 3)
+    if torch is not None:
+        want = torch.nn.functional.pad(torch.tensor(x), amounts, mode="circular").numpy()
+        np.testing.assert_array_equal(got, want)
+
+
+def test_circular_pad_refuses_what_pytorch_reads_from_unwritten_memory() -> None:
+    import minigrad.nn.functional as F
+
+    with pytest.raises(ValueError, match="circular padding \\(3, -3\\) of dim 2"):
+        F.pad(mg.tensor(np.zeros((1, 3, 5))), (3, -3), mode="circular")
+    assert F.pad(mg.tensor(np.zeros((1, 3, 5))), (-4, -1), mode="circular").shape == (1, 3, 0)
+    assert mg.gradcheck(lambda a: F.pad(a, (1, -1, 2, -1), mode="circular") ** 2,
+                        [np.linspace(-1.0, 1.0, 60).reshape(1, 3, 4, 5)], order=2)

@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 OUT    ?= demo_out
 
-.PHONY: demo test bench lint clean install install-test install-bench fuzz check-runtime cnn
+.PHONY: demo test bench lint clean install install-test install-bench fuzz check-runtime cnn peers
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -82,3 +82,10 @@ FUZZ_ARGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 fuzz: $(VENV)/.installed-test
 	$(PY) -m minigrad.testing.fuzz --n $(N) --seed $(SEED) --jobs $(JOBS) $(FUZZ_ARGS)
+
+# Peer suites through name adapters (not part of `make test`; the peers' files are not in
+# the repository): AUTOGRAD = autograd's sdist (pip download --no-deps --no-binary :all:
+# autograd), TINYGRAD = tinygrad's test/test_ops.py
+peers: $(VENV)/.installed-test
+	$(if $(AUTOGRAD),$(PY) tools/peer_suites.py autograd $(AUTOGRAD),)
+	$(if $(TINYGRAD),$(PY) tools/peer_suites.py tinygrad $(TINYGRAD),)

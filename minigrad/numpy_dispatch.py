@@ -224,6 +224,21 @@ def _pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: An
     return minigrad.pad(array, flat, mode=modes[mode], value=float(constant_values))
 
 
+def _nonzero(a: Any) -> tuple:
+    """numpy's nonzero: one index array per dim (PyTorch's nonzero gives one (count, ndim)
+    tensor, numpy's argwhere)."""
+    import minigrad
+
+    return minigrad.nonzero(a, as_tuple=True)
+
+
+def _argwhere(a: Any) -> Any:
+    """numpy's argwhere: the (count, ndim) indices, PyTorch's nonzero."""
+    import minigrad
+
+    return minigrad.nonzero(a)
+
+
 # numpy functions whose minigrad namesake means something else (PyTorch's max(dim) and
 # sort give indices too; numpy's linalg.norm(x, 2) of a matrix is its spectral norm; split
 # takes split points, not sizes; repeat repeats elements, not the whole; pad lists the
@@ -234,7 +249,8 @@ OWN: dict[str, Callable[..., Any]] = {
     "numpy.min": _extreme(False), "numpy.amin": _extreme(False),
     "numpy.sort": _sort, "numpy.linalg.norm": _norm, "numpy.median": _median,
     "numpy.round": _round, "numpy.around": _round, "numpy.split": _split,
-    "numpy.repeat": _repeat, "numpy.pad": _pad,
+    "numpy.repeat": _repeat, "numpy.pad": _pad, "numpy.nonzero": _nonzero,
+    "numpy.argwhere": _argwhere,
     "numpy.var": _spread("var"), "numpy.std": _spread("std"),
 }
 

@@ -8,6 +8,8 @@ values it gives written out) or numpy:
   |a - b| have kinks there); PyTorch's d2/da2 is 1/4.
 - ``np.split``, ``np.repeat``, ``np.pad`` on a Tensor ran PyTorch's namesakes, which mean
   something else (sizes vs split points, tiling vs repeating elements, last dim first).
+- ``np.nonzero`` on a Tensor gave PyTorch's (count, ndim) tensor, not numpy's tuple of
+  index arrays (found by a sweep of numpy functions on tensors against numpy).
 - numpy's conversion of a tensor that requires grad (``np.r_[t]``, ``np.mean([t, t + 2])``,
   ``np.linalg.norm([t, u])``) gave plain arrays: gradients silently 0. Refused now, as
   PyTorch's ``__array__`` does.
@@ -143,6 +145,8 @@ NUMPY_MEANING = [
     ("pad-edge", lambda x: np.pad(x, 1, mode="edge")),
     ("pad-reflect", lambda x: np.pad(x, ((1, 1), (2, 2)), mode="reflect")),
     ("pad-wrap", lambda x: np.pad(x, ((1, 0), (2, 1)), mode="wrap")),
+    ("nonzero", lambda x: list(np.nonzero(x > 0))),
+    ("argwhere", lambda x: np.argwhere(x > 0)),
 ]
 
 
@@ -153,7 +157,8 @@ def test_numpy_functions_keep_numpys_meaning_on_tensors(call) -> None:
     got, want = (got, want) if isinstance(want, list) else ([got], [want])
     assert len(got) == len(want)
     for piece, expected in zip(got, want, strict=True):
-        assert isinstance(piece, mg.Tensor) and piece.requires_grad
+        assert isinstance(piece, mg.Tensor)
+        assert piece.requires_grad or piece.dtype == np.int64  # indices carry no gradient
         np.testing.assert_array_equal(piece.numpy(), expected)
 
 

@@ -330,7 +330,9 @@ def logit(input: Any, eps: float | None = None) -> Tensor:  # noqa: A002
     else:  # + NaN outside [0, 1]: the gradient is NaN there too (d/dp of p + c is 1)
         outside = ops.logical_or(ops.less(p, 0.0), ops.greater(p, 1.0))
         p = ops.add(p, ops.where(outside, float("nan"), 0.0))
-    return ops.log(ops.div(p, ops.sub(1.0, p)))
+    # log p - log(1 - p), not log(p / (1 - p)): at p = 0 or 1 the quotient's chain rule
+    # meets inf * 0 (a NaN gradient); this form gives PyTorch's inf there
+    return ops.sub(ops.log(p), ops.log1p(ops.neg(p)))
 
 
 COMPOSED = ["pow", "add", "sub", "div", "fmax", "fmin", "lerp", "addcmul", "addcdiv",

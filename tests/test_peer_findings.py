@@ -10,6 +10,9 @@ values it gives written out) or numpy:
   something else (sizes vs split points, tiling vs repeating elements, last dim first).
 - ``np.nonzero`` on a Tensor gave PyTorch's (count, ndim) tensor, not numpy's tuple of
   index arrays (found by a sweep of numpy functions on tensors against numpy).
+- ``logit``'s gradient at p = 0 and p = 1 was NaN (the chain rule of log(p / (1 - p)) meets
+  inf * 0 there); PyTorch's is inf (found by a sweep of the unary functions on edge values
+  against PyTorch).
 - numpy's conversion of a tensor that requires grad (``np.r_[t]``, ``np.mean([t, t + 2])``,
   ``np.linalg.norm([t, u])``) gave plain arrays: gradients silently 0. Refused now, as
   PyTorch's ``__array__`` does.
@@ -315,3 +318,21 @@ def test_circular_pad_refuses_what_pytorch_reads_from_unwritten_memory() -> None
     assert F.pad(mg.tensor(np.zeros((1, 3, 5))), (-4, -1), mode="circular").shape == (1, 3, 0)
     assert mg.gradcheck(lambda a: F.pad(a, (1, -1, 2, -1), mode="circular") ** 2,
                         [np.linspace(-1.0, 1.0, 60).reshape(1, 3, 4, 5)], order=2)
+
+
+LOGIT_AT = np.array([0.0, 1.0, 0.5, 0.25, 1e-300, 0.999, 1.5, -0.5])
+# PyTorch 2.13's d/dp logit(p) there (inf at the ends, NaN outside [0, 1])
+LOGIT_GRAD = [np.inf, np.inf, 4.0, 16.0 / 3.0, 1e300, 1.0 / (0.999 * 0.001), np.nan, np.nan]
+
+
+def test_logit_gradient_at_zero_and_one_is_infinite() -> None:
+    p = mg.tensor(LOGIT_AT, requires_grad=True)
+    out = mg.logit(p)
+    (grad,) = mg.grad(out.sum(), [p])
+    np.testing.assert_allclose(grad.numpy(), LOGIT_GRAD, rtol=1e-12)
+    assert out.numpy()[:2].tolist() == [-np.inf, np.inf]
+    if torch is not None:
+        t = torch.tensor(LOGIT_AT, requires_grad=True)
+        (want,) = torch.autograd.grad(torch.logit(t).sum(), [t])
+        np.testing.assert_allclose(grad.numpy(), want.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(out.numpy(), torch.logit(t).detach().numpy(), rtol=1e-15)

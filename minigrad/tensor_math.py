@@ -238,8 +238,12 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Ten
 
 
 def hypot(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """sqrt(input^2 + other^2); d/dinput = input / out."""
-    return ops.sqrt(ops.add(ops.mul(input, input), ops.mul(other, other)))
+    """sqrt(input^2 + other^2); d/dinput = input / out. An infinite side with a NaN other
+    gives inf (C's hypot, PyTorch's), where the sum of squares would give NaN."""
+    a, b = ops._as_input(input, None), ops._as_input(other, None)
+    inf_and_nan = ops.logical_or(ops.logical_and(ops.isinf(a), ops.isnan(b)),
+                                 ops.logical_and(ops.isnan(a), ops.isinf(b)))
+    return ops.where(inf_and_nan, float("inf"), ops.sqrt(ops.add(ops.mul(a, a), ops.mul(b, b))))
 
 
 def logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002

@@ -13,6 +13,9 @@ values it gives written out) or numpy:
 - ``logit``'s gradient at p = 0 and p = 1 was NaN (the chain rule of log(p / (1 - p)) meets
   inf * 0 there); PyTorch's is inf (found by a sweep of the unary functions on edge values
   against PyTorch).
+- ``atan2``'s gradient at the origin was NaN (0/0); PyTorch's is 0. ``hypot(inf, nan)`` was
+  NaN; PyTorch's (and C's) is inf. Found by a sweep of the binary functions on 169 pairs of
+  edge values against PyTorch (values and gradients now all equal).
 - numpy's conversion of a tensor that requires grad (``np.r_[t]``, ``np.mean([t, t + 2])``,
   ``np.linalg.norm([t, u])``) gave plain arrays: gradients silently 0. Refused now, as
   PyTorch's ``__array__`` does.
@@ -336,3 +339,37 @@ def test_logit_gradient_at_zero_and_one_is_infinite() -> None:
         (want,) = torch.autograd.grad(torch.logit(t).sum(), [t])
         np.testing.assert_allclose(grad.numpy(), want.numpy(), rtol=1e-12)
         np.testing.assert_allclose(out.numpy(), torch.logit(t).detach().numpy(), rtol=1e-15)
+
+
+def test_atan2_gradient_at_the_origin_is_zero() -> None:
+    a = mg.tensor(np.array([0.0, -0.0, 0.0, 1.0]), requires_grad=True)
+    b = mg.tensor(np.array([0.0, 0.0, -0.0, 1.0]), requires_grad=True)
+    ga, gb = mg.grad(mg.atan2(a, b).sum(), [a, b])
+    # PyTorch 2.13: [0, 0, -0, 0.5] and [-0, 0, 0, -0.5]
+    np.testing.assert_array_equal(ga.numpy(), [0.0, 0.0, -0.0, 0.5])
+    np.testing.assert_array_equal(gb.numpy(), [-0.0, 0.0, 0.0, -0.5])
+    assert mg.gradcheck(lambda x, y: mg.atan2(x, y) ** 2,
+                        [np.array([0.3, -1.2, 2.0]), np.array([1.1, 0.4, -0.7])], order=2)
+
+
+EDGES = [0.0, -0.0, 1.0, -2.5, np.inf, -np.inf, np.nan, 1e-8]
+
+
+@live
+@pytest.mark.parametrize("name", ["atan2", "hypot"])
+def test_atan2_and_hypot_equal_pytorch_on_edge_pairs(name: str) -> None:
+    first = np.repeat(EDGES, len(EDGES))
+    second = np.tile(EDGES, len(EDGES))
+    a, b = (mg.tensor(v.copy(), requires_grad=True) for v in (first, second))
+    ta, tb = (torch.tensor(v.copy(), requires_grad=True) for v in (first, second))
+    out, tout = getattr(mg, name)(a, b), getattr(torch, name)(ta, tb)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12)
+    grads = mg.grad(out.sum(), [a, b])
+    tgrads = torch.autograd.grad(tout.sum(), [ta, tb])
+    for got, want in zip(grads, tgrads, strict=True):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-10)
+
+
+def test_hypot_of_an_infinity_and_a_nan_is_infinite() -> None:
+    got = mg.hypot(mg.tensor([np.inf, np.nan, -np.inf, 3.0]), mg.tensor([np.nan, np.inf, 1.0, 4.0]))
+    assert got.numpy().tolist() == [np.inf, np.inf, np.inf, 5.0]

@@ -33,7 +33,11 @@ MINIMUM, minimum = binary(
 
 
 def _atan2_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
-    scale = div(g, add(mul(a, a), mul(b, b)))
+    # 0 at the origin, as PyTorch's (b / (a^2 + b^2) is 0/0 there); the divisor is made
+    # 1 there first, so no inf enters the gradient's own gradient
+    radius2 = add(mul(a, a), mul(b, b))
+    origin = equal(radius2, 0.0)
+    scale = where(origin, 0.0, div(g, where(origin, 1.0, radius2)))
     return only_needed(lambda: unbroadcast(mul(scale, b), a.shape),
                        lambda: unbroadcast(neg(mul(scale, a)), b.shape))
 
@@ -46,7 +50,7 @@ ATAN2, atan2 = binary(
     "atan2", _atan2_forward, _atan2_vjp,
     ("{g} * {1} / ({0}^2 + {1}^2)", "-{g} * {0} / ({0}^2 + {1}^2)"), "np.arctan2({0}, {1})",
     doc="The angle of the point (b, a): atan(a / b) in the right quadrant; "
-        "d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2).",
+        "d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2) (0 at the origin, as PyTorch).",
     dtype_rule=FLOAT, torch="atan2",
 )
 

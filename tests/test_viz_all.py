@@ -82,7 +82,8 @@ MODULES: dict[str, Callable[[], tuple[nn.Module, tuple[int, ...]]]] = {
     "AdaptiveAvgPool2d": lambda: (nn.AdaptiveAvgPool2d(1), (2, 2, 3, 3)),
 }
 MODULES.update({name: lambda name=name: (getattr(nn, name)(), (2, 3)) for name in (
-    "SiLU", "LeakyReLU", "ELU", "Softplus", "Hardtanh", "ReLU6")})
+    "SiLU", "LeakyReLU", "ELU", "Softplus", "Hardtanh", "ReLU6", "SELU", "CELU", "Mish",
+    "Softsign", "Hardsigmoid", "Hardswish", "LogSigmoid")})
 MODULES["BatchNorm3d"] = lambda: (nn.BatchNorm3d(2), (3, 2, 2, 1, 2))
 for _impl in ("composed", "fused"):
     MODULES[f"GroupNorm-{_impl}"] = lambda i=_impl: (nn.GroupNorm(2, 4, impl=i), (3, 4, 2))

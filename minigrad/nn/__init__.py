@@ -2,17 +2,24 @@
 
 from . import functional, init, utils
 from .activation import (
+    CELU,
     ELU,
     GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
     Hardtanh,
     LeakyReLU,
+    LogSigmoid,
     LogSoftmax,
+    Mish,
     ReLU,
     ReLU6,
     Sigmoid,
     SiLU,
     Softmax,
     Softplus,
+    Softsign,
     Tanh,
 )
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
@@ -85,4 +92,5 @@ __all__ = [
     "init",
     "utils",
 ]
+__all__ += ["CELU", "SELU", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish", "Softsign"]
 __all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "Conv1d", "Conv2d", "MaxPool2d"]

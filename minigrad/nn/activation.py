@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -173,3 +175,74 @@ class ReLU6(Hardtanh):
 
     def extra_repr(self) -> str:
         return ""
+
+
+class _Pointwise(Module):
+    """A module applying ``function`` elementwise; ``inplace`` is PyTorch's flag, kept for
+    signature compatibility (minigrad computes out of place)."""
+
+    function: Any = None
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply the function elementwise."""
+        return type(self).function(x)
+
+
+class SELU(_Pointwise):
+    """scale * elu(x, alpha), PyTorch's constants."""
+
+    function = staticmethod(F.selu)
+
+
+class Mish(_Pointwise):
+    """x * tanh(softplus(x))."""
+
+    function = staticmethod(F.mish)
+
+
+class Hardsigmoid(_Pointwise):
+    """0 for x <= -3, 1 for x >= 3, x / 6 + 1/2 between."""
+
+    function = staticmethod(F.hardsigmoid)
+
+
+class Hardswish(_Pointwise):
+    """x * relu6(x + 3) / 6."""
+
+    function = staticmethod(F.hardswish)
+
+
+class Softsign(Module):
+    """x / (1 + |x|)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply softsign elementwise."""
+        return F.softsign(x)
+
+
+class LogSigmoid(Module):
+    """log(sigmoid(x))."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply logsigmoid elementwise."""
+        return F.logsigmoid(x)
+
+
+class CELU(Module):
+    """x for x > 0, alpha * (exp(x / alpha) - 1) otherwise."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply celu elementwise."""
+        return F.celu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"

@@ -68,8 +68,8 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (PyTorch's
-    linear region). Computed as max(z, 0) + log(1 + exp(-|z|)) with z = beta x, so no
-    exp overflows."""
+    linear region). Computed as max(z, 0) + log1p(exp(-|z|)) with z = beta x, so no exp
+    overflows and exp(-|z|) far below 1 keeps its digits."""
     _check_float("softplus", x)
     if beta == 0:
         raise ValueError("softplus: beta must be nonzero, got 0")
@@ -78,7 +78,7 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     safe = ops.where(linear, 0.0, scaled)  # the curved branch never sees large values
     positive = ops.greater(safe, 0.0)
     minus_abs = ops.where(positive, ops.neg(safe), safe)
-    curved = ops.add(ops.where(positive, safe, 0.0), ops.log(ops.add(ops.exp(minus_abs), 1.0)))
+    curved = ops.add(ops.where(positive, safe, 0.0), ops.log1p(ops.exp(minus_abs)))
     return ops.where(linear, x, ops.div(curved, beta))
 
 
@@ -94,3 +94,62 @@ def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
 def relu6(x: Tensor) -> Tensor:
     """min(max(x, 0), 6) = hardtanh(x, 0, 6)."""
     return hardtanh(x, 0.0, 6.0)
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x: Tensor) -> Tensor:
+    """scale * elu(x, alpha) with PyTorch's constants (Klambauer et al., 2017)."""
+    _check_float("selu", x)
+    return ops.mul(elu(x, SELU_ALPHA), SELU_SCALE)
+
+
+def celu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, alpha * (exp(x / alpha) - 1) elsewhere."""
+    _check_float("celu", x)
+    if alpha == 0:
+        raise ValueError("celu: alpha must be nonzero, got 0")
+    curve = ops.mul(ops.sub(ops.exp(ops.mul(_nonpositive_part(x), 1.0 / alpha)), 1.0), alpha)
+    return ops.where(ops.greater(x, 0.0), x, curve)
+
+
+def mish(x: Tensor) -> Tensor:
+    """x * tanh(softplus(x)) (Misra, 2019)."""
+    _check_float("mish", x)
+    return ops.mul(x, ops.tanh(softplus(x)))
+
+
+def softsign(x: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    _check_float("softsign", x)
+    return ops.div(x, ops.add(ops.abs(x), 1.0))
+
+
+def hardsigmoid(x: Tensor) -> Tensor:
+    """0 for x <= -3, 1 for x >= 3, x / 6 + 1/2 between (gradient 1/6 strictly inside)."""
+    _check_float("hardsigmoid", x)
+    inside = ops.where(ops.greater_equal(x, 3.0), 1.0, ops.add(ops.mul(x, 1.0 / 6.0), 0.5))
+    return ops.where(ops.less_equal(x, -3.0), 0.0, inside)
+
+
+def hardswish(x: Tensor) -> Tensor:
+    """x * relu6(x + 3) / 6: 0 for x <= -3, x for x >= 3, x (x + 3) / 6 between (gradient
+    (2x + 3) / 6 strictly inside; 0 at -3 and 1 at 3, as PyTorch 2.13 gives)."""
+    _check_float("hardswish", x)
+    middle = ops.mul(ops.mul(x, ops.add(x, 3.0)), 1.0 / 6.0)
+    upper = ops.where(ops.greater_equal(x, 3.0), x, middle)
+    return ops.where(ops.less_equal(x, -3.0), 0.0, upper)
+
+
+def logsigmoid(x: Tensor) -> Tensor:
+    """log(sigmoid(x)) = x - log(1 + e^x) for x < 0, -log(1 + e^-x) otherwise (no exp
+    overflows; each branch sees only its own side)."""
+    _check_float("logsigmoid", x)
+    negative = ops.less(x, 0.0)
+    below = ops.where(negative, x, 0.0)
+    above = ops.where(negative, 0.0, x)
+    left = ops.sub(below, ops.log1p(ops.exp(below)))
+    right = ops.neg(ops.log1p(ops.exp(ops.neg(above))))
+    return ops.where(negative, left, right)

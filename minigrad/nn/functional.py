@@ -13,13 +13,20 @@ from ..fused_bn import batch_norm_fused, channel_shape, reduced_axes
 from ..tensor import Tensor
 from .activation_functions import (  # noqa: F401  (F.gelu, F.silu, ... live there)
     GELU_APPROXIMATIONS,
+    celu,
     elu,
     gelu,
+    hardsigmoid,
+    hardswish,
     hardtanh,
     leaky_relu,
+    logsigmoid,
+    mish,
     relu6,
+    selu,
     silu,
     softplus,
+    softsign,
 )
 from .losses_functional import (  # noqa: F401  (re-exported as F.*)
     cross_entropy,

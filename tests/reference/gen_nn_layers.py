@@ -36,7 +36,19 @@ ACTIVATIONS = {
     "relu6": ("relu6", {}),
     "tanh": ("tanh", {}),
     "sigmoid": ("sigmoid", {}),
+    "selu": ("selu", {}),
+    "celu": ("celu", {}),
+    "celu_05": ("celu", {"alpha": 0.5}),
+    "mish": ("mish", {}),
+    "softsign": ("softsign", {}),
+    "hardsigmoid": ("hardsigmoid", {}),
+    "hardswish": ("hardswish", {}),
+    "logsigmoid": ("logsigmoid", {}),
 }
+# Activations whose gradient is constant between kinks, so the second order is 0, and for
+# which PyTorch 2.13 implements no double backward ("derivative for
+# aten::hardsigmoid_backward is not implemented").
+PIECEWISE_CONSTANT_GRADIENT = ("hardsigmoid",)
 
 
 # name -> (function, input shape, its arguments besides x, weight and bias, parameter shape
@@ -55,7 +67,8 @@ NORMS = {
 def inputs() -> dict[str, np.ndarray]:
     """Fixed float64 inputs (numpy, seed 16): random values, the kinks and thresholds."""
     rng = np.random.default_rng(16)
-    special = [0.0, -1.0, 1.0, -0.5, 2.0, 6.0, 2.5, 20.0, 21.0, -21.0, 40.0, -40.0, 1e-3]
+    special = [0.0, -1.0, 1.0, -0.5, 2.0, 6.0, 2.5, 20.0, 21.0, -21.0, 40.0, -40.0, 1e-3,
+               -3.0, 3.0]
     x = np.concatenate([rng.normal(scale=3.0, size=27), special])
     return {
         "act_x": x,
@@ -114,8 +127,11 @@ def _activations(torch, x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         y = fn(t, **kwargs)
         (grad,) = torch.autograd.grad((y * torch.tensor(x["act_w"])).sum(), t,
                                       create_graph=True)
-        (grad2,) = torch.autograd.grad((grad * torch.tensor(x["act_v"])).sum(), t,
-                                       allow_unused=True)
+        if name in PIECEWISE_CONSTANT_GRADIENT:  # torch has no double backward for it
+            grad2 = None
+        else:
+            (grad2,) = torch.autograd.grad((grad * torch.tensor(x["act_v"])).sum(), t,
+                                           allow_unused=True)
         out[f"{name}_y"] = y.detach().numpy()
         out[f"{name}_grad"] = grad.detach().numpy()
         out[f"{name}_grad2"] = (np.zeros_like(x["act_x"]) if grad2 is None

@@ -4,6 +4,7 @@ from . import autograd, data, experiments, nn, optim, utils
 from . import conv as _conv  # noqa: F401  (registers the convolution rows)
 from . import fused_bn as _fused_bn  # noqa: F401  (registers the fused BatchNorm rows)
 from . import pool as _pool  # noqa: F401  (registers the max-pool index row)
+from . import tensor_extras as _tensor_extras
 from . import tensor_math as _tensor_math
 from ._state import enable_grad, is_grad_enabled, manual_seed, no_grad
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
@@ -173,6 +174,9 @@ __all__ += ["autograd", "utils"]
 # the math functions (mg.pow, mg.sin, mg.clamp, ...), listed in tensor_math.__all__
 globals().update({name: getattr(_tensor_math, name) for name in _tensor_math.__all__})
 __all__.extend(_tensor_math.__all__)
+# mm, bmm, narrow, tile, vstack, meshgrid, repeat_interleave, ... (tensor_extras.__all__)
+globals().update({name: getattr(_tensor_extras, name) for name in _tensor_extras.__all__})
+__all__.extend(_tensor_extras.__all__)
 __all__ += ["get_default_dtype", "set_default_dtype"]
 
 from . import viz  # noqa: E402  (draw graphs and derivations: mg.viz.draw, mg.viz.steps)

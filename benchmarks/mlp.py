@@ -22,7 +22,6 @@ from minigrad.timing import (
     Row,
     format_rows,
     jit_available,
-    time_side_by_side,
 )
 
 from . import env
@@ -189,31 +188,12 @@ def jax_step() -> Step | Row:
 # ---------------------------------------------------------------------------- running
 def mlp_rows(settings: dict[str, Any]) -> list[Row]:
     """Every implementation's row, in ``ORDER``."""
-    steps: dict[str, Step] = {}
-    rows: list[Row] = []
-    first_loss: dict[str, float] = {}
     makers: list[tuple[str, Callable[[], Step | Row]]] = [
         (f"minigrad {mode} (BN {impl})", lambda impl=impl, jit=(mode == "jit"):
             minigrad_step(impl, jit))
         for mode in ("eager", "jit") for impl in ("composed", "fused")
     ] + [("PyTorch eager", torch_step), ("JAX jit", jax_step)]
-    for name, make in makers:
-        try:
-            made = make()
-            if isinstance(made, Row):
-                rows.append(made)
-                continue
-            first_loss[name] = float(env.to_numpy(made()))  # step 1 (compiles under jit)
-            steps[name] = made
-        except Exception as error:  # reported in the row
-            rows.append(Row(name, "error", f"{type(error).__name__}: {error}"[:200]))
-    for name, timing in time_side_by_side(steps, **settings).items():
-        if isinstance(timing, Exception):
-            rows.append(Row(name, "error", f"{type(timing).__name__}: {timing}"[:200]))
-        else:
-            rows.append(Row(name, timing=timing, extra={"loss@step1": first_loss[name]}))
-    by_name = {row.name: row for row in rows}
-    return [by_name[name] for name in ORDER if name in by_name]
+    return env.side_by_side_rows(makers, settings, ORDER, "loss@step1")
 
 
 def ratios(rows: list[Row]) -> list[dict[str, Any]]:

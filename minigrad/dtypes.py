@@ -74,15 +74,13 @@ uint8 = np.dtype(np.uint8)
 bool_ = np.dtype(np.bool_)
 
 
-def default_float() -> np.dtype:
-    """The float dtype constructors make when none is given (read at call time)."""
-    return DEFAULT_DTYPE[0]
-
-
 def get_default_dtype() -> np.dtype:
     """The default float dtype (float32 unless ``set_default_dtype`` changed it), as
-    ``torch.get_default_dtype()``."""
+    ``torch.get_default_dtype()``; read at call time by constructors and ops."""
     return DEFAULT_DTYPE[0]
+
+
+default_float = get_default_dtype  # the name minigrad's own modules use
 
 
 def set_default_dtype(dtype: Any) -> None:

@@ -239,6 +239,15 @@ def _argwhere(a: Any) -> Any:
     return minigrad.nonzero(a)
 
 
+def _meshgrid(*xi: Any, indexing: str = "xy", **keywords: Any) -> Any:
+    """numpy.meshgrid: indexing 'xy' by default (PyTorch's meshgrid defaults to 'ij')."""
+    import minigrad
+
+    if keywords:
+        raise _refuse("numpy.meshgrid", f"arguments {sorted(keywords)} are not supported")
+    return list(minigrad.meshgrid(*xi, indexing=indexing))
+
+
 # numpy functions whose minigrad namesake means something else (PyTorch's max(dim) and
 # sort give indices too; numpy's linalg.norm(x, 2) of a matrix is its spectral norm; split
 # takes split points, not sizes; repeat repeats elements, not the whole; pad lists the
@@ -252,17 +261,8 @@ OWN: dict[str, Callable[..., Any]] = {
     "numpy.repeat": _repeat, "numpy.pad": _pad, "numpy.nonzero": _nonzero,
     "numpy.argwhere": _argwhere,
     "numpy.var": _spread("var"), "numpy.std": _spread("std"),
-    "numpy.meshgrid": lambda *xi, indexing="xy", **kw: _meshgrid(*xi, indexing=indexing, **kw),
+    "numpy.meshgrid": _meshgrid,
 }
-
-
-def _meshgrid(*xi: Any, indexing: str = "xy", **keywords: Any) -> Any:
-    """numpy.meshgrid: indexing 'xy' by default (PyTorch's meshgrid defaults to 'ij')."""
-    import minigrad
-
-    if keywords:
-        raise _refuse("numpy.meshgrid", f"arguments {sorted(keywords)} are not supported")
-    return list(minigrad.meshgrid(*xi, indexing=indexing))
 
 
 def _qualified(func: Callable[..., Any]) -> str:

@@ -99,11 +99,8 @@ def tile(input: Any, dims: Sequence[int]) -> Tensor:  # noqa: A002
 
 
 def _at_least(x: Tensor, ndim: int) -> Tensor:
-    if x.ndim >= ndim:
-        return x
-    shape = (1,) * (ndim - x.ndim) + x.shape if ndim == 2 and x.ndim == 1 else \
-        x.shape + (1,) * (ndim - x.ndim)
-    return ops.reshape(x, shape if x.ndim else (1,) * ndim)
+    """``x`` with leading 1s added up to ``ndim`` dims (numpy's atleast_1d/2d)."""
+    return x if x.ndim >= ndim else ops.reshape(x, (1,) * (ndim - x.ndim) + x.shape)
 
 
 def vstack(tensors: Sequence[Any]) -> Tensor:

@@ -99,6 +99,38 @@ def test_every_primitive_matches_eager(dtype, grads, chunk) -> None:
                 _close(x, y, dtype)
 
 
+def test_each_float_row_compiles_for_float32_and_float64_in_one_kernel() -> None:
+    """Every elementwise and comparison row applied to float32 and to float64 values in the
+    same compiled function: Numba types some numpy scalar functions once per kernel (np.exp2
+    and np.log2 failed: "Type of #1 arg mismatch: float != double", fuzz seed 5652250)."""
+    cases = []
+    for name in sorted(n for n, op in mg.OPS.items() if op.kind in ("elementwise", "compare")):
+        fn, inputs = (SAMPLES.get(name) or NON_DIFFERENTIABLE.get(name))[0]
+        arrays = [np.asarray(x) for x in inputs]
+        if all(a.dtype.kind == "f" for a in arrays):
+            cases.append((name, fn, arrays))
+    assert len(cases) > 50
+
+    def everything(*tensors: mg.Tensor) -> list:
+        outs, at = [], 0
+        for _, fn, arrays in cases:
+            for _ in ("float32", "float64"):
+                outs.append(fn(*tensors[at:at + len(arrays)]))
+                at += len(arrays)
+        return outs
+
+    leaves = [mg.tensor(a.astype(dtype)) for _, _, arrays in cases
+              for dtype in (np.float32, np.float64) for a in arrays]
+    eager = everything(*leaves)
+    compiled = jit(everything)
+    compiled(*leaves)
+    for (name, *_), want, got in zip([c for c in cases for _ in (0, 1)], eager,
+                                     compiled(*leaves), strict=True):
+        assert got.dtype == want.dtype, name
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=2e-6, atol=1e-6,
+                                   err_msg=name)
+
+
 def test_integer_matmul_is_a_clear_error() -> None:
     a, b = mg.tensor(np.arange(6).reshape(2, 3)), mg.tensor(np.arange(12).reshape(3, 4))
     with pytest.raises(NotCompilableError, match="matmul of float operands only"):

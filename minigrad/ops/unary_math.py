@@ -95,16 +95,21 @@ EXPM1, expm1 = unary("expm1", _quiet(np.expm1), lambda g, out, x: (mul(g, add(ou
                      "{g} * ({out} + 1)", "np.expm1({0})",
                      doc="e^x - 1, accurate near 0; d/dx = e^x.", dtype_rule=FLOAT,
                      torch="expm1")
+# Numba types np.log2 and np.exp2 once per kernel: a kernel applying one to float32 and
+# to float64 values failed to compile ("Type of #1 arg mismatch: float != double", fuzz
+# seed 5652250). They run on float64 (the result is cast back to the value's dtype).
+_IN_FLOAT64 = "{function}(np.float64({{0}}))"
 LOG2, log2 = unary("log2", _quiet(np.log2), lambda g, out, x: (div(g, mul(x, _LN2)),),
                    "{g} / ({0} * ln2)", "np.log2({0})",
-                   doc="log base 2; d/dx = 1 / (x ln 2).", dtype_rule=FLOAT, torch="log2")
+                   doc="log base 2; d/dx = 1 / (x ln 2).", dtype_rule=FLOAT, torch="log2",
+                   numba=_IN_FLOAT64.format(function="np.log2"))
 LOG10, log10 = unary("log10", _quiet(np.log10), lambda g, out, x: (div(g, mul(x, _LN10)),),
                      "{g} / ({0} * ln10)", "np.log10({0})",
                      doc="log base 10; d/dx = 1 / (x ln 10).", dtype_rule=FLOAT,
                      torch="log10")
 EXP2, exp2 = unary("exp2", _quiet(np.exp2), lambda g, out, x: (mul(g, mul(out, _LN2)),),
                    "{g} * {out} * ln2", "np.exp2({0})", doc="2^x; d/dx = 2^x ln 2.",
-                   dtype_rule=FLOAT, torch="exp2")
+                   dtype_rule=FLOAT, torch="exp2", numba=_IN_FLOAT64.format(function="np.exp2"))
 
 
 def _rsqrt_forward(x: np.ndarray) -> np.ndarray:

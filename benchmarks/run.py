@@ -7,6 +7,15 @@
    the page's load in headless Chromium).
 5. ``conv``: conv2d forward + backward, and a training step of the toy CNN (benchmarks/conv.py).
 
+Issue 17 (what a user waits for; each in ``benchmarks/<name>.py``):
+
+6. ``compile_scaling``: mg.jit vs jax.jit cold compile time of a 10 ... 5000-node chain.
+7. ``cold``: the MLP step's first calls in a fresh process (mg.jit, JAX, PyTorch eager).
+8. ``threads``: jitted MLP steps at 1 thread vs the default, idle and under load.
+9. ``scalar``: scalar graphs (10k-op softplus/sum/prod/softmax, 2-16-16-1 MLP on 0-d
+   tensors vs micrograd) and the per-node cost of long eager chains.
+10. ``memory``: peak memory of eager BN forward + backward vs PyTorch's fused op.
+
 Each prints a table with a machine header and writes ``benchmarks/results/<name>.json``
 (the BN benchmark also ``bn.png``). ``--threads N`` runs every library with N threads
 (Numba, PyTorch, XLA, OpenBLAS); the default is Numba's own count. OMP_WAIT_POLICY is
@@ -18,12 +27,14 @@ ACTIVE unless already set (PyTorch and Numba's omp layer share libgomp; see
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 BENCHMARKS = ("bn", "mlp", "compile", "draw", "conv")
+ISSUE17 = ("compile_scaling", "cold", "threads", "scalar", "memory")
 THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                     "MKL_NUM_THREADS")
 
@@ -33,8 +44,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--quick", action="store_true",
                         help="small sizes and few repeats (development, smoke test)")
-    parser.add_argument("--only", default=",".join(BENCHMARKS),
-                        help=f"comma-separated subset of {','.join(BENCHMARKS)}")
+    parser.add_argument("--only", default=",".join(BENCHMARKS + ISSUE17),
+                        help=f"comma-separated subset of {','.join(BENCHMARKS + ISSUE17)}")
     parser.add_argument("--sizes", default=None,
                         help="BN sizes, e.g. 64x256,1024x1024 (default: the issue's three)")
     parser.add_argument("--dtypes", default="float32,float64")
@@ -64,9 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.threads is not None and args.threads != os.cpu_count():
         out_dir = out_dir / f"threads{args.threads}"
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = set(chosen) - set(BENCHMARKS)
+    unknown = set(chosen) - set(BENCHMARKS + ISSUE17)
     if unknown:
-        raise SystemExit(f"unknown benchmark(s) {sorted(unknown)}; choose from {BENCHMARKS}")
+        raise SystemExit(f"unknown benchmark(s) {sorted(unknown)}; "
+                         f"choose from {BENCHMARKS + ISSUE17}")
     sizes = None
     if args.sizes:
         sizes = tuple(tuple(int(v) for v in s.lower().split("x")) for s in args.sizes.split(","))
@@ -86,6 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
     if "draw" in chosen:
         draw.run(quick=args.quick, out_dir=out_dir)
+        print()
+    for name in ISSUE17:
+        if name in chosen:
+            importlib.import_module(f"benchmarks.{name}").run(quick=args.quick, out_dir=out_dir)
+            print()
     print(f"\nbenchmarks done in {time.perf_counter() - start:.0f} s")
     return 0
 

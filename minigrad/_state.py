@@ -6,6 +6,7 @@ Kept in one small module so every other module reads the same flags.
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -113,3 +114,34 @@ def node_hook(hook: Callable[[Any], None]) -> Iterator[None]:
         yield
     finally:
         STATE.node_hooks.remove(hook)
+
+
+# The cyclic GC is paused while backward passes run (``pause_gc``/``resume_gc``): a pass
+# makes several nodes per forward node and keeps them all until it ends, so the GC's full
+# collections, which rescan every tracked object, fired again and again on the growing
+# graph and made the per-node cost grow with the graph (77 us at 1e5 nodes, 19 at 1e3).
+# No pass makes reference cycles, so nothing is lost while it runs; the collector sees the
+# survivors when it next runs. Paused passes are counted process-wide under a lock, so with
+# several threads the GC is back on (if it was on) once the last pass ends.
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
+
+
+def pause_gc() -> None:
+    """Turn Python's cyclic GC off until the matching ``resume_gc`` (nestable, threads)."""
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+
+
+def resume_gc() -> None:
+    """End one ``pause_gc``; the last one turns the GC back on if it was on before."""
+    global _gc_pauses
+    with _gc_lock:
+        _gc_pauses -= 1
+        if _gc_pauses == 0 and _gc_was_enabled:
+            gc.enable()

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from ._state import STATE
-from .tensor import Tensor
+from ._state import STATE, pause_gc, resume_gc
+from .tensor import NO_TAGS, Tensor
 from .tensor_hooks import run_hooks
 
 
@@ -101,8 +101,8 @@ def _forget_pass_tags(seed: Tensor) -> None:
     step) the tags of every earlier pass would pile up and keep every earlier graph alive.
     The tags describe the latest pass.
     """
-    seed.grad_of = []
-    seed.partial_of = []
+    seed.grad_of = NO_TAGS
+    seed.partial_of = NO_TAGS
     seed.meta.pop("aliases", None)
 
 
@@ -122,6 +122,16 @@ def _nodes_leading_to(order: list[Tensor], targets: set[int]) -> set[int]:
     return reaching
 
 
+def _tag(node: Tensor, field: str, entry: Any) -> None:
+    """Append ``entry`` to ``node.grad_of`` or ``node.partial_of``, giving the node its own
+    list first if it still shares the empty ``NO_TAGS``."""
+    tags = getattr(node, field)
+    if tags is NO_TAGS:
+        setattr(node, field, [entry])
+    else:
+        tags.append(entry)
+
+
 def _accumulate(node: Tensor, parts: list[Tensor]) -> Tensor:
     """The total gradient of ``node``: the sum of the partials from its consumers."""
     total = parts[0]
@@ -134,7 +144,7 @@ def _accumulate(node: Tensor, parts: list[Tensor]) -> Tensor:
                 part.meta.setdefault("aliases", []).append(alias)
     for part in parts[1:]:
         total = ops.add(total, part)
-    total.grad_of.append(node)
+    _tag(total, "grad_of", node)
     if node.name:
         if total.name is None:
             total.name = f"d{node.name}"
@@ -180,7 +190,7 @@ def _propagate(node: Tensor, total: Tensor, needs: tuple[bool, ...],
                 f"VJP of {node.op.name} returned a gradient of shape {grad.shape} for an "
                 f"input of shape {parent.shape}"
             )
-        grad.partial_of.append((parent, node))
+        _tag(grad, "partial_of", (parent, node))
         parts = partials.get(id(parent))
         if parts is None:
             partials[id(parent)] = [grad]
@@ -199,7 +209,21 @@ def gradient_graph(
     ``inputs`` limits the pass to the nodes on a path to them; by default it runs down to
     every leaf that requires grad. The gradient nodes are always recorded; with
     ``create_graph`` they also require grad, so the result can be differentiated again.
+    The cyclic GC is paused meanwhile (``_state.pause_gc``: the pass makes no cycles).
     """
+    pause_gc()
+    try:
+        graph = _gradient_graph(outputs, inputs, grad_outputs, create_graph)
+    finally:
+        resume_gc()
+    for hook in STATE.pass_hooks:
+        hook(graph)
+    return graph
+
+
+def _gradient_graph(outputs: Tensor | Sequence[Tensor], inputs: Sequence[Tensor] | None,
+                    grad_outputs: Any, create_graph: bool) -> GradGraph:
+    """``gradient_graph``'s pass: the forward order, the wanted nodes, the VJPs run."""
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
@@ -227,8 +251,6 @@ def gradient_graph(
         state.node_hooks.remove(collect)
         state.recording -= 1
         state.grad_enabled = grad_mode
-    for hook in state.pass_hooks:
-        hook(graph)
     return graph
 
 
@@ -266,7 +288,17 @@ def backward(output: Tensor, grad: Any = None, create_graph: bool = False) -> Gr
             "backward: the tensor does not require grad (no input of it requires grad, "
             "or it was computed under no_grad)"
         )
-    graph = gradient_graph(output, None, grad, create_graph=create_graph)
+    pause_gc()  # also while .grad is stored: the pass's nodes are all alive until then
+    try:
+        graph = gradient_graph(output, None, grad, create_graph=create_graph)
+        _store_grads(graph, create_graph)
+    finally:
+        resume_gc()
+    return graph
+
+
+def _store_grads(graph: GradGraph, create_graph: bool) -> None:
+    """Add each leaf's (and each retained node's) total gradient into its ``.grad``."""
     for node in graph.forward:
         if not (node.is_leaf and node.requires_grad) and "retains_grad" not in node.meta:
             continue
@@ -281,7 +313,6 @@ def backward(output: Tensor, grad: Any = None, create_graph: bool = False) -> Gr
             node.grad = Tensor._leaf_like(np.array(value, dtype=node.dtype))
         for hook in STATE.grad_hooks:
             hook(node, total, previous)
-    return graph
 
 
 def grad(

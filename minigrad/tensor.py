@@ -22,6 +22,25 @@ if TYPE_CHECKING:
 Axis = int | tuple[int, ...] | None
 
 
+class _NoTags(list):
+    """The one shared, always-empty ``grad_of``/``partial_of`` of tensors no backward pass
+    has tagged. Most nodes are never tagged, and two fresh lists per node were two more
+    objects for Python's cyclic GC to track and rescan (the per-node cost of long eager
+    chains grew with their length). The pass gives a tensor its own list when it tags it
+    (autodiff._tag); appending here is refused."""
+
+    __slots__ = ()
+
+    def _refuse(self, *_: Any) -> None:
+        raise TypeError("NO_TAGS is shared by every untagged tensor: give the tensor its "
+                        "own list (autodiff._tag)")
+
+    append = extend = insert = __setitem__ = __iadd__ = _refuse  # type: ignore[assignment]
+
+
+NO_TAGS: list[Any] = _NoTags()
+
+
 class Tensor(TensorAPI):
     """A value (numpy array) and, when recorded, the node of the graph that made it.
 
@@ -76,8 +95,8 @@ class Tensor(TensorAPI):
         self.grad: Tensor | None = None
         self.name: str | None = name
         self.meta: dict[str, Any] = {}
-        self.grad_of: list[Tensor] = []
-        self.partial_of: list[tuple[Tensor, Tensor]] = []
+        self.grad_of: list[Tensor] = NO_TAGS
+        self.partial_of: list[tuple[Tensor, Tensor]] = NO_TAGS
         self.vjp_of: Tensor | None = STATE.current_vjp
         self._stamp: int = Tensor._inplace_clock
 
@@ -105,8 +124,8 @@ class Tensor(TensorAPI):
         node.grad = None
         node.name = None
         node.meta = {}
-        node.grad_of = []
-        node.partial_of = []
+        node.grad_of = NO_TAGS
+        node.partial_of = NO_TAGS
         node.vjp_of = STATE.current_vjp if vjp_of is ... else vjp_of
         node._stamp = Tensor._inplace_clock
         return node

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -87,15 +86,7 @@ def child_jax(nodes: int) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ in the parent
-def _median(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """The last result with every timing replaced by the median over ``results``."""
-    good = [r for r in results if "first_s" in r]
-    if not good:
-        return results[-1]
-    merged = dict(good[-1], runs=len(good))
-    for key in ("import_s", "first_s", "first_two_s", "third_s", "process_s"):
-        merged[key] = statistics.median(r[key] for r in good)
-    return merged
+TIMED = ("import_s", "first_s", "first_two_s", "third_s", "process_s")
 
 
 def _measure(nodes: int, limit_s: float) -> dict[str, Any]:
@@ -114,7 +105,8 @@ def _measure(nodes: int, limit_s: float) -> dict[str, Any]:
         jax_runs.append(fresh.spawn("compile_scaling", ["jax", str(nodes)], None, limit_s))
         if cold[-1].get("process_s", limit_s) > REPEAT_BELOW_S or "first_s" not in cold[-1]:
             break
-    return {"nodes": nodes, "cold": _median(cold), "disk": disk, "jax": _median(jax_runs)}
+    return {"nodes": nodes, "cold": fresh.median_of(cold, TIMED), "disk": disk,
+            "jax": fresh.median_of(jax_runs, TIMED)}
 
 
 def rows(sizes: tuple[int, ...], limit_s: float = fresh.LIMIT_S) -> list[dict[str, Any]]:

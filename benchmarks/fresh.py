@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -79,3 +80,15 @@ def errors(results: Sequence[tuple[str, dict[str, Any] | None]]) -> list[str]:
     """One line per failed child, for under a table."""
     return [f"  {name}: {result['error']}" for name, result in results
             if result is not None and "error" in result]
+
+
+def median_of(results: Sequence[dict[str, Any]], keys: Sequence[str]) -> dict[str, Any]:
+    """The last good result (one holding ``keys[0]``) with each of ``keys`` replaced by its
+    median over the good results and ``runs`` their count; the last result if none is."""
+    good = [r for r in results if keys[0] in r]
+    if not good:
+        return dict(results[-1])
+    merged = dict(good[-1], runs=len(good))
+    for key in keys:
+        merged[key] = statistics.median(r[key] for r in good)
+    return merged

@@ -9,6 +9,7 @@ loss of the first step is printed beside the timings as a check that they comput
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -40,19 +41,23 @@ RATIOS = (
 Step = Callable[[], Any]
 
 
-def make_batch(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """128 points in the plane and XOR-style labels (class = sign of x0 * x1)."""
+def make_batch(seed: int = 0, sizes: tuple[int, ...] = (2, WIDTH, WIDTH, 2),
+               batch: int = BATCH) -> tuple[np.ndarray, np.ndarray]:
+    """``batch`` points and labels: in the plane XOR-style (class = sign of x0 * x1),
+    otherwise standard normal inputs and uniform random classes."""
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((BATCH, 2)).astype(np.float32)
-    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
-    return x, y
+    x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
+    if sizes[0] == 2 and sizes[-1] == 2:
+        return x, (x[:, 0] * x[:, 1] > 0).astype(np.int64)
+    return x, rng.integers(0, sizes[-1], batch).astype(np.int64)
 
 
-def initial_weights(seed: int = 0) -> list[np.ndarray]:
-    """[W1, b1, W2, b2, W3, b3] with PyTorch's Linear initialisation (W: out x in)."""
+def initial_weights(seed: int = 0,
+                    sizes: tuple[int, ...] = (2, WIDTH, WIDTH, 2)) -> list[np.ndarray]:
+    """[W1, b1, W2, b2, ...] with PyTorch's Linear initialisation (W: out x in)."""
     rng = np.random.default_rng(seed)
     weights = []
-    for fan_in, fan_out in ((2, WIDTH), (WIDTH, WIDTH), (WIDTH, 2)):
+    for fan_in, fan_out in itertools.pairwise(sizes):
         bound = 1.0 / np.sqrt(fan_in)
         weights.append(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32))
         weights.append(rng.uniform(-bound, bound, fan_out).astype(np.float32))
@@ -60,40 +65,50 @@ def initial_weights(seed: int = 0) -> list[np.ndarray]:
 
 
 # -------------------------------------------------------------------------- minigrad
-def minigrad_step(impl: str, jit: bool) -> Step | Row:
-    """A minigrad training step (mg.jit of it when ``jit``), or a row saying what is missing."""
+def minigrad_step(impl: str, jit: bool, sizes: tuple[int, ...] = (2, WIDTH, WIDTH, 2),
+                  batch: int = BATCH, optimizer: str = "SGD") -> Step | Row:
+    """A minigrad training step (mg.jit of it when ``jit``: the step's ``compiled``), or a
+    row saying what is missing. A BatchNorm1d and a ReLU follow every hidden Linear;
+    ``optimizer`` is "SGD" (lr 0.1) or "Adam" (lr 1e-3)."""
     import minigrad as mg
 
     name = f"minigrad {'jit' if jit else 'eager'} (BN {impl})"
     missing = [what for what, ok in (
         ("mg.nn.Linear", hasattr(mg.nn, "Linear")),
         ("mg.nn.functional.cross_entropy", hasattr(mg.nn.functional, "cross_entropy")),
-        ("mg.optim.SGD", hasattr(getattr(mg, "optim", None), "SGD")),
+        (f"mg.optim.{optimizer}", hasattr(getattr(mg, "optim", None), optimizer)),
         ("mg.jit", not jit or jit_available()),
     ) if not ok]
     if missing:
         return Row(name, NOT_AVAILABLE_YET, f"{', '.join(missing)} not there yet")
     nn, F = mg.nn, mg.nn.functional
-    linears = [nn.Linear(2, WIDTH), nn.Linear(WIDTH, WIDTH), nn.Linear(WIDTH, 2)]
-    for layer, (w, b) in zip(linears, _pairs(initial_weights()), strict=True):
-        layer.weight.assign_(w)
-        layer.bias.assign_(b)
-    model = nn.Sequential(linears[0], nn.BatchNorm1d(WIDTH, impl=impl), nn.ReLU(),
-                          linears[1], nn.BatchNorm1d(WIDTH, impl=impl), nn.ReLU(), linears[2])
+    layers: list[Any] = []
+    for w, b in _pairs(initial_weights(sizes=sizes)):
+        linear = nn.Linear(w.shape[1], w.shape[0])
+        linear.weight.assign_(w)
+        linear.bias.assign_(b)
+        layers += [linear, nn.BatchNorm1d(w.shape[0], impl=impl), nn.ReLU()]
+    model = nn.Sequential(*layers[:-2])  # no BN and ReLU after the last Linear
     model.train()
-    optimizer = mg.optim.SGD(model.parameters(), lr=LR)
-    x_np, y_np = make_batch()
+    lr = LR if optimizer == "SGD" else 1e-3
+    optimizer_made = getattr(mg.optim, optimizer)(model.parameters(), lr=lr)
+    x_np, y_np = make_batch(sizes=sizes, batch=batch)
     x, y = mg.Tensor(x_np), mg.Tensor(y_np)
 
     def train_step(x: Any, y: Any) -> Any:
-        optimizer.zero_grad()
+        optimizer_made.zero_grad()
         loss = F.cross_entropy(model(x), y)
         loss.backward()
-        optimizer.step()
+        optimizer_made.step()
         return loss
 
-    step = mg.jit(train_step) if jit else train_step
-    return lambda: step(x, y)
+    compiled = mg.jit(train_step) if jit else train_step
+
+    def step() -> Any:
+        return compiled(x, y)
+
+    step.compiled = compiled  # type: ignore[attr-defined]  # for fn.stats()
+    return step
 
 
 def _pairs(weights: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:

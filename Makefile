@@ -19,8 +19,10 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(PIP) install --quiet -e ".[test,plots]"
 	touch $@
 
+# micrograd: the scalar benchmark's third peer (benchmarks/scalar.py; a row says when missing)
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
 	$(PIP) install --quiet -e ".[bench,plots]"
+	$(PIP) install --quiet micrograd
 	touch $@
 
 install: $(VENV)/.installed
@@ -58,8 +60,11 @@ test: $(VENV)/.installed-test
 coverage: $(VENV)/.installed-test
 	$(PY) -m pytest -q -n $(TEST_JOBS) --cov=minigrad --cov-report=term
 
+# Every benchmark (long: fresh processes, up to 600 s per cold compile); one part with
+# e.g. make bench BENCH_ARGS="--only scalar,memory" (add --quick for small sizes)
+BENCH_ARGS ?=
 bench: $(VENV)/.installed-bench
-	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 # The toy CNN on digits, 300 steps eager and jitted (>= 0.97 test accuracy each); plots in
 # $(OUT)/cnn and $(OUT)/cnn_jit. The tests run 60 steps only.

@@ -1,0 +1,157 @@
+"""Smoke tests of issue 17's benchmarks: what they count and print, no timing asserted.
+
+The programs are checked against independent counts and numpy; the tables against made-up
+results (a timeout must print as "> 600 s", never raise); the fresh-process helper's time
+limit against a child that cannot finish in time.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+
+from benchmarks import cold, compile_scaling, fresh, memory, scalar, threads
+from benchmarks import run as bench_run
+
+
+class Counting:
+    """A number that counts every arithmetic op done on it (and on what it makes)."""
+
+    ops = 0
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def _op(self, other: object, fn) -> Counting:
+        Counting.ops += 1
+        other_value = other.value if isinstance(other, Counting) else other
+        return Counting(fn(self.value, other_value))
+
+    def __add__(self, other):
+        return self._op(other, lambda a, b: a + b)
+
+    __radd__ = __add__
+
+    def __mul__(self, other):
+        return self._op(other, lambda a, b: a * b)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return self._op(other, lambda a, b: a / b)
+
+
+def _unary(fn):
+    def apply(x: Counting) -> Counting:
+        Counting.ops += 1
+        return Counting(fn(x.value))
+
+    return apply
+
+
+@pytest.fixture
+def counting():
+    Counting.ops = 0
+    return Counting
+
+
+def test_chain_nodes_are_forward_ops(counting):
+    y = compile_scaling.chain(counting(0.5), 100, _unary(np.tanh))
+    assert counting.ops == 100
+    expected = 0.5
+    for link in range(50):
+        expected = expected * 1.001 + 0.01 if link % 2 == 0 else np.tanh(expected * 0.999)
+    assert y.value == pytest.approx(expected, rel=1e-15)
+
+
+def test_faw_program_op_count_and_value(counting):
+    values = np.random.default_rng(1).uniform(-1, 1, 7)
+    softplus = lambda t: np.log1p(np.exp(t))  # noqa: E731
+    out = scalar.faw_program([counting(v) for v in values], 3, _unary(softplus),
+                             _unary(np.exp))
+    assert counting.ops == scalar.faw_ops(7, 3) == 3 * (9 * 7 - 3) + 6
+    v = values
+    for _ in range(3):  # the same rounds in numpy
+        a = softplus(v)
+        w = np.exp(a) / np.exp(a).sum()
+        v = w * a.sum() / np.prod(1 + w)
+    assert out.value == pytest.approx(v.sum(), rel=1e-12)
+    assert scalar.faw_ops(scalar.FAW_INPUTS, scalar.FAW_ROUNDS) == 9966
+
+
+def test_scalar_mlp_program_is_the_mlp():
+    weights = scalar.mlp_weights()
+    layers = [([list(row) for row in W], list(b)) for W, b in weights]
+    x = [0.5, -1.5]
+    out = scalar.mlp_program(x, layers, lambda t: max(t, 0.0))
+    h = np.asarray(x)
+    for depth, (W, b) in enumerate(weights):
+        h = W @ h + b
+        h = np.maximum(h, 0) if depth < len(weights) - 1 else h
+    assert out == pytest.approx(h[0], rel=1e-12)
+
+
+def test_scalar_rows_quick(monkeypatch):
+    monkeypatch.setattr(scalar, "QUICK_CHAIN_NODES", (40,))
+    rows = scalar.per_node(quick=True)
+    assert [r["name"] for r in rows] == [
+        "minigrad eager", "minigrad eager, gc disabled", "PyTorch eager"]
+    values = [r["value"] for r in rows if r["status"] == "ok"]
+    assert len(values) >= 2 and max(values) - min(values) < 1e-9
+    assert "µs per node" in scalar.format_per_node(rows)
+    mlp_rows = scalar.scalar_mlp(quick=True)
+    outputs = [row.extra["output"] for row in mlp_rows if row.timing]
+    assert len(outputs) >= 1 and max(outputs) - min(outputs) < 1e-12
+
+
+def test_spawn_time_limit_gives_a_record():
+    result = fresh.spawn("compile_scaling", ["minigrad", "10"], limit_s=0.01)
+    assert result["timeout"] and fresh.seconds(result, "first_s") == "> 0 s"
+    assert fresh.seconds({"error": "x"}, "first_s") == "error"
+
+
+def test_compile_scaling_table_with_a_timeout():
+    ok = {"first_s": 1.0, "first_two_s": 1.2, "third_s": 1e-4, "value": 3.0, "runs": 3,
+          "stats": {"traces": 1}}
+    timeout = {"timeout": True, "limit_s": 600.0}
+    found = [{"nodes": 500, "cold": ok, "disk": dict(ok, first_two_s=0.3),
+              "jax": dict(ok, first_s=0.5)},
+             {"nodes": 5000, "cold": timeout, "disk": None, "jax": dict(ok, first_s=2.0)}]
+    table = compile_scaling.format_table(found)
+    assert "> 600 s" in table and "0.417" in table  # JAX 0.5 s / minigrad 1.2 s
+    assert compile_scaling.growth(found)["value"] == "> 500"
+
+
+def test_cold_threads_memory_tables():
+    done = {"import_s": 1.0, "first_s": 2.0, "first_two_s": 4.0, "third_s": 1e-3,
+            "process_s": 5.0, "loss@step1": 0.7, "runs": 3}
+    found = {name: dict(done) for name in cold.ROW_NAMES}
+    found["JAX jit, cold"]["first_two_s"] = 1.0
+    found["minigrad jit, disk cache"] = {"timeout": True, "limit_s": 600.0}
+    table = cold.format_table(found)
+    assert "0.25  (target >= 1)" in table and "> 600 s  (target <= 0.7)" in table
+    rows = [{"net": "n", "threads": s, "load": load, "median_ms": m, "q1_ms": m, "q3_ms": m,
+             "load1": 0.1, "numba_threads": 2, "loss@step1": 0.7}
+            for s, m in zip(threads.SETTINGS, (1.0, 2.0, 4.0), strict=True)
+            for load in threads.LOADS]
+    rows[-1] = {"net": "n", "threads": threads.ACTIVE, "load": "loaded", "error": "boom"}
+    assert "0.5  (target >= 1)" in threads.format_table(rows)
+    mem = {name: {"rss_multiple": m, "rss_peak_MiB": 1.0, "tracemalloc_multiple": None,
+                  "outputs_multiple": 2.0, "hwm_reset": True}
+           for name, m in zip(memory.IMPLS, (6.0, 3.0, 2.0), strict=True)}
+    assert "3  (target <= 2)" in memory.format_table(mem)
+
+
+def test_memory_child_small():
+    result = memory.child("composed", 64, 32)
+    assert result["outputs_multiple"] == pytest.approx(2 + 2 / 64)
+    assert result["rss_multiple"] >= 0 and result["tracemalloc_multiple"] >= 2
+
+
+def test_every_issue17_benchmark_is_wired():
+    for name in bench_run.ISSUE17:
+        module = importlib.import_module(f"benchmarks.{name}")
+        assert callable(module.run) and callable(module.main)
+    assert set(bench_run.ISSUE17) <= set(bench_run.parse([]).only.split(","))

@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from . import env
+from . import env, fresh
 
 SIZE = (1024, 1024)
 DTYPE = "float32"
@@ -60,21 +57,11 @@ def child(impl: str, n: int, d: int, dtype: str) -> dict[str, Any]:
 
 def _spawn(impl: str, cache: Path, quick: bool) -> dict[str, Any]:
     n, d = (64, 256) if quick else SIZE
-    child_env = dict(os.environ, MINIGRAD_CACHE_DIR=str(cache / "minigrad"),
-                     NUMBA_CACHE_DIR=str(cache / "numba"),
-                     PYTHONPATH=os.pathsep.join(filter(None, [str(env.ROOT),
-                                                              os.environ.get("PYTHONPATH")])))
-    wall = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.compile_latency", "--child", impl, str(n), str(d),
-         DTYPE], check=False, cwd=env.ROOT, env=child_env, capture_output=True, text=True,
-        timeout=600)
-    wall = time.perf_counter() - wall
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1][:200],
-                "process_s": wall}
-    return {**json.loads(lines[-1]), "process_s": wall, "n": n, "d": d}
+    result = fresh.spawn("compile_latency", [impl, str(n), str(d), DTYPE],
+                         fresh.cache_env(cache))
+    if result.get("timeout"):
+        result["error"] = f"killed after the {result['limit_s']:.0f} s limit"
+    return {**result, "n": n, "d": d}
 
 
 def rows(quick: bool = False) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -50,18 +51,30 @@ def spawn(module: str, args: Sequence[str], extra_env: dict[str, str | None] | N
     child_env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(env.ROOT), os.environ.get("PYTHONPATH")]))
     start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", f"benchmarks.{module}", "--child", *args],
+                             cwd=env.ROOT, env=child_env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        done = subprocess.run([sys.executable, "-m", f"benchmarks.{module}", "--child", *args],
-                              check=False, cwd=env.ROOT, env=child_env, capture_output=True,
-                              text=True, timeout=limit_s)
+        stdout, stderr = child.communicate(timeout=limit_s)
     except subprocess.TimeoutExpired:
         return {"timeout": True, "limit_s": limit_s, "process_s": time.perf_counter() - start}
+    finally:  # the child's own processes (threads.py's busy loops) go with it
+        _kill_group(child)
     wall = time.perf_counter() - start
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    if child.returncode != 0 or not lines:
+        last = (stderr.strip().splitlines() or [f"exit status {child.returncode}"])[-1]
         return {"error": last[:200], "process_s": wall}
     return {**json.loads(lines[-1]), "process_s": wall}
+
+
+def _kill_group(child: subprocess.Popen) -> None:
+    """Kill the child's process group (its session: started with start_new_session)."""
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    child.communicate()
 
 
 def seconds(result: dict[str, Any] | None, key: str, digits: int = 2) -> str:

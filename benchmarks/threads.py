@@ -41,7 +41,8 @@ SETTING_ENV: dict[str, dict[str, str | None]] = {
 LOADS = ("idle", "loaded")
 FULL = {"warmup": 2, "min_rounds": 5, "max_rounds": 20, "budget": 3.0, "min_sample": 2e-2}
 QUICK = {"warmup": 1, "min_rounds": 2, "max_rounds": 3, "budget": 0.3, "min_sample": 5e-3}
-BUSY_LOOP = "while True: pass"
+# spins until its parent (the timed child) is gone, so a killed child leaves no loop behind
+BUSY_LOOP = "import os\nparent = os.getppid()\nwhile os.getppid() == parent: pass"
 
 
 def child(net: str, loaded: bool, quick: bool) -> dict[str, Any]:

@@ -170,19 +170,28 @@ def _check_unchanged(node: Tensor) -> None:
             )
 
 
-def _propagate(node: Tensor, total: Tensor, needs: tuple[bool, ...],
-               partials: dict[int, list[Tensor]]) -> None:
-    """Run ``node``'s VJP rule and hand each input it ``needs`` its partial gradient."""
+def _propagate(node: Tensor, total: Tensor, wanted: set[int],
+               partials: dict[int, list[Tensor]], state: Any, outer: tuple) -> None:
+    """Run ``node``'s VJP rule and hand each input the pass wants its partial gradient.
+
+    The hot loop of every backward pass (once per forward node): it sets the thread's
+    ``current_vjp``/``vjp_needs`` and puts back ``outer`` after the rule (if the rule
+    raises, ``_run_pass`` puts them back).
+    """
+    inputs = node.inputs
+    if len(inputs) == 2:
+        needs: tuple[bool, ...] = (id(inputs[0]) in wanted, id(inputs[1]) in wanted)
+    else:
+        needs = tuple([id(parent) in wanted for parent in inputs])
+    if True not in needs:
+        return
     if node._stamp < Tensor._inplace_clock:  # something changed in place since node was made
         _check_unchanged(node)
-    state = STATE
-    previous = state.current_vjp, state.vjp_needs
-    state.current_vjp, state.vjp_needs = node, needs
-    try:
-        input_grads = node.op.vjp(total, node, *node.inputs, **node.attrs)
-    finally:
-        state.current_vjp, state.vjp_needs = previous
-    for parent, grad, needed in zip(node.inputs, input_grads, needs, strict=True):
+    state.current_vjp = node
+    state.vjp_needs = needs
+    input_grads = node.op.vjp(total, node, *inputs, **node.attrs)
+    state.current_vjp, state.vjp_needs = outer
+    for parent, grad, needed in zip(inputs, input_grads, needs, strict=True):
         if grad is None or not needed:
             continue
         if grad.data.shape != parent.data.shape:
@@ -190,7 +199,11 @@ def _propagate(node: Tensor, total: Tensor, needs: tuple[bool, ...],
                 f"VJP of {node.op.name} returned a gradient of shape {grad.shape} for an "
                 f"input of shape {parent.shape}"
             )
-        _tag(grad, "partial_of", (parent, node))
+        tags = grad.partial_of
+        if tags is NO_TAGS:
+            grad.partial_of = [(parent, node)]
+        else:
+            tags.append((parent, node))
         parts = partials.get(id(parent))
         if parts is None:
             partials[id(parent)] = [grad]
@@ -263,18 +276,31 @@ def _run_pass(graph: GradGraph, order: list[Tensor], wanted: set[int], outputs: 
         seed = _seed(output, grad_output)
         graph.created.append(seed)
         partials.setdefault(id(output), []).append(seed)
-    for node in reversed(order):
-        parts = partials.pop(id(node), None)
-        if not parts or id(node) not in wanted:
-            continue
-        total = _accumulate(node, parts)
-        if "grad_hooks" in node.meta:  # Tensor.register_hook
-            total = run_hooks(node, total)
-        graph.grads[id(node)] = total
-        if node.op is not None:
-            needs = tuple([id(parent) in wanted for parent in node.inputs])
-            if True in needs:
-                _propagate(node, total, needs, partials)
+    grads = graph.grads
+    state = STATE
+    previous = state.current_vjp, state.vjp_needs
+    try:
+        for node in reversed(order):
+            key = id(node)
+            parts = partials.pop(key, None)
+            if parts is None or key not in wanted:
+                continue
+            if len(parts) == 1 and not node.name and node.meta.get("grad_hooks") is None:
+                total = parts[0]  # the common case of _accumulate, inline
+                tags = total.grad_of
+                if tags is NO_TAGS:
+                    total.grad_of = [node]
+                else:
+                    tags.append(node)
+            else:
+                total = _accumulate(node, parts)
+                if "grad_hooks" in node.meta:  # Tensor.register_hook
+                    total = run_hooks(node, total)
+            grads[key] = total
+            if node.op is not None:
+                _propagate(node, total, wanted, partials, state, previous)
+    finally:
+        state.current_vjp, state.vjp_needs = previous
 
 
 def backward(output: Tensor, grad: Any = None, create_graph: bool = False) -> GradGraph:
@@ -299,10 +325,11 @@ def backward(output: Tensor, grad: Any = None, create_graph: bool = False) -> Gr
 
 def _store_grads(graph: GradGraph, create_graph: bool) -> None:
     """Add each leaf's (and each retained node's) total gradient into its ``.grad``."""
+    grads = graph.grads
     for node in graph.forward:
-        if not (node.is_leaf and node.requires_grad) and "retains_grad" not in node.meta:
+        if not (node.op is None and node.requires_grad) and "retains_grad" not in node.meta:
             continue
-        total = graph.grad(node)
+        total = grads.get(id(node))
         if total is None:
             continue
         previous = node.grad

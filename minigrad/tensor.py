@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._state import STATE
+from ._state import STATE, pause_gc, resume_gc
 from .dtypes import as_array, default_float, is_float_dtype
 from .tensor_api import TensorAPI
 
@@ -294,7 +294,11 @@ class Tensor(TensorAPI):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (like PyTorch)."""
         from .autodiff import backward
 
-        backward(self, grad, create_graph=create_graph)
+        pause_gc()  # until the pass's graph is freed (the statement below drops it), so the
+        try:  # GC does not scan its nodes when it is back on (_state.pause_gc)
+            backward(self, grad, create_graph=create_graph)
+        finally:
+            resume_gc()
 
     # ------------------------------------------------------------------ operators
     def __add__(self, other: Any) -> Tensor:

@@ -184,13 +184,51 @@ def _floats(inputs: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
     return inputs
 
 
+# Python number types whose constant beside a float tensor takes that tensor's dtype, under
+# PyTorch's promotion (``_promoted``) and the float-like rule alike (``_as_input``); bool
+# and numpy scalars take the general path.
+_NUMBERS = (float, int)
+
+
 def apply(op: Op, *args: Any, **attrs: Any) -> Tensor:
     """Run ``op`` eagerly on ``args`` and return its output node.
 
     The node keeps its inputs when gradients are tracked or the graph is being recorded.
     This is the hot path of eager mode (every node of every forward and backward pass):
-    it reads each thread-local flag once and builds no list it does not need.
+    it reads each thread-local flag once and builds no list it does not need. Two inputs
+    (most ops) take a fast path: a float tensor with a Python float or int beside it gets
+    the constant the promotion rule gives (the tensor's dtype: 2.8 us instead of 11 for
+    ``x * 2.0``), and a broadcasting row on two tensors of one shape and dtype skips its
+    shape rule, which returns that shape (every other case runs the full checks).
     """
+    if len(args) == 2:
+        first, second = args
+        if type(second) in _NUMBERS and isinstance(first, Tensor) and first.data.dtype.kind == "f":
+            second = Tensor._constant(np.array(second, dtype=first.data.dtype))
+        elif (type(first) in _NUMBERS and isinstance(second, Tensor)
+              and second.data.dtype.kind == "f"):
+            first = Tensor._constant(np.array(first, dtype=second.data.dtype))
+        if isinstance(first, Tensor) and isinstance(second, Tensor):
+            a, b = first.data, second.data
+            if a.dtype == b.dtype and op.dtype_rule != FLOAT:
+                if a.shape != b.shape or op.shape not in _BROADCAST_RULES:
+                    op.shape(a.shape, b.shape, **attrs)
+                return _node(op, (first, second), op.forward(a, b, **attrs), attrs)
+        args = (first, second)
+    inputs = _checked_inputs(op, args)
+    if len(inputs) == 1:
+        first = inputs[0].data
+        op.shape(first.shape, **attrs)
+        data = op.forward(first, **attrs)
+    else:
+        arrays = [t.data for t in inputs]
+        op.shape(*[a.shape for a in arrays], **attrs)
+        data = op.forward(*arrays, **attrs)
+    return _node(op, inputs, data, attrs)
+
+
+def _checked_inputs(op: Op, args: tuple[Any, ...]) -> tuple[Tensor, ...]:
+    """``args`` as tensors of the dtypes ``op`` computes in (promotion, FLOAT rows)."""
     inputs = args
     for arg in args:
         if not isinstance(arg, Tensor):
@@ -203,18 +241,13 @@ def apply(op: Op, *args: Any, **attrs: Any) -> Tensor:
             inputs = _promoted(op, args)
     if op.dtype_rule == FLOAT:
         inputs = _floats(inputs)
-    if len(inputs) == 2:  # most ops: spelled out, no lists built
-        first, second = inputs[0].data, inputs[1].data
-        op.shape(first.shape, second.shape, **attrs)
-        data = op.forward(first, second, **attrs)
-    elif len(inputs) == 1:
-        first = inputs[0].data
-        op.shape(first.shape, **attrs)
-        data = op.forward(first, **attrs)
-    else:
-        arrays = [t.data for t in inputs]
-        op.shape(*[a.shape for a in arrays], **attrs)
-        data = op.forward(*arrays, **attrs)
+    return inputs
+
+
+def _node(op: Op, inputs: tuple[Tensor, ...], data: Any, attrs: dict[str, Any]) -> Tensor:
+    """The output node of ``op`` holding ``data``: it requires grad when ``op`` has a VJP,
+    grad mode is on and an input requires grad; it keeps its inputs when it requires grad
+    or the graph is being recorded; tagged with the running modules, seen by node hooks."""
     state = STATE
     requires_grad = False
     if op.vjp is not None and state.grad_enabled:
@@ -256,9 +289,14 @@ def broadcast_shapes(*shapes: tuple[int, ...], op: str = "op") -> tuple[int, ...
 # failures are not stored, so every bad call raises its own message.
 _BROADCAST_SEEN: dict[tuple[tuple[int, ...], ...], tuple[int, ...]] = {}
 _BROADCAST_SEEN_MAX = 4096
+# The shape rules made by ``_elementwise_shape``: inputs of one shape give that shape, so
+# ``apply`` need not call them then.
+_BROADCAST_RULES: set[Callable[..., tuple[int, ...]]] = set()
 
 
 def _elementwise_shape(name: str) -> Callable[..., tuple[int, ...]]:
+    """numpy's broadcasting rule for the row ``name`` (results of shapes seen cached)."""
+
     def rule(*shapes: tuple[int, ...], **_: Any) -> tuple[int, ...]:
         known = _BROADCAST_SEEN.get(shapes)
         if known is not None:
@@ -268,6 +306,7 @@ def _elementwise_shape(name: str) -> Callable[..., tuple[int, ...]]:
             _BROADCAST_SEEN[shapes] = result
         return result
 
+    _BROADCAST_RULES.add(rule)
     return rule
 
 
@@ -349,5 +388,6 @@ def only_needed(*partials: Callable[[], Tensor | None]) -> tuple[Tensor | None, 
 
 
 def _const(value: float, like: Tensor) -> Tensor:
-    dtype = like.dtype if like.dtype.kind == "f" else default_float()
-    return Tensor(np.asarray(value, dtype=dtype))
+    """A constant leaf holding ``value`` in ``like``'s float dtype (else the default float)."""
+    dtype = like.data.dtype if like.data.dtype.kind == "f" else np.dtype(default_float())
+    return Tensor._constant(np.array(value, dtype=dtype))

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._state import STATE
 from ..dtypes import default_float, resolve_dtype
 from ..tensor import Tensor
 from .core import (
@@ -27,6 +28,9 @@ from .rows import binary, unary
 
 # ================================================================ elementwise, binary
 def _add_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
+    shape = g.data.shape
+    if a.data.shape == shape and b.data.shape == shape:  # no broadcast: g itself, no node
+        return g, g
     return only_needed(lambda: unbroadcast(g, a.shape), lambda: unbroadcast(g, b.shape))
 
 
@@ -43,6 +47,11 @@ SUB, sub = binary("sub", np.subtract, _sub_vjp, ("{g}", "-{g}"), "({0} - {1})",
 
 
 def _mul_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
+    shape = g.data.shape
+    if a.data.shape == shape and b.data.shape == shape:  # no broadcast: what only_needed
+        needs = STATE.vjp_needs  # does, without its closures (scalar graphs are all this)
+        return (apply(MUL, g, b) if needs is None or needs[0] else None,
+                apply(MUL, g, a) if needs is None or needs[1] else None)
     return only_needed(lambda: unbroadcast(mul(g, b), a.shape),
                        lambda: unbroadcast(mul(g, a), b.shape))
 

@@ -35,7 +35,8 @@ ORDER = ("minigrad eager (BN composed)", "minigrad eager (BN fused)",
 RATIOS = (
     ("PyTorch eager / minigrad jit", "PyTorch eager", "minigrad jit (BN composed)", ">= 3"),
     ("JAX jit / minigrad jit", "JAX jit", "minigrad jit (BN composed)", ">= 1.5"),
-    ("PyTorch eager / minigrad eager", "PyTorch eager", "minigrad eager (BN composed)", ""),
+    ("PyTorch eager / minigrad eager", "PyTorch eager", "minigrad eager (BN composed)",
+     ">= 0.8"),
 )
 
 Step = Callable[[], Any]

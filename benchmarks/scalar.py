@@ -303,7 +303,8 @@ def run(quick: bool = False, out_dir: Path = env.RESULTS,
     if "jit_note" in found_faw:
         print(f"minigrad jit: not timed, {found_faw['jit_note']}")
     for name, seconds in found_faw.get("compile_s", {}).items():
-        print(f"{name}: first call (trace + compile) {seconds:.2f} s")
+        print(f"{name}: first call (trace + compile, or a load from the disk cache) "
+              f"{seconds:.2f} s")
     faw_rows = found_faw.get("rows", [])
     for bottom in ("minigrad eager", "minigrad jit"):
         print(_ratio_line(faw_rows, "PyTorch eager", bottom, ""))

@@ -3,6 +3,8 @@ and the scalar expression of an elementwise value from its op row's Numba templa
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..ops import OPS
@@ -37,6 +39,8 @@ def literal(value: Value) -> str:
         text = "np.inf" if number > 0 else "-np.inf"
     else:
         text = repr(float(number))
+    if value.dtype == np.float64 and np.isfinite(number):  # a Python float is a float64
+        return f"({text})"
     return f"{np_dtype(value.dtype)}({text})"
 
 
@@ -50,6 +54,8 @@ def scalar_expr(value: Value, args: list[str], graph: Graph) -> str:
         template = special or row.numba or row.expr
         if template is None:
             raise NotCompilableError(f"mg.jit: op {value.op!r} has no Numba template in its row")
+        if _all_float(value, graph):
+            template = _MATH_CALL.sub(lambda m: _MATH[m.group(1)], template)
         attrs = {k: repr(v) for k, v in value.attrs.items() if isinstance(v, int | float)}
         body = template.format(*args, **attrs)
     if value.dtype.kind == "b":
@@ -57,6 +63,27 @@ def scalar_expr(value: Value, args: list[str], graph: Graph) -> str:
     if _keeps_dtype(value, graph):
         return body
     return f"{np_dtype(value.dtype)}({body})"
+
+
+# numpy functions of scalars whose ``math`` namesakes Numba computes alike (checked at
+# 0, -0, +-1, +-0.5, +-2, 1e-8, 1e-40, +-1e30, +-700, +-90, +-inf, NaN: same values and
+# signs, float32 stays float32). Numba lowers ``np.tanh`` of a scalar as a one-trip loop;
+# ``math.tanh`` is a plain call, and a long chain of loops in one loop body is what makes
+# LLVM's loop passes slow (compile time super-linear in the graph's size).
+_MATH = {"np.sqrt(": "math.sqrt(", "np.exp(": "math.exp(", "np.log(": "math.log(",
+         "np.log10(": "math.log10(", "np.log1p(": "math.log1p(", "np.expm1(": "math.expm1(",
+         "np.tanh(": "math.tanh(", "np.tan(": "math.tan(", "np.sinh(": "math.sinh(",
+         "np.cosh(": "math.cosh(", "np.sin(": "math.sin(", "np.cos(": "math.cos(",
+         "np.arcsin(": "math.asin(", "np.arccos(": "math.acos(", "np.arctan(": "math.atan(",
+         "np.arcsinh(": "math.asinh(", "np.arccosh(": "math.acosh(",
+         "np.arctanh(": "math.atanh(", "np.arctan2(": "math.atan2(",
+         "np.copysign(": "math.copysign(", "np.abs(": "abs("}
+_MATH_CALL = re.compile("(" + "|".join(re.escape(name) for name in _MATH) + ")")
+
+
+def _all_float(value: Value, graph: Graph) -> bool:
+    """Whether a value and all its inputs are floats (where the math templates apply)."""
+    return value.dtype.kind == "f" and all(graph[i].dtype.kind == "f" for i in value.inputs)
 
 
 def _yields_bool(value: Value) -> bool:

@@ -37,6 +37,9 @@ class _State(threading.local):
         # Called as hook(tensor) when a value is read into Python (item/float/int/bool):
         # the JIT tracer refuses such reads, which would freeze a value into compiled code.
         self.read_hooks: list[Callable[[Any], None]] = []
+        # Called as hook(leaf) when zero_grad sets a leaf's .grad to None (even one that
+        # was None): the JIT tracer learns that the function clears it itself.
+        self.grad_clear_hooks: list[Callable[[Any], None]] = []
         # Called with the GradGraph of every backward pass (backward, grad) once it is done
         # (``minigrad draw`` keeps a script's last one).
         self.pass_hooks: list[Callable[[Any], None]] = []

@@ -41,6 +41,7 @@ from .entry import Compiled, Fallback, Target, compile_kernel
 from .guards import build_guards
 from .ir import Graph, NotCompilableError
 from .lower import lower
+from .progress import announce_slow
 from .trace import Trace, Tracer, tracing
 
 RETRACE_LIMIT = 8  # traces of one function before a warning; entries kept per signature
@@ -271,7 +272,10 @@ class JitFunction:
             if fallback is None:  # the check could not be acted on: no shifted sums
                 lowered = lower(graph, shift=False)
                 kernel = generate(lowered, self.parallel)
-        module, path = compile_kernel(kernel.source, _signature(lowered, kernel))
+        what = (f"{self._name()} ({len(graph.values)} values, "
+                f"{kernel.source.count(chr(10))} generated lines)")
+        with announce_slow(what):
+            module, path = compile_kernel(kernel.source, _signature(lowered, kernel))
         if os.environ.get("MINIGRAD_DEBUG"):
             _print_debug(self, lowered, kernel, path)
         draws = [ref for kind, ref in trace.sources if kind == "random"]

@@ -68,6 +68,7 @@ class Tracer:
         self.arg_index = {id(t): k for k, t in enumerate(args)}
         self.assigned: dict[int, tuple[Tensor, int]] = {}
         self.grad_touched: dict[int, Tensor] = {}
+        self.cleared: dict[int, Tensor] = {}  # .grad set to None by fn before any store
         self.existing, self.grads_at_start = _tensors_now()
         self.grad_owner = {id(t.grad): t for t in self.grads_at_start.values()}
         # Hold the pre-trace tensors and gradients until the trace ends, so no tensor made
@@ -152,10 +153,16 @@ class Tracer:
             vid = graph.add("cast", leaf.shape, native(leaf.dtype), (vid,),
                             dtype=leaf.dtype.name)
         if previous is None and id(leaf) not in self.grad_touched and (
-                id(leaf) not in self.grads_at_start):
+                id(leaf) not in self.grads_at_start) and id(leaf) not in self.cleared:
             self.trace.grad_none_guards.append(leaf)  # it had no .grad: must have none then
         self._bind(leaf.grad, vid)
         self.grad_touched[id(leaf)] = leaf
+
+    def on_grad_clear(self, leaf: Tensor) -> None:
+        """``zero_grad`` set ``leaf.grad`` to None: what it held when fn was called is never
+        read, so a later store needs no guard that it was None (one trace, not two)."""
+        if id(leaf) not in self.grad_touched and id(leaf) not in self.grads_at_start:
+            self.cleared[id(leaf)] = leaf
 
     def on_read(self, tensor: Tensor) -> None:
         """Refuse a value read into Python: the compiled code would freeze it."""
@@ -275,10 +282,12 @@ class Tracer:
         self._inline_scalar_constants()
         leaves = {id(t): t for t in touched}
         leaves.update(self.grad_touched)
+        leaves.update(self.cleared)
         for leaf in leaves.values():
             final = leaf.grad
             if final is None:
-                if id(leaf) in self.grad_touched or id(leaf) in self.grads_at_start:
+                if (id(leaf) in self.grad_touched or id(leaf) in self.grads_at_start
+                        or id(leaf) in self.cleared):
                     trace.grad_clears.append(leaf)
             elif id(final) in trace.value_of and trace.graph[trace.value_of[id(final)]].op != (
                     "input"):
@@ -316,6 +325,7 @@ def tracing(tracer: Tracer) -> Iterator[None]:
         (STATE.assign_hooks, tracer.on_assign),
         (STATE.grad_hooks, tracer.on_grad),
         (STATE.read_hooks, tracer.on_read),
+        (STATE.grad_clear_hooks, tracer.on_grad_clear),
     ]
     saved = (STATE.rng_guard, STATE.uniform_recorder, STATE.module_stack,
              STATE.grad_enabled, STATE.recording)

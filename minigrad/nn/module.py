@@ -265,6 +265,8 @@ class Module:
             return
         for parameter in self.parameters():
             parameter.grad = None
+            for hook in STATE.grad_clear_hooks:  # mg.jit: the step clears it itself
+                hook(parameter)
 
     def to(self, dtype: Any) -> Module:
         """Convert every floating-point parameter and buffer to ``dtype``; returns self."""

@@ -226,7 +226,7 @@ def gradient_graph(
     """
     pause_gc()
     try:
-        graph = _gradient_graph(outputs, inputs, grad_outputs, create_graph)
+        graph = _gradient_graph(outputs, inputs, grad_outputs, create_graph, record=True)
     finally:
         resume_gc()
     for hook in STATE.pass_hooks:
@@ -234,9 +234,20 @@ def gradient_graph(
     return graph
 
 
+def _nobody_watches() -> bool:
+    """Whether no hook, trace or recording context can see the nodes of a pass now."""
+    state = STATE
+    return not (state.recording or state.node_hooks or state.pass_hooks or state.grad_hooks)
+
+
 def _gradient_graph(outputs: Tensor | Sequence[Tensor], inputs: Sequence[Tensor] | None,
-                    grad_outputs: Any, create_graph: bool) -> GradGraph:
-    """``gradient_graph``'s pass: the forward order, the wanted nodes, the VJPs run."""
+                    grad_outputs: Any, create_graph: bool, record: bool) -> GradGraph:
+    """``gradient_graph``'s pass: the forward order, the wanted nodes, the VJPs run.
+
+    ``record=False`` (``Tensor.backward`` when nobody watches): the gradient nodes keep no
+    inputs, ``created`` holds only the seeds and ``grads`` only the targets' and retained
+    gradients, so every other gradient array is freed as soon as its VJP has used it.
+    """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
@@ -249,6 +260,14 @@ def _gradient_graph(outputs: Tensor | Sequence[Tensor], inputs: Sequence[Tensor]
         targets = {id(t) for t in inputs}
     wanted = _nodes_leading_to(order, targets)
     graph = GradGraph(outputs=outputs, forward=order)
+    if not record:
+        keep = targets | {id(n) for n in order if "retains_grad" in n.meta}
+        grad_mode, STATE.grad_enabled = STATE.grad_enabled, False
+        try:
+            _run_pass(graph, order, wanted, outputs, grad_outputs, keep)
+        finally:
+            STATE.grad_enabled = grad_mode
+        return graph
     # The pass runs recorded, in grad mode only with create_graph, and collects every node it
     # makes (graph.created.append is a node hook). Set and restored here directly: the
     # context managers of _state cost microseconds per pass.
@@ -259,7 +278,7 @@ def _gradient_graph(outputs: Tensor | Sequence[Tensor], inputs: Sequence[Tensor]
     state.recording += 1
     state.node_hooks.append(collect)
     try:
-        _run_pass(graph, order, wanted, outputs, grad_outputs)
+        _run_pass(graph, order, wanted, outputs, grad_outputs, None)
     finally:
         state.node_hooks.remove(collect)
         state.recording -= 1
@@ -268,9 +287,10 @@ def _gradient_graph(outputs: Tensor | Sequence[Tensor], inputs: Sequence[Tensor]
 
 
 def _run_pass(graph: GradGraph, order: list[Tensor], wanted: set[int], outputs: list[Tensor],
-              grad_outputs: Sequence[Any]) -> None:
+              grad_outputs: Sequence[Any], keep: set[int] | None) -> None:
     """Seed the outputs, then visit the forward nodes in reverse order: sum each one's
-    partials into its total gradient and hand its inputs their partials."""
+    partials into its total gradient and hand its inputs their partials. ``graph.grads``
+    gets the total of every node, or (``keep``) of the nodes whose ids are in ``keep``."""
     partials: dict[int, list[Tensor]] = {}
     for output, grad_output in zip(outputs, grad_outputs, strict=True):
         seed = _seed(output, grad_output)
@@ -296,18 +316,23 @@ def _run_pass(graph: GradGraph, order: list[Tensor], wanted: set[int], outputs: 
                 total = _accumulate(node, parts)
                 if "grad_hooks" in node.meta:  # Tensor.register_hook
                     total = run_hooks(node, total)
-            grads[key] = total
+            if keep is None or key in keep:
+                grads[key] = total
             if node.op is not None:
                 _propagate(node, total, wanted, partials, state, previous)
     finally:
         state.current_vjp, state.vjp_needs = previous
 
 
-def backward(output: Tensor, grad: Any = None, create_graph: bool = False) -> GradGraph:
+def backward(output: Tensor, grad: Any = None, create_graph: bool = False, *,
+             keep_graph: bool = True) -> GradGraph:
     """Accumulate d(output)/d(leaf) into ``.grad`` of every leaf that requires grad.
 
     Like PyTorch: a non-scalar output needs ``grad``; gradients add up over calls.
     Without ``create_graph`` the stored ``.grad`` is a plain leaf (no history).
+    ``keep_graph=False`` (``Tensor.backward``, which drops the result): when no hook,
+    trace or recording context watches, the pass is not recorded and frees each gradient
+    array once used (the returned graph then holds only the leaves' gradients).
     """
     if not output.requires_grad:
         raise RuntimeError(
@@ -316,7 +341,10 @@ def backward(output: Tensor, grad: Any = None, create_graph: bool = False) -> Gr
         )
     pause_gc()  # also while .grad is stored: the pass's nodes are all alive until then
     try:
-        graph = gradient_graph(output, None, grad, create_graph=create_graph)
+        if keep_graph or create_graph or not _nobody_watches():
+            graph = gradient_graph(output, None, grad, create_graph=create_graph)
+        else:
+            graph = _gradient_graph(output, None, grad, False, record=False)
         _store_grads(graph, create_graph)
     finally:
         resume_gc()

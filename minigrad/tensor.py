@@ -296,7 +296,7 @@ class Tensor(TensorAPI):
 
         pause_gc()  # until the pass's graph is freed (the statement below drops it), so the
         try:  # GC does not scan its nodes when it is back on (_state.pause_gc)
-            backward(self, grad, create_graph=create_graph)
+            backward(self, grad, create_graph=create_graph, keep_graph=False)
         finally:
             resume_gc()
 

@@ -35,6 +35,7 @@ from ..dtypes import DEFAULT_DTYPE
 from ..nn.module import Module
 from ..tensor import Tensor
 from ..tensor_hooks import HOOKED
+from . import blas
 from .call import MISS, make_call
 from .codegen import Kernel, generate
 from .entry import Compiled, Fallback, Target, compile_kernel
@@ -289,7 +290,7 @@ class JitFunction:
             grad_clears=[target(t) for t in trace.grad_clears],
             guards_grad_none=[target(t) for t in trace.grad_none_guards],
             index_checks=[(target(t), *rest) for t, *rest in trace.index_checks],
-            parallel=kernel.parallel,
+            parallel=kernel.parallel, one_blas_thread=blas.prepare(lowered),
             buffers=[(_stored_shape(lowered[v]), lowered[v].dtype) for v in kernel.buffers],
             draws=draws, fallback=fallback, check_pos=len(roots),
         )

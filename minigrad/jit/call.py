@@ -26,6 +26,7 @@ import numpy as np
 from .. import _state
 from .._state import STATE
 from ..tensor import Tensor
+from . import blas
 from .guards import check_lines, describe, reason_of
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ class Namespace:
             "entry": proxy, "stored": entry.stored_grads, "getrefcount": sys.getrefcount,
             "weakrefs": weakref.getweakrefcount, "SOLE": SOLE_GRAD_REFCOUNT,
             "get_threads": numba.get_num_threads,
+            "one_blas_thread": blas.one_thread, "restore_blas": blas.restore,
             "miss": functools.partial(type(entry).record_miss, proxy),
             "LOOKUP_ERRORS": LOOKUP_ERRORS, "check_index": check_index, "rng": _state.rng,
         }
@@ -209,11 +211,15 @@ def make_call(entry: Compiled) -> tuple[Callable[[list[Tensor]], Any],
         args.append("*entry.lend_buffers()")
     threads = "get_threads()" if entry.parallel else "1"
     args.append(threads)
-    lines.append(f"    r = kernel({', '.join(args)})")
+    run = [f"    r = kernel({', '.join(args)})"]
     if entry.fallback is not None:  # shifted sums not finite: the kernel without them
-        lines += [f"    if r[{entry.check_pos}]:",
-                  f"        r = {ns.bind('f', entry.fallback.run)}([{', '.join(inputs)}], "
-                  f"{threads})"]
+        run += [f"    if r[{entry.check_pos}]:",
+                f"        r = {ns.bind('f', entry.fallback.run)}([{', '.join(inputs)}], "
+                f"{threads})"]
+    if entry.one_blas_thread:  # small products: BLAS on one thread, restored after
+        run = ["    one_blas_thread()", "    try:", *("    " + line for line in run),
+               "    finally:", "        restore_blas()"]
+    lines += run
     lines += effect_lines(entry, ns)
     if entry.plain_output is None:
         lines.append("    return entry.build_output(tensors, r)")

@@ -25,6 +25,7 @@ import numpy as np
 from .. import _state
 from .._state import STATE
 from ..tensor import Tensor
+from . import blas
 from .cache import load_module, purge_compiled
 from .call import MISS, SOLE_GRAD_REFCOUNT, leaf
 from .guards import Check
@@ -103,6 +104,7 @@ class Compiled:
     # (t, n, axis, indexed tensor's shape)
     index_checks: list[tuple[Target, int, int, tuple]] = field(default_factory=list)
     parallel: bool = False
+    one_blas_thread: bool = False  # small products: BLAS on one thread (blas.py)
     buffers: list[tuple[tuple, np.dtype]] = field(default_factory=list)
     fast: Callable[[list[Tensor]], Any] | None = None  # the generated call (call.py)
     check: Callable[[list[Tensor]], Any] | None = None  # its guards alone
@@ -183,6 +185,17 @@ class Compiled:
             drawn = self.draw()
             arrays = [drawn[fetch[1]] if fetch[0] == 3 else data
                       for fetch, data in zip(self.fetch, arrays, strict=True)]
+        if self.one_blas_thread:
+            blas.one_thread()
+        try:
+            results = self._run_kernel(arrays)
+        finally:
+            if self.one_blas_thread:
+                blas.restore()
+        self._store_effects(tensors, results)
+        return self.build_output(tensors, results)
+
+    def _run_kernel(self, arrays: list) -> tuple:
         threads = numba.get_num_threads() if self.parallel else 1
         if self.buffers:
             results = self.kernel(*arrays, *self.constants, *self.lend_buffers(), threads)
@@ -190,8 +203,7 @@ class Compiled:
             results = self.kernel(*arrays, *self.constants, threads)
         if self.fallback is not None and results[self.check_pos]:
             results = self.fallback.run(arrays, threads)  # type: ignore[arg-type]
-        self._store_effects(tensors, results)
-        return self.build_output(tensors, results)
+        return results
 
     def run_generic(self, tensors: list[Tensor]) -> Any:
         """The call through ``prepare`` and ``run``: the result, or MISS when a guard fails."""

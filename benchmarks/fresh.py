@@ -103,5 +103,6 @@ def median_of(results: Sequence[dict[str, Any]], keys: Sequence[str]) -> dict[st
         return dict(results[-1])
     merged = dict(good[-1], runs=len(good))
     for key in keys:
-        merged[key] = statistics.median(r[key] for r in good)
+        if all(key in r for r in good):  # (a key only some libraries report)
+            merged[key] = statistics.median(r[key] for r in good)
     return merged

@@ -151,6 +151,15 @@ def _compiled(step: Any, jit: Any, model: nn.Module, opt: optim.Optimizer) -> An
     chosen: list[Any] = []
 
     def first_call(x: Tensor, y: Tensor) -> Tensor:
+        if chosen and chosen[0] is compiled:
+            from .jit.ir import NotCompilableError  # loaded already: compiled is a jit
+
+            try:
+                return compiled(x, y)
+            except NotCompilableError as error:  # a background compile failed (raised
+                print(f"--jit: compiling the training step failed ({error}); training "
+                      "eagerly")  # before this call changed anything)
+                chosen[0] = step
         if chosen:
             return chosen[0](x, y)
         saved = {name: value.data for name, value in model.state_dict().items()}

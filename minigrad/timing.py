@@ -240,7 +240,7 @@ def minigrad_jit_runner(inputs: dict[str, np.ndarray], eps: float,
     reference = closed_form_runner(inputs, eps)()
     errors = []
     for via_loss in (False, True):
-        compiled = minigrad.jit(_bn_step(impl, eps, via_loss))
+        compiled = minigrad.jit(_bn_step(impl, eps, via_loss), background=False)
         try:  # the first call traces (eagerly), the second runs the compiled code
             result = max((_arrays(compiled(*leaves)) for _ in range(2)),
                          key=lambda r: max_rel_error(r, reference))

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
+
+# mg.jit compiles before its first call returns, so every test sees compiled code from the
+# second call on (tests of the background compile ask for it: mg.jit(fn, background=True));
+# subprocesses the tests start inherit it.
+os.environ.setdefault("MINIGRAD_JIT_BACKGROUND", "0")
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,6 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numba
@@ -119,10 +118,14 @@ def flatten_output(result: Any) -> tuple[Any, list[Tensor]]:
 class JitFunction:
     """A function compiled per signature; call it like the original."""
 
-    def __init__(self, fn: Callable[..., Any], parallel: bool = True) -> None:
+    def __init__(self, fn: Callable[..., Any], parallel: bool = True,
+                 background: bool | None = None) -> None:
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.parallel = parallel
+        self.background = background
+        self.pending: dict[Any, threading.Thread] = {}  # key -> its compile in the background
+        self.failed: dict[Any, BaseException] = {}  # key -> its background compile's error
         self.entries: dict[Any, list[Compiled]] = {}
         self.trace_count = 0
         self.compile_count = 0
@@ -168,7 +171,14 @@ class JitFunction:
                 if result is not MISS:
                     self._to_front(entries, entry)
                     return result
+        if key in self.pending:  # compiling in the background: eager meanwhile
+            return self.fn(*args, **kwargs)
         return self._miss(key, tensors, args, kwargs)
+
+    def wait(self) -> None:
+        """Block until every compile running in the background is done."""
+        for thread in list(self.pending.values()):
+            thread.join()
 
     def _eager_while_hooked(self, args: tuple, kwargs: dict) -> Any:
         """Run ``fn`` eagerly (a tensor has a gradient hook or retains its gradient: the
@@ -201,6 +211,12 @@ class JitFunction:
                 result = entry.fast(tensors)  # type: ignore[misc]
                 if result is not MISS:
                     return result
+            compiling = key in self.pending
+        if compiling:  # another call's trace compiles in the background: eager meanwhile
+            return self.fn(*args, **kwargs)
+        with self._lock:
+            if key in self.failed:  # the background compile of this signature failed
+                raise self.failed.pop(key)
             reasons = [entry.reasons[entry.failed] for entry in entries if entry.failed >= 0]
             for counter, _ in reasons[:1]:
                 self.guard_failures[counter] += 1
@@ -231,14 +247,46 @@ class JitFunction:
         trace = tracer.finish(touched)
         entry = self._compile(trace, tracer, out_spec, out_tensors, out_refs, tensors,
                               (*args, *kwargs.values()))
-        entry.fast, entry.check = make_call(entry)
-        self.compile_count += 1
-        entries = self.entries.setdefault(key, [])
-        entries.insert(0, entry)
-        if len(entries) > RETRACE_LIMIT:  # the least recently used of a signature that
-            entries.pop()  # keeps retracing
-        self.last = entry
+        if not self._in_background():
+            self._finish(key, entry)
+            return result
+        thread = threading.Thread(target=self._finish_in_background, args=(key, entry),
+                                  name=f"mg.jit compile {self._name()}", daemon=True)
+        self.pending[key] = thread
+        thread.start()
         return result
+
+    def _in_background(self) -> bool:
+        """Whether Numba compiles while later calls run eagerly (``background=``, else
+        ``MINIGRAD_JIT_BACKGROUND``: on unless it is 0)."""
+        if self.background is not None:
+            return self.background
+        return os.environ.get("MINIGRAD_JIT_BACKGROUND", "1") != "0"
+
+    def _finish(self, key: Any, entry: Compiled) -> None:
+        """Compile the entry's kernel (or load it from the disk cache) and install it."""
+        with announce_slow(entry.what):
+            module, entry.path = compile_kernel(entry.source, entry.signature)
+        entry.kernel = module.kernel
+        if os.environ.get("MINIGRAD_DEBUG"):
+            print(f"=== mg.jit {self._name()}: compiled {entry.path}", file=sys.stderr)
+        entry.fast, entry.check = make_call(entry)
+        with self._lock:
+            self.compile_count += 1
+            entries = self.entries.setdefault(key, [])
+            entries.insert(0, entry)
+            if len(entries) > RETRACE_LIMIT:  # the least recently used of a signature that
+                entries.pop()  # keeps retracing
+            self.last = entry
+
+    def _finish_in_background(self, key: Any, entry: Compiled) -> None:
+        """``_finish`` on a thread of its own; an error is raised by the next call."""
+        try:
+            self._finish(key, entry)
+        except BaseException as error:
+            self.failed[key] = error
+        finally:
+            self.pending.pop(key, None)
 
     def _compile(self, trace: Trace, tracer: Tracer, out_spec: Any, out_tensors: list[Tensor],
                  out_refs: list[int], tensors: list[Tensor], module_args: tuple) -> Compiled:
@@ -273,18 +321,14 @@ class JitFunction:
             if fallback is None:  # the check could not be acted on: no shifted sums
                 lowered = lower(graph, shift=False)
                 kernel = generate(lowered, self.parallel)
-        what = (f"{self._name()} ({len(graph.values)} values, "
-                f"{kernel.source.count(chr(10))} generated lines)")
-        with announce_slow(what):
-            module, path = compile_kernel(kernel.source, _signature(lowered, kernel))
         if os.environ.get("MINIGRAD_DEBUG"):
-            _print_debug(self, lowered, kernel, path)
+            _print_debug(self, lowered, kernel)
         draws = [ref for kind, ref in trace.sources if kind == "random"]
         fetch = _fetch_plan(lowered, kernel, trace, arg_ids)
         places = _effect_places(lowered, roots, first_effect, effects)
         n_assign = len(trace.assigns)
         entry = Compiled(
-            kernel=module.kernel, source=kernel.source, plan=kernel.plan_text, path=path,
+            kernel=None, source=kernel.source, plan=kernel.plan_text, path=None,
             fetch=fetch, constants=_own_constants(kernel.constants), out_spec=out_spec,
             outputs=outputs, assigns=places[:n_assign], grad_stores=places[n_assign:],
             grad_clears=[target(t) for t in trace.grad_clears],
@@ -294,6 +338,9 @@ class JitFunction:
             buffers=[(_stored_shape(lowered[v]), lowered[v].dtype) for v in kernel.buffers],
             draws=draws, fallback=fallback, check_pos=len(roots),
         )
+        entry.signature = _signature(lowered, kernel)
+        entry.what = (f"{self._name()} ({len(graph.values)} values, "
+                      f"{kernel.source.count(chr(10))} generated lines)")
         entry.graph = _structure_only(lowered)
         entry.checks = build_guards(self.fn, _objects_in(module_args),
                                     _used_outside(trace, arg_ids),
@@ -432,27 +479,30 @@ def _signature(lowered: Graph, kernel: Kernel) -> tuple:
     return (*types, numba.types.intp)
 
 
-def _print_debug(jit_fn: JitFunction, graph: Graph, kernel: Kernel, path: Path) -> None:
+def _print_debug(jit_fn: JitFunction, graph: Graph, kernel: Kernel) -> None:
     out = sys.stderr
     print(f"=== mg.jit {jit_fn._name()}: graph ({len(graph.values)} values)", file=out)
     print(graph.describe(), file=out)
     print("=== kernel plan", file=out)
     print(kernel.plan_text, file=out)
-    print(f"=== source ({path})", file=out)
+    print("=== source", file=out)
     print(kernel.source, file=out)
 
 
-def jit(fn: Callable[..., Any] | None = None, *, parallel: bool = True) -> Any:
+def jit(fn: Callable[..., Any] | None = None, *, parallel: bool = True,
+        background: bool | None = None) -> Any:
     """Compile ``fn`` with Numba, per call signature (usable as ``@jit`` or ``@jit(...)``).
 
     The first call with a new signature runs ``fn`` eagerly while tracing it (forward,
     backward, ``.grad`` stores and ``assign_`` updates) and compiles the trace into one
-    Numba function; later calls run only that, while its guards hold. ``parallel=False``
-    keeps every loop on one thread. See docs/jit.md.
+    Numba function; later calls run only that, while its guards hold. With ``background``
+    (the default unless ``MINIGRAD_JIT_BACKGROUND=0``) Numba compiles on another thread
+    and calls made meanwhile run ``fn`` eagerly; ``fn.wait()`` blocks until it is done.
+    ``parallel=False`` keeps every loop on one thread. See docs/jit.md.
     """
     if fn is None:
-        return lambda f: JitFunction(f, parallel=parallel)
-    return JitFunction(fn, parallel=parallel)
+        return lambda f: JitFunction(f, parallel=parallel, background=background)
+    return JitFunction(fn, parallel=parallel, background=background)
 
 
 def _own_constants(constants: list[np.ndarray]) -> list[np.ndarray]:

@@ -105,6 +105,8 @@ class Compiled:
     index_checks: list[tuple[Target, int, int, tuple]] = field(default_factory=list)
     parallel: bool = False
     one_blas_thread: bool = False  # small products: BLAS on one thread (blas.py)
+    signature: Any = None  # Numba's argument types of the kernel
+    what: str = ""  # what compiles, for the progress line
     buffers: list[tuple[tuple, np.dtype]] = field(default_factory=list)
     fast: Callable[[list[Tensor]], Any] | None = None  # the generated call (call.py)
     check: Callable[[list[Tensor]], Any] | None = None  # its guards alone

@@ -20,6 +20,8 @@ from .text import number
 
 def traced_graph(root: Any) -> Any | None:
     """The JIT graph behind ``root`` (a graph, a compiled entry, a jit function), or None."""
+    if callable(getattr(root, "wait", None)):  # a jit function compiling in the background
+        root.wait()
     for candidate in (root, getattr(root, "graph", None),
                       getattr(getattr(root, "last", None), "graph", None)):
         if hasattr(candidate, "values") and hasattr(candidate, "roots"):

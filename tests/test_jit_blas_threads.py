@@ -41,11 +41,15 @@ def test_small_products_run_on_one_thread_and_the_count_comes_back(monkeypatch) 
         assert seen and all(counts == [1] * len(before) for counts in seen)
 
 
-def test_large_products_keep_the_library_count() -> None:
+def test_large_products_keep_the_library_count_unless_the_kernel_is_parallel() -> None:
     a, b = _matmul(256, 256, 256)  # 2^24 multiply-adds >= PARALLEL_MIN_MACS
     f = mg.jit(lambda x, w: x @ w)
     np.testing.assert_allclose(f(a, b).numpy(), a.numpy() @ b.numpy(), rtol=1e-12)
-    assert not f.last.one_blas_thread
+    assert not f.last.one_blas_thread and not f.last.parallel
+    # a loop over 65,536 elements runs on Numba's threads: BLAS then keeps to one
+    h = mg.jit(lambda x, w: (x @ w).tanh())
+    np.testing.assert_allclose(h(a, b).numpy(), np.tanh(a.numpy() @ b.numpy()), rtol=1e-12)
+    assert h.last.parallel and h.last.one_blas_thread
     g = mg.jit(lambda x: x.tanh() * 2.0)  # no product at all
     g(a)
     assert not g.last.one_blas_thread

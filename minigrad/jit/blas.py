@@ -5,10 +5,11 @@ about 2^18 multiply-adds. On a 2-core machine with other work running, a kernel 
 products are small then waits for a descheduled BLAS thread at every call: the
 2-64-64-2 MLP step (four products of 128x64x64 and less) took 32 ms at the default
 thread count against 0.14 ms at one thread (benchmarks/threads.py). A kernel whose largest
-product has fewer than ``PARALLEL_MIN_MACS`` multiply-adds therefore runs with that BLAS
-limited to one thread (set before the kernel, restored after it: two calls of about a
-microsecond); larger products keep the library's own count, or ``MINIGRAD_NUM_THREADS``
-when set (the threads minigrad's kernels may use; Numba's prange loops follow
+product has fewer than ``PARALLEL_MIN_MACS`` multiply-adds, or that has parallel loops of
+its own (Numba's threads and BLAS's would oversubscribe the cores), therefore runs with that
+BLAS limited to one thread (set before the kernel, restored after it: two calls of about a
+microsecond); larger products in kernels without parallel loops keep the library's own
+count, or ``MINIGRAD_NUM_THREADS`` when set (Numba's prange loops follow
 ``NUMBA_NUM_THREADS``).
 
 The libraries are found with threadpoolctl (every BLAS loaded except numpy's own, which
@@ -63,11 +64,15 @@ def _controllers() -> list[Any]:
     return _found
 
 
-def prepare(graph: Graph) -> bool:
-    """Find (once) the BLAS a kernel of ``graph`` calls; whether it runs on one thread."""
-    if largest_product(graph):
-        _controllers()
-    return wants_one_thread(graph)
+def prepare(graph: Graph, parallel: bool) -> bool:
+    """Find (once) the BLAS a kernel of ``graph`` calls; whether it runs on one thread:
+    small products, or any product in a kernel with parallel loops (Numba's threads and
+    BLAS's would share the cores: the 784-256-256-10 Adam step took 42 ms per call with
+    both at 2 threads, 4.9 ms with Numba's at 1, 4.7 ms with BLAS's at 1)."""
+    if not largest_product(graph):
+        return False
+    _controllers()
+    return parallel or wants_one_thread(graph)
 
 
 def _configured(default: int) -> int:

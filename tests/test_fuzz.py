@@ -91,10 +91,15 @@ def test_shrink_prunes_and_cuts() -> None:
     assert cut.args[0].shape == (2, 3) and cut.nodes[0].inputs == (0,)
 
 
-def test_fuzzer_catches_and_shrinks_a_wrong_lowering(monkeypatch) -> None:
+@pytest.mark.parametrize("background", ["0", "unset"])
+def test_fuzzer_catches_and_shrinks_a_wrong_lowering(monkeypatch, background) -> None:
     """With sub lowered as b - a (the Numba template of its op row swapped), the fuzzer
     reports a mismatch and shrinks it to a script around a single sub that shows the
-    mismatch when run."""
+    mismatch when run; also where mg.jit compiles in the background by default (unset
+    MINIGRAD_JIT_BACKGROUND, as `make fuzz` runs): the fuzzer and its reproducers compile
+    before comparing, never eager against eager."""
+    if background == "unset":
+        monkeypatch.delenv("MINIGRAD_JIT_BACKGROUND", raising=False)
     monkeypatch.setitem(ops.OPS, "sub", replace(ops.OPS["sub"], numba="({1} - {0})"))
     summary = fuzz.fuzz(12, seed=11, train_every=0, max_nodes=6,
                         only=["sub", "exp", "mul", "sum"], max_failures=1)

@@ -101,7 +101,7 @@ def member_of(index: int, pseed: int, program: Program) -> Member | None:
 def run_batch(members: list[Member]) -> Outcome:
     """The members through one jitted function, ``CALLS`` calls, each member's slice of
     the results compared with its eager results."""
-    jitted = mg.jit(batch_function(members))
+    jitted = mg.jit(batch_function(members), background=False)
     floors = [m.program.result_floors() for m in members]
     for k in range(CALLS):
         tensors = [t for m in members for t in make_tensors(m.program, m.calls[k])]

@@ -195,7 +195,7 @@ def check_calls(fn: Callable[..., Any], tensors_of: Callable[[list], list[mg.Ten
                 calls: list[list[np.ndarray]], floors: list[str] | None = None) -> Outcome:
     """Run ``fn`` eagerly and jitted on each call's arguments and compare (``floors``:
     see ``compare_results``)."""
-    jitted = mg.jit(fn)
+    jitted = mg.jit(fn, background=False)
     for k, arrays in enumerate(calls):
         expected, eager_error = run_eager(fn, tensors_of(arrays))
         try:

@@ -126,7 +126,7 @@ def batches():
 def train(use_jit):
     model, opt, loss_fn = build()
     step = make_train_step(model, opt, loss_fn)  # zero_grad, loss, backward, step
-    step = mg.jit(step) if use_jit else step
+    step = mg.jit(step, background=False) if use_jit else step
     mg.manual_seed({c.seed + 1})  # the dropout masks
     losses = [step(mg.tensor(x), mg.tensor(y)).data.copy() for x, y in batches()]
     state = {{k: v.data.copy() for k, v in model.state_dict().items()}}

@@ -434,6 +434,9 @@ def main(argv: list[str] | None = None) -> int:
             else int(args.seed))
     faulthandler.enable()
     signal.signal(signal.SIGTERM, _interrupt)  # kill PID: print the summary so far
+    # no "mg.jit: compiling" lines: with several worker processes they interleave (one
+    # process's start beside another's end) and bury the run's own progress lines
+    os.environ.setdefault("MINIGRAD_QUIET", "1")
     print(f"fuzz: seed {seed}, {args.n} programs, batches of {args.batch}, "
           f"{args.jobs} jobs", flush=True)
     summary = fuzz(args.n, seed, shrink=not args.no_shrink, train_every=args.train_every,

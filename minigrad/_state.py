@@ -57,6 +57,14 @@ STATE = _State()
 _rng = np.random.default_rng()
 
 
+def clear_grad(leaf: Any) -> None:
+    """``leaf.grad = None`` (``zero_grad``'s default), told to ``STATE.grad_clear_hooks``: a
+    jitted step that clears its gradients itself then needs no ``.grad is None`` guard."""
+    leaf.grad = None
+    for hook in STATE.grad_clear_hooks:
+        hook(leaf)
+
+
 def rng() -> np.random.Generator:
     """The generator behind minigrad's random initialisation and dropout (while mg.jit
     traces in this thread, ``STATE.rng_guard()`` instead: it refuses raw draws)."""

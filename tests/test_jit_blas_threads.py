@@ -37,8 +37,8 @@ def test_small_products_run_on_one_thread_and_the_count_comes_back(monkeypatch) 
                                    rtol=1e-13)
     assert f.last.one_blas_thread
     assert _counts() == before
-    if before:  # scipy's BLAS found (threadpoolctl installed)
-        assert seen and all(counts == [1] * len(before) for counts in seen)
+    assert before, "scipy's BLAS not found (threadpoolctl is a runtime dependency)"
+    assert seen and all(counts == [1] * len(before) for counts in seen)
 
 
 def test_large_products_keep_the_library_count_unless_the_kernel_is_parallel() -> None:

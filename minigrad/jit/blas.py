@@ -41,9 +41,8 @@ def largest_product(graph: Graph) -> int:
 
 
 def wants_one_thread(graph: Graph) -> bool:
-    """Whether the kernel of ``graph`` should run its products on one BLAS thread."""
-    largest = largest_product(graph)
-    return 0 < largest < PARALLEL_MIN_MACS
+    """Whether the products of ``graph`` are all small (one BLAS thread is faster)."""
+    return 0 < largest_product(graph) < PARALLEL_MIN_MACS
 
 
 def _controllers() -> list[Any]:
@@ -69,10 +68,11 @@ def prepare(graph: Graph, parallel: bool) -> bool:
     small products, or any product in a kernel with parallel loops (Numba's threads and
     BLAS's would share the cores: the 784-256-256-10 Adam step took 42 ms per call with
     both at 2 threads, 4.9 ms with Numba's at 1, 4.7 ms with BLAS's at 1)."""
-    if not largest_product(graph):
+    largest = largest_product(graph)
+    if not largest:
         return False
     _controllers()
-    return parallel or wants_one_thread(graph)
+    return parallel or largest < PARALLEL_MIN_MACS
 
 
 def _configured(default: int) -> int:

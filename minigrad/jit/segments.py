@@ -38,7 +38,7 @@ _STATEMENT = re.compile(r"^( *)([aep]\d+(?:_\d+)*) = ([^\[\];:]*)$")
 def segment(lines: list[str], header_flags: str) -> tuple[list[str], list[str]]:
     """``(functions, lines)``: the module-level segment functions, and the kernel's body
     lines with each long run of scalar statements replaced by calls of them."""
-    functions: dict[str, str] = {}  # function text (names renumbered) -> function name
+    functions: dict[str, str] = {}  # parameters and body (names renumbered) -> its name
     out: list[str] = []
     last_read = _last_reads(lines)
     k = 0
@@ -132,14 +132,12 @@ def _call(segment_lines: list[str], read_later: Callable[[str], bool],
     if not results:  # nothing of it is read again
         return ""
     body.append(f"    return ({''.join(renamed[name] + ', ' for name in results)})")
-    text = "\n".join(body)
+    params = ", ".join(renamed[name] for name in arguments)
+    text = f"({params}):\n" + "\n".join(body)  # the function after its name
     name = functions.setdefault(text, f"seg{len(functions)}")
     targets = "".join(name_ + ", " for name_ in results)
     return f"{indent}({targets}) = {name}({', '.join(arguments)})"
 
 
-def _definition(name: str, body: str, header_flags: str) -> str:
-    params = sorted({int(p[1:]) for p in re.findall(r"\bx\d+\b", body)})
-    defined = {int(d) for d in re.findall(r"^    x(\d+) =", body, flags=re.M)}
-    args = ", ".join(f"x{p}" for p in params if p not in defined)
-    return f"@numba.njit({header_flags})\ndef {name}({args}):\n{body}\n"
+def _definition(name: str, text: str, header_flags: str) -> str:
+    return f"@numba.njit({header_flags})\ndef {name}{text}\n"

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._state import STATE
+from .._state import STATE, clear_grad
 from ..tensor import Tensor
 from .hooks import IncompatibleKeys, RemovableHandle
 
@@ -264,9 +264,7 @@ class Module:
                     parameter.grad = Tensor(np.zeros_like(parameter.grad.data))
             return
         for parameter in self.parameters():
-            parameter.grad = None
-            for hook in STATE.grad_clear_hooks:  # mg.jit: the step clears it itself
-                hook(parameter)
+            clear_grad(parameter)
 
     def to(self, dtype: Any) -> Module:
         """Convert every floating-point parameter and buffer to ``dtype``; returns self."""

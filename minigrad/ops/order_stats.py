@@ -27,7 +27,7 @@ from .indexing import gather
 from .logical import isnan, logical_and, logical_not, logical_or
 from .movement import reshape
 from .reductions import sum as _sum
-from .sorting import argsort, sort
+from .sorting import argsort, check_k, scalar_values_indices, sort
 from .unary_math import ceil, floor
 from .unary_math import round as round_
 
@@ -51,21 +51,14 @@ def _at(x: Tensor, axis: int, position: Tensor | int, keepdim: bool) -> ValuesIn
     return ValuesIndices(values, indices)
 
 
-def _scalar_case(x: Tensor) -> ValuesIndices:
-    return ValuesIndices(x, Tensor(np.zeros((), np.int64)))
-
-
 @torch_keywords
 def kthvalue(x: Any, k: int, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
     """``(values, indices)`` of the k-th smallest element along ``dim`` (k from 1; NaN
     sorts as the largest)."""
     x = _as_input(x, None)
     axis = check_dim("kthvalue", dim, x.shape)
-    size = x.shape[axis] if x.ndim else 1
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= size:
-        raise ValueError(f"kthvalue: k={k!r} must be an integer in [1, {size}] (the size of "
-                         f"dim {dim} of shape {x.shape})")
-    return _scalar_case(x) if x.ndim == 0 else _at(x, axis, int(k) - 1, bool(keepdim))
+    k = check_k("kthvalue", k, 1, dim, x, axis)
+    return scalar_values_indices(x) if x.ndim == 0 else _at(x, axis, k - 1, bool(keepdim))
 
 
 def _shared(x: Tensor, picked: Tensor) -> Tensor:
@@ -89,7 +82,7 @@ def _median(name: str, x: Any, dim: int | None, keepdim: bool, skip_nan: bool) -
         return _shared(flat, _median(name, flat, 0, False, skip_nan).values)
     axis = check_dim(name, dim, x.shape)
     if x.ndim == 0:
-        return _scalar_case(x)
+        return scalar_values_indices(x)
     n = x.shape[axis]
     if n == 0:
         raise ValueError(f"{name}: cannot take the {name} of dim {axis} of size 0 "

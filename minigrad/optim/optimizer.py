@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from .._state import STATE, enable_grad, no_grad
+from .._state import clear_grad, enable_grad, no_grad
 from ..tensor import Tensor
 from ._groups import ParamGroup, ParamState, flat_params
 
@@ -91,9 +91,7 @@ class Optimizer:
         """Forget every gradient (``set_to_none``, PyTorch's default), or set it to zeros."""
         for param in flat_params(self.param_groups):
             if set_to_none:
-                param.grad = None
-                for hook in STATE.grad_clear_hooks:  # mg.jit: the step clears it itself
-                    hook(param)
+                clear_grad(param)
             elif param.grad is not None:
                 zeros = Tensor(np.zeros(param.grad.shape, param.grad.dtype))
                 param.grad.assign_(zeros)  # a tensor: mg.jit traces it as a constant

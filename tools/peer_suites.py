@@ -77,7 +77,7 @@ def classify(name: str, message: str) -> str:
     return "refused"
 
 
-def run(suite: str, source: Path, discover: bool) -> int:
+def run(suite: str, source: Path, discover: bool, failures: bool = False) -> int:
     with tempfile.TemporaryDirectory(prefix=f"peer-{suite}-") as tmp:
         work = Path(tmp)
         tests = (_autograd_tests(source, work) if suite == "autograd"
@@ -90,15 +90,18 @@ def run(suite: str, source: Path, discover: bool) -> int:
                    "-W", "ignore", str(tests)]
         result = subprocess.run(command, cwd=tests, env=env, capture_output=True, text=True,
                                 check=False)
-        report(result.stdout)
+        report(result.stdout, failures)
         if discover:
             report_discovery(log)
     return 0
 
 
-def report(output: str) -> None:
+def report(output: str, failures: bool = False) -> None:
+    """Print the counts per class, each wrong answer, and with ``failures`` every test
+    that did not pass, one line each: class, name, message."""
     counts: collections.Counter[str] = collections.Counter()
     wrong = []
+    failed = []
     for line in output.splitlines():
         skipped = re.match(r"^SKIPPED \[(\d+)\]", line)
         if skipped:
@@ -115,6 +118,8 @@ def report(output: str) -> None:
         counts[kind] += 1
         if kind == "wrong":
             wrong.append(f"  {name}: {message[:200]}")
+        if kind in ("wrong", "missing", "refused"):
+            failed.append(f"{kind:8} {name}: {message[:300]}")
     ran = sum(counts[k] for k in ("passed", "wrong", "missing", "refused"))
     rate = 100.0 * counts["passed"] / ran if ran else 0.0
     print(f"non-complex tests run: {ran}  passed: {counts['passed']} ({rate:.1f} %)  "
@@ -122,6 +127,8 @@ def report(output: str) -> None:
           f"refused: {counts['refused']}  skipped: {counts['skipped']}  "
           f"complex (not counted): {counts['complex']}")
     print("\n".join(wrong))
+    if failures:
+        print("\n".join(sorted(failed)))
 
 
 def report_discovery(log: Path) -> None:
@@ -138,8 +145,10 @@ def main() -> int:
     parser.add_argument("path", type=Path)
     parser.add_argument("--discover", action="store_true",
                         help="tinygrad: log every failing helper call instead of stopping")
+    parser.add_argument("--failures", action="store_true",
+                        help="list every test that did not pass, with its class and message")
     args = parser.parse_args()
-    return run(args.suite, args.path, args.discover)
+    return run(args.suite, args.path, args.discover, args.failures)
 
 
 if __name__ == "__main__":

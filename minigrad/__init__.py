@@ -1,5 +1,6 @@
 """minigrad: a small, readable autodiff framework on numpy whose backward pass is a graph."""
 
+from . import array_functions as _array_functions
 from . import autograd, data, experiments, nn, optim, utils
 from . import conv as _conv  # noqa: F401  (registers the convolution rows)
 from . import fused_bn as _fused_bn  # noqa: F401  (registers the fused BatchNorm rows)
@@ -177,6 +178,9 @@ __all__.extend(_tensor_math.__all__)
 # mm, bmm, narrow, tile, vstack, meshgrid, repeat_interleave, ... (tensor_extras.__all__)
 globals().update({name: getattr(_tensor_extras, name) for name in _tensor_extras.__all__})
 __all__.extend(_tensor_extras.__all__)
+# atleast_1d, tensor_split, rot90, kron, cross, gradient, ... (array_functions.__all__)
+globals().update({name: getattr(_array_functions, name) for name in _array_functions.__all__})
+__all__.extend(_array_functions.__all__)
 __all__ += ["get_default_dtype", "set_default_dtype"]
 
 from . import viz  # noqa: E402  (draw graphs and derivations: mg.viz.draw, mg.viz.steps)

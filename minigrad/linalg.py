@@ -5,6 +5,7 @@ tensordot, einsum."""
 from __future__ import annotations
 
 import math
+import string
 from collections.abc import Sequence
 from typing import Any
 
@@ -70,13 +71,17 @@ def tensordot(a: Any, b: Any, dims: int | Sequence[Sequence[int]] = 2) -> Tensor
 # ------------------------------------------------------------------------------ einsum
 def einsum(equation: str, *operands: Any) -> Tensor:
     """Einstein summation (``torch.einsum``): ``"ij,jk->ik"``; without ``->`` the output is
-    the letters that occur once, in alphabetical order. A letter repeated in one operand
-    takes its diagonal; letters not in the output are summed. Operands are contracted two
-    at a time, each pair as one (batched) matmul. Ellipsis (``...``) is not supported."""
+    the ellipsis dims then the letters that occur once, in alphabetical order. A letter
+    repeated in one operand takes its diagonal; letters not in the output are summed.
+    ``...`` stands for the dims not named, in any position, broadcast across operands (as
+    right-aligned dims); a dim of size 1 broadcasts against any size, as in PyTorch.
+    Operands are contracted two at a time, left to right, each pair as one (batched)
+    matmul."""
     if len(operands) == 1 and isinstance(operands[0], list | tuple):
         operands = tuple(operands[0])
     tensors = [as_tensor_input(x) for x in operands]
     inputs, output = _parse_equation(equation, tensors)
+    tensors, inputs = _broadcast_ones(equation, tensors, inputs)
     terms = [_single(t, letters, set(output) | _letters_elsewhere(inputs, k))
              for k, (t, letters) in enumerate(zip(tensors, inputs, strict=True))]
     result, letters = terms[0]
@@ -93,31 +98,71 @@ def _letters_elsewhere(inputs: list[str], k: int, after: bool = False) -> set[st
     return set("".join(others))
 
 
-def _parse_equation(equation: str, tensors: list[Tensor]) -> tuple[list[str], str]:
-    text = equation.replace(" ", "")
-    if "." in text:
-        raise ValueError(f"einsum: ellipsis ('...') is not supported, got {equation!r}")
+def _expand_ellipsis(equation: str, text: str, tensors: list[Tensor]) -> tuple[list[str], str]:
+    """The operands' subscripts and the output (None when implicit) with each ``...``
+    written as letters unused elsewhere: the last of them for an operand with fewer
+    unnamed dims (dims broadcast right-aligned)."""
     lhs, arrow, rhs = text.partition("->")
     inputs = lhs.split(",")
     if len(inputs) != len(tensors):
-        raise ValueError(f"einsum: {equation!r} names {len(inputs)} operands, "
-                         f"{len(tensors)} given")
+        raise RuntimeError(f"einsum: {equation!r} names {len(inputs)} operands, "
+                           f"{len(tensors)} given")
+    counts = [t.ndim - (len(s) - 3) if "..." in s else 0 for s, t in zip(inputs, tensors,
+                                                                       strict=True)]
+    if any(n < 0 for n in counts):
+        k = next(k for k, n in enumerate(counts) if n < 0)
+        raise RuntimeError(f"einsum: subscripts {inputs[k]!r} do not fit an operand of shape "
+                           f"{tensors[k].shape} in {equation!r}")
+    unused = [c for c in string.ascii_letters if c not in text]
+    spare = unused[:max(counts, default=0)]
+    for k, n in enumerate(counts):
+        inputs[k] = inputs[k].replace("...", "".join(spare[len(spare) - n:]))
+    if not arrow:
+        joined = "".join(inputs)
+        singles = sorted(c for c in set(joined) if joined.count(c) == 1 and c not in spare)
+        return inputs, "".join(spare) + "".join(singles)
+    return inputs, rhs.replace("...", "".join(spare))
+
+
+def _parse_equation(equation: str, tensors: list[Tensor]) -> tuple[list[str], str]:
+    text = equation.replace(" ", "")
+    if "." in text.replace("...", ""):
+        raise RuntimeError(f"einsum: a '.' outside an ellipsis ('...') in {equation!r}")
+    inputs, output = _expand_ellipsis(equation, text, tensors)
     sizes: dict[str, int] = {}
     for letters, t in zip(inputs, tensors, strict=True):
         if (letters and not letters.isalpha()) or len(letters) != t.ndim:
-            raise ValueError(f"einsum: subscripts {letters!r} do not fit an operand of shape "
-                             f"{t.shape} in {equation!r}")
+            raise RuntimeError(f"einsum: subscripts {letters!r} do not fit an operand of "
+                               f"shape {t.shape} in {equation!r}")
         for c, n in zip(letters, t.shape, strict=True):
-            if sizes.setdefault(c, n) != n:
-                raise ValueError(f"einsum: letter {c!r} has sizes {sizes[c]} and {n} in "
-                                 f"{equation!r}")
-    if not arrow:
-        joined = "".join(inputs)
-        return inputs, "".join(sorted(c for c in set(joined) if joined.count(c) == 1))
-    if (rhs and not rhs.isalpha()) or len(set(rhs)) != len(rhs) or set(rhs) - set(lhs):
-        raise ValueError(f"einsum: output {rhs!r} must name distinct letters of the inputs "
-                         f"in {equation!r}")
-    return inputs, rhs
+            if n != 1 and sizes.setdefault(c, n) != n:
+                raise RuntimeError(f"einsum: letter {c!r} has sizes {sizes[c]} and {n} in "
+                                   f"{equation!r} (only a size 1 broadcasts)")
+    lhs = "".join(inputs)
+    if (output and not output.isalpha()) or len(set(output)) != len(output) or (
+            set(output) - set(lhs)):
+        raise RuntimeError(f"einsum: output {output!r} must name distinct letters of the "
+                           f"inputs in {equation!r}")
+    return inputs, output
+
+
+def _broadcast_ones(equation: str, tensors: list[Tensor], inputs: list[str]
+                    ) -> tuple[list[Tensor], list[str]]:
+    """Each operand without its dims of size 1 whose letter is larger elsewhere (the value
+    broadcasts along that letter there)."""
+    size: dict[str, int] = {}
+    for letters, t in zip(inputs, tensors, strict=True):
+        for c, n in zip(letters, t.shape, strict=True):
+            size[c] = max(size.get(c, n), n)
+    out_tensors, out_inputs = [], []
+    for letters, t in zip(inputs, tensors, strict=True):
+        kept = [k for k, c in enumerate(letters) if not (t.shape[k] == 1 and size[c] > 1)]
+        if len(kept) != len(letters):
+            t = reshape(t, tuple(t.shape[k] for k in kept))
+            letters = "".join(letters[k] for k in kept)
+        out_tensors.append(t)
+        out_inputs.append(letters)
+    return out_tensors, out_inputs
 
 
 def _single(x: Tensor, letters: str, keep: set[str]) -> tuple[Tensor, str]:

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from . import numpy_meaning
+
 # numpy names that minigrad spells otherwise (looked up as minigrad.<name> at call time)
 RENAMED = {
     "absolute": "abs", "concatenate": "cat", "concat": "cat", "amax": "max", "amin": "min",
@@ -23,11 +25,12 @@ RENAMED = {
     "negative": "neg", "subtract": "sub", "multiply": "mul", "true_divide": "div",
     "divide": "div", "fabs": "abs", "radians": "deg2rad", "degrees": "rad2deg",
     "rint": "round", "left_shift": "bitwise_left_shift", "right_shift": "bitwise_right_shift",
-    "invert": "bitwise_not",
+    "invert": "bitwise_not", "conjugate": "conj",
 }
 # numpy keywords that PyTorch spells otherwise: renamed when minigrad's function takes only
 # PyTorch's (np.concatenate(ts, axis=1) -> cat(ts, dim=1))
-KEYWORDS = {"axis": ("dim", "dims"), "keepdims": ("keepdim",), "axes": ("dims",)}
+KEYWORDS = {"axis": ("dim", "dims"), "keepdims": ("keepdim",), "axes": ("dims",),
+            "k": ("diagonal", "offset"), "a_min": ("min",), "a_max": ("max",)}
 # ufuncs that are Python operators: applied as operators, so a Tensor on either side works
 OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
@@ -263,6 +266,7 @@ OWN: dict[str, Callable[..., Any]] = {
     "numpy.var": _spread("var"), "numpy.std": _spread("std"),
     "numpy.meshgrid": _meshgrid,
 }
+OWN.update(numpy_meaning.OWN)  # np.trace, np.dot, np.einsum, np.append, ... (numpy's meaning)
 
 
 def _qualified(func: Callable[..., Any]) -> str:

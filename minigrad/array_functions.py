@@ -1,0 +1,308 @@
+"""PyTorch's numpy-flavoured functions, composed from shape ops, indexing and arithmetic
+(so each has its gradient to any order, its drawing and its mg.jit lowering without a row):
+``atleast_1d/2d/3d``, ``dstack``, ``row_stack``, ``tensor_split``, ``hsplit``/``vsplit``/
+``dsplit``, ``swapaxes``, ``moveaxis``, ``rot90``, ``fliplr``/``flipud``, ``ravel``,
+``diagflat``, ``kron``, ``cross``, ``gradient``, ``real``/``conj``/``angle`` (of real
+tensors). Exported as ``mg.<name>`` and, where PyTorch has one, as a Tensor method.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import ops, shape_ops
+from .shape_ops import as_tensor_input, dim_index
+from .tensor import Tensor
+from .tensor_extras import vstack
+
+
+def _at_least(name: str, ndim: int, tensors: tuple) -> Any:
+    """Each tensor with dims added as numpy's/PyTorch's atleast_{ndim}d; one tensor alone,
+    several as a tuple."""
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        tensors = tuple(tensors[0])
+    out = tuple(_grown(as_tensor_input(t), ndim) for t in tensors)
+    return out[0] if len(out) == 1 else out
+
+
+def _grown(x: Tensor, ndim: int) -> Tensor:
+    """0-d -> (1,)*ndim; 1-D (n) -> (1, n) or (1, n, 1); 2-D (m, n) -> (m, n, 1)."""
+    if x.ndim >= ndim:
+        return x
+    if ndim == 3 and x.ndim == 2:
+        return ops.reshape(x, (*x.shape, 1))
+    if ndim == 3 and x.ndim == 1:
+        return ops.reshape(x, (1, x.shape[0], 1))
+    return ops.reshape(x, (1,) * (ndim - x.ndim) + x.shape)
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    """Each tensor with at least 1 dim (a 0-d tensor becomes (1,))."""
+    return _at_least("atleast_1d", 1, tensors)
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    """Each tensor with at least 2 dims (leading 1s added)."""
+    return _at_least("atleast_2d", 2, tensors)
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    """Each tensor with at least 3 dims: (n) -> (1, n, 1), (m, n) -> (m, n, 1)."""
+    return _at_least("atleast_3d", 3, tensors)
+
+
+def dstack(tensors: Sequence[Any]) -> Tensor:
+    """Depth-wise stacking: each tensor made at least 3-D, then cat along dim 2."""
+    return shape_ops.cat([_grown(as_tensor_input(t), 3) for t in tensors], 2)
+
+
+def row_stack(tensors: Sequence[Any]) -> Tensor:
+    """``vstack`` (PyTorch's and numpy's other name)."""
+    return vstack(tensors)
+
+
+# ------------------------------------------------------------------------ splitting
+def tensor_split(input: Any, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
+    """Pieces along ``dim`` (numpy's array_split): n sections, the first ``size % n`` of
+    them one longer; or the pieces between the given indices (x[:i0], x[i0:i1], ...,
+    Python slicing, so indices past the end give empty pieces)."""
+    x = as_tensor_input(input)
+    d = dim_index(dim, x.ndim, "tensor_split")
+    size = x.shape[d]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.data.tolist()
+    if isinstance(indices_or_sections, int | np.integer):
+        sections = int(indices_or_sections)
+        if sections <= 0:
+            raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got "
+                               f"{sections}")
+        lengths = [size // sections + (k < size % sections) for k in range(sections)]
+        points = [int(p) for p in np.cumsum(lengths)[:-1]]
+    else:
+        points = [int(p) for p in indices_or_sections]
+    bounds = [None, *points, None]
+    lead = (slice(None),) * d
+    return tuple(x[(*lead, slice(start, stop))] for start, stop in itertools.pairwise(bounds))
+
+
+def _even_split(name: str, x: Tensor, indices_or_sections: Any, dim: int) -> tuple:
+    """hsplit/vsplit/dsplit: a number of sections must divide the dim's size."""
+    if isinstance(indices_or_sections, int | np.integer):
+        size, sections = x.shape[dim], int(indices_or_sections)
+        if sections == 0 or size % sections:
+            raise RuntimeError(f"{name}: attempted to split along dimension {dim}, but the "
+                               f"size of the dimension {size} is not divisible by the "
+                               f"split_size {sections}")
+    return tensor_split(x, indices_or_sections, dim)
+
+
+def hsplit(input: Any, indices_or_sections: Any) -> tuple[Tensor, ...]:  # noqa: A002
+    """Split along dim 1 (dim 0 of a 1-D tensor)."""
+    x = as_tensor_input(input)
+    if x.ndim < 1:
+        raise RuntimeError(f"hsplit: requires a tensor with at least 1 dimension, got shape "
+                           f"{x.shape}")
+    return _even_split("hsplit", x, indices_or_sections, 1 if x.ndim > 1 else 0)
+
+
+def vsplit(input: Any, indices_or_sections: Any) -> tuple[Tensor, ...]:  # noqa: A002
+    """Split along dim 0 of a tensor with at least 2 dims."""
+    x = as_tensor_input(input)
+    if x.ndim < 2:
+        raise RuntimeError(f"vsplit: requires a tensor with at least 2 dimensions, got shape "
+                           f"{x.shape}")
+    return _even_split("vsplit", x, indices_or_sections, 0)
+
+
+def dsplit(input: Any, indices_or_sections: Any) -> tuple[Tensor, ...]:  # noqa: A002
+    """Split along dim 2 of a tensor with at least 3 dims."""
+    x = as_tensor_input(input)
+    if x.ndim < 3:
+        raise RuntimeError(f"dsplit: requires a tensor with at least 3 dimensions, got shape "
+                           f"{x.shape}")
+    return _even_split("dsplit", x, indices_or_sections, 2)
+
+
+# ------------------------------------------------------------------------ reordering
+def swapaxes(input: Any, axis0: int, axis1: int) -> Tensor:  # noqa: A002
+    """``swapdims`` (PyTorch's numpy-named alias)."""
+    return shape_ops.swapdims(input, axis0, axis1)
+
+
+def moveaxis(input: Any, source: Any, destination: Any) -> Tensor:  # noqa: A002
+    """``movedim`` (PyTorch's numpy-named alias)."""
+    return shape_ops.movedim(input, source, destination)
+
+
+def rot90(input: Any, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  # noqa: A002
+    """``input`` rotated by k * 90 degrees in the plane of ``dims``, from the first towards
+    the second: k = 1 is flip(dims[1]) then the two dims swapped."""
+    x = as_tensor_input(input)
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected total rotation dims == 2, but got dims = {dims}")
+    if x.ndim < 2:
+        raise RuntimeError(f"rot90: expected total dims >= 2, but got total dims = {x.ndim}")
+    a, b = (dim_index(d, x.ndim, "rot90") for d in dims)
+    if a == b:
+        raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = "
+                           f"{dims[0]} and dim1 = {dims[1]}")
+    turns = int(k) % 4
+    if turns == 1:
+        return shape_ops.swapdims(shape_ops.flip(x, b), a, b)
+    if turns == 2:
+        return shape_ops.flip(x, (a, b))
+    if turns == 3:
+        return shape_ops.swapdims(shape_ops.flip(x, a), a, b)
+    return x
+
+
+def fliplr(input: Any) -> Tensor:  # noqa: A002
+    """Columns in reverse order (flip of dim 1; at least 2 dims)."""
+    x = as_tensor_input(input)
+    if x.ndim < 2:
+        raise RuntimeError(f"fliplr: input must be >= 2-d, got shape {x.shape}")
+    return shape_ops.flip(x, 1)
+
+
+def flipud(input: Any) -> Tensor:  # noqa: A002
+    """Rows in reverse order (flip of dim 0; at least 1 dim)."""
+    x = as_tensor_input(input)
+    if x.ndim < 1:
+        raise RuntimeError(f"flipud: input must be >= 1-d, got shape {x.shape}")
+    return shape_ops.flip(x, 0)
+
+
+def ravel(input: Any) -> Tensor:  # noqa: A002
+    """The elements as a 1-D tensor, in C order."""
+    return ops.reshape(as_tensor_input(input), (-1,))
+
+
+def diagflat(input: Any, offset: int = 0) -> Tensor:  # noqa: A002
+    """The flattened input placed on the ``offset`` diagonal of a square matrix."""
+    return shape_ops.diag(ravel(input), offset)
+
+
+# ------------------------------------------------------------------------ products
+def kron(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """The Kronecker product: out[i0*m0 + j0, i1*m1 + j1, ...] = a[i0, i1, ...] * b[j0, j1,
+    ...] (the operand with fewer dims gets leading 1s)."""
+    a, b = as_tensor_input(input), as_tensor_input(other)
+    ndim = max(a.ndim, b.ndim)
+    sa = (1,) * (ndim - a.ndim) + a.shape
+    sb = (1,) * (ndim - b.ndim) + b.shape
+    left = ops.reshape(a, tuple(n for size in sa for n in (size, 1)))
+    right = ops.reshape(b, tuple(n for size in sb for n in (1, size)))
+    return ops.reshape(ops.mul(left, right), tuple(m * n for m, n in zip(sa, sb, strict=True)))
+
+
+def cross(input: Any, other: Any, dim: int | None = None) -> Tensor:  # noqa: A002
+    """The cross product of 3-vectors along ``dim`` (the inputs broadcast); without dim, the
+    first dim of size 3 (torch.cross; torch.linalg.cross defaults to -1):
+    (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0)."""
+    a, b = as_tensor_input(input), as_tensor_input(other)
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise RuntimeError(f"cross: shapes {a.shape} and {b.shape} cannot be broadcast") from None
+    if dim is None:
+        dim = next((d for d, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise RuntimeError(f"cross: no dimension of size 3 in input {shape}")
+    d = dim_index(dim, len(shape), "cross")
+    if a.shape[d - len(shape) + a.ndim] != 3 or b.shape[d - len(shape) + b.ndim] != 3:
+        raise RuntimeError(f"cross: inputs dimension {dim} must have length 3, got "
+                           f"{a.shape} and {b.shape}")
+    a, b = ops.broadcast_to(a, shape), ops.broadcast_to(b, shape)
+    x, y = shape_ops.unbind(a, d), shape_ops.unbind(b, d)
+    parts = [ops.sub(ops.mul(x[i], y[j]), ops.mul(x[j], y[i])) for i, j in ((1, 2), (2, 0),
+                                                                             (0, 1))]
+    return shape_ops.stack(parts, d)
+
+
+# ------------------------------------------------------------------------ calculus
+def gradient(input: Any, *, spacing: Any = 1, dim: Any = None,  # noqa: A002
+             edge_order: int = 1) -> tuple[Tensor, ...]:
+    """Central differences (f[i+1] - f[i-1]) / 2h inside, one-sided differences of order
+    ``edge_order`` (1 or 2) at the ends, along each of ``dim`` (all dims when None), with a
+    uniform ``spacing`` h (one number, or one per dim). One tensor per dim."""
+    x = as_tensor_input(input)
+    if x.dtype.kind != "f":
+        x = ops.cast(x, np.dtype(np.float32))
+    dims = range(x.ndim) if dim is None else ([dim] if isinstance(dim, int) else list(dim))
+    dims = [dim_index(d, x.ndim, "gradient") for d in dims]
+    steps = _spacings(spacing, len(dims))
+    if edge_order not in (1, 2):
+        raise RuntimeError(f"gradient: edge_order must be 1 or 2, got {edge_order}")
+    return tuple(_difference(x, d, h, edge_order) for d, h in zip(dims, steps, strict=True))
+
+
+def _spacings(spacing: Any, count: int) -> list[float]:
+    if isinstance(spacing, int | float | np.number):
+        return [float(spacing)] * count
+    values = list(spacing)
+    if len(values) != count or not all(isinstance(v, int | float | np.number) for v in values):
+        raise RuntimeError(f"gradient: spacing must be a number or one number per dim "
+                           f"({count}), got {spacing!r} (coordinate tensors are not "
+                           "supported)")
+    return [float(v) for v in values]
+
+
+def _difference(x: Tensor, d: int, h: float, edge_order: int) -> Tensor:
+    n = x.shape[d]
+    if n < edge_order + 1:
+        raise RuntimeError(f"gradient: expected each dimension size to be at least "
+                           f"edge_order+1, got dim {d} of size {n} (shape {x.shape})")
+    lead = (slice(None),) * d
+
+    def at(part: Any) -> Tensor:
+        return x[(*lead, part)]
+
+    inside = ops.div(ops.sub(at(slice(2, None)), at(slice(None, -2))), 2 * h)
+    if edge_order == 1:
+        first = ops.div(ops.sub(at(slice(1, 2)), at(slice(0, 1))), h)
+        last = ops.div(ops.sub(at(slice(-1, None)), at(slice(-2, -1))), h)
+    else:
+        first = ops.div(ops.sub(ops.sub(ops.mul(at(slice(1, 2)), 4.0),
+                                        ops.mul(at(slice(0, 1)), 3.0)), at(slice(2, 3))), 2 * h)
+        last = ops.div(ops.add(ops.sub(ops.mul(at(slice(-1, None)), 3.0),
+                                       ops.mul(at(slice(-2, -1)), 4.0)), at(slice(-3, -2))),
+                       2 * h)
+    return shape_ops.cat([first, inside, last], d)
+
+
+# ------------------------------------------------------------------------ complex parts
+def real(input: Any) -> Tensor:  # noqa: A002
+    """The real part: a real tensor itself (minigrad holds no complex tensors)."""
+    return as_tensor_input(input)
+
+
+def conj(input: Any) -> Tensor:  # noqa: A002
+    """The complex conjugate: a real tensor itself."""
+    return as_tensor_input(input)
+
+
+def angle(input: Any) -> Tensor:  # noqa: A002
+    """The argument of a real number: pi where x < 0, else 0 (NaN stays NaN); float, its
+    gradient 0 (constant almost everywhere), as PyTorch's."""
+    x = as_tensor_input(input)
+    if x.dtype.kind != "f":
+        x = ops.cast(x, np.dtype(np.float32))
+    value = ops.where(ops.less(x, 0), np.asarray(math.pi, x.dtype), np.zeros((), x.dtype))
+    return ops.where(ops.isnan(x), x, value)
+
+
+FUNCTIONS = ("atleast_1d", "atleast_2d", "atleast_3d", "dstack", "row_stack", "tensor_split",
+             "hsplit", "vsplit", "dsplit", "swapaxes", "moveaxis", "rot90", "fliplr", "flipud",
+             "ravel", "diagflat", "kron", "cross", "gradient", "real", "conj", "angle")
+METHODS = ("tensor_split", "hsplit", "vsplit", "dsplit", "swapaxes", "moveaxis", "rot90",
+           "fliplr", "flipud", "ravel", "diagflat", "kron", "cross", "conj", "angle")
+for _name in METHODS:
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, globals()[_name])
+__all__ = list(FUNCTIONS)

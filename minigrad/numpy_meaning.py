@@ -1,0 +1,268 @@
+"""numpy functions whose numpy meaning differs from minigrad's (PyTorch's) function of the
+same name, or which PyTorch lacks, written with minigrad functions for numpy's dispatch
+(``numpy_dispatch.OWN``): ``np.trace`` (offset, axes, batched), ``np.cumsum``/``cumprod``
+without an axis (flattened), ``np.append``, ``np.select``, ``np.partition``, ``np.dot``
+(numpy's N-D rule), ``np.einsum`` (also the operand/sublist form), ``np.array_split``,
+``np.swapaxes``, ``np.rollaxis``, ``np.vstack``/``hstack``/``tile``/``cross``/``gradient``
+with numpy's arguments, ``np.imag`` and ``np.angle`` of real tensors.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import array_functions, linalg, ops, shape_ops, tensor_extras
+from .shape_ops import as_tensor_input, dim_index
+from .tensor import Tensor
+
+
+def _refuse(what: str, reason: str) -> TypeError:
+    return TypeError(f"{what} is not supported on minigrad tensors ({reason}); call "
+                     "minigrad's function or use t.numpy() for a plain array without the graph")
+
+
+def _no_out(name: str, out: Any) -> None:
+    if out is not None:
+        raise _refuse(f"numpy.{name}", "out= is not supported")
+
+
+def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None,
+          out: Any = None) -> Tensor:
+    """numpy.trace: the sum along the ``offset`` diagonal of the (axis1, axis2) planes."""
+    _no_out("trace", out)
+    total = ops.sum(shape_ops.diagonal(a, offset, axis1, axis2), -1)
+    return total if dtype is None else total.to(dtype)
+
+
+def _scan(name: str) -> Callable[..., Tensor]:
+    def scan(a: Any, axis: int | None = None, dtype: Any = None, out: Any = None) -> Tensor:
+        import minigrad
+
+        _no_out(name, out)
+        x = as_tensor_input(a)
+        if axis is None:
+            x, axis = ops.reshape(x, (-1,)), 0
+        return getattr(minigrad, name)(x, axis, dtype=dtype)
+
+    scan.__doc__ = f"numpy.{name}: along ``axis``, over the flattened array when None."
+    return scan
+
+
+def _array(value: Any) -> Tensor:
+    """``value`` as one tensor; a (nested) list holding tensors is stacked, as numpy makes
+    one array of a list of arrays."""
+    if isinstance(value, list | tuple) and any(isinstance(v, Tensor | list | tuple)
+                                               for v in value):
+        return shape_ops.stack([_array(v) for v in value], 0)
+    return as_tensor_input(value)
+
+
+def append(arr: Any, values: Any, axis: int | None = None) -> Tensor:
+    """numpy.append: ``values`` after ``arr`` along ``axis`` (both flattened when None)."""
+    a, b = _array(arr), _array(values)
+    if axis is None:
+        return shape_ops.cat([ops.reshape(a, (-1,)), ops.reshape(b, (-1,))], 0)
+    return shape_ops.cat([a, b], axis)
+
+
+def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
+         keepdims: bool = False) -> Tensor:
+    """numpy.prod: over ``axis`` (every axis when None; ``keepdims`` keeps them as 1s)."""
+    import minigrad
+
+    _no_out("prod", out)
+    x = as_tensor_input(a)
+    if axis is None:
+        total = minigrad.prod(x, dtype=dtype)
+        return ops.reshape(total, (1,) * x.ndim) if keepdims else total
+    return minigrad.prod(x, axis, keepdims, dtype=dtype)
+
+
+def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> Tensor:
+    """numpy.select: where the first true condition picks its choice, else ``default``."""
+    if len(condlist) != len(choicelist):
+        raise ValueError(f"numpy.select: {len(condlist)} conditions and {len(choicelist)} "
+                         "choices; list of cases must be same length as list of conditions")
+    out = as_tensor_input(default)
+    for condition, choice in zip(reversed(condlist), reversed(choicelist), strict=True):
+        condition = as_tensor_input(condition)
+        if condition.dtype != np.bool_:
+            raise TypeError(f"numpy.select: invalid entry in condlist: should be boolean "
+                            f"ndarray, got dtype {condition.dtype}")
+        out = ops.where(condition, choice, out)
+    return out
+
+
+def partition(a: Any, kth: Any, axis: int | None = -1, kind: str = "introselect",
+              order: Any = None) -> Tensor:
+    """numpy.partition: the values sorted along ``axis`` (a sorted array is a partition at
+    every kth; numpy leaves the order inside the parts unspecified)."""
+    import minigrad
+
+    x = as_tensor_input(a)
+    if axis is None:
+        x, axis = ops.reshape(x, (-1,)), 0
+    size = x.shape[dim_index(axis, x.ndim, "partition")]
+    for k in np.ravel(kth):
+        if not -size <= int(k) < size:
+            raise ValueError(f"numpy.partition: kth(={int(k)}) out of bounds ({size})")
+    return minigrad.sort(x, axis)[0]
+
+
+def dot(a: Any, b: Any, out: Any = None) -> Tensor:
+    """numpy.dot: a product with a 0-d operand; the inner product of 1-D operands; else the
+    sum over a's last dim and b's second-to-last (its only one when 1-D):
+    out[i.., j.., k] = sum_m a[i.., m] b[j.., m, k]."""
+    _no_out("dot", out)
+    x, y = as_tensor_input(a), as_tensor_input(b)
+    if x.ndim == 0 or y.ndim == 0:
+        return ops.mul(x, y)
+    return linalg.tensordot(x, y, ([-1], [0 if y.ndim == 1 else -2]))
+
+
+def einsum(*operands: Any, out: Any = None, optimize: Any = False, **keywords: Any) -> Tensor:
+    """numpy.einsum: ``einsum("ij,jk->ik", a, b)`` or the sublist form ``einsum(a, [0, 1],
+    b, [1, 2], [0, 2])`` (integers as letters, Ellipsis as '...')."""
+    _no_out("einsum", out)
+    if keywords:
+        raise _refuse("numpy.einsum", f"arguments {sorted(keywords)}")
+    if isinstance(operands[0], str):
+        return linalg.einsum(operands[0], *operands[1:])
+    pairs = len(operands) // 2
+    tensors = operands[0:2 * pairs:2]
+    inputs = ",".join(_letters(s) for s in operands[1:2 * pairs:2])
+    output = "->" + _letters(operands[-1]) if len(operands) % 2 else ""
+    return linalg.einsum(inputs + output, *tensors)
+
+
+def _letters(sublist: Sequence[Any]) -> str:
+    """[0, 1, Ellipsis] -> 'ab...'."""
+    return "".join("..." if s is Ellipsis else string.ascii_letters[int(s)] for s in sublist)
+
+
+def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
+    """numpy.array_split: PyTorch's tensor_split, as a list."""
+    return list(array_functions.tensor_split(ary, indices_or_sections, axis))
+
+
+def _numpy_split(name: str, dim_of: Callable[[int], int], least: int) -> Callable[..., list]:
+    """numpy's hsplit/vsplit/dsplit: n sections must divide the size (a ValueError)."""
+    def split(ary: Any, indices_or_sections: Any) -> list[Tensor]:
+        x = as_tensor_input(ary)
+        if x.ndim < least:
+            raise ValueError(f"numpy.{name} only works on arrays of {least} or more "
+                             f"dimensions, got shape {x.shape}")
+        dim = dim_of(x.ndim)
+        if isinstance(indices_or_sections, int | np.integer) and (
+                indices_or_sections <= 0 or x.shape[dim] % int(indices_or_sections)):
+            raise ValueError(f"numpy.{name}: array split does not result in an equal "
+                             f"division ({x.shape[dim]} into {indices_or_sections})")
+        return array_split(x, indices_or_sections, dim)
+
+    return split
+
+
+def swapaxes(a: Any, axis1: int, axis2: int) -> Tensor:
+    """numpy.swapaxes: PyTorch's swapdims."""
+    return shape_ops.swapdims(a, axis1, axis2)
+
+
+def rollaxis(a: Any, axis: int, start: int = 0) -> Tensor:
+    """numpy.rollaxis: ``axis`` moved to lie before position ``start``."""
+    x = as_tensor_input(a)
+    axis = dim_index(axis, x.ndim, "rollaxis")
+    if not -x.ndim <= start <= x.ndim:
+        raise np.exceptions.AxisError(f"rollaxis: start {start} is out of range for a "
+                                      f"{x.ndim}-D array")
+    start = start % (x.ndim + 1) if start < 0 else start
+    if axis < start:
+        start -= 1
+    return x if axis == start else shape_ops.movedim(x, axis, start)
+
+
+def _stacking(name: str, function: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """numpy.vstack / hstack / row_stack with numpy's dtype= and casting= keywords."""
+    def stacking(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind") -> Tensor:
+        joined = function(tup)
+        return joined if dtype is None else joined.to(dtype)
+
+    stacking.__doc__ = f"numpy.{name}: minigrad's {function.__name__}, then cast to dtype."
+    return stacking
+
+
+def tile(A: Any, reps: Any) -> Tensor:
+    """numpy.tile: ``reps`` one int or one per dim (PyTorch's tile takes a sequence)."""
+    counts = (int(reps),) if isinstance(reps, int | np.integer) else tuple(reps)
+    return tensor_extras.tile(A, counts)
+
+
+def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+          axis: int | None = None) -> Tensor:
+    """numpy.cross: vectors along ``axisa`` of a and ``axisb`` of b (``axis`` sets all three),
+    of 3 (or 2, a zero z) components; the result's vectors along ``axisc``; two 2-vectors
+    give the z component alone."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    x = shape_ops.movedim(as_tensor_input(a), axisa, -1)
+    y = shape_ops.movedim(as_tensor_input(b), axisb, -1)
+    if x.shape[-1] not in (2, 3) or y.shape[-1] not in (2, 3):
+        raise ValueError(f"numpy.cross: incompatible dimensions for cross product (dimension "
+                         f"must be 2 or 3), got {x.shape} and {y.shape}")
+    if x.shape[-1] == 2 and y.shape[-1] == 2:
+        return ops.sub(ops.mul(x[..., 0], y[..., 1]), ops.mul(x[..., 1], y[..., 0]))
+    x, y = _three(x), _three(y)
+    product = array_functions.cross(x, y, -1)
+    return shape_ops.movedim(product, -1, axisc)
+
+
+def _three(v: Tensor) -> Tensor:
+    """A vector of 2 components with a zero third one."""
+    if v.shape[-1] == 3:
+        return v
+    return shape_ops.pad(v, (0, 1))
+
+
+def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
+    """numpy.gradient: one tensor for one axis, else a tuple (uniform spacings only)."""
+    spacing: Any = 1.0 if not varargs else (varargs[0] if len(varargs) == 1 else varargs)
+    grads = array_functions.gradient(f, spacing=spacing, dim=axis, edge_order=edge_order)
+    return grads[0] if len(grads) == 1 else grads
+
+
+def imag(val: Any) -> Tensor:
+    """numpy.imag of a real tensor: zeros (no gradient reaches the input)."""
+    x = as_tensor_input(val)
+    return ops.where(Tensor(np.zeros(x.shape, dtype=bool)), x, np.zeros((), x.dtype))
+
+
+def angle(z: Any, deg: bool = False) -> Tensor:
+    """numpy.angle of a real tensor: pi (180 with ``deg``) where negative, else 0."""
+    value = array_functions.angle(z)
+    return ops.mul(value, 180.0 / np.pi) if deg else value
+
+
+def real_if_close(a: Any, tol: float = 100) -> Tensor:
+    """numpy.real_if_close of a real tensor: the tensor."""
+    return as_tensor_input(a)
+
+
+OWN: dict[str, Callable[..., Any]] = {
+    "numpy.trace": trace, "numpy.cumsum": _scan("cumsum"),
+    "numpy.cumprod": _scan("cumprod"),
+    "numpy.append": append, "numpy.prod": prod, "numpy.select": select,
+    "numpy.partition": partition,
+    "numpy.dot": dot, "numpy.einsum": einsum, "numpy.array_split": array_split,
+    "numpy.hsplit": _numpy_split("hsplit", lambda n: 1 if n > 1 else 0, 1),
+    "numpy.vsplit": _numpy_split("vsplit", lambda n: 0, 2),
+    "numpy.dsplit": _numpy_split("dsplit", lambda n: 2, 3),
+    "numpy.swapaxes": swapaxes, "numpy.rollaxis": rollaxis,
+    "numpy.vstack": _stacking("vstack", tensor_extras.vstack),
+    "numpy.row_stack": _stacking("row_stack", tensor_extras.vstack),
+    "numpy.hstack": _stacking("hstack", tensor_extras.hstack),
+    "numpy.tile": tile, "numpy.cross": cross, "numpy.gradient": gradient,
+    "numpy.imag": imag, "numpy.angle": angle, "numpy.real_if_close": real_if_close,
+}

@@ -259,18 +259,21 @@ def conv2d_weight_grad(x: Tensor, g: Tensor, kernel_size: Sequence[int], *, stri
 
 
 # ------------------------------------------------------------- PyTorch's functions
+LAYOUTS = {3: "(N, C, L)", 4: "(N, C, H, W)", 5: "(N, C, D, H, W)"}
+
+
 def _check_operands(op: str, x: Tensor, weight: Tensor, bias: Tensor | None,
-                    ndim: int) -> None:
+                    ndim: int, transposed: bool = False) -> None:
     if x.ndim != ndim or weight.ndim != ndim:
-        names = "(N, C, L)" if ndim == 3 else "(N, C, H, W)"
-        raise ValueError(f"{op}: needs a {ndim}-D input {names} and a {ndim}-D weight, got "
-                         f"input {x.shape} and weight {weight.shape}")
+        raise ValueError(f"{op}: needs a {ndim}-D input {LAYOUTS[ndim]} (or {ndim - 1}-D "
+                         f"unbatched) and a {ndim}-D weight, got input {x.shape} and weight "
+                         f"{weight.shape}")
     dtypes = [t.dtype for t in (x, weight, bias) if t is not None]
     if any(d.kind != "f" for d in dtypes) or len(set(dtypes)) > 1:
         listed = ", ".join(str(d) for d in dtypes)
         raise TypeError(f"{op}: input, weight and bias must share one floating dtype, got "
                         f"{listed}")
-    if bias is not None and bias.shape != (weight.shape[0],):
+    if not transposed and bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"{op}: bias of shape {bias.shape} does not fit {weight.shape[0]} "
                          f"output channels (weight {weight.shape})")
 
@@ -279,19 +282,30 @@ def _tensor(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
+def operands(op: str, input: Any, weight: Any, bias: Any, ndim: int,  # noqa: A002
+             transposed: bool = False) -> tuple[Tensor, Tensor, Tensor | None, bool]:
+    """(x, weight, bias, unbatched) checked; an unbatched input (no N axis, as PyTorch
+    takes it) gets a batch axis of one, which the caller removes again."""
+    x, weight = _tensor(input), _tensor(weight)
+    bias = None if bias is None else _tensor(bias)
+    unbatched = x.ndim == ndim - 1
+    if unbatched:
+        x = ops.reshape(x, (1, *x.shape))
+    _check_operands(op, x, weight, bias, ndim, transposed)
+    return x, weight, bias, unbatched
+
+
 def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: A002
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """``torch.nn.functional.conv2d``: one conv2d node, plus an add of the bias."""
-    x, weight = _tensor(input), _tensor(weight)
-    bias = None if bias is None else _tensor(bias)
-    _check_operands("conv2d", x, weight, bias, 4)
+    x, weight, bias, unbatched = operands("conv2d", input, weight, bias, 4)
     stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
     pads = conv_padding(padding, weight.shape[2:], stride, dilation)
     out = conv2d_primitive(x, weight, stride=stride, padding=pads, dilation=dilation,
                            groups=int(groups))
     if bias is not None:
         out = ops.add(out, ops.reshape(bias, (1, -1, 1, 1)))
-    return out
+    return ops.reshape(out, out.shape[1:]) if unbatched else out
 
 
 def _single(value: Any, name: str) -> int | str:
@@ -306,13 +320,12 @@ def _single(value: Any, name: str) -> int | str:
 def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: A002
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """``torch.nn.functional.conv1d``: conv2d over a unit height axis (reshapes around it)."""
-    x, weight = _tensor(input), _tensor(weight)
-    bias = None if bias is None else _tensor(bias)
-    _check_operands("conv1d", x, weight, bias, 3)
+    x, weight, bias, unbatched = operands("conv1d", input, weight, bias, 3)
     pad = _single(padding, "padding")
     out = conv2d(ops.reshape(x, (x.shape[0], x.shape[1], 1, x.shape[2])),
                  ops.reshape(weight, (*weight.shape[:2], 1, weight.shape[2])), bias,
                  stride=(1, _single(stride, "stride")),
                  padding=pad if isinstance(pad, str) else (0, pad),
                  dilation=(1, _single(dilation, "dilation")), groups=groups)
-    return ops.reshape(out, (out.shape[0], out.shape[1], out.shape[3]))
+    out = ops.reshape(out, (out.shape[0], out.shape[1], out.shape[3]))
+    return ops.reshape(out, out.shape[1:]) if unbatched else out

@@ -135,7 +135,7 @@ def test_same_padding_of_an_even_kernel_pads_after() -> None:
     ((2, 3, 5, 5), (4, 2, 3, 3), {}, ValueError, r"expects 2 input channels.*\(2, 3, 5, 5\)"),
     ((2, 4, 5, 5), (3, 2, 3, 3), {"groups": 2}, ValueError, r"groups=2 must divide.*\(3\)"),
     ((1, 1, 2, 2), (1, 1, 3, 3), {}, ValueError, r"\(1, 1, 2, 2\) padded to \(2, 2\).*\(3, 3\)"),
-    ((1, 1, 5), (1, 1, 3, 3), {}, ValueError, r"input \(1, 1, 5\) and weight \(1, 1, 3, 3\)"),
+    ((1, 5), (1, 1, 3, 3), {}, ValueError, r"input \(1, 5\) and weight \(1, 1, 3, 3\)"),
     ((1, 1, 5, 5), (1, 1, 3, 3), {"padding": "same", "stride": 2}, ValueError, "strided"),
     ((1, 1, 5, 5), (1, 1, 3, 3), {"padding": "full"}, ValueError, "'full'"),
     ((1, 1, 5, 5), (1, 1, 3, 3), {"stride": 0}, ValueError, "stride must be >= 1"),

@@ -82,5 +82,5 @@ def test_repr_and_errors() -> None:
     with pytest.raises(ValueError, match=r"expected input \(N, C, H, W\) with C=3, got shape "
                                          r"\(2, 4, 5, 5\)"):
         nn.Conv2d(3, 4, 3)(mg.tensor(np.ones((2, 4, 5, 5), dtype=np.float32)))
-    with pytest.raises(ValueError, match="kernel_size must be an int >= 1 or a 1-tuple"):
+    with pytest.raises(ValueError, match="kernel_size must be an int or a tuple of 1 ints"):
         nn.Conv1d(3, 4, (3, 3))

@@ -24,7 +24,14 @@ from .activation import (
 )
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
-from .conv import Conv1d, Conv2d
+from .conv import (
+    Conv1d,
+    Conv2d,
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    ConvTranspose3d,
+)
 from .dropout import Dropout
 from .layernorm import LayerNorm
 from .linear import Flatten, Identity, Linear, Unflatten
@@ -94,3 +101,4 @@ __all__ = [
 ]
 __all__ += ["CELU", "SELU", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish", "Softsign"]
 __all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "Conv1d", "Conv2d", "MaxPool2d"]
+__all__ += ["Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]

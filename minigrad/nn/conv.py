@@ -1,28 +1,37 @@
-"""Conv1d and Conv2d layers (PyTorch's arguments, default initialisation and semantics)."""
+"""Conv1d/2d/3d and ConvTranspose1d/2d/3d layers (PyTorch's arguments, default
+initialisation and semantics)."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-import numpy as np
-
 from .. import _state
-from ..conv import conv1d, conv2d, pair
+from ..conv import LAYOUTS, conv1d, conv2d
+from ..conv_nd import (
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    ntuple,
+    transposed_sizes,
+)
 from ..dtypes import default_float, resolve_dtype
 from ..tensor import Tensor
 from .module import Module, Parameter
 
 
 class _ConvNd(Module):
-    """Shared by Conv1d and Conv2d: argument checks, parameters and their default init.
+    """Shared by the conv layers: argument checks, parameters and their default init.
 
     PyTorch's default initialisation: kaiming_uniform(a=sqrt(5)) on the weight, which is
-    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels / groups * prod(kernel),
-    and the same bound for the bias.
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = weight.shape[1] * prod(kernel)
+    (in_channels / groups; out_channels / groups for a transposed conv, whose weight is
+    (in, out / groups, *kernel)), and the same bound for the bias.
     """
 
     dims = 2
+    transposed = False
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
                  padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str,
@@ -46,9 +55,10 @@ class _ConvNd(Module):
         self.dilation = self._tuple(dilation, "dilation")
         self.groups, self.padding_mode = int(groups), padding_mode
         dtype = resolve_dtype(dtype) if dtype is not None else default_float()
-        fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
-        bound = 1.0 / math.sqrt(fan_in)
         shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+        if self.transposed:
+            shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+        bound = 1.0 / math.sqrt(shape[1] * math.prod(self.kernel_size))
         self.weight = Parameter(_state.rng().uniform(-bound, bound, shape).astype(dtype),
                                 name="W")
         if bias:
@@ -58,17 +68,11 @@ class _ConvNd(Module):
             self.bias = None
 
     def _tuple(self, value: Any, name: str, minimum: int = 1) -> tuple[int, ...]:
-        if self.dims == 2:
-            return pair(value, name, type(self).__name__, minimum)
-        values = (value,) if isinstance(value, int | np.integer) else tuple(value)
-        if len(values) != 1 or int(values[0]) < minimum:
-            raise ValueError(f"{type(self).__name__}: {name} must be an int >= {minimum} "
-                             f"or a 1-tuple, got {value!r}")
-        return (int(values[0]),)
+        return ntuple(value, self.dims, name, type(self).__name__, minimum)
 
     def _check_input(self, x: Tensor) -> None:
         if x.ndim != self.dims + 2 or x.shape[1] != self.in_channels:
-            layout = "(N, C, L)" if self.dims == 1 else "(N, C, H, W)"
+            layout = LAYOUTS[self.dims + 2]
             raise ValueError(f"{type(self).__name__}({self.in_channels}, {self.out_channels}):"
                              f" expected input {layout} with C={self.in_channels}, got shape "
                              f"{x.shape}")
@@ -76,9 +80,9 @@ class _ConvNd(Module):
     def extra_repr(self) -> str:
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}")
-        if self.padding not in ((0,), (0, 0)):
+        if self.padding not in ((0,), (0, 0), (0, 0, 0)):
             text += f", padding={self.padding!r}"
-        if self.dilation not in ((1,), (1, 1)):
+        if self.dilation not in ((1,), (1, 1), (1, 1, 1)):
             text += f", dilation={self.dilation}"
         if self.groups != 1:
             text += f", groups={self.groups}"
@@ -119,3 +123,83 @@ class Conv1d(_ConvNd):
         self._check_input(x)
         return conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                       self.groups)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution of (N, C, D, H, W) inputs (``torch.nn.Conv3d``)."""
+
+    dims = 3
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", dtype: Any = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """conv3d(x, W) + b."""
+        self._check_input(x)
+        return conv3d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                      self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """Shared by ConvTranspose1d/2d/3d: weight (in, out / groups, *kernel), output_padding,
+    and ``forward(x, output_size)`` choosing output_padding to reach ``output_size``."""
+
+    transposed = True
+    function = staticmethod(conv_transpose2d)
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None) -> None:
+        if isinstance(padding, str):
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of "
+                             f"ints, got {padding!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, dtype)
+        self.output_padding = self._tuple(output_padding, "output_padding", minimum=0)
+
+    def _output_padding(self, x: Tensor, output_size: Any) -> tuple[int, ...]:
+        """output_size - the smallest output, per axis (PyTorch's rule: in [0, stride))."""
+        if output_size is None:
+            return self.output_padding
+        wanted = tuple(int(v) for v in output_size)[-self.dims:]
+        smallest = transposed_sizes(type(self).__name__, x.shape, self.weight.shape,
+                                    self.stride, self.padding, (0,) * self.dims,
+                                    self.dilation)
+        extra = tuple(w - s for w, s in zip(wanted, smallest, strict=True))
+        if len(wanted) != self.dims or any(not 0 <= e < s for e, s in
+                                           zip(extra, self.stride, strict=True)):
+            largest = tuple(s + t - 1 for s, t in zip(smallest, self.stride, strict=True))
+            raise ValueError(f"{type(self).__name__}: output_size {tuple(output_size)} must "
+                             f"lie between {smallest} and {largest} for input {x.shape}")
+        return extra
+
+    def forward(self, x: Tensor, output_size: Any = None) -> Tensor:
+        """conv_transpose(x, W) + b."""
+        self._check_input(x)
+        return self.function(x, self.weight, self.bias, self.stride, self.padding,
+                             self._output_padding(x, output_size), self.groups,
+                             self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """``torch.nn.ConvTranspose1d``: the gradient of a conv1d with respect to its input."""
+
+    dims = 1
+    function = staticmethod(conv_transpose1d)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """``torch.nn.ConvTranspose2d``: the gradient of a conv2d with respect to its input."""
+
+    dims = 2
+    function = staticmethod(conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """``torch.nn.ConvTranspose3d``: the gradient of a conv3d with respect to its input."""
+
+    dims = 3
+    function = staticmethod(conv_transpose3d)

@@ -312,5 +312,11 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
 # Convolution and pooling (minigrad/conv.py, minigrad/pool.py), under PyTorch's names.
 from ..conv import conv1d, conv2d  # noqa: E402, F401
+from ..conv_nd import (  # noqa: E402, F401
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+)
 from ..pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402, F401
 from ..shape_ops import pad  # noqa: E402, F401  (F.pad: constant, reflect, replicate, circular)

@@ -1,7 +1,7 @@
 """minigrad: a small, readable autodiff framework on numpy whose backward pass is a graph."""
 
 from . import array_functions as _array_functions
-from . import autograd, data, experiments, nn, optim, utils
+from . import autograd, data, errors, experiments, nn, optim, utils
 from . import conv as _conv  # noqa: F401  (registers the convolution rows)
 from . import fused_bn as _fused_bn  # noqa: F401  (registers the fused BatchNorm rows)
 from . import pool as _pool  # noqa: F401  (registers the max-pool index row)
@@ -51,6 +51,13 @@ from .dtypes import float64 as double
 from .dtypes import int16 as short
 from .dtypes import int32 as int
 from .dtypes import int64 as long
+from .errors import (
+    ArgumentError,
+    ArgumentTypeError,
+    InvalidIndexError,
+    MinigradError,
+    OutOfRangeError,
+)
 from .gradcheck import gradcheck
 from .linalg import dot, einsum, inner, outer, tensordot
 from .ops import (
@@ -123,6 +130,8 @@ __all__ = [
     "no_grad", "optim", "power", "reciprocal", "relu", "reshape", "save", "sigmoid", "sqrt",
     "sum", "tanh", "tensor", "topological_order", "transpose", "var", "where",
 ]
+__all__ += ["ArgumentError", "ArgumentTypeError", "InvalidIndexError", "MinigradError",
+            "OutOfRangeError", "errors"]
 __all__ += [
     "arange",
     "as_tensor",

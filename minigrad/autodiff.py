@@ -21,6 +21,7 @@ import numpy as np
 
 from . import ops
 from ._state import STATE, pause_gc, resume_gc
+from .errors import ArgumentError
 from .tensor import NO_TAGS, Tensor
 from .tensor_hooks import run_hooks
 
@@ -85,7 +86,7 @@ def _seed(output: Tensor, grad_output: Any) -> Tensor:
         np.asarray(grad_output, dtype=output.dtype)
     )
     if seed.shape != output.shape:
-        raise ValueError(
+        raise ArgumentError(
             f"gradient of shape {seed.shape} does not match the output's shape {output.shape}"
         )
     if seed is grad_output and seed.op is None:

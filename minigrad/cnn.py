@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from . import nn
+from .errors import ArgumentError
 from .experiments import Probe
 from .ops import reshape
 from .tensor import Tensor
@@ -26,8 +27,8 @@ class Image(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """x reshaped to images (a view; no copy)."""
         if x.ndim != 2 or x.shape[1] != self.channels * self.side ** 2:
-            raise ValueError(f"Image: expected rows of {self.channels * self.side ** 2} values "
-                             f"({self.channels} x {self.side} x {self.side}), got {x.shape}")
+            raise ArgumentError(f"Image: expected rows of {self.channels * self.side ** 2} values "
+                                f"({self.channels} x {self.side} x {self.side}), got {x.shape}")
         return reshape(x, (x.shape[0], self.channels, self.side, self.side))
 
     def extra_repr(self) -> str:
@@ -59,9 +60,9 @@ def cnn(features: int = 64, classes: int = 10, channels: tuple[int, ...] = (16, 
     ``experiments.mlp``)."""
     side = math.isqrt(features)
     if side * side != features:
-        raise ValueError(f"cnn: features must be a square number of pixels, got {features}")
+        raise ArgumentError(f"cnn: features must be a square number of pixels, got {features}")
     if norm not in NORMS:
-        raise ValueError(f"cnn: norm must be one of {', '.join(NORMS)}, got {norm!r}")
+        raise ArgumentError(f"cnn: norm must be one of {', '.join(NORMS)}, got {norm!r}")
     layers: list[nn.Module] = [Image(1, side)]
     probe = Probe()
     width_in = 1

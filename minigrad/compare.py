@@ -16,6 +16,7 @@ import numpy as np
 
 from . import ops
 from .autodiff import grad
+from .errors import ArgumentError
 from .gradcheck import numerical_grad
 from .nn import functional as F
 from .reference import seed_backward, seed_forward
@@ -168,8 +169,8 @@ def compare_norm(kind: str, shape: tuple[int, int] = (8, 4), dtype: str = "float
     x-gradients of orders 1-3 between the composed seed steps and the fused node, and of
     each against central differences (float64) of the composed order below."""
     if kind not in NORM_KINDS or kind == "batch":
-        raise ValueError(f"compare_norm: kind must be one of {sorted(NORM_KINDS)[1:]} "
-                         f"(compare_bn for batch), got {kind!r}")
+        raise ArgumentError(f"compare_norm: kind must be one of {sorted(NORM_KINDS)[1:]} "
+                            f"(compare_bn for batch), got {kind!r}")
     rng = np.random.default_rng(seed)
     full = NORM_KINDS[kind](*shape)
     x = (rng.standard_normal(full) * 2.0 + 0.5).astype(dtype)

@@ -31,6 +31,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import ops
+from .errors import ArgumentError, ArgumentTypeError
 from .ops import FUSED, Op, register
 from .tensor import Tensor
 
@@ -43,9 +44,9 @@ def pair(value: Any, name: str, op: str = "conv2d", minimum: int = 1) -> Pair:
     """An int or a pair of ints as a pair, each at least ``minimum``."""
     values = (value, value) if isinstance(value, int | np.integer) else tuple(value)
     if len(values) != 2 or not all(isinstance(v, int | np.integer) for v in values):
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+        raise ArgumentError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     if min(values) < minimum:
-        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+        raise ArgumentError(f"{op}: {name} must be >= {minimum}, got {value!r}")
     return int(values[0]), int(values[1])
 
 
@@ -57,11 +58,11 @@ def conv_padding(padding: Any, kernel: Pair, stride: Pair, dilation: Pair,
         if padding == "valid":
             return (0, 0), (0, 0)
         if padding != "same":
-            raise ValueError(f"{op}: padding must be 'valid', 'same', an int or a pair of "
-                             f"ints, got {padding!r}")
+            raise ArgumentError(f"{op}: padding must be 'valid', 'same', an int or a pair of "
+                                f"ints, got {padding!r}")
         if stride != (1, 1):
-            raise ValueError(f"{op}: padding='same' is not supported for strided "
-                             f"convolutions (stride {stride}), as in PyTorch")
+            raise ArgumentError(f"{op}: padding='same' is not supported for strided "
+                                f"convolutions (stride {stride}), as in PyTorch")
         total = [d * (k - 1) for d, k in zip(dilation, kernel, strict=True)]
         return (total[0] // 2, total[0] - total[0] // 2), (total[1] // 2, total[1] - total[1] // 2)
     ph, pw = pair(padding, "padding", op, minimum=0)
@@ -83,22 +84,22 @@ def _check_conv(op: str, x: tuple, w: tuple, stride: Pair, padding: Padding, dil
                 groups: int) -> tuple[int, int, int, int]:
     """(N, O, OH, OW) of conv2d(x, w), or an error naming the shapes."""
     if len(x) != 4 or len(w) != 4:
-        raise ValueError(f"{op}: needs input (N, C, H, W) and weight (O, C/groups, kH, kW), "
-                         f"got input {x} and weight {w}")
+        raise ArgumentError(f"{op}: needs input (N, C, H, W) and weight (O, C/groups, kH, kW), "
+                            f"got input {x} and weight {w}")
     if groups < 1 or x[1] % groups or w[0] % groups:
-        raise ValueError(f"{op}: groups={groups} must divide the input channels ({x[1]}) and "
-                         f"the output channels ({w[0]})")
+        raise ArgumentError(f"{op}: groups={groups} must divide the input channels ({x[1]}) and "
+                            f"the output channels ({w[0]})")
     if w[1] * groups != x[1]:
-        raise ValueError(f"{op}: weight {w} expects {w[1] * groups} input channels "
-                         f"(weight.shape[1] * groups={groups}), input {x} has {x[1]}")
+        raise ArgumentError(f"{op}: weight {w} expects {w[1] * groups} input channels "
+                            f"(weight.shape[1] * groups={groups}), input {x} has {x[1]}")
     if min(w[2:]) < 1:
-        raise ValueError(f"{op}: kernel size must be at least 1, got weight {w}")
+        raise ArgumentError(f"{op}: kernel size must be at least 1, got weight {w}")
     oh, ow = _out_hw(x[2:], w[2:], stride, padding, dilation)
     if oh < 1 or ow < 1:
         padded = (x[2] + sum(padding[0]), x[3] + sum(padding[1]))
         dilated = tuple(d * (k - 1) + 1 for d, k in zip(dilation, w[2:], strict=True))
-        raise ValueError(f"{op}: input {x} padded to {padded} is smaller than the dilated "
-                         f"kernel {dilated} (weight {w}, dilation {dilation})")
+        raise ArgumentError(f"{op}: input {x} padded to {padded} is smaller than the dilated "
+                            f"kernel {dilated} (weight {w}, dilation {dilation})")
     return x[0], w[0], oh, ow
 
 
@@ -175,8 +176,8 @@ def _input_grad_shape(g: tuple, w: tuple, *, in_size: Pair, stride: Pair, paddin
     x = (g[0] if g else 0, w[1] * groups if len(w) == 4 else 0, *in_size)
     expected = _check_conv("conv2d_input_grad", x, w, stride, padding, dilation, groups)
     if tuple(g) != expected:
-        raise ValueError(f"conv2d_input_grad: gradient {g} does not fit the output {expected} "
-                         f"of an input {x} with weight {w}")
+        raise ArgumentError(f"conv2d_input_grad: gradient {g} does not fit the output {expected} "
+                            f"of an input {x} with weight {w}")
     return x
 
 
@@ -186,8 +187,8 @@ def _weight_grad_shape(x: tuple, g: tuple, *, kernel_size: Pair, stride: Pair,
     w = (g[1] if len(g) == 4 else 0, cin // max(groups, 1), *kernel_size)
     expected = _check_conv("conv2d_weight_grad", x, w, stride, padding, dilation, groups)
     if tuple(g) != expected:
-        raise ValueError(f"conv2d_weight_grad: gradient {g} does not fit the output "
-                         f"{expected} of input {x} with weight {w}")
+        raise ArgumentError(f"conv2d_weight_grad: gradient {g} does not fit the output "
+                            f"{expected} of input {x} with weight {w}")
     return w
 
 
@@ -265,17 +266,17 @@ LAYOUTS = {3: "(N, C, L)", 4: "(N, C, H, W)", 5: "(N, C, D, H, W)"}
 def _check_operands(op: str, x: Tensor, weight: Tensor, bias: Tensor | None,
                     ndim: int, transposed: bool = False) -> None:
     if x.ndim != ndim or weight.ndim != ndim:
-        raise ValueError(f"{op}: needs a {ndim}-D input {LAYOUTS[ndim]} (or {ndim - 1}-D "
-                         f"unbatched) and a {ndim}-D weight, got input {x.shape} and weight "
-                         f"{weight.shape}")
+        raise ArgumentError(f"{op}: needs a {ndim}-D input {LAYOUTS[ndim]} (or {ndim - 1}-D "
+                            f"unbatched) and a {ndim}-D weight, got input {x.shape} and weight "
+                            f"{weight.shape}")
     dtypes = [t.dtype for t in (x, weight, bias) if t is not None]
     if any(d.kind != "f" for d in dtypes) or len(set(dtypes)) > 1:
         listed = ", ".join(str(d) for d in dtypes)
-        raise TypeError(f"{op}: input, weight and bias must share one floating dtype, got "
-                        f"{listed}")
+        raise ArgumentTypeError(f"{op}: input, weight and bias must share one floating dtype, got "
+                                f"{listed}")
     if not transposed and bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"{op}: bias of shape {bias.shape} does not fit {weight.shape[0]} "
-                         f"output channels (weight {weight.shape})")
+        raise ArgumentError(f"{op}: bias of shape {bias.shape} does not fit {weight.shape[0]} "
+                            f"output channels (weight {weight.shape})")
 
 
 def _tensor(value: Any) -> Tensor:
@@ -313,7 +314,7 @@ def _single(value: Any, name: str) -> int | str:
         return value
     values = (value,) if isinstance(value, int | np.integer) else tuple(value)
     if len(values) != 1:
-        raise ValueError(f"conv1d: {name} must be an int or a 1-tuple, got {value!r}")
+        raise ArgumentError(f"conv1d: {name} must be an int or a 1-tuple, got {value!r}")
     return int(values[0])
 
 

@@ -31,6 +31,7 @@ import numpy as np
 
 from . import ops
 from .conv import Pair, conv2d_input_grad, conv2d_primitive, operands, out_size
+from .errors import ArgumentError
 from .shape_ops import pad
 from .tensor import Tensor
 
@@ -42,9 +43,9 @@ def ntuple(value: Any, n: int, name: str, op: str, minimum: int = 1) -> tuple[in
     """An int or a tuple of ``n`` ints as a tuple of ``n`` ints, each at least ``minimum``."""
     values = (value,) * n if isinstance(value, int | np.integer) else tuple(value)
     if len(values) != n or not all(isinstance(v, int | np.integer) for v in values):
-        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+        raise ArgumentError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
     if min(values) < minimum:
-        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+        raise ArgumentError(f"{op}: {name} must be >= {minimum}, got {value!r}")
     return tuple(int(v) for v in values)
 
 
@@ -58,11 +59,11 @@ def conv_pads(padding: Any, kernel: Sequence[int], stride: Sequence[int],
     if padding == "valid":
         return ((0, 0),) * n
     if padding != "same":
-        raise ValueError(f"{op}: padding must be 'valid', 'same', an int or a tuple of {n} "
-                         f"ints, got {padding!r}")
+        raise ArgumentError(f"{op}: padding must be 'valid', 'same', an int or a tuple of {n} "
+                            f"ints, got {padding!r}")
     if any(s != 1 for s in stride):
-        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
-                         f"(stride {tuple(stride)}), as in PyTorch")
+        raise ArgumentError(f"{op}: padding='same' is not supported for strided convolutions "
+                            f"(stride {tuple(stride)}), as in PyTorch")
     totals = [d * (k - 1) for d, k in zip(dilation, kernel, strict=True)]
     return tuple((t // 2, t - t // 2) for t in totals)
 
@@ -75,23 +76,23 @@ def _conv_sizes(op: str, x: tuple, w: tuple, stride: Sequence[int], pads: Pads,
     if min(sizes) < 1:
         padded = tuple(n + sum(p) for n, p in zip(x[2:], pads, strict=True))
         dilated = tuple(d * (k - 1) + 1 for d, k in zip(dilation, w[2:], strict=True))
-        raise ValueError(f"{op}: input {x} padded to {padded} is smaller than the dilated "
-                         f"kernel {dilated} (weight {w}, dilation {tuple(dilation)})")
+        raise ArgumentError(f"{op}: input {x} padded to {padded} is smaller than the dilated "
+                            f"kernel {dilated} (weight {w}, dilation {tuple(dilation)})")
     return sizes
 
 
 def _transpose_args(op: str, n: int, stride: Any, padding: Any, output_padding: Any,
                     dilation: Any) -> tuple[tuple[int, ...], ...]:
     if isinstance(padding, str):
-        raise ValueError(f"{op}: padding must be an int or a tuple of {n} ints, got "
-                         f"{padding!r} (PyTorch has no string padding for it)")
+        raise ArgumentError(f"{op}: padding must be an int or a tuple of {n} ints, got "
+                            f"{padding!r} (PyTorch has no string padding for it)")
     stride, dilation = ntuple(stride, n, "stride", op), ntuple(dilation, n, "dilation", op)
     padding = ntuple(padding, n, "padding", op, minimum=0)
     output_padding = ntuple(output_padding, n, "output_padding", op, minimum=0)
     for q, s, d in zip(output_padding, stride, dilation, strict=True):
         if q >= max(s, d):
-            raise ValueError(f"{op}: output_padding {output_padding} must be smaller than "
-                             f"either stride {stride} or dilation {dilation} on each axis")
+            raise ArgumentError(f"{op}: output_padding {output_padding} must be smaller than "
+                                f"either stride {stride} or dilation {dilation} on each axis")
     return stride, padding, output_padding, dilation
 
 
@@ -102,9 +103,9 @@ def transposed_sizes(op: str, x: tuple, w: tuple, stride: Sequence[int],
     sizes = tuple((n - 1) * s - 2 * p + d * (k - 1) + q + 1 for n, k, s, p, q, d in
                   zip(x[2:], w[2:], stride, padding, output_padding, dilation, strict=True))
     if min(sizes) < 1:
-        raise ValueError(f"{op}: input {x} with weight {w}, stride {tuple(stride)}, padding "
-                         f"{tuple(padding)} and dilation {tuple(dilation)} gives an output "
-                         f"of size {sizes}, which is too small")
+        raise ArgumentError(f"{op}: input {x} with weight {w}, stride {tuple(stride)}, padding "
+                            f"{tuple(padding)} and dilation {tuple(dilation)} gives an output "
+                            f"of size {sizes}, which is too small")
     return sizes
 
 
@@ -112,16 +113,16 @@ def _check_transpose(op: str, x: Tensor, weight: Tensor, bias: Tensor | None,
                      groups: int) -> None:
     cin, cout_g = weight.shape[0], weight.shape[1]
     if groups < 1 or cin % groups:
-        raise ValueError(f"{op}: groups={groups} must divide the input channels "
-                         f"(weight {weight.shape}: weight.shape[0]={cin})")
+        raise ArgumentError(f"{op}: groups={groups} must divide the input channels "
+                            f"(weight {weight.shape}: weight.shape[0]={cin})")
     if x.shape[1] != cin:
-        raise ValueError(f"{op}: weight {weight.shape} expects {cin} input channels "
-                         f"(weight.shape[0]), input {x.shape} has {x.shape[1]}")
+        raise ArgumentError(f"{op}: weight {weight.shape} expects {cin} input channels "
+                            f"(weight.shape[0]), input {x.shape} has {x.shape[1]}")
     if min(weight.shape[2:]) < 1:
-        raise ValueError(f"{op}: kernel size must be at least 1, got weight {weight.shape}")
+        raise ArgumentError(f"{op}: kernel size must be at least 1, got weight {weight.shape}")
     if bias is not None and bias.shape != (cout_g * groups,):
-        raise ValueError(f"{op}: bias of shape {bias.shape} does not fit {cout_g * groups} "
-                         f"output channels (weight {weight.shape}, groups={groups})")
+        raise ArgumentError(f"{op}: bias of shape {bias.shape} does not fit {cout_g * groups} "
+                            f"output channels (weight {weight.shape}, groups={groups})")
 
 
 def _finish(out: Tensor, bias: Tensor | None, unbatched: bool) -> Tensor:
@@ -168,14 +169,14 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: 
     pads = conv_pads(padding, weight.shape[2:], stride, dilation, "conv3d")
     groups = int(groups)
     if groups < 1 or x.shape[1] % groups or weight.shape[0] % groups:
-        raise ValueError(f"conv3d: groups={groups} must divide the input channels "
-                         f"({x.shape[1]}) and the output channels ({weight.shape[0]})")
+        raise ArgumentError(f"conv3d: groups={groups} must divide the input channels "
+                            f"({x.shape[1]}) and the output channels ({weight.shape[0]})")
     if weight.shape[1] * groups != x.shape[1]:
-        raise ValueError(f"conv3d: weight {weight.shape} expects {weight.shape[1] * groups} "
-                         f"input channels (weight.shape[1] * groups={groups}), input "
-                         f"{x.shape} has {x.shape[1]}")
+        raise ArgumentError(f"conv3d: weight {weight.shape} expects {weight.shape[1] * groups} "
+                            f"input channels (weight.shape[1] * groups={groups}), input "
+                            f"{x.shape} has {x.shape[1]}")
     if min(weight.shape[2:]) < 1:
-        raise ValueError(f"conv3d: kernel size must be at least 1, got weight {weight.shape}")
+        raise ArgumentError(f"conv3d: kernel size must be at least 1, got weight {weight.shape}")
     sizes = _conv_sizes("conv3d", x.shape, weight.shape, stride, pads, dilation)
     out = _conv3d(x, weight, stride, pads, dilation, groups, sizes[0])
     return _finish(out, bias, unbatched)

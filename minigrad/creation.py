@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _state
 from .dtypes import as_array, default_float, resolve_dtype
+from .errors import ArgumentError, ArgumentTypeError
 from .tensor import Tensor
 
 Size = int | Sequence[int]
@@ -28,9 +29,9 @@ def _shape(size: tuple[Any, ...], name: str) -> tuple[int, ...]:
     shape = []
     for n in size:
         if isinstance(n, bool) or not isinstance(n, int | np.integer):
-            raise TypeError(f"{name}: sizes must be integers, got {n!r} in {size}")
+            raise ArgumentTypeError(f"{name}: sizes must be integers, got {n!r} in {size}")
         if n < 0:
-            raise ValueError(f"{name}: sizes must not be negative, got {tuple(size)}")
+            raise ArgumentError(f"{name}: sizes must not be negative, got {tuple(size)}")
         shape.append(int(n))
     return tuple(shape)
 
@@ -38,14 +39,15 @@ def _shape(size: tuple[Any, ...], name: str) -> tuple[int, ...]:
 def _leaf(array: np.ndarray, requires_grad: bool) -> Tensor:
     """A leaf around a fresh array minigrad made (checked like ``mg.tensor``)."""
     if requires_grad and array.dtype.kind != "f":
-        raise TypeError(f"only floating-point tensors can require grad, got dtype {array.dtype}")
+        raise ArgumentTypeError("only floating-point tensors can require grad, got dtype "
+                                f"{array.dtype}")
     return Tensor._leaf_like(array, bool(requires_grad))
 
 
 def _float_dtype(dtype: Any, name: str) -> np.dtype:
     resolved = default_float() if dtype is None else resolve_dtype(dtype)
     if resolved.kind != "f":
-        raise TypeError(f"{name}: dtype must be a float dtype, got {resolved}")
+        raise ArgumentTypeError(f"{name}: dtype must be a float dtype, got {resolved}")
     return resolved
 
 
@@ -143,7 +145,7 @@ def randint(low: int, high: int | None = None, size: Size = (), *,
     if high is None or isinstance(high, Sequence):  # randint(high, size)
         low, high, size = 0, low, (size if high is None else high)
     if not high > low:
-        raise ValueError(f"randint: needs low < high, got low={low}, high={high}")
+        raise ArgumentError(f"randint: needs low < high, got low={low}, high={high}")
     dtype = np.dtype(np.int64) if dtype is None else resolve_dtype(dtype)
     draw = _state.rng().integers(int(low), int(high), _shape((size,), "randint"))
     return _leaf(draw.astype(dtype), False)
@@ -152,7 +154,7 @@ def randint(low: int, high: int | None = None, size: Size = (), *,
 def randperm(n: int, *, dtype: Any = None) -> Tensor:
     """A random permutation of 0 .. n-1 (int64)."""
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-        raise ValueError(f"randperm: n must be a non-negative integer, got {n!r}")
+        raise ArgumentError(f"randperm: n must be a non-negative integer, got {n!r}")
     dtype = np.dtype(np.int64) if dtype is None else resolve_dtype(dtype)
     return _leaf(_state.rng().permutation(int(n)).astype(dtype), False)
 
@@ -163,7 +165,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Size | None = None, *,
     broadcast shape, no gradient through them) or numbers with ``size``."""
     means, stds = (np.asarray(v.data if isinstance(v, Tensor) else v) for v in (mean, std))
     if np.any(stds < 0):
-        raise ValueError(f"normal: std must be >= 0, got {stds.min()}")
+        raise ArgumentError(f"normal: std must be >= 0, got {stds.min()}")
     tensors = [v.data for v in (mean, std) if isinstance(v, Tensor)]
     if dtype is None:
         dtype = np.result_type(*tensors) if tensors else default_float()
@@ -190,11 +192,11 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if step == 0:
-        raise ValueError("arange: step must be nonzero")
+        raise ArgumentError("arange: step must be nonzero")
     count = math.ceil((values[1] - values[0]) / values[2])
     if count < 0:
-        raise ValueError(f"arange: the range from {start} to {end} by {step} has the wrong "
-                         "sign of step")
+        raise ArgumentError(f"arange: the range from {start} to {end} by {step} has the wrong "
+                            "sign of step")
     if dtype is None:
         dtype = default_float() if any(_is_float(v) for v in values) else np.int64
     dtype = resolve_dtype(dtype)
@@ -210,7 +212,7 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None,
     (end - start) / (steps - 1); the first half is start + i * step, the second half
     end - (steps - 1 - i) * step (so both ends are exact), computed in float64."""
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-        raise ValueError(f"linspace: steps must be a non-negative integer, got {steps!r}")
+        raise ArgumentError(f"linspace: steps must be a non-negative integer, got {steps!r}")
     dtype = default_float() if dtype is None else resolve_dtype(dtype)
     if isinstance(start, Tensor) or isinstance(end, Tensor):
         return _linspace_of_tensors(start, end, steps, dtype)
@@ -232,8 +234,8 @@ def _linspace_of_tensors(start: Any, end: Any, steps: int, dtype: np.dtype) -> T
     work = dtype if dtype.kind == "f" else np.dtype(np.float64)
     ends = [ops.cast(ops._as_input(v, None), work) for v in (start, end)]
     if any(v.ndim for v in ends):
-        raise ValueError(f"linspace: start and end must be 0-d, got shapes "
-                         f"{ends[0].shape} and {ends[1].shape}")
+        raise ArgumentError(f"linspace: start and end must be 0-d, got shapes "
+                            f"{ends[0].shape} and {ends[1].shape}")
     i = np.arange(steps, dtype=np.float64)
     step = ops.div(ops.sub(ends[1], ends[0]), float(max(steps - 1, 1)))
     first = ops.add(ends[0], ops.mul(Tensor(i.astype(work)), step))
@@ -254,7 +256,7 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None,
 def from_numpy(array: np.ndarray) -> Tensor:
     """A leaf sharing ``array`` (its dtype kept: float64 stays float64, as in PyTorch)."""
     if not isinstance(array, np.ndarray):
-        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+        raise ArgumentTypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
     resolve_dtype(array.dtype)  # refuses complex, object, string arrays
     return _leaf(array, False)
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import ArgumentError
+
 Dataset = tuple[np.ndarray, np.ndarray]
 
 
@@ -21,7 +23,7 @@ def _finish(X: np.ndarray, y: np.ndarray, noise: float, rng: np.random.Generator
             dtype: Any) -> Dataset:
     """Add N(0, noise^2) to X, shuffle the rows, cast."""
     if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
+        raise ArgumentError(f"noise must be >= 0, got {noise}")
     X = X + rng.normal(0.0, noise, X.shape) if noise else X
     order = rng.permutation(len(y))
     return X[order].astype(dtype), y[order].astype(np.int64)
@@ -29,7 +31,7 @@ def _finish(X: np.ndarray, y: np.ndarray, noise: float, rng: np.random.Generator
 
 def _check_n(n: int, classes: int) -> int:
     if int(n) < classes:
-        raise ValueError(f"n must be at least {classes} (one sample per class), got {n}")
+        raise ArgumentError(f"n must be at least {classes} (one sample per class), got {n}")
     return int(n)
 
 
@@ -51,7 +53,7 @@ def circles(n: int = 200, noise: float = 0.05, seed: int | None = 0, factor: flo
     """A small circle (class 1, radius ``factor``) inside a unit circle (class 0)."""
     n = _check_n(n, 2)
     if not 0 < factor < 1:
-        raise ValueError(f"factor must lie in (0, 1), got {factor}")
+        raise ArgumentError(f"factor must lie in (0, 1), got {factor}")
     rng = np.random.default_rng(seed)
     outer, inner = n // 2, n - n // 2
     t_out = np.linspace(0, 2 * np.pi, outer, endpoint=False)
@@ -125,14 +127,14 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     with opener(path, "rb") as handle:
         raw = handle.read()
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
-        raise ValueError(f"{path}: not an IDX file (bad magic number {raw[:4].hex()})")
+        raise ArgumentError(f"{path}: not an IDX file (bad magic number {raw[:4].hex()})")
     ndim = raw[3]
     shape = tuple(int(s) for s in np.frombuffer(raw, ">u4", ndim, offset=4))
     dtype = np.dtype(_IDX_TYPES[raw[2]])
     expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     body = raw[4 + 4 * ndim:]
     if len(body) != expected:
-        raise ValueError(
+        raise ArgumentError(
             f"{path}: header says shape {shape} ({expected} bytes) but {len(body)} bytes follow"
         )
     return np.frombuffer(body, dtype).reshape(shape).astype(dtype.newbyteorder("="))
@@ -154,12 +156,12 @@ def mnist(path: str | os.PathLike, split: str = "train", dtype: Any = np.float32
     """
     prefix = {"train": "train", "test": "t10k"}.get(split)
     if prefix is None:
-        raise ValueError(f"mnist: split must be 'train' or 'test', got {split!r}")
+        raise ArgumentError(f"mnist: split must be 'train' or 'test', got {split!r}")
     folder = Path(path)
     images = read_idx(_find(folder, f"{prefix}-images-idx3-ubyte"))
     labels = read_idx(_find(folder, f"{prefix}-labels-idx1-ubyte"))
     if len(images) != len(labels):
-        raise ValueError(f"mnist: {len(images)} images but {len(labels)} labels in {folder}")
+        raise ArgumentError(f"mnist: {len(images)} images but {len(labels)} labels in {folder}")
     X = images.reshape(len(images), -1).astype(dtype) / 255.0
     return X.astype(dtype), labels.astype(np.int64)
 
@@ -169,7 +171,7 @@ def train_test_split(X: np.ndarray, y: np.ndarray, test_fraction: float = 0.25,
                      seed: int | None = 0) -> tuple[np.ndarray, ...]:
     """Shuffle and split into (X_train, X_test, y_train, y_test)."""
     if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction}")
+        raise ArgumentError(f"test_fraction must lie in (0, 1), got {test_fraction}")
     order = np.random.default_rng(seed).permutation(len(y))
     cut = len(y) - max(1, round(len(y) * test_fraction))
     train, test = order[:cut], order[cut:]
@@ -180,9 +182,9 @@ def batches(X: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = True,
             seed: int | None = None, drop_last: bool = False) -> Iterator[Dataset]:
     """One pass over (X, y) in batches of ``batch_size`` rows (shuffled each call)."""
     if len(X) != len(y):
-        raise ValueError(f"batches: X has {len(X)} rows but y has {len(y)}")
+        raise ArgumentError(f"batches: X has {len(X)} rows but y has {len(y)}")
     if int(batch_size) < 1:
-        raise ValueError(f"batches: batch_size must be >= 1, got {batch_size}")
+        raise ArgumentError(f"batches: batch_size must be >= 1, got {batch_size}")
     order = np.random.default_rng(seed).permutation(len(y)) if shuffle else np.arange(len(y))
     for start in range(0, len(y), batch_size):
         rows = order[start:start + batch_size]
@@ -196,6 +198,6 @@ def endless_batches(X: np.ndarray, y: np.ndarray, batch_size: int,
     """Full batches forever, reshuffled every epoch (for step-counted training loops)."""
     rng = np.random.default_rng(seed)
     if batch_size > len(y):
-        raise ValueError(f"batch_size {batch_size} exceeds the {len(y)} samples")
+        raise ArgumentError(f"batch_size {batch_size} exceeds the {len(y)} samples")
     while True:
         yield from batches(X, y, batch_size, True, int(rng.integers(2**31)), drop_last=True)

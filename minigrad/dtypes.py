@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import ArgumentTypeError
+
 # The default float dtype, process-wide as in PyTorch (one cell so readers see changes):
 # Python floats, float constructors and integer inputs of float-valued ops use it.
 DEFAULT_DTYPE = [np.dtype(np.float32)]
@@ -23,9 +25,9 @@ def resolve_dtype(dtype: Any) -> np.dtype:
     try:
         resolved = np.dtype(dtype)
     except TypeError as error:
-        raise TypeError(f"unknown dtype {dtype!r}") from error
+        raise ArgumentTypeError(f"unknown dtype {dtype!r}") from error
     if resolved.kind not in SUPPORTED_KINDS:
-        raise TypeError(
+        raise ArgumentTypeError(
             f"unsupported dtype {resolved}: minigrad holds float, integer and bool tensors"
         )
     return resolved
@@ -47,7 +49,7 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
         elif array.dtype.kind in "iu" and not isinstance(data, np.ndarray | np.generic):
             array = array.astype(np.int64)
     if array.dtype.kind not in SUPPORTED_KINDS:
-        raise TypeError(
+        raise ArgumentTypeError(
             f"unsupported data of dtype {array.dtype}: minigrad holds float, integer and "
             "bool tensors (complex, object and string data are refused)"
         )
@@ -90,6 +92,7 @@ def set_default_dtype(dtype: Any) -> None:
     made before keep their dtype. ``mg.jit`` functions retrace under a new default."""
     resolved = resolve_dtype(dtype)
     if resolved.name not in DEFAULT_DTYPES_ALLOWED:
-        raise TypeError(f"set_default_dtype: only floating-point dtypes ("
-                        f"{', '.join(DEFAULT_DTYPES_ALLOWED)}) can be the default, not {resolved}")
+        raise ArgumentTypeError(f"set_default_dtype: only floating-point dtypes ("
+                                f"{', '.join(DEFAULT_DTYPES_ALLOWED)}) can be the default, not "
+                                f"{resolved}")
     DEFAULT_DTYPE[0] = resolved

@@ -17,6 +17,7 @@ import numpy as np
 from . import data as datasets
 from . import nn, optim
 from ._state import manual_seed, no_grad
+from .errors import ArgumentError
 from .nn import functional as F
 from .tensor import Tensor
 
@@ -45,12 +46,12 @@ def mlp(sizes: list[int], activation: str = "relu", norm: str = "plain",
     A ``Probe`` sits in front of the last hidden nonlinearity (``model.probe``).
     """
     if len(sizes) < 2:
-        raise ValueError(f"mlp: need at least input and output sizes, got {sizes}")
+        raise ArgumentError(f"mlp: need at least input and output sizes, got {sizes}")
     if activation not in ACTIVATIONS:
-        raise ValueError(f"mlp: activation must be one of {sorted(ACTIVATIONS)}, got "
-                         f"{activation!r}")
+        raise ArgumentError(f"mlp: activation must be one of {sorted(ACTIVATIONS)}, got "
+                            f"{activation!r}")
     if norm not in NORMS:
-        raise ValueError(f"mlp: norm must be one of {NORMS}, got {norm!r}")
+        raise ArgumentError(f"mlp: norm must be one of {NORMS}, got {norm!r}")
     layers: list[nn.Module] = []
     probe = Probe()
     for position, (width_in, width_out) in enumerate(itertools.pairwise(sizes[:-1])):
@@ -87,7 +88,7 @@ def load_dataset(name: str, n: int = 1000, noise: float | None = None,
         kwargs = {} if noise is None else {"noise": noise}
         X, y = datasets.TOY_DATASETS[name](n, seed=seed, **kwargs)
     else:
-        raise ValueError(
+        raise ArgumentError(
             f"unknown dataset {name!r}; choose from {[*datasets.TOY_DATASETS, 'digits']}"
         )
     return datasets.train_test_split(X, y, 0.25, seed=seed)
@@ -185,7 +186,7 @@ def _optimizer(name: str, model: nn.Module, lr: float) -> optim.Optimizer:
         return optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     if name == "adam":
         return optim.Adam(model.parameters(), lr=lr)
-    raise ValueError(f"optimizer must be 'sgd', 'momentum' or 'adam', got {name!r}")
+    raise ArgumentError(f"optimizer must be 'sgd', 'momentum' or 'adam', got {name!r}")
 
 
 def _evaluate(model: nn.Sequential, split: tuple[np.ndarray, ...], step: int,

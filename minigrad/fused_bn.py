@@ -26,6 +26,7 @@ import numpy as np
 
 from . import ops
 from ._state import STATE
+from .errors import ArgumentError
 from .ops import FUSED, Op, reduce_mean, register
 from .tensor import Tensor
 
@@ -55,10 +56,10 @@ def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
 
 def _check_input(x: tuple[int, ...], params: tuple[tuple[int, ...], ...]) -> tuple:
     if len(x) < 2:
-        raise ValueError(f"batch_norm: input needs shape (N, C, ...), got {x}")
+        raise ArgumentError(f"batch_norm: input needs shape (N, C, ...), got {x}")
     for p in params:
         if p != (x[1],):
-            raise ValueError(
+            raise ArgumentError(
                 f"batch_norm: per-channel parameter of shape {p} does not fit {x[1]} channels"
             )
     return x
@@ -71,7 +72,7 @@ def _bn_shape(x: tuple[int, ...], *params: tuple[int, ...], axes: tuple, eps: fl
 def _bn_dx_shape(g: tuple[int, ...], x: tuple[int, ...], w: tuple[int, ...], *, axes: tuple,
                  eps: float) -> tuple:
     if g != x:
-        raise ValueError(f"batch_norm_dx: gradient shape {g} differs from input shape {x}")
+        raise ArgumentError(f"batch_norm_dx: gradient shape {g} differs from input shape {x}")
     return _check_input(x, (w,))
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .autodiff import grad
+from .errors import ArgumentError
 from .tensor import Tensor
 
 
@@ -57,7 +58,7 @@ def gradcheck(
     Raises AssertionError naming the input and the largest difference; returns True.
     """
     if order not in (1, 2):
-        raise ValueError(f"gradcheck: order must be 1 or 2, got {order}")
+        raise ArgumentError(f"gradcheck: order must be 1 or 2, got {order}")
     rng = np.random.default_rng(seed)
     leaves = _as_float64_leaves(inputs)
     weights = rng.standard_normal(np.shape(fn(*leaves).data))

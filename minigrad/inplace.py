@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ._state import STATE
+from .errors import ArgumentError, ArgumentTypeError
 from .ops import broadcast_to, cast, index, index_add, reshape, where
 from .tensor import Tensor
 
@@ -50,11 +51,11 @@ def _fit(x: Tensor, value: Tensor, name: str) -> Tensor:
     """``value`` in x's shape and dtype; a float result into an integer tensor is refused
     (PyTorch: the result type can't be cast to the desired output type)."""
     if value.shape != x.shape:
-        raise ValueError(f"{name}: the result of shape {value.shape} does not fit the tensor "
-                         f"of shape {x.shape}")
+        raise ArgumentError(f"{name}: the result of shape {value.shape} does not fit the tensor "
+                            f"of shape {x.shape}")
     if value.dtype.kind == "f" and x.dtype.kind != "f":
-        raise TypeError(f"{name}: a {value.dtype} result cannot be stored in place into a "
-                        f"tensor of dtype {x.dtype}")
+        raise ArgumentTypeError(f"{name}: a {value.dtype} result cannot be stored in place into a "
+                                f"tensor of dtype {x.dtype}")
     return value if value.dtype == x.dtype else cast(value, x.dtype)
 
 
@@ -103,7 +104,7 @@ def clamp_(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """x limited to [min, max] (either may be None): where(x < min, min, where(x > max, max,
     x)); NaN stays NaN, the gradient is 1 inside and 0 where clamped."""
     if min is None and max is None:
-        raise ValueError("clamp_: give min, max or both")
+        raise ArgumentError("clamp_: give min, max or both")
 
     def clamped(t: Tensor) -> Tensor:
         if max is not None:

@@ -9,6 +9,7 @@ import string
 from collections.abc import Sequence
 from typing import Any
 
+from .errors import ArgumentError
 from .ops import matmul, mul, reshape, sum, transpose
 from .ops.aggregates import vector_norm  # noqa: F401  (mg.linalg.vector_norm)
 from .shape_ops import as_tensor_input, diagonal, dim_index, permute
@@ -19,7 +20,7 @@ def outer(a: Any, b: Any) -> Tensor:
     """out[i, j] = a[i] * b[j] for 1-D a and b."""
     a, b = as_tensor_input(a), as_tensor_input(b)
     if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"outer: needs two 1-D tensors, got shapes {a.shape} and {b.shape}")
+        raise ArgumentError(f"outer: needs two 1-D tensors, got shapes {a.shape} and {b.shape}")
     return mul(reshape(a, (-1, 1)), reshape(b, (1, -1)))
 
 
@@ -27,8 +28,8 @@ def dot(a: Any, b: Any) -> Tensor:
     """sum_i a[i] * b[i] for 1-D a and b of one length (a 0-d tensor)."""
     a, b = as_tensor_input(a), as_tensor_input(b)
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
-        raise ValueError(f"dot: needs two 1-D tensors of one length, got shapes {a.shape} "
-                         f"and {b.shape}")
+        raise ArgumentError(f"dot: needs two 1-D tensors of one length, got shapes {a.shape} "
+                            f"and {b.shape}")
     return matmul(a, b)
 
 
@@ -48,8 +49,8 @@ def tensordot(a: Any, b: Any, dims: int | Sequence[Sequence[int]] = 2) -> Tensor
     a, b = as_tensor_input(a), as_tensor_input(b)
     if isinstance(dims, int):
         if not 0 <= dims <= min(a.ndim, b.ndim):
-            raise ValueError(f"tensordot: dims={dims} does not fit shapes {a.shape} and "
-                             f"{b.shape}")
+            raise ArgumentError(f"tensordot: dims={dims} does not fit shapes {a.shape} and "
+                                f"{b.shape}")
         dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
     else:
         dims_a, dims_b = (list(d) if isinstance(d, Sequence) else [d] for d in dims)
@@ -57,8 +58,8 @@ def tensordot(a: Any, b: Any, dims: int | Sequence[Sequence[int]] = 2) -> Tensor
     dims_b = [dim_index(d, b.ndim, "tensordot") for d in dims_b]
     if len(dims_a) != len(dims_b) or any(a.shape[i] != b.shape[j]
                                          for i, j in zip(dims_a, dims_b, strict=False)):
-        raise ValueError(f"tensordot: dims {dims_a} of shape {a.shape} and {dims_b} of shape "
-                         f"{b.shape} do not pair up with equal sizes")
+        raise ArgumentError(f"tensordot: dims {dims_a} of shape {a.shape} and {dims_b} of shape "
+                            f"{b.shape} do not pair up with equal sizes")
     free_a = [d for d in range(a.ndim) if d not in dims_a]
     free_b = [d for d in range(b.ndim) if d not in dims_b]
     size = math.prod(a.shape[d] for d in dims_a)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import numpy_meaning
+from .errors import ArgumentError
 
 # numpy names that minigrad spells otherwise (looked up as minigrad.<name> at call time)
 RENAMED = {
@@ -184,8 +185,8 @@ def _split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
     if isinstance(indices_or_sections, int | np.integer):
         sections = int(indices_or_sections)
         if sections <= 0 or length % sections:
-            raise ValueError(f"numpy.split: {sections} sections do not divide the length "
-                             f"{length} of axis {axis} equally")
+            raise ArgumentError(f"numpy.split: {sections} sections do not divide the length "
+                                f"{length} of axis {axis} equally")
         points = [length // sections * k for k in range(1, sections)]
     else:
         points = [int(p) for p in indices_or_sections]

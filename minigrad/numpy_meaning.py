@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import array_functions, linalg, ops, shape_ops, tensor_extras
+from .errors import ArgumentError, ArgumentTypeError
 from .shape_ops import as_tensor_input, dim_index
 from .tensor import Tensor
 
@@ -85,14 +86,14 @@ def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
 def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> Tensor:
     """numpy.select: where the first true condition picks its choice, else ``default``."""
     if len(condlist) != len(choicelist):
-        raise ValueError(f"numpy.select: {len(condlist)} conditions and {len(choicelist)} "
-                         "choices; list of cases must be same length as list of conditions")
+        raise ArgumentError(f"numpy.select: {len(condlist)} conditions and {len(choicelist)} "
+                            "choices; list of cases must be same length as list of conditions")
     out = as_tensor_input(default)
     for condition, choice in zip(reversed(condlist), reversed(choicelist), strict=True):
         condition = as_tensor_input(condition)
         if condition.dtype != np.bool_:
-            raise TypeError(f"numpy.select: invalid entry in condlist: should be boolean "
-                            f"ndarray, got dtype {condition.dtype}")
+            raise ArgumentTypeError(f"numpy.select: invalid entry in condlist: should be boolean "
+                                    f"ndarray, got dtype {condition.dtype}")
         out = ops.where(condition, choice, out)
     return out
 
@@ -109,7 +110,7 @@ def partition(a: Any, kth: Any, axis: int | None = -1, kind: str = "introselect"
     size = x.shape[dim_index(axis, x.ndim, "partition")]
     for k in np.ravel(kth):
         if not -size <= int(k) < size:
-            raise ValueError(f"numpy.partition: kth(={int(k)}) out of bounds ({size})")
+            raise ArgumentError(f"numpy.partition: kth(={int(k)}) out of bounds ({size})")
     return minigrad.sort(x, axis)[0]
 
 
@@ -154,13 +155,13 @@ def _numpy_split(name: str, dim_of: Callable[[int], int], least: int) -> Callabl
     def split(ary: Any, indices_or_sections: Any) -> list[Tensor]:
         x = as_tensor_input(ary)
         if x.ndim < least:
-            raise ValueError(f"numpy.{name} only works on arrays of {least} or more "
-                             f"dimensions, got shape {x.shape}")
+            raise ArgumentError(f"numpy.{name} only works on arrays of {least} or more "
+                                f"dimensions, got shape {x.shape}")
         dim = dim_of(x.ndim)
         if isinstance(indices_or_sections, int | np.integer) and (
                 indices_or_sections <= 0 or x.shape[dim] % int(indices_or_sections)):
-            raise ValueError(f"numpy.{name}: array split does not result in an equal "
-                             f"division ({x.shape[dim]} into {indices_or_sections})")
+            raise ArgumentError(f"numpy.{name}: array split does not result in an equal "
+                                f"division ({x.shape[dim]} into {indices_or_sections})")
         return array_split(x, indices_or_sections, dim)
 
     return split
@@ -210,8 +211,8 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     x = shape_ops.movedim(as_tensor_input(a), axisa, -1)
     y = shape_ops.movedim(as_tensor_input(b), axisb, -1)
     if x.shape[-1] not in (2, 3) or y.shape[-1] not in (2, 3):
-        raise ValueError(f"numpy.cross: incompatible dimensions for cross product (dimension "
-                         f"must be 2 or 3), got {x.shape} and {y.shape}")
+        raise ArgumentError(f"numpy.cross: incompatible dimensions for cross product (dimension "
+                            f"must be 2 or 3), got {x.shape} and {y.shape}")
     if x.shape[-1] == 2 and y.shape[-1] == 2:
         return ops.sub(ops.mul(x[..., 0], y[..., 1]), ops.mul(x[..., 1], y[..., 0]))
     x, y = _three(x), _three(y)

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import ops
 from .conv import Padding, Pair, conv2d_primitive, out_size, pair, windows
+from .errors import ArgumentError, ArgumentTypeError
 from .ops import INDEX, Op, register
 from .tensor import Tensor
 
@@ -31,7 +32,7 @@ def _pool_args(op: str, kernel_size: Any, stride: Any, padding: Any,
     pad = pair(padding, "padding", op, minimum=0)
     dilation = pair(dilation, "dilation", op)
     if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
-        raise ValueError(f"{op}: padding {pad} must be at most half the kernel size {kernel}")
+        raise ArgumentError(f"{op}: padding {pad} must be at most half the kernel size {kernel}")
     return kernel, stride, pad, dilation
 
 
@@ -44,8 +45,8 @@ def _pooled_size(op: str, size: int, kernel: int, stride: int, pad: int, dilatio
     if ceil_mode and (n - 1) * stride >= size + pad:
         n -= 1
     if n < 1:
-        raise ValueError(f"{op}: input size {size} with padding {pad} is smaller than the "
-                         f"window {span} (kernel {kernel}, dilation {dilation})")
+        raise ArgumentError(f"{op}: input size {size} with padding {pad} is smaller than the "
+                            f"window {span} (kernel {kernel}, dilation {dilation})")
     return n
 
 
@@ -66,21 +67,21 @@ def _pool_padding(op: str, shape: tuple, kernel: Pair, stride: Pair, pad: Pair,
 
 def _check_input(op: str, x: Tensor) -> None:
     if x.ndim != 4:
-        raise ValueError(f"{op}: needs an input (N, C, H, W), got shape {x.shape}")
+        raise ArgumentError(f"{op}: needs an input (N, C, H, W), got shape {x.shape}")
     if x.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype}")
+        raise ArgumentTypeError(f"{op}: input must be floating point, got dtype {x.dtype}")
 
 
 # ------------------------------------------------------------------- max pooling
 def _max_index_shape(x: tuple, *, kernel: Pair, stride: Pair, padding: Padding,
                      dilation: Pair, out_hw: Pair) -> tuple:
     if len(x) != 4:
-        raise ValueError(f"max_pool2d_index: needs an input (N, C, H, W), got shape {x}")
+        raise ArgumentError(f"max_pool2d_index: needs an input (N, C, H, W), got shape {x}")
     for axis in range(2):
         span = (out_hw[axis] - 1) * stride[axis] + dilation[axis] * (kernel[axis] - 1) + 1
         if span > x[2 + axis] + sum(padding[axis]):
-            raise ValueError(f"max_pool2d_index: {out_hw} windows do not fit input {x} "
-                             f"padded by {padding}")
+            raise ArgumentError(f"max_pool2d_index: {out_hw} windows do not fit input {x} "
+                                f"padded by {padding}")
     return (x[0], x[1], *out_hw)
 
 
@@ -95,7 +96,8 @@ def _max_index_forward(x: np.ndarray, *, kernel: Pair, stride: Pair, padding: Pa
     """PyTorch's CPU rule: start at the window's first element inside the input, move to
     each later element that is greater or NaN (so the first maximum, or the last NaN)."""
     if x.dtype.kind != "f":
-        raise TypeError(f"max_pool2d_index: input must be floating point, got dtype {x.dtype}")
+        raise ArgumentTypeError("max_pool2d_index: input must be floating point, got dtype "
+                                f"{x.dtype}")
     padded = np.pad(x, ((0, 0), (0, 0), *padding), constant_values=-np.inf)
     win = windows(padded, kernel, stride, ((0, 0), (0, 0)), dilation, out_hw)
     flat = win.reshape(*win.shape[:4], kernel[0] * kernel[1])
@@ -176,7 +178,7 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
                             groups=channels)
     if divisor_override is not None:
         if int(divisor_override) == 0:
-            raise ValueError("avg_pool2d: divisor_override must not be zero")
+            raise ArgumentError("avg_pool2d: divisor_override must not be zero")
         return ops.div(sums, float(divisor_override))
     rows, cols = (_window_counts(x.shape[2 + k], out_hw[k], kernel[k], stride[k], pad[k],
                                  bool(count_include_pad)) for k in range(2))
@@ -201,13 +203,13 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:  # noqa: A002
     sizes = (output_size, output_size) if not isinstance(output_size, tuple | list) else (
         tuple(output_size))
     if len(sizes) != 2:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got "
-                         f"{output_size!r}")
+        raise ArgumentError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got "
+                            f"{output_size!r}")
     oh, ow = (x.shape[2 + k] if s is None else int(s) for k, s in enumerate(sizes))
     if oh < 1 or ow < 1:
-        raise ValueError(f"adaptive_avg_pool2d: output size must be positive, got {sizes}")
+        raise ArgumentError(f"adaptive_avg_pool2d: output size must be positive, got {sizes}")
     if x.shape[2] == 0 or x.shape[3] == 0:
-        raise ValueError(f"adaptive_avg_pool2d: input has an empty plane, shape {x.shape}")
+        raise ArgumentError(f"adaptive_avg_pool2d: input has an empty plane, shape {x.shape}")
     rows = Tensor(_averaging_matrix(x.shape[2], oh, x.dtype))
     cols = Tensor(_averaging_matrix(x.shape[3], ow, x.dtype).T.copy())
     return ops.matmul(ops.matmul(rows, x), cols)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .dtypes import default_float
+from .errors import ArgumentError
 
 BOOL = np.dtype(bool)
 INT64 = np.dtype(np.int64)
@@ -77,5 +78,5 @@ def result_type(dimensioned: list[np.dtype], zero_dim: list[np.dtype],
         groups.append(promoted)
     result = _combine(groups[0], _combine(groups[1], groups[2]))
     if result is None:
-        raise ValueError("result_type: no operands")
+        raise ArgumentError("result_type: no operands")
     return result

@@ -9,13 +9,14 @@ from typing import Any
 
 import numpy as np
 
+from .errors import ArgumentError, ArgumentTypeError
 from .tensor import Tensor
 
 
 def _as_plain_array(name: str, value: Any) -> np.ndarray:
     array = np.asarray(value.data if isinstance(value, Tensor) else value)
     if array.dtype.kind not in "fiub":
-        raise TypeError(
+        raise ArgumentTypeError(
             f"save: entry {name!r} has dtype {array.dtype}; only float, integer and bool "
             "arrays can be saved (object arrays would need pickle)"
         )
@@ -28,11 +29,11 @@ def save(state: Mapping[str, Any], path: str | os.PathLike) -> None:
     The file is written at exactly ``path`` (no ".npz" is appended).
     """
     if not isinstance(state, Mapping):
-        raise TypeError(f"save: expected a mapping of names to tensors, got {type(state)}")
+        raise ArgumentTypeError(f"save: expected a mapping of names to tensors, got {type(state)}")
     arrays = {}
     for name, value in state.items():
         if not isinstance(name, str):
-            raise TypeError(f"save: keys must be strings, got {name!r}")
+            raise ArgumentTypeError(f"save: keys must be strings, got {name!r}")
         arrays[name] = _as_plain_array(name, value)
     with open(path, "wb") as handle:
         np.savez(handle, **arrays)
@@ -46,19 +47,19 @@ def load(path: str | os.PathLike) -> dict[str, Tensor]:
     try:
         loaded = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        raise ValueError(
+        raise ArgumentError(
             f"load: {os.fspath(path)!r} is not an intact .npz archive of plain arrays "
             f"(numpy: {type(error).__name__}: {error})"
         ) from None
     if not isinstance(loaded, np.lib.npyio.NpzFile):
-        raise ValueError(
+        raise ArgumentError(
             f"load: {os.fspath(path)!r} holds a single array, not a state dict (.npz archive)"
         )
     with loaded as archive:
         try:
             return {name: Tensor(archive[name]) for name in archive.files}
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-            raise ValueError(
+            raise ArgumentError(
                 f"load: {os.fspath(path)!r} is damaged or holds refused data "
                 f"({type(error).__name__}: {error})"
             ) from None

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ._state import STATE
+from .errors import ArgumentError, ArgumentTypeError, OutOfRangeError
 from .ops import add, broadcast_to, index, index_add, reshape, sum, transpose, where
 from .tensor import Tensor
 
@@ -32,8 +33,8 @@ def dim_index(dim: int, ndim: int, op: str, extra: int = 0) -> int:
     -1 and 0, as in PyTorch); ``extra`` = 1 for the new dim of unsqueeze/stack."""
     size = max(ndim + extra, 1)
     if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or not -size <= dim < size:
-        raise IndexError(f"{op}: dim {dim!r} is out of range for a tensor with {ndim} "
-                         f"dimensions (expected one in [{-size}, {size - 1}])")
+        raise OutOfRangeError(f"{op}: dim {dim!r} is out of range for a tensor with {ndim} "
+                              f"dimensions (expected one in [{-size}, {size - 1}])")
     return int(dim) % size
 
 
@@ -50,8 +51,8 @@ def _distinct_dims(named: tuple[Any, ...], ndim: int, op: str) -> set[int]:
     chosen = [dim_index(d, ndim, op) for d in named]
     repeated = sorted({d for d in chosen if chosen.count(d) > 1})
     if repeated:
-        raise ValueError(f"{op}: dim {repeated[0]} appears more than once in dims "
-                         f"{tuple(named)} (tensor with {ndim} dimensions)")
+        raise ArgumentError(f"{op}: dim {repeated[0]} appears more than once in dims "
+                            f"{tuple(named)} (tensor with {ndim} dimensions)")
     return set(chosen)
 
 
@@ -66,11 +67,11 @@ def permute(x: Any, *dims: int | Sequence[int]) -> Tensor:
     x = as_tensor_input(x)
     order = _dims(dims)
     if len(order) != x.ndim:
-        raise ValueError(f"permute: {len(order)} dims {order} given for a tensor of shape "
-                         f"{x.shape}")
+        raise ArgumentError(f"permute: {len(order)} dims {order} given for a tensor of shape "
+                            f"{x.shape}")
     perm = tuple(dim_index(d, x.ndim, "permute") for d in order)
     if len(set(perm)) != len(perm):
-        raise ValueError(f"permute: repeated dim in {order}")
+        raise ArgumentError(f"permute: repeated dim in {order}")
     return transpose(x, perm)
 
 
@@ -87,8 +88,8 @@ def t(x: Any) -> Tensor:
     """The transpose of a matrix; 0-d and 1-D tensors are returned as they are."""
     x = as_tensor_input(x)
     if x.ndim > 2:
-        raise ValueError(f"t() expects a tensor with <= 2 dimensions, got shape {x.shape} "
-                         "(use mT or transpose(x, dim0, dim1))")
+        raise ArgumentError(f"t() expects a tensor with <= 2 dimensions, got shape {x.shape} "
+                            "(use mT or transpose(x, dim0, dim1))")
     return swapdims(x, 0, 1) if x.ndim == 2 else x
 
 
@@ -96,7 +97,7 @@ def matrix_transpose(x: Any) -> Tensor:
     """The last two dims exchanged (``x.mT``), for batches of matrices."""
     x = as_tensor_input(x)
     if x.ndim < 2:
-        raise ValueError(f"mT: needs a tensor with at least 2 dimensions, got shape {x.shape}")
+        raise ArgumentError(f"mT: needs a tensor with at least 2 dimensions, got shape {x.shape}")
     return swapdims(x, -2, -1)
 
 
@@ -107,12 +108,12 @@ def movedim(x: Any, source: Dims, destination: Dims) -> Tensor:
     src = (source,) if isinstance(source, int | np.integer) else tuple(source)
     dst = (destination,) if isinstance(destination, int | np.integer) else tuple(destination)
     if len(src) != len(dst):
-        raise ValueError(f"movedim: source {src} and destination {dst} differ in length")
+        raise ArgumentError(f"movedim: source {src} and destination {dst} differ in length")
     src = tuple(dim_index(d, x.ndim, "movedim") for d in src)
     dst = tuple(dim_index(d, x.ndim, "movedim") for d in dst)
     if len(set(src)) != len(src) or len(set(dst)) != len(dst):
-        raise ValueError(f"movedim: repeated dim in source {source} or destination "
-                         f"{destination}")
+        raise ArgumentError(f"movedim: repeated dim in source {source} or destination "
+                            f"{destination}")
     rest = iter(d for d in range(x.ndim) if d not in src)
     placed = dict(zip(dst, src, strict=True))
     return transpose(x, tuple(placed[i] if i in placed else next(rest) for i in range(x.ndim)))
@@ -145,12 +146,12 @@ def expand(x: Any, *sizes: int | Sequence[int]) -> Tensor:
     target = _dims(sizes)
     lead = len(target) - x.ndim
     if lead < 0:
-        raise ValueError(f"expand: {len(target)} sizes {target} are fewer than the dims of "
-                         f"shape {x.shape}")
+        raise ArgumentError(f"expand: {len(target)} sizes {target} are fewer than the dims of "
+                            f"shape {x.shape}")
     shape = []
     for i, n in enumerate(target):
         if n == -1 and i < lead:
-            raise ValueError(f"expand: -1 is not allowed for a new leading dim, got {target}")
+            raise ArgumentError(f"expand: -1 is not allowed for a new leading dim, got {target}")
         shape.append(x.shape[i - lead] if n == -1 else int(n))
     return broadcast_to(x, tuple(shape))
 
@@ -161,8 +162,8 @@ def repeat(x: Any, *repeats: int | Sequence[int]) -> Tensor:
     x = as_tensor_input(x)
     counts = tuple(int(r) for r in _dims(repeats))
     if len(counts) < x.ndim or any(r < 0 for r in counts):
-        raise ValueError(f"repeat: needs at least {x.ndim} non-negative repeats for shape "
-                         f"{x.shape}, got {counts}")
+        raise ArgumentError(f"repeat: needs at least {x.ndim} non-negative repeats for shape "
+                            f"{x.shape}, got {counts}")
     shape = (1,) * (len(counts) - x.ndim) + x.shape
     spread = reshape(x, tuple(s for n in shape for s in (1, n)))
     tiled = broadcast_to(spread, tuple(s for r, n in zip(counts, shape, strict=True)
@@ -178,8 +179,8 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     start = dim_index(start_dim, x.ndim, "flatten")
     end = dim_index(end_dim, x.ndim, "flatten")
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
-                         f"for shape {x.shape}")
+        raise ArgumentError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                            f"for shape {x.shape}")
     merged = math.prod(x.shape[start:end + 1])
     return reshape(x, (*x.shape[:start], merged, *x.shape[end + 1:]))
 
@@ -192,8 +193,8 @@ def unflatten(x: Any, dim: int, sizes: Sequence[int]) -> Tensor:
     known = math.prod(n for n in sizes if n != -1)
     if sizes.count(-1) > 1 or (-1 not in sizes and known != x.shape[d]) or (
             -1 in sizes and (known == 0 or x.shape[d] % known)):
-        raise ValueError(f"unflatten: sizes {sizes} do not fit dim {dim} of size "
-                         f"{x.shape[d]} (shape {x.shape})")
+        raise ArgumentError(f"unflatten: sizes {sizes} do not fit dim {dim} of size "
+                            f"{x.shape[d]} (shape {x.shape})")
     return reshape(x, (*x.shape[:d], *sizes, *x.shape[d + 1:]))
 
 
@@ -208,13 +209,13 @@ def split(x: Any, split_size_or_sections: int | Sequence[int], dim: int = 0
     if isinstance(split_size_or_sections, int | np.integer):
         size = int(split_size_or_sections)
         if size <= 0 and n > 0:
-            raise ValueError(f"split: split_size must be positive, got {size}")
+            raise ArgumentError(f"split: split_size must be positive, got {size}")
         sizes = [min(size, n - start) for start in range(0, n, size)] if n else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum_of(sizes) != n or any(s < 0 for s in sizes):
-            raise ValueError(f"split: sections {sizes} do not add up to {n}, the size of dim "
-                             f"{dim} (shape {x.shape})")
+            raise ArgumentError(f"split: sections {sizes} do not add up to {n}, the size of dim "
+                                f"{dim} (shape {x.shape})")
     starts = np.cumsum([0, *sizes])
     return tuple(index(x, _along(d, slice(int(a), int(b))))
                  for a, b in itertools.pairwise(starts))
@@ -230,7 +231,7 @@ def chunk(x: Any, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     ``chunks`` pieces, as in PyTorch)."""
     x = as_tensor_input(x)
     if isinstance(chunks, bool) or not isinstance(chunks, int | np.integer) or chunks <= 0:
-        raise ValueError(f"chunk: chunks must be a positive integer, got {chunks!r}")
+        raise ArgumentError(f"chunk: chunks must be a positive integer, got {chunks!r}")
     n = x.shape[dim_index(dim, x.ndim, "chunk")]
     return split(x, max(-(-n // int(chunks)), 1), dim)
 
@@ -260,15 +261,15 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     Outside the graph (nothing requires grad, nothing records) numpy joins them at once."""
     parts = [as_tensor_input(v) for v in tensors]
     if not parts:
-        raise ValueError("cat: expected a non-empty sequence of tensors")
+        raise ArgumentError("cat: expected a non-empty sequence of tensors")
     first = parts[0]
     d = dim_index(dim, first.ndim, "cat")
     for k, part in enumerate(parts):
         others = [(a, b) for i, (a, b) in enumerate(zip(part.shape, first.shape, strict=False))
                   if i != d]
         if part.ndim != first.ndim or any(a != b for a, b in others):
-            raise ValueError(f"cat: tensor {k} has shape {part.shape}, tensor 0 has shape "
-                             f"{first.shape}: sizes must match except in dim {dim}")
+            raise ArgumentError(f"cat: tensor {k} has shape {part.shape}, tensor 0 has shape "
+                                f"{first.shape}: sizes must match except in dim {dim}")
     dtype = _common_dtype(parts)
     parts = [part if part.dtype == dtype else part.astype(dtype) for part in parts]
     if not STATE.recording and not (STATE.grad_enabled and any(p.requires_grad
@@ -293,11 +294,11 @@ def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     """The tensors (all of one shape) joined along a new dim ``dim``."""
     parts = [as_tensor_input(v) for v in tensors]
     if not parts:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+        raise ArgumentError("stack: expected a non-empty sequence of tensors")
     for k, part in enumerate(parts):
         if part.shape != parts[0].shape:
-            raise ValueError(f"stack: tensor {k} has shape {part.shape}, tensor 0 has shape "
-                             f"{parts[0].shape}: all must have one shape")
+            raise ArgumentError(f"stack: tensor {k} has shape {part.shape}, tensor 0 has shape "
+                                f"{parts[0].shape}: all must have one shape")
     d = dim_index(dim, parts[0].ndim, "stack", extra=1)
     return cat([unsqueeze(part, d) for part in parts], d)
 
@@ -320,12 +321,15 @@ def roll(x: Any, shifts: Dims, dims: Dims | None = None) -> Tensor:
     x = as_tensor_input(x)
     if dims is None:
         if not isinstance(shifts, int | np.integer):
-            raise ValueError(f"roll: without dims, shifts must be one integer, got {shifts}")
+            if len(shifts) != 1:
+                raise ArgumentError(f"roll: without dims, shifts must be one integer (or a "
+                                    f"sequence of one), got {shifts}")
+            shifts = shifts[0]
         return reshape(roll(reshape(x, (-1,)), shifts, 0), x.shape)
     shift_list = (shifts,) if isinstance(shifts, int | np.integer) else tuple(shifts)
     dim_list = (dims,) if isinstance(dims, int | np.integer) else tuple(dims)
     if len(shift_list) != len(dim_list):
-        raise ValueError(f"roll: shifts {shifts} and dims {dims} differ in length")
+        raise ArgumentError(f"roll: shifts {shifts} and dims {dims} differ in length")
     out = x
     for shift, dim in zip(shift_list, dim_list, strict=True):
         d = dim_index(dim, x.ndim, "roll")
@@ -342,18 +346,18 @@ def take_along_dim(x: Any, indices: Any, dim: int | None = None) -> Tensor:
 
     x, idx = as_tensor_input(x), as_tensor_input(indices)
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"take_along_dim: indices must be integers, got dtype {idx.dtype}")
+        raise ArgumentTypeError(f"take_along_dim: indices must be integers, got dtype {idx.dtype}")
     if dim is None:
         return gather(reshape(x, (-1,)), reshape(idx, (-1,)), 0)
     if idx.ndim != x.ndim:
-        raise ValueError(f"take_along_dim: indices of shape {idx.shape} need as many dims "
-                         f"as the input of shape {x.shape}")
+        raise ArgumentError(f"take_along_dim: indices of shape {idx.shape} need as many dims "
+                            f"as the input of shape {x.shape}")
     d = dim_index(dim, x.ndim, "take_along_dim")
     try:
         others = np.broadcast_shapes(*((*s[:d], 1, *s[d + 1:]) for s in (x.shape, idx.shape)))
     except ValueError:
-        raise ValueError(f"take_along_dim: input {x.shape} and indices {idx.shape} cannot "
-                         f"be broadcast outside dim {dim}") from None
+        raise ArgumentError(f"take_along_dim: input {x.shape} and indices {idx.shape} cannot "
+                            f"be broadcast outside dim {dim}") from None
     x = broadcast_to(x, (*others[:d], x.shape[d], *others[d + 1:]))
     idx = broadcast_to(idx, (*others[:d], idx.shape[d], *others[d + 1:]))
     return gather(x, idx, d)
@@ -363,7 +367,7 @@ def take_along_dim(x: Any, indices: Any, dim: int | None = None) -> Tensor:
 def _triangle(x: Any, diagonal: int, lower: bool, op: str) -> Tensor:
     x = as_tensor_input(x)
     if x.ndim < 2:
-        raise ValueError(f"{op}: needs a tensor with at least 2 dimensions, got shape {x.shape}")
+        raise ArgumentError(f"{op}: needs a tensor with at least 2 dimensions, got shape {x.shape}")
     rows, cols = x.shape[-2:]
     keep = np.tri(rows, cols, int(diagonal), dtype=bool)
     keep = keep if lower else ~np.tri(rows, cols, int(diagonal) - 1, dtype=bool)
@@ -397,11 +401,11 @@ def diagonal(x: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
 
 def _diagonal(x: Tensor, offset: int, dim1: int, dim2: int) -> Tensor:
     if x.ndim < 2:
-        raise ValueError(f"diagonal: needs a tensor with at least 2 dimensions, got shape "
-                         f"{x.shape}")
+        raise ArgumentError(f"diagonal: needs a tensor with at least 2 dimensions, got shape "
+                            f"{x.shape}")
     a, b = dim_index(dim1, x.ndim, "diagonal"), dim_index(dim2, x.ndim, "diagonal")
     if a == b:
-        raise ValueError(f"diagonal: dim1 and dim2 are the same dim {dim1} (shape {x.shape})")
+        raise ArgumentError(f"diagonal: dim1 and dim2 are the same dim {dim1} (shape {x.shape})")
     moved = movedim(x, (a, b), (-2, -1))
     rows, cols = _diagonal_positions(*moved.shape[-2:], offset)
     return index(moved, (*([slice(None)] * (x.ndim - 2)), rows, cols))
@@ -414,7 +418,7 @@ def diag(x: Any, diagonal: int = 0) -> Tensor:
     if x.ndim == 2:
         return _diagonal(x, int(diagonal), 0, 1)
     if x.ndim != 1:
-        raise ValueError(f"diag: needs a 1-D or 2-D tensor, got shape {x.shape}")
+        raise ArgumentError(f"diag: needs a 1-D or 2-D tensor, got shape {x.shape}")
     n = x.shape[0] + abs(int(diagonal))
     rows, cols = _diagonal_positions(n, n, int(diagonal))
     return index_add(x, (rows, cols), (n, n))
@@ -424,7 +428,7 @@ def trace(x: Any) -> Tensor:
     """The sum of the main diagonal of a matrix."""
     x = as_tensor_input(x)
     if x.ndim != 2:
-        raise ValueError(f"trace: needs a 2-D tensor, got shape {x.shape}")
+        raise ArgumentError(f"trace: needs a 2-D tensor, got shape {x.shape}")
     return sum(diagonal(x))
 
 
@@ -441,16 +445,16 @@ def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) 
     x = as_tensor_input(x)
     amounts = [int(p) for p in pad]
     if len(amounts) % 2 or len(amounts) // 2 > x.ndim:
-        raise ValueError(f"pad: {len(amounts)} amounts {tuple(amounts)} must come in (left, "
-                         f"right) pairs, at most one per dim of shape {x.shape}")
+        raise ArgumentError(f"pad: {len(amounts)} amounts {tuple(amounts)} must come in (left, "
+                            f"right) pairs, at most one per dim of shape {x.shape}")
     if mode not in PAD_MODES:
-        raise ValueError(f"pad: mode must be one of {PAD_MODES}, got {mode!r}")
+        raise ArgumentError(f"pad: mode must be one of {PAD_MODES}, got {mode!r}")
     widths = {x.ndim - 1 - k: (amounts[2 * k], amounts[2 * k + 1])
               for k in range(len(amounts) // 2)}
     for d, (left, right) in widths.items():
         if x.shape[d] + left + right < 0:
-            raise ValueError(f"pad: amounts ({left}, {right}) leave a negative size for dim "
-                             f"{d} of shape {x.shape}")
+            raise ArgumentError(f"pad: amounts ({left}, {right}) leave a negative size for dim "
+                                f"{d} of shape {x.shape}")
     if mode == "constant":
         return _pad_constant(x, widths, value)
     out = x
@@ -465,8 +469,8 @@ def _pad_sources(n: int, left: int, right: int, mode: str, dim: int) -> np.ndarr
         return _circular_sources(n, left, right, dim)
     limit = n - 1 if mode == "reflect" else n
     if (mode != "replicate" and max(left, right) > limit) or n == 0:
-        raise ValueError(f"pad: {mode} padding ({left}, {right}) of dim {dim} must be "
-                         f"{'less than' if mode == 'reflect' else 'at most'} its size {n}")
+        raise ArgumentError(f"pad: {mode} padding ({left}, {right}) of dim {dim} must be "
+                            f"{'less than' if mode == 'reflect' else 'at most'} its size {n}")
     positions = np.arange(-left, n + right)
     if mode == "reflect":
         positions = np.abs(positions)
@@ -485,10 +489,10 @@ def _circular_sources(n: int, left: int, right: int, dim: int) -> np.ndarray:
     if n + left + right == 0 and right >= -n:  # nothing left to show (PyTorch: empty)
         return np.arange(0)
     if kept <= 0 or left > kept or right > n:
-        raise ValueError(f"pad: circular padding ({left}, {right}) of dim {dim} (size {n}, "
-                         f"{max(kept, 0)} left after cropping) must leave at least one "
-                         f"element, pad at most that many on the left and at most {n} "
-                         f"on the right")
+        raise ArgumentError(f"pad: circular padding ({left}, {right}) of dim {dim} (size {n}, "
+                            f"{max(kept, 0)} left after cropping) must leave at least one "
+                            f"element, pad at most that many on the left and at most {n} "
+                            f"on the right")
     return start + np.arange(-max(left, 0), kept + max(right, 0)) % kept
 
 

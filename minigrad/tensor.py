@@ -14,6 +14,7 @@ import numpy as np
 
 from ._state import STATE, pause_gc, resume_gc
 from .dtypes import as_array, default_float, is_float_dtype
+from .errors import ArgumentError, ArgumentTypeError, OutOfRangeError
 from .tensor_api import TensorAPI
 
 if TYPE_CHECKING:
@@ -32,8 +33,8 @@ class _NoTags(list):
     __slots__ = ()
 
     def _refuse(self, *_: Any) -> None:
-        raise TypeError("NO_TAGS is shared by every untagged tensor: give the tensor its "
-                        "own list (autodiff._tag)")
+        raise ArgumentTypeError("NO_TAGS is shared by every untagged tensor: give the tensor its "
+                                "own list (autodiff._tag)")
 
     append = extend = insert = __setitem__ = __iadd__ = _refuse  # type: ignore[assignment]
 
@@ -84,7 +85,7 @@ class Tensor(TensorAPI):
     ) -> None:
         array = as_array(data, dtype)
         if requires_grad and not is_float_dtype(array.dtype):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"only floating-point tensors can require grad, got dtype {array.dtype}"
             )
         self.data: np.ndarray = array
@@ -177,7 +178,7 @@ class Tensor(TensorAPI):
 
     def __len__(self) -> int:
         if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
+            raise ArgumentTypeError("len() of a 0-d tensor")
         return self.shape[0]
 
     def numpy(self) -> np.ndarray:
@@ -187,7 +188,7 @@ class Tensor(TensorAPI):
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""
         if self.data.size != 1:
-            raise ValueError(
+            raise ArgumentError(
                 f"item() needs a tensor with one element, got shape {self.shape}"
             )
         for hook in STATE.read_hooks:
@@ -255,7 +256,7 @@ class Tensor(TensorAPI):
         if not self.is_leaf:
             raise RuntimeError("requires_grad_ can only be changed on leaf tensors")
         if requires_grad and not is_float_dtype(self.dtype):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"only floating-point tensors can require grad, got dtype {self.dtype}"
             )
         self.requires_grad = requires_grad
@@ -271,7 +272,7 @@ class Tensor(TensorAPI):
         """
         array = value.data if isinstance(value, Tensor) else np.asarray(value)
         if array.shape != self.shape:
-            raise ValueError(
+            raise ArgumentError(
                 f"assign_: value of shape {array.shape} does not fit tensor of shape {self.shape}"
             )
         for hook in STATE.assign_hooks:
@@ -382,7 +383,8 @@ class Tensor(TensorAPI):
             perm = list(range(self.ndim))
             for ax in axes:
                 if not -self.ndim <= ax < self.ndim:
-                    raise ValueError(f"transpose: axis {ax} is out of range for shape {self.shape}")
+                    raise OutOfRangeError(f"transpose: axis {ax} is out of range for shape "
+                                          f"{self.shape}")
             a, b = (ax % self.ndim for ax in axes)
             perm[a], perm[b] = perm[b], perm[a]
             return ops.transpose(self, tuple(perm))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .dtypes import resolve_dtype
+from .errors import ArgumentTypeError
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -23,9 +24,9 @@ def reduction_axes(name: str, axis: Any, dim: Any, keepdims: Any, keepdim: Any
     """(axes, keepdims) from numpy's ``axis``/``keepdims`` or PyTorch's ``dim``/``keepdim``
     (one spelling of each; a list of dims is a tuple)."""
     if axis is not None and dim is not None:
-        raise TypeError(f"{name}: got both axis={axis!r} and dim={dim!r}; give one")
+        raise ArgumentTypeError(f"{name}: got both axis={axis!r} and dim={dim!r}; give one")
     if keepdims is not None and keepdim is not None:
-        raise TypeError(f"{name}: got both keepdims and keepdim; give one")
+        raise ArgumentTypeError(f"{name}: got both keepdims and keepdim; give one")
     chosen = dim if axis is None else axis
     if isinstance(chosen, list):
         chosen = tuple(chosen)
@@ -36,7 +37,7 @@ def _correction(name: str, correction: Any, unbiased: Any) -> int:
     """PyTorch's ``correction`` or the older ``unbiased`` (True: 1, False: 0); the default
     is 1 (Bessel's correction), as PyTorch's. BatchNorm's biased variance is ops.var's."""
     if correction is not None and unbiased is not None:
-        raise TypeError(f"{name}: got both correction and unbiased; give one")
+        raise ArgumentTypeError(f"{name}: got both correction and unbiased; give one")
     if unbiased is not None:
         return int(bool(unbiased))
     return 1 if correction is None else correction
@@ -72,7 +73,7 @@ def var(x: Any, axis: Axis = None, keepdims: bool | None = None, correction: Any
     axes, keep = reduction_axes("var", axis, dim, keepdims, keepdim)
     if ddof is not None:
         if correction is not None or unbiased is not None:
-            raise TypeError("var: got ddof with correction or unbiased; give one")
+            raise ArgumentTypeError("var: got ddof with correction or unbiased; give one")
         correction = ddof
     return ops.var(x, axes, keep, _correction("var", correction, unbiased))
 
@@ -91,8 +92,9 @@ def std(x: Any, axis: Axis = None, keepdims: bool | None = None, correction: Any
 
 
 def _misused_size(*_: Any) -> Any:
-    raise TypeError("Tensor.size is a method, as in PyTorch: size() is the shape, size(d) the "
-                    "size of dim d; numel() is the number of elements (numpy's .size)")
+    raise ArgumentTypeError("Tensor.size is a method, as in PyTorch: size() is the shape, size(d) "
+                            "the "
+                            "size of dim d; numel() is the number of elements (numpy's .size)")
 
 
 class SizeMethod:
@@ -125,8 +127,8 @@ class SizeMethod:
 def _variadic(name: str, values: tuple, keywords: dict, key: str) -> tuple:
     """``f(1, 2)``, ``f((1, 2))`` or ``f(key=(1, 2))`` as the positional values."""
     if set(keywords) - {key} or (values and keywords):
-        raise TypeError(f"{name}: takes {key} positionally or as {key}=, got "
-                        f"{values} and {sorted(keywords)}")
+        raise ArgumentTypeError(f"{name}: takes {key} positionally or as {key}=, got "
+                                f"{values} and {sorted(keywords)}")
     return values if not keywords else (keywords[key],)
 
 
@@ -391,6 +393,13 @@ class TensorAPI:
         from .shape_ops import trace
 
         return trace(self)
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """out[i][j] = self[index[i][j]][j] for dim 0 (PyTorch's argument order; the
+        function ``mg.gather(x, index, dim)`` takes numpy's take_along_axis order)."""
+        from .ops import gather
+
+        return gather(self, index, dim)
 
     def take_along_dim(self, indices: Any, dim: int | None = None) -> Tensor:
         """Values at ``indices`` along ``dim``."""

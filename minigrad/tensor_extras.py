@@ -15,13 +15,14 @@ from typing import Any
 import numpy as np
 
 from . import ops, shape_ops
+from .errors import ArgumentError, ArgumentTypeError, OutOfRangeError
 from .shape_ops import as_tensor_input
 from .tensor import Tensor
 
 
 def _matrix(name: str, x: Tensor, ndim: int) -> None:
     if x.ndim != ndim:
-        raise ValueError(f"{name}: expected a {ndim}-D tensor, got shape {x.shape}")
+        raise ArgumentError(f"{name}: expected a {ndim}-D tensor, got shape {x.shape}")
 
 
 def mm(input: Any, mat2: Any) -> Tensor:  # noqa: A002 - PyTorch's keyword
@@ -38,7 +39,7 @@ def bmm(input: Any, mat2: Any) -> Tensor:  # noqa: A002
     _matrix("bmm", a, 3)
     _matrix("bmm", b, 3)
     if a.shape[0] != b.shape[0]:
-        raise ValueError(f"bmm: batch sizes differ: {a.shape} and {b.shape}")
+        raise ArgumentError(f"bmm: batch sizes differ: {a.shape} and {b.shape}")
     return ops.matmul(a, b)
 
 
@@ -63,7 +64,7 @@ def addmm(input: Any, mat1: Any, mat2: Any, *, beta: float = 1.0,  # noqa: A002
 
 def _dim(name: str, x: Tensor, dim: int) -> int:
     if not -max(x.ndim, 1) <= dim < max(x.ndim, 1):
-        raise IndexError(f"{name}: dim {dim} is out of range for shape {x.shape}")
+        raise OutOfRangeError(f"{name}: dim {dim} is out of range for shape {x.shape}")
     return dim % max(x.ndim, 1)
 
 
@@ -74,8 +75,8 @@ def narrow(input: Any, dim: int, start: int, length: int) -> Tensor:  # noqa: A0
     size = x.shape[axis]
     first = start + size if start < 0 else start
     if not 0 <= first <= size or length < 0 or first + length > size:
-        raise IndexError(f"narrow: start {start} and length {length} do not fit in dim {dim} "
-                         f"of size {size}")
+        raise OutOfRangeError(f"narrow: start {start} and length {length} do not fit in dim {dim} "
+                              f"of size {size}")
     return x[(slice(None),) * axis + (slice(first, first + length),)]
 
 
@@ -84,8 +85,8 @@ def select(input: Any, dim: int, index: int) -> Tensor:  # noqa: A002
     x = as_tensor_input(input)
     axis = _dim("select", x, dim)
     if not -x.shape[axis] <= index < x.shape[axis]:
-        raise IndexError(f"select: index {index} is out of range for dim {dim} of size "
-                         f"{x.shape[axis]}")
+        raise OutOfRangeError(f"select: index {index} is out of range for dim {dim} of size "
+                              f"{x.shape[axis]}")
     return x[(slice(None),) * axis + (index,)]
 
 
@@ -131,8 +132,8 @@ def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
     try:
         shape = np.broadcast_shapes(*(p.shape for p in parts))
     except ValueError:
-        raise ValueError("broadcast_tensors: shapes "
-                         f"{', '.join(str(p.shape) for p in parts)} do not broadcast") from None
+        raise ArgumentError("broadcast_tensors: shapes "
+                            f"{', '.join(str(p.shape) for p in parts)} do not broadcast") from None
     return tuple(ops.broadcast_to(p, shape) for p in parts)
 
 
@@ -142,11 +143,11 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
     if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
         tensors = tuple(tensors[0])
     if indexing not in ("ij", "xy"):
-        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+        raise ArgumentError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     parts = [as_tensor_input(t) for t in tensors]
     for p in parts:
         if p.ndim > 1:
-            raise ValueError(f"meshgrid: expected 0-d or 1-D tensors, got shape {p.shape}")
+            raise ArgumentError(f"meshgrid: expected 0-d or 1-D tensors, got shape {p.shape}")
     sizes = [int(p.data.size) for p in parts]
     if indexing == "xy" and len(parts) >= 2:
         sizes[0], sizes[1] = sizes[1], sizes[0]
@@ -169,11 +170,11 @@ def repeat_interleave(input: Any, repeats: Any, dim: int | None = None) -> Tenso
         axis = _dim("repeat_interleave", x, dim)
     counts = np.asarray(repeats.data if isinstance(repeats, Tensor) else repeats)
     if counts.dtype.kind not in "iub" or np.any(counts < 0):
-        raise ValueError(f"repeat_interleave: repeats must be non-negative integers, got "
-                         f"{counts}")
+        raise ArgumentError(f"repeat_interleave: repeats must be non-negative integers, got "
+                            f"{counts}")
     length = x.shape[axis] if x.ndim else 1
     if counts.ndim and counts.size not in (1, length):
-        raise ValueError(f"repeat_interleave: {counts.size} repeats for a dim of size {length}")
+        raise ArgumentError(f"repeat_interleave: {counts.size} repeats for a dim of size {length}")
     positions = np.repeat(np.arange(length), counts.reshape(-1) if counts.ndim else counts)
     return x[(slice(None),) * axis + (Tensor(positions.astype(np.int64)),)]
 
@@ -183,7 +184,7 @@ def diff(input: Any, n: int = 1, dim: int = -1) -> Tensor:  # noqa: A002
     x = as_tensor_input(input)
     axis = _dim("diff", x, dim)
     if n < 0:
-        raise ValueError(f"diff: order must be non-negative, got {n}")
+        raise ArgumentError(f"diff: order must be non-negative, got {n}")
     lead = (slice(None),) * axis
     for _ in range(n):
         if x.shape[axis] == 0:
@@ -198,10 +199,10 @@ def take(input: Any, index: Any) -> Tensor:  # noqa: A002
     x = ops.reshape(as_tensor_input(input), (-1,))
     positions = np.asarray(index.data if isinstance(index, Tensor) else index)
     if positions.dtype.kind not in "iu":
-        raise TypeError(f"take: index must hold integers, got dtype {positions.dtype}")
+        raise ArgumentTypeError(f"take: index must hold integers, got dtype {positions.dtype}")
     size = x.shape[0]
     if positions.size and (positions.min() < -size or positions.max() >= size):
-        raise IndexError(f"take: an index is out of range for {size} elements")
+        raise OutOfRangeError(f"take: an index is out of range for {size} elements")
     picked = x[Tensor(np.where(positions < 0, positions + size, positions).reshape(-1))]
     return ops.reshape(picked, positions.shape)
 

@@ -18,6 +18,8 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .errors import ArgumentTypeError
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
@@ -74,7 +76,8 @@ def register_hook(tensor: Tensor, hook: Callable[[Tensor], Tensor | None]) -> Ho
         raise RuntimeError("register_hook: cannot register a hook on a tensor that does not "
                            f"require grad (shape {tensor.shape}, dtype {tensor.dtype})")
     if not callable(hook):
-        raise TypeError(f"register_hook: the hook must be callable, got {type(hook).__name__}")
+        raise ArgumentTypeError("register_hook: the hook must be callable, got "
+                                f"{type(hook).__name__}")
     key = next(_keys)
     tensor.meta.setdefault("grad_hooks", {})[key] = hook
     _mark(tensor)
@@ -102,8 +105,8 @@ def run_hooks(node: Tensor, total: Tensor) -> Tensor:
         if replaced is None:
             continue
         if not isinstance(replaced, Tensor):
-            raise TypeError(f"a gradient hook returned {type(replaced).__name__}; it must "
-                            "return a Tensor or None")
+            raise ArgumentTypeError(f"a gradient hook returned {type(replaced).__name__}; it must "
+                                    "return a Tensor or None")
         if replaced.shape != total.shape or replaced.dtype != total.dtype:
             raise RuntimeError(
                 f"a gradient hook returned shape {replaced.shape} dtype {replaced.dtype} for "

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import ops
 from ._state import STATE
+from .errors import ArgumentError, ArgumentTypeError, OutOfRangeError
 from .ops.core import COMPARE, ELEMENTWISE
 from .tensor import Tensor
 
@@ -61,8 +62,8 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor: 
     if rounding_mode == "floor":
         return ops.floor_divide(input, other)
     if rounding_mode != "trunc":
-        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
-                         f"{rounding_mode!r}")
+        raise ArgumentError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
+                            f"{rounding_mode!r}")
     floor = ops.floor_divide(input, other)
     if floor.dtype.kind == "f":
         return ops.trunc(ops.div(input, other))
@@ -121,10 +122,10 @@ def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  #
     infinities included, are close; NaN only with ``equal_nan``). Both tensors must have
     one dtype, as in PyTorch."""
     if isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype != other.dtype:
-        raise TypeError(f"isclose: both tensors must have one dtype, got {input.dtype} "
-                        f"{input.shape} and {other.dtype} {other.shape}")
+        raise ArgumentTypeError(f"isclose: both tensors must have one dtype, got {input.dtype} "
+                                f"{input.shape} and {other.dtype} {other.shape}")
     if rtol < 0 or atol < 0:
-        raise ValueError(f"isclose: rtol and atol must be >= 0, got rtol={rtol}, atol={atol}")
+        raise ArgumentError(f"isclose: rtol and atol must be >= 0, got rtol={rtol}, atol={atol}")
     close = ops.equal(input, other)
     if ops._as_input(input, None).dtype.kind == "b":
         return close
@@ -155,15 +156,15 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:  # noqa: A002
     ``value`` by the sum over the filled places."""
     mask = ops._as_input(mask, None)
     if mask.dtype != np.bool_:
-        raise TypeError(f"masked_fill: the mask must be a bool tensor, got {mask.dtype} "
-                        f"{mask.shape} (PyTorch refuses it too)")
+        raise ArgumentTypeError(f"masked_fill: the mask must be a bool tensor, got {mask.dtype} "
+                                f"{mask.shape} (PyTorch refuses it too)")
     if ops.broadcast_shapes(input.shape, mask.shape, op="masked_fill") != input.shape:
-        raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to "
-                         f"the input's shape {input.shape}")
+        raise ArgumentError(f"masked_fill: mask of shape {mask.shape} does not broadcast to "
+                            f"the input's shape {input.shape}")
     if isinstance(value, Tensor):
         if value.ndim:
-            raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got "
-                             f"shape {value.shape}")
+            raise ArgumentError(f"masked_fill: value must be a number or a 0-d tensor, got "
+                                f"shape {value.shape}")
         fill = value if value.dtype == input.dtype else ops.cast(value, input.dtype)
     else:
         fill = Tensor._constant(np.asarray(value).astype(input.dtype))
@@ -177,8 +178,8 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:  # noqa: A002
 
     index = ops._as_input(index, None)
     if index.dtype.kind not in "iu" or index.ndim > 1:
-        raise TypeError(f"index_select: index must be a 1-D or 0-d integer tensor, got "
-                        f"{index.dtype} of shape {index.shape}")
+        raise ArgumentTypeError(f"index_select: index must be a 1-D or 0-d integer tensor, got "
+                                f"{index.dtype} of shape {index.shape}")
     axis = dim_index(dim, max(input.ndim, 1), "index_select")
     size = input.shape[axis] if input.ndim else 1
     flat = index if index.ndim else ops.reshape(index, (1,))
@@ -188,7 +189,7 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:  # noqa: A002
     try:
         out = source[(slice(None),) * axis + (flat,)]
     except IndexError as error:
-        raise IndexError(f"index_select: indices must lie in [0, {size}) along dim {dim} of "
+        raise OutOfRangeError(f"index_select: indices must lie in [0, {size}) along dim {dim} of "
                          f"shape {input.shape} (PyTorch refuses negative ones too)") from error
     return out if input.ndim else ops.reshape(out, ())
 
@@ -209,7 +210,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
     if input is None or other is None:
-        raise TypeError("where: give both input and other, or neither")
+        raise ArgumentTypeError("where: give both input and other, or neither")
     return ops.where(condition, input, other)
 
 

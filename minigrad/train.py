@@ -11,6 +11,7 @@ import numpy as np
 
 from . import data as datasets
 from .cli import command
+from .errors import ArgumentError
 
 LABELS = {"bn": "with BatchNorm", "ln": "with LayerNorm", "plain": "without normalisation"}
 COLOURS = {"bn": "tab:blue", "ln": "tab:green", "plain": "tab:red"}
@@ -23,9 +24,9 @@ def parse_model(spec: str) -> list[int]:
     try:
         sizes = [int(part) for part in spec.split("-")]
     except ValueError:
-        raise ValueError(f"--model must look like 2-64-64-2, got {spec!r}") from None
+        raise ArgumentError(f"--model must look like 2-64-64-2, got {spec!r}") from None
     if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(f"--model needs at least two positive sizes, got {spec!r}")
+        raise ArgumentError(f"--model needs at least two positive sizes, got {spec!r}")
     return sizes
 
 

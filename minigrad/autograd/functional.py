@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..autodiff import grad
+from ..errors import ArgumentError, ArgumentTypeError
 from ..tensor import Tensor
 
 Tensors = Tensor | Sequence[Tensor]
@@ -28,8 +29,8 @@ def _as_tuple(value: Any, what: str, fn: str) -> tuple[bool, tuple[Tensor, ...]]
     items = tuple(value) if is_tuple else (value,)
     for k, item in enumerate(items):
         if not isinstance(item, Tensor):
-            raise TypeError(f"{fn}: {what} must be a Tensor or a tuple of Tensors, but "
-                            f"{what}[{k}] is a {type(item).__name__}")
+            raise ArgumentTypeError(f"{fn}: {what} must be a Tensor or a tuple of Tensors, but "
+                                    f"{what}[{k}] is a {type(item).__name__}")
     return is_tuple, items
 
 
@@ -127,8 +128,8 @@ def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fal
     row with reverse mode (``vectorize`` and ``strategy`` are accepted, the result is the
     same)."""
     if strategy not in ("reverse-mode", "forward-mode"):
-        raise ValueError(f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', "
-                         f"got {strategy!r}")
+        raise ArgumentError(f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', "
+                            f"got {strategy!r}")
     in_tuple, xs = _as_tuple(inputs, "inputs", "jacobian")
     xs = _prepare(xs, create_graph)
     out_tuple, outs = _call(func, xs, "jacobian")

@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import _state
 from .._state import STATE
+from ..errors import OutOfRangeError
 from ..tensor import Tensor
 from . import blas
 from .guards import check_lines, describe, reason_of
@@ -71,8 +72,8 @@ def check_index(array: np.ndarray, extent: int, axis: int, shape: tuple) -> None
     leaves [-extent, extent) on ``axis`` of a tensor of ``shape``."""
     if array.size and (array.min() < -extent or array.max() >= extent):
         bad = array.max() if array.max() >= extent else array.min()
-        raise IndexError(f"index: index {int(bad)} is out of bounds for axis {axis} with "
-                         f"size {extent} (tensor shape {shape})")
+        raise OutOfRangeError(f"index: index {int(bad)} is out of bounds for axis {axis} with "
+                              f"size {extent} (tensor shape {shape})")
 
 
 class Namespace:

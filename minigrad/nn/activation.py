@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -75,8 +76,8 @@ class GELU(Module):
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         if approximate not in F.GELU_APPROXIMATIONS:
-            raise ValueError(f"GELU: approximate must be one of {F.GELU_APPROXIMATIONS}, "
-                             f"got {approximate!r}")
+            raise ArgumentError(f"GELU: approximate must be one of {F.GELU_APPROXIMATIONS}, "
+                                f"got {approximate!r}")
         self.approximate = approximate
 
     def forward(self, x: Tensor) -> Tensor:
@@ -154,7 +155,7 @@ class Hardtanh(Module):
                  ) -> None:
         super().__init__()
         if min_val > max_val:
-            raise ValueError(f"Hardtanh: min_val {min_val} is greater than max_val {max_val}")
+            raise ArgumentError(f"Hardtanh: min_val {min_val} is greater than max_val {max_val}")
         self.min_val = min_val
         self.max_val = max_val
         self.inplace = inplace

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from .. import ops
+from ..errors import ArgumentError, ArgumentTypeError
 from ..tensor import Tensor
 
 GELU_APPROXIMATIONS = ("none", "tanh")
@@ -17,14 +18,14 @@ GELU_APPROXIMATIONS = ("none", "tanh")
 
 def _check_float(name: str, x: Tensor) -> None:
     if x.dtype.kind != "f":
-        raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
+        raise ArgumentTypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)); with ``approximate="tanh"``
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (PyTorch's two forms)."""
     if approximate not in GELU_APPROXIMATIONS:
-        raise ValueError(
+        raise ArgumentError(
             f"gelu: approximate must be one of {GELU_APPROXIMATIONS}, got {approximate!r}"
         )
     _check_float("gelu", x)
@@ -72,7 +73,7 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     overflows and exp(-|z|) far below 1 keeps its digits."""
     _check_float("softplus", x)
     if beta == 0:
-        raise ValueError("softplus: beta must be nonzero, got 0")
+        raise ArgumentError("softplus: beta must be nonzero, got 0")
     scaled = ops.mul(x, beta)
     linear = ops.greater(scaled, threshold)
     safe = ops.where(linear, 0.0, scaled)  # the curved branch never sees large values
@@ -86,7 +87,7 @@ def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """x clipped to [min_val, max_val]; gradient 1 strictly inside, 0 elsewhere (PyTorch)."""
     _check_float("hardtanh", x)
     if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val {min_val} is greater than max_val {max_val}")
+        raise ArgumentError(f"hardtanh: min_val {min_val} is greater than max_val {max_val}")
     upper = ops.where(ops.greater_equal(x, max_val), max_val, x)
     return ops.where(ops.less_equal(x, min_val), min_val, upper)
 
@@ -110,7 +111,7 @@ def celu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """x where x > 0, alpha * (exp(x / alpha) - 1) elsewhere."""
     _check_float("celu", x)
     if alpha == 0:
-        raise ValueError("celu: alpha must be nonzero, got 0")
+        raise ArgumentError("celu: alpha must be nonzero, got 0")
     curve = ops.mul(ops.sub(ops.exp(ops.mul(_nonpositive_part(x), 1.0 / alpha)), 1.0), alpha)
     return ops.where(ops.greater(x, 0.0), x, curve)
 

@@ -9,6 +9,7 @@ import numpy as np
 from .. import ops
 from .._state import no_grad
 from ..dtypes import default_float, resolve_dtype
+from ..errors import ArgumentError, ArgumentTypeError
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -34,13 +35,13 @@ class _BatchNorm(Module):
     ) -> None:
         super().__init__()
         if int(num_features) < 1:
-            raise ValueError(f"num_features must be >= 1, got {num_features}")
+            raise ArgumentError(f"num_features must be >= 1, got {num_features}")
         if not eps >= 0 or not np.isfinite(eps):
-            raise ValueError(f"eps must be >= 0 (0 is allowed), got {eps}")
+            raise ArgumentError(f"eps must be >= 0 (0 is allowed), got {eps}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"momentum must lie in [0, 1] or be None, got {momentum}")
+            raise ArgumentError(f"momentum must lie in [0, 1] or be None, got {momentum}")
         if impl not in F.IMPLS:
-            raise ValueError(f"impl must be one of {F.IMPLS}, got {impl!r}")
+            raise ArgumentError(f"impl must be one of {F.IMPLS}, got {impl!r}")
         dtype = resolve_dtype(dtype) if dtype is not None else default_float()
         self.num_features = int(num_features)
         self.eps = float(eps)
@@ -83,15 +84,15 @@ class _BatchNorm(Module):
         name = type(self).__name__
         if x.ndim not in self.ranks:
             wanted = " or ".join(f"{r}D" for r in self.ranks)
-            raise ValueError(f"{name}: expected {wanted} input (got {x.ndim}D input)")
+            raise ArgumentError(f"{name}: expected {wanted} input (got {x.ndim}D input)")
         if x.shape[1] != self.num_features:
-            raise ValueError(
+            raise ArgumentError(
                 f"{name}({self.num_features}): input has {x.shape[1]} channels "
                 f"(shape {x.shape}), expected {self.num_features}"
             )
         reference = self.weight if self.weight is not None else self.running_mean
         if reference is not None and x.dtype != reference.dtype:
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"{name}: input dtype {x.dtype} differs from the layer's {reference.dtype}; "
                 "convert one of them (module.double() / x.double())"
             )

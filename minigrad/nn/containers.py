@@ -6,6 +6,7 @@ import operator
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from ..errors import ArgumentError, ArgumentTypeError, OutOfRangeError
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -14,7 +15,7 @@ def _index(position: Any, length: int, kind: str) -> int:
     """``position`` as an index in [0, length); IndexError naming both otherwise."""
     position = operator.index(position)
     if not -length <= position < length:
-        raise IndexError(f"index {position} is out of range for a {kind} of length {length}")
+        raise OutOfRangeError(f"index {position} is out of range for a {kind} of length {length}")
     return position % length
 
 
@@ -68,7 +69,7 @@ class ModuleList(Module):
     def extend(self, modules: Iterable[Module]) -> ModuleList:
         """Add each of ``modules`` at the end; returns self."""
         if isinstance(modules, Module) or not isinstance(modules, Iterable):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"ModuleList.extend should be called with an iterable, got "
                 f"{type(modules).__name__}"
             )
@@ -146,7 +147,7 @@ class ModuleDict(Module):
         pairs = modules.items() if isinstance(modules, Mapping) else modules
         for entry in pairs:
             if not isinstance(entry, tuple | list) or len(entry) != 2:
-                raise ValueError(
+                raise ArgumentError(
                     f"ModuleDict.update: expected (key, module) pairs, got {entry!r}"
                 )
             self[entry[0]] = entry[1]
@@ -195,7 +196,7 @@ class ParameterList(Module):
     def extend(self, values: Iterable[Any]) -> ParameterList:
         """Add each of ``values`` at the end; returns self."""
         if isinstance(values, Tensor) or not isinstance(values, Iterable):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"ParameterList.extend should be called with an iterable, got "
                 f"{type(values).__name__}"
             )

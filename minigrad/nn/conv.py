@@ -17,6 +17,7 @@ from ..conv_nd import (
     transposed_sizes,
 )
 from ..dtypes import default_float, resolve_dtype
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -39,14 +40,14 @@ class _ConvNd(Module):
         super().__init__()
         name = type(self).__name__
         if padding_mode != "zeros":
-            raise ValueError(f"{name}: only padding_mode='zeros' is supported, got "
-                             f"{padding_mode!r}")
+            raise ArgumentError(f"{name}: only padding_mode='zeros' is supported, got "
+                                f"{padding_mode!r}")
         if min(int(in_channels), int(out_channels), int(groups)) < 1:
-            raise ValueError(f"{name}: in_channels, out_channels and groups must be >= 1, got "
-                             f"{in_channels}, {out_channels} and {groups}")
+            raise ArgumentError(f"{name}: in_channels, out_channels and groups must be >= 1, got "
+                                f"{in_channels}, {out_channels} and {groups}")
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: groups={groups} must divide in_channels={in_channels} "
-                             f"and out_channels={out_channels}")
+            raise ArgumentError(f"{name}: groups={groups} must divide in_channels={in_channels} "
+                                f"and out_channels={out_channels}")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size = self._tuple(kernel_size, "kernel_size")
         self.stride = self._tuple(stride, "stride")
@@ -73,9 +74,9 @@ class _ConvNd(Module):
     def _check_input(self, x: Tensor) -> None:
         if x.ndim != self.dims + 2 or x.shape[1] != self.in_channels:
             layout = LAYOUTS[self.dims + 2]
-            raise ValueError(f"{type(self).__name__}({self.in_channels}, {self.out_channels}):"
-                             f" expected input {layout} with C={self.in_channels}, got shape "
-                             f"{x.shape}")
+            raise ArgumentError(f"{type(self).__name__}({self.in_channels}, {self.out_channels}):"
+                                f" expected input {layout} with C={self.in_channels}, got shape "
+                                f"{x.shape}")
 
     def extra_repr(self) -> str:
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -154,8 +155,8 @@ class _ConvTransposeNd(_ConvNd):
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
                  dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None) -> None:
         if isinstance(padding, str):
-            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of "
-                             f"ints, got {padding!r}")
+            raise ArgumentError(f"{type(self).__name__}: padding must be an int or a tuple of "
+                                f"ints, got {padding!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, dtype)
         self.output_padding = self._tuple(output_padding, "output_padding", minimum=0)
@@ -172,8 +173,8 @@ class _ConvTransposeNd(_ConvNd):
         if len(wanted) != self.dims or any(not 0 <= e < s for e, s in
                                            zip(extra, self.stride, strict=True)):
             largest = tuple(s + t - 1 for s, t in zip(smallest, self.stride, strict=True))
-            raise ValueError(f"{type(self).__name__}: output_size {tuple(output_size)} must "
-                             f"lie between {smallest} and {largest} for input {x.shape}")
+            raise ArgumentError(f"{type(self).__name__}: output_size {tuple(output_size)} must "
+                                f"lie between {smallest} and {largest} for input {x.shape}")
         return extra
 
     def forward(self, x: Tensor, output_size: Any = None) -> Tensor:

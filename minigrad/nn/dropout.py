@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -13,7 +14,7 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must lie in [0, 1], got {p}")
+            raise ArgumentError(f"Dropout: p must lie in [0, 1], got {p}")
         self.p = float(p)
 
     def forward(self, x: Tensor) -> Tensor:

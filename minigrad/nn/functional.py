@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _state, ops
 from .._state import no_grad
+from ..errors import ArgumentError, ArgumentTypeError
 from ..fused_bn import batch_norm_fused, channel_shape, reduced_axes
 from ..tensor import Tensor
 from .activation_functions import (  # noqa: F401  (F.gelu, F.silu, ... live there)
@@ -84,30 +85,30 @@ def _check_batch_norm_args(x: Tensor, running_mean: Tensor | None, running_var: 
                            weight: Tensor | None, bias: Tensor | None, training: bool,
                            momentum: float, eps: float, impl: str) -> None:
     if impl not in IMPLS:
-        raise ValueError(f"batch_norm: impl must be one of {IMPLS}, got {impl!r}")
+        raise ArgumentError(f"batch_norm: impl must be one of {IMPLS}, got {impl!r}")
     if x.ndim < 2:
-        raise ValueError(f"batch_norm: input needs shape (N, C, ...), got shape {x.shape}")
+        raise ArgumentError(f"batch_norm: input needs shape (N, C, ...), got shape {x.shape}")
     if x.dtype.kind != "f":
-        raise TypeError(f"batch_norm: input must be floating point, got dtype {x.dtype}")
+        raise ArgumentTypeError(f"batch_norm: input must be floating point, got dtype {x.dtype}")
     if eps < 0 or not np.isfinite(eps):
-        raise ValueError(f"batch_norm: eps must be >= 0 (0 is allowed), got {eps}")
+        raise ArgumentError(f"batch_norm: eps must be >= 0 (0 is allowed), got {eps}")
     if not isinstance(momentum, int | float | np.floating | np.integer):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"batch_norm: momentum must be a number in [0, 1], got {momentum!r} "
             "(momentum=None, the cumulative average, is an option of the BatchNorm modules)"
         )
     if not 0.0 <= momentum <= 1.0:
-        raise ValueError(f"batch_norm: momentum must lie in [0, 1], got {momentum}")
+        raise ArgumentError(f"batch_norm: momentum must lie in [0, 1], got {momentum}")
     channels = x.shape[1]
     for label, vector in (("running_mean", running_mean), ("running_var", running_var),
                           ("weight", weight), ("bias", bias)):
         if vector is not None and vector.shape != (channels,):
-            raise ValueError(
+            raise ArgumentError(
                 f"batch_norm: {label} should contain {channels} elements not "
                 f"{vector.numel()} (input shape {x.shape})"
             )
     if training and 0 < x.numel() == channels:  # one value per channel (an empty batch is fine)
-        raise ValueError(
+        raise ArgumentError(
             "Expected more than 1 value per channel when training, got input size "
             f"{x.shape}"
         )
@@ -139,7 +140,7 @@ def batch_norm(
     _check_batch_norm_args(x, running_mean, running_var, weight, bias, training,
                            momentum, eps, impl)
     if not training and (running_mean is None or running_var is None):
-        raise ValueError("batch_norm: eval mode needs running_mean and running_var")
+        raise ArgumentError("batch_norm: eval mode needs running_mean and running_var")
     if x.numel() == 0:  # PyTorch: an empty output, statistics untouched, zero gradients
         return _batch_norm_affine(x, weight, bias)
     if not training:
@@ -274,10 +275,10 @@ def rand_uniform(shape: tuple[int, ...], dtype: Any = np.float64) -> Tensor:
     """
     dtype = np.dtype(dtype)
     if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"rand_uniform: dtype must be float32 or float64, got {dtype}")
+        raise ArgumentTypeError(f"rand_uniform: dtype must be float32 or float64, got {dtype}")
     shape = tuple(int(n) for n in shape)
     if any(n < 0 for n in shape):
-        raise ValueError(f"rand_uniform: shape must not hold negative sizes, got {shape}")
+        raise ArgumentError(f"rand_uniform: shape must not hold negative sizes, got {shape}")
     recorded = _state.STATE.uniform_recorder
     if recorded is not None:  # mg.jit is tracing in this thread (jit/trace.py)
         return recorded(shape, dtype)
@@ -295,11 +296,11 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     compiled with the rest: the same seed gives the same masks as eager.
     """
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must lie in [0, 1], got {p}")
+        raise ArgumentError(f"dropout: p must lie in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
     if x.dtype.kind != "f":
-        raise TypeError(f"dropout: input must be floating point, got dtype {x.dtype}")
+        raise ArgumentTypeError(f"dropout: input must be floating point, got dtype {x.dtype}")
     if p == 1.0:
         return ops.mul(x, 0.0)
     scale = np.divide(x.dtype.type(1.0), x.dtype.type(1.0 - p))  # 1 / (1 - p) in x's dtype

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .. import _state
+from ..errors import ArgumentError
 from ..tensor import Tensor
 
 LINEAR_GAINS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
@@ -44,17 +45,17 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         elif isinstance(param, int | float) and not isinstance(param, bool):
             slope = param
         else:
-            raise ValueError(f"negative_slope {param} not a valid number")
+            raise ArgumentError(f"negative_slope {param} not a valid number")
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+    raise ArgumentError(f"Unsupported nonlinearity {nonlinearity}")
 
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """(shape[1] * r, shape[0] * r) with r = prod(shape[2:]) (the receptive field)."""
     if tensor.ndim < 2:
-        raise ValueError(
+        raise ArgumentError(
             "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
             f" (shape {tensor.shape})"
         )
@@ -65,7 +66,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     mode = mode.lower()
     if mode not in FAN_MODES:
-        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+        raise ArgumentError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
@@ -86,14 +87,14 @@ def _empty(tensor: Tensor) -> bool:
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """Fill with U(a, b)."""
     if a > b:
-        raise ValueError(f"uniform_: a {a} is greater than b {b}")
+        raise ArgumentError(f"uniform_: a {a} is greater than b {b}")
     return _fill(tensor, _state.rng().uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """Fill with N(mean, std^2)."""
     if std < 0:
-        raise ValueError(f"normal_: std must be >= 0, got {std}")
+        raise ArgumentError(f"normal_: std must be >= 0, got {std}")
     return _fill(tensor, _state.rng().normal(mean, std, tensor.shape))
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..dtypes import default_float, resolve_dtype
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -23,9 +24,9 @@ class LayerNorm(Module):
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
         if eps < 0:
-            raise ValueError(f"LayerNorm: eps must be >= 0, got {eps}")
+            raise ArgumentError(f"LayerNorm: eps must be >= 0, got {eps}")
         if impl not in F.IMPLS:
-            raise ValueError(f"LayerNorm: impl must be one of {F.IMPLS}, got {impl!r}")
+            raise ArgumentError(f"LayerNorm: impl must be one of {F.IMPLS}, got {impl!r}")
         self.impl = impl
         dtype = resolve_dtype(dtype) if dtype is not None else default_float()
         self.normalized_shape = tuple(int(n) for n in normalized_shape)

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import ops
 from ..dtypes import default_float, resolve_dtype
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -26,7 +27,7 @@ class Linear(Module):
                  dtype: Any = None) -> None:
         super().__init__()
         if int(in_features) < 1 or int(out_features) < 1:
-            raise ValueError(
+            raise ArgumentError(
                 f"Linear: in_features and out_features must be >= 1, got "
                 f"{in_features} and {out_features}"
             )
@@ -49,7 +50,7 @@ class Linear(Module):
     def forward(self, x: Tensor) -> Tensor:
         """x @ W.T + b."""
         if x.shape[-1] != self.in_features:
-            raise ValueError(
+            raise ArgumentError(
                 f"Linear({self.in_features}, {self.out_features}): input has "
                 f"{x.shape[-1]} features (shape {x.shape}), expected {self.in_features}"
             )
@@ -104,8 +105,8 @@ class Unflatten(Module):
         sizes = self.unflattened_size
         known = math.prod(n for n in sizes if n != -1)
         if (-1 not in sizes and known != x.shape[dim]) or (known and x.shape[dim] % known):
-            raise ValueError(f"Unflatten: unflattened_size {sizes} does not fit the size "
-                             f"{x.shape[dim]} of axis {self.dim} (input shape {x.shape})")
+            raise ArgumentError(f"Unflatten: unflattened_size {sizes} does not fit the size "
+                                f"{x.shape[dim]} of axis {self.dim} (input shape {x.shape})")
         return ops.reshape(x, (*x.shape[:dim], *sizes, *x.shape[dim + 1:]))
 
     def extra_repr(self) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import ops
 from .._state import no_grad
+from ..errors import ArgumentError, ArgumentTypeError, OutOfRangeError
 from ..tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -33,8 +34,8 @@ def _softmax_dim(name: str, x: Tensor, dim: int | None) -> int:
                       f"call to include dim={dim} as an argument.", UserWarning, stacklevel=3)
     span = max(x.ndim, 1)
     if not isinstance(dim, int | np.integer) or not -span <= dim < span:
-        raise IndexError(f"{name}: dim {dim!r} is out of range for a tensor of shape "
-                         f"{x.shape} (valid: {-span}..{span - 1})")
+        raise OutOfRangeError(f"{name}: dim {dim!r} is out of range for a tensor of shape "
+                              f"{x.shape} (valid: {-span}..{span - 1})")
     return int(dim) % span
 
 
@@ -42,8 +43,8 @@ def _as_float(name: str, x: Tensor, dtype: Any) -> Tensor:
     if dtype is not None:
         x = ops.cast(x, dtype)
     if x.dtype.kind != "f":
-        raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype} "
-                        "(pass dtype= to convert it)")
+        raise ArgumentTypeError(f"{name}: input must be floating point, got dtype {x.dtype} "
+                                "(pass dtype= to convert it)")
     return x
 
 
@@ -83,12 +84,12 @@ def _reduce(losses: Tensor, reduction: str) -> Tensor:
         return ops.sum(losses)
     if reduction == "none":
         return losses
-    raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    raise ArgumentError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
 def _check_reduction(reduction: str, allowed: tuple[str, ...] = REDUCTIONS) -> None:
     if reduction not in allowed:
-        raise ValueError(f"reduction must be one of {allowed}, got {reduction!r}")
+        raise ArgumentError(f"reduction must be one of {allowed}, got {reduction!r}")
 
 
 def _as_tensor(value: Tensor | np.ndarray | Any) -> Tensor:
@@ -99,7 +100,7 @@ def _target_like(label: str, prediction: Tensor, target: Tensor | np.ndarray) ->
     """``target`` as a tensor of the prediction's dtype; a shape mismatch is a ValueError
     naming both shapes (``label`` says which loss and which argument)."""
     if prediction.shape != np.shape(target):
-        raise ValueError(
+        raise ArgumentError(
             f"{label} shape {prediction.shape} differs from target shape {np.shape(target)}"
         )
     if isinstance(target, Tensor):
@@ -111,7 +112,8 @@ def _float_pair(name: str, prediction: Tensor, target: Any, label: str = "input"
                 ) -> Tensor:
     """The target of an elementwise loss: same shape as the float ``prediction``."""
     if prediction.dtype.kind != "f":
-        raise TypeError(f"{name}: {label} must be floating point, got dtype {prediction.dtype}")
+        raise ArgumentTypeError(f"{name}: {label} must be floating point, got dtype "
+                                f"{prediction.dtype}")
     return _target_like(f"{name}: {label}", prediction, target)
 
 
@@ -122,8 +124,8 @@ def _per_class(name: str, label: str, vector: Any, classes: int, dtype: np.dtype
         return None
     vector = _as_tensor(vector)
     if vector.shape != (classes,):
-        raise ValueError(f"{name}: {label} must hold one value per class, shape ({classes},), "
-                         f"got shape {vector.shape}")
+        raise ArgumentError(f"{name}: {label} must hold one value per class, shape ({classes},), "
+                            f"got shape {vector.shape}")
     return vector if vector.dtype == dtype else ops.cast(vector, dtype)
 
 
@@ -144,24 +146,24 @@ def _check_class_targets(name: str, scores: Tensor, targets: Tensor, ignore_inde
     """Targets must be integers in [0, C) (or ignore_index), one per position of the
     (N, C, d1, ...) scores: shape (N, d1, ...)."""
     if scores.ndim < 2:
-        raise ValueError(f"{name}: {what} must have shape (N, C), got {scores.shape} "
-                         "(or (C,) with a 0-d target, or (N, C, d1, ...))")
+        raise ArgumentError(f"{name}: {what} must have shape (N, C), got {scores.shape} "
+                            "(or (C,) with a 0-d target, or (N, C, d1, ...))")
     if scores.dtype.kind != "f":
-        raise TypeError(f"{name}: {what} must be floating point, got dtype {scores.dtype}")
+        raise ArgumentTypeError(f"{name}: {what} must be floating point, got dtype {scores.dtype}")
     if targets.dtype.kind not in "iu":
-        raise TypeError(
+        raise ArgumentTypeError(
             f"{name}: targets must be integer class indices, got dtype {targets.dtype}"
         )
     expected = (scores.shape[0], *scores.shape[2:])
     if targets.shape != expected:
-        raise ValueError(f"{name}: targets of shape {targets.shape} do not match {what} of "
-                         f"shape {scores.shape} (expected {expected})")
+        raise ArgumentError(f"{name}: targets of shape {targets.shape} do not match {what} of "
+                            f"shape {scores.shape} (expected {expected})")
     classes = scores.shape[1]
     values = targets.data
     bad = np.flatnonzero(((values < 0) | (values >= classes)) & (values != ignore_index))
     if bad.size:
         position = _position(int(bad[0]), values.shape)
-        raise IndexError(
+        raise OutOfRangeError(
             f"{name}: target {int(values.reshape(-1)[bad[0]])} at position {position} is "
             f"out of range for {classes} classes (valid: 0..{classes - 1}) and is not "
             f"ignore_index ({ignore_index})"
@@ -242,7 +244,7 @@ def nll_loss(input: Tensor, target: Tensor | np.ndarray, weight: Tensor | None =
 
 def _check_smoothing(label_smoothing: float) -> None:
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(
+        raise ArgumentError(
             f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
         )
 
@@ -288,13 +290,16 @@ def _cross_entropy_probabilities(logits: Tensor, target: Tensor, weight: Tensor 
                                  ) -> Tensor:
     """loss_i = -sum_c w[c] y[i, c] log_softmax(x)[i, c] for probability targets y."""
     if target.dtype.kind != "f":
-        raise TypeError(f"cross_entropy: targets of the logits' shape {logits.shape} are class "
-                        f"probabilities and must be floating point, got dtype {target.dtype}")
+        raise ArgumentTypeError(f"cross_entropy: targets of the logits' shape {logits.shape} are "
+                                "class "
+                                "probabilities and must be floating point, got dtype "
+                                f"{target.dtype}")
     if logits.dtype.kind != "f":
-        raise TypeError(f"cross_entropy: logits must be floating point, got dtype {logits.dtype}")
+        raise ArgumentTypeError("cross_entropy: logits must be floating point, got dtype "
+                                f"{logits.dtype}")
     if ignore_index >= 0:
-        raise ValueError(f"cross_entropy: ignore_index ({ignore_index}) is not supported for "
-                         "probability targets (float targets of the logits' shape)")
+        raise ArgumentError(f"cross_entropy: ignore_index ({ignore_index}) is not supported for "
+                            "probability targets (float targets of the logits' shape)")
     unbatched = logits.ndim == 1
     if unbatched:
         logits, target = ops.reshape(logits, (1, -1)), ops.reshape(target, (1, -1))
@@ -317,19 +322,19 @@ def one_hot(tensor: Tensor | np.ndarray, num_classes: int = -1) -> Tensor:
     ``mg.jit`` traces). Not differentiable."""
     tensor = _as_tensor(tensor)
     if tensor.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: tensor must hold integer class indices, got dtype "
-                        f"{tensor.dtype}")
+        raise ArgumentTypeError(f"one_hot: tensor must hold integer class indices, got dtype "
+                                f"{tensor.dtype}")
     values = tensor.data
     if num_classes == -1:
         if values.size == 0:
-            raise ValueError("one_hot: cannot infer the number of classes from an empty "
-                             f"tensor (shape {tensor.shape}); pass num_classes")
+            raise ArgumentError("one_hot: cannot infer the number of classes from an empty "
+                                f"tensor (shape {tensor.shape}); pass num_classes")
         num_classes = int(values.max()) + 1
     if values.size and values.min() < 0:
-        raise ValueError(f"one_hot: class values must be non-negative, got {int(values.min())}")
+        raise ArgumentError(f"one_hot: class values must be non-negative, got {int(values.min())}")
     if values.size and values.max() >= num_classes:
-        raise ValueError(f"one_hot: class value {int(values.max())} is not smaller than "
-                         f"num_classes ({num_classes})")
+        raise ArgumentError(f"one_hot: class value {int(values.max())} is not smaller than "
+                            f"num_classes ({num_classes})")
     classes = Tensor(np.arange(num_classes, dtype=np.int64))
     column = ops.reshape(tensor, (*tensor.shape, 1))
     return ops.cast(ops.equal(column, classes), np.int64)

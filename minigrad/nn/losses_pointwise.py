@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
+from ..errors import ArgumentError, ArgumentTypeError
 from ..tensor import Tensor
 from .losses_functional import _check_reduction, _float_pair, _reduce
 
@@ -35,8 +36,8 @@ def _as_weight(label: str, weight: Any, like: Tensor) -> Tensor:
     except ValueError:
         fits = False
     if not fits:
-        raise ValueError(f"{label} of shape {weight.shape} does not broadcast to the input's "
-                         f"shape {like.shape}")
+        raise ArgumentError(f"{label} of shape {weight.shape} does not broadcast to the input's "
+                            f"shape {like.shape}")
     return weight
 
 
@@ -68,7 +69,7 @@ def huber_loss(input: Tensor, target: Tensor | np.ndarray,  # noqa: A002
     """0.5 d**2 where |d| < delta, else delta * (|d| - 0.5 delta), with d = input - target."""
     _check_reduction(reduction)
     if not delta > 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+        raise ArgumentError(f"huber_loss: delta must be positive, got {delta}")
     target = _float_pair("huber_loss", input, target)
     diff = ops.sub(input, target)
     size = diff.abs()
@@ -83,7 +84,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor | np.ndarray,  # noqa: A002
     beta = 0 is the L1 loss (as in PyTorch)."""
     _check_reduction(reduction)
     if not beta >= 0:
-        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+        raise ArgumentError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
     target = _float_pair("smooth_l1_loss", input, target)
     diff = ops.sub(input, target)
     size = diff.abs()
@@ -104,8 +105,8 @@ def _check_probabilities(name: str, label: str, values: np.ndarray) -> None:
     if bad.size:
         where = tuple(int(i) for i in np.unravel_index(int(bad[0]), values.shape))
         value = float(values.reshape(-1)[bad[0]])
-        raise ValueError(f"{name}: every element of {label} must lie in [0, 1], got "
-                         f"{value:.8g} at position {where}")
+        raise ArgumentError(f"{name}: every element of {label} must lie in [0, 1], got "
+                            f"{value:.8g} at position {where}")
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor | np.ndarray,  # noqa: A002
@@ -189,9 +190,9 @@ REDUCTIONS_KL = ("mean", "batchmean", "sum", "none")
 def _check_nonnegative(name: str, values: np.ndarray) -> None:
     bad = np.flatnonzero(~(values >= 0))
     if bad.size:
-        raise ValueError(f"{name}: target must hold probabilities (>= 0) when log_target is "
-                         f"False, got {float(values.reshape(-1)[bad[0]]):.8g} at flat position "
-                         f"{int(bad[0])} (pass log_target=True for log-probabilities)")
+        raise ArgumentError(f"{name}: target must hold probabilities (>= 0) when log_target is "
+                            f"False, got {float(values.reshape(-1)[bad[0]]):.8g} at flat position "
+                            f"{int(bad[0])} (pass log_target=True for log-probabilities)")
 
 
 def soft_margin_loss(input: Tensor, target: Tensor | np.ndarray,  # noqa: A002
@@ -217,9 +218,9 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1,  # noqa: A002
               eps: float = 1e-12) -> Tensor:
     """x / max(||x||_p, eps) along ``dim`` (PyTorch's F.normalize)."""
     if not (p > 0):
-        raise ValueError(f"normalize: p must be positive, got {p}")
+        raise ArgumentError(f"normalize: p must be positive, got {p}")
     if input.dtype.kind != "f":
-        raise TypeError(f"normalize: input must be floating point, got dtype {input.dtype}")
+        raise ArgumentTypeError(f"normalize: input must be floating point, got dtype {input.dtype}")
     dim = ops.normalize_axes(dim, input.ndim, op="normalize")[0]
     return ops.div(input, _norm(input, p, dim, eps))
 

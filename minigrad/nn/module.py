@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._state import STATE, clear_grad
+from ..errors import ArgumentError, ArgumentTypeError, OutOfRangeError
 from ..tensor import Tensor
 from .hooks import IncompatibleKeys, RemovableHandle
 
@@ -87,7 +88,7 @@ class Module:
         ``state_dict`` unless ``persistent=False``."""
         self._check_new_name(name, "buffer", allow={"_buffers"})
         if value is not None and not isinstance(value, Tensor):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"cannot assign '{type(value).__name__}' object to buffer '{name}' "
                 "(a Tensor or None required)"
             )
@@ -104,7 +105,7 @@ class Module:
         """Register ``param`` (a Parameter, or None for an absent one such as ``bias``)."""
         self._check_new_name(name, "parameter", allow={"_parameters"})
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
                 "(a Parameter or None required)"
             )
@@ -114,7 +115,7 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         """Register ``module`` as the submodule ``name`` (``self.<name> = module``)."""
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+            raise ArgumentTypeError(f"{type(module).__name__} is not a Module subclass")
         self._check_new_name(name, "module", allow={"_modules"})
         self.__setattr__(name, module)
         self._modules[name] = module
@@ -129,7 +130,7 @@ class Module:
                 f"{type(self).__name__}: call super().__init__() before registering a {kind}"
             )
         if not isinstance(name, str):
-            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+            raise ArgumentTypeError(f"{kind} name should be a string, got {type(name).__name__}")
         if name == "" or "." in name:
             raise KeyError(f"{kind} name can't be empty or contain \".\", got {name!r}")
         tables = {"_parameters", "_buffers", "_modules"} - allow
@@ -334,7 +335,7 @@ class Module:
                 continue
             array = np.asarray(value.data if isinstance(value, Tensor) else value)
             if array.shape != own[name].shape:
-                raise ValueError(
+                raise ArgumentError(
                     f"load_state_dict: {name} has shape {array.shape} in the state dict "
                     f"but {own[name].shape} in the module"
                 )
@@ -427,8 +428,8 @@ class Sequential(Module):
         if isinstance(position, slice):
             return Sequential(OrderedDict(layers[position]))
         if not -len(layers) <= position < len(layers):
-            raise IndexError(f"index {position} is out of range for a Sequential of "
-                             f"length {len(layers)}")
+            raise OutOfRangeError(f"index {position} is out of range for a Sequential of "
+                                  f"length {len(layers)}")
         return layers[position][1]
 
     def __len__(self) -> int:

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import ops
 from ..dtypes import default_float, resolve_dtype
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -18,9 +19,9 @@ from .norms_functional import warn_channel_mismatch
 
 def _check_options(name: str, eps: float, impl: str) -> None:
     if not eps >= 0 or not np.isfinite(eps):
-        raise ValueError(f"{name}: eps must be >= 0, got {eps}")
+        raise ArgumentError(f"{name}: eps must be >= 0, got {eps}")
     if impl not in F.IMPLS:
-        raise ValueError(f"{name}: impl must be one of {F.IMPLS}, got {impl!r}")
+        raise ArgumentError(f"{name}: impl must be one of {F.IMPLS}, got {impl!r}")
 
 
 class GroupNorm(Module):
@@ -32,8 +33,8 @@ class GroupNorm(Module):
                  bias: bool = True) -> None:
         super().__init__()
         if int(num_groups) < 1 or int(num_channels) % int(num_groups):
-            raise ValueError(f"GroupNorm: num_channels must be divisible by num_groups "
-                             f"(got {num_channels} and {num_groups})")
+            raise ArgumentError(f"GroupNorm: num_channels must be divisible by num_groups "
+                                f"(got {num_channels} and {num_groups})")
         _check_options("GroupNorm", eps, impl)
         dtype = resolve_dtype(dtype) if dtype is not None else default_float()
         self.num_groups = int(num_groups)
@@ -55,8 +56,8 @@ class GroupNorm(Module):
     def forward(self, x: Tensor) -> Tensor:
         """group_norm(x) * weight + bias."""
         if x.ndim < 2 or x.shape[1] != self.num_channels:
-            raise ValueError(f"GroupNorm({self.num_groups}, {self.num_channels}): input of "
-                             f"shape {x.shape} does not have {self.num_channels} channels")
+            raise ArgumentError(f"GroupNorm({self.num_groups}, {self.num_channels}): input of "
+                                f"shape {x.shape} does not have {self.num_channels} channels")
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps, self.impl)
 
     def extra_repr(self) -> str:
@@ -75,8 +76,8 @@ class _InstanceNorm(Module):
         super().__init__()
         _check_options(type(self).__name__, eps, impl)
         if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"{type(self).__name__}: momentum must lie in [0, 1], got "
-                             f"{momentum}")
+            raise ArgumentError(f"{type(self).__name__}: momentum must lie in [0, 1], got "
+                                f"{momentum}")
         dtype = resolve_dtype(dtype) if dtype is not None else default_float()
         self.num_features = int(num_features)
         self.eps = float(eps)
@@ -114,15 +115,15 @@ class _InstanceNorm(Module):
         """instance_norm(x) * weight + bias (running statistics in eval when tracked)."""
         name = type(self).__name__
         if x.ndim not in (self.rank - 1, self.rank):
-            raise ValueError(f"{name}: expected {self.rank - 1}D (unbatched) or {self.rank}D "
-                             f"(batched) input (got {x.ndim}D input)")
+            raise ArgumentError(f"{name}: expected {self.rank - 1}D (unbatched) or {self.rank}D "
+                                f"(batched) input (got {x.ndim}D input)")
         unbatched = x.ndim == self.rank - 1
         if unbatched:
             x = ops.reshape(x, (1, *x.shape))
         if x.shape[1] != self.num_features:
             if self.affine or self.track_running_stats:
-                raise ValueError(f"{name}({self.num_features}): input has {x.shape[1]} "
-                                 f"channels (shape {x.shape}), expected {self.num_features}")
+                raise ArgumentError(f"{name}({self.num_features}): input has {x.shape[1]} "
+                                    f"channels (shape {x.shape}), expected {self.num_features}")
             warn_channel_mismatch(name, self.num_features, x)
         use_input_stats = self.training or not self.track_running_stats
         # (PyTorch's InstanceNorm keeps num_batches_tracked at 0: it is never counted)

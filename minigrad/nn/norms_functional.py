@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import ops
 from .._state import no_grad
+from ..errors import ArgumentError, ArgumentTypeError
 from ..fused_bn import normalize
 from ..tensor import Tensor
 from . import functional as F  # (imports this module; its names are read at call time)
@@ -37,11 +38,11 @@ def _named(node: Tensor, name: str) -> Tensor:
 
 def _check(name: str, x: Tensor, eps: float, impl: str) -> None:
     if impl not in F.IMPLS:
-        raise ValueError(f"{name}: impl must be one of {F.IMPLS}, got {impl!r}")
+        raise ArgumentError(f"{name}: impl must be one of {F.IMPLS}, got {impl!r}")
     if x.dtype.kind != "f":
-        raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
+        raise ArgumentTypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
     if not eps >= 0 or not np.isfinite(eps):
-        raise ValueError(f"{name}: eps must be >= 0, got {eps}")
+        raise ArgumentError(f"{name}: eps must be >= 0, got {eps}")
 
 
 def normalize_rows(x: Tensor, rows: int, eps: float, impl: str
@@ -81,7 +82,7 @@ def affine(xhat: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tupl
 def _check_parameter(name: str, label: str, value: Tensor | None, shape: tuple[int, ...]
                      ) -> None:
     if value is not None and tuple(value.shape) != shape:
-        raise ValueError(f"{name}: {label} of shape {value.shape} does not fit {shape}")
+        raise ArgumentError(f"{name}: {label} of shape {value.shape} does not fit {shape}")
 
 
 def layer_norm(x: Tensor, normalized_shape: int | tuple[int, ...], weight: Tensor | None = None,
@@ -94,8 +95,8 @@ def layer_norm(x: Tensor, normalized_shape: int | tuple[int, ...], weight: Tenso
     normalized_shape = tuple(int(n) for n in normalized_shape)
     _check("layer_norm", x, eps, impl)
     if x.shape[x.ndim - len(normalized_shape):] != normalized_shape:
-        raise ValueError(f"layer_norm: input shape {x.shape} does not end with "
-                         f"normalized_shape {normalized_shape}")
+        raise ArgumentError(f"layer_norm: input shape {x.shape} does not end with "
+                            f"normalized_shape {normalized_shape}")
     for label, value in (("weight", weight), ("bias", bias)):
         _check_parameter("layer_norm", label, value, normalized_shape)
     rows = math.prod(x.shape[:x.ndim - len(normalized_shape)])
@@ -116,11 +117,11 @@ def group_norm(x: Tensor, num_groups: int, weight: Tensor | None = None,
     weight and bias."""
     _check("group_norm", x, eps, impl)
     if x.ndim < 2:
-        raise ValueError(f"group_norm: input needs shape (N, C, ...), got shape {x.shape}")
+        raise ArgumentError(f"group_norm: input needs shape (N, C, ...), got shape {x.shape}")
     channels = x.shape[1]
     if num_groups < 1 or channels % num_groups:
-        raise ValueError(f"group_norm: {channels} channels (input shape {x.shape}) cannot be "
-                         f"split into {num_groups} groups")
+        raise ArgumentError(f"group_norm: {channels} channels (input shape {x.shape}) cannot be "
+                            f"split into {num_groups} groups")
     for label, value in (("weight", weight), ("bias", bias)):
         _check_parameter("group_norm", label, value, (channels,))
     xhat, _, _ = normalize_rows(x, x.shape[0] * num_groups, eps, impl)
@@ -137,19 +138,19 @@ def instance_norm(x: Tensor, running_mean: Tensor | None = None,
     (the variance unbiased: times K / (K - 1)), as PyTorch does."""
     _check("instance_norm", x, eps, impl)
     if x.ndim < 3:
-        raise ValueError(f"instance_norm: input needs shape (N, C, ...), got shape {x.shape}")
+        raise ArgumentError(f"instance_norm: input needs shape (N, C, ...), got shape {x.shape}")
     n, channels = x.shape[:2]
     for label, value in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
                          ("running_var", running_var)):
         _check_parameter("instance_norm", label, value, (channels,))
     if not use_input_stats:
         if running_mean is None or running_var is None:
-            raise ValueError("instance_norm: use_input_stats=False needs running statistics")
+            raise ArgumentError("instance_norm: use_input_stats=False needs running statistics")
         return F.batch_norm(x, running_mean, running_var, weight, bias, training=False, eps=eps)
     width = x.numel() // max(n * channels, 1)
     if width <= 1 and x.numel():
-        raise ValueError("Expected more than 1 spatial element when training, got input "
-                         f"size {x.shape}")
+        raise ArgumentError("Expected more than 1 spatial element when training, got input "
+                            f"size {x.shape}")
     xhat, mu, var = normalize_rows(x, n * channels, eps, impl)
     if running_mean is not None and running_var is not None and x.numel():
         _update_running(x, running_mean, running_var, mu, var, momentum)

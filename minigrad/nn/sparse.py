@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _state, ops
 from ..dtypes import default_float, resolve_dtype
+from ..errors import ArgumentError, ArgumentTypeError, OutOfRangeError
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -17,8 +18,8 @@ def _padding_index(padding_idx: int | None, rows: int) -> int | None:
     if padding_idx is None:
         return None
     if not -rows <= padding_idx < rows:
-        raise ValueError(f"Embedding: padding_idx {padding_idx} must be within "
-                         f"[-{rows}, {rows}) for num_embeddings {rows}")
+        raise ArgumentError(f"Embedding: padding_idx {padding_idx} must be within "
+                            f"[-{rows}, {rows}) for num_embeddings {rows}")
     return padding_idx % rows
 
 
@@ -31,12 +32,12 @@ def embedding(indices: Any, weight: Tensor, padding_idx: int | None = None) -> T
     """
     array = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
     if array.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be integers, got dtype {array.dtype}")
+        raise ArgumentTypeError(f"embedding: indices must be integers, got dtype {array.dtype}")
     rows = weight.shape[0]
     bad = np.flatnonzero((array < 0) | (array >= rows))
     if bad.size:
-        raise IndexError(f"embedding: index {int(array.reshape(-1)[bad[0]])} is out of "
-                         f"range for {rows} embeddings (valid: 0..{rows - 1})")
+        raise OutOfRangeError(f"embedding: index {int(array.reshape(-1)[bad[0]])} is out of "
+                              f"range for {rows} embeddings (valid: 0..{rows - 1})")
     key = indices if isinstance(indices, Tensor) else Tensor(array)
     out = ops.index(weight, key)
     if padding_idx is None:
@@ -54,8 +55,8 @@ class Embedding(Module):
                  _weight: Any = None, _freeze: bool = False, dtype: Any = None) -> None:
         super().__init__()
         if int(num_embeddings) < 1 or int(embedding_dim) < 1:
-            raise ValueError(f"Embedding: num_embeddings and embedding_dim must be >= 1, got "
-                             f"{num_embeddings} and {embedding_dim}")
+            raise ArgumentError(f"Embedding: num_embeddings and embedding_dim must be >= 1, got "
+                                f"{num_embeddings} and {embedding_dim}")
         self.num_embeddings = int(num_embeddings)
         self.embedding_dim = int(embedding_dim)
         self.padding_idx = _padding_index(padding_idx, self.num_embeddings)
@@ -67,8 +68,8 @@ class Embedding(Module):
         else:
             values = np.asarray(_weight.data if isinstance(_weight, Tensor) else _weight)
             if values.shape != (self.num_embeddings, self.embedding_dim):
-                raise ValueError(f"Embedding: _weight has shape {values.shape}, expected "
-                                 f"{(self.num_embeddings, self.embedding_dim)}")
+                raise ArgumentError(f"Embedding: _weight has shape {values.shape}, expected "
+                                    f"{(self.num_embeddings, self.embedding_dim)}")
             self.weight = Parameter(values, requires_grad=not _freeze, name="E")
 
     def reset_parameters(self) -> None:
@@ -88,7 +89,7 @@ class Embedding(Module):
         """An Embedding holding ``embeddings`` (2-D); frozen unless ``freeze=False``."""
         shape = np.shape(embeddings.data if isinstance(embeddings, Tensor) else embeddings)
         if len(shape) != 2:
-            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got {shape}")
+            raise ArgumentError(f"Embedding.from_pretrained: embeddings must be 2-D, got {shape}")
         return cls(shape[0], shape[1], padding_idx, _weight=embeddings, _freeze=freeze)
 
     def extra_repr(self) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import ops
 from .._state import no_grad
+from ..errors import ArgumentError, ArgumentTypeError
 from ..shape_ops import cat
 from ..tensor import Tensor
 
@@ -81,21 +82,21 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and joined into one vector (differentiable)."""
     pieces = [ops.reshape(p, (-1,)) for p in parameters]
     if not pieces:
-        raise ValueError("parameters_to_vector: no parameters given")
+        raise ArgumentError("parameters_to_vector: no parameters given")
     return cat(pieces)
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     """Copy consecutive slices of the 1-D ``vec`` into the parameters (their shapes)."""
     if not isinstance(vec, Tensor):
-        raise TypeError(f"expected vec to be a Tensor, but got: {type(vec).__name__}")
+        raise ArgumentTypeError(f"expected vec to be a Tensor, but got: {type(vec).__name__}")
     if vec.ndim != 1:
-        raise ValueError(f"vector_to_parameters: vec must be 1-D, got shape {vec.shape}")
+        raise ArgumentError(f"vector_to_parameters: vec must be 1-D, got shape {vec.shape}")
     params = list(parameters)
     needed = sum(p.data.size for p in params)
     if needed != vec.shape[0]:
-        raise ValueError(f"vector_to_parameters: vec has {vec.shape[0]} values, the "
-                         f"parameters hold {needed}")
+        raise ArgumentError(f"vector_to_parameters: vec has {vec.shape[0]} values, the "
+                            f"parameters hold {needed}")
     start = 0
     for param in params:
         count = param.data.size

@@ -22,6 +22,7 @@ import numpy as np
 
 from .._state import no_grad
 from ..dtypes import default_float
+from ..errors import ArgumentError, ArgumentTypeError
 from ..tensor import Tensor
 from .compare import equal, greater, not_equal
 from .core import _as_input
@@ -80,7 +81,7 @@ def prod(x: Any, dim: int | None = None, keepdim: bool = False, *, dtype: Any = 
         cast(x, np.int64) if x.dtype.kind in "biu" else x)
     if dim is None:
         if keepdim:
-            raise TypeError("prod: keepdim needs a dim")
+            raise ArgumentTypeError("prod: keepdim needs a dim")
         return reshape(_halves_product(reshape(x, (-1,)), 0), ())
     axis = check_dim("prod", dim, x.shape)
     if x.ndim == 0:
@@ -147,7 +148,7 @@ def norm(x: Any, p: Any = "fro", dim: Dims = None, keepdim: bool = False, *,
     if p == "fro":
         p = 2
     if isinstance(p, str):
-        raise ValueError(f"norm: p={p!r} is not supported (use 'fro' or a number)")
+        raise ArgumentError(f"norm: p={p!r} is not supported (use 'fro' or a number)")
     return vector_norm(x, p, dim, keepdim, dtype=dtype)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ArgumentTypeError
 from ..tensor import Tensor
 from .core import FLOAT, _const, only_needed, unbroadcast
 from .elementwise import add, div, log, mul, neg, sub, where
@@ -160,8 +161,8 @@ def _shift(name: str, shift: np.ufunc, beyond: str) -> Any:
     or the sign (right), as PyTorch (C leaves them undefined)."""
     def forward(a: np.ndarray, s: np.ndarray) -> np.ndarray:
         if a.dtype.kind not in "iu":
-            raise TypeError(f"{name}: integer tensors only, got {a.dtype} {a.shape} and "
-                            f"{s.dtype} {s.shape} (PyTorch refuses floats and bools too)")
+            raise ArgumentTypeError(f"{name}: integer tensors only, got {a.dtype} {a.shape} and "
+                                    f"{s.dtype} {s.shape} (PyTorch refuses floats and bools too)")
         inside = (s >= 0) & (s < 64)
         fill = np.where(a < 0, -1, 0) if beyond == "sign" else 0
         return np.where(inside, shift(a, np.where(inside, s, 0)), fill).astype(a.dtype)
@@ -222,8 +223,9 @@ def _pow_tensor_forward(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     """x ** t elementwise by C's pow (PyTorch's for a tensor exponent: 0 ** -1 = inf,
     (-2) ** 3 = -8, (-inf) ** 2 = inf, (-3) ** 0.5 = NaN)."""
     if x.dtype.kind == "b":
-        raise TypeError(f"pow: bool ** bool (shapes {x.shape} and {t.shape}) is not "
-                        "defined (PyTorch refuses it too); cast to an integer or float dtype")
+        raise ArgumentTypeError(f"pow: bool ** bool (shapes {x.shape} and {t.shape}) is not "
+                                "defined (PyTorch refuses it too); cast to an integer or float "
+                                "dtype")
     if x.dtype.kind in "iu":
         return _integer_power(x, t)
     with np.errstate(all="ignore"):

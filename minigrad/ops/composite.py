@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from ..dtypes import default_float
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from .compare import greater, less
 from .core import _as_input
@@ -39,7 +40,7 @@ def clamp(x: Any, min: Bound = None, max: Bound = None) -> Tensor:  # noqa: A002
     integers unless a bound is a float (then the default float dtype, as PyTorch). Where a
     bound is NaN no gradient flows (PyTorch still gives the other bound its share)."""
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise ArgumentError("clamp: at least one of min and max must be given")
     out = _as_input(x, None)
     if out.dtype.kind in "biu" and (_is_float(min) or _is_float(max)):
         out = cast(out, default_float())

@@ -28,6 +28,7 @@ import numpy as np
 
 from .._state import STATE
 from ..dtypes import default_float
+from ..errors import ArgumentError, OutOfRangeError
 from ..promotion import number_dtype, result_type
 from ..tensor import Axis, Tensor
 
@@ -99,7 +100,7 @@ OPS: dict[str, Op] = {}
 def register(op: Op) -> Op:
     """Add ``op`` to the table (names are unique)."""
     if op.name in OPS:
-        raise ValueError(f"op {op.name!r} is already registered")
+        raise ArgumentError(f"op {op.name!r} is already registered")
     OPS[op.name] = op
     return op
 
@@ -280,7 +281,7 @@ def broadcast_shapes(*shapes: tuple[int, ...], op: str = "op") -> tuple[int, ...
         sizes = {shape[axis] for shape in shapes if len(shape) >= -axis} - {1}
         if len(sizes) > 1:
             listed = " and ".join(str(tuple(shape)) for shape in shapes)
-            raise ValueError(f"{op}: shapes {listed} cannot be broadcast together")
+            raise ArgumentError(f"{op}: shapes {listed} cannot be broadcast together")
         result.append(sizes.pop() if sizes else 1)
     return tuple(result)
 
@@ -343,12 +344,12 @@ def _normalize_axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
     normalized = []
     for ax in axes:
         if not -builtins.max(ndim, 1) <= int(ax) < builtins.max(ndim, 1):  # 0-d: 0 or -1
-            raise ValueError(
+            raise OutOfRangeError(
                 f"{op}: axis {ax} is out of range for a tensor with {ndim} dimensions"
             )
         normalized.append(int(ax) % builtins.max(ndim, 1))
     if len(set(normalized)) != len(normalized):
-        raise ValueError(f"{op}: repeated axis in {axis}")
+        raise ArgumentError(f"{op}: repeated axis in {axis}")
     return tuple(sorted(normalized)) if ndim else ()
 
 

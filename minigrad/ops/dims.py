@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from ..errors import ArgumentTypeError, OutOfRangeError
 from ..tensor import Tensor
 from .core import normalize_axes
 
@@ -24,10 +25,10 @@ def check_dim(name: str, dim: Any, shape: tuple[int, ...]) -> int:
     -1, as in PyTorch); an error naming the dim and the shape otherwise."""
     span = builtins.max(len(shape), 1)
     if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
-        raise TypeError(f"{name}: dim must be an integer, got {dim!r}")
+        raise ArgumentTypeError(f"{name}: dim must be an integer, got {dim!r}")
     if not -span <= dim < span:
-        raise IndexError(f"{name}: dim {dim} is out of range for a tensor of shape {shape} "
-                         f"(expected one in [{-span}, {span - 1}])")
+        raise OutOfRangeError(f"{name}: dim {dim} is out of range for a tensor of shape {shape} "
+                              f"(expected one in [{-span}, {span - 1}])")
     return int(dim) % span
 
 
@@ -49,8 +50,8 @@ def torch_keywords(function: F) -> F:
         for alias, name in ALIASES:
             if alias in keywords:
                 if name in keywords:
-                    raise TypeError(f"{call.__name__}: got both {name}= and {alias}=; "
-                                    "give one")
+                    raise ArgumentTypeError(f"{call.__name__}: got both {name}= and {alias}=; "
+                                            "give one")
                 keywords[name] = keywords.pop(alias)
         return function(*args, **keywords)
 

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._state import no_grad
+from ..errors import ArgumentError, ArgumentTypeError
 from ..tensor import Tensor
 from .binary_math import minimum
 from .compare import equal
@@ -83,8 +84,8 @@ def _first_index(name: str, x: Tensor, dim: int | None, keepdim: bool, largest: 
         return Tensor(np.zeros((), np.int64))
     n = x.shape[dim]
     if n == 0:
-        raise ValueError(f"{name}: cannot take the {name} of dim {dim} of size 0 "
-                         f"(shape {x.shape})")
+        raise ArgumentError(f"{name}: cannot take the {name} of dim {dim} of size 0 "
+                            f"(shape {x.shape})")
     with no_grad():
         x = x.detach() if x.requires_grad else x
         peak = (amax if largest else amin)(x, dim, keepdim=True)
@@ -129,7 +130,7 @@ def _extremum(name: str, x: Any, dim: Any, keepdim: bool, largest: bool) -> Any:
         return maximum(x, dim) if largest else minimum(x, dim)
     if dim is None:
         if keepdim:
-            raise TypeError(f"{name}: keepdim needs a dim")
+            raise ArgumentTypeError(f"{name}: keepdim needs a dim")
         return (amax if largest else amin)(x)
     return _values_indices(name, x, dim, bool(keepdim), largest)
 

@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
-import builtins
 from typing import Any
 
 import numpy as np
 
+from ..errors import ArgumentError, ArgumentTypeError, InvalidIndexError, OutOfRangeError
 from ..tensor import Tensor
 from .core import INDEX, Op, _as_input, apply, register
+from .dims import check_dim
 
 
 def _freeze_key(key: Any) -> tuple:
-    """An index key as a tuple of ints, slices, None, Ellipsis and int/bool arrays."""
+    """An index key as a tuple of ints, slices, None, Ellipsis and int/bool arrays. As in
+    PyTorch and numpy, a list, a tuple inside the key, or a tensor is an index array."""
     parts = key if isinstance(key, tuple) else (key,)
     frozen = []
     for part in parts:
         if isinstance(part, Tensor):
             part = part.data
-        if isinstance(part, list | np.ndarray):
-            part = np.asarray(part)
-            if part.dtype.kind not in "iub":
-                raise TypeError(f"index arrays must hold integers or booleans, got {part.dtype}")
+        if isinstance(part, list | tuple | np.ndarray):
+            part = _index_array(part)
         elif not isinstance(part, int | np.integer | slice | type(None) | type(Ellipsis)):
-            raise TypeError(f"unsupported index {part!r}")
+            raise InvalidIndexError(
+                f"unsupported index {part!r}: only integers, slices, None, Ellipsis and "
+                "integer or bool tensors/lists are valid indices")
         frozen.append(part)
     return tuple(frozen)
+
+
+def _index_array(part: Any) -> np.ndarray:
+    try:
+        array = np.asarray(part)
+    except ValueError as error:  # a ragged list
+        raise InvalidIndexError(f"index list {part!r} is not rectangular: {error}") from None
+    if array.dtype.kind not in "iub":
+        raise InvalidIndexError(
+            f"index arrays must hold integers or booleans, got {array.dtype}")
+    return array
 
 
 def _mixes_ints_and_arrays(key: tuple) -> bool:
@@ -39,12 +52,12 @@ def _mixes_ints_and_arrays(key: tuple) -> bool:
 
 def _index_shape(shape: tuple[int, ...], *, key: tuple) -> tuple[int, ...]:
     if _mixes_ints_and_arrays(key):
-        raise ValueError("index: a key mixing integers and index arrays is split by "
-                         "ops.index into two index nodes (PyTorch's axis order)")
+        raise ArgumentError("index: a key mixing integers and index arrays is split by "
+                            "ops.index into two index nodes (PyTorch's axis order)")
     try:
         return np.broadcast_to(np.empty((), np.int8), shape)[key].shape
     except IndexError as error:
-        raise IndexError(f"index: {error} (tensor shape {shape})") from None
+        raise OutOfRangeError(f"index: {error} (tensor shape {shape})") from None
 
 
 def _index_vjp(g: Tensor, out: Tensor, x: Tensor, *, key: tuple) -> tuple:
@@ -105,12 +118,12 @@ def _gather_shape(shape: tuple[int, ...], idx: tuple[int, ...], *, axis: int) ->
     """The index's shape. As in PyTorch, the index may be smaller than the input along the
     other axes (it reads the leading part of them), never larger."""
     if len(idx) != len(shape):
-        raise ValueError(
+        raise ArgumentError(
             f"gather: index of shape {idx} needs as many dimensions as the input {shape}"
         )
     for k, (n_idx, n_x) in enumerate(zip(idx, shape, strict=True)):
         if k != axis and n_idx > n_x:
-            raise ValueError(
+            raise ArgumentError(
                 f"gather: index of shape {idx} is larger than the input {shape} along "
                 f"axis {k} (along every axis but {axis} the index may be at most as large)"
             )
@@ -119,9 +132,9 @@ def _gather_shape(shape: tuple[int, ...], idx: tuple[int, ...], *, axis: int) ->
 
 def _gather_forward(x: np.ndarray, idx: np.ndarray, *, axis: int) -> np.ndarray:
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"gather: indices must be integers, got dtype {idx.dtype}")
+        raise ArgumentTypeError(f"gather: indices must be integers, got dtype {idx.dtype}")
     if idx.size and (idx.min() < -x.shape[axis] or idx.max() >= x.shape[axis]):
-        raise IndexError(
+        raise OutOfRangeError(
             f"gather: index {int(idx.max()) if idx.max() >= x.shape[axis] else int(idx.min())}"
             f" is out of range for axis {axis} of size {x.shape[axis]}"
         )
@@ -143,7 +156,7 @@ def gather(x: Any, idx: Any, axis: int) -> Tensor:
     """Values of ``x`` at ``idx`` along ``axis`` (``torch.gather`` / ``take_along_axis``)."""
     x = _as_input(x, None)
     idx = _as_input(idx, None)
-    return apply(GATHER, x, idx, axis=int(axis) % builtins.max(x.ndim, 1))
+    return apply(GATHER, x, idx, axis=check_dim("gather", axis, x.shape))
 
 
 def _scatter_add_forward(g: np.ndarray, idx: np.ndarray, *, axis: int,

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from .core import MATMUL, Op, apply, broadcast_shapes, only_needed, register, unbroadcast
 from .movement import reshape, transpose
@@ -14,11 +15,11 @@ from .movement import reshape, transpose
 
 def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     if len(a) == 0 or len(b) == 0:
-        raise ValueError(f"matmul: both operands need at least 1 dimension, got {a} @ {b}")
+        raise ArgumentError(f"matmul: both operands need at least 1 dimension, got {a} @ {b}")
     inner_a = a[-1]
     inner_b = b[-2] if len(b) > 1 else b[0]
     if inner_a != inner_b:
-        raise ValueError(
+        raise ArgumentError(
             f"matmul: inner dimensions differ: {a} @ {b} ({inner_a} != {inner_b})"
         )
     batch = broadcast_shapes(a[:-2], b[:-2], op="matmul (batch axes)")

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ArgumentTypeError
 from ..tensor import Tensor
 from .rows import binary, boolean, unary
 
@@ -34,8 +35,8 @@ def _bitwise(name: str, ufunc: np.ufunc) -> Any:
     def forward(*arrays: np.ndarray) -> np.ndarray:
         if any(a.dtype.kind not in "biu" for a in arrays):
             listed = ", ".join(f"{a.dtype} {a.shape}" for a in arrays)
-            raise TypeError(f"{name}: integer or bool tensors only, got {listed} (PyTorch "
-                            "refuses floats too)")
+            raise ArgumentTypeError(f"{name}: integer or bool tensors only, got {listed} (PyTorch "
+                                    "refuses floats too)")
         return ufunc(*arrays)
 
     return forward

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ArgumentError, OutOfRangeError
 from ..tensor import Tensor
 from .core import _as_input, apply, broadcast_shapes, unbroadcast
 from .rows import movement
@@ -17,7 +18,7 @@ from .rows import movement
 def _reshape_shape(shape: tuple[int, ...], *, shape_to: tuple[int, ...]) -> tuple:
     size = math.prod(shape)
     if math.prod(shape_to) != size or builtins.min(shape_to, default=0) < 0:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {shape} to {shape_to}")
+        raise ArgumentError(f"reshape: cannot reshape a tensor of shape {shape} to {shape_to}")
     return shape_to
 
 
@@ -25,11 +26,11 @@ def _resolve_reshape(shape: tuple[int, ...], target: tuple[int, ...]) -> tuple[i
     size = math.prod(shape)
     unknown = [i for i, n in enumerate(target) if n == -1]
     if len(unknown) > 1:
-        raise ValueError(f"reshape: only one dimension can be -1, got {target}")
+        raise ArgumentError(f"reshape: only one dimension can be -1, got {target}")
     if unknown:
         known = math.prod([n for n in target if n != -1])
         if known == 0 or size % known:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {shape} to {target}")
+            raise ArgumentError(f"reshape: cannot reshape a tensor of shape {shape} to {target}")
         target = tuple(size // known if n == -1 else n for n in target)
     return _reshape_shape(shape, shape_to=target)
 
@@ -49,7 +50,7 @@ def reshape(x: Any, shape: Sequence[int]) -> Tensor:
 
 def _transpose_shape(shape: tuple[int, ...], *, perm: tuple[int, ...]) -> tuple:
     if sorted(perm) != list(range(len(shape))):
-        raise ValueError(f"transpose: axes {perm} are not a permutation for shape {shape}")
+        raise ArgumentError(f"transpose: axes {perm} are not a permutation for shape {shape}")
     return tuple(shape[p] for p in perm)
 
 
@@ -69,7 +70,7 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     x = _as_input(x, None)
     for ax in () if axes is None else axes:
         if not -x.ndim <= int(ax) < builtins.max(x.ndim, 1):
-            raise ValueError(f"transpose: axis {ax} is out of range for shape {x.shape}")
+            raise OutOfRangeError(f"transpose: axis {ax} is out of range for shape {x.shape}")
     perm = tuple(reversed(range(x.ndim))) if axes is None else tuple(
         int(a) % builtins.max(x.ndim, 1) for a in axes
     )
@@ -78,7 +79,7 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
 
 def _broadcast_shape(shape: tuple[int, ...], *, shape_to: tuple[int, ...]) -> tuple:
     if broadcast_shapes(shape, shape_to, op="broadcast_to") != shape_to:
-        raise ValueError(f"broadcast_to: cannot broadcast shape {shape} to {shape_to}")
+        raise ArgumentError(f"broadcast_to: cannot broadcast shape {shape} to {shape_to}")
     return shape_to
 
 

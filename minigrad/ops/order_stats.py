@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ArgumentError, ArgumentTypeError
 from ..tensor import Tensor
 from .binary_math import floor_divide
 from .compare import equal, not_equal
@@ -75,18 +76,18 @@ def _median(name: str, x: Any, dim: int | None, keepdim: bool, skip_nan: bool) -
     x = _as_input(x, None)
     if dim is None:
         if keepdim:
-            raise TypeError(f"{name}: keepdim needs a dim")
+            raise ArgumentTypeError(f"{name}: keepdim needs a dim")
         flat = reshape(x, (-1,))
         if flat.shape[0] == 0:
-            raise ValueError(f"{name}: the median of an empty tensor is undefined")
+            raise ArgumentError(f"{name}: the median of an empty tensor is undefined")
         return _shared(flat, _median(name, flat, 0, False, skip_nan).values)
     axis = check_dim(name, dim, x.shape)
     if x.ndim == 0:
         return scalar_values_indices(x)
     n = x.shape[axis]
     if n == 0:
-        raise ValueError(f"{name}: cannot take the {name} of dim {axis} of size 0 "
-                         f"(shape {x.shape})")
+        raise ArgumentError(f"{name}: cannot take the {name} of dim {axis} of size 0 "
+                            f"(shape {x.shape})")
     if x.dtype.kind != "f":
         return _at(x, axis, (n - 1) // 2, bool(keepdim))
     if skip_nan:  # the lower median of the numbers (NaNs sort after them)
@@ -129,9 +130,9 @@ def _quantile_levels(name: str, q: Any) -> tuple[np.ndarray, bool]:
     """The levels as a 1-D float64 array, and whether q was one number (0-d)."""
     levels = np.asarray(q.data if isinstance(q, Tensor) else q, dtype=np.float64)
     if levels.ndim > 1:
-        raise ValueError(f"{name}: q must be a number or a 1-D tensor, got shape {levels.shape}")
+        raise ArgumentError(f"{name}: q must be a number or a 1-D tensor, got shape {levels.shape}")
     if levels.size and not ((levels >= 0) & (levels <= 1)).all():
-        raise ValueError(f"{name}: q must be in the range [0, 1] but got {q!r}")
+        raise ArgumentError(f"{name}: q must be in the range [0, 1] but got {q!r}")
     return levels.reshape(-1), levels.ndim == 0
 
 
@@ -157,16 +158,16 @@ def _quantile(name: str, x: Any, q: Any, dim: int | None, keepdim: bool, how: st
               skip_nan: bool) -> Tensor:
     x = _as_input(x, None)
     if x.dtype.kind != "f":
-        raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
+        raise ArgumentTypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
     if how not in INTERPOLATIONS:
-        raise ValueError(f"{name}: interpolation must be one of {INTERPOLATIONS}, got {how!r}")
+        raise ArgumentError(f"{name}: interpolation must be one of {INTERPOLATIONS}, got {how!r}")
     levels, single = _quantile_levels(name, q)
     axis = 0 if dim is None else check_dim(name, dim, x.shape)
     source = reshape(x, (-1,)) if dim is None or x.ndim == 0 else x
     n = source.shape[axis]
     if n == 0:
-        raise ValueError(f"{name}: cannot take a quantile of dim {axis} of size 0 "
-                         f"(shape {x.shape})")
+        raise ArgumentError(f"{name}: cannot take a quantile of dim {axis} of size 0 "
+                            f"(shape {x.shape})")
     nan = isnan(source)
     sorted_x = sort(source, axis).values  # NaN last
     if skip_nan:  # ranks among the numbers of each row

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ArgumentError
 from ..tensor import Axis, Tensor
 from .compare import equal
 from .core import _as_input, _reduced_shape, normalize_axes
@@ -90,13 +91,14 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
 
 
 def _mean_vjp(g: Tensor, out: Tensor, x: Tensor, *, axes: tuple, keepdims: bool) -> tuple:
-    scaled = mul(g, 1.0 / _count(x.shape, axes))
+    scaled = mul(g, 1.0 / builtins.max(_count(x.shape, axes), 1))  # 0 elements: g is empty
     return (broadcast_to(_expand_reduced(scaled, x.shape, axes, keepdims), x.shape),)
 
 
 def _mean_forward(x: np.ndarray, *, axes: tuple, keepdims: bool) -> np.ndarray:
-    if x.size == 0 or _count(x.shape, axes) == 0:
-        raise ValueError(f"mean: cannot average over empty axes {axes} of shape {x.shape}")
+    if _count(x.shape, axes) == 0 and math.prod(_reduced_shape(x.shape, axes, keepdims)):
+        # an empty result is fine (nothing averaged); a 0/0 is refused, not a silent NaN
+        raise ArgumentError(f"mean: cannot average over empty axes {axes} of shape {x.shape}")
     return reduce_mean(x, axes, keepdims)
 
 
@@ -117,7 +119,7 @@ def _max_vjp(g: Tensor, out: Tensor, x: Tensor, *, axes: tuple, keepdims: bool) 
 
 def _max_forward(x: np.ndarray, *, axes: tuple, keepdims: bool) -> np.ndarray:
     if _count(x.shape, axes) == 0:
-        raise ValueError(f"max: cannot take the max over empty axes {axes} of shape {x.shape}")
+        raise ArgumentError(f"max: cannot take the max over empty axes {axes} of shape {x.shape}")
     return np.max(x, axis=axes, keepdims=keepdims)
 
 

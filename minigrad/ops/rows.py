@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import OutOfRangeError
 from ..tensor import Axis, Tensor
 from .core import (
     COMPARE,
@@ -124,7 +125,7 @@ def _reduction_shape(name: str) -> Callable[..., tuple[int, ...]]:
     def rule(shape: tuple[int, ...], *, axes: tuple[int, ...], keepdims: bool) -> tuple:
         for ax in axes:
             if not 0 <= ax < builtins.max(len(shape), 1):
-                raise ValueError(
+                raise OutOfRangeError(
                     f"{name}: axis {ax} is out of range for shape {shape}"
                 )
         return _reduced_shape(shape, axes, keepdims)

@@ -25,6 +25,7 @@ import numpy as np
 
 from .._state import no_grad
 from ..dtypes import default_float
+from ..errors import OutOfRangeError
 from ..tensor import Tensor
 from .compare import equal, greater_equal
 from .core import Op, _as_input, apply, register
@@ -50,7 +51,7 @@ def _cumsum_forward(x: np.ndarray, *, axis: int, reverse: bool) -> np.ndarray:
 
 def _cumsum_shape(shape: tuple[int, ...], *, axis: int, reverse: bool) -> tuple[int, ...]:
     if not 0 <= axis < len(shape):
-        raise ValueError(f"cumsum: axis {axis} is out of range for shape {shape}")
+        raise OutOfRangeError(f"cumsum: axis {axis} is out of range for shape {shape}")
     return shape
 
 

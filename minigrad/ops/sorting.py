@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ArgumentError, OutOfRangeError
 from ..tensor import Tensor
 from .core import Op, _as_input, apply, register
 from .dims import check_dim, install, torch_keywords
@@ -32,8 +33,8 @@ def check_k(name: str, k: Any, lowest: int, dim: int, x: Tensor, axis: int) -> i
     ValueError naming k, the range, dim and the shape (topk: lowest 0, kthvalue: 1)."""
     size = x.shape[axis] if x.ndim else 1
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or not lowest <= k <= size:
-        raise ValueError(f"{name}: k={k!r} must be an integer in [{lowest}, {size}] (the size "
-                         f"of dim {dim} of shape {x.shape})")
+        raise ArgumentError(f"{name}: k={k!r} must be an integer in [{lowest}, {size}] (the size "
+                            f"of dim {dim} of shape {x.shape})")
     return int(k)
 
 
@@ -53,7 +54,7 @@ def _argsort_forward(x: np.ndarray, *, axis: int, descending: bool) -> np.ndarra
 
 def _argsort_shape(shape: tuple[int, ...], *, axis: int, descending: bool) -> tuple:
     if not 0 <= axis < len(shape):
-        raise ValueError(f"argsort: axis {axis} is out of range for shape {shape}")
+        raise OutOfRangeError(f"argsort: axis {axis} is out of range for shape {shape}")
     return shape
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import scipy.special
 
+from ..errors import ArgumentTypeError
 from ..tensor import Tensor
 from .core import ELEMENTWISE, FLOAT, Op, _const, _same_shape, apply, register
 from .elementwise import add, div, exp, mul, neg, sqrt, sub, where
@@ -145,8 +146,8 @@ def _rounding(function: np.ufunc) -> Any:
     """``function`` of floats; integers are whole already (a copy, as PyTorch's)."""
     def forward(x: np.ndarray) -> np.ndarray:
         if x.dtype.kind == "b":
-            raise TypeError(f"{function.__name__} of a bool tensor: PyTorch refuses it too "
-                            f"(shape {x.shape})")
+            raise ArgumentTypeError(f"{function.__name__} of a bool tensor: PyTorch refuses it too "
+                                    f"(shape {x.shape})")
         return function(x) if x.dtype.kind == "f" else x.copy()
 
     return forward
@@ -168,8 +169,8 @@ TRUNC, trunc = unary("trunc", _rounding(np.trunc), _zero_grad, "0", "np.trunc({0
 
 def _frac_forward(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind != "f":
-        raise TypeError(f"frac: a {x.dtype} tensor (shape {x.shape}) has no fractional "
-                        "part; PyTorch refuses integer and bool tensors too")
+        raise ArgumentTypeError(f"frac: a {x.dtype} tensor (shape {x.shape}) has no fractional "
+                                "part; PyTorch refuses integer and bool tensors too")
     with np.errstate(invalid="ignore"):
         return np.subtract(x, np.trunc(x))
 
@@ -195,7 +196,7 @@ SIGN, sign = unary("sign", _sign_forward, _zero_grad, "0",
 
 def _abs_forward(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind == "b":
-        raise TypeError(f"abs of a bool tensor: PyTorch refuses it too (shape {x.shape})")
+        raise ArgumentTypeError(f"abs of a bool tensor: PyTorch refuses it too (shape {x.shape})")
     return np.abs(x)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ArgumentTypeError
 from ..tensor import Tensor
 
 LIVE_KEYS = frozenset({"lr", "momentum", "betas"})
@@ -53,7 +54,8 @@ class _Live:
 def _number(key: str, value: Any) -> float:
     array = np.asarray(value.data if isinstance(value, Tensor) else value)
     if array.size != 1 or array.dtype.kind not in "biuf":
-        raise TypeError(f"param group option {key!r} must be one real number, got {value!r}")
+        raise ArgumentTypeError(f"param group option {key!r} must be one real number, got "
+                                f"{value!r}")
     return float(array.reshape(()))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..errors import ArgumentError, ArgumentTypeError
 from .optimizer import Optimizer
 
 
@@ -14,7 +15,7 @@ def _values(optimizer: Optimizer, key: str) -> list[Any]:
 
 def _check_optimizer(optimizer: Any) -> None:
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        raise ArgumentTypeError(f"{type(optimizer).__name__} is not an Optimizer")
 
 
 class LRScheduler:
@@ -93,6 +94,6 @@ def _per_group(name: str, optimizer: Optimizer, value: float | Sequence[float]) 
     groups = len(optimizer.param_groups)
     if isinstance(value, list | tuple):
         if len(value) != groups:
-            raise ValueError(f"expected {groups} values for {name}, got {len(value)}")
+            raise ArgumentError(f"expected {groups} values for {name}, got {len(value)}")
         return list(value)
     return [value] * groups

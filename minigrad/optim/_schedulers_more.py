@@ -8,6 +8,7 @@ import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..errors import ArgumentError, ArgumentTypeError
 from ._scheduler_base import LRScheduler, _values
 from .optimizer import Optimizer
 
@@ -19,10 +20,10 @@ def _lambdas(optimizer: Optimizer, lr_lambda: Lambda | Sequence[Lambda]) -> list
     if not isinstance(lr_lambda, list | tuple):
         lr_lambda = [lr_lambda] * groups
     if len(lr_lambda) != groups:
-        raise ValueError(f"expected {groups} lr_lambdas, got {len(lr_lambda)}")
+        raise ArgumentError(f"expected {groups} lr_lambdas, got {len(lr_lambda)}")
     for fn in lr_lambda:
         if not callable(fn):
-            raise TypeError(f"lr_lambda should be a function, got {type(fn).__name__}")
+            raise ArgumentTypeError(f"lr_lambda should be a function, got {type(fn).__name__}")
     return list(lr_lambda)
 
 
@@ -87,7 +88,7 @@ class ConstantLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
         if not 0 <= factor <= 1:
-            raise ValueError(f"ConstantLR: factor must lie in [0, 1], got {factor}")
+            raise ArgumentError(f"ConstantLR: factor must lie in [0, 1], got {factor}")
         self.factor = factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
@@ -137,9 +138,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1,
                  eta_min: float = 0.0, last_epoch: int = -1) -> None:
         if not isinstance(T_0, int) or T_0 <= 0:
-            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+            raise ArgumentError(f"Expected positive integer T_0, but got {T_0}")
         if not isinstance(T_mult, int) or T_mult < 1:
-            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+            raise ArgumentError(f"Expected integer T_mult >= 1, but got {T_mult}")
         self.T_0 = self.T_i = T_0
         self.T_mult = T_mult
         self.eta_min = eta_min
@@ -169,7 +170,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     def _jump(self, epoch: float) -> None:
         if epoch < 0:
-            raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+            raise ArgumentError(f"Expected non-negative epoch, but got {epoch}")
         if epoch < self.T_0:
             self.T_i, self.T_cur = self.T_0, epoch
         elif self.T_mult == 1:

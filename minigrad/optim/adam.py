@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import ops
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._groups import ParamGroup
 from .optimizer import Optimizer, Scalars, check_at_least, counter, zeros_like
@@ -39,8 +40,8 @@ class Adam(Optimizer):
         betas = tuple(group["betas"])
         for k, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
-                raise ValueError(f"{type(self).__name__}: invalid beta parameter at index "
-                                 f"{k}: {beta} (betas must lie in [0, 1), got {betas})")
+                raise ArgumentError(f"{type(self).__name__}: invalid beta parameter at index "
+                                    f"{k}: {beta} (betas must lie in [0, 1), got {betas})")
 
     def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any],
                 group: ParamGroup, scalars: Scalars) -> None:

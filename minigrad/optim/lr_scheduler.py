@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..errors import ArgumentError
 from ._scheduler_base import LRScheduler, _check_optimizer, _per_group, _values
 from ._schedulers_more import (
     ConstantLR,
@@ -47,7 +48,7 @@ class StepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
         if int(step_size) < 1:
-            raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
+            raise ArgumentError(f"StepLR: step_size must be >= 1, got {step_size}")
         self.step_size = int(step_size)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -144,10 +145,10 @@ class LinearLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
                  end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
         if not 0 < start_factor <= 1:
-            raise ValueError("LinearLR: start_factor must lie in (0, 1], got "
-                             f"{start_factor}")
+            raise ArgumentError("LinearLR: start_factor must lie in (0, 1], got "
+                                f"{start_factor}")
         if not 0 <= end_factor <= 1:
-            raise ValueError(f"LinearLR: end_factor must lie in [0, 1], got {end_factor}")
+            raise ArgumentError(f"LinearLR: end_factor must lie in [0, 1], got {end_factor}")
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = total_iters
@@ -190,10 +191,10 @@ class OneCycleLR(LRScheduler):
         self.optimizer = optimizer
         self.total_steps = _total_steps(total_steps, epochs, steps_per_epoch)
         if not 0 <= pct_start <= 1:
-            raise ValueError(f"OneCycleLR: pct_start must lie in [0, 1], got {pct_start}")
+            raise ArgumentError(f"OneCycleLR: pct_start must lie in [0, 1], got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):
-            raise ValueError("OneCycleLR: anneal_strategy must be 'cos' or 'linear', got "
-                             f"{anneal_strategy!r}")
+            raise ArgumentError("OneCycleLR: anneal_strategy must be 'cos' or 'linear', got "
+                                f"{anneal_strategy!r}")
         self.anneal_strategy = anneal_strategy
         self._schedule_phases = _phases(float(pct_start), self.total_steps, three_phase)
         if last_epoch == -1:
@@ -210,8 +211,8 @@ class OneCycleLR(LRScheduler):
     def _start_momentum(self, optimizer: Optimizer, max_momentum: Any, base_momentum: Any,
                         last_epoch: int) -> None:
         if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-            raise ValueError("OneCycleLR: optimizer must support momentum or beta1 with "
-                             "`cycle_momentum` option enabled")
+            raise ArgumentError("OneCycleLR: optimizer must support momentum or beta1 with "
+                                "`cycle_momentum` option enabled")
         self.use_beta1 = "betas" in optimizer.defaults
         if last_epoch != -1:
             return
@@ -236,8 +237,8 @@ class OneCycleLR(LRScheduler):
     def get_lr(self) -> list[float]:
         step = self.last_epoch
         if step > self.total_steps:
-            raise ValueError(f"OneCycleLR: tried to step {step} times; the specified number "
-                             f"of total steps is {self.total_steps}")
+            raise ArgumentError(f"OneCycleLR: tried to step {step} times; the specified number "
+                                f"of total steps is {self.total_steps}")
         lrs = []
         for group in self.optimizer.param_groups:
             begin = 0.0
@@ -259,15 +260,15 @@ def _total_steps(total_steps: int | None, epochs: int | None,
                  steps_per_epoch: int | None) -> int:
     if total_steps is not None:
         if not isinstance(total_steps, int) or total_steps <= 0:
-            raise ValueError(f"OneCycleLR: expected a positive integer total_steps, got "
-                             f"{total_steps}")
+            raise ArgumentError(f"OneCycleLR: expected a positive integer total_steps, got "
+                                f"{total_steps}")
         return total_steps
     if epochs is None or steps_per_epoch is None:
-        raise ValueError("OneCycleLR: define either total_steps or (epochs and "
-                         "steps_per_epoch)")
+        raise ArgumentError("OneCycleLR: define either total_steps or (epochs and "
+                            "steps_per_epoch)")
     for name, value in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
         if not isinstance(value, int) or value <= 0:
-            raise ValueError(f"OneCycleLR: expected a positive integer {name}, got {value}")
+            raise ArgumentError(f"OneCycleLR: expected a positive integer {name}, got {value}")
     return epochs * steps_per_epoch
 
 
@@ -301,12 +302,12 @@ class ReduceLROnPlateau(LRScheduler):
                  cooldown: int = 0, min_lr: float | Sequence[float] = 0,
                  eps: float = 1e-8) -> None:
         if factor >= 1.0:
-            raise ValueError(f"ReduceLROnPlateau: factor should be < 1.0, got {factor}")
+            raise ArgumentError(f"ReduceLROnPlateau: factor should be < 1.0, got {factor}")
         if mode not in ("min", "max"):
-            raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
+            raise ArgumentError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
-            raise ValueError("ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got "
-                             f"{threshold_mode!r}")
+            raise ArgumentError("ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got "
+                                f"{threshold_mode!r}")
         _check_optimizer(optimizer)
         self.optimizer = optimizer
         self.factor = factor
@@ -368,14 +369,14 @@ class ReduceLROnPlateau(LRScheduler):
 
 def _check_members(owner: str, optimizer: Optimizer, schedulers: Sequence[Any]) -> None:
     if not schedulers:
-        raise ValueError(f"{owner} expects at least one scheduler, got none")
+        raise ArgumentError(f"{owner} expects at least one scheduler, got none")
     for k, scheduler in enumerate(schedulers):
         if isinstance(scheduler, ReduceLROnPlateau):
-            raise ValueError(f"{owner} does not support ReduceLROnPlateau (its step needs "
-                             f"the metric), got one at index {k}")
+            raise ArgumentError(f"{owner} does not support ReduceLROnPlateau (its step needs "
+                                f"the metric), got one at index {k}")
         if getattr(scheduler, "optimizer", None) is not optimizer:
-            raise ValueError(f"{owner} expects all schedulers to belong to the same "
-                             f"optimizer; the {type(scheduler).__name__} at index {k} does not")
+            raise ArgumentError(f"{owner} expects all schedulers to belong to the same "
+                                f"optimizer; the {type(scheduler).__name__} at index {k} does not")
 
 
 class _Composite(LRScheduler):
@@ -406,8 +407,8 @@ class SequentialLR(_Composite):
                  milestones: Sequence[int], last_epoch: int = -1) -> None:
         _check_members("SequentialLR", optimizer, schedulers)
         if len(milestones) != len(schedulers) - 1:
-            raise ValueError(f"SequentialLR expects one milestone fewer than schedulers, got "
-                             f"{len(schedulers)} schedulers and {len(milestones)} milestones")
+            raise ArgumentError(f"SequentialLR expects one milestone fewer than schedulers, got "
+                                f"{len(schedulers)} schedulers and {len(milestones)} milestones")
         self._schedulers, self._milestones = list(schedulers), list(milestones)
         self.last_epoch = last_epoch + 1
         self.optimizer = optimizer

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import ops
 from .._state import clear_grad, enable_grad, no_grad
+from ..errors import ArgumentError, ArgumentTypeError
 from ..tensor import Tensor
 from ._groups import ParamGroup, ParamState, flat_params
 
@@ -28,11 +29,11 @@ class Optimizer:
         self.state = ParamState()
         self.param_groups: list[ParamGroup] = []
         if isinstance(params, Tensor):
-            raise TypeError(f"{type(self).__name__}: params must be an iterable of tensors "
-                            f"or of dicts, got a Tensor of shape {params.shape}")
+            raise ArgumentTypeError(f"{type(self).__name__}: params must be an iterable of tensors "
+                                    f"or of dicts, got a Tensor of shape {params.shape}")
         groups = list(params)
         if not groups:
-            raise ValueError(f"{type(self).__name__}: optimizer got an empty parameter list")
+            raise ArgumentError(f"{type(self).__name__}: optimizer got an empty parameter list")
         if not isinstance(groups[0], Mapping):
             groups = [{"params": groups}]
         for group in groups:
@@ -42,7 +43,7 @@ class Optimizer:
         """Append a group: its 'params', its own options, the defaults for the rest."""
         name = type(self).__name__
         if not isinstance(param_group, Mapping):
-            raise TypeError(f"{name}: param_group must be a dict, got {type(param_group)}")
+            raise ArgumentTypeError(f"{name}: param_group must be a dict, got {type(param_group)}")
         group = dict(param_group)
         params, names = _split_names(group.get("params"), name)
         group["params"] = params
@@ -53,7 +54,7 @@ class Optimizer:
         self._check_options(group)
         known = {id(p) for p in flat_params(self.param_groups)}
         if any(id(p) in known for p in params):
-            raise ValueError(f"{name}: some parameters appear in more than one parameter group")
+            raise ArgumentError(f"{name}: some parameters appear in more than one parameter group")
         self.param_groups.append(ParamGroup.build(group))
 
     def _check_options(self, group: Mapping[str, Any]) -> None:
@@ -65,8 +66,8 @@ class Optimizer:
         check_at_least(self, group, "lr", 0.0)
         check_at_least(self, group, "weight_decay", 0.0)
         if group.get("differentiable"):
-            raise ValueError(f"{type(self).__name__}: differentiable=True is not supported "
-                             "(the update runs under no_grad)")
+            raise ArgumentError(f"{type(self).__name__}: differentiable=True is not supported "
+                                "(the update runs under no_grad)")
 
     # ------------------------------------------------------------------ the step
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -134,11 +135,11 @@ class Optimizer:
         saved_groups = list(state_dict["param_groups"])
         name = type(self).__name__
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"{name}: loaded state dict has {len(saved_groups)} parameter "
-                             f"groups, the optimizer has {len(self.param_groups)}")
+            raise ArgumentError(f"{name}: loaded state dict has {len(saved_groups)} parameter "
+                                f"groups, the optimizer has {len(self.param_groups)}")
         for k, (group, saved) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
             if len(group["params"]) != len(saved["params"]):
-                raise ValueError(
+                raise ArgumentError(
                     f"{name}: loaded state dict's group {k} has {len(saved['params'])} "
                     f"parameters, the optimizer's has {len(group['params'])}")
         by_id = dict(zip([i for g in saved_groups for i in g["params"]],
@@ -166,19 +167,20 @@ def _split_names(params: Any, optimizer: str) -> tuple[list[Tensor], list[str]]:
     if isinstance(params, Tensor):
         return [params], []
     if isinstance(params, set):
-        raise TypeError(f"{optimizer}: parameters must be an ordered collection (a list), "
-                        "not a set: its order changes between runs")
+        raise ArgumentTypeError(f"{optimizer}: parameters must be an ordered collection (a list), "
+                                "not a set: its order changes between runs")
     items = list(params) if params is not None else []
     names = [item[0] for item in items if isinstance(item, tuple)]
     tensors = [item[1] if isinstance(item, tuple) else item for item in items]
     if names and len(names) != len(tensors):
-        raise ValueError(f"{optimizer}: give every parameter a name, or none")
+        raise ArgumentError(f"{optimizer}: give every parameter a name, or none")
     for item in tensors:
         if not isinstance(item, Tensor):
-            raise TypeError(f"{optimizer} can only optimize Tensors, got {type(item).__name__}")
+            raise ArgumentTypeError(f"{optimizer} can only optimize Tensors, got "
+                                    f"{type(item).__name__}")
         if not item.is_leaf:
-            raise ValueError(f"{optimizer}: can't optimize a non-leaf Tensor "
-                             f"(shape {item.shape}, made by {item.op.name})")
+            raise ArgumentError(f"{optimizer}: can't optimize a non-leaf Tensor "
+                                f"(shape {item.shape}, made by {item.op.name})")
     return tensors, names
 
 
@@ -196,8 +198,8 @@ def check_at_least(optimizer: Optimizer, group: Mapping[str, Any], key: str,
     """ValueError unless ``group[key] >= low``."""
     value = group[key]
     if not value >= low:
-        raise ValueError(f"{type(optimizer).__name__}: invalid {key} value: {value} "
-                         f"(must be >= {low})")
+        raise ArgumentError(f"{type(optimizer).__name__}: invalid {key} value: {value} "
+                            f"(must be >= {low})")
 
 
 class Scalars:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import ops
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._groups import ParamGroup
 from .optimizer import Optimizer, Scalars, check_at_least, counter, zeros_like
@@ -32,10 +33,10 @@ class SGD(Optimizer):
         super()._check_options(group)
         check_at_least(self, group, "momentum", 0.0)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError("SGD: nesterov=True: Nesterov momentum requires a momentum and "
-                             "zero dampening, "
-                             f"got momentum={group['momentum']}, "
-                             f"dampening={group['dampening']}")
+            raise ArgumentError("SGD: nesterov=True: Nesterov momentum requires a momentum and "
+                                "zero dampening, "
+                                f"got momentum={group['momentum']}, "
+                                f"dampening={group['dampening']}")
 
     def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any],
                 group: ParamGroup, scalars: Scalars) -> None:

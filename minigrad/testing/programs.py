@@ -29,6 +29,8 @@ import numpy as np
 import minigrad as mg
 from minigrad import ops
 
+from ..errors import ArgumentTypeError
+
 DTYPES = ("float64", "float32", "int64", "bool")
 _DTYPE_WEIGHTS = (0.45, 0.3, 0.15, 0.1)
 DETACH = "detach"  # Tensor.detach(): not a row, but a trace assumption worth fuzzing
@@ -175,7 +177,7 @@ def literal(value: Any) -> str:
         return repr(value.item())
     if isinstance(value, bool | int | float | str | type(None)):
         return repr(value)
-    raise TypeError(f"no literal for {type(value).__name__}")
+    raise ArgumentTypeError(f"no literal for {type(value).__name__}")
 
 
 def _node_line(program: Program, k: int) -> str:

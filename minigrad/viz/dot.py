@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from .groups import Unit, collapse_units, module_label
 from .model import Model, Step, forward_inputs, node_kind
@@ -312,7 +313,7 @@ def _wrap(name: str, title: str, lines: list[str], color: str, role: str = "") -
 def graph_body(model: Model, opts: Options, dot: DotWriter) -> list[str]:
     """The node and cluster lines of ``model`` in ``opts.view`` (edges go to ``dot``)."""
     if opts.view not in VIEWS:
-        raise ValueError(f"view must be one of {VIEWS}, got {opts.view!r}")
+        raise ArgumentError(f"view must be one of {VIEWS}, got {opts.view!r}")
     units, step_groups = opts.units or collapse_units(model, opts.collapse, opts.max_nodes,
                                                       opts.expand)
     forward: list[str] = []

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..autodiff import GradGraph, gradient_graph, topological_order
+from ..errors import ArgumentTypeError
 from ..nn.functional import SEED_BACKWARD_STEPS
 from ..tensor import Tensor
 from .text import number
@@ -127,7 +128,7 @@ def root_outputs(root: Any) -> list[Tensor]:
         return [root]
     outputs = list(root) if isinstance(root, list | tuple) else []
     if not outputs or not all(isinstance(t, Tensor) for t in outputs):
-        raise TypeError(
+        raise ArgumentTypeError(
             "draw: root must be a Tensor, a sequence of Tensors, a GradGraph, or an object "
             f"with a `graph_outputs` attribute holding them, got {type(root).__name__}"
         )

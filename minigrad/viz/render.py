@@ -18,6 +18,7 @@ import re
 import shutil
 from pathlib import Path
 
+from ..errors import ArgumentError
 from .text import BARS
 
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -46,7 +47,7 @@ def renderer_setting() -> str:
     """``MINIGRAD_RENDERER`` (auto, system or wasm; unset or empty means auto)."""
     value = os.environ.get(RENDERER_VARIABLE, "").strip().lower() or "auto"
     if value not in RENDERERS:
-        raise ValueError(f"{RENDERER_VARIABLE}={value!r}: use one of {RENDERERS}")
+        raise ArgumentError(f"{RENDERER_VARIABLE}={value!r}: use one of {RENDERERS}")
     return value
 
 
@@ -73,7 +74,7 @@ def _label_end(source: str, start: int) -> int:
         depth += {"<": 1, ">": -1}.get(source[index], 0)
         if depth == 0:
             return index + 1
-    raise ValueError("unbalanced HTML-like label")
+    raise ArgumentError("unbalanced HTML-like label")
 
 
 def _plain_rows(label: str) -> list[str]:
@@ -170,7 +171,7 @@ def render(source: str, fmt: str = "svg", use_system: bool | None = None) -> byt
     present); False forces the WebAssembly fallback (SVG only).
     """
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; use one of {FORMATS}")
+        raise ArgumentError(f"unknown format {fmt!r}; use one of {FORMATS}")
     if fmt == "dot":
         return source.encode()
     if use_system is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..errors import ArgumentError
 from .expand import PagePlan, plan_page
 from .frames import Frames, mark_values, prefix_auto_ids
 from .model import Model, Step, build_model
@@ -91,7 +92,7 @@ def steps(root: Any, out_dir: str | Path, view: str = "backward", title: str | N
     out.mkdir(parents=True, exist_ok=True)
     model = root if isinstance(root, Model) else build_model(root)
     if not model.steps:
-        raise ValueError("steps: the graph has no backward steps (nothing requires grad)")
+        raise ArgumentError("steps: the graph has no backward steps (nothing requires grad)")
     title = title or "Backward pass, step by step"
     plan = plan_page(model, view, collapse, max_nodes, expand)
     svgs = render_all([figure.source for figure in plan.figures])

@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ...errors import ArgumentError, ArgumentTypeError, OutOfRangeError
 from ...tensor import Tensor
 from .sampler import GeneratorLike, as_generator
 
@@ -44,13 +45,13 @@ class TensorDataset(Dataset):
 
     def __init__(self, *tensors: Any) -> None:
         if not tensors:
-            raise ValueError("TensorDataset needs at least one tensor")
+            raise ArgumentError("TensorDataset needs at least one tensor")
         sizes = [len(t) if not hasattr(t, "shape") else (t.shape[0] if t.shape else None)
                  for t in tensors]
         if None in sizes or len(set(sizes)) != 1:
             shapes = [tuple(getattr(t, "shape", (len(t),))) for t in tensors]
-            raise ValueError(f"TensorDataset: size mismatch between tensors: every tensor "
-                             f"needs the same first dimension, got shapes {shapes}")
+            raise ArgumentError(f"TensorDataset: size mismatch between tensors: every tensor "
+                                f"needs the same first dimension, got shapes {shapes}")
         self.tensors = tensors
 
     def __getitem__(self, index: int) -> tuple[Any, ...]:
@@ -82,10 +83,10 @@ class ConcatDataset(Dataset):
     def __init__(self, datasets: Sequence[Any]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
-            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+            raise ArgumentError("ConcatDataset: datasets should not be an empty iterable")
         for dataset in self.datasets:
             if isinstance(dataset, IterableDataset):
-                raise TypeError("ConcatDataset does not support IterableDataset")
+                raise ArgumentTypeError("ConcatDataset does not support IterableDataset")
         self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
 
     def __len__(self) -> int:
@@ -94,8 +95,8 @@ class ConcatDataset(Dataset):
     def __getitem__(self, index: int) -> Any:
         if index < 0:
             if -index > len(self):
-                raise IndexError(f"index {index} is out of range for a ConcatDataset of "
-                                 f"length {len(self)}")
+                raise OutOfRangeError(f"index {index} is out of range for a ConcatDataset of "
+                                      f"length {len(self)}")
             index += len(self)
         which = bisect.bisect_right(self.cumulative_sizes, index)
         start = self.cumulative_sizes[which - 1] if which else 0
@@ -108,8 +109,8 @@ def _lengths(total: int, lengths: Sequence[float]) -> list[int]:
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         for k, fraction in enumerate(lengths):
             if not 0 <= fraction <= 1:
-                raise ValueError(f"random_split: fraction at index {k} is not between 0 "
-                                 f"and 1: {fraction}")
+                raise ArgumentError(f"random_split: fraction at index {k} is not between 0 "
+                                    f"and 1: {fraction}")
         sizes = [math.floor(total * f) for f in lengths]
         for k in range(total - sum(sizes)):
             sizes[k % len(sizes)] += 1
@@ -120,11 +121,11 @@ def _lengths(total: int, lengths: Sequence[float]) -> list[int]:
         return sizes
     sizes = [int(n) for n in lengths]
     if sizes != list(lengths) or any(n < 0 for n in sizes):
-        raise ValueError(f"random_split: lengths must be non-negative integers or fractions "
-                         f"summing to 1, got {list(lengths)}")
+        raise ArgumentError(f"random_split: lengths must be non-negative integers or fractions "
+                            f"summing to 1, got {list(lengths)}")
     if sum(sizes) != total:
-        raise ValueError(f"random_split: sum of input lengths ({sum(sizes)}) does not equal "
-                         f"the length of the input dataset ({total})")
+        raise ArgumentError(f"random_split: sum of input lengths ({sum(sizes)}) does not equal "
+                            f"the length of the input dataset ({total})")
     return sizes
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ...errors import ArgumentError, ArgumentTypeError
 from ...tensor import Tensor
 from .dataset import IterableDataset
 from .sampler import BatchSampler, GeneratorLike, RandomSampler, SequentialSampler
@@ -52,8 +53,8 @@ def default_collate(batch: list[Any]) -> Any:
             raise RuntimeError("default_collate: each element in list of batch should be "
                                f"of equal size, got sizes {[len(s) for s in batch]}")
         return [default_collate(list(s)) for s in zip(*batch, strict=True)]
-    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
-                    f"dicts or lists; found {type(elem).__name__}")
+    raise ArgumentTypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
+                            f"dicts or lists; found {type(elem).__name__}")
 
 
 def _same_type(elem: abc.Mapping, items: dict) -> Any:
@@ -82,14 +83,14 @@ def _check_exclusive(dataset: Any, batch_size: int | None, shuffle: bool | None,
     """PyTorch's refusals of option combinations that contradict each other."""
     if isinstance(dataset, IterableDataset):
         if shuffle or sampler is not None or batch_sampler is not None:
-            raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle, "
-                             "sampler and batch_sampler options")
+            raise ArgumentError("DataLoader with IterableDataset: expected unspecified shuffle, "
+                                "sampler and batch_sampler options")
     elif batch_sampler is not None:
         if batch_size != 1 or shuffle or sampler is not None or drop_last:
-            raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
-                             "shuffle, sampler, and drop_last")
+            raise ArgumentError("batch_sampler option is mutually exclusive with batch_size, "
+                                "shuffle, sampler, and drop_last")
     elif sampler is not None and shuffle:
-        raise ValueError("sampler option is mutually exclusive with shuffle")
+        raise ArgumentError("sampler option is mutually exclusive with shuffle")
 
 
 class DataLoader:
@@ -106,7 +107,7 @@ class DataLoader:
                  pin_memory: bool = False, drop_last: bool = False,
                  generator: GeneratorLike = None, **_ignored: Any) -> None:
         if num_workers < 0:
-            raise ValueError(f"num_workers option should be non-negative, got {num_workers}")
+            raise ArgumentError(f"num_workers option should be non-negative, got {num_workers}")
         self.dataset, self.num_workers, self.pin_memory = dataset, num_workers, pin_memory
         self.batch_size, self.drop_last, self.generator = batch_size, drop_last, generator
         _check_exclusive(dataset, batch_size, shuffle, sampler, batch_sampler, drop_last)

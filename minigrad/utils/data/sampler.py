@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..._state import rng
+from ...errors import ArgumentError, ArgumentTypeError
 
 GeneratorLike = int | np.random.Generator | None
 
@@ -21,8 +22,8 @@ def as_generator(generator: GeneratorLike) -> np.random.Generator:
         return np.random.default_rng(int(rng().integers(2**63)))
     if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
         return np.random.default_rng(int(generator))
-    raise TypeError(f"generator must be None, an int seed or a numpy.random.Generator, "
-                    f"got {type(generator).__name__}")
+    raise ArgumentTypeError(f"generator must be None, an int seed or a numpy.random.Generator, "
+                            f"got {type(generator).__name__}")
 
 
 class Sampler:
@@ -32,7 +33,7 @@ class Sampler:
         raise NotImplementedError
 
     def __len__(self) -> int:
-        raise TypeError(f"{type(self).__name__} has no length")
+        raise ArgumentTypeError(f"{type(self).__name__} has no length")
 
 
 class SequentialSampler(Sampler):
@@ -55,14 +56,14 @@ class RandomSampler(Sampler):
     def __init__(self, data_source: Sized, replacement: bool = False,
                  num_samples: int | None = None, generator: GeneratorLike = None) -> None:
         if not isinstance(replacement, bool):
-            raise TypeError(f"replacement should be a boolean value, got {replacement!r}")
+            raise ArgumentTypeError(f"replacement should be a boolean value, got {replacement!r}")
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
         self.generator = None if generator is None else as_generator(generator)
         if not isinstance(self.num_samples, int) or self.num_samples <= 0:
-            raise ValueError(f"num_samples should be a positive integer value, got "
-                             f"num_samples={self.num_samples}")
+            raise ArgumentError(f"num_samples should be a positive integer value, got "
+                                f"num_samples={self.num_samples}")
 
     @property
     def num_samples(self) -> int:
@@ -105,10 +106,10 @@ class BatchSampler(Sampler):
 
     def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(f"batch_size should be a positive integer value, got "
-                             f"batch_size={batch_size!r}")
+            raise ArgumentError(f"batch_size should be a positive integer value, got "
+                                f"batch_size={batch_size!r}")
         if not isinstance(drop_last, bool):
-            raise ValueError(f"drop_last should be a boolean value, got {drop_last!r}")
+            raise ArgumentError(f"drop_last should be a boolean value, got {drop_last!r}")
         self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
 
     def __iter__(self) -> Iterator[list[int]]:

@@ -106,13 +106,13 @@ def _expand_ellipsis(equation: str, text: str, tensors: list[Tensor]) -> tuple[l
     lhs, arrow, rhs = text.partition("->")
     inputs = lhs.split(",")
     if len(inputs) != len(tensors):
-        raise RuntimeError(f"einsum: {equation!r} names {len(inputs)} operands, "
+        raise ArgumentError(f"einsum: {equation!r} names {len(inputs)} operands, "
                            f"{len(tensors)} given")
     counts = [t.ndim - (len(s) - 3) if "..." in s else 0 for s, t in zip(inputs, tensors,
                                                                        strict=True)]
     if any(n < 0 for n in counts):
         k = next(k for k, n in enumerate(counts) if n < 0)
-        raise RuntimeError(f"einsum: subscripts {inputs[k]!r} do not fit an operand of shape "
+        raise ArgumentError(f"einsum: subscripts {inputs[k]!r} do not fit an operand of shape "
                            f"{tensors[k].shape} in {equation!r}")
     unused = [c for c in string.ascii_letters if c not in text]
     spare = unused[:max(counts, default=0)]
@@ -128,21 +128,21 @@ def _expand_ellipsis(equation: str, text: str, tensors: list[Tensor]) -> tuple[l
 def _parse_equation(equation: str, tensors: list[Tensor]) -> tuple[list[str], str]:
     text = equation.replace(" ", "")
     if "." in text.replace("...", ""):
-        raise RuntimeError(f"einsum: a '.' outside an ellipsis ('...') in {equation!r}")
+        raise ArgumentError(f"einsum: a '.' outside an ellipsis ('...') in {equation!r}")
     inputs, output = _expand_ellipsis(equation, text, tensors)
     sizes: dict[str, int] = {}
     for letters, t in zip(inputs, tensors, strict=True):
         if (letters and not letters.isalpha()) or len(letters) != t.ndim:
-            raise RuntimeError(f"einsum: subscripts {letters!r} do not fit an operand of "
+            raise ArgumentError(f"einsum: subscripts {letters!r} do not fit an operand of "
                                f"shape {t.shape} in {equation!r}")
         for c, n in zip(letters, t.shape, strict=True):
             if n != 1 and sizes.setdefault(c, n) != n:
-                raise RuntimeError(f"einsum: letter {c!r} has sizes {sizes[c]} and {n} in "
+                raise ArgumentError(f"einsum: letter {c!r} has sizes {sizes[c]} and {n} in "
                                    f"{equation!r} (only a size 1 broadcasts)")
     lhs = "".join(inputs)
     if (output and not output.isalpha()) or len(set(output)) != len(output) or (
             set(output) - set(lhs)):
-        raise RuntimeError(f"einsum: output {output!r} must name distinct letters of the "
+        raise ArgumentError(f"einsum: output {output!r} must name distinct letters of the "
                            f"inputs in {equation!r}")
     return inputs, output
 

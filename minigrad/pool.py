@@ -186,7 +186,7 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
     return ops.mul(sums, Tensor(1.0 / counts))
 
 
-def _averaging_matrix(size: int, n: int, dtype: np.dtype) -> np.ndarray:
+def averaging_matrix(size: int, n: int, dtype: np.dtype) -> np.ndarray:
     """(n, size): row i averages [floor(i size / n), ceil((i + 1) size / n))."""
     matrix = np.zeros((n, size), dtype=np.float64)
     for i in range(n):
@@ -210,8 +210,8 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:  # noqa: A002
         raise ArgumentError(f"adaptive_avg_pool2d: output size must be positive, got {sizes}")
     if x.shape[2] == 0 or x.shape[3] == 0:
         raise ArgumentError(f"adaptive_avg_pool2d: input has an empty plane, shape {x.shape}")
-    rows = Tensor(_averaging_matrix(x.shape[2], oh, x.dtype))
-    cols = Tensor(_averaging_matrix(x.shape[3], ow, x.dtype).T.copy())
+    rows = Tensor(averaging_matrix(x.shape[2], oh, x.dtype))
+    cols = Tensor(averaging_matrix(x.shape[3], ow, x.dtype).T.copy())
     return ops.matmul(ops.matmul(rows, x), cols)
 
 

@@ -319,5 +319,6 @@ from ..conv_nd import (  # noqa: E402, F401
     conv_transpose2d,
     conv_transpose3d,
 )
+from ..interpolate import interpolate, upsample  # noqa: E402, F401
 from ..pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402, F401
 from ..shape_ops import pad  # noqa: E402, F401  (F.pad: constant, reflect, replicate, circular)

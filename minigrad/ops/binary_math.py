@@ -234,7 +234,9 @@ def _pow_tensor_forward(x: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def _pow_tensor_vjp(g: Tensor, out: Tensor, x: Tensor, t: Tensor) -> tuple:
     """PyTorch's rules: dx = t x**(t-1) g, 0 where t = 0; dt = x**t ln(x) g, 0 where
-    x = 0 and t >= 0 (so 0 ** t and x ** 0 have finite gradients at 0)."""
+    x = 0 and t >= 0 (so 0 ** t and x ** 0 have finite gradients at 0). The log reads 1
+    where its branch is not taken, so the derivatives of dt are 0 there too (PyTorch's
+    d2/dt2 of 0 ** t is NaN: 0 * log(0) in the branch it does not take)."""
     zero = _const(0.0, g)
 
     def dx() -> Tensor:
@@ -243,7 +245,8 @@ def _pow_tensor_vjp(g: Tensor, out: Tensor, x: Tensor, t: Tensor) -> tuple:
 
     def dt() -> Tensor:
         flat = logical_and(equal(x, 0.0), greater_equal(t, 0.0))
-        return unbroadcast(mul(g, where(flat, zero, mul(out, log(x)))), t.shape)
+        safe_log = log(where(flat, 1.0, x))
+        return unbroadcast(mul(g, where(flat, zero, mul(out, safe_log))), t.shape)
 
     return only_needed(dx, dt)
 

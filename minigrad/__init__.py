@@ -5,6 +5,7 @@ from . import autograd, data, errors, experiments, nn, optim, utils
 from . import conv as _conv  # noqa: F401  (registers the convolution rows)
 from . import fused_bn as _fused_bn  # noqa: F401  (registers the fused BatchNorm rows)
 from . import pool as _pool  # noqa: F401  (registers the max-pool index row)
+from . import scattering as _scatter
 from . import tensor_extras as _tensor_extras
 from . import tensor_math as _tensor_math
 from ._state import enable_grad, is_grad_enabled, manual_seed, no_grad
@@ -190,6 +191,9 @@ __all__.extend(_tensor_extras.__all__)
 # atleast_1d, tensor_split, rot90, kron, cross, gradient, ... (array_functions.__all__)
 globals().update({name: getattr(_array_functions, name) for name in _array_functions.__all__})
 __all__.extend(_array_functions.__all__)
+# scatter, scatter_add, scatter_reduce, index_add/copy/fill, masked_select/scatter (scattering.py)
+globals().update({name: getattr(_scatter, name) for name in _scatter.__all__})
+__all__.extend(_scatter.__all__)
 __all__ += ["get_default_dtype", "set_default_dtype"]
 
 from . import viz  # noqa: E402  (draw graphs and derivations: mg.viz.draw, mg.viz.steps)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import ops, shape_ops
+from .errors import ArgumentError
 from .shape_ops import as_tensor_input, dim_index
 from .tensor import Tensor
 from .tensor_extras import vstack
@@ -79,7 +80,7 @@ def tensor_split(input: Any, indices_or_sections: Any, dim: int = 0) -> tuple[Te
     if isinstance(indices_or_sections, int | np.integer):
         sections = int(indices_or_sections)
         if sections <= 0:
-            raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got "
+            raise ArgumentError(f"tensor_split: number of sections must be larger than 0, got "
                                f"{sections}")
         lengths = [size // sections + (k < size % sections) for k in range(sections)]
         points = [int(p) for p in np.cumsum(lengths)[:-1]]
@@ -95,7 +96,7 @@ def _even_split(name: str, x: Tensor, indices_or_sections: Any, dim: int) -> tup
     if isinstance(indices_or_sections, int | np.integer):
         size, sections = x.shape[dim], int(indices_or_sections)
         if sections == 0 or size % sections:
-            raise RuntimeError(f"{name}: attempted to split along dimension {dim}, but the "
+            raise ArgumentError(f"{name}: attempted to split along dimension {dim}, but the "
                                f"size of the dimension {size} is not divisible by the "
                                f"split_size {sections}")
     return tensor_split(x, indices_or_sections, dim)
@@ -105,7 +106,7 @@ def hsplit(input: Any, indices_or_sections: Any) -> tuple[Tensor, ...]:  # noqa:
     """Split along dim 1 (dim 0 of a 1-D tensor)."""
     x = as_tensor_input(input)
     if x.ndim < 1:
-        raise RuntimeError(f"hsplit: requires a tensor with at least 1 dimension, got shape "
+        raise ArgumentError(f"hsplit: requires a tensor with at least 1 dimension, got shape "
                            f"{x.shape}")
     return _even_split("hsplit", x, indices_or_sections, 1 if x.ndim > 1 else 0)
 
@@ -114,7 +115,7 @@ def vsplit(input: Any, indices_or_sections: Any) -> tuple[Tensor, ...]:  # noqa:
     """Split along dim 0 of a tensor with at least 2 dims."""
     x = as_tensor_input(input)
     if x.ndim < 2:
-        raise RuntimeError(f"vsplit: requires a tensor with at least 2 dimensions, got shape "
+        raise ArgumentError(f"vsplit: requires a tensor with at least 2 dimensions, got shape "
                            f"{x.shape}")
     return _even_split("vsplit", x, indices_or_sections, 0)
 
@@ -123,7 +124,7 @@ def dsplit(input: Any, indices_or_sections: Any) -> tuple[Tensor, ...]:  # noqa:
     """Split along dim 2 of a tensor with at least 3 dims."""
     x = as_tensor_input(input)
     if x.ndim < 3:
-        raise RuntimeError(f"dsplit: requires a tensor with at least 3 dimensions, got shape "
+        raise ArgumentError(f"dsplit: requires a tensor with at least 3 dimensions, got shape "
                            f"{x.shape}")
     return _even_split("dsplit", x, indices_or_sections, 2)
 
@@ -145,12 +146,12 @@ def rot90(input: Any, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  # no
     x = as_tensor_input(input)
     dims = tuple(dims)
     if len(dims) != 2:
-        raise RuntimeError(f"rot90: expected total rotation dims == 2, but got dims = {dims}")
+        raise ArgumentError(f"rot90: expected total rotation dims == 2, but got dims = {dims}")
     if x.ndim < 2:
-        raise RuntimeError(f"rot90: expected total dims >= 2, but got total dims = {x.ndim}")
+        raise ArgumentError(f"rot90: expected total dims >= 2, but got total dims = {x.ndim}")
     a, b = (dim_index(d, x.ndim, "rot90") for d in dims)
     if a == b:
-        raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = "
+        raise ArgumentError(f"rot90: expected rotation dims to be different, but got dim0 = "
                            f"{dims[0]} and dim1 = {dims[1]}")
     turns = int(k) % 4
     if turns == 1:
@@ -166,7 +167,7 @@ def fliplr(input: Any) -> Tensor:  # noqa: A002
     """Columns in reverse order (flip of dim 1; at least 2 dims)."""
     x = as_tensor_input(input)
     if x.ndim < 2:
-        raise RuntimeError(f"fliplr: input must be >= 2-d, got shape {x.shape}")
+        raise ArgumentError(f"fliplr: input must be >= 2-d, got shape {x.shape}")
     return shape_ops.flip(x, 1)
 
 
@@ -174,7 +175,7 @@ def flipud(input: Any) -> Tensor:  # noqa: A002
     """Rows in reverse order (flip of dim 0; at least 1 dim)."""
     x = as_tensor_input(input)
     if x.ndim < 1:
-        raise RuntimeError(f"flipud: input must be >= 1-d, got shape {x.shape}")
+        raise ArgumentError(f"flipud: input must be >= 1-d, got shape {x.shape}")
     return shape_ops.flip(x, 0)
 
 
@@ -209,14 +210,14 @@ def cross(input: Any, other: Any, dim: int | None = None) -> Tensor:  # noqa: A0
     try:
         shape = np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
-        raise RuntimeError(f"cross: shapes {a.shape} and {b.shape} cannot be broadcast") from None
+        raise ArgumentError(f"cross: shapes {a.shape} and {b.shape} cannot be broadcast") from None
     if dim is None:
         dim = next((d for d, n in enumerate(shape) if n == 3), None)
         if dim is None:
-            raise RuntimeError(f"cross: no dimension of size 3 in input {shape}")
+            raise ArgumentError(f"cross: no dimension of size 3 in input {shape}")
     d = dim_index(dim, len(shape), "cross")
     if a.shape[d - len(shape) + a.ndim] != 3 or b.shape[d - len(shape) + b.ndim] != 3:
-        raise RuntimeError(f"cross: inputs dimension {dim} must have length 3, got "
+        raise ArgumentError(f"cross: inputs dimension {dim} must have length 3, got "
                            f"{a.shape} and {b.shape}")
     a, b = ops.broadcast_to(a, shape), ops.broadcast_to(b, shape)
     x, y = shape_ops.unbind(a, d), shape_ops.unbind(b, d)
@@ -238,7 +239,7 @@ def gradient(input: Any, *, spacing: Any = 1, dim: Any = None,  # noqa: A002
     dims = [dim_index(d, x.ndim, "gradient") for d in dims]
     steps = _spacings(spacing, len(dims))
     if edge_order not in (1, 2):
-        raise RuntimeError(f"gradient: edge_order must be 1 or 2, got {edge_order}")
+        raise ArgumentError(f"gradient: edge_order must be 1 or 2, got {edge_order}")
     return tuple(_difference(x, d, h, edge_order) for d, h in zip(dims, steps, strict=True))
 
 
@@ -247,7 +248,7 @@ def _spacings(spacing: Any, count: int) -> list[float]:
         return [float(spacing)] * count
     values = list(spacing)
     if len(values) != count or not all(isinstance(v, int | float | np.number) for v in values):
-        raise RuntimeError(f"gradient: spacing must be a number or one number per dim "
+        raise ArgumentError(f"gradient: spacing must be a number or one number per dim "
                            f"({count}), got {spacing!r} (coordinate tensors are not "
                            "supported)")
     return [float(v) for v in values]
@@ -256,7 +257,7 @@ def _spacings(spacing: Any, count: int) -> list[float]:
 def _difference(x: Tensor, d: int, h: float, edge_order: int) -> Tensor:
     n = x.shape[d]
     if n < edge_order + 1:
-        raise RuntimeError(f"gradient: expected each dimension size to be at least "
+        raise ArgumentError(f"gradient: expected each dimension size to be at least "
                            f"edge_order+1, got dim {d} of size {n} (shape {x.shape})")
     lead = (slice(None),) * d
 

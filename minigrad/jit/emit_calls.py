@@ -1,6 +1,6 @@
 """Emission of the kernel's *calls* (see plan.py): reshape and transpose views or copies,
 matmul (BLAS ``np.dot``; batched operands; small batched products as loops), gather,
-scatter_add, indexing, the hand-written BatchNorm kernels of ``bn_kernels`` and the
+scatter_add, scatter_max, indexing, the hand-written BatchNorm kernels of ``bn_kernels`` and the
 convolution and max-pool index kernels of ``conv_kernels``.
 
 ``CallEmitter`` is a mixin of the code generator (codegen._Generator): it uses its
@@ -218,6 +218,23 @@ class CallEmitter:
         self._index_loops(shape, idx, value.shape[axis])
         index = ", ".join("j" if k == axis else f"i{k}" for k in range(len(shape)))
         src.add(f"v{value.vid}[{index}] += v{g.vid}[{broadcast_index(ishape(g), shape)}]")
+        src.depth = depth
+
+    def _call_scatter_max(self, value: Value) -> None:
+        """A copy of base with each src value reduced in at its index by max (min); a NaN
+        already there stays, a NaN arriving wins (numpy's np.maximum.at, eager's forward)."""
+        base, idx, values = (self.graph[i] for i in value.inputs)
+        axis, shape = value.attrs["axis"], ishape(idx)
+        src = self.src
+        self._bounds_check(idx, axis, value.shape[axis], "scatter_max")
+        src.add(f"v{value.vid} = v{base.vid}.copy()")
+        depth = src.depth
+        full = self._index_loops(shape, idx, value.shape[axis])
+        index = ", ".join("j" if k == axis else f"i{k}" for k in range(len(shape)))
+        beats = ">" if value.attrs["largest"] else "<"
+        src.add(f"new = v{values.vid}[{full}]")
+        src.add(f"if new {beats} v{value.vid}[{index}] or new != new:")
+        src.add(f"    v{value.vid}[{index}] = new")
         src.depth = depth
 
     # ------------------------------------------------ hand-written BatchNorm kernels

@@ -35,7 +35,8 @@ BN_CALL_OPS = ("bn_stats", "bn_apply", "bn_normalize", "bn_grad_sums", "bn_dx", 
 # The convolution rows and the max-pool index row call minigrad.jit.conv_kernels.
 CONV_CALL_OPS = ("conv2d", "conv2d_input_grad", "conv2d_weight_grad", "max_pool2d_index")
 CALL_OPS = ("reshape", "transpose", "matmul", "gather", "scatter_add", "index", "index_add",
-            "count_nonfinite", "cumsum", "argsort", *BN_CALL_OPS, *CONV_CALL_OPS)
+            "count_nonfinite", "cumsum", "argsort", "scatter_max", *BN_CALL_OPS,
+            *CONV_CALL_OPS)
 
 
 def ishape(value: Value) -> tuple[int, ...]:

@@ -322,3 +322,4 @@ from ..conv_nd import (  # noqa: E402, F401
 from ..interpolate import interpolate, upsample  # noqa: E402, F401
 from ..pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402, F401
 from ..shape_ops import pad  # noqa: E402, F401  (F.pad: constant, reflect, replicate, circular)
+from .attention import scaled_dot_product_attention  # noqa: E402, F401

@@ -183,3 +183,34 @@ SCATTER_ADD = register(Op(
 def scatter_add(g: Any, idx: Any, axis: int, shape: tuple[int, ...]) -> Tensor:
     """zeros(shape) with ``g`` added at ``idx`` along ``axis`` (the VJP of gather)."""
     return apply(SCATTER_ADD, g, idx, axis=int(axis), shape_to=tuple(shape))
+
+
+def _scatter_max_forward(base: np.ndarray, idx: np.ndarray, src: np.ndarray, *, axis: int,
+                         largest: bool) -> np.ndarray:
+    out = base.copy()
+    grid = list(np.indices(idx.shape, sparse=True))
+    grid[axis] = idx
+    (np.maximum if largest else np.minimum).at(out, tuple(grid), src)
+    return out
+
+
+def _scatter_max_shape(base: tuple[int, ...], idx: tuple[int, ...], src: tuple[int, ...], *,
+                       axis: int, largest: bool) -> tuple[int, ...]:
+    if src != idx or len(idx) != len(base) or any(
+            n > m for k, (n, m) in enumerate(zip(idx, base, strict=True)) if k != axis):
+        raise ArgumentError(f"scatter_max: index {idx} and src {src} must have one shape, with "
+                           f"as many dims as the input {base} and no larger apart from "
+                           f"dim {axis}")
+    return base
+
+
+SCATTER_MAX = register(Op(
+    "scatter_max", INDEX, 3, _scatter_max_forward, _scatter_max_shape, None,
+    doc="base with out[..idx[..i..]..] = max (min) of it and src[..i..] along axis (NaN wins)",
+))
+
+
+def scatter_max(base: Any, idx: Any, src: Any, axis: int, largest: bool = True) -> Tensor:
+    """``base`` with each ``src`` value reduced into it by max (``largest``) or min at
+    ``idx`` along ``axis`` (no gradient: scatter_reduce's amax/amin build theirs around it)."""
+    return apply(SCATTER_MAX, base, idx, src, axis=int(axis), largest=bool(largest))

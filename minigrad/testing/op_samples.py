@@ -245,3 +245,11 @@ NON_DIFFERENTIABLE["bitwise_right_shift"] = [(_on_ints(ops.bitwise_right_shift),
 SAMPLES["xlogy"] = [(ops.xlogy, [_late.standard_normal((3, 4)), _late.uniform(0.5, 2.0, 4)])]
 SAMPLES["fmod"] = [(ops.fmod, [_late.standard_normal((3, 4)) * 3,
                                np.array([1.3, -0.7, 2.1, -1.9])])]
+# scatter_reduce's amax/amin values (minigrad/scattering.py): repeats, a NaN, negative indices
+_SCATTER_IDX = np.array([[2, 0, 2], [-1, 1, 1]])
+NON_DIFFERENTIABLE["scatter_max"] = [
+    (lambda base, src: ops.scatter_max(base, mg.tensor(_SCATTER_IDX), src, 1),
+     [_late.standard_normal((2, 4)), np.array([[0.5, np.nan, 1.5], [2.0, -1.0, 3.0]])]),
+    (lambda base, src: ops.scatter_max(base, mg.tensor(_SCATTER_IDX.T), src, 0, largest=False),
+     [_late.standard_normal((3, 3)), _late.standard_normal((3, 2))]),
+]

@@ -325,6 +325,21 @@ def _where_int(self, x, y):
     return mg.where(self, lift(x), lift(y))
 
 
+def _meshgrid(self, *others, indexing="ij"):
+    return mg.meshgrid(self, *others, indexing=indexing)
+
+
+def _quick_gelu(self):
+    return self * mg.sigmoid(self * 1.702)
+
+
+def _sdpa(self, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
+          enable_gqa=False):
+    return F.scaled_dot_product_attention(self, key, value, attn_mask=attn_mask,
+                                          dropout_p=dropout_p, is_causal=is_causal,
+                                          enable_gqa=enable_gqa)
+
+
 PATCHES = {
     "realize": _realize, "gradient": _gradient, "max": _extreme("max"), "min": _extreme("min"),
     "where": _where_int, "argmax": _int32(MT.argmax), "argmin": _int32(MT.argmin),
@@ -346,6 +361,7 @@ PATCHES = {
     "cross_entropy": _cross_entropy, "nll_loss": _nll_loss,
     "sparse_categorical_crossentropy": _sparse_cce, "one_hot": _one_hot, "gather": _gather,
     "matmul": lambda s, o: s @ o, "full_like": mg.full_like,
+    "meshgrid": _meshgrid, "quick_gelu": _quick_gelu, "scaled_dot_product_attention": _sdpa,
 }
 for _name, _fn in PATCHES.items():
     setattr(MT, _name, _fn)

@@ -1,0 +1,278 @@
+"""PyTorch's scatter family, index_add/copy/fill, masked_select/scatter, Tensor.unfold and
+F.scaled_dot_product_attention (minigrad/scattering.py, minigrad/nn/attention.py): values
+and gradients against PyTorch 2.13 live, gradients to order 2 against finite differences
+(float64), PyTorch's errors, and mg.jit against eager."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.nn.functional as F
+
+torch = pytest.importorskip("torch")
+
+_rng = np.random.default_rng(21)
+# repeated indices in every row (values in [0, 3) along dims of size >= 3)
+DUPLICATES = _rng.integers(0, 3, (3, 4, 5))
+
+
+def _both(array: np.ndarray) -> tuple[mg.Tensor, torch.Tensor]:
+    differentiable = array.dtype.kind == "f"
+    return (mg.tensor(array, requires_grad=differentiable),
+            torch.tensor(array, requires_grad=differentiable))
+
+
+def _compare(ours, theirs, arrays, *, grads: bool = True) -> None:
+    """Values (and, with ``grads``, the gradients of sum(out * w)) equal PyTorch's."""
+    pairs = [_both(a) for a in arrays]
+    got = ours(*[p[0] for p in pairs])
+    expected = theirs(*[p[1] for p in pairs])
+    assert got.shape == tuple(expected.shape)
+    np.testing.assert_allclose(got.numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-12)
+    if not grads:
+        return
+    weights = _rng.standard_normal(got.shape)
+    (got * mg.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    for (mine, reference), array in zip(pairs, arrays, strict=True):
+        if array.dtype.kind == "f":
+            np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-12,
+                                       atol=1e-12)
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2, -1, -3])
+def test_scatter_last_writer_wins_as_torch(dim) -> None:
+    idx = DUPLICATES
+    _compare(lambda x, s: x.scatter(dim, mg.tensor(idx), s),
+             lambda x, s: x.scatter(dim, torch.tensor(idx), s),
+             [_rng.standard_normal((4, 5, 6)), _rng.standard_normal((4, 5, 6))], grads=False)
+
+
+def test_scatter_value_and_reduce_forms() -> None:
+    idx = DUPLICATES
+    for value in (3.0, float("inf"), float("nan")):
+        for reduce in (None, "add", "multiply"):
+            def ours(x, v=value, r=reduce):
+                return x.scatter(1, mg.tensor(idx), value=v, reduce=r)
+
+            def theirs(x, v=value, r=reduce):
+                return x.scatter(1, torch.tensor(idx), value=v, **({"reduce": r} if r else {}))
+
+            x = _rng.standard_normal((4, 5, 6))
+            got, expected = ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy()
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0, equal_nan=True)
+    overlap = mg.tensor([1.0, 2.0, 3.0, 4.0]).scatter(0, mg.tensor([0, 0]), mg.tensor([1.0, 0.0]))
+    assert overlap.tolist() == [0.0, 2.0, 3.0, 4.0]  # PyTorch's CPU result
+
+
+@pytest.mark.parametrize("reduce", ["add", "multiply"])
+def test_scatter_reduce_argument_with_tensor_src(reduce) -> None:
+    idx = DUPLICATES
+    _compare(lambda x, s: x.scatter(1, mg.tensor(idx), s, reduce=reduce),
+             lambda x, s: x.scatter(1, torch.tensor(idx), s, reduce=reduce),
+             [_rng.standard_normal((4, 5, 6)), _rng.standard_normal((4, 5, 6))], grads=False)
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_values_and_gradients_as_torch(reduce, include_self) -> None:
+    idx = DUPLICATES
+    src = _rng.standard_normal((3, 4, 5))
+    src[0, 0, :2] = 0.0  # zeros for prod
+    for dim in (1, -1):
+        _compare(lambda x, s, d=dim: x.scatter_reduce(d, mg.tensor(idx), s, reduce,
+                                                      include_self=include_self),
+                 lambda x, s, d=dim: x.scatter_reduce(d, torch.tensor(idx), s, reduce,
+                                                      include_self=include_self),
+                 [_rng.standard_normal((3, 4, 5)), src])
+
+
+def test_scatter_reduce_ties_share_the_gradient_as_torch() -> None:
+    """Tied maxima share the gradient evenly, the input's value included. Without
+    include_self PyTorch still counts an input equal to the result when it divides (its
+    share then vanishes, so the shares do not add up to the gradient); minigrad shares
+    between the scattered values only: compared where the input differs from the result."""
+    src = np.array([[5.0, 5.0, 1.0, 2.0]])
+    idx = np.array([[1, 1, 0, 2]])
+    for reduce, x in (("amax", [[1.0, 5.0, 2.0]]), ("amin", [[1.0, 5.0, 2.0]])):
+        _compare(lambda a, s, r=reduce: mg.scatter_reduce(a, 1, mg.tensor(idx), s, r),
+                 lambda a, s, r=reduce: torch.scatter_reduce(a, 1, torch.tensor(idx), s, r),
+                 [np.array(x), src])
+        _compare(lambda a, s, r=reduce: mg.scatter_reduce(a, 1, mg.tensor(idx), s, r,
+                                                          include_self=False),
+                 lambda a, s, r=reduce: torch.scatter_reduce(a, 1, torch.tensor(idx), s, r,
+                                                             include_self=False),
+                 [np.array([[7.0, -7.0, 0.0]]), src])
+    x = mg.tensor(np.array([[0.0, 5.0, 0.0]]), requires_grad=True)
+    s = mg.tensor(src, requires_grad=True)
+    mg.scatter_reduce(x, 1, mg.tensor(idx), s, "amax", include_self=False).sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0, 0.0]] and s.grad.tolist() == [[0.5, 0.5, 1.0, 1.0]]
+
+
+def test_scatter_reduce_integers_as_torch() -> None:
+    x = _rng.integers(-9, 9, (3, 4, 5))
+    src = _rng.integers(-9, 9, (3, 4, 5))
+    for reduce in ("sum", "prod", "mean", "amax", "amin"):
+        for include_self in (True, False):
+            got = mg.tensor(x).scatter_reduce(1, mg.tensor(DUPLICATES), mg.tensor(src), reduce,
+                                              include_self=include_self)
+            expected = torch.tensor(x).scatter_reduce(1, torch.tensor(DUPLICATES),
+                                                      torch.tensor(src), reduce,
+                                                      include_self=include_self)
+            assert got.dtype == np.int64
+            np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+def test_scatter_reduce_second_order(reduce) -> None:
+    idx = mg.tensor(np.array([[0, 2, 0], [1, 1, 1]]))
+    src = np.array([[0.0, 1.3, -0.7], [0.4, 0.0, 1.1]])  # zeros for prod
+    for include_self in (True, False):
+        for order in (1, 2):
+            mg.gradcheck(lambda x, s, i=include_self: mg.scatter_reduce(
+                x, 1, idx, s, reduce, include_self=i), [_rng.standard_normal((2, 4)), src],
+                order=order)
+
+
+def test_scatter_and_scatter_add_second_order() -> None:
+    idx = mg.tensor(np.array([[2, 0], [1, 3]]))  # no repeats in a row
+    inputs = [_rng.standard_normal((2, 4)), _rng.standard_normal((3, 3))]
+    for fn in (lambda x, s: x.scatter(1, idx, s), lambda x, s: x.scatter_add(1, idx, s),
+               lambda x, s: x.scatter(1, idx, s, reduce="multiply")):
+        for order in (1, 2):
+            mg.gradcheck(fn, inputs, order=order)
+    _compare(lambda x, s: x.scatter(1, idx, s),  # PyTorch's backward needs src of idx's shape
+             lambda x, s: x.scatter(1, torch.tensor(idx.numpy()), s),
+             [inputs[0], inputs[1][:2, :2]])
+
+
+def test_index_functions_as_torch() -> None:
+    index = np.array([2, 0, 2])
+    x, source = _rng.standard_normal((4, 3)), _rng.standard_normal((3, 3))
+    _compare(lambda a, s: mg.index_add(a, 0, mg.tensor(index), s, alpha=2.5),
+             lambda a, s: torch.index_add(a, 0, torch.tensor(index), s, alpha=2.5), [x, source])
+    unique = np.array([3, 0, 1])
+    _compare(lambda a, s: a.index_copy(0, mg.tensor(unique), s),
+             lambda a, s: a.index_copy(0, torch.tensor(unique), s), [x, source])
+    _compare(lambda a: a.index_fill(1, mg.tensor(np.array([2, 0])), -1.5),
+             lambda a: a.index_fill(1, torch.tensor(np.array([2, 0])), -1.5), [x])
+    _compare(lambda a, v: a.index_fill(1, mg.tensor(np.array([1])), v),
+             lambda a, v: a.index_fill(1, torch.tensor(np.array([1])), v), [x, np.array(0.5)])
+    for order in (1, 2):
+        mg.gradcheck(lambda a, s: mg.index_add(a, 1, mg.tensor(index), s),
+                     [x, _rng.standard_normal((4, 3))], order=order)
+
+
+def test_masked_functions_as_torch() -> None:
+    x = _rng.standard_normal((4, 5))
+    mask = x > 0.2
+    _compare(lambda a: a.masked_select(mg.tensor(mask)),
+             lambda a: a.masked_select(torch.tensor(mask)), [x])
+    _compare(lambda a: a.masked_select(mg.tensor(True)),
+             lambda a: a.masked_select(torch.tensor(True)), [x])
+    row = np.array([True, False, True, True, False])
+    _compare(lambda a, s: a.masked_scatter(mg.tensor(row), s),
+             lambda a, s: a.masked_scatter(torch.tensor(row), s), [x, _rng.standard_normal(14)])
+    for order in (1, 2):
+        mg.gradcheck(lambda a, s: a.masked_scatter(mg.tensor(row), s),
+                     [x, _rng.standard_normal((3, 5))], order=order)
+
+
+@pytest.mark.parametrize(("shape", "args"), [
+    ((8,), (0, 2, 1)), ((8,), (0, 7, 3)), ((3, 3, 3), (2, 2, 8)), ((3, 3, 3), (1, 0, 8)),
+    ((2, 3, 5), (-1, 2, 2)), ((4, 2), (0, 4, 1)), ((), (0, 1, 1)),
+])
+def test_unfold_as_torch(shape, args) -> None:
+    _compare(lambda a: a.unfold(*args), lambda a: a.unfold(*args), [_rng.standard_normal(shape)])
+    mg.gradcheck(lambda a: a.unfold(*args), [_rng.standard_normal(shape)], order=2)
+
+
+@pytest.mark.parametrize("form", ["plain", "float-mask", "bool-mask", "causal", "gqa-scale"])
+def test_scaled_dot_product_attention_as_torch(form) -> None:
+    heads = 4 if form == "gqa-scale" else 2
+    arrays = [_rng.standard_normal((2, heads, 3, 5)), _rng.standard_normal((2, 2, 6, 5)),
+              _rng.standard_normal((2, 2, 6, 4))]
+    keywords: dict = {"is_causal": form == "causal"}
+    if form == "gqa-scale":
+        keywords.update(enable_gqa=True, scale=0.3)
+    mask = {"float-mask": _rng.standard_normal((3, 6)), "bool-mask": _rng.random((3, 6)) > 0.3}
+    if form in mask:
+        arrays.append(mask[form])
+
+    def ours(*ts):
+        return F.scaled_dot_product_attention(*ts[:3], attn_mask=ts[3] if len(ts) > 3 else None,
+                                              **keywords)
+
+    def theirs(*ts):
+        return torch.nn.functional.scaled_dot_product_attention(
+            *ts[:3], attn_mask=ts[3] if len(ts) > 3 else None, **keywords)
+
+    _compare(ours, theirs, arrays)
+    if form in ("plain", "causal"):
+        small = [_rng.standard_normal((1, 2, 3)) for _ in range(3)]
+        mg.gradcheck(ours, small, order=2)
+
+
+def test_dropout_in_attention_keeps_the_expected_value() -> None:
+    mg.manual_seed(3)
+    q = mg.tensor(_rng.standard_normal((1, 4, 3)))
+    plain = F.scaled_dot_product_attention(q, q, q)
+    dropped = F.scaled_dot_product_attention(q, q, q, dropout_p=0.5)
+    assert dropped.shape == plain.shape
+    assert not np.allclose(dropped.numpy(), plain.numpy())
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [
+    (lambda x: x.scatter(1, mg.tensor(DUPLICATES), mg.tensor(np.ones((4, 5, 6), np.float16))),
+     RuntimeError, "Expected self.dtype to be equal to src.dtype"),
+    (lambda x: x.scatter(1, mg.tensor(DUPLICATES[0]), x), RuntimeError,
+     "Index tensor must have the same number of dimensions"),
+    (lambda x: x[:2].scatter(1, mg.tensor(DUPLICATES), x), RuntimeError,
+     r"Expected index \[3, 4, 5\] to be smaller than self \[2, 5, 6\] apart from dimension 1"),
+    (lambda x: x.scatter(1, mg.tensor(DUPLICATES), x, mode="typo"), TypeError, "mode"),
+    (lambda x: x.scatter(1, mg.tensor(DUPLICATES + 4), x), IndexError,
+     "index 6 is out of bounds for axis 1 with size 5"),
+    (lambda x: x.scatter(1, mg.tensor(DUPLICATES * 0.5), x), RuntimeError,
+     "Expected dtype int64 for index"),
+    (lambda x: x.scatter(1, mg.tensor(DUPLICATES), x, reduce="max"), RuntimeError,
+     "reduce argument must be either add or multiply"),
+    (lambda x: x.scatter_reduce(0, mg.tensor(DUPLICATES), x, "INVALID"), RuntimeError,
+     "reduce argument must be either sum, prod, mean, amax or amin, got INVALID"),
+    (lambda x: x.index_add(0, mg.tensor([0, 1]), x), RuntimeError,
+     r"source of shape \(4, 5, 6\) must match self \(4, 5, 6\) excluding dimension 0"),
+    (lambda x: x.masked_select(x), RuntimeError, "expected BoolTensor for mask"),
+    (lambda x: x.masked_scatter(x > 0, mg.tensor(np.ones(1))), RuntimeError,
+     "expected source to have at least"),
+    (lambda x: x.unfold(0, 9, 3), RuntimeError, "maximum size for tensor at dimension 0 is 4 "
+                                                "but size is 9"),
+    (lambda x: x.unfold(0, 1, -1), RuntimeError, "step is -1 but must be > 0"),
+    (lambda x: x.unfold(3, 1, 1), IndexError, "dim 3 is out of range"),
+    (lambda x: F.scaled_dot_product_attention(x, x, x, attn_mask=x > 0, is_causal=True),
+     RuntimeError, "attn_mask should not be set when is_causal=True"),
+    (lambda x: F.scaled_dot_product_attention(x[:3], x, x, enable_gqa=True), RuntimeError,
+     r"the number of query heads \(3\) must be a multiple"),
+])
+def test_errors_as_torch(call, error, message) -> None:
+    with pytest.raises(error, match=message):
+        call(mg.tensor(_rng.standard_normal((4, 5, 6))))
+
+
+def test_jit_matches_eager() -> None:
+    idx = mg.tensor(DUPLICATES)
+
+    def step(x, s):
+        out = (x.scatter_reduce(1, idx, s, "amax", include_self=False)
+               + x.scatter(1, idx, s) * x.scatter_reduce(1, idx, s, "mean"))
+        return out.sum(), mg.grad(out.sum(), [x, s])
+
+    compiled = mg.jit(step, background=False)
+    x = mg.tensor(_rng.standard_normal((3, 4, 5)), requires_grad=True)
+    s = mg.tensor(_rng.standard_normal((3, 4, 5)), requires_grad=True)
+    for _ in range(2):
+        value, grads = compiled(x, s)
+        eager_value, eager_grads = step(x, s)
+        np.testing.assert_allclose(value.numpy(), eager_value.numpy(), rtol=1e-12)
+        for got, expected in zip(grads, eager_grads, strict=True):
+            np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)

@@ -1,7 +1,7 @@
 """minigrad: a small, readable autodiff framework on numpy whose backward pass is a graph."""
 
 from . import array_functions as _array_functions
-from . import autograd, data, errors, experiments, nn, optim, utils
+from . import autograd, data, errors, experiments, func, nn, optim, utils
 from . import conv as _conv  # noqa: F401  (registers the convolution rows)
 from . import fused_bn as _fused_bn  # noqa: F401  (registers the fused BatchNorm rows)
 from . import pool as _pool  # noqa: F401  (registers the max-pool index row)
@@ -132,7 +132,7 @@ __all__ = [
     "sum", "tanh", "tensor", "topological_order", "transpose", "var", "where",
 ]
 __all__ += ["ArgumentError", "ArgumentTypeError", "InvalidIndexError", "MinigradError",
-            "OutOfRangeError", "errors"]
+            "OutOfRangeError", "errors", "func"]
 __all__ += [
     "arange",
     "as_tensor",

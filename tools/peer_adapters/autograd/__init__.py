@@ -21,25 +21,38 @@ def _out(g, like):
     return float(val) if _np.ndim(like) == 0 and not isinstance(like, _np.ndarray) else val
 
 
+def _as_output(y):
+    """fun's value as a tensor: numbers and constants become leaves without grad."""
+    if isinstance(y, mg.Tensor):
+        return y
+    return mg.tensor(_np.asarray(y, dtype=_np.float64))
+
+
+def _to_numpy(tree, like):
+    """The gradients as autograd gives them: numpy values (a float for a float input),
+    except a gradient still tied to an enclosing variable, kept as a tensor."""
+    grads, unflatten = mg.func.tree_flatten(tree)
+    likes, _ = mg.func.tree_flatten(like)
+    return unflatten([g if g.requires_grad else _out(g, x) for g, x in zip(grads, likes)])
+
+
 def grad(fun, argnum=0):
     def gradfun(*args, **kwargs):
-        args = list(args)
-        like = args[argnum]
-        nested = isinstance(like, mg.Tensor) and like.requires_grad
-        x = _leaf(like)
-        args[argnum] = x
-        y = fun(*args, **kwargs)
-        if not isinstance(y, mg.Tensor) or not y.requires_grad:
-            return _out(mg.zeros_like(x), like)
-        if y.numel() != 1:
-            raise TypeError("grad requires a scalar-output function")
-        (g,) = mg.grad(y.sum(), [x], create_graph=True, allow_unused=True)
-        if g is None:
-            g = mg.zeros_like(x)
-        if g.requires_grad and not nested:
-            return g  # depends on an enclosing variable: keep the graph
-        return _out(g, like)
+        def scalar(*a):
+            y = _as_output(fun(*a, **kwargs))
+            if y.numel() != 1:
+                raise TypeError("grad requires a scalar-output function")
+            return y.reshape(()).to(mg.float64) if y.dtype.kind != "f" else y.reshape(())
+        args = [_leafify(a) for a in args]
+        return _to_numpy(mg.func.grad(scalar, argnum)(*args), args[argnum])
     return gradfun
+
+
+def _leafify(tree):
+    """Integer leaves as floats (autograd differentiates ints as floats)."""
+    leaves, unflatten = mg.func.tree_flatten(tree)
+    return unflatten([leaf if isinstance(leaf, mg.Tensor) or _np.asarray(leaf).dtype.kind
+                      in "fO" else _np.asarray(leaf, dtype=_np.float64) for leaf in leaves])
 
 
 deriv = grad

@@ -19,8 +19,9 @@ def scalar_close(a, b):
 
 
 def _flat(y):
-    if isinstance(y, (list, tuple)):
-        return mg.cat([_flat(u) for u in y]) if y else mg.zeros(0)
+    if isinstance(y, (list, tuple, dict)):
+        leaves, _ = mg.func.tree_flatten(y)
+        return mg.cat([_flat(u) for u in leaves]) if leaves else mg.zeros(0)
     if not isinstance(y, mg.Tensor):
         y = mg.tensor(_np.asarray(y, dtype=_np.float64))
     return y.reshape(-1).to(mg.float64)
@@ -58,31 +59,18 @@ def _check(f, xs, order):
         _check(vjp, [x.data for x in xt], order - 1)
 
 
-def _leaves(x):
-    if isinstance(x, (list, tuple)):
-        return [leaf for item in x for leaf in _leaves(item)]
-    return [x]
-
-
-def _rebuild(x, it):
-    if isinstance(x, (list, tuple)):
-        return type(x)(_rebuild(item, it) for item in x)
-    return next(it)
-
-
 def check_grads(f, argnum=0, modes=("fwd", "rev"), order=2):
     argnums = argnum if isinstance(argnum, (tuple, list)) else (argnum,)
 
     def nary(*args, **kwargs):
-        chosen = [args[i] for i in argnums]
+        leaves, unflatten = mg.func.tree_flatten([args[i] for i in argnums])
 
-        def unary(*leaves):
-            it = iter(leaves)
+        def unary(*new_leaves):
             full = list(args)
-            for i, x in zip(argnums, chosen):
-                full[i] = _rebuild(x, it)
+            for i, x in zip(argnums, unflatten(list(new_leaves))):
+                full[i] = x
             return f(*full, **kwargs)
-        _check(unary, _leaves(chosen), order)
+        _check(unary, leaves, order)
     return nary
 
 

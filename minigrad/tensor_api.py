@@ -408,6 +408,10 @@ class TensorAPI:
         return take_along_dim(self, indices, dim)
 
     # ---------------------------------------------------------------------- products
+    def matmul(self, other: Any) -> Tensor:
+        """self @ other (numpy's matmul rules: 1-D operands, broadcast batch axes)."""
+        return self @ other
+
     def outer(self, other: Any) -> Tensor:
         """out[i, j] = self[i] * other[j]."""
         from .linalg import outer

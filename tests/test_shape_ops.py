@@ -111,6 +111,7 @@ CASES = [
      lambda x: torch.take_along_dim(x, torch.tensor([5, 0, 5])), [A23]),
     ("outer", mg.outer, torch.outer, [A4, _r(3)]),
     ("dot", lambda x, y: x.dot(y), lambda x, y: x.dot(y), [A4, _r(4)]),
+    ("matmul-method", lambda x, y: x.matmul(y), lambda x, y: x.matmul(y), [A234, _r(4, 2)]),
     ("inner", mg.inner, torch.inner, [A234, _r(5, 4)]),
     ("tensordot", lambda x, y: mg.tensordot(x, y, 1), lambda x, y: torch.tensordot(x, y, 1),
      [A234, _r(4, 2)]),

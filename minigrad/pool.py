@@ -65,11 +65,15 @@ def _pool_padding(op: str, shape: tuple, kernel: Pair, stride: Pair, pad: Pair,
     return (pads[0], pads[1]), (sizes[0], sizes[1])
 
 
-def _check_input(op: str, x: Tensor) -> None:
+def _check_input(op: str, x: Tensor, integers: bool = False) -> None:
+    """A 4-D input of a floating dtype (or, with ``integers``, an integer one, as PyTorch's
+    max_pool2d takes)."""
     if x.ndim != 4:
         raise ArgumentError(f"{op}: needs an input (N, C, H, W), got shape {x.shape}")
-    if x.dtype.kind != "f":
-        raise ArgumentTypeError(f"{op}: input must be floating point, got dtype {x.dtype}")
+    kinds = "fiu" if integers else "f"
+    if x.dtype.kind not in kinds:
+        wanted = "floating point or integer" if integers else "floating point"
+        raise ArgumentTypeError(f"{op}: input must be {wanted}, got dtype {x.dtype}")
 
 
 # ------------------------------------------------------------------- max pooling
@@ -94,11 +98,13 @@ def _window_positions(size: int, n: int, kernel: int, stride: int, pad: int,
 def _max_index_forward(x: np.ndarray, *, kernel: Pair, stride: Pair, padding: Padding,
                        dilation: Pair, out_hw: Pair) -> np.ndarray:
     """PyTorch's CPU rule: start at the window's first element inside the input, move to
-    each later element that is greater or NaN (so the first maximum, or the last NaN)."""
-    if x.dtype.kind != "f":
-        raise ArgumentTypeError("max_pool2d_index: input must be floating point, got dtype "
-                                f"{x.dtype}")
-    padded = np.pad(x, ((0, 0), (0, 0), *padding), constant_values=-np.inf)
+    each later element that is greater or NaN (so the first maximum, or the last NaN).
+    Integer inputs pad with their dtype's minimum instead of -inf."""
+    if x.dtype.kind not in "fiu":
+        raise ArgumentTypeError("max_pool2d_index: input must be floating point or integer, "
+                                f"got dtype {x.dtype}")
+    lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    padded = np.pad(x, ((0, 0), (0, 0), *padding), constant_values=lowest)
     win = windows(padded, kernel, stride, ((0, 0), (0, 0)), dilation, out_hw)
     flat = win.reshape(*win.shape[:4], kernel[0] * kernel[1])
     rows, cols = (_window_positions(x.shape[2 + k], out_hw[k], kernel[k], stride[k],
@@ -109,8 +115,8 @@ def _max_index_forward(x: np.ndarray, *, kernel: Pair, stride: Pair, padding: Pa
         *out_hw, kernel[0] * kernel[1])
     best = np.argmax(flat, axis=-1)
     first_inside = np.argmax(inside, axis=-1)
-    best = np.where(np.max(flat, axis=-1) == -np.inf, first_inside, best)
-    nans = np.isnan(flat)
+    best = np.where(np.max(flat, axis=-1) == lowest, first_inside, best)
+    nans = np.isnan(flat) if x.dtype.kind == "f" else np.zeros(flat.shape, dtype=bool)
     last_nan = flat.shape[-1] - 1 - np.argmax(nans[..., ::-1], axis=-1)
     best = np.where(nans.any(axis=-1), last_nan, best)
     a, b = np.divmod(best, kernel[1])
@@ -137,7 +143,7 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
                return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """``torch.nn.functional.max_pool2d``: a gather of x at its windows' argmaxes."""
     x = input if isinstance(input, Tensor) else Tensor(input)
-    _check_input("max_pool2d", x)
+    _check_input("max_pool2d", x, integers=True)
     kernel, stride, pad, dilation = _pool_args("max_pool2d", kernel_size, stride, padding,
                                                dilation)
     pads, out_hw = _pool_padding("max_pool2d", x.shape, kernel, stride, pad, dilation,
@@ -152,7 +158,7 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
 
 
 # ------------------------------------------------------------------- average pooling
-def _window_counts(size: int, n: int, kernel: int, stride: int, pad: int,
+def window_counts(size: int, n: int, kernel: int, stride: int, pad: int,
                    include_pad: bool) -> np.ndarray:
     """PyTorch's per-window divisor along one axis."""
     start = np.arange(n) * stride - pad
@@ -180,7 +186,7 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
         if int(divisor_override) == 0:
             raise ArgumentError("avg_pool2d: divisor_override must not be zero")
         return ops.div(sums, float(divisor_override))
-    rows, cols = (_window_counts(x.shape[2 + k], out_hw[k], kernel[k], stride[k], pad[k],
+    rows, cols = (window_counts(x.shape[2 + k], out_hw[k], kernel[k], stride[k], pad[k],
                                  bool(count_include_pad)) for k in range(2))
     counts = np.outer(rows, cols).astype(x.dtype)
     return ops.mul(sums, Tensor(1.0 / counts))

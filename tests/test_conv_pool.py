@@ -118,8 +118,10 @@ def test_pool_gradcheck_order_2() -> None:
     (lambda x: F.avg_pool2d(x, 0), ValueError, "kernel_size must be >= 1"),
     (lambda x: F.avg_pool2d(x, 2, divisor_override=0), ValueError, "divisor_override"),
     (lambda x: F.adaptive_avg_pool2d(x, 0), ValueError, "must be positive"),
-    (lambda x: F.max_pool2d(mg.tensor(np.ones((1, 1, 4, 4), dtype=np.int64)), 2), TypeError,
+    (lambda x: F.avg_pool2d(mg.tensor(np.ones((1, 1, 4, 4), dtype=np.int64)), 2), TypeError,
      "floating point, got dtype int64"),
+    (lambda x: F.max_pool2d(mg.tensor(np.ones((1, 1, 4, 4), dtype=bool)), 2), TypeError,
+     "floating point or integer, got dtype bool"),
 ])
 def test_pool_errors(call, error, match) -> None:
     with pytest.raises(error, match=match):

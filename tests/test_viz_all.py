@@ -84,6 +84,11 @@ MODULES: dict[str, Callable[[], tuple[nn.Module, tuple[int, ...]]]] = {
     "MaxPool2d": lambda: (nn.MaxPool2d(2), (2, 2, 4, 4)),
     "AvgPool2d": lambda: (nn.AvgPool2d(2), (2, 2, 4, 4)),
     "AdaptiveAvgPool2d": lambda: (nn.AdaptiveAvgPool2d(1), (2, 2, 3, 3)),
+    "MaxPool1d": lambda: (nn.MaxPool1d(2), (2, 2, 4)),
+    "MaxPool3d": lambda: (nn.MaxPool3d(2), (1, 2, 2, 2, 4)),
+    "AvgPool1d": lambda: (nn.AvgPool1d(2), (2, 2, 4)),
+    "AvgPool3d": lambda: (nn.AvgPool3d(2), (1, 2, 2, 2, 4)),
+    "Upsample": lambda: (nn.Upsample(scale_factor=2, mode="bilinear"), (1, 2, 2, 3)),
 }
 MODULES.update({name: lambda name=name: (getattr(nn, name)(), (2, 3)) for name in (
     "SiLU", "LeakyReLU", "ELU", "Softplus", "Hardtanh", "ReLU6", "SELU", "CELU", "Mish",

@@ -49,7 +49,16 @@ from .loss import (
 )
 from .module import Module, Parameter, Sequential
 from .normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d
-from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .pooling import (
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    AvgPool3d,
+    MaxPool1d,
+    MaxPool2d,
+    MaxPool3d,
+    Upsample,
+)
 from .sparse import Embedding
 
 __all__ = [
@@ -102,3 +111,4 @@ __all__ = [
 __all__ += ["CELU", "SELU", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish", "Softsign"]
 __all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "Conv1d", "Conv2d", "MaxPool2d"]
 __all__ += ["Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
+__all__ += ["AvgPool1d", "AvgPool3d", "MaxPool1d", "MaxPool3d", "Upsample"]

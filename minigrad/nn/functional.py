@@ -321,5 +321,14 @@ from ..conv_nd import (  # noqa: E402, F401
 )
 from ..interpolate import interpolate, upsample  # noqa: E402, F401
 from ..pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402, F401
+from ..pool_nd import (  # noqa: E402, F401
+    avg_pool1d,
+    avg_pool3d,
+    max_pool1d,
+    max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
 from ..shape_ops import pad  # noqa: E402, F401  (F.pad: constant, reflect, replicate, circular)
 from .attention import scaled_dot_product_attention  # noqa: E402, F401

@@ -1,16 +1,21 @@
-"""Pooling layers (``torch.nn.MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``)."""
+"""Pooling layers (``torch.nn.MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``, ``AdaptiveAvgPool2d``)
+and ``torch.nn.Upsample``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..interpolate import interpolate
 from ..pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from ..pool_nd import avg_pool1d, avg_pool3d, max_pool1d, max_pool3d
 from ..tensor import Tensor
 from .module import Module
 
 
 class MaxPool2d(Module):
     """The maximum of each window; the gradient goes to one element (PyTorch's argmax)."""
+
+    function = staticmethod(max_pool2d)
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  dilation: Any = 1, return_indices: bool = False,
@@ -21,7 +26,7 @@ class MaxPool2d(Module):
 
     def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         """max_pool2d(x)."""
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+        return self.function(x, self.kernel_size, self.stride, self.padding, self.dilation,
                           self.ceil_mode, self.return_indices)
 
     def extra_repr(self) -> str:
@@ -31,6 +36,8 @@ class MaxPool2d(Module):
 
 class AvgPool2d(Module):
     """The mean of each window (PyTorch's count_include_pad, ceil_mode, divisor_override)."""
+
+    function = staticmethod(avg_pool2d)
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True,
@@ -42,8 +49,8 @@ class AvgPool2d(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """avg_pool2d(x)."""
-        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                          self.count_include_pad, self.divisor_override)
+        return self.function(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                             self.count_include_pad, self.divisor_override)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, "
@@ -63,3 +70,55 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class MaxPool1d(MaxPool2d):
+    """``torch.nn.MaxPool1d`` of (N, C, L)."""
+
+    function = staticmethod(max_pool1d)
+
+
+class MaxPool3d(MaxPool2d):
+    """``torch.nn.MaxPool3d`` of (N, C, D, H, W)."""
+
+    function = staticmethod(max_pool3d)
+
+
+class AvgPool1d(AvgPool2d):
+    """``torch.nn.AvgPool1d`` of (N, C, L) (no divisor_override, as PyTorch)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """avg_pool1d(x)."""
+        return avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                          self.count_include_pad)
+
+
+class AvgPool3d(AvgPool2d):
+    """``torch.nn.AvgPool3d`` of (N, C, D, H, W)."""
+
+    function = staticmethod(avg_pool3d)
+
+
+class Upsample(Module):
+    """``torch.nn.Upsample``: interpolate to ``size`` or by ``scale_factor``."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                 align_corners: bool | None = None,
+                 recompute_scale_factor: bool | None = None) -> None:
+        super().__init__()
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
+
+    def forward(self, x: Tensor) -> Tensor:
+        """interpolate(x)."""
+        return interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
+                           self.recompute_scale_factor)
+
+    def extra_repr(self) -> str:
+        which = f"size={self.size}" if self.size is not None else (
+            f"scale_factor={self.scale_factor}")
+        return f"{which}, mode={self.mode!r}"

@@ -236,23 +236,75 @@ def _log_softmax(self, axis=-1):
     return mg.log_softmax(self, axis)
 
 
+def _by_dims(x, one, two, three):
+    """PyTorch's function for x's spatial dims (tinygrad's 2d names take any number)."""
+    return {3: one, 4: two, 5: three}[x.ndim]
+
+
+def _explicit_pads(x, padding):
+    """tinygrad's padding: an int or one per spatial dim go to PyTorch as they are; one per
+    side (left, right, top, bottom, ...) or any negative is applied with F.pad first."""
+    dims = x.ndim - 2
+    flat = (padding,) * dims if isinstance(padding, int) else tuple(padding)
+    if len(flat) == dims and min(flat) >= 0:
+        return x, padding
+    if len(flat) == dims:
+        flat = tuple(p for p in reversed(flat) for _ in range(2))
+    elif len(flat) != 2 * dims:
+        raise ValueError(f"padding {padding} must have {dims} or {2 * dims} entries")
+    return F.pad(x, flat), 0
+
+
 def _conv2d(self, weight, bias=None, groups=1, stride=1, dilation=1, padding=0):
-    conv = F.conv1d if self.ndim == 3 else F.conv2d
-    return conv(self, weight, bias, stride=stride, padding=padding, dilation=dilation,
+    conv = _by_dims(self, F.conv1d, F.conv2d, F.conv3d)
+    x, padding = _explicit_pads(self, padding)
+    return conv(x, weight, bias, stride=stride, padding=padding, dilation=dilation,
                 groups=groups)
+
+
+def _conv_transpose2d(self, weight, bias=None, groups=1, stride=1, dilation=1, padding=0,
+                      output_padding=0):
+    conv = _by_dims(self, F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)
+    return conv(self, weight, bias, stride=stride, padding=padding,
+                output_padding=output_padding, groups=groups, dilation=dilation)
 
 
 def _max_pool2d(self, kernel_size=(2, 2), stride=None, dilation=1, padding=0, ceil_mode=False,
                 return_indices=False):
-    out = F.max_pool2d(self, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode,
-                       return_indices=return_indices)
+    pool = _by_dims(self, F.max_pool1d, F.max_pool2d, F.max_pool3d)
+    out = pool(self, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode,
+               return_indices=return_indices)
     return (out[0], out[1].to(dtypes.int32)) if return_indices else out
 
 
 def _avg_pool2d(self, kernel_size=(2, 2), stride=None, dilation=1, padding=0, ceil_mode=False,
                 count_include_pad=True):
-    return F.avg_pool2d(self, kernel_size, stride, padding, ceil_mode=ceil_mode,
-                        count_include_pad=count_include_pad)
+    pool = _by_dims(self, F.avg_pool1d, F.avg_pool2d, F.avg_pool3d)
+    return pool(self, kernel_size, stride, padding, ceil_mode=ceil_mode,
+                count_include_pad=count_include_pad)
+
+
+def _max_unpool2d(self, indices, kernel_size=(2, 2), stride=None, dilation=1, padding=0,
+                  output_size=None):
+    if dilation not in (1, (1,) * (self.ndim - 2)):
+        raise NotImplementedError("max_unpool2d: PyTorch's has no dilation")
+    unpool = _by_dims(self, F.max_unpool1d, F.max_unpool2d, F.max_unpool3d)
+    if output_size is not None:
+        output_size = tuple(output_size)[-(self.ndim - 2):]
+    return unpool(self, indices, kernel_size, stride, padding, output_size)
+
+
+def _interpolate(self, size, mode="linear", align_corners=False):
+    """tinygrad's interpolate resizes the last len(size) dims ('linear' is n-linear): the
+    dims before them are folded into channels of a batch of one."""
+    size = tuple(size)
+    lead = self.shape[:self.ndim - len(size)]
+    x = self.reshape(1, int(np.prod(lead)), *self.shape[len(lead):])
+    if mode == "linear":
+        mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[len(size)]
+    corners = align_corners if mode not in ("nearest", "nearest-exact") or align_corners else None
+    out = F.interpolate(x, size=size, mode=mode, align_corners=corners)
+    return out.reshape(*lead, *size)
 
 
 def _act(fn, **fixed):
@@ -348,7 +400,9 @@ PATCHES = {
     "idiv": _idiv, "dot": _dot, "cummax": _cummax, "cumsum": _cumsum, "cumprod": _cumprod,
     "logcumsumexp": _logcumsumexp, "isinf": _isinf, "std_mean": _std_mean,
     "softmax": _softmax, "log_softmax": _log_softmax, "conv2d": _conv2d,
-    "max_pool2d": _max_pool2d, "avg_pool2d": _avg_pool2d, "mod": lambda s, o: s % o,
+    "conv_transpose2d": _conv_transpose2d, "max_unpool2d": _max_unpool2d,
+    "interpolate": _interpolate, "max_pool2d": _max_pool2d, "avg_pool2d": _avg_pool2d,
+    "mod": lambda s, o: s % o,
     "lshift": lambda s, o: s << o, "rshift": lambda s, o: s >> o,
     "leaky_relu": _act(F.leaky_relu), "elu": _act(F.elu), "relu6": _act(F.relu6),
     "silu": _act(F.silu), "swish": _act(F.silu), "softplus": _act(F.softplus),

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops, shape_ops
+from . import ops, shape_ops, tensor_math
 from .errors import ArgumentError
 from .shape_ops import as_tensor_input, dim_index
 from .tensor import Tensor
@@ -75,8 +75,8 @@ def tensor_split(input: Any, indices_or_sections: Any, dim: int = 0) -> tuple[Te
     x = as_tensor_input(input)
     d = dim_index(dim, x.ndim, "tensor_split")
     size = x.shape[d]
-    if isinstance(indices_or_sections, Tensor):
-        indices_or_sections = indices_or_sections.data.tolist()
+    if isinstance(indices_or_sections, Tensor):  # the pieces' sizes: not under mg.jit
+        indices_or_sections = tensor_math.read_values(indices_or_sections).tolist()
     if isinstance(indices_or_sections, int | np.integer):
         sections = int(indices_or_sections)
         if sections <= 0:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops, shape_ops
+from . import ops, shape_ops, tensor_math
 from .errors import ArgumentError, ArgumentTypeError
 from .shape_ops import as_tensor_input, dim_index
 from .tensor import Tensor
@@ -277,7 +277,8 @@ def _mask(name: str, mask: Any) -> Tensor:
 
 
 def masked_select(input: Any, mask: Any) -> Tensor:  # noqa: A002
-    """The elements of input where mask is true (both broadcast), as a 1-D tensor."""
+    """The elements of input where mask is true (both broadcast), as a 1-D tensor. The
+    mask is read into Python (the result's size depends on it), so mg.jit refuses it."""
     x, m = as_tensor_input(input), _mask("masked_select", mask)
     try:
         shape = np.broadcast_shapes(x.shape, m.shape)
@@ -285,7 +286,8 @@ def masked_select(input: Any, mask: Any) -> Tensor:  # noqa: A002
         raise ArgumentError(f"masked_select: mask {m.shape} and input {x.shape} cannot be "
                            "broadcast") from None
     x = ops.broadcast_to(x, shape)
-    return ops.index(x, (np.broadcast_to(m.data, shape),))
+    chosen = tensor_math.read_values(m)  # the result's shape depends on them: not under mg.jit
+    return ops.index(x, (np.broadcast_to(chosen, shape),))
 
 
 def masked_scatter(input: Any, mask: Any, source: Any) -> Tensor:  # noqa: A002

@@ -140,14 +140,15 @@ def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  #
 def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
              equal_nan: bool = False) -> bool:
     """Whether ``isclose`` holds everywhere (a Python bool: refused under mg.jit)."""
-    return bool(np.all(_read(isclose(input, other, rtol, atol, equal_nan))))
+    return bool(np.all(read_values(isclose(input, other, rtol, atol, equal_nan))))
 
 
-def _read(x: Tensor) -> np.ndarray:
+def read_values(x: Tensor) -> np.ndarray:
     """``x``'s values read into Python (the JIT's tracer refuses this, as for ``item``)."""
     for hook in STATE.read_hooks:
         hook(x)
     return x.data
+
 
 
 def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:  # noqa: A002
@@ -198,7 +199,7 @@ def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
     """The indices of the non-zero entries: an int64 tensor (count, ndim), or with
     ``as_tuple`` one int64 tensor per dim. Values are read into Python (the shape depends
     on them): refused under mg.jit."""
-    values = _read(ops._as_input(input, None))
+    values = read_values(ops._as_input(input, None))
     if as_tuple:
         return tuple(Tensor(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(values)))
     return Tensor(np.argwhere(values).astype(np.int64))

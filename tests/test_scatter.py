@@ -260,19 +260,29 @@ def test_errors_as_torch(call, error, message) -> None:
 
 
 def test_jit_matches_eager() -> None:
-    idx = mg.tensor(DUPLICATES)
-
-    def step(x, s):
+    """Index and mask arguments change between calls: the compiled step follows them."""
+    def step(x, s, idx, mask):
         out = (x.scatter_reduce(1, idx, s, "amax", include_self=False)
-               + x.scatter(1, idx, s) * x.scatter_reduce(1, idx, s, "mean"))
+               + x.scatter(1, idx, s) * x.masked_scatter(mask, s))
         return out.sum(), mg.grad(out.sum(), [x, s])
 
     compiled = mg.jit(step, background=False)
     x = mg.tensor(_rng.standard_normal((3, 4, 5)), requires_grad=True)
     s = mg.tensor(_rng.standard_normal((3, 4, 5)), requires_grad=True)
     for _ in range(2):
-        value, grads = compiled(x, s)
-        eager_value, eager_grads = step(x, s)
+        idx = mg.tensor(_rng.integers(0, 4, (3, 4, 5)))
+        mask = mg.tensor(_rng.random((3, 4, 5)) > 0.5)
+        value, grads = compiled(x, s, idx, mask)
+        eager_value, eager_grads = step(x, s, idx, mask)
         np.testing.assert_allclose(value.numpy(), eager_value.numpy(), rtol=1e-12)
         for got, expected in zip(grads, eager_grads, strict=True):
             np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_masked_select_is_refused_under_jit() -> None:
+    """Its size depends on the mask's values: mg.jit refuses instead of freezing a mask."""
+    from minigrad.jit import NotCompilableError
+
+    compiled = mg.jit(lambda x, m: x.masked_select(m), background=False)
+    with pytest.raises(NotCompilableError, match="read into Python"):
+        compiled(mg.tensor(np.arange(6.0)), mg.tensor(np.arange(6) % 2 == 0))

@@ -1,6 +1,7 @@
 """Products with PyTorch's names, composed from mul, sum, reshape, transpose and matmul (so
 their gradients, drawings and mg.jit lowering come from those rows): outer, dot, inner,
-tensordot, einsum."""
+tensordot, einsum. Also the namespace ``mg.linalg`` (torch.linalg): the matrix functions of
+linalg_functions.py and the norms of linalg_norms.py."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from .errors import ArgumentError
+from .linalg_functions import *  # noqa: F403  (mg.linalg.inv, det, svd, ...)
+from .linalg_norms import matrix_norm, norm, vector_norm  # noqa: F401  (mg.linalg.*)
 from .ops import matmul, mul, reshape, sum, transpose
-from .ops.aggregates import vector_norm  # noqa: F401  (mg.linalg.vector_norm)
 from .shape_ops import as_tensor_input, diagonal, dim_index, permute
 from .tensor import Tensor
 

@@ -253,3 +253,39 @@ NON_DIFFERENTIABLE["scatter_max"] = [
     (lambda base, src: ops.scatter_max(base, mg.tensor(_SCATTER_IDX.T), src, 0, largest=False),
      [_late.standard_normal((3, 3)), _late.standard_normal((3, 2))]),
 ]
+# the linear-algebra rows (minigrad/ops/matrix_rows.py, spectral_rows.py): well-conditioned
+# inputs, symmetric ones for eigh, distinct singular values for the svd rows
+_la = np.random.default_rng(16)
+_WELL = _la.standard_normal((2, 3, 3)) + 3.0 * np.eye(3)
+
+
+def _sym(x: mg.Tensor) -> mg.Tensor:
+    return x + ops.transpose(x, (*range(x.ndim - 2), x.ndim - 1, x.ndim - 2))
+
+
+SAMPLES["inv"] = [(ops.inv, [_WELL]), (ops.inv, [_la.standard_normal((3, 3)) + 3.0 * np.eye(3)])]
+SAMPLES["det"] = [(ops.det, [_la.standard_normal((2, 3, 3))])]
+SAMPLES["logabsdet"] = [(ops.logabsdet, [_la.standard_normal((2, 3, 3))])]
+NON_DIFFERENTIABLE["det_sign"] = [(ops.det_sign, [_la.standard_normal((4, 3, 3))])]
+SAMPLES["solve"] = [(ops.solve, [_WELL, _la.standard_normal((2, 3, 2))]),
+                    (ops.solve, [_WELL[0], _la.standard_normal((2, 3, 4))])]
+SAMPLES["cholesky"] = [(lambda a: ops.cholesky(ops.matmul(a, ops.transpose(a, (0, 2, 1)))),
+                        [_WELL])]
+SAMPLES["eigvalsh"] = [(lambda a: ops.eigvalsh(_sym(a)), [_la.standard_normal((2, 3, 3))]),
+                       (lambda a: ops.eigvalsh(_sym(a), "U"), [_la.standard_normal((3, 3))])]
+SAMPLES["eigh_vectors"] = [(lambda a: ops.eigh_vectors(_sym(a)), [_la.standard_normal((2, 3, 3))]),
+                           (lambda a: ops.eigh_vectors(_sym(a), "U"),
+                            [_la.standard_normal((3, 3))])]
+SAMPLES["svdvals"] = [(ops.svdvals, [_la.standard_normal((2, 4, 3))])]
+SAMPLES["svd_u"] = [(ops.svd_u, [_la.standard_normal((2, 4, 3))]),
+                    (ops.svd_u, [_la.standard_normal((3, 4))]),
+                    (lambda a: ops.index(ops.svd_u(a, True), (Ellipsis, slice(0, 2))),
+                     [_la.standard_normal((3, 2))])]
+SAMPLES["svd_vh"] = [(ops.svd_vh, [_la.standard_normal((2, 3, 4))]),
+                     (ops.svd_vh, [_la.standard_normal((4, 3))]),
+                     (lambda a: ops.index(ops.svd_vh(a, True), (slice(0, 2),)),
+                      [_la.standard_normal((2, 3))])]
+SAMPLES["pinv"] = [(lambda a: ops.pinv(a, rtol=1e-12), [_la.standard_normal((2, 4, 3))]),
+                   (lambda a: ops.pinv(a, rtol=1e-12), [_la.standard_normal((3, 4))]),
+                   (lambda a: ops.pinv(_sym(a), rtol=1e-12, hermitian=True),
+                    [_la.standard_normal((3, 3))])]

@@ -136,17 +136,6 @@ def _sort(a: Any, axis: int | None = -1) -> Any:
     return sort(a, axis)[0]
 
 
-def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
-    """numpy.linalg.norm for ord=None: sqrt(sum(x^2)) over ``axis`` (all of x by default);
-    other orders (spectral, nuclear, p-norms) are refused."""
-    from . import ops
-
-    if ord is not None:
-        raise _refuse("numpy.linalg.norm", f"ord={ord!r}; only the default 2-/Frobenius norm "
-                      "is dispatched")
-    return ops.sqrt(ops.sum(ops.mul(x, x), axis, keepdims))
-
-
 def _round(a: Any, decimals: int = 0) -> Any:
     """numpy.round / around: halves to even at ``decimals`` places (PyTorch's round with
     ``decimals``, the same multiply-rint-divide as numpy)."""
@@ -253,14 +242,13 @@ def _meshgrid(*xi: Any, indexing: str = "xy", **keywords: Any) -> Any:
 
 
 # numpy functions whose minigrad namesake means something else (PyTorch's max(dim) and
-# sort give indices too; numpy's linalg.norm(x, 2) of a matrix is its spectral norm; split
-# takes split points, not sizes; repeat repeats elements, not the whole; pad lists the
-# first axis first; var and std default to ddof 0):
-# numpy's meaning, keyed by the qualified name
+# sort give indices too; split takes split points, not sizes; repeat repeats elements, not
+# the whole; pad lists the first axis first; var and std default to ddof 0):
+# numpy's meaning, keyed by the qualified name (numpy.linalg's: numpy_linalg.NUMPY_LINALG)
 OWN: dict[str, Callable[..., Any]] = {
     "numpy.max": _extreme(True), "numpy.amax": _extreme(True),
     "numpy.min": _extreme(False), "numpy.amin": _extreme(False),
-    "numpy.sort": _sort, "numpy.linalg.norm": _norm, "numpy.median": _median,
+    "numpy.sort": _sort, "numpy.median": _median,
     "numpy.round": _round, "numpy.around": _round, "numpy.split": _split,
     "numpy.repeat": _repeat, "numpy.pad": _pad, "numpy.nonzero": _nonzero,
     "numpy.argwhere": _argwhere,
@@ -282,6 +270,10 @@ def array_function(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     if name in QUERIES:
         return func(*_values(args), **_values(kwargs))
     function = OWN.get(qualified)
+    if function is None:
+        from .numpy_linalg import NUMPY_LINALG  # numpy.linalg (and numpy.dot) over mg.linalg
+
+        function = NUMPY_LINALG.get(qualified)
     if function is None and qualified.count(".") == 1:  # not numpy.linalg, numpy.fft, ...
         function = find(name)
     if function is None:

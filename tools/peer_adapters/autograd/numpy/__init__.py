@@ -75,7 +75,8 @@ def __getattr__(name):
     return obj
 
 
-from . import (
-    linalg,  # noqa: F401
-    random,  # noqa: F401
-)
+# imported by name: ``from . import linalg`` would find numpy.linalg through __getattr__
+import importlib as _importlib
+
+linalg = _importlib.import_module(__name__ + ".linalg")
+random = _importlib.import_module(__name__ + ".random")

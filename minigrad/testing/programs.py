@@ -508,6 +508,19 @@ def gen_template(b: Builder, op: str) -> bool:
     return b.add(op, inputs, dict(use.attrs))
 
 
+def gen_cholesky(b: Builder, op: str) -> bool:
+    """``cholesky(x @ x^T)``: random values are not positive-definite, x x^T almost
+    surely is (the recorded sample's shape and dtype for x)."""
+    use = b.templates[op][int(b.rng.integers(len(b.templates[op])))]
+    shape, dtype, _ = use.inputs[0]
+    x = b.value(dtype=dtype, shape=shape)
+    perm = (*range(len(shape) - 2), len(shape) - 1, len(shape) - 2)
+    if not (b.add("transpose", [x], {"perm": perm})
+            and b.add("matmul", [x, len(b.dummies) - 1], {})):
+        return False
+    return b.add(op, [len(b.dummies) - 1], dict(use.attrs))
+
+
 def gen_detach(b: Builder, op: str) -> bool:
     """``x.detach()``: a constant for gradients, but never for values."""
     return b.add(DETACH, [b.value()], {})
@@ -517,7 +530,7 @@ GENERATORS: dict[str, Callable[[Builder, str], bool]] = {
     ops.ELEMENTWISE: gen_elementwise, ops.COMPARE: gen_elementwise, ops.REDUCE: gen_reduce,
     ops.MOVEMENT: gen_movement, ops.MATMUL: gen_matmul, ops.INDEX: gen_index,
 }
-_BY_NAME = {"gather": gen_gather, DETACH: gen_detach}
+_BY_NAME = {"gather": gen_gather, "cholesky": gen_cholesky, DETACH: gen_detach}
 
 
 def generator_for(op: str) -> Callable[[Builder, str], bool]:

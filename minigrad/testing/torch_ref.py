@@ -10,6 +10,7 @@ gradient (``None``) counts as zeros.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -111,14 +112,14 @@ def applicable(program: Program) -> bool:
 
 def _reference(op: str) -> Callable[..., Any] | None:
     """The PyTorch counterpart of a node: from MAPPING, else from the row's ``torch``
-    field (``torch.<name>(*inputs, **attrs)``)."""
+    field (``torch.<name>(*inputs, **attrs)``, ``name`` may be dotted)."""
     if op in MAPPING:
         return MAPPING[op]
     row = ops.OPS.get(op)
     if row is None or row.torch is None:
         return None
-    name = row.torch
-    return lambda t, *inputs, **attrs: getattr(t, name)(*inputs, **attrs)
+    path = row.torch.split(".")  # "linalg.inv": torch.linalg.inv
+    return lambda t, *inputs, **attrs: functools.reduce(getattr, path, t)(*inputs, **attrs)
 
 
 def _apply(torch: Any, node: Node, inputs: list[Any]) -> Any:

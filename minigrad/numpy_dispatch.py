@@ -270,8 +270,8 @@ def array_function(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     if name in QUERIES:
         return func(*_values(args), **_values(kwargs))
     function = OWN.get(qualified)
-    if function is None:
-        from .numpy_linalg import NUMPY_LINALG  # numpy.linalg (and numpy.dot) over mg.linalg
+    if function is None and qualified.startswith("numpy.linalg."):
+        from .numpy_linalg import NUMPY_LINALG  # numpy.linalg's meanings over mg.linalg
 
         function = NUMPY_LINALG.get(qualified)
     if function is None and qualified.count(".") == 1:  # not numpy.linalg, numpy.fft, ...

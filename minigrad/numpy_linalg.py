@@ -12,8 +12,7 @@ and results over mg.linalg, where they differ from PyTorch's:
   are the symmetric gradients of a symmetric input instead);
 * ``norm(x, ord, axis, keepdims)``: every vector and matrix order, numpy's dims rules;
 * ``eig``/``eigvals`` are refused: their results are complex in general;
-* also ``matrix_power``, ``multi_dot``, ``matrix_transpose`` and ``numpy.dot`` (numpy's
-  rules for N-D operands, not PyTorch's 1-D dot), composed of matmul and inv.
+* also ``matrix_power``, ``multi_dot``, ``matrix_transpose``, composed of matmul and inv.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ import numpy as np
 
 from . import linalg_functions as fn
 from . import ops
-from .linalg import tensordot
 from .linalg_norms import matrix_norm as _matrix_norm
 from .linalg_norms import norm as _norm
 from .linalg_norms import vector_norm as _vector_norm
@@ -137,18 +135,6 @@ def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False,
     return _vector_norm(_floats(x), ord, axis, keepdims)
 
 
-def dot(a: Any, b: Any) -> Tensor:
-    """numpy.dot: a product for a 0-d operand, else sum over a's last axis and b's
-    next-to-last (b's only axis when 1-D): matmul when a is 1-D or b at most 2-D (else
-    matmul would pair batch axes, where dot takes every pair)."""
-    a, b = as_tensor_input(a), as_tensor_input(b)
-    if a.ndim == 0 or b.ndim == 0:
-        return ops.mul(a, b)
-    if a.ndim == 1 or b.ndim <= 2:
-        return ops.matmul(a, b)
-    return tensordot(a, b, ([a.ndim - 1], [b.ndim - 2]))
-
-
 def matrix_power(a: Any, n: int) -> Tensor:
     """a^n of each square matrix by repeated squaring (n < 0: of inv(a); n = 0: I)."""
     a = _floats(a) if n < 0 else as_tensor_input(a)
@@ -195,7 +181,6 @@ NUMPY_LINALG: dict[str, Callable[..., Any]] = {
     for f in (inv, det, slogdet, solve, cholesky, eigh, eigvalsh, svd, svdvals, pinv, norm,
               matrix_norm, vector_norm, matrix_power, multi_dot, matrix_transpose)
 }
-NUMPY_LINALG["numpy.dot"] = dot
 NUMPY_LINALG["numpy.linalg.eig"] = _refused(
     "eig", "the eigenvalues of a general real matrix are complex in general, and minigrad has "
     "no complex tensors; use numpy.linalg.eigh for a symmetric matrix")

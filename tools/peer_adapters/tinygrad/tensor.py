@@ -264,24 +264,52 @@ def _conv2d(self, weight, bias=None, groups=1, stride=1, dilation=1, padding=0):
 
 def _conv_transpose2d(self, weight, bias=None, groups=1, stride=1, dilation=1, padding=0,
                       output_padding=0):
+    """tinygrad's per-side padding (left, right, top, bottom, ...) crops the output."""
     conv = _by_dims(self, F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)
-    return conv(self, weight, bias, stride=stride, padding=padding,
-                output_padding=output_padding, groups=groups, dilation=dilation)
+    sides = _per_side(self, padding)
+    out = conv(self, weight, bias, stride=stride, padding=0 if sides else padding,
+               output_padding=output_padding, groups=groups, dilation=dilation)
+    return out if sides is None else F.pad(out, tuple(-p for p in sides))
+
+
+def _per_side(x, padding):
+    """tinygrad's (left, right, top, bottom, ...) pool padding, or None for PyTorch's forms."""
+    dims = x.ndim - 2
+    if isinstance(padding, int) or len(padding) == dims:
+        return None
+    if len(padding) != 2 * dims:
+        raise ValueError(f"padding {padding} must have {dims} or {2 * dims} entries")
+    return tuple(padding)
 
 
 def _max_pool2d(self, kernel_size=(2, 2), stride=None, dilation=1, padding=0, ceil_mode=False,
                 return_indices=False):
     pool = _by_dims(self, F.max_pool1d, F.max_pool2d, F.max_pool3d)
-    out = pool(self, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode,
+    x, sides = self, _per_side(self, padding)
+    if sides is not None:  # padded with the lowest value, then pooled without padding
+        if return_indices:
+            raise NotImplementedError("max_pool2d: indices with per-side padding")
+        low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        x, padding = F.pad(x, sides, value=low), 0
+    out = pool(x, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode,
                return_indices=return_indices)
     return (out[0], out[1].to(dtypes.int32)) if return_indices else out
 
 
 def _avg_pool2d(self, kernel_size=(2, 2), stride=None, dilation=1, padding=0, ceil_mode=False,
                 count_include_pad=True):
+    if dilation not in (1, (1,) * (self.ndim - 2)):
+        raise NotImplementedError("avg_pool2d: PyTorch's has no dilation")
     pool = _by_dims(self, F.avg_pool1d, F.avg_pool2d, F.avg_pool3d)
-    return pool(self, kernel_size, stride, padding, ceil_mode=ceil_mode,
-                count_include_pad=count_include_pad)
+    sides = _per_side(self, padding)
+    if sides is None:
+        return pool(self, kernel_size, stride, padding, ceil_mode=ceil_mode,
+                    count_include_pad=count_include_pad)
+    mean = pool(F.pad(self, sides), kernel_size, stride, 0, ceil_mode=ceil_mode)
+    if count_include_pad:  # zeros padded in and counted
+        return mean
+    share = pool(F.pad(mg.ones_like(self), sides), kernel_size, stride, 0, ceil_mode=ceil_mode)
+    return mean / share  # the windows' sums over their counts of input elements
 
 
 def _max_unpool2d(self, indices, kernel_size=(2, 2), stride=None, dilation=1, padding=0,

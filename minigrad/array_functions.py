@@ -277,6 +277,28 @@ def _difference(x: Tensor, d: int, h: float, edge_order: int) -> Tensor:
     return shape_ops.cat([first, inside, last], d)
 
 
+def trapezoid(y: Any, x: Any = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
+    """The trapezoidal rule along ``dim``: sum over k of (y[k+1] + y[k]) / 2 * (x[k+1] - x[k]),
+    with sample points ``x`` (1-D along dim, or y's shape) or a uniform spacing ``dx``
+    (default 1)."""
+    values = as_tensor_input(y)
+    d = dim_index(dim, values.ndim, "trapezoid")
+    lead = (slice(None),) * d
+    heights = ops.add(values[(*lead, slice(1, None))], values[(*lead, slice(None, -1))])
+    if x is None:
+        step = 1.0 if dx is None else float(dx)
+        return ops.mul(ops.sum(heights, d), step / 2)
+    if dx is not None:
+        raise ArgumentError("trapezoid: give x or dx, not both")
+    points = as_tensor_input(x)
+    if points.ndim == 1:
+        view = [1] * values.ndim
+        view[d] = points.shape[0]
+        points = ops.reshape(points, tuple(view))
+    widths = ops.sub(points[(*lead, slice(1, None))], points[(*lead, slice(None, -1))])
+    return ops.div(ops.sum(ops.mul(heights, widths), d), 2.0)
+
+
 # ------------------------------------------------------------------------ complex parts
 def real(input: Any) -> Tensor:  # noqa: A002
     """The real part: a real tensor itself (minigrad holds no complex tensors)."""
@@ -300,7 +322,8 @@ def angle(input: Any) -> Tensor:  # noqa: A002
 
 FUNCTIONS = ("atleast_1d", "atleast_2d", "atleast_3d", "dstack", "row_stack", "tensor_split",
              "hsplit", "vsplit", "dsplit", "swapaxes", "moveaxis", "rot90", "fliplr", "flipud",
-             "ravel", "diagflat", "kron", "cross", "gradient", "real", "conj", "angle")
+             "ravel", "diagflat", "kron", "cross", "gradient", "trapezoid", "real", "conj",
+             "angle")
 METHODS = ("tensor_split", "hsplit", "vsplit", "dsplit", "swapaxes", "moveaxis", "rot90",
            "fliplr", "flipud", "ravel", "diagflat", "kron", "cross", "conj", "angle")
 for _name in METHODS:

@@ -251,6 +251,142 @@ def real_if_close(a: Any, tol: float = 100) -> Tensor:
     return as_tensor_input(a)
 
 
+# ------------------------------------------------------------ more numpy spellings
+def flip(m: Any, axis: Any = None) -> Tensor:
+    """numpy.flip: along ``axis``, every axis when None."""
+    x = as_tensor_input(m)
+    return shape_ops.flip(x, tuple(range(x.ndim)) if axis is None else axis)
+
+
+def reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None,
+            copy: Any = None) -> Tensor:
+    """numpy.reshape: C order only; ``shape`` an int or a sequence."""
+    if order != "C":
+        raise _refuse("numpy.reshape", f"order={order!r}; only C order is dispatched")
+    shape = newshape if shape is None else shape
+    return ops.reshape(a, (int(shape),) if isinstance(shape, int | np.integer) else tuple(shape))
+
+
+def concatenate(arrays: Sequence[Any], axis: int | None = 0, out: Any = None, *,
+                dtype: Any = None, casting: str = "same_kind") -> Tensor:
+    """numpy.concatenate: along ``axis``; every array flattened first when None."""
+    _no_out("concatenate", out)
+    parts = [as_tensor_input(a) for a in arrays]
+    if axis is None:
+        parts, axis = [ops.reshape(p, (-1,)) for p in parts], 0
+    joined = shape_ops.cat(parts, axis)
+    return joined if dtype is None else joined.to(dtype)
+
+
+def take(a: Any, indices: Any, axis: int | None = None, out: Any = None,
+         mode: str = "raise") -> Tensor:
+    """numpy.take: the flattened array at ``indices`` (any shape), or the slices at them
+    along ``axis`` (out.shape = a.shape[:axis] + indices.shape + a.shape[axis + 1:])."""
+    _no_out("take", out)
+    if mode != "raise":
+        raise _refuse("numpy.take", f"mode={mode!r}")
+    x = as_tensor_input(a)
+    if axis is None:
+        x, axis = ops.reshape(x, (-1,)), 0
+    position = indices if isinstance(indices, Tensor) else Tensor(np.asarray(indices))
+    if position.dtype.kind not in "iu":
+        raise ArgumentTypeError(f"numpy.take: indices must be integers, got {position.dtype}")
+    d = dim_index(axis, x.ndim, "take")
+    return x[(*([slice(None)] * d), position)]
+
+
+def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Tensor:
+    """numpy.take_along_axis: PyTorch's take_along_dim (flattened when axis is None)."""
+    return shape_ops.take_along_dim(arr, indices, axis)
+
+
+def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *,
+            keepdims: bool = False) -> Any:
+    """numpy.average: sum(a * w) / sum(w) over ``axis`` (the mean without weights; 1-D
+    weights lie along the one axis given); ``returned`` also gives sum(w)."""
+    import minigrad
+
+    x = as_tensor_input(a)
+    if weights is None:
+        total = minigrad.mean(x, axis, keepdims)
+        count = x.data.size / max(total.data.size, 1)
+        return (total, Tensor(np.full(total.shape, count, total.dtype))) if returned else total
+    w = as_tensor_input(weights)
+    if w.shape != x.shape:
+        if axis is None or w.ndim != 1 or not isinstance(axis, int | np.integer):
+            raise ArgumentError(f"numpy.average: weights of shape {w.shape} differ from a's "
+                                f"{x.shape}; 1-D weights need one axis")
+        d = dim_index(axis, x.ndim, "average")
+        w = ops.reshape(w, tuple(n if k == d else 1 for k, n in enumerate(x.shape)))
+    w = ops.broadcast_to(w, x.shape)
+    scale = ops.sum(w, axis, keepdims)
+    result = ops.div(ops.sum(ops.mul(x, w), axis, keepdims), scale)
+    return (result, ops.broadcast_to(scale, result.shape)) if returned else result
+
+
+def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Tensor:
+    """numpy.ptp: max - min over ``axis``."""
+    import minigrad
+
+    _no_out("ptp", out)
+    return ops.sub(minigrad.amax(a, axis, keepdims), minigrad.amin(a, axis, keepdims))
+
+
+def _quantile(name: str, scale: float) -> Callable[..., Tensor]:
+    def quantile(a: Any, q: Any, axis: int | None = None, out: Any = None,
+                 overwrite_input: bool = False, method: str = "linear",
+                 keepdims: bool = False) -> Tensor:
+        import minigrad
+
+        _no_out(name, out)
+        fraction = np.asarray(q.data if isinstance(q, Tensor) else q, dtype=np.float64) / scale
+        at = fraction.item() if fraction.ndim == 0 else Tensor(fraction)
+        return minigrad.quantile(a, at, axis, keepdims, interpolation=method)
+
+    quantile.__doc__ = (f"numpy.{name}: the quantile at q{' / 100' if scale != 1 else ''} "
+                        "(numpy's methods linear, lower, higher, nearest, midpoint: PyTorch's "
+                        "interpolations of those names).")
+    return quantile
+
+
+def outer(a: Any, b: Any, out: Any = None) -> Tensor:
+    """numpy.outer: both inputs flattened first."""
+    _no_out("outer", out)
+    return linalg.outer(ops.reshape(as_tensor_input(a), (-1,)),
+                        ops.reshape(as_tensor_input(b), (-1,)))
+
+
+def vdot(a: Any, b: Any) -> Tensor:
+    """numpy.vdot of real arrays: the dot product of the flattened inputs."""
+    return linalg.dot(ops.reshape(as_tensor_input(a), (-1,)),
+                      ops.reshape(as_tensor_input(b), (-1,)))
+
+
+def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Tensor:
+    """numpy.ediff1d: the differences of the flattened array, with ``to_begin`` before and
+    ``to_end`` after."""
+    flat = ops.reshape(as_tensor_input(ary), (-1,))
+    parts = [ops.sub(flat[1:], flat[:-1])]
+    if to_begin is not None:
+        parts.insert(0, ops.reshape(as_tensor_input(to_begin), (-1,)))
+    if to_end is not None:
+        parts.append(ops.reshape(as_tensor_input(to_end), (-1,)))
+    return shape_ops.cat([ops.cast(p, flat.dtype) for p in parts], 0)
+
+
+def delete(arr: Any, obj: Any, axis: int | None = None) -> Tensor:
+    """numpy.delete: ``arr`` without the entries ``obj`` (an int, a slice or a list) along
+    ``axis`` (of the flattened array when None)."""
+    x = as_tensor_input(arr)
+    if axis is None:
+        x, axis = ops.reshape(x, (-1,)), 0
+    d = dim_index(axis, x.ndim, "delete")
+    if isinstance(obj, Tensor):
+        obj = obj.data
+    kept = np.delete(np.arange(x.shape[d]), obj)
+    return x[(*([slice(None)] * d), kept)]
+
+
 OWN: dict[str, Callable[..., Any]] = {
     "numpy.trace": trace, "numpy.cumsum": _scan("cumsum"),
     "numpy.cumprod": _scan("cumprod"),
@@ -266,4 +402,9 @@ OWN: dict[str, Callable[..., Any]] = {
     "numpy.hstack": _stacking("hstack", tensor_extras.hstack),
     "numpy.tile": tile, "numpy.cross": cross, "numpy.gradient": gradient,
     "numpy.imag": imag, "numpy.angle": angle, "numpy.real_if_close": real_if_close,
+    "numpy.flip": flip, "numpy.reshape": reshape, "numpy.concatenate": concatenate,
+    "numpy.take": take, "numpy.take_along_axis": take_along_axis, "numpy.average": average,
+    "numpy.ptp": ptp, "numpy.percentile": _quantile("percentile", 100.0),
+    "numpy.quantile": _quantile("quantile", 1.0), "numpy.outer": outer, "numpy.vdot": vdot,
+    "numpy.ediff1d": ediff1d, "numpy.delete": delete,
 }

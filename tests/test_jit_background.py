@@ -120,3 +120,46 @@ def test_the_environment_switch(monkeypatch) -> None:
     assert g.stats()["compiles"] == 0 and time.perf_counter() - start < 0.5
     g.wait()
     assert g.stats()["compiles"] == 1
+
+
+def _fresh_graph(scale: float):
+    """A small function whose generated source is new to the cache (``scale`` differs)."""
+    return lambda x: ((x.tanh() * scale).exp() - x).sum()
+
+
+def test_a_child_process_compiles_and_the_caller_loads_the_machine_code(monkeypatch,
+                                                                       tmp_path) -> None:
+    """worker.py: the kernel is compiled by a child into the disk cache; the caller's
+    Numba dispatcher then loads it from there (a cache hit, no compile of its own)."""
+    monkeypatch.setenv("MINIGRAD_CACHE_DIR", str(tmp_path))
+    fn = _fresh_graph(1.25)
+    x = mg.tensor(np.linspace(-1.0, 1.0, 12).reshape(3, 4))
+    compiled = mg.jit(fn, background=True)
+    first = compiled(x)
+    compiled.wait()
+    entry = compiled.last
+    assert entry is not None and entry.compiled_in_child
+    assert entry.kernel.stats.cache_hits, "the caller compiled instead of loading"
+    np.testing.assert_allclose(compiled(x).numpy(), fn(x).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(first.numpy(), fn(x).numpy(), rtol=1e-6)
+    assert compiled.stats()["traces"] == 1
+
+
+def test_when_the_child_cannot_compile_the_caller_compiles(monkeypatch, tmp_path) -> None:
+    """A child that fails (here: no Python to run) is no error: the caller compiles in
+    its own process, as without a child; an unusable cache directory likewise."""
+    from minigrad.jit import worker
+
+    monkeypatch.setenv("MINIGRAD_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(worker.sys, "executable", "/bin/false")
+    fn = _fresh_graph(1.5)
+    x = mg.tensor(np.linspace(-1.0, 1.0, 12).reshape(3, 4))
+    compiled = mg.jit(fn, background=True)
+    compiled(x)
+    compiled.wait()
+    assert compiled.last is not None and not compiled.last.compiled_in_child
+    np.testing.assert_allclose(compiled(x).numpy(), fn(x).numpy(), rtol=1e-6)
+    blocked = tmp_path / "a file"
+    blocked.write_text("not a directory")
+    monkeypatch.setenv("MINIGRAD_CACHE_DIR", str(blocked))
+    assert worker.compile_in_child("x = 1\n", ()) is False

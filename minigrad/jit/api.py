@@ -18,6 +18,7 @@ with the numpy call eager makes, so a seeded run draws the same numbers as eager
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
 import os
 import sys
@@ -43,6 +44,7 @@ from .ir import Graph, NotCompilableError
 from .lower import lower
 from .progress import announce_slow
 from .trace import Trace, Tracer, tracing
+from .worker import compile_in_child
 
 RETRACE_LIMIT = 8  # traces of one function before a warning; entries kept per signature
 
@@ -263,9 +265,9 @@ class JitFunction:
             return self.background
         return os.environ.get("MINIGRAD_JIT_BACKGROUND", "1") != "0"
 
-    def _finish(self, key: Any, entry: Compiled) -> None:
+    def _finish(self, key: Any, entry: Compiled, announce: bool = True) -> None:
         """Compile the entry's kernel (or load it from the disk cache) and install it."""
-        with announce_slow(entry.what):
+        with announce_slow(entry.what) if announce else contextlib.nullcontext():
             module, entry.path = compile_kernel(entry.source, entry.signature)
         entry.kernel = module.kernel
         if os.environ.get("MINIGRAD_DEBUG"):
@@ -280,9 +282,14 @@ class JitFunction:
             self.last = entry
 
     def _finish_in_background(self, key: Any, entry: Compiled) -> None:
-        """``_finish`` on a thread of its own; an error is raised by the next call."""
+        """``_finish`` on a thread of its own, after a child process compiled the kernel
+        into the disk cache (``worker.py``: the calls running eagerly meanwhile keep the
+        GIL); an error is raised by the next call."""
         try:
-            self._finish(key, entry)
+            with announce_slow(entry.what):
+                in_child = compile_in_child(entry.source, entry.signature)
+            entry.compiled_in_child = in_child
+            self._finish(key, entry, announce=not in_child)
         except BaseException as error:
             self.failed[key] = error
         finally:

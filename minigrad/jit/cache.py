@@ -90,7 +90,7 @@ def purge_compiled(path: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def _ensure_source(path: Path, source: str) -> None:
+def ensure_source(path: Path, source: str) -> None:
     """Write ``source`` to ``path``; a file there that differs (truncated, damaged) is
     replaced, with the compiled code cached beside it."""
     write_atomic(path, source)
@@ -117,16 +117,16 @@ def load_module(source: str, fresh: bool = False) -> tuple[ModuleType, Path]:
         if module is not None and not fresh:
             return module, path
         try:
-            _ensure_source(path, source)
+            ensure_source(path, source)
         except OSError as error:
             module = _in_memory(key, source, path, error)
         else:
-            module = _import_file(key, path)
+            module = import_file(key, path)
         _modules[key] = module
         return module, path
 
 
-def _import_file(key: str, path: Path) -> ModuleType:
+def import_file(key: str, path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"minigrad_jit_{key}", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"mg.jit: cannot import the generated module {path}")

@@ -107,6 +107,7 @@ class Compiled:
     one_blas_thread: bool = False  # small products: BLAS on one thread (blas.py)
     signature: Any = None  # Numba's argument types of the kernel
     what: str = ""  # what compiles, for the progress line
+    compiled_in_child: bool = False  # a background compile done by a child process
     buffers: list[tuple[tuple, np.dtype]] = field(default_factory=list)
     fast: Callable[[list[Tensor]], Any] | None = None  # the generated call (call.py)
     check: Callable[[list[Tensor]], Any] | None = None  # its guards alone

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import ops
+from .errors import ArgumentError, ArgumentTypeError
 from .ops.matrix_rows import LinAlgError, square_shape, transposed
 from .shape_ops import as_tensor_input
 from .tensor import Tensor
@@ -47,8 +48,8 @@ def matrix_input(a: Any, name: str, square: bool = True) -> Tensor:
     else an error naming the shape or the dtype."""
     a = as_tensor_input(a)
     if a.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{name}: expected a float32 or float64 tensor, got {a.dtype} "
-                        f"(shape {a.shape}); convert it with .float() or .double()")
+        raise ArgumentTypeError(f"{name}: expected a float32 or float64 tensor, got {a.dtype} "
+                                f"(shape {a.shape}); convert it with .float() or .double()")
     if square:
         square_shape(name, a.shape)
     elif a.ndim < 2:
@@ -87,8 +88,8 @@ def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:
     A = matrix_input(A, "linalg.solve")
     B = as_tensor_input(B)
     if B.dtype != A.dtype:
-        raise TypeError(f"linalg.solve: A and B must have one dtype, got {A.dtype} and "
-                        f"{B.dtype} (shapes {A.shape} and {B.shape})")
+        raise ArgumentTypeError(f"linalg.solve: A and B must have one dtype, got {A.dtype} and "
+                                f"{B.dtype} (shapes {A.shape} and {B.shape})")
     if not left:
         if B.ndim < 2:
             raise LinAlgError(f"linalg.solve: left=False needs B of shape (..., k, n), got "
@@ -129,7 +130,7 @@ def svd(A: Any, full_matrices: bool = True, *, driver: Any = None) -> SVDResult:
     PyTorch). U's and Vh's gradients divide by gaps of squared singular values: inf/NaN at
     repeated ones (and by S itself when m != n), as in PyTorch."""
     if driver is not None:
-        raise ValueError(f"linalg.svd: driver={driver!r} is CUDA-only in PyTorch; leave it None")
+        raise ArgumentError(f"linalg.svd: driver={driver!r} is CUDA-only in PyTorch; leave it None")
     A = matrix_input(A, "linalg.svd", square=False)
     return SVDResult(ops.svd_u(A, full_matrices), ops.svdvals(A), ops.svd_vh(A, full_matrices))
 
@@ -150,7 +151,7 @@ def pinv(A: Any, *, atol: float | None = None, rtol: float | None = None,
     A = matrix_input(A, "linalg.pinv", square=hermitian)
     for name, value in (("atol", atol), ("rtol", rtol)):
         if value is not None and not (isinstance(value, int | float) and value >= 0):
-            raise ValueError(f"linalg.pinv: {name} must be a number >= 0, got {value!r}")
+            raise ArgumentError(f"linalg.pinv: {name} must be a number >= 0, got {value!r}")
     if rtol is None:
         rtol = max(A.shape[-2:]) * float(np.finfo(A.dtype).eps) if atol is None else 0.0
     return ops.pinv(A, atol=atol or 0.0, rtol=rtol, hermitian=hermitian)
@@ -160,6 +161,8 @@ def eig(A: Any) -> Any:
     """Refused: the eigenvalues of a general real matrix are complex in general, and
     minigrad holds no complex numbers (use eigh for symmetric matrices)."""
     A = matrix_input(A, "linalg.eig")
-    raise TypeError(f"linalg.eig: minigrad has no complex tensors, and the eigenvalues of a "
-                    f"general {A.shape} matrix are complex; use mg.linalg.eigh for symmetric "
-                    f"matrices")
+    raise ArgumentTypeError("linalg.eig: minigrad has no complex tensors, and the eigenvalues of "
+                            "a "
+                            f"general {A.shape} matrix are complex; use mg.linalg.eigh for "
+                            "symmetric "
+                            f"matrices")

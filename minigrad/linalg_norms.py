@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import ops
+from .errors import ArgumentError, ArgumentTypeError
 from .ops.aggregates import vector_norm
 from .ops.dims import torch_keywords
 from .ops.extrema import amax, amin
@@ -33,17 +34,17 @@ def _floating(x: Tensor, name: str, dtype: Any) -> Tensor:
     if dtype is not None:
         x = ops.cast(x, dtype)
     if x.dtype.kind != "f":
-        raise TypeError(f"{name}: expected a floating point tensor, got {x.dtype} "
-                        f"(shape {x.shape}); pass dtype= or convert it with .float()")
+        raise ArgumentTypeError(f"{name}: expected a floating point tensor, got {x.dtype} "
+                                f"(shape {x.shape}); pass dtype= or convert it with .float()")
     return x
 
 
 def _two_dims(name: str, dim: Sequence[int], ndim: int) -> tuple[int, int]:
     if not isinstance(dim, tuple | list) or len(dim) != 2:
-        raise ValueError(f"{name}: dim must be a 2-tuple of ints, got {dim!r}")
+        raise ArgumentError(f"{name}: dim must be a 2-tuple of ints, got {dim!r}")
     first, second = (dim_index(d, ndim, name) for d in dim)
     if first == second:
-        raise ValueError(f"{name}: dims must be different, got {tuple(dim)}")
+        raise ArgumentError(f"{name}: dims must be different, got {tuple(dim)}")
     return first, second
 
 
@@ -67,8 +68,8 @@ def matrix_norm(A: Any, ord: Any = "fro", dim: Sequence[int] = (-2, -1),  # noqa
         raise LinAlgError(f"linalg.matrix_norm: the input must have at least 2 dimensions, "
                           f"got shape {A.shape}")
     if ord not in MATRIX_ORDERS or isinstance(ord, bool):
-        raise ValueError(f"linalg.matrix_norm: order {ord!r} is not supported (one of "
-                         f"'fro', 'nuc', inf, -inf, 1, -1, 2, -2)")
+        raise ArgumentError(f"linalg.matrix_norm: order {ord!r} is not supported (one of "
+                            f"'fro', 'nuc', inf, -inf, 1, -1, 2, -2)")
     rows, cols = _two_dims("linalg.matrix_norm", dim, A.ndim)
     if ord == "fro":
         return vector_norm(A, 2, (rows, cols), keepdim)
@@ -94,8 +95,8 @@ def norm(A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *,  # 
     A = as_tensor_input(A)
     if isinstance(dim, int) or (isinstance(dim, tuple | list) and len(dim) == 1):
         if isinstance(ord, str):
-            raise ValueError(f"linalg.norm: order {ord!r} is a matrix norm; dim {dim!r} "
-                             f"names one dimension (a vector norm)")
+            raise ArgumentError(f"linalg.norm: order {ord!r} is a matrix norm; dim {dim!r} "
+                                f"names one dimension (a vector norm)")
         return vector_norm(_floating(A, "linalg.norm", dtype), 2 if ord is None else ord,
                            dim, keepdim)
     if dim is not None:
@@ -106,5 +107,5 @@ def norm(A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *,  # 
         return norm(A, ord, 0, keepdim, dtype=dtype)
     if A.ndim == 2:
         return matrix_norm(A, ord, (0, 1), keepdim, dtype=dtype)
-    raise ValueError(f"linalg.norm: if dim is not given but ord is, the input must be 1-D or "
-                     f"2-D, got shape {A.shape}")
+    raise ArgumentError(f"linalg.norm: if dim is not given but ord is, the input must be 1-D or "
+                        f"2-D, got shape {A.shape}")

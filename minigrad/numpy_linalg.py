@@ -24,6 +24,7 @@ import numpy as np
 
 from . import linalg_functions as fn
 from . import ops
+from .errors import ArgumentError, ArgumentTypeError
 from .linalg_norms import matrix_norm as _matrix_norm
 from .linalg_norms import norm as _norm
 from .linalg_norms import vector_norm as _vector_norm
@@ -43,7 +44,7 @@ def _one_triangle(a: Tensor, uplo: str) -> Tensor:
     the triangle T's diagonal once (same values where a is symmetric; the gradient reaches
     only the triangle read)."""
     if uplo not in ("L", "U"):
-        raise ValueError(f"numpy.linalg: UPLO must be 'L' or 'U', got {uplo!r}")
+        raise ArgumentError(f"numpy.linalg: UPLO must be 'L' or 'U', got {uplo!r}")
     n = fn.matrix_input(a, "numpy.linalg").shape[-1]
     kept, strict = np.tri(n), np.tri(n, k=-1)
     if uplo == "U":
@@ -89,9 +90,10 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
     if not compute_uv:
         return fn.svdvals(a)
     if hermitian:
-        raise TypeError("numpy.linalg.svd is not supported on minigrad tensors with "
-                        "hermitian=True and compute_uv=True (numpy's signs of U and Vh come "
-                        "from eigh); call it with hermitian=False")
+        raise ArgumentTypeError("numpy.linalg.svd is not supported on minigrad tensors with "
+                                "hermitian=True and compute_uv=True (numpy's signs of U and Vh "
+                                "come "
+                                "from eigh); call it with hermitian=False")
     return fn.svd(a, full_matrices)
 
 
@@ -112,17 +114,17 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _UNS
         else:
             rcond = rtol
     elif rtol is not _UNSET:
-        raise ValueError("numpy.linalg.pinv: rtol and rcond can't be both set")
+        raise ArgumentError("numpy.linalg.pinv: rtol and rcond can't be both set")
     return fn.pinv(a, atol=0.0, rtol=float(rcond), hermitian=hermitian)
 
 
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A002
     x = _floats(x)
     if axis is None and ord is not None and x.ndim not in (1, 2):
-        raise ValueError(f"numpy.linalg.norm: improper number of dimensions to norm: shape "
-                         f"{x.shape} with ord={ord!r} and no axis")
+        raise ArgumentError(f"numpy.linalg.norm: improper number of dimensions to norm: shape "
+                            f"{x.shape} with ord={ord!r} and no axis")
     if isinstance(axis, int) and isinstance(ord, str):
-        raise ValueError(f"numpy.linalg.norm: invalid norm order {ord!r} for vectors")
+        raise ArgumentError(f"numpy.linalg.norm: invalid norm order {ord!r} for vectors")
     return _norm(x, ord, axis, keepdims)
 
 
@@ -140,7 +142,8 @@ def matrix_power(a: Any, n: int) -> Tensor:
     a = _floats(a) if n < 0 else as_tensor_input(a)
     size = fn.matrix_input(_floats(a), "numpy.linalg.matrix_power").shape[-1]
     if not isinstance(n, int | np.integer):
-        raise TypeError(f"numpy.linalg.matrix_power: the exponent must be an integer, got {n!r}")
+        raise ArgumentTypeError("numpy.linalg.matrix_power: the exponent must be an integer, got "
+                                f"{n!r}")
     base, n = (fn.inv(a), -int(n)) if n < 0 else (a, int(n))
     result = None
     while n:
@@ -158,7 +161,8 @@ def multi_dot(arrays: Any, *, out: Any = None) -> Tensor:
     """numpy.linalg.multi_dot: the product of the matrices, left to right (a 1-D first or
     last operand is a row or column vector)."""
     if out is not None:
-        raise TypeError("numpy.linalg.multi_dot is not supported on minigrad tensors with out=")
+        raise ArgumentTypeError("numpy.linalg.multi_dot is not supported on minigrad tensors with "
+                                "out=")
     result = as_tensor_input(arrays[0])
     for other in arrays[1:]:
         result = ops.matmul(result, as_tensor_input(other))
@@ -171,7 +175,8 @@ def matrix_transpose(x: Any, /) -> Tensor:
 
 def _refused(name: str, reason: str) -> Callable[..., Any]:
     def refuse(*_: Any, **__: Any) -> Any:
-        raise TypeError(f"numpy.linalg.{name} is not supported on minigrad tensors ({reason})")
+        raise ArgumentTypeError(f"numpy.linalg.{name} is not supported on minigrad tensors "
+                                f"({reason})")
 
     return refuse
 

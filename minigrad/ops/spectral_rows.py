@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from .core import Op, apply, register
 from .elementwise import add, div, mul, neg, sub
@@ -31,7 +32,7 @@ from .matrix_rows import LINALG, LinAlgError, col, eye_like, row, square_shape, 
 # ----------------------------------------------------------------------------- eigh
 def _check_uplo(uplo: str) -> None:
     if uplo not in ("L", "U"):
-        raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {uplo!r}")
+        raise ArgumentError(f"linalg.eigh: UPLO must be 'L' or 'U', got {uplo!r}")
 
 
 def _eigvalsh_shape(shape: tuple[int, ...], *, UPLO: str) -> tuple[int, ...]:

@@ -14,6 +14,9 @@ align_corners), output j reads:
                   Keys' cubic convolution weights with A = -0.75, t = s - floor(s)
 * area:           the mean of x over [floor(j n / m), ceil((j + 1) n / m)) (adaptive
                   average pooling)
+* antialias (bilinear, bicubic): when shrinking (r > 1) the kernel is stretched r times,
+                  sum_j k((j - c + 1/2) / r) x[j] / sum_j k(...) around c = r (i + 1/2)
+                  (Pillow's; bicubic with A = -0.5), the last axis first
 
 The positions and weights are constants of the shapes, computed as PyTorch's CPU kernels
 compute them (float32 arithmetic for float32 and uint8 inputs), so the indices agree with
@@ -23,6 +26,7 @@ PyTorch's exactly and the weights to the last bit or two.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -89,8 +93,9 @@ def _check_mode(x: Tensor, mode: str, align_corners: bool | None, antialias: boo
     if mode in LINEAR_DIMS and x.ndim != LINEAR_DIMS[mode] + 2:
         raise NotImplementedError(f"interpolate: got a {x.ndim}-D input {x.shape}, but "
                                   f"{mode} mode needs a {LINEAR_DIMS[mode] + 2}-D input")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if antialias and (mode not in ("bilinear", "bicubic") or x.ndim != 4):
+        raise ArgumentError("interpolate: antialias is only for the bilinear and bicubic modes "
+                            f"of a 4-D input, got mode {mode!r} and input {x.shape}")
     kinds = "f" if mode in ("area", "linear", "trilinear") else "fu"
     if x.dtype.kind not in kinds or (x.dtype.kind == "u" and x.dtype != np.uint8):
         allowed = "floating" if kinds == "f" else "floating or uint8"
@@ -189,58 +194,124 @@ def cubic_taps(n: int, m: int, scale: Any, align_corners: bool,
     return [(np.clip(index - 1 + k, 0, n - 1), weights[k]) for k in range(4)]
 
 
-# ------------------------------------------------------- uint8 (fixed point)
-def _filter(x: float, cubic: bool) -> float:
-    """The triangle (linear) or Keys cubic (A = -0.75) kernel at x."""
+# ------------------------------------------- antialias and uint8 (PyTorch's separable kernels)
+def _filter(x: float, cubic: bool, a: float = CUBIC_A) -> float:
+    """The triangle (linear) or Keys cubic kernel at x (A = -0.75; -0.5 with antialias)."""
     x = abs(x)
     if not cubic:
         return 1.0 - x if x < 1.0 else 0.0
-    a = CUBIC_A
     if x < 1.0:
         return ((a + 2) * x - (a + 3)) * x * x + 1
     return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a if x < 2.0 else 0.0
 
 
-def uint8_taps(n: int, m: int, scale: Any, align_corners: bool,
-               cubic: bool) -> tuple[np.ndarray, np.ndarray, int]:
-    """PyTorch's uint8 weights along one axis: (positions (m, taps), int16 weights (m, taps),
-    precision bits). Weights are computed in float64, taps falling outside the input are
-    added to the nearest inside one, and weights are scaled to int16 by 2^precision, the
-    precision as large as keeps the largest weight below 2^15 (at most 22)."""
+def _plain_weights(n: int, m: int, scale: Any, align_corners: bool,
+                   cubic: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """PyTorch's uint8 (no antialias) weights in float64: the 2 or 4 taps around the source
+    position, those falling outside the input added to the nearest inside one. (starts,
+    counts, weights (m, taps), the largest weight met)."""
     size = 4 if cubic else 2
     support = size // 2
-    source = _source_positions(n, m, scale, align_corners, cubic, np.float64)
-    index, frac = _guard(source, n, np.float64)
-    starts = np.zeros(m, dtype=np.int64)
+    index, frac = _guard(_source_positions(n, m, scale, align_corners, cubic, np.float64), n,
+                         np.float64)
+    starts, counts = np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64)
     weights = np.zeros((m, size))
     largest = 0.0
     for i in range(m):
         low = int(index[i]) - support + 1
         starts[i] = max(low, 0)
-        count = min(max(min(low + size, n) - starts[i], 0), size)
+        counts[i] = min(max(min(low + size, n) - starts[i], 0), size)
         slot = 0
         for k in range(size):
             if low + k <= 0:
                 slot = 0
             elif low + k >= n - 1:
-                slot = count - 1
+                slot = counts[i] - 1
             weights[i, slot] += _filter(k + 1 - support - float(frac[i]), cubic)
             largest = max(largest, weights[i, slot])
             slot += 1
+    return starts, counts, weights, largest
+
+
+def _antialias_weights(n: int, m: int, scale: Any, align_corners: bool, cubic: bool,
+                       opmath: type) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """PyTorch's antialiased weights (Pillow's): when shrinking by r >= 1 the kernel is
+    stretched r times, w_j = k((j + start - c + 1/2) / r) around c = r (i + 1/2), normalised
+    to sum 1. (starts, counts, weights (m, taps), the largest weight)."""
+    ratio = float(_area_ratio(n, m, scale, align_corners, opmath))
+    support = (2.0 if cubic else 1.0) * max(ratio, 1.0)
+    taps = math.ceil(support) * 2 + 1
+    inverse = 1.0 / ratio if ratio >= 1.0 else 1.0
+    starts, counts = np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64)
+    weights = np.zeros((m, taps))
+    for i in range(m):
+        center = ratio * (i + 0.5)
+        starts[i] = max(int(center - support + 0.5), 0)
+        counts[i] = min(max(min(int(center + support + 0.5), n) - starts[i], 0), taps)
+        row = [_filter((j + starts[i] - center + 0.5) * inverse, cubic, -0.5)
+               for j in range(counts[i])]
+        total = sum(row)
+        weights[i, :counts[i]] = np.array(row) / total if total != 0 else row
+    return starts, counts, weights.astype(opmath), float(weights.max(initial=0.0))
+
+
+def _area_ratio(n: int, m: int, scale: Any, align_corners: bool, opmath: type) -> Any:
+    """PyTorch's area_pixel_compute_scale."""
+    if align_corners:
+        return opmath((n - 1) / (m - 1)) if m > 1 else opmath(0)
+    return _ratio(n, m, scale, opmath)
+
+
+def _weights(n: int, m: int, scale: Any, align_corners: bool, cubic: bool, antialias: bool,
+             opmath: type) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    if antialias:
+        return _antialias_weights(n, m, scale, align_corners, cubic, opmath)
+    return _plain_weights(n, m, scale, align_corners, cubic)
+
+
+def uint8_taps(n: int, m: int, scale: Any, align_corners: bool, cubic: bool,
+               antialias: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+    """PyTorch's uint8 weights along one axis: (positions (m, taps), int16 weights (m, taps),
+    precision bits): the float64 weights scaled by 2^precision, the precision as large as
+    keeps the largest weight below 2^15 (at most 22)."""
+    starts, _, weights, largest = _weights(n, m, scale, align_corners, cubic, antialias,
+                                           np.float64)
     precision = 0
     while precision < 22 and int(0.5 + largest * (1 << (precision + 1))) < (1 << 15):
         precision += 1
     scaled = weights * (1 << precision)
     fixed = np.where(scaled < 0, np.trunc(scaled - 0.5), np.trunc(scaled + 0.5))
-    positions = np.minimum(starts[:, None] + np.arange(size)[None, :], n - 1)
+    positions = np.minimum(starts[:, None] + np.arange(weights.shape[1])[None, :], n - 1)
     return positions, fixed.astype(np.int32), precision
 
 
+def _antialias_pass(x: Tensor, axis: int, m: int, scale: Any, align_corners: bool,
+                    cubic: bool, antialias: bool = True) -> Tensor:
+    """One axis of PyTorch's antialiased float resampling: sum_j w_j x[start + j] over each
+    output's own taps (the others masked out, so an inf elsewhere does not leak)."""
+    n, opmath = x.shape[axis], _opmath(x.dtype)
+    starts, counts, weights, _ = _antialias_weights(n, m, scale, align_corners, cubic, opmath)
+    trailing = (1,) * (x.ndim - 1 - axis)
+    out = None
+    for k in range(weights.shape[1]):
+        used = counts > k
+        if not used.any():
+            break
+        part = ops.mul(_take(x, axis, np.minimum(starts + k, n - 1)),
+                       Tensor(weights[:, k].astype(x.dtype).reshape(-1, *trailing)))
+        if not used.all():
+            part = ops.where(Tensor(used.reshape(-1, *trailing)), part,
+                             Tensor(np.zeros((), dtype=x.dtype)))
+        out = part if out is None else ops.add(out, part)
+    return out
+
+
 def _uint8_pass(x: Tensor, axis: int, m: int, scale: Any, align_corners: bool,
-                cubic: bool) -> Tensor:
+                cubic: bool, antialias: bool = False) -> Tensor:
     """One axis of PyTorch's uint8 resampling: sum_k x[p_k] w_k in int32, + 2^(b-1),
     shifted right by b bits, clamped to [0, 255]."""
-    positions, weights, bits = uint8_taps(x.shape[axis], m, scale, align_corners, cubic)
+    positions, weights, bits = uint8_taps(x.shape[axis], m, scale, align_corners, cubic,
+                                          antialias)
     trailing = (1,) * (x.ndim - 1 - axis)
     wide = ops.cast(x, np.dtype(np.int32))
     total = Tensor(np.array(1 << (bits - 1), dtype=np.int32))
@@ -252,14 +323,14 @@ def _uint8_pass(x: Tensor, axis: int, m: int, scale: Any, align_corners: bool,
     return ops.cast(ops.clamp(shifted, 0, 255), np.dtype(np.uint8))
 
 
-def _uint8_resample(x: Tensor, sizes: tuple, scales: tuple | None, align_corners: bool,
-                    cubic: bool) -> Tensor:
-    """The last axis first, then the others backwards, each through uint8 (as PyTorch)."""
+def _separable(x: Tensor, sizes: tuple, scales: tuple | None,
+               one_axis: Callable[..., Tensor], *args: bool) -> Tensor:
+    """PyTorch's separable order: the last axis first, then the others backwards, each pass
+    stored in the input's dtype; axes keeping their size are skipped."""
     out = x
     for k in reversed(range(len(sizes))):
         if sizes[k] != x.shape[2 + k]:
-            out = _uint8_pass(out, 2 + k, sizes[k], None if scales is None else scales[k],
-                              align_corners, cubic)
+            out = one_axis(out, 2 + k, sizes[k], None if scales is None else scales[k], *args)
     return out
 
 
@@ -297,13 +368,16 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None,  # noqa:
     """``torch.nn.functional.interpolate`` of (N, C, L), (N, C, H, W) or (N, C, D, H, W):
     resize the spatial axes to ``size`` or by ``scale_factor`` (see the module docstring
     for each mode's formula). float inputs; uint8 too for nearest, nearest-exact, bilinear
-    and bicubic (PyTorch's rule; those two in PyTorch's fixed point arithmetic)."""
+    and bicubic (PyTorch's rule; those two in PyTorch's fixed point arithmetic).
+    ``antialias`` for bilinear and bicubic of 4-D inputs, as PyTorch."""
     x = input if isinstance(input, Tensor) else Tensor(input)
     _check_mode(x, mode, align_corners, bool(antialias))
     sizes, scales = _sizes_and_scales(x.shape, size, scale_factor, mode,
                                       recompute_scale_factor)
-    if mode in LINEAR_DIMS and x.dtype == np.uint8:
-        return _uint8_resample(x, sizes, scales, bool(align_corners), mode == "bicubic")
+    corners, cubic, antialias = bool(align_corners), mode == "bicubic", bool(antialias)
+    if mode in LINEAR_DIMS and (x.dtype == np.uint8 or antialias):
+        one_axis = _uint8_pass if x.dtype == np.uint8 else _antialias_pass
+        return _separable(x, sizes, scales, one_axis, corners, cubic, antialias)
     out = x
     for k, m in enumerate(sizes):
         axis, n = 2 + k, x.shape[2 + k]

@@ -3,7 +3,8 @@
 and mg.jit come from those rows: ``scatter`` (src or value; reduce 'add'/'multiply'),
 ``scatter_add``, ``scatter_reduce`` (sum, prod, mean, amax, amin; include_self),
 ``index_add``/``index_copy``/``index_fill``, ``masked_select``, ``masked_scatter`` and
-``Tensor.unfold`` (sliding windows).
+``Tensor.unfold`` (sliding windows); the in-place methods ``scatter_``, ``scatter_add_``,
+``scatter_reduce_``, ``index_add_``, ``index_copy_``, ``index_fill_``, ``masked_scatter_``.
 
 How each is built (out has the input's shape; ``idx`` the index, ``s`` src cut to its shape):
 - scatter_add: x + scatter_add_row(s). sum/mean: the same sum, and the count of values
@@ -30,6 +31,7 @@ import numpy as np
 
 from . import ops, shape_ops, tensor_math
 from .errors import ArgumentError, ArgumentTypeError
+from .inplace import apply_inplace
 from .shape_ops import as_tensor_input, dim_index
 from .tensor import Tensor
 
@@ -339,9 +341,26 @@ def unfold(input: Any, dimension: int, size: int, step: int) -> Tensor:  # noqa:
     return shape_ops.movedim(windows, d + 1, -1)
 
 
+# ------------------------------------------------------------------------ in place
+def _in_place(function: Any) -> Any:
+    """``x.<name>_(...)``: the out-of-place function, then inplace.apply_inplace (PyTorch's
+    rebase of a graph tensor; a leaf that requires grad refused)."""
+    name = f"{function.__name__}_"
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return apply_inplace(self, name, lambda t: function(t, *args, **kwargs))
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In place: ``{function.__name__}`` written into this tensor."
+    return method
+
+
 FUNCTIONS = ("scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy",
              "index_fill", "masked_select", "masked_scatter")
 METHODS = (*FUNCTIONS, "unfold")
 for _name in METHODS:
     setattr(Tensor, _name, globals()[_name])
+for _name in ("scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy",
+              "index_fill", "masked_scatter"):
+    setattr(Tensor, f"{_name}_", _in_place(globals()[_name]))
 __all__ = list(FUNCTIONS)

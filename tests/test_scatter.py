@@ -286,3 +286,40 @@ def test_masked_select_is_refused_under_jit() -> None:
     compiled = mg.jit(lambda x, m: x.masked_select(m), background=False)
     with pytest.raises(NotCompilableError, match="read into Python"):
         compiled(mg.tensor(np.arange(6.0)), mg.tensor(np.arange(6) % 2 == 0))
+
+
+@pytest.mark.parametrize(("name", "args"), [
+    ("scatter_", lambda m: (1, m.tensor(DUPLICATES[:, :, :2]), 2.5)),
+    ("scatter_add_", lambda m: (0, m.tensor(DUPLICATES[:, :, :2]), "S")),
+    ("scatter_reduce_", lambda m: (1, m.tensor(DUPLICATES[:, :, :2]), "S", "amax")),
+    ("index_add_", lambda m: (1, m.tensor(np.array([3, 0, 3, 1])), "S4")),
+    ("index_copy_", lambda m: (1, m.tensor(np.array([3, 0, 2, 1])), "S4")),
+    ("index_fill_", lambda m: (1, m.tensor(np.array([0, 2])), -1.0)),
+    ("masked_scatter_", lambda m: (m.tensor(DUPLICATES[0, 0, :2] > 0), "S4")),
+])
+def test_in_place_forms_as_torch(name, args) -> None:
+    """On a non-leaf the in-place op becomes the node (gradients flow through it); on a leaf
+    that requires grad it is refused, as in PyTorch."""
+    x, src, src4 = (_rng.standard_normal(s) for s in ((3, 4, 2), (3, 4, 2), (3, 4, 2)))
+
+    def resolve(module, source, source4):
+        named = {"S": source, "S4": source4}
+        return [named[a] if isinstance(a, str) and a in named else a for a in args(module)]
+
+    def run(module, leaf, source, source4):
+        resolved = resolve(module, source, source4)
+        y = leaf * 1.0
+        assert getattr(y, name)(*resolved) is y
+        return y
+
+    leaf, t_leaf = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    s_leaf, t_s = mg.tensor(src, requires_grad=True), torch.tensor(src, requires_grad=True)
+    s4, t_s4 = mg.tensor(src4, requires_grad=True), torch.tensor(src4, requires_grad=True)
+    got, expected = run(mg, leaf, s_leaf, s4), run(torch, t_leaf, t_s, t_s4)
+    np.testing.assert_allclose(got.numpy(), expected.detach().numpy(), rtol=1e-12)
+    weights = _rng.standard_normal(got.shape)
+    (got * mg.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(leaf.grad.numpy(), t_leaf.grad.numpy(), rtol=1e-12, atol=1e-12)
+    with pytest.raises(RuntimeError, match=f"{name}: a leaf tensor that requires grad"):
+        getattr(leaf, name)(*resolve(mg, s_leaf, s4))

@@ -51,6 +51,16 @@ def _masked(scores: Tensor, attn_mask: Any, is_causal: bool) -> Tensor:
     return ops.add(scores, mask)
 
 
+def _safe_softmax(scores: Tensor) -> Tensor:
+    """softmax over the last dim, 0 (not NaN) in a row where every score is -inf (a query
+    that may attend no key), as PyTorch 2.13's; no gradient flows there."""
+    from ..ops.extrema import amax
+
+    blocked = ops.equal(amax(scores, -1, True), np.asarray(-np.inf, scores.dtype))
+    zero = np.zeros((), scores.dtype)
+    return ops.where(blocked, zero, tensor_math.softmax(ops.where(blocked, zero, scores), -1))
+
+
 def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Any = None,
                                  dropout_p: float = 0.0, is_causal: bool = False,
                                  scale: float | None = None,
@@ -58,8 +68,9 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     """softmax(q k^T * scale + mask) v over the last two dims (L queries, S keys):
     ``scale`` defaults to 1 / sqrt(E); a bool ``attn_mask`` (True = attend) or
     ``is_causal`` (query i attends keys j <= i) set -inf where not attended, a float mask
-    is added; ``dropout_p`` drops attention weights (always, as PyTorch's function);
-    ``enable_gqa`` repeats each key/value head for its group of query heads."""
+    is added (a query attending no key gets 0s, as PyTorch's); ``dropout_p`` drops
+    attention weights (always, as PyTorch's function); ``enable_gqa`` repeats each
+    key/value head for its group of query heads."""
     q, k, v = (as_tensor_input(t) for t in (query, key, value))
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2 or q.shape[-1] != k.shape[-1] or (
             k.shape[-2] != v.shape[-2]):
@@ -72,7 +83,7 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
         scores = ops.mul(ops.matmul(q, swapdims(k, -2, -1)), factor)
     except ValueError as error:
         raise ArgumentError(f"scaled_dot_product_attention: {error}") from None
-    weights = tensor_math.softmax(_masked(scores, attn_mask, is_causal), -1)
+    weights = _safe_softmax(_masked(scores, attn_mask, is_causal))
     if dropout_p > 0.0:
         from .functional import dropout
 

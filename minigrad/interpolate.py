@@ -351,7 +351,7 @@ def _weighted(x: Tensor, axis: int, taps: list[tuple[np.ndarray, np.ndarray]]) -
     return out
 
 
-def _area(x: Tensor, axis: int, m: int) -> Tensor:
+def area_along(x: Tensor, axis: int, m: int) -> Tensor:
     """Adaptive average pooling along ``axis`` to ``m``: a matmul with a constant matrix."""
     matrix = Tensor(averaging_matrix(x.shape[axis], m, x.dtype).T.copy())
     moved = ops.transpose(x, [*(k for k in range(x.ndim) if k != axis), axis])
@@ -387,7 +387,7 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None,  # noqa:
             out = _take(out, axis, nearest_sources(n, m, scale, mode == "nearest-exact",
                                                    x.dtype, vectorized))
         elif mode == "area":
-            out = out if m == n else _area(out, axis, m)
+            out = out if m == n else area_along(out, axis, m)
         elif mode == "bicubic":
             out = _weighted(out, axis, cubic_taps(n, m, scale, bool(align_corners), x.dtype))
         else:
@@ -402,4 +402,16 @@ def upsample(input: Any, size: Any = None, scale_factor: Any = None,  # noqa: A0
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
-__all__ = ["interpolate", "upsample"]
+def upsample_nearest(input: Any, size: Any = None,  # noqa: A002
+                     scale_factor: Any = None) -> Tensor:
+    """``torch.nn.functional.upsample_nearest`` (deprecated in PyTorch): nearest."""
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Any, size: Any = None,  # noqa: A002
+                      scale_factor: Any = None) -> Tensor:
+    """``torch.nn.functional.upsample_bilinear`` (deprecated): bilinear, corners aligned."""
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+__all__ = ["area_along", "interpolate", "upsample", "upsample_bilinear", "upsample_nearest"]

@@ -10,6 +10,7 @@ gather/scatter and sorting, so gradients of every order come from those rows.
 * ``avg_pool3d``: window sums the same way (two avg_pool2d with divisor 1), divided by
   PyTorch's count, which for a box is the product of the per-axis counts.
 * ``max_pool1d`` / ``avg_pool1d``: the 2-D pools over a unit height axis.
+* ``adaptive_avg_pool1d/3d``: a constant averaging matmul per axis (as interpolate's area).
 * ``max_unpool1d/2d/3d``: zeros with each input value scattered to its index. Of inputs
   sharing an index only the last is written (PyTorch's CPU loop), found by a stable
   argsort of the indices; its gradient reaches that one input (PyTorch's backward gathers
@@ -27,6 +28,7 @@ import numpy as np
 from . import _state, ops
 from .conv_nd import ntuple
 from .errors import ArgumentError, ArgumentTypeError, OutOfRangeError
+from .interpolate import area_along
 from .pool import avg_pool2d, max_pool2d, window_counts
 from .shape_ops import cat
 from .tensor import Tensor
@@ -148,6 +150,38 @@ def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
     return _unbatch(ops.reshape(out, (*out.shape[:2], out.shape[3])), unbatched)
 
 
+# ------------------------------------------------------- adaptive average pools
+def _adaptive_avg(op: str, dims: int, input: Any, output_size: Any) -> Tensor:  # noqa: A002
+    """The mean over [floor(i n / m), ceil((i + 1) n / m)) along each axis: one constant
+    averaging matmul per axis (None in ``output_size`` keeps that axis)."""
+    x, unbatched = _batched(op, input, dims)
+    if x.dtype.kind != "f":
+        raise ArgumentTypeError(f"{op}: input must be floating point, got dtype {x.dtype}")
+    sizes = tuple(output_size) if isinstance(output_size, tuple | list) else (
+        (output_size,) * dims)
+    if len(sizes) != dims:
+        raise ArgumentError(f"{op}: output_size must be an int or {dims} ints, got "
+                            f"{output_size!r}")
+    sizes = tuple(n if s is None else int(s) for n, s in zip(x.shape[2:], sizes, strict=True))
+    if min(sizes) < 1 or min(x.shape[2:]) < 1:
+        raise ArgumentError(f"{op}: output size {sizes} and input {x.shape} must be positive "
+                            f"along every spatial axis")
+    out = x
+    for k, m in enumerate(sizes):
+        out = out if m == x.shape[2 + k] else area_along(out, 2 + k, m)
+    return _unbatch(out, unbatched)
+
+
+def adaptive_avg_pool1d(input: Any, output_size: Any) -> Tensor:  # noqa: A002
+    """``torch.nn.functional.adaptive_avg_pool1d``."""
+    return _adaptive_avg("adaptive_avg_pool1d", 1, input, output_size)
+
+
+def adaptive_avg_pool3d(input: Any, output_size: Any) -> Tensor:  # noqa: A002
+    """``torch.nn.functional.adaptive_avg_pool3d``."""
+    return _adaptive_avg("adaptive_avg_pool3d", 3, input, output_size)
+
+
 # ------------------------------------------------------------------ unpooling
 def unpool_size(op: str, shape: tuple, kernel: tuple, stride: tuple, pad: tuple,
                 output_size: Any) -> tuple[int, ...]:
@@ -234,5 +268,6 @@ max_unpool1d = _unpool(1)
 max_unpool2d = _unpool(2)
 max_unpool3d = _unpool(3)
 
-__all__ = ["avg_pool1d", "avg_pool3d", "last_of_equal", "max_pool1d", "max_pool3d",
-           "max_unpool1d", "max_unpool2d", "max_unpool3d", "unpool_size"]
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool3d", "avg_pool1d", "avg_pool3d",
+           "last_of_equal", "max_pool1d", "max_pool3d", "max_unpool1d", "max_unpool2d",
+           "max_unpool3d", "unpool_size"]

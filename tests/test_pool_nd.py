@@ -210,3 +210,31 @@ def test_layers_match_torch() -> None:
              (mg.nn.Upsample(size=(3, 4, 7)), torch.nn.Upsample(size=(3, 4, 7)), x)]
     for ours, theirs, array in pairs:
         _same(ours(mg.tensor(array)), theirs(torch.tensor(array)), ours)
+
+
+@pytest.mark.parametrize(("name", "shape", "size"), [
+    ("adaptive_avg_pool1d", (2, 3, 7), 3), ("adaptive_avg_pool1d", (3, 7), 10),
+    ("adaptive_avg_pool3d", (2, 3, 5, 6, 7), (2, None, 3)),
+    ("adaptive_avg_pool3d", (3, 5, 6, 7), 4),
+], ids=str)
+def test_adaptive_avg_pools_match_torch(name, shape, size) -> None:
+    x = np.random.default_rng(10).standard_normal(shape)
+    compare_with_torch(lambda t: getattr(F, name)(t, size),
+                       lambda t: getattr(TF, name)(t, size), [x], torch)
+
+
+def test_adaptive_layers_and_upsampling_aliases_match_torch() -> None:
+    x = np.random.default_rng(11).standard_normal((2, 3, 4, 5, 6))
+    pairs = [(mg.nn.AdaptiveAvgPool3d((2, 3, None)), torch.nn.AdaptiveAvgPool3d((2, 3, None)),
+              x), (mg.nn.AdaptiveAvgPool1d(4), torch.nn.AdaptiveAvgPool1d(4), x[:, :, 0, 0]),
+             (mg.nn.UpsamplingNearest2d(scale_factor=3), torch.nn.UpsamplingNearest2d(
+                 scale_factor=3), x[:, 0]),
+             (mg.nn.UpsamplingBilinear2d((7, 3)), torch.nn.UpsamplingBilinear2d((7, 3)),
+              x[:, 0])]
+    for ours, theirs, array in pairs:
+        _same(ours(mg.tensor(array)), theirs(torch.tensor(array)), ours)
+    _same(F.upsample_bilinear(mg.tensor(x[:, 0]), scale_factor=2),
+          TF.interpolate(torch.tensor(x[:, 0]), scale_factor=2, mode="bilinear",
+                         align_corners=True), "upsample_bilinear")
+    with pytest.raises(ValueError, match="output_size must be an int or 1 ints"):
+        F.adaptive_avg_pool1d(mg.tensor(x[:, :, 0, 0]), (2, 3))

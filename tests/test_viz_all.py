@@ -89,6 +89,10 @@ MODULES: dict[str, Callable[[], tuple[nn.Module, tuple[int, ...]]]] = {
     "AvgPool1d": lambda: (nn.AvgPool1d(2), (2, 2, 4)),
     "AvgPool3d": lambda: (nn.AvgPool3d(2), (1, 2, 2, 2, 4)),
     "Upsample": lambda: (nn.Upsample(scale_factor=2, mode="bilinear"), (1, 2, 2, 3)),
+    "UpsamplingNearest2d": lambda: (nn.UpsamplingNearest2d(scale_factor=2), (1, 2, 2, 3)),
+    "UpsamplingBilinear2d": lambda: (nn.UpsamplingBilinear2d((3, 4)), (1, 2, 2, 3)),
+    "AdaptiveAvgPool1d": lambda: (nn.AdaptiveAvgPool1d(2), (2, 2, 5)),
+    "AdaptiveAvgPool3d": lambda: (nn.AdaptiveAvgPool3d((1, 2, None)), (1, 2, 3, 3, 2)),
 }
 MODULES.update({name: lambda name=name: (getattr(nn, name)(), (2, 3)) for name in (
     "SiLU", "LeakyReLU", "ELU", "Softplus", "Hardtanh", "ReLU6", "SELU", "CELU", "Mish",

@@ -50,7 +50,9 @@ from .loss import (
 from .module import Module, Parameter, Sequential
 from .normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d
 from .pooling import (
+    AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
+    AdaptiveAvgPool3d,
     AvgPool1d,
     AvgPool2d,
     AvgPool3d,
@@ -58,6 +60,8 @@ from .pooling import (
     MaxPool2d,
     MaxPool3d,
     Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
 )
 from .sparse import Embedding
 
@@ -112,3 +116,5 @@ __all__ += ["CELU", "SELU", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish", "S
 __all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "Conv1d", "Conv2d", "MaxPool2d"]
 __all__ += ["Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 __all__ += ["AvgPool1d", "AvgPool3d", "MaxPool1d", "MaxPool3d", "Upsample"]
+__all__ += ["AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "UpsamplingBilinear2d",
+            "UpsamplingNearest2d"]

@@ -319,9 +319,16 @@ from ..conv_nd import (  # noqa: E402, F401
     conv_transpose2d,
     conv_transpose3d,
 )
-from ..interpolate import interpolate, upsample  # noqa: E402, F401
+from ..interpolate import (  # noqa: E402, F401
+    interpolate,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 from ..pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402, F401
 from ..pool_nd import (  # noqa: E402, F401
+    adaptive_avg_pool1d,
+    adaptive_avg_pool3d,
     avg_pool1d,
     avg_pool3d,
     max_pool1d,

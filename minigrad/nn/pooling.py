@@ -7,7 +7,14 @@ from typing import Any
 
 from ..interpolate import interpolate
 from ..pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
-from ..pool_nd import avg_pool1d, avg_pool3d, max_pool1d, max_pool3d
+from ..pool_nd import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool3d,
+    avg_pool1d,
+    avg_pool3d,
+    max_pool1d,
+    max_pool3d,
+)
 from ..tensor import Tensor
 from .module import Module
 
@@ -60,13 +67,15 @@ class AvgPool2d(Module):
 class AdaptiveAvgPool2d(Module):
     """Means over windows that split each axis into ``output_size`` parts."""
 
+    function = staticmethod(adaptive_avg_pool2d)
+
     def __init__(self, output_size: Any) -> None:
         super().__init__()
         self.output_size = output_size
 
     def forward(self, x: Tensor) -> Tensor:
         """adaptive_avg_pool2d(x, output_size)."""
-        return adaptive_avg_pool2d(x, self.output_size)
+        return self.function(x, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
@@ -122,3 +131,29 @@ class Upsample(Module):
         which = f"size={self.size}" if self.size is not None else (
             f"scale_factor={self.scale_factor}")
         return f"{which}, mode={self.mode!r}"
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """``torch.nn.AdaptiveAvgPool1d`` of (N, C, L)."""
+
+    function = staticmethod(adaptive_avg_pool1d)
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """``torch.nn.AdaptiveAvgPool3d`` of (N, C, D, H, W)."""
+
+    function = staticmethod(adaptive_avg_pool3d)
+
+
+class UpsamplingNearest2d(Upsample):
+    """``torch.nn.UpsamplingNearest2d``: Upsample with mode 'nearest'."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``torch.nn.UpsamplingBilinear2d``: Upsample with mode 'bilinear', corners aligned."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -65,11 +67,27 @@ def _pool_padding(op: str, shape: tuple, kernel: Pair, stride: Pair, pad: Pair,
     return (pads[0], pads[1]), (sizes[0], sizes[1])
 
 
+def _takes_unbatched(pool: Callable[..., Any]) -> Callable[..., Any]:
+    """PyTorch's 2-D pools also take an unbatched (C, H, W) input: pooled as a batch of
+    one, the batch axis removed again."""
+    @functools.wraps(pool)
+    def call(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
+        x = input if isinstance(input, Tensor) else Tensor(input)
+        if x.ndim != 3:
+            return pool(x, *args, **kwargs)
+        out = pool(ops.reshape(x, (1, *x.shape)), *args, **kwargs)
+        parts = out if isinstance(out, tuple) else (out,)
+        parts = tuple(ops.reshape(part, part.shape[1:]) for part in parts)
+        return parts if isinstance(out, tuple) else parts[0]
+    return call
+
+
 def _check_input(op: str, x: Tensor, integers: bool = False) -> None:
     """A 4-D input of a floating dtype (or, with ``integers``, an integer one, as PyTorch's
     max_pool2d takes)."""
     if x.ndim != 4:
-        raise ArgumentError(f"{op}: needs an input (N, C, H, W), got shape {x.shape}")
+        raise ArgumentError(f"{op}: needs an input (N, C, H, W) or (C, H, W), got shape "
+                            f"{x.shape}")
     kinds = "fiu" if integers else "f"
     if x.dtype.kind not in kinds:
         wanted = "floating point or integer" if integers else "floating point"
@@ -138,6 +156,7 @@ def max_pool2d_index(x: Tensor, *, kernel: Pair, stride: Pair, padding: Padding,
                      dilation=dilation, out_hw=out_hw)
 
 
+@_takes_unbatched
 def max_pool2d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
                padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
@@ -168,6 +187,7 @@ def window_counts(size: int, n: int, kernel: int, stride: int, pad: int,
     return (np.minimum(end, size) - np.maximum(start, 0)).astype(np.float64)
 
 
+@_takes_unbatched
 def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
                padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
@@ -201,6 +221,7 @@ def averaging_matrix(size: int, n: int, dtype: np.dtype) -> np.ndarray:
     return matrix.astype(dtype)
 
 
+@_takes_unbatched
 def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:  # noqa: A002
     """``torch.nn.functional.adaptive_avg_pool2d``: A_h @ x @ A_w^T (constant matrices);
     None in ``output_size`` keeps that axis."""

@@ -238,3 +238,17 @@ def test_adaptive_layers_and_upsampling_aliases_match_torch() -> None:
                          align_corners=True), "upsample_bilinear")
     with pytest.raises(ValueError, match="output_size must be an int or 1 ints"):
         F.adaptive_avg_pool1d(mg.tensor(x[:, :, 0, 0]), (2, 3))
+
+
+def test_2d_pools_take_unbatched_inputs_as_torch() -> None:
+    x = np.random.default_rng(12).standard_normal((3, 5, 6))
+    out, index = F.max_pool2d(mg.tensor(x), 2, return_indices=True)
+    ref, ref_index = TF.max_pool2d(torch.tensor(x), 2, return_indices=True)
+    _same(out, ref, "max_pool2d")
+    np.testing.assert_array_equal(index.data, ref_index.numpy())
+    _same(F.avg_pool2d(mg.tensor(x), 2, padding=1), TF.avg_pool2d(torch.tensor(x), 2, padding=1),
+          "avg_pool2d")
+    _same(F.adaptive_avg_pool2d(mg.tensor(x), (2, 4)),
+          TF.adaptive_avg_pool2d(torch.tensor(x), (2, 4)), "adaptive_avg_pool2d")
+    with pytest.raises(ValueError, match=r"needs an input \(N, C, H, W\) or \(C, H, W\)"):
+        F.max_pool2d(mg.tensor(x[0]), 2)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from . import ops, shape_ops, tensor_math
-from .errors import ArgumentError, ArgumentTypeError
+from .errors import ArgumentError, ArgumentTypeError, OutOfRangeError
 from .inplace import apply_inplace
 from .shape_ops import as_tensor_input, dim_index
 from .tensor import Tensor
@@ -52,26 +52,58 @@ def _checked(name: str, input: Any, dim: int, index: Any, src: Any  # noqa: A002
     than x apart from ``dim``."""
     x, idx = as_tensor_input(input), _index(name, index)
     d = dim_index(dim, x.ndim, name)
+    idx = _in_bounds(name, idx, d, x.shape[d])
     if not isinstance(src, Tensor):
         if np.ndim(src) != 0:
             src = Tensor(np.asarray(src))
         else:
             return x, d, idx, Tensor(np.full(idx.shape, src, dtype=x.dtype))
     if src.dtype != x.dtype:
-        raise ArgumentTypeError(f"{name}(): Expected self.dtype to be equal to src.dtype, got "
-                           f"{x.dtype} and {src.dtype}")
+        raise ArgumentTypeError(f"{name}(): Expected self.dtype to be equal to src.dtype, "
+                                f"got {x.dtype} and {src.dtype}")
     if idx.ndim != x.ndim or src.ndim != x.ndim:
         raise ArgumentError(f"{name}(): Index tensor must have the same number of dimensions "
-                           f"as self and src tensors, got index {idx.shape}, self {x.shape}, "
-                           f"src {src.shape}")
+                            f"as self and src tensors, got index {idx.shape}, self {x.shape}, "
+                            f"src {src.shape}")
     if any(n > s or (k != d and n > m)
            for k, (n, m, s) in enumerate(zip(idx.shape, x.shape, src.shape, strict=True))):
-        raise ArgumentError(f"{name}(): Expected index {list(idx.shape)} to be smaller than self "
-                           f"{list(x.shape)} apart from dimension {d} and to be smaller size "
-                           f"than src {list(src.shape)}")
+        raise ArgumentError(f"{name}(): Expected index {list(idx.shape)} to be smaller than "
+                            f"self {list(x.shape)} apart from dimension {d} and to be smaller "
+                            f"size than src {list(src.shape)}")
     if src.shape != idx.shape:
         src = src[tuple(slice(0, n) for n in idx.shape)]
     return x, d, idx, src
+
+
+def _in_bounds(name: str, idx: Tensor, d: int, size: int) -> Tensor:
+    """The index, checked to lie in [0, size) as PyTorch requires (no negative indices):
+    eagerly with PyTorch's message; for mg.jit, negative entries are sent to ``size``, so
+    the rows' run-time bounds checks refuse them too instead of wrapping them."""
+    values = idx.data
+    if values.size and (values.min() < 0 or values.max() >= size):
+        bad = int(values.min()) if values.min() < 0 else int(values.max())
+        raise OutOfRangeError(f"{name}(): index {bad} is out of bounds for dimension {d} with "
+                              f"size {size}")
+    return ops.where(ops.less(idx, 0), np.asarray(size, idx.dtype), idx)
+
+
+def _vector(value: Any) -> Any:
+    """A 0-d tensor as shape (1,); anything else unchanged."""
+    return ops.reshape(value, (1,)) if isinstance(value, Tensor) and value.ndim == 0 else value
+
+
+def _of_scalar(function: Any, name: str, input: Any, dim: int, index: Any,  # noqa: A002
+               *args: Any, **kwargs: Any) -> Tensor | None:
+    """``function`` of a 0-d input, computed on shape-(1,) views (PyTorch takes 0-d self,
+    index and src, dim 0 or -1), or None for other inputs."""
+    x = as_tensor_input(input)
+    if x.ndim:
+        return None
+    dim_index(dim, 0, name)
+    args = tuple(_vector(a) for a in args)
+    kwargs = {k: _vector(v) for k, v in kwargs.items()}
+    return ops.reshape(function(_vector(x), 0, _vector(as_tensor_input(index)), *args,
+                                **kwargs), ())
 
 
 def _summed(s: Tensor, idx: Tensor, d: int, shape: tuple[int, ...]) -> Tensor:
@@ -164,7 +196,14 @@ def _mean(x: Tensor, d: int, idx: Tensor, s: Tensor, include_self: bool) -> Tens
 
 def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:  # noqa: A002
     """out = input, then out[..idx[i]..] += src[i] along ``dim`` (repeats accumulate)."""
-    x, d, idx, s = _checked("scatter_add", input, dim, index, src)
+    return _scatter_add("scatter_add", input, dim, index, src)
+
+
+def _scatter_add(name: str, input: Any, dim: int, index: Any, src: Any) -> Tensor:  # noqa: A002
+    scalar = _of_scalar(scatter_add, name, input, dim, index, src)
+    if scalar is not None:
+        return scalar
+    x, d, idx, s = _checked(name, input, dim, index, src)
     return ops.add(x, _summed(s, idx, d, x.shape))
 
 
@@ -173,17 +212,25 @@ def scatter(input: Any, dim: int, index: Any, src: Any = None, value: Any = None
     """out = input, then out[..idx[i]..] = src[i] along ``dim`` (``src`` a tensor or a number;
     ``value`` PyTorch's name for a number). With repeated indices the last in C order wins.
     ``reduce='add'`` adds, ``reduce='multiply'`` multiplies instead."""
+    return _scatter("scatter", input, dim, index, src, value, reduce)
+
+
+def _scatter(name: str, input: Any, dim: int, index: Any, src: Any, value: Any,  # noqa: A002
+             reduce: str | None) -> Tensor:
     if (src is None) == (value is None):
-        raise ArgumentTypeError("scatter(): give exactly one of src and value")
-    x, d, idx, s = _checked("scatter", input, dim, index, value if src is None else src)
+        raise ArgumentTypeError(f"{name}(): give exactly one of src and value")
+    scalar = _of_scalar(scatter, name, input, dim, index, src=src, value=value, reduce=reduce)
+    if scalar is not None:
+        return scalar
+    x, d, idx, s = _checked(name, input, dim, index, value if src is None else src)
     if reduce is None:
         return _written(x, d, idx, s)
     if reduce == "add":
         return ops.add(x, _summed(s, idx, d, x.shape))
     if reduce == "multiply":
         return ops.mul(x, _product(x, d, idx, s))
-    raise ArgumentError(f"scatter(): reduce argument must be either add or multiply, got "
-                       f"{reduce!r}")
+    raise ArgumentError(f"{name}(): reduce argument must be either add or multiply, got "
+                        f"{reduce!r}")
 
 
 def scatter_reduce(input: Any, dim: int, index: Any, src: Any, reduce: str, *,  # noqa: A002
@@ -192,8 +239,12 @@ def scatter_reduce(input: Any, dim: int, index: Any, src: Any, reduce: str, *,  
     (sum, prod, mean, amax, amin); without ``include_self`` the input's own values take no
     part where something is scattered (elsewhere they stay)."""
     if reduce not in REDUCTIONS:
-        raise ArgumentError(f"scatter_reduce(): reduce argument must be either sum, prod, mean, "
-                           f"amax or amin, got {reduce}")
+        raise ArgumentError(f"scatter_reduce(): reduce argument must be either sum, prod, "
+                            f"mean, amax or amin, got {reduce}")
+    scalar = _of_scalar(scatter_reduce, "scatter_reduce", input, dim, index, src, reduce,
+                        include_self=include_self)
+    if scalar is not None:
+        return scalar
     x, d, idx, s = _checked("scatter_reduce", input, dim, index, src)
     if reduce in ("amax", "amin"):
         return _extreme(x, d, idx, s, reduce == "amax", include_self)
@@ -244,7 +295,7 @@ def index_add(input: Any, dim: int, index: Any, source: Any, *,  # noqa: A002
     d = dim_index(dim, x.ndim, "index_add")
     src = _source("index_add", x, d, index, source)
     d, idx = _along("index_add", x, dim, index, src.shape)
-    return scatter_add(x, d, idx, src if alpha == 1 else ops.mul(src, alpha))
+    return _scatter_add("index_add", x, d, idx, src if alpha == 1 else ops.mul(src, alpha))
 
 
 def index_copy(input: Any, dim: int, index: Any, source: Any) -> Tensor:  # noqa: A002
@@ -253,21 +304,23 @@ def index_copy(input: Any, dim: int, index: Any, source: Any) -> Tensor:  # noqa
     d = dim_index(dim, x.ndim, "index_copy")
     src = _source("index_copy", x, d, index, source)
     d, idx = _along("index_copy", x, dim, index, src.shape)
-    return scatter(x, d, idx, src)
+    return _scatter("index_copy", x, d, idx, src, None, None)
 
 
 def index_fill(input: Any, dim: int, index: Any, value: Any) -> Tensor:  # noqa: A002
     """out = input with the slices out[.., index[i], ..] along ``dim`` set to ``value`` (a
-    number or a 0-d tensor, which then receives their gradient)."""
+    number or a 0-d tensor, which then receives their gradient); negative indices count
+    from the end (PyTorch's index_fill takes them, unlike its other index_* functions)."""
     x = as_tensor_input(input)
     d, idx = _along("index_fill", x, dim, index, None)
+    idx = ops.where(ops.less(idx, 0), ops.add(idx, x.shape[d]), idx)
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise ArgumentError(f"index_fill(): only supports a 0-dimensional value tensor, "
-                               f"got shape {value.shape}")
+                                f"got shape {value.shape}")
         value = ops.broadcast_to(ops.cast(value, x.dtype), idx.shape)
-        return scatter(x, d, idx, value)
-    return scatter(x, d, idx, value=value)
+        return _scatter("index_fill", x, d, idx, value, None, None)
+    return _scatter("index_fill", x, d, idx, None, value, None)
 
 
 # ------------------------------------------------------------------------ masks

@@ -237,7 +237,11 @@ def test_dropout_in_attention_keeps_the_expected_value() -> None:
      r"Expected index \[3, 4, 5\] to be smaller than self \[2, 5, 6\] apart from dimension 1"),
     (lambda x: x.scatter(1, mg.tensor(DUPLICATES), x, mode="typo"), TypeError, "mode"),
     (lambda x: x.scatter(1, mg.tensor(DUPLICATES + 4), x), IndexError,
-     "index 6 is out of bounds for axis 1 with size 5"),
+     r"scatter\(\): index 6 is out of bounds for dimension 1 with size 5"),
+    (lambda x: x.scatter_add(1, mg.tensor(DUPLICATES - 1), x), RuntimeError,
+     r"scatter_add\(\): index -1 is out of bounds for dimension 1 with size 5"),
+    (lambda x: x.index_copy(0, mg.tensor([-1]), x[:1]), IndexError,
+     r"index_copy\(\): index -1 is out of bounds for dimension 0 with size 4"),
     (lambda x: x.scatter(1, mg.tensor(DUPLICATES * 0.5), x), RuntimeError,
      "Expected dtype int64 for index"),
     (lambda x: x.scatter(1, mg.tensor(DUPLICATES), x, reduce="max"), RuntimeError,
@@ -281,6 +285,10 @@ def test_jit_matches_eager() -> None:
         np.testing.assert_allclose(value.numpy(), eager_value.numpy(), rtol=1e-12)
         for got, expected in zip(grads, eager_grads, strict=True):
             np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
+    negative = _rng.integers(0, 4, (3, 4, 5))
+    negative[1, 2, 3] = -1  # PyTorch refuses it; the compiled code must not wrap it
+    with pytest.raises(IndexError, match="out of bounds"):
+        compiled(x, s, mg.tensor(negative), mask)
 
 
 def test_masked_select_is_refused_under_jit() -> None:
@@ -327,3 +335,16 @@ def test_in_place_forms_as_torch(name, args) -> None:
     np.testing.assert_allclose(leaf.grad.numpy(), t_leaf.grad.numpy(), rtol=1e-12, atol=1e-12)
     with pytest.raises(RuntimeError, match=f"{name}: a leaf tensor that requires grad"):
         getattr(leaf, name)(*resolve(mg, s_leaf, s4))
+
+
+def test_zero_dim_and_negative_index_fill_as_torch() -> None:
+    x, src = np.array(5.0), np.array(2.0)
+    for reduce in ("sum", "prod", "mean", "amax", "amin"):
+        _compare(lambda a, s, r=reduce: a.scatter_reduce(-1, mg.tensor(0), s, r),
+                 lambda a, s, r=reduce: a.scatter_reduce(-1, torch.tensor(0), s, r), [x, src])
+    _compare(lambda a, s: a.scatter(0, mg.tensor(0), s),
+             lambda a, s: a.scatter(0, torch.tensor(0), s), [x, src], grads=False)
+    _compare(lambda a, s: a.scatter_add(0, mg.tensor(0), s),
+             lambda a, s: a.scatter_add(0, torch.tensor(0), s), [x, src])
+    _compare(lambda a: a.index_fill(1, mg.tensor([-1, 0]), 2.5),
+             lambda a: a.index_fill(1, torch.tensor([-1, 0]), 2.5), [_rng.standard_normal((2, 3))])

@@ -2,9 +2,10 @@
 ``scatter_max``), comparisons, ``where`` and ``prod``, so gradients of any order, drawings
 and mg.jit come from those rows: ``scatter`` (src or value; reduce 'add'/'multiply'),
 ``scatter_add``, ``scatter_reduce`` (sum, prod, mean, amax, amin; include_self),
-``index_add``/``index_copy``/``index_fill``, ``masked_select``, ``masked_scatter`` and
-``Tensor.unfold`` (sliding windows); the in-place methods ``scatter_``, ``scatter_add_``,
-``scatter_reduce_``, ``index_add_``, ``index_copy_``, ``index_fill_``, ``masked_scatter_``.
+``index_add``/``index_copy``/``index_fill``/``index_put``, ``masked_select``,
+``masked_scatter`` and ``Tensor.unfold`` (sliding windows); the in-place methods
+``scatter_``, ``scatter_add_``, ``scatter_reduce_``, ``index_add_``, ``index_copy_``,
+``index_fill_``, ``index_put_``, ``masked_scatter_``.
 
 How each is built (out has the input's shape; ``idx`` the index, ``s`` src cut to its shape):
 - scatter_add: x + scatter_add_row(s). sum/mean: the same sum, and the count of values
@@ -323,6 +324,32 @@ def index_fill(input: Any, dim: int, index: Any, value: Any) -> Tensor:  # noqa:
     return _scatter("index_fill", x, d, idx, None, value, None)
 
 
+def index_put(input: Any, indices: Any, values: Any, accumulate: bool = False) -> Tensor:  # noqa: A002
+    """out = input with ``values`` (broadcast to input[indices]'s shape) written at
+    ``indices`` (a tuple of index tensors, as ``input[indices]``): the last write wins where
+    indices repeat, or with ``accumulate`` the values are added (repeats accumulate)."""
+    from .inplace import setitem
+    from .ops.indexing import _freeze_key
+
+    x, key = as_tensor_input(input), tuple(indices)
+    source = as_tensor_input(values)
+    if source.dtype != x.dtype:
+        raise ArgumentTypeError(f"index_put(): values ({source.dtype}) and self ({x.dtype}) "
+                                "must have the same dtype")
+    if not accumulate:
+        out = x.clone()
+        setitem(out, key, source)
+        return out
+    frozen = _freeze_key(key)
+    shape = np.broadcast_to(np.empty((), np.int8), x.shape)[frozen].shape
+    try:
+        spread = ops.broadcast_to(source, shape)
+    except ValueError:
+        raise ArgumentError(f"index_put(): values of shape {source.shape} cannot be broadcast "
+                            f"to the indexed shape {shape}") from None
+    return ops.add(x, ops.index_add(spread, frozen, x.shape))
+
+
 # ------------------------------------------------------------------------ masks
 def _mask(name: str, mask: Any) -> Tensor:
     m = as_tensor_input(mask)
@@ -409,11 +436,11 @@ def _in_place(function: Any) -> Any:
 
 
 FUNCTIONS = ("scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy",
-             "index_fill", "masked_select", "masked_scatter")
+             "index_fill", "index_put", "masked_select", "masked_scatter")
 METHODS = (*FUNCTIONS, "unfold")
 for _name in METHODS:
     setattr(Tensor, _name, globals()[_name])
 for _name in ("scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy",
-              "index_fill", "masked_scatter"):
+              "index_fill", "index_put", "masked_scatter"):
     setattr(Tensor, f"{_name}_", _in_place(globals()[_name]))
 __all__ = list(FUNCTIONS)

@@ -348,3 +348,25 @@ def test_zero_dim_and_negative_index_fill_as_torch() -> None:
              lambda a, s: a.scatter_add(0, torch.tensor(0), s), [x, src])
     _compare(lambda a: a.index_fill(1, mg.tensor([-1, 0]), 2.5),
              lambda a: a.index_fill(1, torch.tensor([-1, 0]), 2.5), [_rng.standard_normal((2, 3))])
+
+
+def test_index_put_as_torch() -> None:
+    rows, cols = np.array([0, 0, 2, 1]), np.array([1, 1, 3, 0])
+    x, values = _rng.standard_normal((3, 4)), _rng.standard_normal(4)
+    _compare(lambda a, v: mg.index_put(a, (mg.tensor(rows), mg.tensor(cols)), v, True),
+             lambda a, v: torch.index_put(a, (torch.tensor(rows), torch.tensor(cols)), v, True),
+             [x, values])
+    unique = np.array([2, 0])
+    _compare(lambda a, v: a.index_put((mg.tensor(unique),), v),
+             lambda a, v: a.index_put((torch.tensor(unique),), v), [x, _rng.standard_normal(4)])
+    mask = np.array([True, False, True])
+    _compare(lambda a, v: a.index_put((mg.tensor(mask),), v, accumulate=True),
+             lambda a, v: a.index_put((torch.tensor(mask),), v, accumulate=True),
+             [x, np.array(0.5)])
+    y, t_y = mg.tensor(x) * 1.0, torch.tensor(x) * 1.0
+    y.index_put_((mg.tensor(rows), mg.tensor(cols)), mg.tensor(values), accumulate=True)
+    t_y.index_put_((torch.tensor(rows), torch.tensor(cols)), torch.tensor(values), True)
+    np.testing.assert_allclose(y.numpy(), t_y.numpy(), rtol=1e-12)
+    for order in (1, 2):
+        mg.gradcheck(lambda a, v: mg.index_put(a, (mg.tensor(rows), mg.tensor(cols)), v, True),
+                     [x, values], order=order)

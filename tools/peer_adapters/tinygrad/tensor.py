@@ -409,6 +409,16 @@ def _meshgrid(self, *others, indexing="ij"):
     return mg.meshgrid(self, *others, indexing=indexing)
 
 
+def _scatter(self, dim, index, src, reduce=None):
+    """tinygrad's scatter: reduce ('add'/'multiply') only with a scalar src (a tensor src
+    with reduce is a TypeError there: use scatter_reduce); else PyTorch's."""
+    if reduce not in (None, "add", "multiply"):
+        raise TypeError(f"{reduce=} must be one of None, 'multiply', or 'add'")
+    if reduce is not None and isinstance(src, MT):
+        raise TypeError("non-scalar src is not supported with reduce arg. use scatter_reduce")
+    return mg.scatter(self, dim, index, src, reduce=reduce)
+
+
 def _quick_gelu(self):
     return self * mg.sigmoid(self * 1.702)
 
@@ -444,6 +454,7 @@ PATCHES = {
     "sparse_categorical_crossentropy": _sparse_cce, "one_hot": _one_hot, "gather": _gather,
     "matmul": lambda s, o: s @ o, "full_like": mg.full_like,
     "meshgrid": _meshgrid, "quick_gelu": _quick_gelu, "scaled_dot_product_attention": _sdpa,
+    "scatter": _scatter,
 }
 for _name, _fn in PATCHES.items():
     setattr(MT, _name, _fn)

@@ -12,9 +12,10 @@ gather/scatter and sorting, so gradients of every order come from those rows.
 * ``max_pool1d`` / ``avg_pool1d``: the 2-D pools over a unit height axis.
 * ``adaptive_avg_pool1d/3d``: a constant averaging matmul per axis (as interpolate's area).
 * ``max_unpool1d/2d/3d``: zeros with each input value scattered to its index. Of inputs
-  sharing an index only the last is written (PyTorch's CPU loop), found by a stable
-  argsort of the indices; its gradient reaches that one input (PyTorch's backward gathers
-  for every duplicate, which finite differences do not confirm).
+  sharing an index only the last is written, found by a stable argsort of the indices
+  (PyTorch leaves it undefined: its kernel runs in parallel); its gradient reaches that
+  one input (PyTorch's backward gathers for every duplicate, which finite differences do
+  not confirm). Indices from max_pool share values, so there both agree.
 """
 
 from __future__ import annotations

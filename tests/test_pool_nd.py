@@ -159,14 +159,13 @@ def test_max_unpool_1d_3d_and_infinities_match_torch() -> None:
 
 
 def test_max_unpool2d_writes_the_last_duplicate_and_differentiates_it() -> None:
-    """PyTorch's CPU loop writes inputs in order, so the last of those sharing an index
-    wins; the gradient reaches that input only (finite differences agree)."""
+    """Of inputs sharing an index the last is written (PyTorch leaves it undefined: its
+    kernel runs in parallel, and gave 4 or 2 here from run to run); the gradient reaches
+    the written input only (finite differences agree)."""
     values = np.array([[[[1.0, 2.0, 3.0, 4.0]]]])
     index = np.array([[[[0, 0, 1, 0]]]])
     out = F.max_unpool2d(mg.tensor(values), mg.tensor(index), (1, 2))
-    ref = TF.max_unpool2d(torch.tensor(values), torch.tensor(index), (1, 2))
-    _same(out, ref, "duplicates")
-    np.testing.assert_array_equal(out.data.ravel()[:2], [4.0, 3.0])
+    np.testing.assert_array_equal(out.data.ravel(), [4.0, 3.0, 0, 0, 0, 0, 0, 0])
     x = mg.tensor(values, requires_grad=True)
     (grad,) = mg.grad(mg.sum(F.max_unpool2d(x, mg.tensor(index), (1, 2)) *
                              mg.tensor(np.arange(8.0).reshape(1, 1, 1, 8))), [x])

@@ -230,8 +230,10 @@ def cross(input: Any, other: Any, dim: int | None = None) -> Tensor:  # noqa: A0
 def gradient(input: Any, *, spacing: Any = 1, dim: Any = None,  # noqa: A002
              edge_order: int = 1) -> tuple[Tensor, ...]:
     """Central differences (f[i+1] - f[i-1]) / 2h inside, one-sided differences of order
-    ``edge_order`` (1 or 2) at the ends, along each of ``dim`` (all dims when None), with a
-    uniform ``spacing`` h (one number, or one per dim). One tensor per dim."""
+    ``edge_order`` (1 or 2) at the ends, along each of ``dim`` (all dims when None).
+    ``spacing``: one number h for every dim, or one entry per dim, a number or the 1-D
+    coordinates of the samples (second-order differences for uneven steps, numpy's and
+    PyTorch's formulas). One tensor per dim."""
     x = as_tensor_input(input)
     if x.dtype.kind != "f":
         x = ops.cast(x, np.dtype(np.float32))
@@ -240,25 +242,37 @@ def gradient(input: Any, *, spacing: Any = 1, dim: Any = None,  # noqa: A002
     steps = _spacings(spacing, len(dims))
     if edge_order not in (1, 2):
         raise ArgumentError(f"gradient: edge_order must be 1 or 2, got {edge_order}")
-    return tuple(_difference(x, d, h, edge_order) for d, h in zip(dims, steps, strict=True))
+    return tuple(_difference(x, d, h, edge_order) if isinstance(h, float)
+                 else _uneven_difference(x, d, h, edge_order)
+                 for d, h in zip(dims, steps, strict=True))
 
 
-def _spacings(spacing: Any, count: int) -> list[float]:
+def _spacings(spacing: Any, count: int) -> list[float | np.ndarray]:
+    """One step (a float) or one array of coordinates per dim."""
     if isinstance(spacing, int | float | np.number):
         return [float(spacing)] * count
     values = list(spacing)
-    if len(values) != count or not all(isinstance(v, int | float | np.number) for v in values):
-        raise ArgumentError(f"gradient: spacing must be a number or one number per dim "
-                           f"({count}), got {spacing!r} (coordinate tensors are not "
-                           "supported)")
-    return [float(v) for v in values]
+    if len(values) != count:
+        raise ArgumentError(f"gradient: spacing must be a number or one entry per dim "
+                            f"({count}), got {len(values)} entries")
+    steps: list[float | np.ndarray] = []
+    for v in values:
+        if isinstance(v, Tensor):  # coordinates: not under mg.jit (read into Python)
+            v = tensor_math.read_values(v)
+        if np.ndim(v) == 0:
+            steps.append(float(v))
+        elif np.ndim(v) == 1:
+            steps.append(np.asarray(v, dtype=np.float64))
+        else:
+            raise ArgumentError(f"gradient: coordinates must be 1-D, got shape {np.shape(v)}")
+    return steps
 
 
 def _difference(x: Tensor, d: int, h: float, edge_order: int) -> Tensor:
     n = x.shape[d]
     if n < edge_order + 1:
         raise ArgumentError(f"gradient: expected each dimension size to be at least "
-                           f"edge_order+1, got dim {d} of size {n} (shape {x.shape})")
+                            f"edge_order+1, got dim {d} of size {n} (shape {x.shape})")
     lead = (slice(None),) * d
 
     def at(part: Any) -> Tensor:
@@ -274,6 +288,41 @@ def _difference(x: Tensor, d: int, h: float, edge_order: int) -> Tensor:
         last = ops.div(ops.add(ops.sub(ops.mul(at(slice(-1, None)), 3.0),
                                        ops.mul(at(slice(-2, -1)), 4.0)), at(slice(-3, -2))),
                        2 * h)
+    return shape_ops.cat([first, inside, last], d)
+
+
+def _uneven_difference(x: Tensor, d: int, points: np.ndarray, edge_order: int) -> Tensor:
+    """Along d with sample coordinates ``points``: inside a f[i-1] + b f[i] + c f[i+1] with
+    steps h1 = x[i] - x[i-1], h2 = x[i+1] - x[i]: a = -h2 / (h1 (h1 + h2)),
+    b = (h2 - h1) / (h1 h2), c = h1 / (h2 (h1 + h2)); the ends one-sided (order 1 or 2)."""
+    n = x.shape[d]
+    if points.shape[0] != n or n < edge_order + 1:
+        raise ArgumentError(f"gradient: {points.shape[0]} coordinates for dim {d} of size {n} "
+                            f"(at least edge_order+1 = {edge_order + 1} needed)")
+    step = np.diff(points)
+    h1, h2 = step[:-1], step[1:]
+    lead = (slice(None),) * d
+
+    def weighted(start: int, stop: int | None, weights: Any) -> Tensor:
+        w = np.asarray(weights, dtype=x.dtype).reshape((-1,) + (1,) * (x.ndim - d - 1))
+        return ops.mul(x[(*lead, slice(start, stop))], Tensor(w))
+
+    inside = ops.add(ops.add(weighted(0, -2, -h2 / (h1 * (h1 + h2))),
+                             weighted(1, -1, (h2 - h1) / (h1 * h2))),
+                     weighted(2, None, h1 / (h2 * (h1 + h2))))
+    if edge_order == 1:
+        first = ops.div(ops.sub(x[(*lead, slice(1, 2))], x[(*lead, slice(0, 1))]), step[0])
+        last = ops.div(ops.sub(x[(*lead, slice(-1, None))], x[(*lead, slice(-2, -1))]),
+                       step[-1])
+    else:
+        a, b = step[0], step[1]
+        first = ops.add(ops.add(weighted(0, 1, [-(2 * a + b) / (a * (a + b))]),
+                                weighted(1, 2, [(a + b) / (a * b)])),
+                        weighted(2, 3, [-a / (b * (a + b))]))
+        a, b = step[-2], step[-1]
+        last = ops.add(ops.add(weighted(-3, -2, [b / (a * (a + b))]),
+                               weighted(-2, -1, [-(a + b) / (a * b)])),
+                       weighted(-1, None, [(2 * b + a) / (b * (a + b))]))
     return shape_ops.cat([first, inside, last], d)
 
 

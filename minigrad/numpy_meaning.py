@@ -228,8 +228,14 @@ def _three(v: Tensor) -> Tensor:
 
 
 def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
-    """numpy.gradient: one tensor for one axis, else a tuple (uniform spacings only)."""
-    spacing: Any = 1.0 if not varargs else (varargs[0] if len(varargs) == 1 else varargs)
+    """numpy.gradient: one tensor for one axis, else a tuple; ``varargs`` one step, or one
+    step or array of coordinates per axis."""
+    if not varargs:
+        spacing: Any = 1.0
+    elif len(varargs) == 1 and np.ndim(varargs[0]) == 0:
+        spacing = varargs[0]  # one step for every axis
+    else:
+        spacing = list(varargs)  # one step or one array of coordinates per axis
     grads = array_functions.gradient(f, spacing=spacing, dim=axis, edge_order=edge_order)
     return grads[0] if len(grads) == 1 else grads
 

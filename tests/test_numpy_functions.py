@@ -25,6 +25,8 @@ def _flat(out: object) -> mg.Tensor:
     return out
 
 
+_COORDS = np.cumsum(_rng.uniform(0.2, 1.5, 6))  # uneven sample points
+
 # (id, call on arrays or tensors, the arrays differentiated)
 NUMPY_CASES = [
     ("trace-offset", lambda x: np.trace(x, offset=1), [R(4, 5)]),
@@ -88,6 +90,8 @@ NUMPY_CASES = [
     ("gradient-1d", np.gradient, [R(6)]),
     ("gradient-axes", lambda x: np.gradient(x, axis=(0, -1)), [R(4, 3, 5)]),
     ("gradient-order2", lambda x: np.gradient(x, 0.5, edge_order=2), [R(5, 4)]),
+    ("gradient-coordinates", lambda x: np.gradient(x, _COORDS[:5], 0.5), [R(5, 4)]),
+    ("gradient-coordinates-order2", lambda x: np.gradient(x, _COORDS, edge_order=2), [R(6)]),
     ("real", np.real, [R(2, 3)]),
     ("imag", np.imag, [R(2, 3)]),
     ("conj", np.conj, [R(2, 3)]),
@@ -188,6 +192,10 @@ TORCH_CASES = [
     ("gradient-spacing", lambda x: mg.gradient(x, spacing=[2.0], dim=1, edge_order=2),
      lambda x: torch.gradient(x, spacing=[2.0], dim=1, edge_order=2), [(4, 5)]),
     ("angle", mg.angle, torch.angle, [(3, 4)]),
+    ("gradient-coordinates", lambda x: mg.gradient(x, spacing=[mg.tensor(_COORDS[:4])],
+                                                   dim=0, edge_order=2),
+     lambda x: torch.gradient(x, spacing=[torch.tensor(_COORDS[:4])], dim=0, edge_order=2),
+     [(4, 3)]),
     ("trapezoid", lambda y: mg.trapezoid(y, dim=0), lambda y: torch.trapezoid(y, dim=0),
      [(4, 3)]),
     ("trapezoid-x", lambda y, x: mg.trapezoid(y, x, dim=1),
@@ -237,7 +245,9 @@ def test_against_torch(ours, theirs, shapes) -> None:
     (lambda x: mg.cross(x, x), RuntimeError, r"no dimension of size 3 in input \(2, 5, 4\)"),
     (lambda x: mg.cross(x, x, dim=1), RuntimeError, "dimension 1 must have length 3"),
     (lambda x: mg.gradient(x[:, :1], dim=1), RuntimeError, "at least edge_order\\+1"),
-    (lambda x: mg.gradient(x, spacing=[1.0]), RuntimeError, "one number per dim"),
+    (lambda x: mg.gradient(x, spacing=[1.0]), RuntimeError, "one entry per dim"),
+    (lambda x: mg.gradient(x, spacing=[[1.0, 2.0]], dim=1), RuntimeError,
+     "2 coordinates for dim 1 of size 5"),
     (lambda x: mg.einsum("ij,jk->ik", x[0], x[0]), RuntimeError, "letter 'j' has sizes 4 and 5"),
     (lambda x: mg.einsum("i.j", x), RuntimeError, "a '.' outside an ellipsis"),
 ])

@@ -48,8 +48,8 @@ def _spatial(value: Any, dims: int, name: str, input_shape: tuple) -> tuple | No
     values = tuple(value) if isinstance(value, tuple | list) else (value,) * dims
     if len(values) != dims:
         raise ArgumentError(f"interpolate: input {input_shape} has {dims} spatial dimensions, "
-                         f"but {name} {value!r} has {len(values)} (give the input as (N, C, "
-                         f"d1, ..., dK) and {name} as K values)")
+                            f"but {name} {value!r} has {len(values)} (give the input as (N, C, "
+                            f"d1, ..., dK) and {name} as K values)")
     return values
 
 
@@ -61,23 +61,23 @@ def _sizes_and_scales(shape: tuple, size: Any, scale_factor: Any, mode: str,
     scales = _spatial(scale_factor, dims, "scale_factor", shape)
     if (sizes is None) == (scales is None):
         raise ArgumentError("interpolate: give exactly one of size and scale_factor, got "
-                         f"size={size!r} and scale_factor={scale_factor!r}")
+                            f"size={size!r} and scale_factor={scale_factor!r}")
     if sizes is not None:
         if recompute is not None:
             raise ArgumentError("interpolate: recompute_scale_factor is not meaningful with an "
-                             "explicit size")
+                                "explicit size")
         out = tuple(int(s) for s in sizes)
     else:
         if any(not float(s) > 0 for s in scales):
             raise ArgumentError(f"interpolate: scale_factor must be positive, got "
-                             f"{scale_factor!r}")
+                                f"{scale_factor!r}")
         out = tuple(math.floor(float(n) * float(s)) for n, s in zip(shape[2:], scales,
                                                                      strict=True))
         if recompute or mode == "area":
             scales = None
     if min(out) < 1 or min(shape[2:]) < 1:
         raise ArgumentError(f"interpolate: input {shape} and output size {out} must be greater "
-                         f"than 0 along every spatial dimension")
+                            f"than 0 along every spatial dimension")
     return out, scales
 
 
@@ -86,7 +86,7 @@ def _check_mode(x: Tensor, mode: str, align_corners: bool | None, antialias: boo
         raise ArgumentError(f"interpolate: mode must be one of {', '.join(MODES)}, got {mode!r}")
     if align_corners is not None and mode not in LINEAR_DIMS:
         raise ArgumentError("interpolate: align_corners can only be set with the interpolating "
-                         f"modes {', '.join(LINEAR_DIMS)}, got mode {mode!r}")
+                            f"modes {', '.join(LINEAR_DIMS)}, got mode {mode!r}")
     if x.ndim not in (3, 4, 5):
         raise NotImplementedError(f"interpolate: needs a 3-D, 4-D or 5-D input (N, C, ...), "
                                   f"got shape {x.shape}")
@@ -100,7 +100,7 @@ def _check_mode(x: Tensor, mode: str, align_corners: bool | None, antialias: boo
     if x.dtype.kind not in kinds or (x.dtype.kind == "u" and x.dtype != np.uint8):
         allowed = "floating" if kinds == "f" else "floating or uint8"
         raise ArgumentTypeError(f"interpolate: mode {mode!r} needs a {allowed} input, got dtype "
-                        f"{x.dtype} (as PyTorch)")
+                                f"{x.dtype} (as PyTorch)")
 
 
 # ---------------------------------------------------------- per-axis positions
@@ -361,6 +361,19 @@ def area_along(x: Tensor, axis: int, m: int) -> Tensor:
     return ops.transpose(pooled, back)
 
 
+def _plain_pass(x: Tensor, axis: int, m: int, scale: Any, mode: str, corners: bool,
+                vectorized: bool) -> Tensor:
+    """One axis of the float (and uint8 nearest) modes, resized from n to m."""
+    n = x.shape[axis]
+    if mode in ("nearest", "nearest-exact"):
+        return _take(x, axis, nearest_sources(n, m, scale, mode == "nearest-exact", x.dtype,
+                                              vectorized))
+    if mode == "area":
+        return x if m == n else area_along(x, axis, m)
+    taps = cubic_taps if mode == "bicubic" else linear_taps
+    return _weighted(x, axis, taps(n, m, scale, corners, x.dtype))
+
+
 def interpolate(input: Any, size: Any = None, scale_factor: Any = None,  # noqa: A002
                 mode: str = "nearest", align_corners: bool | None = None,
                 recompute_scale_factor: bool | None = None,
@@ -378,21 +391,11 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None,  # noqa:
     if mode in LINEAR_DIMS and (x.dtype == np.uint8 or antialias):
         one_axis = _uint8_pass if x.dtype == np.uint8 else _antialias_pass
         return _separable(x, sizes, scales, one_axis, corners, cubic, antialias)
+    vectorized = x.ndim == 4 and sum(sizes) <= 128  # PyTorch's nearest kernel choice
     out = x
     for k, m in enumerate(sizes):
-        axis, n = 2 + k, x.shape[2 + k]
-        scale = None if scales is None else scales[k]
-        if mode in ("nearest", "nearest-exact"):
-            vectorized = x.ndim == 4 and sum(sizes) <= 128
-            out = _take(out, axis, nearest_sources(n, m, scale, mode == "nearest-exact",
-                                                   x.dtype, vectorized))
-        elif mode == "area":
-            out = out if m == n else area_along(out, axis, m)
-        elif mode == "bicubic":
-            out = _weighted(out, axis, cubic_taps(n, m, scale, bool(align_corners), x.dtype))
-        else:
-            out = _weighted(out, axis, linear_taps(n, m, scale, bool(align_corners),
-                                                   x.dtype))
+        out = _plain_pass(out, 2 + k, m, None if scales is None else scales[k], mode,
+                          corners, vectorized)
     return out
 
 

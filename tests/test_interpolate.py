@@ -175,3 +175,29 @@ def test_bad_arguments_are_refused_naming_them(call, error, words) -> None:
     with pytest.raises(error) as info:
         call(mg.zeros((1, 2, 4, 4)))
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize(("shape", "factor"), [((2, 8, 2, 3), 2), ((3, 1, 9, 2, 1), 3),
+                                               ((4, 2, 3), 1)])
+def test_pixel_shuffle_and_unshuffle_match_torch(shape, factor) -> None:
+    x = np.random.default_rng(6).standard_normal(shape)
+    compare_with_torch(lambda t: F.pixel_shuffle(t, factor),
+                       lambda t: TF.pixel_shuffle(t, factor), [x], torch)
+    back = TF.pixel_shuffle(torch.tensor(x), factor).numpy()
+    compare_with_torch(lambda t: F.pixel_unshuffle(t, factor),
+                       lambda t: TF.pixel_unshuffle(t, factor), [back], torch)
+    layer = mg.nn.PixelShuffle(factor)(mg.tensor(x))
+    np.testing.assert_array_equal(layer.data, back)
+    np.testing.assert_array_equal(mg.nn.PixelUnshuffle(factor)(layer).data, x)
+
+
+@pytest.mark.parametrize(("call", "words"), [
+    (lambda: F.pixel_shuffle(mg.zeros((2, 6, 2, 2)), 2), "divisible by upscale_factor^2 = 4"),
+    (lambda: F.pixel_shuffle(mg.zeros((6, 2)), 2), "at least 3 dimensions"),
+    (lambda: F.pixel_unshuffle(mg.zeros((1, 1, 3, 4)), 2), "divisible by downscale_factor 2"),
+    (lambda: F.pixel_shuffle(mg.zeros((1, 4, 2, 2)), 0), "positive factor"),
+])
+def test_pixel_shuffle_errors(call, words) -> None:
+    with pytest.raises(ValueError) as info:
+        call()
+    assert words in str(info.value)

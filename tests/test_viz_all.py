@@ -92,6 +92,8 @@ MODULES: dict[str, Callable[[], tuple[nn.Module, tuple[int, ...]]]] = {
     "UpsamplingNearest2d": lambda: (nn.UpsamplingNearest2d(scale_factor=2), (1, 2, 2, 3)),
     "UpsamplingBilinear2d": lambda: (nn.UpsamplingBilinear2d((3, 4)), (1, 2, 2, 3)),
     "AdaptiveAvgPool1d": lambda: (nn.AdaptiveAvgPool1d(2), (2, 2, 5)),
+    "PixelShuffle": lambda: (nn.PixelShuffle(2), (1, 4, 2, 3)),
+    "PixelUnshuffle": lambda: (nn.PixelUnshuffle(2), (1, 1, 4, 2)),
     "AdaptiveAvgPool3d": lambda: (nn.AdaptiveAvgPool3d((1, 2, None)), (1, 2, 3, 3, 2)),
 }
 MODULES.update({name: lambda name=name: (getattr(nn, name)(), (2, 3)) for name in (

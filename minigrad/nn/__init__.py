@@ -59,6 +59,8 @@ from .pooling import (
     MaxPool1d,
     MaxPool2d,
     MaxPool3d,
+    PixelShuffle,
+    PixelUnshuffle,
     Upsample,
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
@@ -116,5 +118,5 @@ __all__ += ["CELU", "SELU", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish", "S
 __all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "Conv1d", "Conv2d", "MaxPool2d"]
 __all__ += ["Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 __all__ += ["AvgPool1d", "AvgPool3d", "MaxPool1d", "MaxPool3d", "Upsample"]
-__all__ += ["AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "UpsamplingBilinear2d",
-            "UpsamplingNearest2d"]
+__all__ += ["AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "PixelShuffle", "PixelUnshuffle",
+            "UpsamplingBilinear2d", "UpsamplingNearest2d"]

@@ -325,6 +325,7 @@ from ..interpolate import (  # noqa: E402, F401
     upsample_bilinear,
     upsample_nearest,
 )
+from ..pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: E402, F401
 from ..pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402, F401
 from ..pool_nd import (  # noqa: E402, F401
     adaptive_avg_pool1d,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..interpolate import interpolate
+from ..pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from ..pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ..pool_nd import (
     adaptive_avg_pool1d,
@@ -157,3 +158,33 @@ class UpsamplingBilinear2d(Upsample):
 
     def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class PixelShuffle(Module):
+    """``torch.nn.PixelShuffle``: (*, C r^2, H, W) to (*, C, H r, W r)."""
+
+    def __init__(self, upscale_factor: int) -> None:
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, x: Tensor) -> Tensor:
+        """pixel_shuffle(x, r)."""
+        return pixel_shuffle(x, self.upscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """``torch.nn.PixelUnshuffle``: (*, C, H r, W r) to (*, C r^2, H, W)."""
+
+    def __init__(self, downscale_factor: int) -> None:
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, x: Tensor) -> Tensor:
+        """pixel_unshuffle(x, r)."""
+        return pixel_unshuffle(x, self.downscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import array_functions, linalg, ops, shape_ops, tensor_extras
-from .errors import ArgumentError, ArgumentTypeError
+from .errors import ArgumentError, ArgumentTypeError, OutOfRangeError
 from .shape_ops import as_tensor_input, dim_index
 from .tensor import Tensor
 
@@ -393,6 +393,53 @@ def delete(arr: Any, obj: Any, axis: int | None = None) -> Tensor:
     return x[(*([slice(None)] * d), kept)]
 
 
+def insert(arr: Any, obj: Any, values: Any, axis: int | None = None) -> Tensor:
+    """numpy.insert: ``values`` placed before the positions ``obj`` along ``axis`` (of the
+    flattened array when None): one int inserts all of values there (their first dim
+    along axis), a sequence or slice one value before each position. Written as the
+    concatenation of arr and the values, reordered by one index."""
+    x = as_tensor_input(arr)
+    if axis is None:
+        x, axis = ops.reshape(x, (-1,)), 0
+    d = dim_index(axis, x.ndim, "insert")
+    n = x.shape[d]
+    source = _array(values)
+    if source.dtype != x.dtype:
+        source = ops.cast(source, x.dtype)
+    if isinstance(obj, slice):
+        obj = np.arange(*obj.indices(n))
+    points = np.asarray(obj.data if isinstance(obj, Tensor) else obj)
+    if points.dtype.kind not in "iu" or points.ndim > 1:
+        raise ArgumentTypeError(f"numpy.insert: obj must be integers (an int, a slice or a "
+                                f"1-D sequence), got {points.dtype} of shape {points.shape}")
+    if points.size and (points.min() < -n or points.max() > n):
+        raise OutOfRangeError(f"numpy.insert: index {points.tolist()} is out of bounds for "
+                              f"axis {d} with size {n}")
+    points = np.where(points < 0, points + n, points)
+    if points.ndim == 0:
+        if source.ndim < x.ndim:
+            source = ops.reshape(source, (1,) * (x.ndim - source.ndim) + source.shape)
+        source = shape_ops.movedim(source, 0, d)
+        count = source.shape[d]
+        new_at = int(points) + np.arange(count)
+    else:
+        count = points.size
+        order = np.argsort(points, kind="stable")
+        new_at = np.empty(count, dtype=np.int64)
+        new_at[order] = points[order] + np.arange(count)
+    block = (*x.shape[:d], count, *x.shape[d + 1:])
+    try:
+        source = ops.broadcast_to(source, block)
+    except ValueError:
+        raise ArgumentError(f"numpy.insert: values of shape {source.shape} do not broadcast "
+                            f"to {block}") from None
+    taken = np.empty(n + count, dtype=np.int64)
+    old_at = np.setdiff1d(np.arange(n + count), new_at, assume_unique=True)
+    taken[old_at], taken[new_at] = np.arange(n), n + np.arange(count)
+    joined = shape_ops.cat([x, source], d)
+    return joined[(*([slice(None)] * d), taken)]
+
+
 OWN: dict[str, Callable[..., Any]] = {
     "numpy.trace": trace, "numpy.cumsum": _scan("cumsum"),
     "numpy.cumprod": _scan("cumprod"),
@@ -412,5 +459,5 @@ OWN: dict[str, Callable[..., Any]] = {
     "numpy.take": take, "numpy.take_along_axis": take_along_axis, "numpy.average": average,
     "numpy.ptp": ptp, "numpy.percentile": _quantile("percentile", 100.0),
     "numpy.quantile": _quantile("quantile", 1.0), "numpy.outer": outer, "numpy.vdot": vdot,
-    "numpy.ediff1d": ediff1d, "numpy.delete": delete,
+    "numpy.ediff1d": ediff1d, "numpy.delete": delete, "numpy.insert": insert,
 }

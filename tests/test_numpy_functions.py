@@ -116,6 +116,10 @@ NUMPY_CASES = [
     ("ediff1d", lambda x: np.ediff1d(x, to_end=[1.0], to_begin=-1.0), [R(2, 3)]),
     ("delete", lambda x: np.delete(x, [0, 2], axis=1), [R(2, 4)]),
     ("delete-flat", lambda x: np.delete(x, slice(1, 4)), [R(2, 3)]),
+    ("insert-flat", lambda x, v: np.insert(x, 1, v), [R(2, 3), R(2)]),
+    ("insert-positions", lambda x, v: np.insert(x, [2, 0, 2], v, axis=1), [R(2, 3), R(3)]),
+    ("insert-one-position", lambda x, v: np.insert(x, -1, v, axis=0), [R(3, 2), R(2, 2)]),
+    ("insert-slice", lambda x: np.insert(x, slice(0, 2), 0.5, axis=1), [R(2, 3)]),
     ("trapezoid", lambda y: np.trapezoid(y, dx=0.5, axis=0), [R(4, 3)]),
     ("trapezoid-x", np.trapezoid, [R(2, 5), R(5)]),
 ]

@@ -11,6 +11,8 @@ gather/scatter and sorting, so gradients of every order come from those rows.
   PyTorch's count, which for a box is the product of the per-axis counts.
 * ``max_pool1d`` / ``avg_pool1d``: the 2-D pools over a unit height axis.
 * ``adaptive_avg_pool1d/3d``: a constant averaging matmul per axis (as interpolate's area).
+* ``adaptive_max_pool1d/2d/3d``: per axis (the last first), the windows gathered into
+  rows and max_pool2d over each row; indices combined across axes by gather.
 * ``max_unpool1d/2d/3d``: zeros with each input value scattered to its index. Of inputs
   sharing an index only the last is written, found by a stable argsort of the indices
   (PyTorch leaves it undefined: its kernel runs in parallel); its gradient reaches that
@@ -183,6 +185,87 @@ def adaptive_avg_pool3d(input: Any, output_size: Any) -> Tensor:  # noqa: A002
     return _adaptive_avg("adaptive_avg_pool3d", 3, input, output_size)
 
 
+# ---------------------------------------------------------- adaptive max pools
+def _window_table(n: int, m: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Adaptive windows [floor(i n / m), ceil((i + 1) n / m)): (starts, lengths, longest)."""
+    i = np.arange(m)
+    starts = (i * n) // m
+    lengths = -((-(i + 1) * n) // m) - starts
+    return starts, lengths, int(lengths.max())
+
+
+def _adaptive_max_axis(x: Tensor, axis: int, m: int) -> tuple[Tensor, Tensor]:
+    """Along ``axis``: each window's maximum and the position it came from. The windows are
+    gathered into rows of the longest window's length (a shorter one repeats its last
+    element, which changes neither its maximum nor PyTorch's first-maximum/last-NaN
+    choice), and max_pool2d over each row picks it."""
+    n = x.shape[axis]
+    starts, lengths, longest = _window_table(n, m)
+    positions = starts[:, None] + np.minimum(np.arange(longest)[None, :], lengths[:, None] - 1)
+    moved = ops.transpose(x, [*(k for k in range(x.ndim) if k != axis), axis])
+    rows = ops.index(moved, (Ellipsis, positions))  # (..., m, longest)
+    lead = rows.shape[:-2]
+    values, index = max_pool2d(ops.reshape(rows, (-1, 1, m, longest)), (1, longest),
+                               return_indices=True)  # index = i * longest + j
+    row_start = Tensor((np.arange(m) * longest)[:, None])
+    last = Tensor((lengths - 1)[:, None])
+    position = ops.add(Tensor(starts[:, None]),
+                       ops.minimum(ops.sub(index, row_start), last))
+    back = list(range(x.ndim - 1))
+    back.insert(axis, x.ndim - 1)
+    return tuple(ops.transpose(ops.reshape(t, (*lead, m)), back) for t in (values, position))
+
+
+def _adaptive_max(op: str, dims: int, input: Any, output_size: Any,  # noqa: A002
+                  return_indices: bool) -> Tensor | tuple[Tensor, Tensor]:
+    """Separable: the last axis first, each pass the windows' maxima; the positions chosen
+    on earlier passes are read at the rows later passes chose (gather), so the index is
+    that of the first maximum (or last NaN) in row-major window order, as PyTorch's."""
+    x, unbatched = _batched(op, input, dims)
+    if x.dtype.kind != "f":
+        raise ArgumentTypeError(f"{op}: input must be floating point, got dtype {x.dtype}")
+    sizes = tuple(output_size) if isinstance(output_size, tuple | list) else (
+        (output_size,) * dims)
+    if len(sizes) != dims:
+        raise ArgumentError(f"{op}: output_size must be an int or {dims} ints, got "
+                            f"{output_size!r}")
+    sizes = tuple(n if s is None else int(s) for n, s in zip(x.shape[2:], sizes, strict=True))
+    if min(sizes) < 1 or min(x.shape[2:]) < 1:
+        raise ArgumentError(f"{op}: output size {sizes} and input {x.shape} must be positive "
+                            f"along every spatial axis")
+    out, chosen = x, {}
+    for axis in reversed(range(2, x.ndim)):
+        out, position = _adaptive_max_axis(out, axis, sizes[axis - 2])
+        chosen = {a: ops.gather(p, position, axis) for a, p in chosen.items()}
+        chosen[axis] = position
+    if not return_indices:
+        return _unbatch(out, unbatched)
+    index = Tensor(np.zeros((), dtype=np.int64))
+    for axis, position in chosen.items():
+        stride = int(np.prod(x.shape[axis + 1:]))
+        index = ops.add(index, ops.mul(position, stride))
+    return _unbatch(out, unbatched), _unbatch(index, unbatched)
+
+
+def _adaptive_max_function(dims: int) -> Callable[..., Any]:
+    name = f"adaptive_max_pool{dims}d"
+
+    def pool(input: Any, output_size: Any,  # noqa: A002
+             return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        return _adaptive_max(name, dims, input, output_size, return_indices)
+
+    pool.__name__ = pool.__qualname__ = name
+    pool.__doc__ = (f"``torch.nn.functional.{name}``: the maximum over windows "
+                    "[floor(i n / m), ceil((i + 1) n / m)) of each axis (None keeps an "
+                    "axis); indices into the flattened input plane.")
+    return pool
+
+
+adaptive_max_pool1d = _adaptive_max_function(1)
+adaptive_max_pool2d = _adaptive_max_function(2)
+adaptive_max_pool3d = _adaptive_max_function(3)
+
+
 # ------------------------------------------------------------------ unpooling
 def unpool_size(op: str, shape: tuple, kernel: tuple, stride: tuple, pad: tuple,
                 output_size: Any) -> tuple[int, ...]:
@@ -269,6 +352,7 @@ max_unpool1d = _unpool(1)
 max_unpool2d = _unpool(2)
 max_unpool3d = _unpool(3)
 
-__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool3d", "avg_pool1d", "avg_pool3d",
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
+           "adaptive_max_pool2d", "adaptive_max_pool3d", "avg_pool1d", "avg_pool3d",
            "last_of_equal", "max_pool1d", "max_pool3d", "max_unpool1d", "max_unpool2d",
            "max_unpool3d", "unpool_size"]

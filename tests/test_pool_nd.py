@@ -251,3 +251,34 @@ def test_2d_pools_take_unbatched_inputs_as_torch() -> None:
           TF.adaptive_avg_pool2d(torch.tensor(x), (2, 4)), "adaptive_avg_pool2d")
     with pytest.raises(ValueError, match=r"needs an input \(N, C, H, W\) or \(C, H, W\)"):
         F.max_pool2d(mg.tensor(x[0]), 2)
+
+
+ADAPTIVE_MAX = [(1, (2, 3, 7), 3), (1, (3, 7), 10), (2, (2, 3, 5, 7), (2, 3)),
+                (2, (2, 3, 5, 7), (5, None)), (2, (3, 5, 7), (4, 9)),
+                (3, (2, 2, 4, 5, 6), (2, None, 4))]
+
+
+@pytest.mark.parametrize(("dims", "shape", "size"), ADAPTIVE_MAX, ids=str)
+def test_adaptive_max_pools_match_torch(dims, shape, size) -> None:
+    """Ties (rounded values) and NaNs: the first maximum or last NaN of each window."""
+    name, rng = f"adaptive_max_pool{dims}d", np.random.default_rng(13)
+    x = np.round(rng.standard_normal(shape))
+    x.ravel()[::7] = np.nan
+    out, index = getattr(F, name)(mg.tensor(x), size, return_indices=True)
+    ref, ref_index = getattr(TF, name)(torch.tensor(x), size, return_indices=True)
+    _same(out, ref, (shape, size))
+    np.testing.assert_array_equal(index.data, ref_index.numpy())
+    smooth = rng.standard_normal(shape)
+    compare_with_torch(lambda t: getattr(F, name)(t, size),
+                       lambda t: getattr(TF, name)(t, size), [smooth], torch)
+    layer = getattr(mg.nn, f"AdaptiveMaxPool{dims}d")(size, return_indices=True)
+    np.testing.assert_array_equal(layer(mg.tensor(x))[1].data, ref_index.numpy())
+
+
+def test_adaptive_max_pool2d_second_order_and_errors() -> None:
+    x = np.random.default_rng(14).standard_normal((1, 2, 5, 4))
+    assert mg.gradcheck(lambda t: F.adaptive_max_pool2d(t, (2, 3)), [x], order=2)
+    with pytest.raises(TypeError, match="floating point, got dtype int32"):
+        F.adaptive_max_pool2d(mg.tensor(x.astype(np.int32)), 2)
+    with pytest.raises(ValueError, match="output_size must be an int or 2 ints"):
+        F.adaptive_max_pool2d(mg.tensor(x), (1, 2, 3))

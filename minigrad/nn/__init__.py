@@ -53,6 +53,9 @@ from .pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
     AdaptiveAvgPool3d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AdaptiveMaxPool3d,
     AvgPool1d,
     AvgPool2d,
     AvgPool3d,
@@ -120,3 +123,4 @@ __all__ += ["Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 __all__ += ["AvgPool1d", "AvgPool3d", "MaxPool1d", "MaxPool3d", "Upsample"]
 __all__ += ["AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "PixelShuffle", "PixelUnshuffle",
             "UpsamplingBilinear2d", "UpsamplingNearest2d"]
+__all__ += ["AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d"]

@@ -330,6 +330,9 @@ from ..pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402, F4
 from ..pool_nd import (  # noqa: E402, F401
     adaptive_avg_pool1d,
     adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
     avg_pool1d,
     avg_pool3d,
     max_pool1d,

@@ -11,6 +11,9 @@ from ..pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ..pool_nd import (
     adaptive_avg_pool1d,
     adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
     avg_pool1d,
     avg_pool3d,
     max_pool1d,
@@ -188,3 +191,33 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """``torch.nn.AdaptiveMaxPool2d``: maxima over windows splitting each axis into
+    ``output_size`` parts (and their indices with ``return_indices``)."""
+
+    function = staticmethod(adaptive_max_pool2d)
+
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        """adaptive_max_pool(x, output_size)."""
+        return self.function(x, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    """``torch.nn.AdaptiveMaxPool1d`` of (N, C, L)."""
+
+    function = staticmethod(adaptive_max_pool1d)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    """``torch.nn.AdaptiveMaxPool3d`` of (N, C, D, H, W)."""
+
+    function = staticmethod(adaptive_max_pool3d)

@@ -45,8 +45,8 @@ def _scan(name: str) -> Callable[..., Tensor]:
 
         _no_out(name, out)
         x = as_tensor_input(a)
-        if axis is None or x.ndim == 0:  # numpy's scan of a 0-d array has shape (1,)
-            x, axis = ops.reshape(x, (-1,)), 0 if axis is None else axis
+        if axis is None:
+            x, axis = ops.reshape(x, (-1,)), 0
         return getattr(minigrad, name)(x, axis, dtype=dtype)
 
     scan.__doc__ = f"numpy.{name}: along ``axis``, over the flattened array when None."
@@ -60,20 +60,6 @@ def _array(value: Any) -> Tensor:
                                                for v in value):
         return shape_ops.stack([_array(v) for v in value], 0)
     return as_tensor_input(value)
-
-
-def _triangle(name: str) -> Callable[..., Tensor]:
-    """numpy.tril / triu: a 1-D array is taken as a row repeated into a square matrix."""
-    def triangle(m: Any, k: int = 0) -> Tensor:
-        import minigrad
-
-        x = as_tensor_input(m)
-        if x.ndim == 1:
-            x = ops.broadcast_to(x, (x.shape[0], x.shape[0]))
-        return getattr(minigrad, name)(x, k)
-
-    triangle.__doc__ = f"numpy.{name}: PyTorch's {name}; a 1-D array is a repeated row."
-    return triangle
 
 
 def append(arr: Any, values: Any, axis: int | None = None) -> Tensor:
@@ -473,6 +459,5 @@ OWN: dict[str, Callable[..., Any]] = {
     "numpy.take": take, "numpy.take_along_axis": take_along_axis, "numpy.average": average,
     "numpy.ptp": ptp, "numpy.percentile": _quantile("percentile", 100.0),
     "numpy.quantile": _quantile("quantile", 1.0), "numpy.outer": outer, "numpy.vdot": vdot,
-    "numpy.tril": _triangle("tril"), "numpy.triu": _triangle("triu"),
     "numpy.ediff1d": ediff1d, "numpy.delete": delete, "numpy.insert": insert,
 }

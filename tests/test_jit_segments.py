@@ -124,4 +124,7 @@ def test_random_programs_with_segments_everywhere_equal_eager(tiny_segments) -> 
     summary = fuzz.fuzz(16, seed=8080, max_nodes=30, train_every=5, shrink=False, batch=4)
     assert summary.programs == 16
     assert not summary.failures, summary.text()
-    assert sum(tiny_segments) >= 8, "the kernels had no segments"
+    # how many segments the programs make depends on the op table (the generator draws
+    # from its rows): at least two kernels with segments, four segment functions in all
+    assert sum(1 for made in tiny_segments if made) >= 2, f"segments made: {tiny_segments}"
+    assert sum(tiny_segments) >= 4, f"segments made: {tiny_segments}"

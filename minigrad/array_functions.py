@@ -207,14 +207,17 @@ def cross(input: Any, other: Any, dim: int | None = None) -> Tensor:  # noqa: A0
     first dim of size 3 (torch.cross; torch.linalg.cross defaults to -1):
     (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0)."""
     a, b = as_tensor_input(input), as_tensor_input(other)
+    if a.ndim != b.ndim:
+        raise ArgumentError(f"cross: inputs must have the same number of dimensions, got "
+                            f"{a.shape} and {b.shape}")
     try:
         shape = np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
         raise ArgumentError(f"cross: shapes {a.shape} and {b.shape} cannot be broadcast") from None
-    if dim is None:
-        dim = next((d for d, n in enumerate(shape) if n == 3), None)
+    if dim is None:  # the first dim of size 3 of input (PyTorch's deprecated default)
+        dim = next((d for d, n in enumerate(a.shape) if n == 3), None)
         if dim is None:
-            raise ArgumentError(f"cross: no dimension of size 3 in input {shape}")
+            raise ArgumentError(f"cross: no dimension of size 3 in input {a.shape}")
     d = dim_index(dim, len(shape), "cross")
     if a.shape[d - len(shape) + a.ndim] != 3 or b.shape[d - len(shape) + b.ndim] != 3:
         raise ArgumentError(f"cross: inputs dimension {dim} must have length 3, got "
@@ -328,10 +331,13 @@ def _uneven_difference(x: Tensor, d: int, points: np.ndarray, edge_order: int) -
 
 def trapezoid(y: Any, x: Any = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
     """The trapezoidal rule along ``dim``: sum over k of (y[k+1] + y[k]) / 2 * (x[k+1] - x[k]),
-    with sample points ``x`` (1-D along dim, or y's shape) or a uniform spacing ``dx``
-    (default 1)."""
+    with sample points ``x`` or a uniform spacing ``dx`` (default 1). As PyTorch's: a 1-D x
+    lies along dim; an x with fewer dims gets leading 1s; its differences broadcast with
+    y's; no samples give 0."""
     values = as_tensor_input(y)
     d = dim_index(dim, values.ndim, "trapezoid")
+    if values.ndim and values.shape[d] == 0:
+        return ops.sum(values, d)  # zeros
     lead = (slice(None),) * d
     heights = ops.add(values[(*lead, slice(1, None))], values[(*lead, slice(None, -1))])
     if x is None:
@@ -341,9 +347,14 @@ def trapezoid(y: Any, x: Any = None, *, dx: float | None = None, dim: int = -1) 
         raise ArgumentError("trapezoid: give x or dx, not both")
     points = as_tensor_input(x)
     if points.ndim == 1:
+        if points.shape[0] != values.shape[d]:
+            raise ArgumentError(f"trapezoid: There must be one `x` value for each sample "
+                                f"point, got {points.shape[0]} for dim {d} of y {values.shape}")
         view = [1] * values.ndim
         view[d] = points.shape[0]
         points = ops.reshape(points, tuple(view))
+    elif points.ndim < values.ndim:
+        points = ops.reshape(points, (1,) * (values.ndim - points.ndim) + points.shape)
     widths = ops.sub(points[(*lead, slice(1, None))], points[(*lead, slice(None, -1))])
     return ops.div(ops.sum(ops.mul(heights, widths), d), 2.0)
 

@@ -216,7 +216,12 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     if x.shape[-1] == 2 and y.shape[-1] == 2:
         return ops.sub(ops.mul(x[..., 0], y[..., 1]), ops.mul(x[..., 1], y[..., 0]))
     x, y = _three(x), _three(y)
-    product = array_functions.cross(x, y, -1)
+    try:  # numpy broadcasts operands of different ranks (PyTorch's cross does not)
+        shape = np.broadcast_shapes(x.shape, y.shape)
+    except ValueError:
+        raise ArgumentError(f"numpy.cross: shapes {x.shape} and {y.shape} cannot be "
+                            "broadcast") from None
+    product = array_functions.cross(ops.broadcast_to(x, shape), ops.broadcast_to(y, shape), -1)
     return shape_ops.movedim(product, -1, axisc)
 
 

@@ -80,8 +80,10 @@ def swapdims(x: Any, dim0: int, dim1: int) -> Tensor:
     x = as_tensor_input(x)
     perm = list(range(x.ndim))
     a, b = dim_index(dim0, x.ndim, "transpose"), dim_index(dim1, x.ndim, "transpose")
+    if not x.ndim:  # a 0-d tensor takes dims 0 and -1 and stays itself
+        return x
     perm[a], perm[b] = perm[b], perm[a]
-    return transpose(x, tuple(perm)) if x.ndim else x
+    return transpose(x, tuple(perm))
 
 
 def t(x: Any) -> Tensor:

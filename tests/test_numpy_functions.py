@@ -79,6 +79,7 @@ NUMPY_CASES = [
     ("cross", lambda a, b: np.cross(a, b, axisa=0, axisb=1, axisc=0), [R(3, 3), R(3, 3)]),
     ("cross-2d", np.cross, [R(4, 2), R(4, 2)]),
     ("cross-2-and-3", np.cross, [R(4, 2), R(4, 3)]),
+    ("cross-ranks", np.cross, [R(2, 1, 3), R(3)]),
     ("kron", np.kron, [R(2, 3), R(3, 1)]),
     ("kron-1d-2d", np.kron, [R(3), R(2, 2)]),
     ("rot90", np.rot90, [R(2, 3, 4)]),
@@ -206,6 +207,10 @@ TORCH_CASES = [
      lambda y, x: torch.trapezoid(y, x, dim=1), [(2, 5), (2, 5)]),
     ("trapezoid-dx", lambda y: mg.trapezoid(y, dx=0.3), lambda y: torch.trapezoid(y, dx=0.3),
      [(5,)]),
+    ("trapezoid-x-fewer-dims", mg.trapezoid, torch.trapezoid, [(2, 1, 3), (2, 3)]),
+    ("trapezoid-no-samples", mg.trapezoid, torch.trapezoid, [(4, 0)]),
+    ("cross-default-dim-of-input", mg.cross, torch.cross, [(1, 3), (3, 3)]),
+    ("swapaxes-0d", lambda x: mg.swapaxes(x, 0, -1), lambda x: torch.swapaxes(x, 0, -1), [()]),
     ("conj", lambda x: x.conj(), lambda x: x.conj(), [(3,)]),
     ("einsum-ellipsis", lambda a, b: mg.einsum("b...ij,...jk->b...ik", a, b),
      lambda a, b: torch.einsum("b...ij,...jk->b...ik", a, b), [(2, 3, 2, 4), (3, 4, 5)]),
@@ -218,6 +223,7 @@ TORCH_CASES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:Using torch.cross without specifying the dim")
 @pytest.mark.parametrize(("ours", "theirs", "shapes"), [c[1:] for c in TORCH_CASES],
                          ids=[c[0] for c in TORCH_CASES])
 def test_against_torch(ours, theirs, shapes) -> None:
@@ -248,6 +254,9 @@ def test_against_torch(ours, theirs, shapes) -> None:
     (lambda x: mg.tensor_split(x, 0), RuntimeError, "number of sections must be larger than 0"),
     (lambda x: mg.cross(x, x), RuntimeError, r"no dimension of size 3 in input \(2, 5, 4\)"),
     (lambda x: mg.cross(x, x, dim=1), RuntimeError, "dimension 1 must have length 3"),
+    (lambda x: mg.cross(x[0, :3, :3], x[0, 0, :3]), RuntimeError,
+     "inputs must have the same number of dimensions"),
+    (lambda x: mg.trapezoid(x, x[0, 0, :3]), RuntimeError, "one `x` value for each sample"),
     (lambda x: mg.gradient(x[:, :1], dim=1), RuntimeError, "at least edge_order\\+1"),
     (lambda x: mg.gradient(x, spacing=[1.0]), RuntimeError, "one entry per dim"),
     (lambda x: mg.gradient(x, spacing=[[1.0, 2.0]], dim=1), RuntimeError,

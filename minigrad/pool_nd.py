@@ -185,6 +185,36 @@ def adaptive_avg_pool3d(input: Any, output_size: Any) -> Tensor:  # noqa: A002
     return _adaptive_avg("adaptive_avg_pool3d", 3, input, output_size)
 
 
+# ------------------------------------------------------------------ power pools
+def _lp_pool(dims: int) -> Callable[..., Tensor]:
+    name = f"lp_pool{dims}d"
+    average = {1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d}[dims]
+    maximum = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}[dims]
+
+    def pool(input: Any, norm_type: float, kernel_size: Any, stride: Any = None,  # noqa: A002
+             ceil_mode: bool = False) -> Tensor:
+        x = input if isinstance(input, Tensor) else Tensor(input)
+        if norm_type in (math.inf, -math.inf):  # max |x| (min |x|) per window
+            sign = 1 if norm_type > 0 else -1
+            return ops.mul(maximum(ops.mul(ops.abs(x), sign), kernel_size, stride, 0, 1,
+                                   ceil_mode), sign)
+        kernel = ntuple(kernel_size, dims, "kernel_size", name)
+        mean = average(x ** norm_type, kernel, stride, 0, ceil_mode)
+        total = ops.mul(ops.mul(ops.sign(mean), ops.relu(ops.abs(mean))), math.prod(kernel))
+        return total ** (1.0 / norm_type)
+
+    pool.__name__ = pool.__qualname__ = name
+    pool.__doc__ = (f"``torch.nn.functional.{name}``: (sum over each window of x^p)^(1/p), "
+                    "as PyTorch computes it: the window mean of x^p times the window size; "
+                    "p = inf is the max of |x|.")
+    return pool
+
+
+lp_pool1d = _lp_pool(1)
+lp_pool2d = _lp_pool(2)
+lp_pool3d = _lp_pool(3)
+
+
 # ---------------------------------------------------------- adaptive max pools
 def _window_table(n: int, m: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Adaptive windows [floor(i n / m), ceil((i + 1) n / m)): (starts, lengths, longest)."""
@@ -354,5 +384,5 @@ max_unpool3d = _unpool(3)
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
            "adaptive_max_pool2d", "adaptive_max_pool3d", "avg_pool1d", "avg_pool3d",
-           "last_of_equal", "max_pool1d", "max_pool3d", "max_unpool1d", "max_unpool2d",
-           "max_unpool3d", "unpool_size"]
+           "last_of_equal", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool1d", "max_pool3d",
+           "max_unpool1d", "max_unpool2d", "max_unpool3d", "unpool_size"]

@@ -282,3 +282,25 @@ def test_adaptive_max_pool2d_second_order_and_errors() -> None:
         F.adaptive_max_pool2d(mg.tensor(x.astype(np.int32)), 2)
     with pytest.raises(ValueError, match="output_size must be an int or 2 ints"):
         F.adaptive_max_pool2d(mg.tensor(x), (1, 2, 3))
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_lp_pools_match_torch(dims) -> None:
+    """Values for p = 1, 2, 3.5, inf; gradients to order 2 for p = 2 and 3.5 (positive
+    inputs, away from the kink at a zero window sum)."""
+    rng = np.random.default_rng(15)
+    shape = (2, 3, 9, 8, 7)[:dims + 2]
+    name = f"lp_pool{dims}d"
+    for p, kw in [(1, dict(kernel_size=2)), (2, dict(kernel_size=3, stride=2, ceil_mode=True)),
+                  (3.5, dict(kernel_size=2, stride=1)), (float("inf"), dict(kernel_size=3))]:
+        x = rng.standard_normal(shape)
+        x = np.abs(x) + 0.1 if p == 3.5 else x
+        _same(getattr(F, name)(mg.tensor(x), p, **kw),
+              getattr(TF, name)(torch.tensor(x), p, **kw), (p, kw))
+    x = np.abs(rng.standard_normal((1, 2, 5, 4, 4)[:dims + 2])) + 0.1
+    for p in (2, 3.5):
+        compare_with_torch(lambda t, p=p: getattr(F, name)(t, p, 2),
+                           lambda t, p=p: getattr(TF, name)(t, p, 2), [x], torch)
+    layer = getattr(mg.nn, f"LPPool{dims}d")(2, 2)
+    _same(layer(mg.tensor(x)), getattr(torch.nn, f"LPPool{dims}d")(2, 2)(torch.tensor(x)),
+          "layer")

@@ -59,6 +59,9 @@ from .pooling import (
     AvgPool1d,
     AvgPool2d,
     AvgPool3d,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
     MaxPool1d,
     MaxPool2d,
     MaxPool3d,
@@ -124,3 +127,4 @@ __all__ += ["AvgPool1d", "AvgPool3d", "MaxPool1d", "MaxPool3d", "Upsample"]
 __all__ += ["AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "PixelShuffle", "PixelUnshuffle",
             "UpsamplingBilinear2d", "UpsamplingNearest2d"]
 __all__ += ["AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d"]
+__all__ += ["LPPool1d", "LPPool2d", "LPPool3d"]

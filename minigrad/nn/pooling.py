@@ -16,6 +16,9 @@ from ..pool_nd import (
     adaptive_max_pool3d,
     avg_pool1d,
     avg_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
     max_pool1d,
     max_pool3d,
 )
@@ -221,3 +224,34 @@ class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
     """``torch.nn.AdaptiveMaxPool3d`` of (N, C, D, H, W)."""
 
     function = staticmethod(adaptive_max_pool3d)
+
+
+class LPPool2d(Module):
+    """``torch.nn.LPPool2d``: (sum over each window of x^p)^(1/p)."""
+
+    function = staticmethod(lp_pool2d)
+
+    def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None,
+                 ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride = norm_type, kernel_size, stride
+        self.ceil_mode = ceil_mode
+
+    def forward(self, x: Tensor) -> Tensor:
+        """lp_pool(x)."""
+        return self.function(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return f"norm_type={self.norm_type}, kernel_size={self.kernel_size}"
+
+
+class LPPool1d(LPPool2d):
+    """``torch.nn.LPPool1d`` of (N, C, L)."""
+
+    function = staticmethod(lp_pool1d)
+
+
+class LPPool3d(LPPool2d):
+    """``torch.nn.LPPool3d`` of (N, C, D, H, W)."""
+
+    function = staticmethod(lp_pool3d)

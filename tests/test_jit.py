@@ -23,15 +23,7 @@ from minigrad import nn, ops, optim
 from minigrad.jit import NotCompilableError, jit
 from minigrad.testing.op_samples import NON_DIFFERENTIABLE, SAMPLES
 
-# Samples mg.jit refuses (NotCompilableError naming the op), with the reason:
-# the linear-algebra rows (minigrad/ops/matrix_rows.py, spectral_rows.py) are not lowered
-# yet; test_linalg_rows_are_refused_naming_the_op checks the refusal.
-LINALG_ROWS = ("inv", "det", "logabsdet", "det_sign", "solve", "cholesky", "eigvalsh",
-               "eigh_vectors", "svdvals", "svd_u", "svd_vh", "pinv")
-UNSUPPORTED: set[tuple[str, int]] = {
-    (name, k) for name in LINALG_ROWS
-    for k in range(len(SAMPLES.get(name) or NON_DIFFERENTIABLE[name]))
-}
+UNSUPPORTED: set[tuple[str, int]] = set()  # every sample compiles (batched matmul too)
 
 
 def _close(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> None:
@@ -85,16 +77,8 @@ PARITY_CHUNKS = 8
 
 
 def test_every_primitive_has_a_jit_parity_case() -> None:
-    covered = {name for name, *_ in _sample_cases()} | {name for name, _ in UNSUPPORTED}
+    covered = {name for name, *_ in _sample_cases()}
     assert covered == set(mg.OPS), f"ops without a jit parity case: {set(mg.OPS) - covered}"
-
-
-@pytest.mark.parametrize("name", LINALG_ROWS)
-def test_linalg_rows_are_refused_naming_the_op(name) -> None:
-    fn, inputs = (SAMPLES.get(name) or NON_DIFFERENTIABLE[name])[0]
-    compiled = jit(fn, background=False)
-    with pytest.raises(NotCompilableError, match=f"cannot compile op '{name}'"):
-        compiled(*[mg.tensor(x) for x in inputs])
 
 
 @pytest.mark.parametrize("chunk", range(PARITY_CHUNKS))

@@ -90,6 +90,7 @@ def generate(graph: Graph, parallel: bool = True) -> Kernel:
         "from numba import prange",
         *(["", "from minigrad.jit import bn_kernels"] if gen.uses_bn_kernels else []),
         *(["", "from minigrad.jit import conv_kernels"] if gen.uses_conv_kernels else []),
+        *(["", "from minigrad.jit import linalg_calls"] if gen.uses_linalg else []),
         "",
         *(f"\n{function}" for function in functions),
         "",
@@ -126,6 +127,7 @@ class _Generator(CallEmitter):
         self.uses_prange = False
         self.uses_bn_kernels = False  # they take the thread count T
         self.uses_conv_kernels = False
+        self.uses_linalg = False
         self.emitted: set[int] = set()  # calls already made by an earlier combined call
         self.tag = ""  # suffix of scalar names in the current copy of an unrolled body
         self.copied: set[int] = set()  # arrays with a transposed copy w<id> (_inner_product)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import linalg_calls
 from .ir import NotCompilableError, Value
-from .plan import PARALLEL_MIN_ELEMENTS, SMALL_MATMUL_DIM, ishape
+from .plan import LINALG_CALL_OPS, PARALLEL_MIN_ELEMENTS, SMALL_MATMUL_DIM, ishape
 from .scalars import broadcast_index, np_dtype
 
 # Results this large are written into arrays the caller lends (reused across calls when
@@ -27,7 +28,22 @@ class CallEmitter:
     def emit_call(self, value: Value) -> None:
         """A non-fusible step: reshape, transpose, matmul, gather, scatter, indexing."""
         if value.vid not in self.emitted:
+            if value.op in LINALG_CALL_OPS:
+                self._call_linalg(value)
+                return
             getattr(self, f"_call_{value.op}")(value)
+
+    def _call_linalg(self, value: Value) -> None:
+        """A linalg row: ``v = linalg_calls.run1(spec, np.empty(...), x)`` (run2 for
+        solve), the row's numpy forward called back through objmode (eager's values and
+        errors exactly; see linalg_calls)."""
+        if any(self.graph[i].dtype not in (np.float32, np.float64) for i in value.inputs):
+            raise NotCompilableError(f"mg.jit compiles {value.op} of float32/float64 only")
+        self.uses_linalg = True
+        spec = linalg_calls.spec_of(value.op, value.attrs)
+        inputs = ", ".join(f"v{i}" for i in value.inputs)
+        self.src.add(f"v{value.vid} = linalg_calls.run{len(value.inputs)}({spec!r}, "
+                     f"np.empty({ishape(value)}, {np_dtype(value.dtype)}), {inputs})")
 
     def _call_reshape(self, value: Value) -> None:
         self.src.add(f"v{value.vid} = v{value.inputs[0]}.reshape({ishape(value)})")

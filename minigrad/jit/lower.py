@@ -25,6 +25,7 @@ import numpy as np
 
 from ..ops import OPS
 from .ir import Graph, NotCompilableError, Value, count_over, live_values, rebuild
+from .plan import LINALG_CALL_OPS
 from .rewrite import merge_widened_sums, shift_centred_sums
 
 Lowering = Callable[[Graph, Value, list[int]], int]
@@ -33,7 +34,7 @@ Lowering = Callable[[Graph, Value, list[int]], int]
 STRUCTURAL = {"input", "literal", "reduce_sum", "reduce_max", "reshape", "transpose",
               "matmul", "gather", "scatter_add", "index", "index_add", "broadcast_to",
               "conv2d", "conv2d_input_grad", "conv2d_weight_grad", "max_pool2d_index",
-              "cumsum", "argsort", "scatter_max"}
+              "cumsum", "argsort", "scatter_max", *LINALG_CALL_OPS}
 # The JIT's internal ops calling the hand-written BatchNorm kernels (see bn_kernels.py).
 BN_KERNEL_OPS = ("bn_stats", "bn_apply", "bn_normalize", "bn_grad_sums", "bn_dx", "bn_row")
 

@@ -34,9 +34,12 @@ REDUCE_OPS = ("reduce_sum", "reduce_max")
 BN_CALL_OPS = ("bn_stats", "bn_apply", "bn_normalize", "bn_grad_sums", "bn_dx", "bn_row")
 # The convolution rows and the max-pool index row call minigrad.jit.conv_kernels.
 CONV_CALL_OPS = ("conv2d", "conv2d_input_grad", "conv2d_weight_grad", "max_pool2d_index")
+# The linear-algebra rows call their numpy forwards through minigrad.jit.linalg_calls.
+LINALG_CALL_OPS = ("inv", "det", "logabsdet", "det_sign", "solve", "cholesky", "eigvalsh",
+                   "eigh_vectors", "svdvals", "svd_u", "svd_vh", "pinv", "pinv_residual")
 CALL_OPS = ("reshape", "transpose", "matmul", "gather", "scatter_add", "index", "index_add",
             "count_nonfinite", "cumsum", "argsort", "scatter_max", *BN_CALL_OPS,
-            *CONV_CALL_OPS)
+            *CONV_CALL_OPS, *LINALG_CALL_OPS)
 
 
 def ishape(value: Value) -> tuple[int, ...]:

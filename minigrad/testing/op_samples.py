@@ -289,3 +289,11 @@ SAMPLES["pinv"] = [(lambda a: ops.pinv(a, rtol=1e-12), [_la.standard_normal((2, 
                    (lambda a: ops.pinv(a, rtol=1e-12), [_la.standard_normal((3, 4))]),
                    (lambda a: ops.pinv(_sym(a), rtol=1e-12, hermitian=True),
                     [_la.standard_normal((3, 3))])]
+# pinv's residual projectors (I - A A+, I - A+ A), nonzero for non-square or low-rank A
+_RANK2 = _la.standard_normal((4, 2)) @ _la.standard_normal((2, 3))
+SAMPLES["pinv_residual"] = [(lambda a: ops.pinv_residual(a, "left", rtol=1e-12),
+                             [_la.standard_normal((2, 4, 3))]),
+                            (lambda a: ops.pinv_residual(a, "right", rtol=1e-12),
+                             [_la.standard_normal((3, 4))]),
+                            (lambda a: ops.pinv_residual(a @ ops.transpose(a, (1, 0)), "right",
+                                                         rtol=1e-9, hermitian=True), [_RANK2])]

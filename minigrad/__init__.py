@@ -4,6 +4,7 @@ from . import array_functions as _array_functions
 from . import autograd, data, errors, experiments, func, nn, optim, utils
 from . import conv as _conv  # noqa: F401  (registers the convolution rows)
 from . import fused_bn as _fused_bn  # noqa: F401  (registers the fused BatchNorm rows)
+from . import linalg_extras as _linalg_extras
 from . import pool as _pool  # noqa: F401  (registers the max-pool index row)
 from . import scattering as _scatter
 from . import tensor_extras as _tensor_extras
@@ -195,6 +196,11 @@ __all__.extend(_array_functions.__all__)
 globals().update({name: getattr(_scatter, name) for name in _scatter.__all__})
 __all__.extend(_scatter.__all__)
 __all__ += ["get_default_dtype", "set_default_dtype"]
+# inverse, det, logdet, slogdet, pinverse, matrix_power, cholesky(_solve/_inverse) and their
+# Tensor methods (linalg_extras.py; mg.linalg holds torch.linalg's names)
+_linalg_extras.install()
+globals().update(_linalg_extras.TOP_LEVEL)
+__all__.extend(_linalg_extras.TOP_LEVEL)
 
 from . import viz  # noqa: E402  (draw graphs and derivations: mg.viz.draw, mg.viz.steps)
 

@@ -1,7 +1,7 @@
 """Products with PyTorch's names, composed from mul, sum, reshape, transpose and matmul (so
 their gradients, drawings and mg.jit lowering come from those rows): outer, dot, inner,
 tensordot, einsum. Also the namespace ``mg.linalg`` (torch.linalg): the matrix functions of
-linalg_functions.py and the norms of linalg_norms.py."""
+linalg_functions.py, the norms of linalg_norms.py, the rest of linalg_extras.py."""
 
 from __future__ import annotations
 
@@ -11,6 +11,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from .errors import ArgumentError
+from .linalg_extras import (  # noqa: F401  (mg.linalg.*)
+    cond,
+    matrix_power,
+    matrix_rank,
+    multi_dot,
+    solve_triangular,
+    vecdot,
+)
 from .linalg_functions import *  # noqa: F403  (mg.linalg.inv, det, svd, ...)
 from .linalg_norms import matrix_norm, norm, vector_norm  # noqa: F401  (mg.linalg.*)
 from .ops import matmul, mul, reshape, sum, transpose

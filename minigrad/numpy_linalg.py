@@ -12,7 +12,8 @@ and results over mg.linalg, where they differ from PyTorch's:
   are the symmetric gradients of a symmetric input instead);
 * ``norm(x, ord, axis, keepdims)``: every vector and matrix order, numpy's dims rules;
 * ``eig``/``eigvals`` are refused: their results are complex in general;
-* also ``matrix_power``, ``multi_dot``, ``matrix_transpose``, composed of matmul and inv.
+* also ``matrix_power``, ``multi_dot``, ``matrix_transpose``, ``matrix_rank``, ``cond``,
+  ``vecdot`` (linalg_extras.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from . import linalg_extras as extras
 from . import linalg_functions as fn
 from . import ops
 from .errors import ArgumentError, ArgumentTypeError
@@ -138,35 +140,30 @@ def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False,
 
 
 def matrix_power(a: Any, n: int) -> Tensor:
-    """a^n of each square matrix by repeated squaring (n < 0: of inv(a); n = 0: I)."""
-    a = _floats(a) if n < 0 else as_tensor_input(a)
-    size = fn.matrix_input(_floats(a), "numpy.linalg.matrix_power").shape[-1]
-    if not isinstance(n, int | np.integer):
-        raise ArgumentTypeError("numpy.linalg.matrix_power: the exponent must be an integer, got "
-                                f"{n!r}")
-    base, n = (fn.inv(a), -int(n)) if n < 0 else (a, int(n))
-    result = None
-    while n:
-        if n & 1:
-            result = base if result is None else ops.matmul(result, base)
-        n >>= 1
-        if n:
-            base = ops.matmul(base, base)
-    if result is None:
-        return ops.broadcast_to(constant_like(np.eye(size), a), a.shape)
-    return result
+    """numpy.linalg.matrix_power: integer matrices stay integers for n >= 0."""
+    return extras.matrix_power(_floats(a) if n < 0 else a, n)
 
 
 def multi_dot(arrays: Any, *, out: Any = None) -> Tensor:
-    """numpy.linalg.multi_dot: the product of the matrices, left to right (a 1-D first or
-    last operand is a row or column vector)."""
     if out is not None:
-        raise ArgumentTypeError("numpy.linalg.multi_dot is not supported on minigrad tensors with "
-                                "out=")
-    result = as_tensor_input(arrays[0])
-    for other in arrays[1:]:
-        result = ops.matmul(result, as_tensor_input(other))
-    return result
+        raise ArgumentTypeError("numpy.linalg.multi_dot is not supported on minigrad tensors "
+                                "with out=")
+    return extras.multi_dot(arrays)
+
+
+def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Tensor:
+    """numpy.linalg.matrix_rank: singular values > tol (default max(M, N) eps S.max())."""
+    if tol is not None and rtol is not None:
+        raise ArgumentError("numpy.linalg.matrix_rank: tol and rtol can't be both set")
+    return extras.matrix_rank(_floats(A), atol=tol, rtol=rtol, hermitian=hermitian)
+
+
+def cond(x: Any, p: Any = None) -> Tensor:
+    return extras.cond(_floats(x), p)
+
+
+def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Tensor:
+    return extras.vecdot(x1, x2, dim=axis)
 
 
 def matrix_transpose(x: Any, /) -> Tensor:
@@ -184,7 +181,8 @@ def _refused(name: str, reason: str) -> Callable[..., Any]:
 NUMPY_LINALG: dict[str, Callable[..., Any]] = {
     f"numpy.linalg.{f.__name__}": f
     for f in (inv, det, slogdet, solve, cholesky, eigh, eigvalsh, svd, svdvals, pinv, norm,
-              matrix_norm, vector_norm, matrix_power, multi_dot, matrix_transpose)
+              matrix_norm, vector_norm, matrix_power, multi_dot, matrix_transpose,
+              matrix_rank, cond, vecdot)
 }
 NUMPY_LINALG["numpy.linalg.eig"] = _refused(
     "eig", "the eigenvalues of a general real matrix are complex in general, and minigrad has "

@@ -262,3 +262,90 @@ def test_pinv_defaults_are_pytorchs() -> None:
 def test_empty_batches_and_matrices() -> None:
     assert L.inv(np.ones((0, 2, 2))).shape == (0, 2, 2)
     assert L.det(np.ones((0, 0))).item() == 1.0
+
+
+def test_under_jit_values_gradients_and_errors_are_eagers() -> None:
+    """mg.jit calls the rows' numpy forwards back (jit/linalg_calls.py): one compile; the
+    op samples compare every row's values and gradients in tests/test_jit.py."""
+    def fn(a, b):
+        return L.solve(a, b).sum() + L.svdvals(a).sum() + L.slogdet(a).logabsdet.sum()
+
+    a, b = mg.tensor(SQUARE, requires_grad=True), mg.tensor(TALL[:, :3, :2])
+    compiled = mg.jit(fn, background=False)
+    got, want = compiled(a, b), fn(a, b)
+    assert got.item() == want.item()
+    singular = SQUARE.copy()
+    singular[1] = 1.0
+    with pytest.raises(L.LinAlgError, match=r"linalg.solve: \(Batch element \(1,\)\)"):
+        compiled(mg.tensor(singular), b)
+
+
+LOWER = np.linalg.cholesky(PD)
+EXTRA_CASES = {
+    "matrix_power-3": (lambda a: L.matrix_power(a, 3), lambda a: TL.matrix_power(a, 3), [SQUARE]),
+    "matrix_power--2": (lambda a: L.matrix_power(a, -2), lambda a: TL.matrix_power(a, -2),
+                        [SQUARE]),
+    "multi_dot": (lambda a, b: L.multi_dot([a[0, :, 0], b[0], a[1]]),
+                  lambda a, b: TL.multi_dot([a[0, :, 0], b[0], a[1]]), [WIDE, SQUARE]),
+    "cond": (L.cond, TL.cond, [SQUARE]),
+    "cond-nuc": (lambda a: L.cond(a, "nuc"), lambda a: TL.cond(a, "nuc"), [SQUARE]),
+    "vecdot": (lambda a, b: L.vecdot(a, b, dim=1), lambda a, b: TL.vecdot(a, b, dim=1),
+               [TALL, TALL[::-1].copy()]),
+    "solve_triangular-upper-unit": (
+        lambda a, b: L.solve_triangular(a, b, upper=True, unitriangular=True),
+        lambda a, b: TL.solve_triangular(a, b, upper=True, unitriangular=True),
+        [SQUARE, TALL[:, :3, :]]),
+    "solve_triangular-lower-right": (
+        lambda a, b: L.solve_triangular(a, b, upper=False, left=False),
+        lambda a, b: TL.solve_triangular(a, b, upper=False, left=False),
+        [SQUARE, WIDE[:, :, :3]]),
+    "cholesky_solve": (lambda b: mg.cholesky_solve(b, mg.tensor(LOWER)),
+                       lambda b: torch.cholesky_solve(b, torch.tensor(LOWER)), [TALL[:, :3, :]]),
+    "logdet": (mg.logdet, torch.logdet, [PD]),
+    "inverse-method": (lambda a: a.inverse(), lambda a: a.inverse(), [SQUARE]),
+    "pinverse-method": (lambda a: a.pinverse(), lambda a: a.pinverse(), [TALL]),
+    "det-method": (lambda a: a.det(), lambda a: a.det(), [SQUARE]),
+    "slogdet-method": (lambda a: tuple(a.slogdet()), lambda a: tuple(a.slogdet()), [SQUARE]),
+    "matrix_power-method": (lambda a: a.matrix_power(2), lambda a: a.matrix_power(2),
+                            [SQUARE]),
+}
+
+
+@pytest.mark.parametrize("name", EXTRA_CASES)
+def test_more_functions_match_pytorch_to_second_order(name) -> None:
+    mg_fn, torch_fn, arrays = EXTRA_CASES[name]
+    check_against_torch(mg_fn, torch_fn, *arrays)
+
+
+def test_cholesky_solve_and_inverse_read_one_triangle() -> None:
+    """Values as PyTorch's; the factor's gradient is that of the triangle the function
+    reads (finite differences), where PyTorch's also fills the other triangle."""
+    b = TALL[:, :3, :]
+    np.testing.assert_allclose(mg.cholesky_solve(b, LOWER).numpy(),
+                               torch.cholesky_solve(torch.tensor(b), torch.tensor(LOWER)).numpy(),
+                               rtol=1e-10)
+    upper = LOWER[0].T.copy()
+    np.testing.assert_allclose(mg.cholesky_inverse(upper, upper=True).numpy(),
+                               torch.cholesky_inverse(torch.tensor(upper), upper=True).numpy(),
+                               rtol=1e-10)
+    assert mg.gradcheck(lambda x: mg.cholesky_solve(b, x), [LOWER], order=2)
+    assert mg.gradcheck(lambda x: mg.cholesky_inverse(x, upper=True), [upper], order=2)
+    assert mg.gradcheck(lambda a: L.cond(a, 1), [SQUARE], order=2)  # PyTorch's 2nd order fails
+
+
+def test_matrix_rank_logdet_signs_and_matrix_power_zero() -> None:
+    ranks = np.stack([np.ones((3, 4)), np.eye(3, 4), np.zeros((3, 4))])
+    got = L.matrix_rank(ranks)
+    assert got.dtype == np.int64 and got.numpy().tolist() == [1, 3, 0]
+    assert L.matrix_rank(ranks[:, :, :3], hermitian=True).numpy().tolist() == [1, 3, 0]
+    assert L.matrix_rank(np.diag([1.0, 0.3]), atol=0.5).item() == 1
+    negative = -np.eye(3)
+    assert math.isnan(mg.logdet(negative).item()) and math.isnan(torch.logdet(
+        torch.tensor(negative)).item())
+    assert mg.logdet(np.zeros((2, 2))).item() == -math.inf
+    np.testing.assert_array_equal(L.matrix_power(SQUARE, 0).numpy(), np.broadcast_to(
+        np.eye(3), SQUARE.shape))
+    with pytest.raises(TypeError, match="n must be an integer"):
+        L.matrix_power(SQUARE, 1.5)
+    with pytest.raises(ValueError, match="tensor 1 must be 2-D"):
+        L.multi_dot([SQUARE[0], SQUARE[0, 0], SQUARE[0]])

@@ -40,6 +40,9 @@ VALUE_CASES = {
     "matrix_power--2": (lambda a: np.linalg.matrix_power(a, -2), [SQUARE]),
     "multi_dot": (lambda a: np.linalg.multi_dot([TALL, a, TALL.T]), [SQUARE[0]]),
     "matrix_transpose": (np.linalg.matrix_transpose, [SQUARE]),
+    "cond": (np.linalg.cond, [SQUARE]),
+    "cond-fro": (lambda a: np.linalg.cond(a, "fro"), [SQUARE]),
+    "vecdot": (lambda a: np.linalg.vecdot(a, SQUARE[::-1], axis=1), [SQUARE]),
     "dot-nd": (lambda a: np.dot(a, np.ones((2, 3, 4))), [SQUARE]),
     "dot-matrix-vector": (lambda a: np.dot(a, TALL[:3, 0]), [SQUARE[0]]),
 }
@@ -100,6 +103,17 @@ def test_integers_compute_in_float64_as_numpy() -> None:
     assert got.dtype == np.float64
     np.testing.assert_allclose(got.numpy(), np.linalg.inv(a))
     assert np.linalg.norm(mg.tensor(np.array([3, 4]))).item() == 5.0
+
+
+def test_matrix_rank_and_integer_matrix_power_are_numpys() -> None:
+    ones = np.ones((2, 3, 4))
+    for call in (np.linalg.matrix_rank, lambda a: np.linalg.matrix_rank(a, tol=0.5),
+                 lambda a: np.linalg.matrix_rank(a[0, :, :3], hermitian=True)):
+        got = call(mg.tensor(ones))
+        np.testing.assert_array_equal(got.numpy(), call(ones))
+    ints = np.array([[1, 2], [3, 4]])
+    got = np.linalg.matrix_power(mg.tensor(ints), 3)
+    assert got.dtype == np.int64 and np.array_equal(got.numpy(), np.linalg.matrix_power(ints, 3))
 
 
 def test_svd_defaults_to_full_matrices_as_numpy() -> None:

@@ -261,6 +261,10 @@ def test_dropout_in_attention_keeps_the_expected_value() -> None:
      RuntimeError, "attn_mask should not be set when is_causal=True"),
     (lambda x: F.scaled_dot_product_attention(x[:3], x, x, enable_gqa=True), RuntimeError,
      r"the number of query heads \(3\) must be a multiple"),
+    (lambda x: F.scaled_dot_product_attention(x[0], x[0], x[0], enable_gqa=True), RuntimeError,
+     r"enable_gqa needs inputs with a heads dim"),
+    (lambda x: F.scaled_dot_product_attention(x[0], x[0], x[0], attn_mask=x[:, :, :5] > 0),
+     RuntimeError, r"attn_mask of shape \(4, 5, 5\) does not broadcast to the scores \(5, 5\)"),
 ])
 def test_errors_as_torch(call, error, message) -> None:
     with pytest.raises(error, match=message):

@@ -18,14 +18,19 @@ from ..tensor_extras import repeat_interleave
 def _heads(query: Tensor, key: Tensor, value: Tensor, enable_gqa: bool) -> tuple[Tensor, Tensor]:
     """key and value with each head repeated for its group of query heads (grouped-query
     attention: query heads Hq, key/value heads Hk dividing Hq)."""
-    hq = query.shape[-3] if query.ndim >= 3 else 1
-    hk = key.shape[-3] if key.ndim >= 3 else 1
-    if not enable_gqa or hq == hk:
+    if not enable_gqa:
         return key, value
-    if key.ndim < 3 or hq % hk or value.shape[-3] != hk:
+    if min(query.ndim, key.ndim, value.ndim) < 3:
+        raise ArgumentError(f"scaled_dot_product_attention: enable_gqa needs inputs with a "
+                            f"heads dim (..., heads, L, E), got {query.shape}, {key.shape}, "
+                            f"{value.shape}")
+    hq, hk = query.shape[-3], key.shape[-3]
+    if hq == hk:
+        return key, value
+    if hq % hk or value.shape[-3] != hk:
         raise ArgumentError(f"scaled_dot_product_attention: with enable_gqa the number of "
-                           f"query heads ({hq}) must be a multiple of the key and value heads "
-                           f"(key {key.shape}, value {value.shape})")
+                            f"query heads ({hq}) must be a multiple of the key and value "
+                            f"heads (key {key.shape}, value {value.shape})")
     return (repeat_interleave(key, hq // hk, -3), repeat_interleave(value, hq // hk, -3))
 
 
@@ -42,10 +47,12 @@ def _masked(scores: Tensor, attn_mask: Any, is_causal: bool) -> Tensor:
         return scores
     mask = as_tensor_input(attn_mask)
     try:
-        np.broadcast_shapes(mask.shape, scores.shape)
+        fits = np.broadcast_shapes(mask.shape, scores.shape) == scores.shape
     except ValueError:
+        fits = False
+    if not fits:
         raise ArgumentError(f"scaled_dot_product_attention: attn_mask of shape {mask.shape} "
-                           f"does not broadcast to the scores {scores.shape}") from None
+                            f"does not broadcast to the scores {scores.shape}")
     if mask.dtype == np.bool_:
         return ops.where(mask, scores, np.asarray(-np.inf, scores.dtype))
     return ops.add(scores, mask)

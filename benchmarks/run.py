@@ -15,6 +15,7 @@ Issue 17 (what a user waits for; each in ``benchmarks/<name>.py``):
 9. ``scalar``: scalar graphs (10k-op softplus/sum/prod/softmax, 2-16-16-1 MLP on 0-d
    tensors vs micrograd) and the per-node cost of long eager chains.
 10. ``memory``: peak memory of eager BN forward + backward vs PyTorch's fused op.
+11. ``hvp``: Hessian-vector products of a 32-W-W-1 tanh MLP (W = 64, 256, 1024).
 
 Each prints a table with a machine header and writes ``benchmarks/results/<name>.json``
 (the BN benchmark also ``bn.png``). ``--threads N`` runs every library with N threads
@@ -34,7 +35,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 BENCHMARKS = ("bn", "mlp", "compile", "draw", "conv")
-ISSUE17 = ("compile_scaling", "cold", "threads", "scalar", "memory")
+ISSUE17 = ("compile_scaling", "cold", "threads", "scalar", "memory", "hvp")
 THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                     "MKL_NUM_THREADS")
 

@@ -355,9 +355,10 @@ def _max_unpool(op: str, dims: int, input: Any, indices: Any,  # noqa: A002
     sizes = unpool_size(op, x.shape, kernel, stride, pad, output_size)
     n, c, plane = x.shape[0], x.shape[1], math.prod(sizes)
     _check_indices(op, index, plane)
-    flat_index = ops.reshape(ops.cast(index, np.dtype(np.int64)), (n, c, -1))
+    count = math.prod(x.shape[2:])  # inputs per plane (explicit: a batch may be empty)
+    flat_index = ops.reshape(ops.cast(index, np.dtype(np.int64)), (n, c, count))
     flat_index = ops.where(ops.less(flat_index, 0), plane, flat_index)  # out of range
-    kept = ops.where(last_of_equal(flat_index), ops.reshape(x, (n, c, -1)),
+    kept = ops.where(last_of_equal(flat_index), ops.reshape(x, (n, c, count)),
                      Tensor(np.zeros((), dtype=x.dtype)))
     out = ops.scatter_add(kept, flat_index, 2, (n, c, plane))
     return _unbatch(ops.reshape(out, (n, c, *sizes)), unbatched)

@@ -304,3 +304,11 @@ def test_lp_pools_match_torch(dims) -> None:
     layer = getattr(mg.nn, f"LPPool{dims}d")(2, 2)
     _same(layer(mg.tensor(x)), getattr(torch.nn, f"LPPool{dims}d")(2, 2)(torch.tensor(x)),
           "layer")
+
+
+def test_empty_batches_pass_through_as_torch() -> None:
+    empty = np.zeros((0, 2, 2, 2))
+    index = np.zeros((0, 2, 2, 2), dtype=np.int64)
+    assert F.max_unpool2d(mg.tensor(empty), mg.tensor(index), 2).shape == (0, 2, 4, 4)
+    assert F.max_pool3d(mg.tensor(np.zeros((0, 2, 4, 4, 4))), 2).shape == (0, 2, 2, 2, 2)
+    assert F.adaptive_max_pool2d(mg.tensor(empty), 3).shape == (0, 2, 3, 3)

@@ -53,12 +53,9 @@ def _checked(name: str, input: Any, dim: int, index: Any, src: Any  # noqa: A002
     than x apart from ``dim``."""
     x, idx = as_tensor_input(input), _index(name, index)
     d = dim_index(dim, x.ndim, name)
-    idx = _in_bounds(name, idx, d, x.shape[d])
-    if not isinstance(src, Tensor):
-        if np.ndim(src) != 0:
-            src = Tensor(np.asarray(src))
-        else:
-            return x, d, idx, Tensor(np.full(idx.shape, src, dtype=x.dtype))
+    if not isinstance(src, Tensor) and np.ndim(src) == 0:
+        src = Tensor(np.full(idx.shape, src, dtype=x.dtype))  # a number fills the index
+    src = as_tensor_input(src)
     if src.dtype != x.dtype:
         raise ArgumentTypeError(f"{name}(): Expected self.dtype to be equal to src.dtype, "
                                 f"got {x.dtype} and {src.dtype}")
@@ -73,7 +70,7 @@ def _checked(name: str, input: Any, dim: int, index: Any, src: Any  # noqa: A002
                             f"size than src {list(src.shape)}")
     if src.shape != idx.shape:
         src = src[tuple(slice(0, n) for n in idx.shape)]
-    return x, d, idx, src
+    return x, d, _in_bounds(name, idx, d, x.shape[d]), src
 
 
 def _in_bounds(name: str, idx: Tensor, d: int, size: int) -> Tensor:
@@ -133,17 +130,18 @@ def _written(x: Tensor, d: int, idx: Tensor, s: Tensor) -> Tensor:
 def _product(x: Tensor, d: int, idx: Tensor, s: Tensor) -> Tensor:
     """ones(x.shape) times each s[i] at idx[i] along d: prod over a one-hot expansion
     (index position i meets target position p along d), padded with 1s where the index is
-    shorter than x."""
-    size = x.shape[d]
-    wrapped = ops.where(ops.less(idx, 0), ops.add(idx, size), idx)
-    targets = Tensor(np.arange(size).reshape((1,) * (d + 1) + (size,) + (1,) * (x.ndim - d - 1)))
-    meets = ops.equal(shape_ops.unsqueeze(wrapped, d + 1), targets)
-    factors = ops.where(meets, shape_ops.unsqueeze(s, d + 1), np.ones((), x.dtype))
+    shorter than x. The count of hits (a scatter_add) keeps the index's run-time bounds
+    check in compiled code: a one-hot alone would ignore an index out of range."""
     import minigrad
 
-    block = minigrad.prod(factors, d)
+    size = x.shape[d]
+    targets = Tensor(np.arange(size).reshape((1,) * (d + 1) + (size,) + (1,) * (x.ndim - d - 1)))
+    meets = ops.equal(shape_ops.unsqueeze(idx, d + 1), targets)
+    one = np.ones((), x.dtype)
+    block = minigrad.prod(ops.where(meets, shape_ops.unsqueeze(s, d + 1), one), d)
     widths = [w for k in reversed(range(x.ndim)) for w in (0, x.shape[k] - block.shape[k])]
-    return shape_ops.pad(block, widths, value=1) if any(widths) else block
+    product = shape_ops.pad(block, widths, value=1) if any(widths) else block
+    return ops.where(ops.greater(_count(x, idx, d), 0), product, one)
 
 
 def _nan_equal(a: Tensor, b: Tensor) -> Tensor:

@@ -293,6 +293,11 @@ def test_jit_matches_eager() -> None:
     negative[1, 2, 3] = -1  # PyTorch refuses it; the compiled code must not wrap it
     with pytest.raises(IndexError, match="out of bounds"):
         compiled(x, s, mg.tensor(negative), mask)
+    multiply = mg.jit(lambda a, i: a.scatter(1, i, value=2.0, reduce="multiply"),
+                      background=False)  # a one-hot product: the count keeps the check
+    assert multiply(x, mg.tensor(np.zeros((3, 1, 5), np.int64))).shape == (3, 4, 5)
+    with pytest.raises(IndexError, match="out of bounds"):
+        multiply(x, mg.tensor(np.full((3, 1, 5), 4)))
 
 
 def test_masked_select_is_refused_under_jit() -> None:

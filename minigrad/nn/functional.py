@@ -319,6 +319,7 @@ from ..conv_nd import (  # noqa: E402, F401
     conv_transpose2d,
     conv_transpose3d,
 )
+from ..grid_sample import affine_grid, grid_sample  # noqa: E402, F401
 from ..interpolate import (  # noqa: E402, F401
     interpolate,
     upsample,

@@ -59,6 +59,7 @@ def test_second_order_against_finite_differences() -> None:
             t, g, padding_mode=p, align_corners=False), [x, grid], order=2)
 
 
+@pytest.mark.filterwarnings("ignore:Since version 1.3.0, affine_grid")
 @pytest.mark.parametrize("size", [(2, 3, 4, 5), (2, 1, 3, 4, 2), (1, 1, 1, 3)], ids=str)
 def test_affine_grid_matches_torch(size) -> None:
     theta = np.random.default_rng(4).standard_normal((size[0], len(size) - 2, len(size) - 1))

@@ -139,6 +139,8 @@ def _product(x: Tensor, d: int, idx: Tensor, s: Tensor) -> Tensor:
     meets = ops.equal(shape_ops.unsqueeze(idx, d + 1), targets)
     one = np.ones((), x.dtype)
     block = minigrad.prod(ops.where(meets, shape_ops.unsqueeze(s, d + 1), one), d)
+    if block.dtype != x.dtype:  # prod of integers and bools gives int64; keep x's dtype
+        block = ops.cast(block, x.dtype)
     widths = [w for k in reversed(range(x.ndim)) for w in (0, x.shape[k] - block.shape[k])]
     product = shape_ops.pad(block, widths, value=1) if any(widths) else block
     return ops.where(ops.greater(_count(x, idx, d), 0), product, one)
@@ -248,6 +250,9 @@ def scatter_reduce(input: Any, dim: int, index: Any, src: Any, reduce: str, *,  
     if reduce in ("amax", "amin"):
         return _extreme(x, d, idx, s, reduce == "amax", include_self)
     if reduce == "mean":
+        if x.dtype == np.bool_:
+            raise ArgumentTypeError("scatter_reduce(): reduce='mean' is not implemented for "
+                                    "bool tensors (as in PyTorch)")
         return _mean(x, d, idx, s, include_self)
     hit = ops.greater(_count(x, idx, d), 0)
     if reduce == "sum":

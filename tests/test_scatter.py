@@ -125,6 +125,25 @@ def test_scatter_reduce_integers_as_torch() -> None:
             np.testing.assert_array_equal(got.numpy(), expected.numpy())
 
 
+@pytest.mark.parametrize("dtype", ["int32", "uint8", "float16", "bool"])
+def test_dtypes_are_kept_as_torch(dtype) -> None:
+    x = _rng.integers(0, 4, (3, 4)).astype(dtype)
+    src = _rng.integers(0, 4, (3, 4)).astype(dtype)
+    idx = _rng.integers(0, 4, (3, 4))
+    for reduce in ("sum", "prod", "amax", "amin") + (() if dtype == "bool" else ("mean",)):
+        got = mg.tensor(x).scatter_reduce(1, mg.tensor(idx), mg.tensor(src), reduce)
+        expected = torch.tensor(x).scatter_reduce(1, torch.tensor(idx), torch.tensor(src), reduce)
+        assert got.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(got.numpy(), expected.numpy())
+    got = mg.tensor(x).scatter(1, mg.tensor(idx), value=2, reduce="multiply")
+    expected = torch.tensor(x).scatter(1, torch.tensor(idx), 2, reduce="multiply")
+    assert got.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+    if dtype == "bool":
+        with pytest.raises(RuntimeError, match="'mean' is not implemented for bool"):
+            mg.tensor(x).scatter_reduce(1, mg.tensor(idx), mg.tensor(src), "mean")
+
+
 @pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
 def test_scatter_reduce_second_order(reduce) -> None:
     idx = mg.tensor(np.array([[0, 2, 0], [1, 1, 1]]))

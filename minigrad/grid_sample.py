@@ -11,7 +11,8 @@ coordinate g of an axis of size n goes to the pixel coordinate
 then padding_mode 'border' clips s to [0, n - 1]; 'reflection' reflects it about the
 edges (or the pixel centres with align_corners) and clips. 'bilinear' (trilinear for 5-D)
 adds the 2^d neighbours floor(s), floor(s) + 1 weighted by 1 - |s - corner| per axis;
-'nearest' reads round(s) (half to even). Points outside the input read zeros.
+'nearest' reads round(s) (half to even); 'bicubic' (4-D) adds the 4 x 4 taps around s with
+Keys' weights (A = -0.75), padding each tap's coordinate. Points outside read zeros.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .errors import ArgumentError, ArgumentTypeError
 from .tensor import Tensor
 
 PADDING_MODES = ("zeros", "border", "reflection")
+CUBIC_A = -0.75
 
 
 def _as(value: Any) -> Tensor:
@@ -44,18 +46,53 @@ def _reflect(coord: Tensor, twice_low: int, twice_high: int) -> Tensor:
     return ops.where(even, ops.add(extra, low), ops.add(ops.sub(span, extra), low))
 
 
-def _source(coord: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
-    """A normalised coordinate as a pixel coordinate, padded as ``padding_mode`` says."""
+def _unnormalise(coord: Tensor, size: int, align_corners: bool) -> Tensor:
+    """A coordinate in [-1, 1] as a pixel coordinate."""
     if align_corners:
-        pixel = ops.mul(ops.add(coord, 1), (size - 1) / 2)
-    else:
-        pixel = ops.div(ops.sub(ops.mul(ops.add(coord, 1), size), 1), 2)
+        return ops.mul(ops.add(coord, 1), (size - 1) / 2)
+    return ops.div(ops.sub(ops.mul(ops.add(coord, 1), size), 1), 2)
+
+
+def _padded(pixel: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
+    """A pixel coordinate moved inside as ``padding_mode`` says (reflected, then clipped;
+    'zeros' leaves it, the read gives zero outside)."""
     if padding_mode == "reflection":
         pixel = (_reflect(pixel, 0, 2 * (size - 1)) if align_corners
                  else _reflect(pixel, -1, 2 * size - 1))
     if padding_mode != "zeros":
         pixel = ops.clamp(pixel, 0, size - 1)
     return pixel
+
+
+def _cubic(t: Tensor) -> list[Tensor]:
+    """Keys' cubic convolution weights (A = -0.75) of the taps at -1, 0, 1, 2 for t."""
+    a = CUBIC_A
+
+    def near(x: Tensor) -> Tensor:  # |x| <= 1
+        return ops.add(ops.mul(ops.mul(ops.sub(ops.mul(x, a + 2), a + 3), x), x), 1)
+
+    def far(x: Tensor) -> Tensor:  # 1 < |x| < 2
+        inner = ops.add(ops.mul(ops.sub(ops.mul(x, a), 5 * a), x), 8 * a)
+        return ops.sub(ops.mul(inner, x), 4 * a)
+
+    return [far(ops.add(t, 1)), near(t), near(ops.sub(1, t)), far(ops.sub(2, t))]
+
+
+def _bicubic(flat: Tensor, pixels: list[Tensor], sizes: tuple[int, ...], padding_mode: str,
+             align_corners: bool) -> Tensor:
+    """sum over the 4 x 4 taps around each point of w_x w_y x[tap], each tap's coordinate
+    padded on its own (PyTorch's get_value_bounded)."""
+    lows = [ops.floor(p) for p in pixels]
+    weights = [_cubic(ops.sub(p, low)) for p, low in zip(pixels, lows, strict=True)]
+    out = None
+    for taps in itertools.product(range(4), repeat=2):
+        corner = [_padded(ops.add(low, k - 1), size, padding_mode, align_corners)
+                  for low, k, size in zip(lows, taps, sizes, strict=True)]
+        weight = ops.mul(weights[0][taps[0]], weights[1][taps[1]])
+        shape = (weight.shape[0], 1, *weight.shape[1:])
+        term = ops.mul(_read(flat, corner, sizes), ops.reshape(weight, shape))
+        out = term if out is None else ops.add(out, term)
+    return out
 
 
 def _read(flat: Tensor, corner: list[Tensor], sizes: tuple[int, ...]) -> Tensor:
@@ -78,9 +115,9 @@ def _read(flat: Tensor, corner: list[Tensor], sizes: tuple[int, ...]) -> Tensor:
 
 
 def _check(x: Tensor, grid: Tensor, mode: str, padding_mode: str) -> None:
-    if mode not in ("bilinear", "nearest"):
-        raise NotImplementedError(f"grid_sample: mode must be 'bilinear' or 'nearest' "
-                                  f"(bicubic is not implemented), got {mode!r}")
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ArgumentError(f"grid_sample: mode must be 'bilinear', 'nearest' or 'bicubic', "
+                            f"got {mode!r}")
     if padding_mode not in PADDING_MODES:
         raise ArgumentError(f"grid_sample: padding_mode must be one of {PADDING_MODES}, got "
                             f"{padding_mode!r}")
@@ -89,6 +126,8 @@ def _check(x: Tensor, grid: Tensor, mode: str, padding_mode: str) -> None:
         raise ArgumentError(f"grid_sample: needs an input (N, C, H, W) with a grid (N, H', W', "
                             f"2), or (N, C, D, H, W) with (N, D', H', W', 3), got input "
                             f"{x.shape} and grid {grid.shape}")
+    if mode == "bicubic" and x.ndim != 4:
+        raise ArgumentError(f"grid_sample: bicubic needs a 4-D input, got {x.shape}")
     if x.dtype.kind != "f" or grid.dtype != x.dtype:
         raise ArgumentTypeError(f"grid_sample: input and grid must share one floating dtype, "
                                 f"got {x.dtype} and {grid.dtype}")
@@ -103,9 +142,14 @@ def grid_sample(input: Any, grid: Any, mode: str = "bilinear",  # noqa: A002
     _check(x, grid, mode, padding_mode)
     sizes = x.shape[2:]
     dims = len(sizes)
-    pixels = [_source(ops.index(grid, (Ellipsis, dims - 1 - axis)), size, padding_mode,
-                      bool(align_corners)) for axis, size in enumerate(sizes)]
+    corners = bool(align_corners)
+    pixels = [_unnormalise(ops.index(grid, (Ellipsis, dims - 1 - axis)), size, corners)
+              for axis, size in enumerate(sizes)]
     flat = ops.reshape(x, (x.shape[0], x.shape[1], math.prod(sizes)))
+    if mode == "bicubic":
+        return _bicubic(flat, pixels, sizes, padding_mode, corners)
+    pixels = [_padded(p, size, padding_mode, corners) for p, size in zip(pixels, sizes,
+                                                                         strict=True)]
     if mode == "nearest":
         return _read(flat, [ops.round(p) for p in pixels], sizes)
     lows = [ops.floor(p) for p in pixels]

@@ -1,5 +1,5 @@
 """F.grid_sample and F.affine_grid: values against PyTorch 2.13 (live) for 4-D and 5-D
-inputs, bilinear and nearest, padding zeros/border/reflection, align_corners; float64
+inputs, bilinear, nearest and bicubic, padding zeros/border/reflection, align_corners; float64
 gradients for the input and the grid to second order against PyTorch and central
 differences; errors."""
 
@@ -32,6 +32,19 @@ def test_grid_sample_values_match_torch(shape, grid_shape) -> None:
         np.testing.assert_allclose(out.data, ref, rtol=1e-12, atol=1e-12, err_msg=str(kw))
 
 
+BICUBIC = [dict(mode="bicubic", padding_mode=p, align_corners=a) for p, a in
+           itertools.product(("zeros", "border", "reflection"), (False, True))]
+
+
+@pytest.mark.parametrize("kw", BICUBIC, ids=str)
+def test_bicubic_matches_torch_to_second_order(kw) -> None:
+    """4 x 4 taps, each tap's coordinate padded on its own, as PyTorch's."""
+    rng = np.random.default_rng(6)
+    x, grid = rng.standard_normal((2, 3, 5, 7)), rng.uniform(-1.3, 1.3, (2, 4, 6, 2))
+    compare_with_torch(lambda t, g: F.grid_sample(t, g, **kw),
+                       lambda t, g: TF.grid_sample(t, g, **kw), [x, grid], torch)
+
+
 @pytest.mark.parametrize("kw", OPTIONS[:6], ids=str)
 def test_bilinear_gradients_match_torch_to_second_order(kw) -> None:
     """The input's and the grid's gradients (orders 1 and 2; grid points away from pixel
@@ -54,9 +67,10 @@ def test_nearest_gradient_reaches_the_read_pixels() -> None:
 def test_second_order_against_finite_differences() -> None:
     rng = np.random.default_rng(3)
     x, grid = rng.standard_normal((1, 2, 3, 4)), rng.uniform(-1.2, 1.2, (1, 2, 3, 2))
-    for padding in ("zeros", "reflection"):
-        assert mg.gradcheck(lambda t, g, p=padding: F.grid_sample(
-            t, g, padding_mode=p, align_corners=False), [x, grid], order=2)
+    for mode, padding in (("bilinear", "zeros"), ("bilinear", "reflection"),
+                          ("bicubic", "border")):
+        assert mg.gradcheck(lambda t, g, m=mode, p=padding: F.grid_sample(
+            t, g, mode=m, padding_mode=p, align_corners=False), [x, grid], order=2)
 
 
 @pytest.mark.filterwarnings("ignore:Since version 1.3.0, affine_grid")
@@ -79,7 +93,10 @@ def test_spatial_transformer_round_trip() -> None:
 
 
 @pytest.mark.parametrize(("call", "error", "words"), [
-    (lambda x, g: F.grid_sample(x, g, mode="bicubic"), NotImplementedError, "bicubic"),
+    (lambda x, g: F.grid_sample(x, g, mode="cubic"), ValueError, "mode must be"),
+    (lambda x, g: F.grid_sample(x.reshape(1, 2, 1, 3, 4), mg.zeros((1, 1, 1, 1, 3),
+                                                                  dtype=mg.float64),
+                                mode="bicubic"), ValueError, "bicubic needs a 4-D input"),
     (lambda x, g: F.grid_sample(x, g, padding_mode="wrap"), ValueError, "padding_mode"),
     (lambda x, g: F.grid_sample(x, g[..., :1]), ValueError,
      "got input (1, 2, 3, 4) and grid (1, 2, 2, 1)"),

@@ -19,7 +19,7 @@ UNARY = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "
          "atanh", "log1p", "expm1", "log2", "log10", "exp2", "erf", "erfc", "floor", "ceil",
          "round", "trunc", "frac", "sign", "abs", "rsqrt", "square"]
 BINARY = ["atan2", "minimum", "remainder", "floor_divide", "copysign"]
-BOOLEAN = ["logical_not", "isnan", "isinf", "isfinite"]
+BOOLEAN = ["logical_not", "isnan", "isinf", "isfinite", "signbit"]
 LOGICAL = ["logical_and", "logical_or", "logical_xor"]
 
 SPECIAL = np.array([-np.inf, -1e300, -2.5, -1.5, -1.0, -0.5, -1e-300, -0.0, 0.0, 1e-300, 0.5,

@@ -26,6 +26,8 @@ ISINF, isinf = boolean("isinf", np.isinf, "(abs({0}) == np.inf)",
                        doc="Whether x is +inf or -inf.", arity=1)
 ISFINITE, isfinite = boolean("isfinite", np.isfinite, "(abs({0}) < np.inf)",
                              doc="Whether x is neither infinite nor NaN.", arity=1)
+SIGNBIT, signbit = boolean("signbit", np.signbit, "(np.copysign(1.0, {0}) < 0)",
+                           doc="Whether x's sign bit is set (-0.0 and -NaN too).", arity=1)
 
 
 # ------------------------------------------------------------------ bitwise functions

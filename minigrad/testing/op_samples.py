@@ -198,6 +198,7 @@ NON_DIFFERENTIABLE["logical_not"] = [(ops.logical_not, [_with_zeros(3, 4)])]
 NON_DIFFERENTIABLE["isnan"] = [(ops.isnan, [_special(3, 4)])]
 NON_DIFFERENTIABLE["isinf"] = [(ops.isinf, [_special(3, 4)])]
 NON_DIFFERENTIABLE["isfinite"] = [(ops.isfinite, [_special(3, 4)])]
+NON_DIFFERENTIABLE["signbit"] = [(ops.signbit, [_special(3, 4)])]
 NON_DIFFERENTIABLE["max_pool2d_index"] = [
     (lambda x: pool.max_pool2d_index(x, kernel=(2, 2), stride=(2, 2), padding=((1, 1), (0, 1)),
                                      dilation=(1, 1), out_hw=(3, 2)), [_r(1, 2, 4, 3)]),

@@ -359,6 +359,49 @@ def trapezoid(y: Any, x: Any = None, *, dx: float | None = None, dim: int = -1) 
     return ops.div(ops.sum(ops.mul(heights, widths), d), 2.0)
 
 
+# ------------------------------------------------------------------------ tests, search
+def isposinf(input: Any) -> Tensor:  # noqa: A002
+    """Where x is +inf (a bool tensor)."""
+    x = as_tensor_input(input)
+    return ops.logical_and(ops.isinf(x), ops.greater(x, 0))
+
+
+def isneginf(input: Any) -> Tensor:  # noqa: A002
+    """Where x is -inf (a bool tensor)."""
+    x = as_tensor_input(input)
+    return ops.logical_and(ops.isinf(x), ops.less(x, 0))
+
+
+def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False,  # noqa: A002
+                 right: bool = False, side: str | None = None, sorter: Any = None) -> Tensor:
+    """For each value of ``input``, the index in ``sorted_sequence`` (sorted along its last
+    dim; 1-D, or one row per row of input) before which it would be inserted to keep the
+    order: the first such place, or the last with ``right`` / ``side='right'``. No
+    gradient; the values are read into Python (mg.jit refuses it)."""
+    if side is not None:
+        if side not in ("left", "right") or (right and side == "left"):
+            raise ArgumentError(f"searchsorted: side must be 'left' or 'right' and agree with "
+                                f"right={right}, got {side!r}")
+        right = side == "right"
+    edges = tensor_math.read_values(as_tensor_input(sorted_sequence))
+    values = tensor_math.read_values(as_tensor_input(input))
+    if sorter is not None:
+        edges = np.take_along_axis(edges, tensor_math.read_values(as_tensor_input(sorter)),
+                                   -1)
+    how = "right" if right else "left"
+    if edges.ndim == 1:
+        found = np.searchsorted(edges, values, side=how)
+    else:
+        if edges.shape[:-1] != values.shape[:-1]:
+            raise ArgumentError(f"searchsorted: boundaries {edges.shape} and input "
+                                f"{values.shape} must agree in all dims but the last")
+        rows = edges.reshape(-1, edges.shape[-1])
+        found = np.stack([np.searchsorted(row, v, side=how) for row, v in
+                          zip(rows, values.reshape(rows.shape[0], -1), strict=True)])
+        found = found.reshape(values.shape)
+    return Tensor(np.asarray(found, dtype=np.int32 if out_int32 else np.int64))
+
+
 # ------------------------------------------------------------------------ complex parts
 def real(input: Any) -> Tensor:  # noqa: A002
     """The real part: a real tensor itself (minigrad holds no complex tensors)."""
@@ -383,9 +426,10 @@ def angle(input: Any) -> Tensor:  # noqa: A002
 FUNCTIONS = ("atleast_1d", "atleast_2d", "atleast_3d", "dstack", "row_stack", "tensor_split",
              "hsplit", "vsplit", "dsplit", "swapaxes", "moveaxis", "rot90", "fliplr", "flipud",
              "ravel", "diagflat", "kron", "cross", "gradient", "trapezoid", "real", "conj",
-             "angle")
+             "angle", "isposinf", "isneginf", "searchsorted")
 METHODS = ("tensor_split", "hsplit", "vsplit", "dsplit", "swapaxes", "moveaxis", "rot90",
-           "fliplr", "flipud", "ravel", "diagflat", "kron", "cross", "conj", "angle")
+           "fliplr", "flipud", "ravel", "diagflat", "kron", "cross", "conj", "angle",
+           "isposinf", "isneginf")
 for _name in METHODS:
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, globals()[_name])

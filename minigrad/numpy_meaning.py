@@ -45,8 +45,8 @@ def _scan(name: str) -> Callable[..., Tensor]:
 
         _no_out(name, out)
         x = as_tensor_input(a)
-        if axis is None:
-            x, axis = ops.reshape(x, (-1,)), 0
+        if axis is None or x.ndim == 0:  # numpy's scan of a 0-d array has shape (1,)
+            x, axis = ops.reshape(x, (-1,)), 0 if axis is None else axis
         return getattr(minigrad, name)(x, axis, dtype=dtype)
 
     scan.__doc__ = f"numpy.{name}: along ``axis``, over the flattened array when None."
@@ -60,6 +60,20 @@ def _array(value: Any) -> Tensor:
                                                for v in value):
         return shape_ops.stack([_array(v) for v in value], 0)
     return as_tensor_input(value)
+
+
+def _triangle(name: str) -> Callable[..., Tensor]:
+    """numpy.tril / triu: a 1-D array is taken as a row repeated into a square matrix."""
+    def triangle(m: Any, k: int = 0) -> Tensor:
+        import minigrad
+
+        x = as_tensor_input(m)
+        if x.ndim == 1:
+            x = ops.broadcast_to(x, (x.shape[0], x.shape[0]))
+        return getattr(minigrad, name)(x, k)
+
+    triangle.__doc__ = f"numpy.{name}: PyTorch's {name}; a 1-D array is a repeated row."
+    return triangle
 
 
 def append(arr: Any, values: Any, axis: int | None = None) -> Tensor:
@@ -445,6 +459,39 @@ def insert(arr: Any, obj: Any, values: Any, axis: int | None = None) -> Tensor:
     return joined[(*([slice(None)] * d), taken)]
 
 
+def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Tensor:
+    """numpy.searchsorted: PyTorch's, with numpy's side= and sorter=."""
+    return array_functions.searchsorted(a, v, side=side, sorter=sorter)
+
+
+def flatnonzero(a: Any) -> Tensor:
+    """numpy.flatnonzero: the indices of the non-zero entries of the flattened array."""
+    import minigrad
+
+    return minigrad.nonzero(ops.reshape(as_tensor_input(a), (-1,)), as_tuple=True)[0]
+
+
+def argpartition(a: Any, kth: Any, axis: int | None = -1, kind: str = "introselect",
+                 order: Any = None) -> Tensor:
+    """numpy.argpartition: the stable argsort (a sorted order partitions at every kth)."""
+    import minigrad
+
+    x = as_tensor_input(a)
+    if axis is None:
+        x, axis = ops.reshape(x, (-1,)), 0
+    partition(x, kth, axis)  # numpy's kth check
+    return minigrad.argsort(x, axis, stable=True)
+
+
+def _is_real(real: bool) -> Callable[..., Tensor]:
+    def test(x: Any) -> Tensor:
+        t = as_tensor_input(x)
+        return Tensor(np.full(t.shape, real, dtype=bool))
+
+    test.__doc__ = f"numpy.is{'real' if real else 'complex'} of a real tensor: all {real}."
+    return test
+
+
 OWN: dict[str, Callable[..., Any]] = {
     "numpy.trace": trace, "numpy.cumsum": _scan("cumsum"),
     "numpy.cumprod": _scan("cumprod"),
@@ -464,5 +511,9 @@ OWN: dict[str, Callable[..., Any]] = {
     "numpy.take": take, "numpy.take_along_axis": take_along_axis, "numpy.average": average,
     "numpy.ptp": ptp, "numpy.percentile": _quantile("percentile", 100.0),
     "numpy.quantile": _quantile("quantile", 1.0), "numpy.outer": outer, "numpy.vdot": vdot,
+    "numpy.tril": _triangle("tril"), "numpy.triu": _triangle("triu"),
+    "numpy.searchsorted": searchsorted, "numpy.flatnonzero": flatnonzero,
+    "numpy.argpartition": argpartition, "numpy.isreal": _is_real(True),
+    "numpy.iscomplex": _is_real(False),
     "numpy.ediff1d": ediff1d, "numpy.delete": delete, "numpy.insert": insert,
 }

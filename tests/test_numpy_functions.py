@@ -66,6 +66,9 @@ NUMPY_CASES = [
     ("atleast_3d-1d", np.atleast_3d, [R(3)]),
     ("atleast_3d-2d", np.atleast_3d, [R(2, 3)]),
     ("tril-k", lambda x: np.tril(x, k=-1), [R(3, 4, 4)]),
+    ("tril-row", lambda x: np.tril(x, 1), [R(3)]),
+    ("triu-row", np.triu, [R(3)]),
+    ("cumsum-0d-axis", lambda x: np.cumsum(x, axis=0), [R()]),
     ("triu-k", lambda x: np.triu(x, k=1), [R(4, 4)]),
     ("diag-k", lambda x: np.diag(x, k=1), [R(4, 4)]),
     ("diag-build", lambda x: np.diag(x, k=-1), [R(3)]),
@@ -267,3 +270,31 @@ def test_against_torch(ours, theirs, shapes) -> None:
 def test_errors(call, error, message) -> None:
     with pytest.raises(error, match=message):
         call(mg.tensor(R(2, 5, 4)))
+
+
+def test_index_and_predicate_functions() -> None:
+    """Integer and bool results (no gradient): values and dtypes vs numpy and PyTorch."""
+    special = np.array([1.0, np.inf, -np.inf, np.nan, 0.0])
+    for ours, theirs in ((mg.isposinf, torch.isposinf), (mg.isneginf, torch.isneginf)):
+        np.testing.assert_array_equal(ours(mg.tensor(special)).numpy(),
+                                      theirs(torch.tensor(special)).numpy())
+    np.testing.assert_array_equal(np.isposinf(mg.tensor(special)).numpy(), np.isposinf(special))
+    edges, values = np.array([1.0, 2.0, 2.0, 3.0]), np.array([[2.0, 0.5], [3.5, 2.0]])
+    for side in ("left", "right"):
+        got = np.searchsorted(mg.tensor(edges), mg.tensor(values), side=side)
+        np.testing.assert_array_equal(got.numpy(), np.searchsorted(edges, values, side=side))
+    rows, points = R(2, 4).cumsum(1), R(2, 3)
+    got = mg.searchsorted(mg.tensor(rows), mg.tensor(points), right=True, out_int32=True)
+    expected = torch.searchsorted(torch.tensor(rows), torch.tensor(points), right=True,
+                                  out_int32=True)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+    unsorted = np.array([3.0, 1.0, 2.0])
+    np.testing.assert_array_equal(
+        np.searchsorted(mg.tensor(unsorted), 2.5, sorter=np.argsort(unsorted)).numpy(),
+        np.searchsorted(unsorted, 2.5, sorter=np.argsort(unsorted)))
+    x = R(3, 5)
+    np.testing.assert_array_equal(np.flatnonzero(mg.tensor(x > 0)).numpy(), np.flatnonzero(x > 0))
+    order = np.argpartition(mg.tensor(x), 2).numpy()
+    np.testing.assert_array_equal(np.take_along_axis(x, order, -1), np.sort(x, -1))
+    assert np.isreal(mg.tensor(x)).numpy().all() and not np.iscomplex(mg.tensor(x)).numpy().any()

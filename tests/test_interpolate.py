@@ -201,3 +201,32 @@ def test_pixel_shuffle_errors(call, words) -> None:
     with pytest.raises(ValueError) as info:
         call()
     assert words in str(info.value)
+
+
+UNFOLD = [((2, 3, 5, 6), dict(kernel_size=(2, 3), dilation=(1, 2), padding=1, stride=(2, 1))),
+          ((3, 5, 6), dict(kernel_size=2)), ((1, 2, 7, 7), dict(kernel_size=3, stride=2,
+                                                                padding=1))]
+
+
+@pytest.mark.parametrize(("shape", "kw"), UNFOLD, ids=str)
+def test_unfold_and_fold_match_torch(shape, kw) -> None:
+    """im2col and its adjoint col2im (overlapping blocks add up), gradients to order 2."""
+    x = np.random.default_rng(7).standard_normal(shape)
+    compare_with_torch(lambda t: F.unfold(t, **kw), lambda t: TF.unfold(t, **kw), [x], torch)
+    columns = TF.unfold(torch.tensor(x), **kw).numpy()
+    compare_with_torch(lambda t: F.fold(t, shape[-2:], **kw),
+                       lambda t: TF.fold(t, shape[-2:], **kw), [columns], torch)
+    layer = mg.nn.Fold(shape[-2:], **kw)(mg.nn.Unfold(**kw)(mg.tensor(x)))
+    np.testing.assert_allclose(layer.data, TF.fold(torch.tensor(columns), shape[-2:],
+                                                   **kw).numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("call", "words"), [
+    (lambda: F.unfold(mg.zeros((2, 3, 5, 6)), 7), "gives (-1, 0) sliding blocks"),
+    (lambda: F.fold(mg.zeros((2, 18, 12)), (5, 6), (2, 2)), "multiple of kh * kw = 4"),
+    (lambda: F.unfold(mg.zeros((5, 6)), 2), "needs an input (N, C, H, W) or (C, H, W)"),
+])
+def test_unfold_fold_errors(call, words) -> None:
+    with pytest.raises(ValueError) as info:
+        call()
+    assert words in str(info.value)

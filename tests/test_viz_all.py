@@ -99,6 +99,8 @@ MODULES: dict[str, Callable[[], tuple[nn.Module, tuple[int, ...]]]] = {
     "AdaptiveMaxPool2d": lambda: (nn.AdaptiveMaxPool2d((2, None)), (1, 2, 3, 4)),
     "AdaptiveMaxPool3d": lambda: (nn.AdaptiveMaxPool3d(1), (1, 2, 2, 3, 2)),
     "PixelShuffle": lambda: (nn.PixelShuffle(2), (1, 4, 2, 3)),
+    "Unfold": lambda: (nn.Unfold(2, padding=1), (1, 2, 3, 3)),
+    "Fold": lambda: (nn.Fold((3, 3), 2), (1, 8, 4)),
     "PixelUnshuffle": lambda: (nn.PixelUnshuffle(2), (1, 1, 4, 2)),
     "AdaptiveAvgPool3d": lambda: (nn.AdaptiveAvgPool3d((1, 2, None)), (1, 2, 3, 3, 2)),
 }

@@ -59,6 +59,7 @@ from .pooling import (
     AvgPool1d,
     AvgPool2d,
     AvgPool3d,
+    Fold,
     LPPool1d,
     LPPool2d,
     LPPool3d,
@@ -67,6 +68,7 @@ from .pooling import (
     MaxPool3d,
     PixelShuffle,
     PixelUnshuffle,
+    Unfold,
     Upsample,
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
@@ -128,3 +130,4 @@ __all__ += ["AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "PixelShuffle", "PixelUnsh
             "UpsamplingBilinear2d", "UpsamplingNearest2d"]
 __all__ += ["AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d"]
 __all__ += ["LPPool1d", "LPPool2d", "LPPool3d"]
+__all__ += ["Fold", "Unfold"]

@@ -312,6 +312,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
 
 # Convolution and pooling (minigrad/conv.py, minigrad/pool.py), under PyTorch's names.
+from ..blocks import fold, pixel_shuffle, pixel_unshuffle, unfold  # noqa: E402, F401
 from ..conv import conv1d, conv2d  # noqa: E402, F401
 from ..conv_nd import (  # noqa: E402, F401
     conv3d,
@@ -326,7 +327,6 @@ from ..interpolate import (  # noqa: E402, F401
     upsample_bilinear,
     upsample_nearest,
 )
-from ..pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: E402, F401
 from ..pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402, F401
 from ..pool_nd import (  # noqa: E402, F401
     adaptive_avg_pool1d,

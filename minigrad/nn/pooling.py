@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..blocks import fold, pixel_shuffle, pixel_unshuffle, unfold
 from ..interpolate import interpolate
-from ..pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from ..pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ..pool_nd import (
     adaptive_avg_pool1d,
@@ -255,3 +255,34 @@ class LPPool3d(LPPool2d):
     """``torch.nn.LPPool3d`` of (N, C, D, H, W)."""
 
     function = staticmethod(lp_pool3d)
+
+
+class Unfold(Module):
+    """``torch.nn.Unfold``: every sliding block of the input as a column (im2col)."""
+
+    def __init__(self, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+                 stride: Any = 1) -> None:
+        super().__init__()
+        self.kernel_size, self.dilation = kernel_size, dilation
+        self.padding, self.stride = padding, stride
+
+    def forward(self, x: Tensor) -> Tensor:
+        """unfold(x)."""
+        return unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}"
+
+
+class Fold(Unfold):
+    """``torch.nn.Fold``: columns added back into an image of ``output_size`` (col2im)."""
+
+    def __init__(self, output_size: Any, kernel_size: Any, dilation: Any = 1,
+                 padding: Any = 0, stride: Any = 1) -> None:
+        super().__init__(kernel_size, dilation, padding, stride)
+        self.output_size = output_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        """fold(x, output_size)."""
+        return fold(x, self.output_size, self.kernel_size, self.dilation, self.padding,
+                    self.stride)

@@ -22,7 +22,7 @@ from .tensor import Tensor
 from .tensor_extras import vstack
 
 
-def _at_least(name: str, ndim: int, tensors: tuple) -> Any:
+def _at_least(ndim: int, tensors: tuple) -> Any:
     """Each tensor with dims added as numpy's/PyTorch's atleast_{ndim}d; one tensor alone,
     several as a tuple."""
     if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
@@ -44,17 +44,17 @@ def _grown(x: Tensor, ndim: int) -> Tensor:
 
 def atleast_1d(*tensors: Any) -> Any:
     """Each tensor with at least 1 dim (a 0-d tensor becomes (1,))."""
-    return _at_least("atleast_1d", 1, tensors)
+    return _at_least(1, tensors)
 
 
 def atleast_2d(*tensors: Any) -> Any:
     """Each tensor with at least 2 dims (leading 1s added)."""
-    return _at_least("atleast_2d", 2, tensors)
+    return _at_least(2, tensors)
 
 
 def atleast_3d(*tensors: Any) -> Any:
     """Each tensor with at least 3 dims: (n) -> (1, n, 1), (m, n) -> (m, n, 1)."""
-    return _at_least("atleast_3d", 3, tensors)
+    return _at_least(3, tensors)
 
 
 def dstack(tensors: Sequence[Any]) -> Tensor:

@@ -12,6 +12,9 @@ import pytest
 # second call on (tests of the background compile ask for it: mg.jit(fn, background=True));
 # subprocesses the tests start inherit it.
 os.environ.setdefault("MINIGRAD_JIT_BACKGROUND", "0")
+# Kernels keep their thread count whatever the machine's load (the test workers load each
+# other): the multi-threaded paths stay tested; tests/test_jit_load.py tests the switch.
+os.environ.setdefault("MINIGRAD_ADAPT_THREADS", "0")
 
 
 @pytest.fixture(scope="module")

@@ -342,6 +342,7 @@ class JitFunction:
             guards_grad_none=[target(t) for t in trace.grad_none_guards],
             index_checks=[(target(t), *rest) for t, *rest in trace.index_checks],
             parallel=kernel.parallel, one_blas_thread=blas.prepare(lowered, kernel.parallel),
+            adapt_threads=kernel.parallel or blas.largest_product(lowered) > 0,
             buffers=[(_stored_shape(lowered[v]), lowered[v].dtype) for v in kernel.buffers],
             draws=draws, fallback=fallback, check_pos=len(roots),
         )

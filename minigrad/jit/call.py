@@ -27,7 +27,7 @@ from .. import _state
 from .._state import STATE
 from ..errors import OutOfRangeError
 from ..tensor import Tensor
-from . import blas
+from . import blas, load
 from .guards import check_lines, describe, reason_of
 
 if TYPE_CHECKING:
@@ -90,6 +90,8 @@ class Namespace:
             "weakrefs": weakref.getweakrefcount, "SOLE": SOLE_GRAD_REFCOUNT,
             "get_threads": numba.get_num_threads,
             "one_blas_thread": blas.one_thread, "restore_blas": blas.restore,
+            "others_busy": load.others_busy, "busy_begin": load.one_thread_call_begin,
+            "busy_end": load.one_thread_call_end,
             "miss": functools.partial(type(entry).record_miss, proxy),
             "LOOKUP_ERRORS": LOOKUP_ERRORS, "check_index": check_index, "rng": _state.rng,
         }
@@ -211,6 +213,8 @@ def make_call(entry: Compiled) -> tuple[Callable[[list[Tensor]], Any],
     if entry.buffers:
         args.append("*entry.lend_buffers()")
     threads = "get_threads()" if entry.parallel else "1"
+    if entry.adapt_threads:  # other processes keep the cores busy: one thread (load.py)
+        threads = f"(1 if busy else {threads})"
     args.append(threads)
     run = [f"    r = kernel({', '.join(args)})"]
     if entry.fallback is not None:  # shifted sums not finite: the kernel without them
@@ -220,6 +224,10 @@ def make_call(entry: Compiled) -> tuple[Callable[[list[Tensor]], Any],
     if entry.one_blas_thread:  # small products: BLAS on one thread, restored after
         run = ["    one_blas_thread()", "    try:", *("    " + line for line in run),
                "    finally:", "        restore_blas()"]
+    if entry.adapt_threads:
+        run = ["    busy = others_busy()", "    if busy:", "        previous = busy_begin()",
+               "    try:", *("    " + line for line in run),
+               "    finally:", "        if busy:", "            busy_end(previous)"]
     lines += run
     lines += effect_lines(entry, ns)
     if entry.plain_output is None:

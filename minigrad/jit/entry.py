@@ -25,7 +25,7 @@ import numpy as np
 from .. import _state
 from .._state import STATE
 from ..tensor import Tensor
-from . import blas
+from . import blas, load
 from .cache import load_module, purge_compiled
 from .call import MISS, SOLE_GRAD_REFCOUNT, leaf
 from .guards import Check
@@ -105,6 +105,7 @@ class Compiled:
     index_checks: list[tuple[Target, int, int, tuple]] = field(default_factory=list)
     parallel: bool = False
     one_blas_thread: bool = False  # small products: BLAS on one thread (blas.py)
+    adapt_threads: bool = False  # threads of its own: one thread under load (load.py)
     signature: Any = None  # Numba's argument types of the kernel
     what: str = ""  # what compiles, for the progress line
     compiled_in_child: bool = False  # a background compile done by a child process
@@ -188,18 +189,23 @@ class Compiled:
             drawn = self.draw()
             arrays = [drawn[fetch[1]] if fetch[0] == 3 else data
                       for fetch, data in zip(self.fetch, arrays, strict=True)]
+        busy = self.adapt_threads and load.others_busy()
+        previous = load.one_thread_call_begin() if busy else 0
         if self.one_blas_thread:
             blas.one_thread()
         try:
-            results = self._run_kernel(arrays)
+            results = self._run_kernel(arrays, 1 if busy else None)
         finally:
             if self.one_blas_thread:
                 blas.restore()
+            if busy:
+                load.one_thread_call_end(previous)
         self._store_effects(tensors, results)
         return self.build_output(tensors, results)
 
-    def _run_kernel(self, arrays: list) -> tuple:
-        threads = numba.get_num_threads() if self.parallel else 1
+    def _run_kernel(self, arrays: list, threads: int | None = None) -> tuple:
+        if threads is None:
+            threads = numba.get_num_threads() if self.parallel else 1
         if self.buffers:
             results = self.kernel(*arrays, *self.constants, *self.lend_buffers(), threads)
         else:

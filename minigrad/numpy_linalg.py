@@ -11,7 +11,8 @@ and results over mg.linalg, where they differ from PyTorch's:
   read entry off the diagonal also stands for its mirror (mg.linalg's, as PyTorch's,
   are the symmetric gradients of a symmetric input instead);
 * ``norm(x, ord, axis, keepdims)``: every vector and matrix order, numpy's dims rules;
-* ``eig``/``eigvals`` are refused: their results are complex in general;
+* ``eig``/``eigvals`` of matrices with real eigenvalues (a complex one: LinAlgError, as
+  minigrad has no complex tensors);
 * also ``matrix_power``, ``multi_dot``, ``matrix_transpose``, ``matrix_rank``, ``cond``,
   ``vecdot`` (linalg_extras.py).
 """
@@ -19,7 +20,7 @@ and results over mg.linalg, where they differ from PyTorch's:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -170,22 +171,27 @@ def matrix_transpose(x: Any, /) -> Tensor:
     return transposed(as_tensor_input(x))
 
 
-def _refused(name: str, reason: str) -> Callable[..., Any]:
-    def refuse(*_: Any, **__: Any) -> Any:
-        raise ArgumentTypeError(f"numpy.linalg.{name} is not supported on minigrad tensors "
-                                f"({reason})")
+class EigResult(NamedTuple):
+    """numpy.linalg.eig's results (real here: complex eigenvalues are refused)."""
 
-    return refuse
+    eigenvalues: Tensor
+    eigenvectors: Tensor
+
+
+def eig(a: Any) -> EigResult:
+    """numpy.linalg.eig of matrices whose eigenvalues are all real (numpy then returns real
+    arrays too); a complex eigenvalue raises LinAlgError (minigrad has no complex tensors)."""
+    a = fn.matrix_input(_floats(a), "numpy.linalg.eig")
+    return EigResult(ops.eig_values(a), ops.eig_vectors(a))
+
+
+def eigvals(a: Any) -> Tensor:
+    return ops.eig_values(fn.matrix_input(_floats(a), "numpy.linalg.eigvals"))
 
 
 NUMPY_LINALG: dict[str, Callable[..., Any]] = {
     f"numpy.linalg.{f.__name__}": f
     for f in (inv, det, slogdet, solve, cholesky, eigh, eigvalsh, svd, svdvals, pinv, norm,
               matrix_norm, vector_norm, matrix_power, multi_dot, matrix_transpose,
-              matrix_rank, cond, vecdot)
+              matrix_rank, cond, vecdot, eig, eigvals)
 }
-NUMPY_LINALG["numpy.linalg.eig"] = _refused(
-    "eig", "the eigenvalues of a general real matrix are complex in general, and minigrad has "
-    "no complex tensors; use numpy.linalg.eigh for a symmetric matrix")
-NUMPY_LINALG["numpy.linalg.eigvals"] = _refused(
-    "eigvals", "complex results; use numpy.linalg.eigvalsh for a symmetric matrix")

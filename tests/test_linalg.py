@@ -349,3 +349,21 @@ def test_matrix_rank_logdet_signs_and_matrix_power_zero() -> None:
         L.matrix_power(SQUARE, 1.5)
     with pytest.raises(ValueError, match="tensor 1 must be 2-D"):
         L.multi_dot([SQUARE[0], SQUARE[0, 0], SQUARE[0]])
+
+
+def test_real_eig_rows_match_pytorch() -> None:
+    """numpy's eig of real eigenvalues (ops.eig_values / eig_vectors) against
+    torch.linalg.eig: eigenvalues, |eigenvectors| and the gradients of a loss of the
+    eigenvalues and the squared eigenvectors (blind to PyTorch's phases)."""
+    a = np.diag([1.0, 2.0, 3.5]) + 0.2 * rng.standard_normal((2, 3, 3))
+    x, t = mg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    values, vectors = mg.ops.eig_values(x), mg.ops.eig_vectors(x)
+    t_values, t_vectors = TL.eig(t)
+    np.testing.assert_allclose(values.numpy(), t_values.real.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(np.abs(vectors.numpy()), t_vectors.abs().detach().numpy(),
+                               rtol=1e-10)
+    w1, w2 = rng.standard_normal(3), rng.standard_normal((3, 3))
+    ((values * mg.tensor(w1)).sum() + (vectors * vectors * mg.tensor(w2)).sum()).backward()
+    ((t_values.real * torch.tensor(w1)).sum() + (t_vectors.abs() ** 2 * torch.tensor(w2))
+     .sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-11)

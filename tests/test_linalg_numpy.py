@@ -15,6 +15,7 @@ rng = np.random.default_rng(7)
 SQUARE = rng.standard_normal((2, 3, 3)) + 2.5 * np.eye(3)
 ASYM = rng.standard_normal((2, 4, 4))  # not symmetric: eigh and cholesky read one triangle
 TALL = rng.standard_normal((5, 3))
+REAL_EIG = np.diag([1.0, 2.0, 3.5, -1.0]) + 0.2 * rng.standard_normal((2, 4, 4))  # real, distinct
 
 VALUE_CASES = {
     "inv": (np.linalg.inv, [SQUARE]),
@@ -40,6 +41,9 @@ VALUE_CASES = {
     "matrix_power--2": (lambda a: np.linalg.matrix_power(a, -2), [SQUARE]),
     "multi_dot": (lambda a: np.linalg.multi_dot([TALL, a, TALL.T]), [SQUARE[0]]),
     "matrix_transpose": (np.linalg.matrix_transpose, [SQUARE]),
+    "eig-values": (lambda a: np.linalg.eig(a).eigenvalues, [REAL_EIG]),
+    "eig-vectors": (lambda a: np.linalg.eig(a)[1], [REAL_EIG]),
+    "eigvals": (np.linalg.eigvals, [REAL_EIG]),
     "cond": (np.linalg.cond, [SQUARE]),
     "cond-fro": (lambda a: np.linalg.cond(a, "fro"), [SQUARE]),
     "vecdot": (lambda a: np.linalg.vecdot(a, SQUARE[::-1], axis=1), [SQUARE]),
@@ -122,13 +126,20 @@ def test_svd_defaults_to_full_matrices_as_numpy() -> None:
 
 
 @pytest.mark.parametrize(("call", "words"), [
-    (np.linalg.eig, "numpy.linalg.eig is not supported.*complex"),
-    (np.linalg.eigvals, "numpy.linalg.eigvals is not supported"),
     (lambda x: np.linalg.svd(x, hermitian=True), "hermitian=True"),
 ])
 def test_refused_calls_name_the_function(call, words) -> None:
     with pytest.raises(TypeError, match=words):
         call(mg.tensor(SQUARE[0]))
+
+
+def test_complex_eigenvalues_are_refused_naming_the_batch_element() -> None:
+    rotations = np.stack([np.eye(2), [[0.0, 1.0], [-1.0, 0.0]]])
+    with pytest.raises(np.linalg.LinAlgError, match=r"\(Batch element \(1,\)\): the matrix has "
+                                                    r"complex eigenvalues"):
+        np.linalg.eig(mg.tensor(rotations))
+    with pytest.raises(RuntimeError, match="no complex tensors"):
+        np.linalg.eigvals(mg.tensor(rotations[1]))
 
 
 def test_numpys_errors() -> None:

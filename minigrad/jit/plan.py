@@ -36,7 +36,8 @@ BN_CALL_OPS = ("bn_stats", "bn_apply", "bn_normalize", "bn_grad_sums", "bn_dx", 
 CONV_CALL_OPS = ("conv2d", "conv2d_input_grad", "conv2d_weight_grad", "max_pool2d_index")
 # The linear-algebra rows call their numpy forwards through minigrad.jit.linalg_calls.
 LINALG_CALL_OPS = ("inv", "det", "logabsdet", "det_sign", "solve", "cholesky", "eigvalsh",
-                   "eigh_vectors", "svdvals", "svd_u", "svd_vh", "pinv", "pinv_residual")
+                   "eigh_vectors", "svdvals", "svd_u", "svd_vh", "pinv", "pinv_residual",
+                   "eig_values", "eig_vectors")
 CALL_OPS = ("reshape", "transpose", "matmul", "gather", "scatter_add", "index", "index_add",
             "count_nonfinite", "cumsum", "argsort", "scatter_max", *BN_CALL_OPS,
             *CONV_CALL_OPS, *LINALG_CALL_OPS)

@@ -14,8 +14,8 @@ The table's parts, split along jobs:
 * ``scans``       - the cumsum row, cumprod; ``aggregates`` - prod, logsumexp, norm, any/all;
 * ``sorting``     - the argsort row, sort, topk; ``order_stats``: kthvalue, median,
                     nanmedian (``dims``: what these share);
-* ``matrix_rows``, ``spectral_rows`` - mg.linalg's rows (inv, det, solve, cholesky; eigh,
-                    svd, pinv);
+* ``matrix_rows``, ``spectral_rows``, ``eig_rows`` - mg.linalg's rows (inv, det, solve,
+                    cholesky; eigh, svd, pinv; numpy's eig of real eigenvalues);
 * ``gradtext``    - the drawn gradient text evaluated with numpy (for the tests).
 
 Every public name of these modules is re-exported here (``from minigrad.ops import exp``,
@@ -43,6 +43,7 @@ from .sorting import *  # noqa: F403
 from .order_stats import *  # noqa: F403
 from .matrix_rows import *  # noqa: F403
 from .spectral_rows import *  # noqa: F403
+from .eig_rows import *  # noqa: F403
 
 # Private helpers other modules of the project may use.
 from .core import _as_input as _as_input

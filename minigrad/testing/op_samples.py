@@ -298,3 +298,7 @@ SAMPLES["pinv_residual"] = [(lambda a: ops.pinv_residual(a, "left", rtol=1e-12),
                              [_la.standard_normal((3, 4))]),
                             (lambda a: ops.pinv_residual(a @ ops.transpose(a, (1, 0)), "right",
                                                          rtol=1e-9, hermitian=True), [_RANK2])]
+# numpy's eig of matrices with real, distinct eigenvalues (a small perturbation of a diagonal)
+_REAL_EIG = np.diag([1.0, 2.0, 3.5]) + 0.2 * _la.standard_normal((2, 3, 3))
+SAMPLES["eig_values"] = [(ops.eig_values, [_REAL_EIG])]
+SAMPLES["eig_vectors"] = [(ops.eig_vectors, [_REAL_EIG])]

@@ -96,12 +96,24 @@ def run(suite: str, source: Path, discover: bool, failures: bool = False) -> int
     return 0
 
 
+def _subtest_failures(output: str) -> dict[str, str]:
+    """Tests with a failing subtest (``SUBFAILED(i=1) name - message``; pytest reports the
+    test itself as PASSED) and the first such message."""
+    found: dict[str, str] = {}
+    for line in output.splitlines():
+        match = re.match(r"^SUBFAILED(?:\(.*?\))? (\S+)(?: - (.*))?$", line)
+        if match:
+            found.setdefault(match.group(1), f"subtest: {match.group(2) or ''}")
+    return found
+
+
 def report(output: str, failures: bool = False) -> None:
     """Print the counts per class, each wrong answer, and with ``failures`` every test
     that did not pass, one line each: class, name, message."""
     counts: collections.Counter[str] = collections.Counter()
     wrong = []
     failed = []
+    subfailed = _subtest_failures(output)
     for line in output.splitlines():
         skipped = re.match(r"^SKIPPED \[(\d+)\]", line)
         if skipped:
@@ -111,6 +123,8 @@ def report(output: str, failures: bool = False) -> None:
         if not match:
             continue
         status, name, message = match.group(1), match.group(2), match.group(3) or ""
+        if status == "PASSED" and name in subfailed:  # a subtest of it failed
+            status, message = "FAILED", subfailed[name]
         kind = ("complex" if classify(name, "") == "complex" and status != "SKIPPED"
                 else status.lower() if status in ("PASSED", "SKIPPED")
                 else "missing" if status == "ERROR"  # a test file importing the peer's

@@ -367,3 +367,16 @@ def test_real_eig_rows_match_pytorch() -> None:
     ((t_values.real * torch.tensor(w1)).sum() + (t_vectors.abs() ** 2 * torch.tensor(w2))
      .sum()).backward()
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-11)
+
+
+def test_nan_inputs_give_nan_or_a_named_error() -> None:
+    """A NaN matrix's det is NaN (numpy's LU reads 0 off a singular pivot first; PyTorch
+    gives NaN); iterations that do not converge raise LinAlgError naming the element."""
+    x = np.ones((2, 3, 3))
+    x[1, 0, 0] = np.nan
+    np.testing.assert_array_equal(L.det(x).numpy(), TL.det(torch.tensor(x)).numpy())
+    assert math.isnan(L.slogdet(x).logabsdet.numpy()[1])
+    for fn in (L.svdvals, L.eigvalsh, L.pinv, lambda a: L.svd(a)[0]):
+        with pytest.raises(L.LinAlgError, match=r"\(Batch element \(1,\)\): .*did not converge"
+                                                r".*the input holds NaN or inf"):
+            fn(x)

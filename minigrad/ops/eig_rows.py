@@ -25,6 +25,7 @@ from .matrix_rows import (
     LinAlgError,
     col,
     eye_like,
+    lapack,
     row,
     solve,
     square_shape,
@@ -34,7 +35,7 @@ from .matrix_rows import (
 
 def _real_eig(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """numpy's eig of each matrix, refused when an eigenvalue is complex."""
-    values, vectors = np.linalg.eig(a)
+    values, vectors = lapack("linalg.eig", np.linalg.eig)(a)
     if np.iscomplexobj(values):
         flat = values.reshape(-1, values.shape[-1])
         k = int(np.nonzero(np.any(flat.imag != 0, axis=-1))[0][0])

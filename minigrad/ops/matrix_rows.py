@@ -55,6 +55,28 @@ def _where_failing(a: np.ndarray, solve_one: Callable[[np.ndarray], Any]) -> str
     return ""
 
 
+def lapack(name: str, compute: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], Any]:
+    """``compute`` of an array of matrices, numpy's LinAlgError (an iteration that did not
+    converge, as on NaN or inf entries) raised as ours, naming the op, the batch element
+    and the shape."""
+    def run(a: np.ndarray) -> Any:
+        try:
+            return compute(a)
+        except np.linalg.LinAlgError as error:
+            where = _where_failing(a, compute)
+            finite = "" if np.all(np.isfinite(a)) else "; the input holds NaN or inf"
+            raise LinAlgError(f"{name}: {where}{error} (shape {a.shape}, {a.dtype}"
+                              f"{finite})") from None
+
+    return run
+
+
+def _nan_where_nan(a: np.ndarray, result: np.ndarray) -> np.ndarray:
+    """``result`` (one value per matrix of a) with NaN where a matrix holds a NaN, as
+    PyTorch: numpy's det reads 0 off a singular LU before the NaN reaches it."""
+    return np.where(np.isnan(a).any(axis=(-2, -1)), np.nan, result).astype(result.dtype)
+
+
 def _singular(name: str, a: np.ndarray) -> LinAlgError:
     where = _where_failing(a, np.linalg.inv)
     return LinAlgError(f"{name}: {where}the input matrix is singular (shape {a.shape}, "
@@ -102,8 +124,16 @@ def _det_vjp(g: Tensor, out: Tensor, a: Tensor) -> tuple:
     return (mul(col(col(mul(g, out))), transposed(inv(a))),)
 
 
+def _det_forward(a: np.ndarray) -> np.ndarray:
+    return _nan_where_nan(a, np.linalg.det(a))
+
+
+def _logabsdet_forward(a: np.ndarray) -> np.ndarray:
+    return _nan_where_nan(a, np.linalg.slogdet(a)[1])
+
+
 DET = register(Op(
-    "det", LINALG, 1, np.linalg.det, _det_shape, _det_vjp, grads=("{g} * {out} * {0}^-T",),
+    "det", LINALG, 1, _det_forward, _det_shape, _det_vjp, grads=("{g} * {out} * {0}^-T",),
     doc="det A of each square matrix (numpy.linalg.det)", torch="linalg.det",
 ))
 
@@ -119,7 +149,7 @@ def _logabsdet_vjp(g: Tensor, out: Tensor, a: Tensor) -> tuple:
 
 
 LOGABSDET = register(Op(
-    "logabsdet", LINALG, 1, lambda a: np.linalg.slogdet(a)[1], _det_shape, _logabsdet_vjp,
+    "logabsdet", LINALG, 1, _logabsdet_forward, _det_shape, _logabsdet_vjp,
     grads=("{g} * {0}^-T",), doc="log |det A| (slogdet's second result; -inf when singular)",
 ))
 DET_SIGN = register(Op(

@@ -26,7 +26,16 @@ from .core import Op, apply, register
 from .elementwise import add, div, mul, neg, sub
 from .indexing import index
 from .linalg import matmul
-from .matrix_rows import LINALG, LinAlgError, col, eye_like, row, square_shape, transposed
+from .matrix_rows import (
+    LINALG,
+    LinAlgError,
+    col,
+    eye_like,
+    lapack,
+    row,
+    square_shape,
+    transposed,
+)
 
 
 # ----------------------------------------------------------------------------- eigh
@@ -63,15 +72,23 @@ def _eigh_vectors_vjp(g: Tensor, out: Tensor, a: Tensor, *, UPLO: str) -> tuple:
     return (matmul(matmul(out, div(skew, gaps)), transposed(out)),)
 
 
+def _eigvalsh_forward(a: np.ndarray, *, UPLO: str) -> np.ndarray:
+    return lapack("linalg.eigh", lambda m: np.linalg.eigvalsh(m, UPLO))(a)
+
+
+def _eigh_vectors_forward(a: np.ndarray, *, UPLO: str) -> np.ndarray:
+    return lapack("linalg.eigh", lambda m: np.linalg.eigh(m, UPLO)[1])(a)
+
+
 EIGVALSH = register(Op(
-    "eigvalsh", LINALG, 1, lambda a, *, UPLO: np.linalg.eigvalsh(a, UPLO), _eigvalsh_shape,
+    "eigvalsh", LINALG, 1, _eigvalsh_forward, _eigvalsh_shape,
     _eigvalsh_vjp, grads=("V diag({g}) V^T",),
     doc="the ascending eigenvalues of each symmetric matrix, read from its UPLO triangle",
     torch="linalg.eigvalsh",
 ))
 EIGH_VECTORS = register(Op(
-    "eigh_vectors", LINALG, 1, lambda a, *, UPLO: np.linalg.eigh(a, UPLO)[1],
-    _eigh_vectors_shape, _eigh_vectors_vjp, grads=("V (skew(V^T {g}) / (λj - λi)) V^T",),
+    "eigh_vectors", LINALG, 1, _eigh_vectors_forward, _eigh_vectors_shape, _eigh_vectors_vjp,
+    grads=("V (skew(V^T {g}) / (λj - λi)) V^T",),
     doc="the eigenvectors (columns, ascending eigenvalues) of each symmetric matrix",
 ))
 
@@ -162,22 +179,33 @@ def _svd_vh_vjp(g: Tensor, out: Tensor, a: Tensor, *, full_matrices: bool) -> tu
     return (matmul(u, grad),)
 
 
+def _singular_values(m: np.ndarray) -> np.ndarray:
+    return np.linalg.svd(m, compute_uv=False)
+
+
+def _svd_part(part: int) -> Any:
+    """The forward of U (part 0) or Vh (part 2) of numpy's svd."""
+    def forward(a: np.ndarray, *, full_matrices: bool) -> np.ndarray:
+        return lapack("linalg.svd", lambda m: np.linalg.svd(
+            m, full_matrices=full_matrices)[part])(a)
+
+    return forward
+
+
 SVDVALS = register(Op(
-    "svdvals", LINALG, 1, lambda a: np.linalg.svd(a, compute_uv=False), _svdvals_shape,
+    "svdvals", LINALG, 1, lapack("linalg.svd", _singular_values), _svdvals_shape,
     _svdvals_vjp, grads=("U diag({g}) Vh",),
     doc="the singular values, descending, of each (..., m, n) matrix",
     torch="linalg.svdvals",
 ))
 SVD_U = register(Op(
-    "svd_u", LINALG, 1,
-    lambda a, *, full_matrices: np.linalg.svd(a, full_matrices=full_matrices)[0],
-    _svd_u_shape, _svd_u_vjp, grads=("U (skew(U^T {g}) S / (Sj² - Si²)) Vh + ...",),
+    "svd_u", LINALG, 1, _svd_part(0), _svd_u_shape, _svd_u_vjp,
+    grads=("U (skew(U^T {g}) S / (Sj² - Si²)) Vh + ...",),
     doc="U of A = U diag(S) Vh (left singular vectors, columns)",
 ))
 SVD_VH = register(Op(
-    "svd_vh", LINALG, 1,
-    lambda a, *, full_matrices: np.linalg.svd(a, full_matrices=full_matrices)[2],
-    _svd_vh_shape, _svd_vh_vjp, grads=("U (S skew(Vh {g}^T) / (Sj² - Si²)) Vh + ...",),
+    "svd_vh", LINALG, 1, _svd_part(2), _svd_vh_shape, _svd_vh_vjp,
+    grads=("U (S skew(Vh {g}^T) / (Sj² - Si²)) Vh + ...",),
     doc="Vh of A = U diag(S) Vh (right singular vectors, rows)",
 ))
 
@@ -202,11 +230,11 @@ def _pinv_forward(a: np.ndarray, *, atol: float, rtol: float, hermitian: bool) -
     """V diag(1/S) U^T over the singular values S > max(atol, rtol * max S) (the others
     taken as 0); ``hermitian``: from eigh, |eigenvalues| as the singular values."""
     if hermitian:
-        values, vectors = np.linalg.eigh(a)
+        values, vectors = lapack("linalg.pinv", np.linalg.eigh)(a)
         left, right, scale = vectors, np.swapaxes(vectors, -1, -2), values
         size = np.abs(values)
     else:
-        u, size, vh = np.linalg.svd(a, full_matrices=False)
+        u, size, vh = lapack("linalg.pinv", lambda m: np.linalg.svd(m, full_matrices=False))(a)
         left, right, scale = u, vh, size
     if size.shape[-1] == 0:
         return np.zeros((*a.shape[:-2], a.shape[-1], a.shape[-2]), a.dtype)

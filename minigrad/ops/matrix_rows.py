@@ -125,11 +125,18 @@ def _det_vjp(g: Tensor, out: Tensor, a: Tensor) -> tuple:
 
 
 def _det_forward(a: np.ndarray) -> np.ndarray:
-    return _nan_where_nan(a, np.linalg.det(a))
+    with np.errstate(invalid="ignore"):  # a NaN matrix: NaN, without numpy's warning
+        return _nan_where_nan(a, np.linalg.det(a))
 
 
 def _logabsdet_forward(a: np.ndarray) -> np.ndarray:
-    return _nan_where_nan(a, np.linalg.slogdet(a)[1])
+    with np.errstate(invalid="ignore"):
+        return _nan_where_nan(a, np.linalg.slogdet(a)[1])
+
+
+def _det_sign_forward(a: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.linalg.slogdet(a)[0]
 
 
 DET = register(Op(
@@ -153,7 +160,7 @@ LOGABSDET = register(Op(
     grads=("{g} * {0}^-T",), doc="log |det A| (slogdet's second result; -inf when singular)",
 ))
 DET_SIGN = register(Op(
-    "det_sign", LINALG, 1, lambda a: np.linalg.slogdet(a)[0], _det_shape, None,
+    "det_sign", LINALG, 1, _det_sign_forward, _det_shape, None,
     doc="the sign of det A: -1, 0 or 1 (slogdet's first result; no gradient)",
 ))
 

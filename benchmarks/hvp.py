@@ -15,6 +15,7 @@ a check that they agree.
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -149,3 +150,16 @@ def _ratios(rows: list[Row]) -> str:
     parts = [f"PyTorch eager / {name}: {torch_median / medians[name]:.3g}"
              for name in ("minigrad eager", "minigrad jit") if torch_median and name in medians]
     return "  ".join(parts) + "  (target >= 1)"
+
+
+def main() -> None:
+    """``python -m benchmarks.hvp [--quick]``: the tables alone (``benchmarks.run --only
+    hvp`` runs it with the others)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="width 64 only, few rounds")
+    run(quick=parser.parse_args().quick)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    main()

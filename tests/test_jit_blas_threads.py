@@ -1,9 +1,11 @@
 """BLAS threads inside compiled kernels (minigrad/jit/blas.py): kernels whose products are
 small run them on one BLAS thread and give the count back afterwards, exceptions
-included; large products keep the library's count; values are unchanged."""
+included; large products keep the library's count and the kernel's loops run on one Numba
+thread; values are unchanged."""
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 
@@ -41,18 +43,33 @@ def test_small_products_run_on_one_thread_and_the_count_comes_back(monkeypatch) 
     assert seen and all(counts == [1] * len(before) for counts in seen)
 
 
-def test_large_products_keep_the_library_count_unless_the_kernel_is_parallel() -> None:
+def test_large_products_keep_the_library_count_and_the_loops_take_one_thread(
+        monkeypatch) -> None:
     a, b = _matmul(256, 256, 256)  # 2^24 multiply-adds >= PARALLEL_MIN_MACS
     f = mg.jit(lambda x, w: x @ w)
     np.testing.assert_allclose(f(a, b).numpy(), a.numpy() @ b.numpy(), rtol=1e-12)
     assert not f.last.one_blas_thread and not f.last.parallel
-    # a loop over 65,536 elements runs on Numba's threads: BLAS then keeps to one
+    # a loop over 65,536 elements beside the large product: BLAS keeps its threads and
+    # Numba's loops run on one (the two pools would share the cores), given back after
+    seen: list[int] = []
+    numba_one_thread = blas.numba_one_thread
+
+    def spying() -> int:
+        previous = numba_one_thread()
+        seen.append(numba.get_num_threads())
+        return previous
+
+    monkeypatch.setattr(blas, "numba_one_thread", spying)
+    before = numba.get_num_threads()
     h = mg.jit(lambda x, w: (x @ w).tanh())
-    np.testing.assert_allclose(h(a, b).numpy(), np.tanh(a.numpy() @ b.numpy()), rtol=1e-12)
-    assert h.last.parallel and h.last.one_blas_thread
+    for _ in range(2):
+        np.testing.assert_allclose(h(a, b).numpy(), np.tanh(a.numpy() @ b.numpy()),
+                                   rtol=1e-12)
+    assert h.last.parallel and not h.last.one_blas_thread and h.last.numba_one_thread
+    assert seen and set(seen) == {1} and numba.get_num_threads() == before
     g = mg.jit(lambda x: x.tanh() * 2.0)  # no product at all
     g(a)
-    assert not g.last.one_blas_thread
+    assert not g.last.one_blas_thread and not g.last.numba_one_thread
 
 
 def test_the_count_comes_back_when_the_kernel_raises() -> None:

@@ -334,6 +334,7 @@ class JitFunction:
         fetch = _fetch_plan(lowered, kernel, trace, arg_ids)
         places = _effect_places(lowered, roots, first_effect, effects)
         n_assign = len(trace.assigns)
+        blas_one, numba_one = blas.prepare(lowered, kernel.parallel)
         entry = Compiled(
             kernel=None, source=kernel.source, plan=kernel.plan_text, path=None,
             fetch=fetch, constants=_own_constants(kernel.constants), out_spec=out_spec,
@@ -341,7 +342,7 @@ class JitFunction:
             grad_clears=[target(t) for t in trace.grad_clears],
             guards_grad_none=[target(t) for t in trace.grad_none_guards],
             index_checks=[(target(t), *rest) for t, *rest in trace.index_checks],
-            parallel=kernel.parallel, one_blas_thread=blas.prepare(lowered, kernel.parallel),
+            parallel=kernel.parallel, one_blas_thread=blas_one, numba_one_thread=numba_one,
             adapt_threads=kernel.parallel or blas.largest_product(lowered) > 0,
             buffers=[(_stored_shape(lowered[v]), lowered[v].dtype) for v in kernel.buffers],
             draws=draws, fallback=fallback, check_pos=len(roots),

@@ -90,6 +90,7 @@ class Namespace:
             "weakrefs": weakref.getweakrefcount, "SOLE": SOLE_GRAD_REFCOUNT,
             "get_threads": numba.get_num_threads,
             "one_blas_thread": blas.one_thread, "restore_blas": blas.restore,
+            "numba_one_thread": blas.numba_one_thread, "numba_restore": blas.numba_restore,
             "others_busy": load.others_busy, "busy_begin": load.one_thread_call_begin,
             "busy_end": load.one_thread_call_end,
             "miss": functools.partial(type(entry).record_miss, proxy),
@@ -212,7 +213,7 @@ def make_call(entry: Compiled) -> tuple[Callable[[list[Tensor]], Any],
     args += [ns.bind("c", constant) for constant in entry.constants]
     if entry.buffers:
         args.append("*entry.lend_buffers()")
-    threads = "get_threads()" if entry.parallel else "1"
+    threads = "get_threads()" if entry.parallel and not entry.numba_one_thread else "1"
     if entry.adapt_threads:  # other processes keep the cores busy: one thread (load.py)
         threads = f"(1 if busy else {threads})"
     args.append(threads)
@@ -224,6 +225,10 @@ def make_call(entry: Compiled) -> tuple[Callable[[list[Tensor]], Any],
     if entry.one_blas_thread:  # small products: BLAS on one thread, restored after
         run = ["    one_blas_thread()", "    try:", *("    " + line for line in run),
                "    finally:", "        restore_blas()"]
+    if entry.numba_one_thread:  # a large product: BLAS takes the cores, the loops one
+        run = ["    numba_before = numba_one_thread()", "    try:",
+               *("    " + line for line in run), "    finally:",
+               "        numba_restore(numba_before)"]
     if entry.adapt_threads:
         run = ["    busy = others_busy()", "    if busy:", "        previous = busy_begin()",
                "    try:", *("    " + line for line in run),

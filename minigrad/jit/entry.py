@@ -105,6 +105,7 @@ class Compiled:
     index_checks: list[tuple[Target, int, int, tuple]] = field(default_factory=list)
     parallel: bool = False
     one_blas_thread: bool = False  # small products: BLAS on one thread (blas.py)
+    numba_one_thread: bool = False  # a large product: Numba's loops on one thread
     adapt_threads: bool = False  # threads of its own: one thread under load (load.py)
     signature: Any = None  # Numba's argument types of the kernel
     what: str = ""  # what compiles, for the progress line
@@ -191,13 +192,17 @@ class Compiled:
                       for fetch, data in zip(self.fetch, arrays, strict=True)]
         busy = self.adapt_threads and load.others_busy()
         previous = load.one_thread_call_begin() if busy else 0
+        numba_before = blas.numba_one_thread() if self.numba_one_thread else 0
         if self.one_blas_thread:
             blas.one_thread()
         try:
-            results = self._run_kernel(arrays, 1 if busy else None)
+            single = busy or self.numba_one_thread
+            results = self._run_kernel(arrays, 1 if single else None)
         finally:
             if self.one_blas_thread:
                 blas.restore()
+            if self.numba_one_thread:
+                blas.numba_restore(numba_before)
             if busy:
                 load.one_thread_call_end(previous)
         self._store_effects(tensors, results)

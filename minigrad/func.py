@@ -132,25 +132,29 @@ def _value_and_grads(func: Callable[..., Any], argnums: Argnums, has_aux: bool,
                       allow_unused=True)
     else:
         grads = (None,) * len(inputs)
-    own = {id(x) for x in inputs if x.is_leaf}
-    filled = [zeros_like(x) if g is None else _keep_outer_graph(g, own)
-              for g, x in zip(grads, inputs, strict=True)]
+    out, *kept = _keep_outer_graph([out, *grads], {id(x) for x in inputs if x.is_leaf})
+    filled = [zeros_like(x) if g is None else g for g, x in zip(kept, inputs, strict=True)]
     trees, start = [], 0
     for unflatten, count in rebuilders:
         trees.append(unflatten(filled[start:start + count]))
         start += count
     result = trees[0] if isinstance(argnums, int) else tuple(trees)
-    return _keep_outer_graph(out, own), result, aux
+    return out, result, aux
 
 
-def _keep_outer_graph(value: Tensor, own_leaves: set[int]) -> Tensor:
-    """``value`` itself if its graph reaches a tensor requiring grad other than this call's
-    own new leaves (so an enclosing derivative sees it), else ``value`` detached."""
-    if not value.requires_grad:
-        return value
-    outer = any(node.is_leaf and node.requires_grad and id(node) not in own_leaves
-                for node in topological_order([value]))
-    return value if outer else value.detach()
+def _keep_outer_graph(values: list[Tensor | None],
+                      own_leaves: set[int]) -> list[Tensor | None]:
+    """Each value itself if its graph reaches a tensor requiring grad other than this
+    call's own new leaves (so an enclosing derivative sees it), else detached. One walk
+    over all their graphs: a node reaches one if it is one or one of its inputs does."""
+    roots = [v for v in values if v is not None and v.requires_grad]
+    reaching: set[int] = set()
+    for node in topological_order(roots):  # inputs before the nodes that use them
+        if (node.is_leaf and node.requires_grad and id(node) not in own_leaves) or any(
+                id(parent) in reaching for parent in node.inputs):
+            reaching.add(id(node))
+    return [v if v is None or not v.requires_grad or id(v) in reaching else v.detach()
+            for v in values]
 
 
 def grad(func: Callable[..., Any], argnums: Argnums = 0,

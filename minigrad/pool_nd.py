@@ -154,9 +154,10 @@ def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
 
 
 # ------------------------------------------------------- adaptive average pools
-def _adaptive_avg(op: str, dims: int, input: Any, output_size: Any) -> Tensor:  # noqa: A002
-    """The mean over [floor(i n / m), ceil((i + 1) n / m)) along each axis: one constant
-    averaging matmul per axis (None in ``output_size`` keeps that axis)."""
+def _adaptive_input(op: str, dims: int, input: Any,  # noqa: A002
+                    output_size: Any) -> tuple[Tensor, bool, tuple[int, ...]]:
+    """(the batched float input, whether it was unbatched, the output size per spatial
+    axis with None read as the input's) for the adaptive pools, checked."""
     x, unbatched = _batched(op, input, dims)
     if x.dtype.kind != "f":
         raise ArgumentTypeError(f"{op}: input must be floating point, got dtype {x.dtype}")
@@ -169,6 +170,13 @@ def _adaptive_avg(op: str, dims: int, input: Any, output_size: Any) -> Tensor:  
     if min(sizes) < 1 or min(x.shape[2:]) < 1:
         raise ArgumentError(f"{op}: output size {sizes} and input {x.shape} must be positive "
                             f"along every spatial axis")
+    return x, unbatched, sizes
+
+
+def _adaptive_avg(op: str, dims: int, input: Any, output_size: Any) -> Tensor:  # noqa: A002
+    """The mean over [floor(i n / m), ceil((i + 1) n / m)) along each axis: one constant
+    averaging matmul per axis (None in ``output_size`` keeps that axis)."""
+    x, unbatched, sizes = _adaptive_input(op, dims, input, output_size)
     out = x
     for k, m in enumerate(sizes):
         out = out if m == x.shape[2 + k] else area_along(out, 2 + k, m)
@@ -251,18 +259,7 @@ def _adaptive_max(op: str, dims: int, input: Any, output_size: Any,  # noqa: A00
     """Separable: the last axis first, each pass the windows' maxima; the positions chosen
     on earlier passes are read at the rows later passes chose (gather), so the index is
     that of the first maximum (or last NaN) in row-major window order, as PyTorch's."""
-    x, unbatched = _batched(op, input, dims)
-    if x.dtype.kind != "f":
-        raise ArgumentTypeError(f"{op}: input must be floating point, got dtype {x.dtype}")
-    sizes = tuple(output_size) if isinstance(output_size, tuple | list) else (
-        (output_size,) * dims)
-    if len(sizes) != dims:
-        raise ArgumentError(f"{op}: output_size must be an int or {dims} ints, got "
-                            f"{output_size!r}")
-    sizes = tuple(n if s is None else int(s) for n, s in zip(x.shape[2:], sizes, strict=True))
-    if min(sizes) < 1 or min(x.shape[2:]) < 1:
-        raise ArgumentError(f"{op}: output size {sizes} and input {x.shape} must be positive "
-                            f"along every spatial axis")
+    x, unbatched, sizes = _adaptive_input(op, dims, input, output_size)
     out, chosen = x, {}
     for axis in reversed(range(2, x.ndim)):
         out, position = _adaptive_max_axis(out, axis, sizes[axis - 2])

@@ -50,6 +50,11 @@ def cache_dir() -> Path:
     return Path(base) / "minigrad" / "jit"
 
 
+def module_path(key: str) -> Path:
+    """Where the generated module of ``cache_key`` ``key`` lives in the cache directory."""
+    return cache_dir() / f"mg_{key}.py"
+
+
 def cache_key(source: str) -> str:
     """A hash of the source and every version the compiled code depends on."""
     from .. import __version__
@@ -113,7 +118,7 @@ def load_module(source: str, fresh: bool = False) -> tuple[ModuleType, Path]:
     key = cache_key(source)
     with _lock:
         module = _modules.get(key)
-        path = cache_dir() / f"mg_{key}.py"
+        path = module_path(key)
         if module is not None and not fresh:
             return module, path
         try:

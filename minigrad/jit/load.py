@@ -21,8 +21,6 @@ import os
 import threading
 import time
 
-import numba
-
 from . import blas
 
 INTERVAL = 0.25  # seconds between samples of the machine's load
@@ -78,12 +76,11 @@ def others_busy() -> bool:
 def one_thread_call_begin() -> int:
     """Numba's and BLAS's threads down to one for this call; returns Numba's count to give
     back to ``one_thread_call_end``."""
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
+    previous = blas.numba_one_thread()
     blas.one_thread()
     return previous
 
 
 def one_thread_call_end(previous: int) -> None:
-    numba.set_num_threads(previous)
+    blas.numba_restore(previous)
     blas.restore()

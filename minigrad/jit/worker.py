@@ -37,7 +37,7 @@ NICENESS = 5  # the child yields the cores to the parent's eager calls
 def compile_in_child(source: str, signature: Any) -> bool:
     """Compile ``source``'s kernel for ``signature`` into Numba's disk cache in a child
     process; True when it did (load it from the cache next), False otherwise."""
-    path = cache.cache_dir() / f"mg_{cache.cache_key(source)}.py"
+    path = cache.module_path(cache.cache_key(source))
     try:
         cache.ensure_source(path, source)
         payload = pickle.dumps((str(path), signature))

@@ -33,10 +33,11 @@ class _ConvNd(Module):
 
     dims = 2
     transposed = False
+    function = staticmethod(conv2d)  # each layer's functional form
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
-                 padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str,
-                 dtype: Any) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", dtype: Any = None) -> None:
         super().__init__()
         name = type(self).__name__
         if padding_mode != "zeros":
@@ -71,6 +72,12 @@ class _ConvNd(Module):
     def _tuple(self, value: Any, name: str, minimum: int = 1) -> tuple[int, ...]:
         return ntuple(value, self.dims, name, type(self).__name__, minimum)
 
+    def forward(self, x: Tensor) -> Tensor:
+        """conv(x, W) + b, with the layer's dims."""
+        self._check_input(x)
+        return self.function(x, self.weight, self.bias, self.stride, self.padding,
+                             self.dilation, self.groups)
+
     def _check_input(self, x: Tensor) -> None:
         if x.ndim != self.dims + 2 or x.shape[1] != self.in_channels:
             layout = LAYOUTS[self.dims + 2]
@@ -94,54 +101,21 @@ class Conv2d(_ConvNd):
     """2-D convolution of (N, C, H, W) inputs (``torch.nn.Conv2d``); one conv2d node."""
 
     dims = 2
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """conv2d(x, W) + b."""
-        self._check_input(x)
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                      self.groups)
+    function = staticmethod(conv2d)
 
 
 class Conv1d(_ConvNd):
     """1-D convolution of (N, C, L) inputs (``torch.nn.Conv1d``): conv2d over a unit axis."""
 
     dims = 1
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """conv1d(x, W) + b."""
-        self._check_input(x)
-        return conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                      self.groups)
+    function = staticmethod(conv1d)
 
 
 class Conv3d(_ConvNd):
     """3-D convolution of (N, C, D, H, W) inputs (``torch.nn.Conv3d``)."""
 
     dims = 3
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """conv3d(x, W) + b."""
-        self._check_input(x)
-        return conv3d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                      self.groups)
+    function = staticmethod(conv3d)
 
 
 class _ConvTransposeNd(_ConvNd):

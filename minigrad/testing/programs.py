@@ -164,13 +164,16 @@ def make_tensors(program: Program, arrays: list[np.ndarray]) -> list[mg.Tensor]:
 
 # ------------------------------------------------------------------------ as source
 def literal(value: Any) -> str:
-    """Python source for an attribute value (numbers, strings, tuples, slices, arrays)."""
+    """Python source for an attribute value (numbers, strings, tuples, slices, Ellipsis,
+    arrays)."""
     if isinstance(value, np.ndarray):
         return (f"np.array({value.tolist()!r}, dtype={value.dtype.name!r})"
                 + (f".reshape({value.shape!r})" if value.size == 0 else ""))
     if isinstance(value, tuple):
         inner = ", ".join(literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if value is Ellipsis:
+        return "Ellipsis"
     if isinstance(value, slice):
         return f"slice({value.start!r}, {value.stop!r}, {value.step!r})"
     if isinstance(value, np.generic):

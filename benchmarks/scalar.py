@@ -10,6 +10,13 @@
 3. The per-node cost of a long eager chain (benchmarks/compile_scaling.chain, 64 float64
    elements, value and gradient) at 1e3 / 1e4 / 1e5 nodes, with Python's cyclic GC on and
    off, and PyTorch's for comparison.
+Each of the three runs in its own fresh process (the libraries imported as in a user's
+script), not in the process that ran the other benchmarks first. There (session 9's run)
+the MLP row read 16.65 ms for minigrad and 3.07 ms for micrograd; alone in a process they
+take 4-7 ms and 1.3-1.4 ms. A process's long-lived objects make every full cyclic-GC
+collection longer (importing torch and jax alone, 230k objects, took minigrad's MLP from
+4.4 to 6.6 ms), and PyTorch's OpenMP threads spin on after its last parallel call under
+run.py's OMP_WAIT_POLICY=ACTIVE: both are charged to whichever library runs Python code.
 Ratios are PyTorch (or micrograd) time / minigrad time: > 1 means minigrad is faster.
 """
 
@@ -308,17 +315,20 @@ def run(quick: bool = False, out_dir: Path = env.RESULTS,
     faw_rows = found_faw.get("rows", [])
     for bottom in ("minigrad eager", "minigrad jit"):
         print(_ratio_line(faw_rows, "PyTorch eager", bottom, ""))
+    mode = "quick" if quick else "full"
     print(f"\n-- micrograd-style {'-'.join(map(str, MLP_SIZES))} MLP on 0-d float64 tensors, "
-          "one sample, forward + backward --")
-    mlp_rows = scalar_mlp(quick)
-    print(format_rows(mlp_rows, ("output",)))
-    mlp_dicts = [row.as_dict() for row in mlp_rows]
+          "one sample, forward + backward (fresh process) --")
+    found_mlp = fresh.spawn("scalar", ["mlp", mode], None, limit_s)
+    print(found_mlp.get("table") or f"error: {found_mlp.get('error', found_mlp)}")
+    mlp_dicts = found_mlp.get("rows", [])
     print(_ratio_line(mlp_dicts, "PyTorch eager", "minigrad eager", ">= 1"))
     print(_ratio_line(mlp_dicts, "micrograd", "minigrad eager", ">= 0.5"))
     print(f"\n-- per-node cost of an eager chain ({ELEMENTS} float64 elements, value and "
-          "gradient; target: flat within 20 % from 1e3 to 1e5) --")
-    chain_rows = per_node(quick)
-    print(format_per_node(chain_rows))
+          "gradient; target: flat within 20 % from 1e3 to 1e5; fresh process) --")
+    found_chain = fresh.spawn("scalar", ["chain", mode], None, limit_s)
+    chain_rows = found_chain.get("per_node", [])
+    print(format_per_node(chain_rows) if chain_rows
+          else f"error: {found_chain.get('error', found_chain)}")
     payload = {"benchmark": "scalar", "quick": quick, "info": info,
                "faw": {k: v for k, v in found_faw.items() if k != "table"},
                "mlp": mlp_dicts, "per_node": chain_rows}
@@ -327,13 +337,22 @@ def run(quick: bool = False, out_dir: Path = env.RESULTS,
 
 
 def main() -> None:
-    """``--child faw jit|nojit INPUTS ROUNDS quick|full``: print the FAW rows as JSON."""
+    """The child processes' tables as one JSON line: ``--child faw jit|nojit INPUTS ROUNDS
+    quick|full``, ``--child mlp quick|full`` or ``--child chain quick|full``."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--child", nargs=5, required=True,
-                        metavar=("faw", "JIT", "INPUTS", "ROUNDS", "MODE"))
-    _, jit, inputs, rounds, mode = parser.parse_args().child
-    print(json.dumps(faw_child(int(inputs), int(rounds), jit == "jit", mode == "quick"),
-                     default=str))
+    parser.add_argument("--child", nargs="+", required=True, metavar="ARG")
+    kind, *rest = parser.parse_args().child
+    quick = rest[-1] == "quick"
+    if kind == "faw":
+        jit, inputs, rounds, _ = rest
+        found = faw_child(int(inputs), int(rounds), jit == "jit", quick)
+    elif kind == "mlp":
+        rows = scalar_mlp(quick)
+        found = {"rows": [row.as_dict() for row in rows],
+                 "table": format_rows(rows, ("output",))}
+    else:
+        found = {"per_node": per_node(quick)}
+    print(json.dumps(found, default=str))
 
 
 if __name__ == "__main__":

@@ -155,3 +155,45 @@ def test_every_issue17_benchmark_is_wired():
         module = importlib.import_module(f"benchmarks.{name}")
         assert callable(module.run) and callable(module.main)
     assert set(bench_run.ISSUE17) <= set(bench_run.parse([]).only.split(","))
+
+
+def test_why_records_the_forwards_a_step_calls_and_replays_them():
+    import numpy as np
+
+    import minigrad as mg
+    from benchmarks import why
+
+    a, b = mg.tensor(np.array([1.0, 2.0]), requires_grad=True), mg.tensor(np.array([3.0, 5.0]))
+    results = []
+
+    def step():
+        out = (a * b + 1.0).tanh().sum()
+        out.backward()
+        results.append(out.data)
+
+    calls = why.recorded_forwards(step)
+    names = [forward.__name__ for forward, _, _ in calls]
+    # forward: mul, add, tanh, sum; backward: sum's broadcast of g, tanh's g * (1 - out * out),
+    # mul's g * b (a alone requires grad)
+    assert names == ["multiply", "add", "tanh", "_sum_forward", "<lambda>", "multiply",
+                     "subtract", "multiply", "multiply"]
+    replayed = []
+    for forward, args, kwargs in calls[:3]:
+        replayed.append(forward(*args, **kwargs))
+    assert np.allclose(replayed[2], np.tanh(np.array([1.0, 2.0]) * [3.0, 5.0] + 1.0))
+    only = why.recorded_forwards(step, only="tanh")
+    assert len(only) == 1 and np.allclose(only[0][0](*only[0][1]), replayed[2])
+    from minigrad.ops import OPS
+    assert all("recording" not in op.forward.__name__ for op in OPS.values())  # restored
+
+
+def test_why_formatters_print_every_section():
+    from benchmarks import why
+
+    text = why.format_gc([{"nodes": 1000, "us_per_node_gc_on": 12.0, "us_per_node_gc_off": 10.0,
+                           **{f"gen{g}_collections": g for g in range(3)},
+                           **{f"gen{g}_ms": 0.5 * g for g in range(3)}}])
+    assert "1,000" in text and "2 (1.0)" in text and "0 (0.0)" in text
+    text = why.format_memory({"minigrad composed": {"sub": 1.0, "mul": 3.0},
+                              "PyTorch F.batch_norm": "torch not importable"})
+    assert "4 x input" in text and "torch not importable" in text

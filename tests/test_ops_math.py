@@ -124,7 +124,7 @@ def test_gradients_to_second_order_match_pytorch(name: str, inputs: list) -> Non
 def test_jit_templates_give_eager_values_at_special_values() -> None:
     """One compiled function applies every new row to the special values (pairs of them for
     the binary rows): mg.jit equals eager, exactly at NaN, +-inf and zeros (their signs
-    too), to 1e-15 elsewhere."""
+    too), to 1e-15 elsewhere (one ulp for float32 results)."""
     x, a, b = mg.tensor(SPECIAL), mg.tensor(PAIRS[0]), mg.tensor(PAIRS[1])
     ints = mg.tensor(np.array([-7, -2, 0, 3]))
     safe = [n for n in BINARY if n not in ("remainder", "floor_divide")]
@@ -151,8 +151,11 @@ def test_jit_templates_give_eager_values_at_special_values() -> None:
         special = ~np.isfinite(e) | (e == 0)  # exactly: NaN, +-inf, the signs of zeros
         assert np.array_equal(e[special], j[special], equal_nan=True), f"output {k}: {e} {j}"
         assert np.array_equal(np.signbit(e[e == 0]), np.signbit(j[e == 0])), k
-        # other values to a few ulps (scipy's erf and libm's differ in the last bits)
-        np.testing.assert_allclose(j[~special], e[~special], rtol=1e-15, err_msg=str(k))
+        # other values to a few ulps (scipy's erf and libm's differ in the last bits; a
+        # float32 result, e.g. atan2 of integers, to one float32 ulp: numpy's AVX-512
+        # float32 atan2 and Numba's differ in the last bit on AMD EPYC model 17)
+        rtol = float(np.finfo(np.float32).eps) if e.dtype == np.float32 else 1e-15
+        np.testing.assert_allclose(j[~special], e[~special], rtol=rtol, err_msg=str(k))
 
 
 def test_remainder_and_floor_divide_operators_follow_python() -> None:

@@ -63,14 +63,16 @@ def test_matches_pytorch_values_in_the_file(name: str) -> None:
 
 
 def test_file_matches_live_pytorch() -> None:
-    """The committed file is what PyTorch gives today (every case)."""
+    """The committed file is what PyTorch gives today (every case), to a few float64 ulps:
+    PyTorch's kernels round differently on another CPU (log_softmax's gradient moved by
+    3e-16 on an AVX-512 AMD EPYC model 17, against the model 1 that wrote the file)."""
     torch = pytest.importorskip("torch")
     for name in gen.CASES:
         live = gen.run(torch, name)
         stored = _stored(name)
         assert sorted(live) == sorted(stored), name
         for key, theirs in stored.items():
-            _assert_same(live[key], theirs, f"torch {name}/{key}", 0.0)
+            _assert_same(live[key], theirs, f"torch {name}/{key}", 1e-14)
 
 
 # ---------------------------------------------------------------------------------- pow

@@ -300,3 +300,34 @@ def test_batch_norm_of_an_infinite_first_sample() -> None:
             for g, w in zip(got, want, strict=True):
                 np.testing.assert_allclose(g, w, rtol=1e-12, atol=0)
     assert fn.last.fallback is not None and fn.last.fallback.runs == 1
+
+
+@pytest.mark.parametrize("row", ["fmod", "remainder", "floor_divide"])
+def test_integer_division_by_a_zero_computed_in_the_kernel_raises_as_eager(row) -> None:
+    """Found by the fuzzer (seed 741852963, program 82): eager refuses an integer divisor
+    holding a zero (ZeroDivisionError, as PyTorch); the kernel computed C's fmod of floats
+    and returned -2**63. The divisor here is computed inside the kernel (b + 1), so no
+    check outside it could see the zero; it is checked element by element where it is
+    read (jit/value_checks.py), with eager's message, also in a loop over 70,000 elements
+    (a parallel loop)."""
+    divide = getattr(mg, row)
+
+    def f(a, b, x):
+        q = divide(a, b + 1)
+        return (x * q).sum(), q
+
+    for size in (3, 70_000):
+        compiled = mg.jit(f, background=False)
+        x = mg.tensor(np.ones(size), requires_grad=True)
+        a = mg.tensor(np.arange(7, 7 + size) * np.where(np.arange(size) % 2, -1, 1))
+        fine = mg.tensor(np.full(size, 2))
+        zero = mg.tensor(np.where(np.arange(size) == size - 2, -1, 2))
+        for _ in range(2):  # the trace, then the kernel
+            np.testing.assert_array_equal(compiled(a, fine, x)[1].data, f(a, fine, x)[1].data)
+        with pytest.raises(ZeroDivisionError) as eager:
+            f(a, zero, x)
+        with pytest.raises(ZeroDivisionError) as jitted:
+            compiled(a, zero, x)
+        assert str(jitted.value) == str(eager.value)
+        assert f"divisor of shape ({size},), dtype int64" in str(jitted.value)
+        assert compiled.stats()["compiles"] == 1  # the kernel raised, not an eager rerun

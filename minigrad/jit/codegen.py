@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..ops import OPS
 from .emit_calls import BUFFER_MIN_ELEMENTS, CallEmitter
 from .ir import Graph, NotCompilableError, Value
 from .plan import PARALLEL_MIN_ELEMENTS, REDUCE_OPS, Plan, Step, ishape, plan
@@ -91,6 +92,8 @@ def generate(graph: Graph, parallel: bool = True) -> Kernel:
         *(["", "from minigrad.jit import bn_kernels"] if gen.uses_bn_kernels else []),
         *(["", "from minigrad.jit import conv_kernels"] if gen.uses_conv_kernels else []),
         *(["", "from minigrad.jit import linalg_calls"] if gen.uses_linalg else []),
+        *(["", "from minigrad.jit import value_checks"]
+          if any("value_checks." in line for line in (*functions, *body)) else []),
         "",
         *(f"\n{function}" for function in functions),
         "",
@@ -142,7 +145,8 @@ class _Generator(CallEmitter):
         batches = [g[v] for v in step.items if v in loops and loops[v].kind == "batch"]
         stores = [g[v] for v in step.items if g[v].op not in REDUCE_OPS
                   and g[v] not in batches]
-        big = self.parallel and int(np.prod(shape)) >= PARALLEL_MIN_ELEMENTS and shape[0] > 1
+        big = (self.parallel and int(np.prod(shape)) >= PARALLEL_MIN_ELEMENTS and shape[0] > 1
+               and not self._raises(step))
         chunked = big and any(0 in r.attrs["axes"] for r in reduces)
         src.add(f"# loop over {shape}: " + ", ".join(f"v{v}" for v in step.items))
         for value in stores:
@@ -210,6 +214,20 @@ class _Generator(CallEmitter):
                 src.add(f"i{k} = 0")
                 src.depth -= 1
         src.depth += 1
+
+    def _raises(self, step: Step) -> bool:
+        """Whether the loop computes a value that checks its inputs and raises eager's error
+        (an integer divisor: ``Op.integer_zero_message``). Such a loop runs serially: an
+        exception raised inside Numba's prange is lost (the loop returned -2**63 where
+        eager raised, fuzz seed 741852963)."""
+        g = self.graph
+        for vid in step.items:
+            for inner in (vid, *self.plan.inlined.get(vid, [])):
+                row = OPS.get(g[inner].op)
+                if row is not None and row.integer_zero_message is not None \
+                        and all(g[i].dtype.kind in "biu" for i in g[inner].inputs):
+                    return True
+        return False
 
     def _store(self, stores: list[Value], shape: tuple[int, ...], names: dict[int, str]) -> None:
         full = ", ".join(f"i{k}" for k in range(len(shape)))

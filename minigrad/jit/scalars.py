@@ -57,12 +57,23 @@ def scalar_expr(value: Value, args: list[str], graph: Graph) -> str:
         if _all_float(value, graph):
             template = _MATH_CALL.sub(lambda m: _MATH[m.group(1)], template)
         attrs = {k: repr(v) for k, v in value.attrs.items() if isinstance(v, int | float)}
-        body = template.format(*args, **attrs)
+        body = template.format(*_checked_args(value, args, graph), **attrs)
     if value.dtype.kind == "b":
         return body if _yields_bool(value) else f"({body} != 0)"
     if _keeps_dtype(value, graph):
         return body
     return f"{np_dtype(value.dtype)}({body})"
+
+
+def _checked_args(value: Value, args: list[str], graph: Graph) -> list[str]:
+    """``args`` with an integer divisor read through ``value_checks.nonzero_divisor`` (the
+    row's ``integer_zero_message``: eager refuses a zero in it)."""
+    message = OPS[value.op].integer_zero_message
+    inputs = [graph[i] for i in value.inputs]
+    if message is None or any(v.dtype.kind not in "biu" for v in inputs):
+        return args
+    text = message(inputs[1].shape, inputs[1].dtype)  # op name, shape, dtype: no user text
+    return [args[0], f"value_checks.nonzero_divisor({args[1]}, {text!r})", *args[2:]]
 
 
 # numpy functions of scalars whose ``math`` namesakes Numba computes alike (checked at

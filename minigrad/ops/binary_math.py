@@ -56,11 +56,19 @@ ATAN2, atan2 = binary(
 )
 
 
+def _integer_zero_message(name: str) -> Any:
+    """The message of ``name``'s integer division by zero, from the divisor's shape and
+    dtype (eager's, and the JIT's: ``Op.integer_zero_message``)."""
+    def message(shape: tuple[int, ...], dtype: np.dtype) -> str:
+        return (f"{name}: integer division by zero (divisor of shape {tuple(shape)}, dtype "
+                f"{np.dtype(dtype)}, holds zeros)")
+    return message
+
+
 def _refuse_integer_zero(name: str, a: np.ndarray, b: np.ndarray) -> None:
     """Integer division by zero is an error (PyTorch's ZeroDivisionError; numpy gives 0)."""
     if a.dtype.kind in "biu" and b.dtype.kind in "biu" and not np.all(b):
-        raise ZeroDivisionError(f"{name}: integer division by zero (divisor of shape "
-                                f"{b.shape}, dtype {b.dtype}, holds zeros)")
+        raise ZeroDivisionError(_integer_zero_message(name)(b.shape, b.dtype))
 
 
 def _remainder_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -87,7 +95,7 @@ REMAINDER, remainder = binary(
         "remainder); d/da = 1, d/db = -floor(a / b).",
     numba=f"({_FMOD} + {{1}} if ({_FMOD} != 0 and (({_FMOD} < 0) != ({{1}} < 0))) "
           f"else {_FMOD})",
-    torch="remainder", operator="mod",
+    torch="remainder", operator="mod", integer_zero_message=_integer_zero_message("remainder"),
 )
 
 
@@ -115,6 +123,7 @@ FLOOR_DIVIDE, floor_divide = binary(
     "floor_divide", _floor_divide_forward, None, ("", ""), "({0} // {1})",
     doc="floor(a / b) (Python's ``//``); no gradient, as in PyTorch.",
     numba=_floor_divide_template(), torch="floor_divide", operator="floordiv",
+    integer_zero_message=_integer_zero_message("floor_divide"),
 )
 
 
@@ -152,7 +161,7 @@ FMOD, fmod = binary(
     "fmod", _fmod_forward, _fmod_vjp, ("{g}", "-{g} * trunc({0} / {1})"), "fmod({0}, {1})",
     doc="a - b * trunc(a / b): the remainder with the sign of a (C's fmod, PyTorch's fmod); "
         "d/da = 1, d/db = -trunc(a / b).",
-    numba=_FMOD, torch="fmod",
+    numba=_FMOD, torch="fmod", integer_zero_message=_integer_zero_message("fmod"),
 )
 
 

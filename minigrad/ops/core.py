@@ -84,6 +84,10 @@ class Op:
     dtype_rule: str = SAME
     # The PyTorch function (``torch.<name>(*inputs, **attrs)``) the fuzzer compares with.
     torch: str | None = None
+    # Rows whose second input divides (fmod, remainder, floor_divide): eager's message for
+    # an integer divisor holding a zero, from the divisor's shape and dtype. The JIT checks
+    # such divisors element by element (jit/value_checks.py) and raises the same error.
+    integer_zero_message: Callable[[tuple[int, ...], np.dtype], str] | None = None
 
     @property
     def differentiable(self) -> bool:

@@ -69,13 +69,17 @@ def unary(name: str, forward: Callable[..., np.ndarray], vjp: VJP | None, grad: 
 def binary(name: str, forward: Callable[..., np.ndarray], vjp: VJP | None,
            grads: tuple[str, str], expr: str, *, doc: str, numba: str | None = None,
            keeps_dtype: KeepsDtype = False, torch: str | None = None,
-           dtype_rule: str = SAME, operator: str | None = None) -> tuple[Op, Wrapper]:
+           dtype_rule: str = SAME, operator: str | None = None,
+           integer_zero_message: Callable[[tuple[int, ...], np.dtype], str] | None = None,
+           ) -> tuple[Op, Wrapper]:
     """An elementwise row of two broadcasting inputs and its wrapper ``name(a, b)``; with
-    ``operator`` (e.g. "mod") also the Tensor operators ``__mod__`` and ``__rmod__``."""
+    ``operator`` (e.g. "mod") also the Tensor operators ``__mod__`` and ``__rmod__``;
+    ``integer_zero_message``: see ``Op``."""
     row = register(Op(
         name, ELEMENTWISE, 2, forward, _elementwise_shape(name), vjp,
         grads=grads if vjp else (), expr=expr, doc=doc, numba=numba,
         numba_keeps_dtype=keeps_dtype, dtype_rule=dtype_rule, torch=torch,
+        integer_zero_message=integer_zero_message,
     ))
 
     def wrapper(a: Any, b: Any) -> Tensor:

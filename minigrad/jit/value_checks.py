@@ -1,0 +1,20 @@
+"""Checks of values inside compiled kernels, raising the error eager raises.
+
+An op row whose eager forward refuses some input values (an integer divisor holding a
+zero: ``Op.integer_zero_message``) gets the same refusal in the kernel: the scalar
+expression reads the checked input through ``nonzero_divisor`` (``scalars.scalar_expr``),
+which returns it unchanged or raises ZeroDivisionError with eager's message (the divisor's
+shape and dtype, known when the kernel is generated; no user text).
+"""
+
+from __future__ import annotations
+
+import numba
+
+
+@numba.njit(cache=True, nogil=True)
+def nonzero_divisor(b, message):
+    """``b``, or ZeroDivisionError(message) when the integer divisor ``b`` is 0."""
+    if b == 0:
+        raise ZeroDivisionError(message)
+    return b

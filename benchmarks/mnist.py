@@ -128,17 +128,19 @@ def run(quick: bool = False, out_dir: Path = env.RESULTS,
 
 
 def main() -> None:
-    """``python -m benchmarks.mnist [--quick]``: the table alone; ``--child torch_compile``
-    prints the probe's JSON line."""
+    """``python -m benchmarks.mnist [--quick] [--out DIR]``: the table alone (without
+    run.py's OMP_WAIT_POLICY=ACTIVE unless set); ``--child torch_compile`` prints the
+    probe's JSON line."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="few rounds, no torch.compile")
     parser.add_argument("--child", choices=("torch_compile",))
+    parser.add_argument("--out", default=None, help="results folder (default benchmarks/results)")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child_torch_compile()))
         return
     os.environ.setdefault("MINIGRAD_JIT_BACKGROUND", "0")
-    run(quick=args.quick)
+    run(quick=args.quick, out_dir=Path(args.out) if args.out else env.RESULTS)
 
 
 if __name__ == "__main__":

@@ -117,41 +117,90 @@ def _pairs(weights: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 # ---------------------------------------------------------------------------- PyTorch
-def torch_step() -> Step | Row:
-    """PyTorch eager: nn.Sequential, F.cross_entropy, torch.optim.SGD."""
+def torch_step(sizes: tuple[int, ...] = (2, WIDTH, WIDTH, 2), batch: int = BATCH,
+               optimizer: str = "SGD", compile_options: dict[str, Any] | None = None,
+               name: str = "PyTorch eager") -> Step | Row:
+    """PyTorch: nn.Sequential (a BatchNorm1d and a ReLU after every hidden Linear),
+    F.cross_entropy, torch.optim.SGD (lr 0.1) or Adam (lr 1e-3). With ``compile_options``
+    the model's forward and the optimizer's step are each wrapped in
+    ``torch.compile(**compile_options)`` (backward runs through the compiled graph's
+    AOT-autograd backward)."""
     torch = env.load_torch()
     if torch is None:
-        return Row("PyTorch eager", NOT_INSTALLED, "import torch failed")
+        return Row(name, NOT_INSTALLED, "import torch failed")
     nn = torch.nn
-    linears = [nn.Linear(2, WIDTH), nn.Linear(WIDTH, WIDTH), nn.Linear(WIDTH, 2)]
-    with torch.no_grad():
-        for layer, (w, b) in zip(linears, _pairs(initial_weights()), strict=True):
-            layer.weight.copy_(torch.from_numpy(w))
-            layer.bias.copy_(torch.from_numpy(b))
-    model = nn.Sequential(linears[0], nn.BatchNorm1d(WIDTH), nn.ReLU(),
-                          linears[1], nn.BatchNorm1d(WIDTH), nn.ReLU(), linears[2])
+    layers: list[Any] = []
+    for w, b in _pairs(initial_weights(sizes=sizes)):
+        linear = nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(w))
+            linear.bias.copy_(torch.from_numpy(b))
+        layers += [linear, nn.BatchNorm1d(w.shape[0]), nn.ReLU()]
+    model = nn.Sequential(*layers[:-2])
     model.train()
-    optimizer = torch.optim.SGD(model.parameters(), lr=LR)
-    x_np, y_np = make_batch()
+    made = getattr(torch.optim, optimizer)(model.parameters(),
+                                           lr=LR if optimizer == "SGD" else 1e-3)
+    x_np, y_np = make_batch(sizes=sizes, batch=batch)
     x, y = torch.from_numpy(x_np), torch.from_numpy(y_np)
     cross_entropy = torch.nn.functional.cross_entropy
+    forward, update = model, made.step
+    if compile_options is not None:
+        forward = torch.compile(model, **compile_options)
+        update = torch.compile(made.step, **compile_options)
 
     def step() -> Any:
-        optimizer.zero_grad()
-        loss = cross_entropy(model(x), y)
+        made.zero_grad()
+        loss = cross_entropy(forward(x), y)
         loss.backward()
-        optimizer.step()
+        update()
         return loss.detach()
 
     return step
 
 
 # -------------------------------------------------------------------------------- JAX
-def jax_step() -> Step | Row:
-    """JAX: one jitted function (value_and_grad, SGD update, running statistics)."""
+ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8
+
+
+def jax_step(sizes: tuple[int, ...] = (2, WIDTH, WIDTH, 2), batch: int = BATCH,
+             optimizer: str = "SGD") -> Step | Row:
+    """JAX: one jitted function (value_and_grad, the update, running statistics). The
+    update is SGD (lr 0.1) or Adam (lr 1e-3) written in jax.numpy (``adam_update``)."""
     jax = env.load_jax()
     if jax is None:
         return Row("JAX jit", NOT_INSTALLED, "import jax failed")
+    loss_fn = _jax_loss(jax, len(sizes) - 1)
+    lr = LR if optimizer == "SGD" else 1e-3
+
+    @jax.jit
+    def train_step(state: dict, x: Any, y: Any) -> tuple:
+        (loss, new_stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+            state["params"], state["stats"], x, y)
+        new_state = {"stats": new_stats}
+        if optimizer == "SGD":
+            new_state["params"] = jax.tree_util.tree_map(lambda p, g: p - lr * g,
+                                                         state["params"], grads)
+        else:
+            new_state.update(adam_update(jax, state, grads, lr))
+        return new_state, loss
+
+    state = jax.device_put(_jax_state(sizes, optimizer))
+    x_np, y_np = make_batch(sizes=sizes, batch=batch)
+    x, y = jax.device_put(x_np), jax.device_put(y_np)
+
+    def step() -> Any:
+        new_state, loss = train_step(state, x, y)
+        state.update(new_state)
+        return loss
+
+    return step
+
+
+def _jax_loss(jax: Any, n_linear: int) -> Callable[..., tuple]:
+    """loss(params, stats, x, y) -> (mean cross-entropy, new running statistics): Linear
+    ``k`` is x @ W_k^T + b_k, followed by BatchNorm (training mode) and ReLU except the last.
+    BN: out = gamma (h - mu) / sqrt(var_b + eps) + beta with the biased batch variance
+    var_b; running mean/var move by momentum 0.1 towards mu and the unbiased variance."""
     jnp = jax.numpy
     eps, momentum = 1e-5, 0.1
 
@@ -161,44 +210,58 @@ def jax_step() -> Step | Row:
         batch_var = jnp.mean(hmu * hmu, axis=0)
         out = gamma * hmu * jax.lax.rsqrt(batch_var + eps) + beta
         unbiased = batch_var * (h.shape[0] / (h.shape[0] - 1))
-        new_stats = ((1 - momentum) * mean + momentum * jax.lax.stop_gradient(mu),
+        return out, ((1 - momentum) * mean + momentum * jax.lax.stop_gradient(mu),
                      (1 - momentum) * var + momentum * jax.lax.stop_gradient(unbiased))
-        return out, new_stats
 
     def loss_fn(params: dict, stats: dict, x: Any, y: Any) -> tuple:
-        h = x @ params["W1"].T + params["b1"]
-        h, s1 = batch_norm(h, params["g1"], params["be1"], stats["m1"], stats["v1"])
-        h = jax.nn.relu(h) @ params["W2"].T + params["b2"]
-        h, s2 = batch_norm(h, params["g2"], params["be2"], stats["m2"], stats["v2"])
-        logits = jax.nn.relu(h) @ params["W3"].T + params["b3"]
-        logp = jax.nn.log_softmax(logits, axis=1)
-        loss = -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
-        return loss, {"m1": s1[0], "v1": s1[1], "m2": s2[0], "v2": s2[1]}
+        h, new_stats = x, {}
+        for k in range(1, n_linear + 1):
+            h = h @ params[f"W{k}"].T + params[f"b{k}"]
+            if k < n_linear:
+                h, (new_stats[f"m{k}"], new_stats[f"v{k}"]) = batch_norm(
+                    h, params[f"g{k}"], params[f"be{k}"], stats[f"m{k}"], stats[f"v{k}"])
+                h = jax.nn.relu(h)
+        logp = jax.nn.log_softmax(h, axis=1)
+        return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1)), new_stats
 
-    @jax.jit
-    def train_step(params: dict, stats: dict, x: Any, y: Any) -> tuple:
-        (loss, new_stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-            params, stats, x, y)
-        new_params = jax.tree_util.tree_map(lambda p, g: p - LR * g, params, grads)
-        return new_params, new_stats, loss
+    return loss_fn
 
-    w = initial_weights()
-    ones, zeros = np.ones(WIDTH, np.float32), np.zeros(WIDTH, np.float32)
-    state = {
-        "params": {"W1": w[0], "b1": w[1], "W2": w[2], "b2": w[3], "W3": w[4], "b3": w[5],
-                   "g1": ones, "be1": zeros, "g2": ones, "be2": zeros},
-        "stats": {"m1": zeros, "v1": ones, "m2": zeros, "v2": ones},
-    }
-    state = jax.device_put(state)
-    x_np, y_np = make_batch()
-    x, y = jax.device_put(x_np), jax.device_put(y_np)
 
-    def step() -> Any:
-        state["params"], state["stats"], loss = train_step(state["params"], state["stats"],
-                                                           x, y)
-        return loss
+def _jax_state(sizes: tuple[int, ...], optimizer: str) -> dict[str, Any]:
+    """Parameters (``initial_weights``, BN gamma 1 and beta 0), running statistics (mean 0,
+    var 1) and, for Adam, its moments (0) and step count t (a float32 0-d array)."""
+    params: dict[str, np.ndarray] = {}
+    stats: dict[str, np.ndarray] = {}
+    pairs = _pairs(initial_weights(sizes=sizes))
+    for k, (w, b) in enumerate(pairs, start=1):
+        params[f"W{k}"], params[f"b{k}"] = w, b
+        if k < len(pairs):
+            ones, zeros = np.ones(w.shape[0], np.float32), np.zeros(w.shape[0], np.float32)
+            params[f"g{k}"], params[f"be{k}"] = ones, zeros
+            stats[f"m{k}"], stats[f"v{k}"] = zeros, ones
+    state: dict[str, Any] = {"params": params, "stats": stats}
+    if optimizer == "Adam":
+        state["m"] = {k: np.zeros_like(p) for k, p in params.items()}
+        state["v"] = {k: np.zeros_like(p) for k, p in params.items()}
+        state["t"] = np.zeros((), np.float32)
+    return state
 
-    return step
+
+def adam_update(jax: Any, state: dict[str, Any], grads: dict[str, Any],
+                lr: float) -> dict[str, Any]:
+    """PyTorch's Adam (no weight decay), elementwise, for use inside ``jax.jit``:
+    t += 1;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+    p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+    Returns the new params, m, v and t (t is float32, so nothing is promoted to float64)."""
+    jnp, tree_map = jax.numpy, jax.tree_util.tree_map
+    (b1, b2), t = ADAM_BETAS, state["t"] + 1
+    m = tree_map(lambda m, g: b1 * m + (1 - b1) * g, state["m"], grads)
+    v = tree_map(lambda v, g: b2 * v + (1 - b2) * g * g, state["v"], grads)
+    step_size = lr / (1 - b1 ** t)
+    root = jnp.sqrt(1 - b2 ** t)
+    params = tree_map(lambda p, m, v: p - step_size * m / (jnp.sqrt(v) / root + ADAM_EPS),
+                      state["params"], m, v)
+    return {"params": params, "m": m, "v": v, "t": t}
 
 
 # ---------------------------------------------------------------------------- running
@@ -212,17 +275,31 @@ def mlp_rows(settings: dict[str, Any]) -> list[Row]:
     return env.side_by_side_rows(makers, settings, ORDER, "loss@step1")
 
 
-def ratios(rows: list[Row]) -> list[dict[str, Any]]:
-    """The ratios of ``RATIOS`` (medians), None where a row has no timing."""
+def ratios(rows: list[Row],
+           pairs: tuple[tuple[str, str, str, str], ...] = RATIOS) -> list[dict[str, Any]]:
+    """top / bottom of each (label, top, bottom, target) in ``pairs``, of the medians and of
+    the minima; None where a row has no timing."""
     by_name = {row.name: row for row in rows}
     out = []
-    for label, top, bottom, target in RATIOS:
+    for label, top, bottom, target in pairs:
         a, b = by_name.get(top), by_name.get(bottom)
         ok = a is not None and b is not None and a.timing and b.timing
         out.append({"ratio": label, "target": target,
                     "value": a.timing.median / b.timing.median if ok else None,
                     "value_of_minima": a.timing.min / b.timing.min if ok else None})
     return out
+
+
+def format_ratios(found: list[dict[str, Any]]) -> str:
+    """The ratio lines: label, ratio of medians, ratio of minima, target."""
+    width = max([34, *(len(ratio["ratio"]) for ratio in found)])
+    lines = [f"{'ratio':<{width}} {'medians':>8} {'minima':>8}"]
+    for ratio in found:
+        values = [f"{ratio[k]:.3g}" if ratio[k] is not None else "n/a"
+                  for k in ("value", "value_of_minima")]
+        target = f"  (target {ratio['target']})" if ratio["target"] else ""
+        lines.append(f"{ratio['ratio']:<{width}} {values[0]:>8} {values[1]:>8}{target}")
+    return "\n".join(lines)
 
 
 def run(quick: bool = False, out_dir: Path = env.RESULTS) -> dict[str, Any]:
@@ -238,12 +315,7 @@ def run(quick: bool = False, out_dir: Path = env.RESULTS) -> dict[str, Any]:
     rows = mlp_rows(settings)
     print(format_rows(rows, ("loss@step1",)))
     found = ratios(rows)
-    print(f"{'ratio':<34} {'medians':>8} {'minima':>8}")
-    for ratio in found:
-        values = [f"{ratio[k]:.3g}" if ratio[k] is not None else "n/a"
-                  for k in ("value", "value_of_minima")]
-        target = f"  (target {ratio['target']})" if ratio["target"] else ""
-        print(f"{ratio['ratio']:<34} {values[0]:>8} {values[1]:>8}{target}")
+    print(format_ratios(found))
     info["load_average_end"] = list(os.getloadavg())
     payload = {"benchmark": "mlp_training_step", "quick": quick, "info": info,
                "settings": settings, "rows": [row.as_dict() for row in rows], "ratios": found}

@@ -8,12 +8,15 @@ limit against a child that cannot finish in time.
 from __future__ import annotations
 
 import importlib
+import json
 
 import numpy as np
 import pytest
 
-from benchmarks import cold, compile_scaling, fresh, memory, scalar, threads
+import minigrad
+from benchmarks import cold, compile_scaling, env, fresh, memory, mlp, mnist, scalar, threads
 from benchmarks import run as bench_run
+from minigrad.timing import NOT_INSTALLED
 
 
 class Counting:
@@ -155,6 +158,49 @@ def test_every_issue17_benchmark_is_wired():
         module = importlib.import_module(f"benchmarks.{name}")
         assert callable(module.run) and callable(module.main)
     assert set(bench_run.ISSUE17) <= set(bench_run.parse([]).only.split(","))
+
+
+def test_mnist_quick_rows_agree_on_the_first_loss(tmp_path, monkeypatch):
+    """The MNIST-size table in quick mode: every row in order, every computed row's first
+    loss equal to PyTorch eager's to float32 rounding. mg.jit is the identity here (its
+    compile of this step takes ~35 s per BN variant; tests/test_jit_mlp_step.py checks the
+    compiled step against PyTorch)."""
+    monkeypatch.setattr(minigrad, "jit", lambda fn, **options: fn, raising=False)
+    payload = mnist.run(quick=True, out_dir=tmp_path)
+    rows = {row["name"]: row for row in payload["rows"]}
+    assert list(rows) == list(mnist.ORDER)
+    assert rows[mnist.COMPILED]["status"] == "skipped"
+    torch_loss = rows["PyTorch eager"][mnist.LOSS]
+    for name in mnist.ORDER:
+        if name == mnist.COMPILED or rows[name]["status"] == NOT_INSTALLED:
+            continue
+        assert rows[name]["status"] == "ok", rows[name]
+        assert rows[name][mnist.LOSS] == pytest.approx(torch_loss, rel=1e-6), name
+        assert rows[name][mnist.DELTA] < 1e-5
+    assert rows["minigrad eager (BN composed)"][mnist.LOSS] > 2.0  # ~ln 10 at the start
+    assert [r["ratio"] for r in payload["ratios"]] == [r[0] for r in mnist.RATIOS]
+    assert json.loads((tmp_path / "mnist.json").read_text())["rows"]
+
+
+def test_mnist_adam_steps_agree_with_pytorch():
+    """Three Adam steps of the MNIST-size net: minigrad eager and JAX (Adam written in
+    jax.numpy, ``mlp.adam_update``) give PyTorch's losses; steps 2 and 3 depend on the
+    update (a missing bias correction moves them by more than 0.1)."""
+    args = (mnist.SIZES, mnist.BATCH, mnist.OPTIMIZER)
+    steps = {"minigrad": mlp.minigrad_step("composed", False, *args),
+             "PyTorch": mlp.torch_step(*args), "JAX": mlp.jax_step(*args)}
+    losses = {name: [float(env.to_numpy(step())) for _ in range(3)]
+              for name, step in steps.items() if callable(step)}
+    assert "minigrad" in losses and "PyTorch" in losses
+    for name, found in losses.items():
+        assert found == pytest.approx(losses["PyTorch"], abs=1e-4), name
+    assert losses["PyTorch"][0] - losses["PyTorch"][2] > 0.5  # the steps do train
+
+
+def test_mnist_torch_compile_over_its_limit_gives_a_row():
+    make, probe = mnist.compiled_maker(quick=False, limit_s=0.01)
+    row = make()
+    assert probe["timeout"] and row.status == "skipped" and "over 0 s" in row.note
 
 
 def test_why_records_the_forwards_a_step_calls_and_replays_them():

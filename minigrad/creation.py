@@ -17,7 +17,7 @@ import numpy as np
 from . import _state
 from .dtypes import as_array, default_float, resolve_dtype
 from .errors import ArgumentError, ArgumentTypeError
-from .tensor import Tensor
+from .tensor import Tensor, read_values
 
 Size = int | Sequence[int]
 
@@ -104,6 +104,8 @@ def full_like(like: Any, fill_value: Any, *, dtype: Any = None,
               requires_grad: bool = False) -> Tensor:
     """``fill_value`` everywhere, in ``like``'s shape and (unless given) dtype."""
     shape, dtype = _like(like, dtype)
+    if isinstance(fill_value, Tensor):  # its value is read (refused while mg.jit traces)
+        fill_value = read_values(fill_value)
     return _leaf(np.full(shape, fill_value, dtype), requires_grad)
 
 

@@ -46,16 +46,19 @@ QUERIES = frozenset({
     "result_type", "can_cast", "iscomplexobj", "isrealobj", "may_share_memory",
     "shares_memory", "min_scalar_type", "copyto",
 })
+# those of them that read the values (refused while mg.jit traces: the answer would be frozen)
+VALUE_QUERIES = frozenset({"allclose", "isclose", "array_equal", "array_equiv", "copyto"})
 
 
-def _values(value: Any) -> Any:
-    """``value`` with every Tensor (also inside lists and tuples) replaced by its array."""
-    from .tensor import Tensor
+def _values(value: Any, read: bool = False) -> Any:
+    """``value`` with every Tensor (also inside lists and tuples) replaced by its array
+    (``read``: its values are read, ``read_values``)."""
+    from .tensor import Tensor, read_values
 
     if isinstance(value, Tensor):
-        return value.data
+        return read_values(value) if read else value.data
     if isinstance(value, list | tuple):
-        return type(value)(_values(v) for v in value)
+        return type(value)(_values(v, read) for v in value)
     return value
 
 
@@ -194,7 +197,8 @@ def _repeat(a: Any, repeats: Any, axis: int | None = None) -> Any:
     if axis is None:
         a, axis = ops.reshape(a, (-1,)), 0
     length = ops._as_input(a, None).shape[axis]
-    positions = np.repeat(np.arange(length), _values(repeats))
+    counts = _values(repeats, read=True)
+    positions = np.repeat(np.arange(length), counts)
     return minigrad.index_select(a, axis, minigrad.tensor(positions))
 
 
@@ -268,7 +272,8 @@ def array_function(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     """``Tensor.__array_function__``: numpy's function ``func`` called with tensors."""
     name, qualified = func.__name__, _qualified(func)
     if name in QUERIES:
-        return func(*_values(args), **_values(kwargs))
+        read = name in VALUE_QUERIES
+        return func(*_values(args, read), **_values(kwargs, read))
     function = OWN.get(qualified)
     if function is None and qualified.startswith("numpy.linalg."):
         from .numpy_linalg import NUMPY_LINALG  # numpy.linalg's meanings over mg.linalg

@@ -18,7 +18,7 @@ import numpy as np
 from . import array_functions, linalg, ops, shape_ops, tensor_extras
 from .errors import ArgumentError, ArgumentTypeError, OutOfRangeError
 from .shape_ops import as_tensor_input, dim_index
-from .tensor import Tensor
+from .tensor import Tensor, read_values
 
 
 def _refuse(what: str, reason: str) -> TypeError:
@@ -364,7 +364,8 @@ def _quantile(name: str, scale: float) -> Callable[..., Tensor]:
         import minigrad
 
         _no_out(name, out)
-        fraction = np.asarray(q.data if isinstance(q, Tensor) else q, dtype=np.float64) / scale
+        fraction = np.asarray(read_values(q) if isinstance(q, Tensor) else q,
+                              dtype=np.float64) / scale
         at = fraction.item() if fraction.ndim == 0 else Tensor(fraction)
         return minigrad.quantile(a, at, axis, keepdims, interpolation=method)
 
@@ -407,7 +408,7 @@ def delete(arr: Any, obj: Any, axis: int | None = None) -> Tensor:
         x, axis = ops.reshape(x, (-1,)), 0
     d = dim_index(axis, x.ndim, "delete")
     if isinstance(obj, Tensor):
-        obj = obj.data
+        obj = read_values(obj)
     kept = np.delete(np.arange(x.shape[d]), obj)
     return x[(*([slice(None)] * d), kept)]
 
@@ -427,7 +428,7 @@ def insert(arr: Any, obj: Any, values: Any, axis: int | None = None) -> Tensor:
         source = ops.cast(source, x.dtype)
     if isinstance(obj, slice):
         obj = np.arange(*obj.indices(n))
-    points = np.asarray(obj.data if isinstance(obj, Tensor) else obj)
+    points = np.asarray(read_values(obj) if isinstance(obj, Tensor) else obj)
     if points.dtype.kind not in "iu" or points.ndim > 1:
         raise ArgumentTypeError(f"numpy.insert: obj must be integers (an int, a slice or a "
                                 f"1-D sequence), got {points.dtype} of shape {points.shape}")

@@ -183,6 +183,8 @@ class Tensor(TensorAPI):
 
     def numpy(self) -> np.ndarray:
         """The value as a numpy array (shared, not copied)."""
+        for hook in STATE.read_hooks:  # mg.jit's tracer refuses it, as item()
+            hook(self)
         return self.data
 
     def item(self) -> float | int | bool:
@@ -197,6 +199,8 @@ class Tensor(TensorAPI):
 
     def tolist(self) -> Any:
         """The value as nested Python lists."""
+        for hook in STATE.read_hooks:  # mg.jit's tracer refuses it, as item()
+            hook(self)
         return self.data.tolist()
 
     def __float__(self) -> float:
@@ -216,6 +220,8 @@ class Tensor(TensorAPI):
                 f"numpy cannot convert a tensor that requires grad (shape {self.shape}) to "
                 "an array: that would drop its graph. Use t.detach() (or t.numpy()) for the "
                 "values, or minigrad's function (mg.cat, mg.stack, ...) to keep the graph")
+        for hook in STATE.read_hooks:  # mg.jit's tracer refuses it, as item()
+            hook(self)
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __repr__(self) -> str:
@@ -430,9 +436,18 @@ def tensor(
     Floats default to float32 (PyTorch's convention), integers to int64, booleans stay bool.
     ``dtype`` accepts numpy dtypes and names such as ``"float64"``.
     """
-    if isinstance(data, Tensor):
-        data = data.data
+    if isinstance(data, Tensor):  # a copy of its values (refused while mg.jit traces)
+        data = read_values(data)
     return Tensor(data, dtype=dtype, requires_grad=requires_grad, name=name)
 
 
 from . import ops  # noqa: E402  (ops needs Tensor defined first)
+
+
+def read_values(x: Tensor) -> np.ndarray:
+    """``x``'s values read into Python or numpy by minigrad's own code (a quantile level, a
+    count of repeats, positions to delete): told to ``STATE.read_hooks`` first, so mg.jit's
+    tracer refuses it as it refuses ``item()`` (the compiled code would freeze the value)."""
+    for hook in STATE.read_hooks:
+        hook(x)
+    return x.data

@@ -17,7 +17,7 @@ import numpy as np
 from . import ops, shape_ops
 from .errors import ArgumentError, ArgumentTypeError, OutOfRangeError
 from .shape_ops import as_tensor_input
-from .tensor import Tensor
+from .tensor import Tensor, read_values
 
 
 def _matrix(name: str, x: Tensor, ndim: int) -> None:
@@ -168,7 +168,7 @@ def repeat_interleave(input: Any, repeats: Any, dim: int | None = None) -> Tenso
         x, axis = ops.reshape(x, (-1,)), 0
     else:
         axis = _dim("repeat_interleave", x, dim)
-    counts = np.asarray(repeats.data if isinstance(repeats, Tensor) else repeats)
+    counts = np.asarray(read_values(repeats) if isinstance(repeats, Tensor) else repeats)
     if counts.dtype.kind not in "iub" or np.any(counts < 0):
         raise ArgumentError(f"repeat_interleave: repeats must be non-negative integers, got "
                             f"{counts}")
@@ -197,7 +197,7 @@ def take(input: Any, index: Any) -> Tensor:  # noqa: A002
     """The flattened input at ``index`` (an integer tensor of any shape; negative counts
     from the end), shaped like ``index``."""
     x = ops.reshape(as_tensor_input(input), (-1,))
-    positions = np.asarray(index.data if isinstance(index, Tensor) else index)
+    positions = np.asarray(read_values(index) if isinstance(index, Tensor) else index)
     if positions.dtype.kind not in "iu":
         raise ArgumentTypeError(f"take: index must hold integers, got dtype {positions.dtype}")
     size = x.shape[0]

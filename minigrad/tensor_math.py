@@ -18,10 +18,9 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from ._state import STATE
 from .errors import ArgumentError, ArgumentTypeError, OutOfRangeError
 from .ops.core import COMPARE, ELEMENTWISE
-from .tensor import Tensor
+from .tensor import Tensor, read_values
 
 # rows whose wrapper is not PyTorch's function of that name (cast; where: below; pow_tensor:
 # mg.pow; bitwise_not: its row is the integer half of ops.bitwise_not)
@@ -143,11 +142,6 @@ def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  
     return bool(np.all(read_values(isclose(input, other, rtol, atol, equal_nan))))
 
 
-def read_values(x: Tensor) -> np.ndarray:
-    """``x``'s values read into Python (the JIT's tracer refuses this, as for ``item``)."""
-    for hook in STATE.read_hooks:
-        hook(x)
-    return x.data
 
 
 

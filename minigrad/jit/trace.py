@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -167,9 +169,10 @@ class Tracer:
     def on_read(self, tensor: Tensor) -> None:
         """Refuse a value read into Python: the compiled code would freeze it."""
         raise NotCompilableError(
-            f"a tensor of shape {tensor.shape} was read into Python (item/float/int/bool) "
-            "while tracing for mg.jit; the compiled function would reuse that value on every "
-            "call. Keep the computation in tensors (or call fn without jit)."
+            f"a tensor of shape {tensor.shape} was read into Python (item/float/int/bool, "
+            ".data, .numpy(), .tolist(), np.asarray) while tracing for mg.jit; the compiled "
+            "function would reuse that value on every call. Keep the computation in tensors "
+            "(or call fn without jit)."
         )
 
     # ---------------------------------------------------------------------- helpers
@@ -335,7 +338,7 @@ def tracing(tracer: Tracer) -> Iterator[None]:
     STATE.uniform_recorder = tracer.recorded_uniform
     STATE.module_stack = ModuleRecorder(tracer.modules_called, saved[2])
     try:
-        with recording():
+        with recording(), watching_data_reads():
             yield
     finally:
         tracer.restore_tags()
@@ -344,6 +347,42 @@ def tracing(tracer: Tracer) -> Iterator[None]:
         for table, hook in hooks:
             if hook in table:
                 table.remove(hook)
+
+
+_DATA_SLOT = Tensor.__dict__["data"]  # the slot's own descriptor
+_watchers = [0]  # traces running in any thread: Tensor.data is the watching property
+_watch_lock = threading.Lock()
+
+
+def _read_data(tensor: Tensor) -> Any:
+    """``tensor.data`` while some thread traces: a read from code outside minigrad (the
+    traced function's own ``t.data``) in a thread that traces goes to its read hooks (the
+    tracer refuses it, as ``item()``: the value would be frozen into the compiled code).
+    minigrad's own modules read ``.data`` to compute every op and pass; those of them that
+    turn values into Python numbers call the hooks themselves (``read_values``)."""
+    if STATE.read_hooks:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller != "minigrad" and not caller.startswith("minigrad."):
+            for hook in STATE.read_hooks:
+                hook(tensor)
+    return _DATA_SLOT.__get__(tensor, Tensor)
+
+
+@contextlib.contextmanager
+def watching_data_reads() -> Iterator[None]:
+    """``Tensor.data`` as ``_read_data``'s property while this trace runs (the slot again
+    when no thread traces: eager mode never pays for the check)."""
+    with _watch_lock:
+        _watchers[0] += 1
+        if _watchers[0] == 1:
+            Tensor.data = property(_read_data, _DATA_SLOT.__set__)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        with _watch_lock:
+            _watchers[0] -= 1
+            if _watchers[0] == 0:
+                Tensor.data = _DATA_SLOT  # type: ignore[assignment]
 
 
 class ModuleRecorder(list):

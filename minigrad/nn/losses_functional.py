@@ -19,7 +19,7 @@ import numpy as np
 from .. import ops
 from .._state import no_grad
 from ..errors import ArgumentError, ArgumentTypeError, OutOfRangeError
-from ..tensor import Tensor
+from ..tensor import Tensor, read_values
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -324,7 +324,7 @@ def one_hot(tensor: Tensor | np.ndarray, num_classes: int = -1) -> Tensor:
     if tensor.dtype.kind not in "iu":
         raise ArgumentTypeError(f"one_hot: tensor must hold integer class indices, got dtype "
                                 f"{tensor.dtype}")
-    values = tensor.data
+    values = read_values(tensor)  # the checks and num_classes = -1 need the values
     if num_classes == -1:
         if values.size == 0:
             raise ArgumentError("one_hot: cannot infer the number of classes from an empty "

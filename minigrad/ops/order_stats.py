@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ArgumentError, ArgumentTypeError
-from ..tensor import Tensor
+from ..tensor import Tensor, read_values
 from .binary_math import floor_divide
 from .compare import equal, not_equal
 from .core import _as_input
@@ -128,7 +128,7 @@ INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 def _quantile_levels(name: str, q: Any) -> tuple[np.ndarray, bool]:
     """The levels as a 1-D float64 array, and whether q was one number (0-d)."""
-    levels = np.asarray(q.data if isinstance(q, Tensor) else q, dtype=np.float64)
+    levels = np.asarray(read_values(q) if isinstance(q, Tensor) else q, dtype=np.float64)
     if levels.ndim > 1:
         raise ArgumentError(f"{name}: q must be a number or a 1-D tensor, got shape {levels.shape}")
     if levels.size and not ((levels >= 0) & (levels <= 1)).all():

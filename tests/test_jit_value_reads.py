@@ -44,7 +44,18 @@ CASES = {
     "one_hot(5)": (lambda x, t: F.one_hot(t, 5) * 1.0 + x.sum(), _t([2, 3])),
     "full_like fill": (mg.full_like, _t(5.0)),
     "np.allclose": (lambda x, v: x * 2 if np.allclose(v, 1.5) else x * 3, _t(1.5)),
+    # checks that read values: the compiled code would not repeat them (eager raises on
+    # bad values, a frozen check would return a number)
+    "binary_cross_entropy": (lambda x, p: F.binary_cross_entropy(p, p * 0.5), _t([0.2, 0.7])),
+    "kl_div": (lambda x, p: F.kl_div(p, p * 0.5, reduction="sum"), _t([0.2, 0.7])),
+    "clip_grad_norm_ nonfinite": (lambda x, v: _clipped(v), _t([1.0, 2.0])),
 }
+
+
+def _clipped(v):
+    w = mg.tensor(np.ones(2), requires_grad=True)
+    (w * v).sum().backward()
+    return mg.nn.utils.clip_grad_norm_([w], 1.0, error_if_nonfinite=True)
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import ops
 from ..errors import ArgumentError, ArgumentTypeError
-from ..tensor import Tensor
+from ..tensor import Tensor, read_values
 from .losses_functional import _check_reduction, _float_pair, _reduce
 
 # log(x) is clamped at -100 in binary_cross_entropy (PyTorch's choice): x is first raised to
@@ -118,7 +118,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor | np.ndarray,  # noqa: A0
     """
     _check_reduction(reduction)
     target = _float_pair("binary_cross_entropy", input, target)
-    _check_probabilities("binary_cross_entropy", "input", np.asarray(input.data))
+    # the check reads the values (refused while mg.jit traces: it would not repeat)
+    _check_probabilities("binary_cross_entropy", "input", np.asarray(read_values(input)))
     log_p = _clamped_log(input)
     log_q = _clamped_log(ops.sub(1.0, input))
     inner = ops.add(ops.mul(target, log_p), ops.mul(ops.sub(1.0, target), log_q))
@@ -169,7 +170,7 @@ def kl_div(input: Tensor, target: Tensor | np.ndarray, reduction: str = "mean", 
     if log_target:
         losses = ops.mul(ops.exp(target), ops.sub(target, input))
     else:
-        _check_nonnegative("kl_div", np.asarray(target.data))
+        _check_nonnegative("kl_div", np.asarray(read_values(target)))  # refused when traced
         positive = ops.greater(target, 0.0)
         safe_log = ops.log(ops.where(positive, target, 1.0))
         losses = ops.where(positive, ops.mul(target, ops.sub(safe_log, input)),

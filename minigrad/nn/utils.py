@@ -15,7 +15,7 @@ from .. import ops
 from .._state import no_grad
 from ..errors import ArgumentError, ArgumentTypeError
 from ..shape_ops import cat
-from ..tensor import Tensor
+from ..tensor import Tensor, read_values
 
 
 def _gradients(parameters: Tensor | Iterable[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
@@ -54,7 +54,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     with no_grad():
         norms = [ops.reshape(_norm(g, norm_type), (1,)) for g in grads]
         total = _norm(cat(norms), norm_type)
-        if error_if_nonfinite and not np.isfinite(total.data):
+        if error_if_nonfinite and not np.isfinite(read_values(total)):  # refused when traced
             raise RuntimeError(
                 f"The total norm of order {norm_type} for gradients from `parameters` is "
                 "non-finite, so it cannot be clipped. To disable this error and scale the "

@@ -409,8 +409,11 @@ def test_value_read_into_python_is_refused() -> None:
 
 
 def test_returning_a_python_number_is_refused() -> None:
-    compiled = jit(lambda x: ops.sum(x).data.item())
+    compiled = jit(lambda x: (ops.sum(x), 2.5))
     with pytest.raises(NotCompilableError, match="returned a float"):
+        compiled(mg.tensor([1.0, 2.0]))
+    compiled = jit(lambda x: ops.sum(x).data.item())  # refused at the read already
+    with pytest.raises(NotCompilableError, match="read into Python"):
         compiled(mg.tensor([1.0, 2.0]))
 
 

@@ -99,3 +99,22 @@ def test_minigrad_reads_data_freely_while_tracing_and_the_slot_comes_back() -> N
         np.testing.assert_allclose(compiled(x, y).data, eager(x, y).data, rtol=1e-5)
     assert compiled.stats()["compiles"] == 1
     assert isinstance(Tensor.__dict__["data"], type(Tensor.__dict__["grad"]))
+
+
+def test_a_constant_made_in_fn_may_be_read_but_not_a_gradient() -> None:
+    """A leaf fn makes around an array of its own (a literal) is the same at every call:
+    reading it is allowed (take with a literal index compiles). A gradient stored by
+    backward inside fn is a traced value: reading it is refused."""
+    take = mg.jit(lambda x: mg.take(x, mg.tensor(np.array([[1, -2]]))) * 2.0, background=False)
+    for values in (X, X + 1.0, -X):
+        np.testing.assert_array_equal(take(mg.tensor(values)).data,
+                                      values.reshape(-1)[[[1, -2]]] * 2.0)
+    w = mg.tensor(np.ones(3), requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        (w * x).sum().backward()
+        return w * float(w.grad.numpy().sum())
+
+    with pytest.raises(NotCompilableError, match="read into Python"):
+        mg.jit(step, background=False)(mg.tensor(np.arange(3.0)))

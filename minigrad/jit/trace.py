@@ -167,7 +167,13 @@ class Tracer:
             self.cleared[id(leaf)] = leaf
 
     def on_read(self, tensor: Tensor) -> None:
-        """Refuse a value read into Python: the compiled code would freeze it."""
+        """Refuse a value read into Python (the compiled code would freeze it), unless it is
+        a constant: a leaf made during the trace around an array of its own, not yet used
+        by any op (``mg.tensor([[1, -2]])`` read by ``take``), the same at every call."""
+        if (tensor.op is None and id(tensor) not in self.existing
+                and id(tensor) not in self.arg_index and id(tensor) not in self.assigned
+                and id(tensor) not in self.trace.value_of and self._alias_of(tensor) is None):
+            return
         raise NotCompilableError(
             f"a tensor of shape {tensor.shape} was read into Python (item/float/int/bool, "
             ".data, .numpy(), .tolist(), np.asarray) while tracing for mg.jit; the compiled "

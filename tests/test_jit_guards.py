@@ -628,3 +628,50 @@ def test_scipy_is_a_declared_runtime_dependency() -> None:
     text = (ROOT / "pyproject.toml").read_text()
     dependencies = text.split("dependencies = [", 1)[1].split("]", 1)[0]
     assert '"scipy>=' in dependencies
+
+
+# ------------------------------------------------ numbers the trace read (session 10)
+class _Holder:
+    pass
+
+
+class _Settings:
+    k = 2.0
+
+
+def _deep(value):
+    top = node = _Holder()
+    for _ in range(5):
+        node.next = _Holder()
+        node = node.next
+    node.scale = value
+    return top, node
+
+
+@pytest.mark.parametrize("case", ["numpy scalar attribute", "class attribute",
+                                  "attribute 6 edges away", "int becomes float"])
+def test_a_number_the_trace_read_is_guarded(case) -> None:
+    """Each change below returned the first call's answer from the compiled code: numpy's
+    scalar types were not guarded as numbers, a class's attributes not at all, a plain
+    object's only within 3 edges (guards.NEAR), and 2 -> 2.0 compared equal though it
+    changes an integer result's dtype. The changed call must retrace and equal eager."""
+    holder, numbers, (top, last) = _Holder(), _Holder(), _deep(2.0)
+    numbers.s = np.float64(2.0)  # its only attribute: no Python number beside it
+    fns = {"numpy scalar attribute": (lambda x: x * numbers.s,
+                                      lambda: setattr(numbers, "s", np.float64(3.0))),
+           "class attribute": (lambda x: x * _Settings.k, lambda: setattr(_Settings, "k", 5.0)),
+           "attribute 6 edges away": (lambda x: x * top.next.next.next.next.next.scale,
+                                      lambda: setattr(last, "scale", 4.0)),
+           "int becomes float": (lambda x: x * holder.n, lambda: setattr(holder, "n", 2.0))}
+    holder.n = 2
+    fn, change = fns[case]
+    x = mg.tensor(np.arange(3)) if case == "int becomes float" else mg.tensor(np.arange(3.0))
+    compiled = jit(fn)
+    compiled(x), compiled(x)  # the trace, the kernel
+    try:
+        change()
+        want, got = fn(x), compiled(x)
+        assert got.dtype == want.dtype and np.array_equal(got.data, want.data), (got, want)
+        assert compiled.stats()["traces"] == 2
+    finally:
+        _Settings.k = 2.0

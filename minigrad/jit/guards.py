@@ -41,6 +41,8 @@ import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
+
 from ..nn.module import Module
 from ..tensor import Tensor
 
@@ -74,13 +76,9 @@ def _roots(fn: Any, fixed: Iterable[Any]) -> list[tuple[Check | None, Any]]:
         roots += [(None, obj) for obj in (*fn.args, *fn.keywords.values())]
         fn = fn.func
         roots.append((None, fn))
-    target = getattr(fn, "__func__", fn)  # a bound method: self is fixed, walk its function
     if getattr(fn, "__self__", None) is not None:
         roots.append((None, fn.__self__))
-    if isinstance(fn, Module):
-        target = getattr(type(fn), "forward", None)
-    elif not isinstance(fn, types.FunctionType | types.MethodType) and callable(fn):
-        target = type(fn).__call__  # a callable object: the names its method uses
+    target = _target(fn)
     roots += [(None, d) for d in getattr(target, "__defaults__", None) or ()]
     roots += [(None, d) for d in (getattr(target, "__kwdefaults__", None) or {}).values()]
     for cell in getattr(target, "__closure__", None) or ():
@@ -98,20 +96,55 @@ def _roots(fn: Any, fixed: Iterable[Any]) -> list[tuple[Check | None, Any]]:
     return roots
 
 
+def _target(fn: Any) -> Any:
+    """The function whose code fn runs (partials unwrapped): a bound method's function, a
+    module's forward, a callable object's __call__."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    if isinstance(fn, Module):
+        return getattr(type(fn), "forward", None)
+    if not isinstance(fn, types.FunctionType | types.MethodType) and callable(fn):
+        return type(fn).__call__  # a callable object: the names its method uses
+    return getattr(fn, "__func__", fn)  # a bound method: self is fixed, walk its function
+
+
 def _scalar(value: Any) -> bool:
-    """A Python constant a trace bakes into the code (tuples of them included)."""
+    """A Python constant a trace bakes into the code (tuples of them included), numpy's
+    scalars too (``np.float64(2.0)``, ``np.float32`` attributes)."""
     if type(value) is tuple:
         return all(_scalar(v) for v in value)
-    return type(value) in (int, float, bool, str, complex, type(None))
+    return type(value) in (int, float, bool, str, complex, type(None)) or (
+        isinstance(value, np.generic) and value.dtype.kind in "biufc")
 
 
-def _scalar_checks(obj: Any) -> list[Check]:
+def _scalar_checks(obj: Any, names: set[str] = frozenset()) -> list[Check]:
     """``("value", m.__dict__, name, v)`` for each scalar attribute of a module ``m``
-    (checked when its version moves); other objects get one ``contents`` check."""
+    (checked when its version moves); for a class or a Python module fn names (``C.k``,
+    ``config.LR``), each scalar attribute whose name fn's code uses (``names``); other
+    objects get one ``contents`` check."""
+    if isinstance(obj, type | types.ModuleType):
+        table = vars(obj)  # a class's is a read-only view, read afresh at every call
+        return [("value", table, k, table[k]) for k in sorted(names)
+                if k in table and _scalar(table[k])]
     if not isinstance(obj, Module):
         return []
     return [("value", obj.__dict__, k, v) for k, v in obj.__dict__.items()
             if k not in ("training", "_version") and _plain_key(k) and _scalar(v)]
+
+
+def _named_attributes(objects: dict[int, Any], depth: dict[int, int], names: set[str]
+                      ) -> list[Check]:
+    """``("value", obj.__dict__, k, v)`` for each scalar attribute, of a plain object more
+    than NEAR edges away, whose name fn's code uses (``cfg.a.b.c.d.scale``: ``scale``). Nearer
+    containers are guarded whole (``_contents_check``)."""
+    checks: list[Check] = []
+    for k, obj in objects.items():
+        attrs = getattr(obj, "__dict__", None)
+        if depth[k] <= NEAR or not isinstance(attrs, dict) or isinstance(obj, Module | Tensor):
+            continue
+        checks += [("value", attrs, key, attrs[key]) for key in sorted(names & attrs.keys())
+                   if _scalar(attrs[key])]
+    return checks
 
 
 def _contents_check(obj: Any) -> Check | None:
@@ -214,8 +247,10 @@ def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
                 lists_read[id(check[1])] = check[1]
             checks.append(check)
     checks = [("len", lst, len(lst)) for lst in lists_read.values()] + checks
+    names = _code_names(_target(fn))
     for obj in [*named, *(objects[k] for k in relevant if k in objects)]:
-        checks += _scalar_checks(obj)
+        checks += _scalar_checks(obj, names)
+    checks += _named_attributes(objects, depth, names)
     checks += list(holders.values())
     seen_modules = {id(m): m for m in modules}
     seen_modules.update((k, objects[k]) for k in relevant if isinstance(objects.get(k), Module))
@@ -312,8 +347,11 @@ def _check_if(check: Check, k: int, bind: Callable[[str, Any], str], indent: str
         cond = f"{bind('l', check[1])}[{int(check[2])}] is not {bind('o', check[3])}"
     elif kind == "argument":
         cond = f"tensors[{int(check[1])}] is not {bind('o', check[2])}"
-    elif kind == "contents":
-        cond = f"{bind('g', check[1])} != {bind('v', check[2])}"
+    elif kind == "contents":  # equal items of the same types (2 == 2.0, but not for dtypes)
+        container, copy = bind("g", check[1]), bind("v", check[2])
+        items = ".values()" if isinstance(check[1], dict) else ""
+        types_then = bind("y", tuple(map(type, check[2].values() if items else check[2])))
+        cond = f"{container} != {copy} or tuple(map(type, {container}{items})) != {types_then}"
     elif kind == "training":
         cond = f"{bind('m', check[1])}.training != {bind('f', check[2])}"
     else:  # requires_grad
@@ -322,11 +360,12 @@ def _check_if(check: Check, k: int, bind: Callable[[str, Any], str], indent: str
 
 
 def _differs(read: str, value: Any, bind: Callable[[str, Any], str]) -> str:
-    """The condition ``read`` no longer equals ``value`` (NaN compared by identity)."""
+    """The condition ``read`` no longer equals ``value`` or has another type (2 and 2.0,
+    np.float32(2) and 2.0 make other dtypes; NaN compared by identity)."""
     name = bind("v", value)
     if value != value:  # NaN  # noqa: PLR0124
         return f"{read} is not {name}"
-    return f"{read} != {name}"
+    return f"(type({read}) is not {bind('y', type(value))} or {read} != {name})"
 
 
 def describe(check: Check) -> str:

@@ -16,6 +16,8 @@ Issue 17 (what a user waits for; each in ``benchmarks/<name>.py``):
    tensors vs micrograd) and the per-node cost of long eager chains.
 10. ``memory``: peak memory of eager BN forward + backward vs PyTorch's fused op.
 11. ``hvp``: Hessian-vector products of a 32-W-W-1 tanh MLP (W = 64, 256, 1024).
+12. ``layernorm``: LayerNorm and an RMSNorm composition over the last axis, forward +
+    backward, at 64x256, 1024x1024, 16384x512, float32/float64 (mg.jit vs PyTorch).
 
 Each prints a table with a machine header and writes ``benchmarks/results/<name>.json``
 (the BN benchmark also ``bn.png``). ``--threads N`` runs every library with N threads
@@ -35,7 +37,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 BENCHMARKS = ("bn", "mlp", "compile", "draw", "conv")
-ISSUE17 = ("compile_scaling", "cold", "threads", "scalar", "memory", "hvp")
+ISSUE17 = ("compile_scaling", "cold", "threads", "scalar", "memory", "hvp", "layernorm")
 THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                     "MKL_NUM_THREADS")
 

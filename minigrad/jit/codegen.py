@@ -398,6 +398,17 @@ class _Generator(CallEmitter):
         a sum adds them pairwise first, a maximum compares them one by one."""
         terms = [self._operand(value.inputs[0], names, shape) for names in copies]
         slot = f"acc{value.vid}[{self._acc_index(value, shape, chunked)}]"
+        if len(copies) > 1 and 0 not in value.attrs["axes"]:
+            # axis 0 is kept: each unrolled row has its own slot (row b0 + u; i0 holds
+            # only the last copy's row here)
+            for u, term in enumerate(terms):
+                self.src.add(f"i0 = b0 + {u}")
+                self._update(value, slot, [term])
+            return
+        self._update(value, slot, terms)
+
+    def _update(self, value: Value, slot: str, terms: list[str]) -> None:
+        """``slot`` += the terms (added pairwise), or the maximum with each term."""
         if value.op == "reduce_sum":
             self.src.add(f"{slot} += {_pairwise(terms)}")
             return

@@ -2,8 +2,10 @@
 
 One ``@njit(cache=True, error_model="numpy")`` function per graph (``fastmath`` off). Loops
 over large data use ``prange``; a reduction over the outer axis then accumulates into
-per-thread private rows (``acc[t, ...]``) combined after the loop. Float sums accumulate in
-float64. Every value is a generated identifier (``v12``); no user text reaches the source.
+per-thread private rows (``acc[t, ...]``) combined after the loop; a reduction over the last
+axis stores each row's terms into a per-thread row buffer summed after the row (``row_sum``,
+vectorised). Float sums accumulate in float64. Every value is a generated identifier
+(``v12``); no user text reaches the source.
 Calls (matmul, indexing, BatchNorm kernels) are emitted by emit_calls.CallEmitter.
 """
 

@@ -6,9 +6,10 @@ the loop nests and calls compute them (``plan``, checked by ``check_plan``).
   otherwise - or when it is a result - it is *materialised* into an array.
 * Every materialised elementwise value and every reduction is a *loop item* with a loop
   shape (its own shape; a reduction's input shape). Items are packed, in topological order,
-  into the earliest loop nest of the same shape that runs after everything they read, so a
-  reduction consumes its elementwise producers in the same loop, and independent
-  reductions over the same data share one pass.
+  into the earliest loop nest of the same shape that runs after everything they read (a
+  new nest goes right after the steps the item reads), so a reduction consumes its
+  elementwise producers in the same loop, and independent reductions over the same data
+  share one pass.
 * A 2-D matmul with a dimension of at most SMALL_MATMUL_DIM is a loop item too (see
   MatmulLoop): with a small inner dimension an elementwise expression (inlined like one),
   ``X.T @ B`` with a small M or N a sum over the batch axis in the loop computing B.

@@ -169,3 +169,25 @@ def test_row_sums_of_a_wide_row_are_float64_accurate() -> None:
     np.testing.assert_array_equal(top, x64.max(1))
     mean32 = x64.mean(1, keepdims=True).astype(np.float32).astype(np.float64)
     np.testing.assert_allclose(centred, (x64 - mean32).sum(1), rtol=1e-3, atol=0.5)
+
+
+def test_small_matmul_summed_over_rows_beside_a_row_sum() -> None:
+    """x.T @ h with a small x (a matmul summed over the rows in the loop computing h) and a
+    sum of h over its last axis in the same loop (buffered): both against numpy. Found by
+    the fuzzer (seed 20261207, program 39: a Linear(1, 8) training step with an MSE loss):
+    the buffered loop had dropped the matmul's accumulation, dW was wrong."""
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((16, 1)), rng.standard_normal((16, 8))
+
+    def fn(x, y):
+        h = y * 2.0 + 1.0
+        return x.T @ h, (h * h).sum(1)
+
+    compiled = jit(fn)
+    args = [mg.tensor(x), mg.tensor(y)]
+    compiled(*args)
+    product, sums = (np.asarray(r.data) for r in compiled(*args))
+    assert "row_sum(" in compiled.source and "np.dot" not in compiled.source
+    h = y * 2.0 + 1.0
+    np.testing.assert_allclose(product, x.T @ h, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sums, (h * h).sum(1), rtol=1e-12)

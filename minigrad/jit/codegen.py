@@ -248,8 +248,9 @@ class _Generator(CallEmitter):
         that stores the term of each reduction over that axis into this thread's row
         buffer (``sr<id>[i] = term``, a plain store: the loop has no float chain left and
         vectorises); after it, ``row_sum`` (any order, vectorised; ROW_HELPERS) or
-        ``row_max`` of the buffer goes into the reduction's slot. Other reductions update
-        their slot at each element. This reassociates a sum over the last axis (float64)."""
+        ``row_max`` of the buffer goes into the reduction's slot. Other reductions (and
+        small matmuls summed over the rows) update their slot at each element. This
+        reassociates a sum over the last axis (float64)."""
         src, last = self.src, len(shape) - 1
         over_last = [r for r in reduces if last in r.attrs["axes"]]
         others = [r for r in reduces if last not in r.attrs["axes"]]
@@ -261,6 +262,7 @@ class _Generator(CallEmitter):
         self._store(stores, shape, names)
         for value in others:
             self._accumulate(value, shape, chunked, [names])
+        self._accumulate_batches(step, [names])
         for value in over_last:
             src.add(f"sr{value.vid}[i{last}] = {self._operand(value.inputs[0], names, shape)}")
         src.depth = depth

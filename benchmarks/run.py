@@ -18,7 +18,9 @@ Issue 17 (what a user waits for; each in ``benchmarks/<name>.py``):
 11. ``hvp``: Hessian-vector products of a 32-W-W-1 tanh MLP (W = 64, 256, 1024).
 12. ``mnist``: one Adam training step of the 784-256-256-10 BN MLP, batch 256: minigrad eager
     and jit vs PyTorch eager, torch.compile and JAX jit.
-13. ``why``: the profiles behind the goals the tables above leave unmet (the numpy floor of
+13. ``layernorm``: LayerNorm and an RMSNorm composition over the last axis, forward +
+    backward, at 64x256, 1024x1024, 16384x512, float32/float64 (mg.jit vs PyTorch).
+14. ``why``: the profiles behind the goals the tables above leave unmet (the numpy floor of
     eager steps, the cyclic GC in long chains, what composed BN holds for backward, the
     HVP's GEMM floor).
 
@@ -40,7 +42,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 BENCHMARKS = ("bn", "mlp", "compile", "draw", "conv")
-ISSUE17 = ("compile_scaling", "cold", "threads", "scalar", "memory", "hvp", "mnist", "why")
+ISSUE17 = ("compile_scaling", "cold", "threads", "scalar", "memory", "hvp", "mnist",
+           "layernorm", "why")
 THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                     "MKL_NUM_THREADS")
 

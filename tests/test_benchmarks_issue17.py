@@ -14,7 +14,18 @@ import numpy as np
 import pytest
 
 import minigrad
-from benchmarks import cold, compile_scaling, env, fresh, memory, mlp, mnist, scalar, threads
+from benchmarks import (
+    cold,
+    compile_scaling,
+    env,
+    fresh,
+    layernorm,
+    memory,
+    mlp,
+    mnist,
+    scalar,
+    threads,
+)
 from benchmarks import run as bench_run
 from minigrad.timing import NOT_INSTALLED
 
@@ -243,3 +254,35 @@ def test_why_formatters_print_every_section():
     text = why.format_memory({"minigrad composed": {"sub": 1.0, "mul": 3.0},
                               "PyTorch F.batch_norm": "torch not importable"})
     assert "4 x input" in text and "torch not importable" in text
+
+
+def test_layernorm_references_match_pytorch():
+    """The benchmark's float64 closed forms (its error column) against torch.autograd."""
+    torch = pytest.importorskip("torch")
+    data = layernorm.inputs(5, 7, "float64")
+    x, w, b = (torch.from_numpy(data[k]).requires_grad_() for k in "xwb")
+    g = torch.from_numpy(data["g"])
+    loss = (torch.nn.functional.layer_norm(x, (7,), w, b, layernorm.EPS) * g).sum()
+    want = (loss, *torch.autograd.grad(loss, (x, w, b)))
+    for got, ref in zip(layernorm.layer_norm_reference(data), want, strict=True):
+        np.testing.assert_allclose(got, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    loss = (x * torch.rsqrt((x * x).mean(-1, keepdim=True) + layernorm.EPS) * w * g).sum()
+    want = (loss, *torch.autograd.grad(loss, (x, w)))
+    for got, ref in zip(layernorm.rms_norm_reference(data), want, strict=True):
+        np.testing.assert_allclose(got, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_layernorm_rows_quick(tmp_path, capsys):
+    """Every row at a tiny size, each agreeing with the float64 closed form."""
+    settings = {"warmup": 0, "min_rounds": 1, "max_rounds": 1, "budget": 0.0,
+                "min_sample": 0.0}
+    rows = layernorm.rows_at(6, 5, "float64", settings)
+    assert [row.name for row in rows] == list(layernorm.ORDER)
+    for row in rows:
+        assert row.timing is not None, row.note
+        assert row.extra["max rel err"] < 1e-12
+    assert all(r["value"] is not None for r in layernorm.ratios(rows))
+    payload = layernorm.run(quick=True, out_dir=tmp_path, sizes=((3, 4),),
+                            dtypes=("float32",))
+    assert (tmp_path / "layernorm.json").exists() and len(payload["results"]) == 1
+    assert "(target >= 1.5)" in capsys.readouterr().out

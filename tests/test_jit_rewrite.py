@@ -153,3 +153,23 @@ def test_axis0_reductions_unrolled_by_rows_match_numpy(rows) -> None:
     for a, b in zip(got, want, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
         assert np.array_equal(np.isnan(a), np.isnan(b))
+
+
+@pytest.mark.parametrize("rows", [8, 11, 301])
+def test_row_reductions_beside_axis0_ones_match_numpy(rows) -> None:
+    """Sums and maxima that keep axis 0 (over the rows' other axes) in the same loop as a
+    reduction over axis 0, which unrolls it by rows: each unrolled row must add into its
+    own slot (before: the four rows' terms all went into the last row's, x.sum(1) was
+    wrong for (x.sum(0), x.sum(1))); with a NaN in an unrolled and in a tail row."""
+    rng = np.random.default_rng(rows)
+    x = rng.standard_normal((rows, 230))
+    cube = rng.standard_normal((rows, 3, 4))
+    x[rows // 2, 7] = np.nan
+    x[rows - 1, 9] = np.nan
+    got, plan = _run(lambda x, c: (x.sum(0), x.sum(1), x.amax(1), (x * x).mean(1),
+                                   c.sum((1, 2)), c.sum(0)), x, cube)
+    assert _full_loops(plan, (rows, 230)) == 1, plan
+    want = [x.sum(0), x.sum(1), x.max(1), (x * x).mean(1), cube.sum((1, 2)), cube.sum(0)]
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+        assert np.array_equal(np.isnan(a), np.isnan(b))

@@ -2,8 +2,10 @@
 
 One ``@njit(cache=True, error_model="numpy")`` function per graph (``fastmath`` off). Loops
 over large data use ``prange``; a reduction over the outer axis then accumulates into
-per-thread private rows (``acc[t, ...]``) combined after the loop. Float sums accumulate in
-float64. Every value is a generated identifier (``v12``); no user text reaches the source.
+per-thread private rows (``acc[t, ...]``) combined after the loop; a reduction over the last
+axis stores each row's terms into a per-thread row buffer summed after the row (``row_sum``,
+vectorised). Float sums accumulate in float64. Every value is a generated identifier
+(``v12``); no user text reaches the source.
 Calls (matmul, indexing, BatchNorm kernels) are emitted by emit_calls.CallEmitter.
 """
 
@@ -30,6 +32,26 @@ from .segments import segment
 
 # Rows per sweep of a loop that reduces over axis 0 (see _Generator._emit_unrolled).
 UNROLL_ROWS = 4
+# A loop reducing over a last axis of at least this many elements buffers the terms of
+# each row (see _Generator._emit_buffered).
+ROW_BUFFER_MIN = 8
+# The row reductions of _emit_buffered, written into a generated module that uses them.
+ROW_HELPERS = """
+@numba.njit(cache=True, error_model='numpy', fastmath={'reassoc'}, nogil=True)
+def row_sum(values):
+    total = 0.0
+    for j in range(values.shape[0]):
+        total += values[j]
+    return total
+
+
+@numba.njit(cache=True, error_model='numpy', fastmath=False, nogil=True)
+def row_max(values, best):
+    for j in range(values.shape[0]):
+        if values[j] > best or values[j] != values[j]:
+            best = values[j]
+    return best
+"""
 # Only the explicit prange loops run in parallel (the other parfor passes cost compile time).
 PRANGE_ONLY = ("{'prange': True, 'comprehension': False, 'reduction': False, 'setitem': False, "
                "'numpy': False, 'stencil': False, 'fusion': False, 'inplace_binop': False}")
@@ -94,6 +116,7 @@ def generate(graph: Graph, parallel: bool = True) -> Kernel:
         *(["", "from minigrad.jit import linalg_calls"] if gen.uses_linalg else []),
         *(["", "from minigrad.jit import value_checks"]
           if any("value_checks." in line for line in (*functions, *body)) else []),
+        *([ROW_HELPERS] if gen.uses_rows else []),
         "",
         *(f"\n{function}" for function in functions),
         "",
@@ -131,6 +154,7 @@ class _Generator(CallEmitter):
         self.uses_bn_kernels = False  # they take the thread count T
         self.uses_conv_kernels = False
         self.uses_linalg = False
+        self.uses_rows = False  # row_sum / row_max (ROW_HELPERS)
         self.emitted: set[int] = set()  # calls already made by an earlier combined call
         self.tag = ""  # suffix of scalar names in the current copy of an unrolled body
         self.copied: set[int] = set()  # arrays with a transposed copy w<id> (_inner_product)
@@ -160,18 +184,42 @@ class _Generator(CallEmitter):
             src.add(f"acc{value.vid} = np.zeros({value.size}, np.float64)")
         self._copy_swapped_operands(step)
         depth = src.depth
-        if _unrolls(shape, reduces):
+        buffered = _buffers(self.graph, shape, reduces)
+        if _unrolls(shape, reduces) and not buffered:
             self._emit_unrolled(step, shape, chunked, stores, reduces)
             src.depth = depth
             self._finish_reduces(reduces, shape, chunked)
             self._finish_batches(batches)
             return
-        if chunked:
+        if buffered:
+            self.uses_rows = True
+            self._row_buffers(reduces, shape, "T" if big else 1)
+        self._open_rows(shape, reduces, big, chunked or (big and buffered), buffered)
+        if buffered:
+            self._emit_buffered(step, shape, chunked, stores, reduces)
+        else:
+            self._emit_rows(step, shape, chunked, stores, reduces)
+        src.depth = depth
+        self._finish_reduces(reduces, shape, chunked)
+        self._finish_batches(batches)
+
+    def _open_rows(self, shape: tuple[int, ...], reduces: list[Value], big: bool,
+                   by_thread: bool, buffered: bool) -> None:
+        """The loop over axis 0: ``T`` chunks of rows under ``prange`` (``by_thread``: for
+        private accumulators or row buffers), ``prange`` over the rows (``big``), or a
+        serial loop; leaves depth in its body except for a single row (``i0 = 0``)."""
+        src = self.src
+        if by_thread:
             self.uses_prange = True
             src.add("for t in prange(T):")
             src.depth += 1
+            if buffered:
+                self._thread_rows(reduces, shape, "t")
             src.add(f"for i0 in range(t * {shape[0]} // T, (t + 1) * {shape[0]} // T):")
-        elif big:
+            return
+        if buffered:
+            self._thread_rows(reduces, shape, "0")
+        if big:
             self.uses_prange = True
             src.add(f"for i0 in prange({shape[0]}):")
         elif shape[0] != 1:  # 0 rows: a loop that never runs (never "i0 = 0")
@@ -179,10 +227,6 @@ class _Generator(CallEmitter):
         else:
             src.add("i0 = 0")
             src.depth -= 1
-        self._emit_rows(step, shape, chunked, stores, reduces)
-        src.depth = depth
-        self._finish_reduces(reduces, shape, chunked)
-        self._finish_batches(batches)
 
     def _emit_rows(self, step: Step, shape: tuple[int, ...], chunked: bool,
                    stores: list[Value], reduces: list[Value], rows: int = 1) -> None:
@@ -201,6 +245,53 @@ class _Generator(CallEmitter):
         for value in reduces:
             self._accumulate(value, shape, chunked, copies)
         self._accumulate_batches(step, copies)
+
+    def _emit_buffered(self, step: Step, shape: tuple[int, ...], chunked: bool,
+                       stores: list[Value], reduces: list[Value]) -> None:
+        """Inside the loops over the axes before the last: one loop along the last axis
+        that stores the term of each reduction over that axis into this thread's row
+        buffer (``sr<id>[i] = term``, a plain store: the loop has no float chain left and
+        vectorises); after it, ``row_sum`` (any order, vectorised; ROW_HELPERS) or
+        ``row_max`` of the buffer goes into the reduction's slot. Other reductions (and
+        small matmuls summed over the rows) update their slot at each element. This
+        reassociates a sum over the last axis (float64)."""
+        src, last = self.src, len(shape) - 1
+        over_last = [r for r in reduces if last in r.attrs["axes"]]
+        others = [r for r in reduces if last not in r.attrs["axes"]]
+        self._open_inner_loops(shape[:-1])
+        depth = src.depth
+        src.add(f"for i{last} in range({shape[-1]}):")
+        src.depth += 1
+        names = self._emit_body(step, shape)
+        self._store(stores, shape, names)
+        for value in others:
+            self._accumulate(value, shape, chunked, [names])
+        self._accumulate_batches(step, [names])
+        for value in over_last:
+            src.add(f"sr{value.vid}[i{last}] = {self._operand(value.inputs[0], names, shape)}")
+        src.depth = depth
+        for value in over_last:
+            slot = f"acc{value.vid}[{self._acc_index(value, shape, chunked)}]"
+            if value.op == "reduce_sum":
+                src.add(f"{slot} += row_sum(sr{value.vid})")
+            else:
+                self._update(value, slot, [f"row_max(sr{value.vid}, {slot})"])
+
+    def _row_buffers(self, reduces: list[Value], shape: tuple[int, ...], rows: int) -> None:
+        """``sb<id>``: ``rows`` row buffers (one per thread) for each reduction over the
+        last axis (_emit_buffered), float64 for sums, the dtype for maxima."""
+        last = len(shape) - 1
+        for value in reduces:
+            if last in value.attrs["axes"]:
+                dtype = accumulator_dtype(value.op, self.graph[value.inputs[0]].dtype)
+                self.src.add(f"sb{value.vid} = np.empty(({rows}, {shape[-1]}), {dtype})")
+
+    def _thread_rows(self, reduces: list[Value], shape: tuple[int, ...], thread: str) -> None:
+        """``sr<id> = sb<id>[thread]``: the row buffers the current thread writes."""
+        last = len(shape) - 1
+        for value in reduces:
+            if last in value.attrs["axes"]:
+                self.src.add(f"sr{value.vid} = sb{value.vid}[{thread}]")
 
     def _open_inner_loops(self, shape: tuple[int, ...]) -> None:
         """Loops over axes 1.. (a size-1 axis gets ``i<k> = 0``, a size-0 axis a loop that
@@ -416,6 +507,17 @@ class _Generator(CallEmitter):
         a sum adds them pairwise first, a maximum compares them one by one."""
         terms = [self._operand(value.inputs[0], names, shape) for names in copies]
         slot = f"acc{value.vid}[{self._acc_index(value, shape, chunked)}]"
+        if len(copies) > 1 and 0 not in value.attrs["axes"]:
+            # axis 0 is kept: each unrolled row has its own slot (row b0 + u; i0 holds
+            # only the last copy's row here)
+            for u, term in enumerate(terms):
+                self.src.add(f"i0 = b0 + {u}")
+                self._update(value, slot, [term])
+            return
+        self._update(value, slot, terms)
+
+    def _update(self, value: Value, slot: str, terms: list[str]) -> None:
+        """``slot`` += the terms (added pairwise), or the maximum with each term."""
         if value.op == "reduce_sum":
             self.src.add(f"{slot} += {_pairwise(terms)}")
             return
@@ -483,6 +585,16 @@ def _unrolls(shape: tuple[int, ...], reduces: list[Value]) -> bool:
     return (len(shape) >= 2 and shape[0] >= 2 * UNROLL_ROWS
             and any(0 in value.attrs["axes"] for value in reduces))
 
+
+
+def _buffers(graph: Graph, shape: tuple[int, ...], reduces: list[Value]) -> bool:
+    """Whether a loop buffers the rows of its reductions over the last axis
+    (_Generator._emit_buffered): >= 2 axes, a last axis of at least ROW_BUFFER_MIN
+    elements, and a reduction over it; every reduction over it of float values."""
+    last = len(shape) - 1
+    over_last = [r for r in reduces if last in r.attrs["axes"]]
+    return (len(shape) >= 2 and shape[-1] >= ROW_BUFFER_MIN and bool(over_last)
+            and all(graph[r.inputs[0]].dtype.kind == "f" for r in over_last))
 
 
 def _pairwise(terms: list[str]) -> str:

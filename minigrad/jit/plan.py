@@ -6,9 +6,10 @@ the loop nests and calls compute them (``plan``, checked by ``check_plan``).
   otherwise - or when it is a result - it is *materialised* into an array.
 * Every materialised elementwise value and every reduction is a *loop item* with a loop
   shape (its own shape; a reduction's input shape). Items are packed, in topological order,
-  into the earliest loop nest of the same shape that runs after everything they read, so a
-  reduction consumes its elementwise producers in the same loop, and independent
-  reductions over the same data share one pass.
+  into the earliest loop nest of the same shape that runs after everything they read (a
+  new nest goes right after the steps the item reads), so a reduction consumes its
+  elementwise producers in the same loop, and independent reductions over the same data
+  share one pass.
 * A 2-D matmul with a dimension of at most SMALL_MATMUL_DIM is a loop item too (see
   MatmulLoop): with a small inner dimension an elementwise expression (inlined like one),
   ``X.T @ B`` with a small M or N a sum over the batch axis in the loop computing B.
@@ -163,8 +164,7 @@ def plan(graph: Graph) -> Plan:
         target = next((k for k in range(first, len(steps))
                        if steps[k].kind == "loop" and steps[k].shape == shape), None)
         if target is None:
-            steps.append(Step("loop", shape))
-            target = len(steps) - 1
+            target = _insert_step(steps, step_of, first, Step("loop", shape))
         steps[target].items.append(value.vid)
         step_of[value.vid] = target
     _defer_reductions(graph, steps, all_reads)
@@ -177,6 +177,20 @@ def plan(graph: Graph) -> Plan:
     literal_arrays = [v.vid for v in graph.values if v.op == "literal" and (
         v.vid in roots or any(graph[u].op in CALL_OPS for u in users[v.vid]))]
     return Plan(materialised, steps, inlined, views, loops, products, literal_arrays)
+
+
+def _insert_step(steps: list[Step], step_of: dict[int, int], position: int, step: Step
+                 ) -> int:
+    """Put a new loop at ``position``, the earliest its item may run (right after the
+    steps producing what it reads), not at the end: a later item reading it may then join
+    a loop that runs before the steps placed since (in LayerNorm's backward, the sums over
+    each row that read the weight join the statistics pass). Steps from ``position`` on
+    move one place; nothing placed there reads the new item (topological order)."""
+    steps.insert(position, step)
+    for vid, k in step_of.items():
+        if k >= position:
+            step_of[vid] = k + 1
+    return position
 
 
 def _transpose_views(graph: Graph, users: dict[int, list[int]], roots: set[int]) -> set[int]:

@@ -56,15 +56,29 @@ def normalize_rows(x: Tensor, rows: int, eps: float, impl: str
     if impl == "fused":
         flat = normalize(ops.reshape(x, (1, rows, width)), axes=(0, 2), eps=eps)
         return ops.reshape(flat, x.shape), None, None
-    view = x if x.shape == (rows, width) else ops.reshape(x, (rows, width))
-    mu = _named(ops.mean(view, 1, keepdims=True), "mu")
+    axes = _trailing_axes(x.shape, rows)
+    view = x if axes or x.shape == (rows, width) else ops.reshape(x, (rows, width))
+    axes = axes or (1,)
+    mu = _named(ops.mean(view, axes, keepdims=True), "mu")
     xmu = _named(ops.sub(view, mu), "xmu")
     sq = _named(ops.power(xmu, 2), "sq")
-    var = _named(ops.mean(sq, 1, keepdims=True), "var")
+    var = _named(ops.mean(sq, axes, keepdims=True), "var")
     sqrtvar = _named(ops.sqrt(ops.add(var, eps)), "sqrtvar")
     ivar = _named(ops.reciprocal(sqrtvar), "ivar")
     xhat = _named(ops.mul(xmu, ivar), "xhat")
     return (xhat if xhat.shape == x.shape else ops.reshape(xhat, x.shape)), mu, var
+
+
+def _trailing_axes(shape: tuple[int, ...], rows: int) -> tuple[int, ...]:
+    """The trailing axes k.. of ``shape`` whose leading axes hold exactly ``rows`` rows
+    (prod(shape[:k]) == rows, the largest such k below the last axis), or () when there
+    is none (group_norm's groups split an axis: x is reshaped to (rows, K) instead).
+    Reducing over them directly, without a reshape, keeps every step in x's shape, so
+    mg.jit fuses them into its loops (a reshape is a call between loops)."""
+    for k in range(len(shape) - 1, -1, -1):
+        if math.prod(shape[:k]) == rows:
+            return tuple(range(k, len(shape)))
+    return ()
 
 
 def affine(xhat: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[int, ...]

@@ -348,3 +348,19 @@ def test_signbit_of_nan_is_false_eagerly_and_compiled() -> None:
             np.testing.assert_array_equal(got[0].data, [False] * 10)
             np.testing.assert_array_equal(
                 got[1].data, [False, True, False, False, True, False, True, False, False, True])
+
+
+def test_copysign_from_a_nan_is_positive_eagerly_and_compiled() -> None:
+    """Found by the fuzzer (seed 5151, program 24): copysign(a, acos(2.0)) took -nan's
+    sign eagerly (numpy) and +nan's compiled (libm). A NaN sign source counts as positive;
+    -0.0 still counts as negative."""
+    def f(a, b):
+        return ops.copysign(a, ops.acos(b)), ops.copysign(a, b)
+
+    compiled = mg.jit(f, background=False)
+    a = np.array([1.5, -2.0, 3.0, -4.0, 5.0])
+    b = np.array([2.0, -3.0, np.nan, -np.nan, -0.0])
+    for _ in range(3):  # the trace, then the kernel
+        for got in (f(mg.tensor(a), mg.tensor(b)), compiled(mg.tensor(a), mg.tensor(b))):
+            np.testing.assert_array_equal(got[0].data, np.abs(a))
+            np.testing.assert_array_equal(got[1].data, [1.5, -2.0, 3.0, 4.0, -5.0])

@@ -135,11 +135,20 @@ def _copysign_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
         lambda: broadcast_to(zero, b.shape))
 
 
+def _copysign_forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """|a| with b's sign; a NaN b counts as positive (see COPYSIGN)."""
+    return np.copysign(a, np.where(np.isnan(b), np.ones((), b.dtype), b))
+
+
+# A NaN's sign depends on the code that made it (numpy's arccos of 2 is -nan, libm's in
+# compiled code +nan: fuzz seed 5151, program 24, copysign(a, acos(2.0)) differed between
+# eager and mg.jit), so a NaN sign source counts as positive, as signbit reports no sign
+# for NaN (ops/logical.py).
 COPYSIGN, copysign = binary(
-    "copysign", np.copysign, _copysign_vjp, ("{0} == 0 ? 0 : {g} * {out} / {0}", "0"),
-    "np.copysign({0}, {1})",
-    doc="|a| with the sign of b (-0.0 counts as negative); d/da = sign(a) sign(b), 0 at "
-        "a = 0, d/db = 0.",
+    "copysign", _copysign_forward, _copysign_vjp, ("{0} == 0 ? 0 : {g} * {out} / {0}", "0"),
+    "np.copysign({0}, ({1} if {1} == {1} else 1.0))",
+    doc="|a| with the sign of b (-0.0 counts as negative, NaN as positive); d/da = sign(a) "
+        "sign(b), 0 at a = 0, d/db = 0.",
     dtype_rule=FLOAT, torch="copysign",
 )
 

@@ -71,6 +71,7 @@ MAPPING: dict[str, Callable[..., Any]] = {
     "where": lambda t, c, a, b: t.where(c if c.dtype == t.bool else c != 0, a, b),
     "neg": lambda t, x: -x, "sqrt": lambda t, x: t.sqrt(x),
     "signbit": lambda t, x: t.signbit(x) & ~t.isnan(x),  # no sign at NaN (ops/logical.py)
+    "copysign": lambda t, a, b: t.copysign(a, t.where(t.isnan(b), t.ones_like(b), b)),
     "reciprocal": lambda t, x: t.reciprocal(x), "exp": lambda t, x: t.exp(x),
     "log": lambda t, x: t.log(x), "tanh": lambda t, x: t.tanh(x),
     "sigmoid": lambda t, x: t.sigmoid(x), "relu": lambda t, x: t.relu(x),

@@ -407,6 +407,13 @@ def _rows(only: str, skip: str) -> list[str] | None:
 
 
 def _interrupt(signum: int, frame: Any) -> None:
+    """Stop the run and print the summary so far: raised here, or (while the main process
+    waits for its worker pool) flagged for the pool loop to raise (workers.STOP)."""
+    from . import workers
+
+    if workers.WAITING[0]:
+        workers.STOP.set()
+        return
     raise KeyboardInterrupt
 
 
@@ -434,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
             else int(args.seed))
     faulthandler.enable()
     signal.signal(signal.SIGTERM, _interrupt)  # kill PID: print the summary so far
+    signal.signal(signal.SIGINT, _interrupt)  # Ctrl-C: the same
     # no "mg.jit: compiling" lines: with several worker processes they interleave (one
     # process's start beside another's end) and bury the run's own progress lines
     os.environ.setdefault("MINIGRAD_QUIET", "1")

@@ -15,6 +15,7 @@ import contextlib
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -23,6 +24,13 @@ from typing import Any
 from .fuzz import CRASH, Checked, Outcome, check_block
 
 _templates: dict | None = None
+
+
+# Ctrl-C / SIGTERM while the main process waits for the pool: fuzz's handler sets STOP
+# instead of raising there (a KeyboardInterrupt inside the wait's Condition left its lock
+# released and surfaced as "RuntimeError: release unlocked lock", losing the summary).
+WAITING = [False]
+STOP = threading.Event()
 
 
 def blocks(first: int, n: int, size: int) -> list[list[int]]:
@@ -80,7 +88,13 @@ def _run_pool(seed: int, pending: list[list[int]], jobs: int, options: dict,
                 while pending and len(running) < 2 * jobs:
                     indices = pending.pop()
                     running[pool.submit(work, seed, indices, options)] = indices
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                WAITING[0] = True
+                try:
+                    done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                finally:
+                    WAITING[0] = False
+                if STOP.is_set():
+                    raise KeyboardInterrupt
                 for future in done:
                     indices = running.pop(future)
                     try:

@@ -235,3 +235,60 @@ def test_float32_disagreements_are_judged_against_float64() -> None:
     moved[1] = np.nan
     assert fuzz.compare_arrays(eager, moved)
     assert not fuzz.jit_closer_to_float64(fn, tensors_of, arrays, [eager], [moved])
+
+
+def test_ill_conditioned_programs_are_told_apart_from_mismatches() -> None:
+    """Seed 741852963, program 503: rsqrt(inv(cholesky(a a^T))). inv of the triangular
+    factor leaves +-1e-17 above the diagonal eagerly (numpy's LAPACK route) and 0 in the
+    kernel, and rsqrt makes that NaN or inf: eager itself moves so when its arguments move
+    by a few ulps, so the run counts the program as ill-conditioned, not as a mismatch. A
+    jit result that is off where eager is stable is still a mismatch."""
+    import minigrad as mg
+
+    def fn(a):
+        gram = ops.matmul(a, ops.apply(ops.OPS["transpose"], a, perm=(1, 0)))
+        factor = ops.apply(ops.OPS["cholesky"], gram)
+        return (ops.rsqrt(ops.apply(ops.OPS["inv"], factor)),)
+
+    def tensors_of(arrays):
+        return [mg.tensor(arrays[0].copy())]
+
+    a = np.array([[-0.4299196949915376, -0.8624302760501639, -0.8888312277905694],
+                  [0.7417710058073026, 0.15853443607304255, -2.3372720376344143],
+                  [0.1107030705478046, -1.340433787192182, -1.1311554858830752]])
+    (eager,) = fuzz.run_eager(fn, tensors_of([a]))[0]
+    assert fuzz.eager_moves(fn, tensors_of, [a], [eager], None)  # eager is not a reference
+    exact = np.linalg.inv(np.linalg.cholesky(a @ a.T))  # what the kernel's route gives
+    exact[np.triu_indices(3, 1)] = 0.0
+    with np.errstate(divide="ignore"):
+        kernel_like = 1 / np.sqrt(exact)
+    assert fuzz.compare_arrays(eager, kernel_like)  # the two routes do differ
+
+    def stable(x):
+        return (ops.tanh(ops.mul(x, 3.0)),)
+
+    x = np.linspace(-2, 2, 7)
+    (calm,) = fuzz.run_eager(stable, tensors_of([x]))[0]
+    assert fuzz.eager_moves(stable, tensors_of, [x], [calm], None) == ""
+    assert fuzz.compare_arrays(calm, calm * (1 + 1e-6))  # an O(1e-6) error is caught
+
+
+def test_a_fuzz_run_lists_ill_conditioned_programs_without_failing() -> None:
+    """Program 503's three calls through check_calls (eager vs the kernel): never a
+    mismatch (ill-conditioned where the routes differ); the summary counts and lists an
+    ill-conditioned program and the run does not fail on it."""
+    import minigrad as mg
+
+    def fn(a):
+        gram = ops.matmul(a, ops.apply(ops.OPS["transpose"], a, perm=(0, 2, 1)))
+        factor = ops.apply(ops.OPS["cholesky"], gram)
+        return (ops.rsqrt(ops.apply(ops.OPS["inv"], factor)),)
+
+    rng = np.random.default_rng(503)
+    calls = [[rng.normal(size=(2, 3, 3))] for _ in range(3)]
+    outcome = fuzz.check_calls(fn, lambda arrays: [mg.tensor(arrays[0].copy())], calls)
+    assert outcome.kind in (fuzz.OK, fuzz.UNSTABLE), outcome
+    summary = fuzz.Summary(seed=1)
+    fuzz._count(summary, fuzz.Checked(503, 5, fuzz.Outcome(fuzz.UNSTABLE, "call 2: ...")))
+    assert summary.counts[fuzz.UNSTABLE] == 1 and not summary.failures
+    assert "1 ill-conditioned" in summary.text() and "program 503" in summary.text()

@@ -37,6 +37,7 @@ from .fuzz import (
     CRASH,
     MISMATCH,
     OK,
+    UNSTABLE,
     Outcome,
     check_program,
     check_torch,
@@ -132,7 +133,7 @@ def check_group(members: list[Member]) -> dict[int, Outcome]:
     half = len(members) // 2
     found = {**check_group(members[:half]), **check_group(members[half:])}
     if outcome.kind in (MISMATCH, CRASH) and not any(
-            o.kind in (MISMATCH, CRASH) for o in found.values()):
+            o.kind in (MISMATCH, CRASH, UNSTABLE) for o in found.values()):
         # every part passes alone: the failure needs the batch itself
         others = ", ".join(str(m.index) for m in members[1:])
         found[members[0].index] = Outcome(

@@ -35,7 +35,7 @@ from ..dtypes import DEFAULT_DTYPE
 from ..nn.module import Module
 from ..tensor import Tensor
 from ..tensor_hooks import HOOKED
-from . import blas
+from . import blas, draws
 from .call import MISS, make_call
 from .codegen import Kernel, generate
 from .entry import Compiled, Fallback, Target, compile_kernel
@@ -241,10 +241,13 @@ class JitFunction:
         """Run fn eagerly under the tracer (that call's result is returned), then compile."""
         tracer = Tracer(tensors)
         self.trace_count += 1
-        with tracing(tracer):
+        rngs = draws.generators(self.fn, _objects_in((*args, *kwargs.values())))
+        rng_states = draws.states(rngs)
+        with tracing(tracer), draws.refusing_impure_calls():
             result = self.fn(*args, **kwargs)
             out_spec, out_tensors = flatten_output(result)
             out_refs = [tracer.ref(t) for t in out_tensors]
+        draws.refuse_draws(rngs, rng_states)
         touched = [t for kind, t in tracer.trace.sources if kind == "state"] + tensors
         trace = tracer.finish(touched)
         entry = self._compile(trace, tracer, out_spec, out_tensors, out_refs, tensors,

@@ -20,6 +20,12 @@ the trace used, and turns it into one check:
                                       ``SGD.momentum``, ``BatchNorm.eps``, ``cfg.scale``), and
                                       every scalar global or closure variable fn names
 * ``("cell_value", cell, v)``         ``cell.cell_contents == v`` (a scalar closure variable)
+* ``("array", array, copy)``          ``array`` still has its shape, dtype and bits: every numeric
+                                      numpy array within NEAR edges of what fn names (and
+                                      arrays fn names as class or module attributes): fn may
+                                      read it through numpy (``x * W``, ``mg.tensor(W)``,
+                                      ``W.sum()``), which the trace bakes in. An array of
+                                      more than ``MAX_ARRAY`` elements is refused instead
 * ``("training", module, flag)``     ``module.training == flag``: every module whose forward
                                       ran in the trace and every module reached on the way
 * ``("requires_grad", tensor, flag)`` for every tensor read or written outside the arguments
@@ -45,9 +51,11 @@ import numpy as np
 
 from ..nn.module import Module
 from ..tensor import Tensor
+from .ir import NotCompilableError
 
 MAX_OBJECTS = 20000  # objects the walk visits at most (a bound, not a guess at sizes)
 NEAR = 3  # edges from what fn names within which every container of numbers is guarded
+MAX_ARRAY = 1 << 16  # elements of a numpy array fn reaches that is compared at every call
 SKIP_TABLES = frozenset({"_parameters", "_buffers", "_modules"})
 OPAQUE = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
           types.MethodType, types.CodeType, str, bytes, int, float, complex, bool,
@@ -69,7 +77,7 @@ def _code_names(fn: Any) -> set[str]:
     return names
 
 
-def _roots(fn: Any, fixed: Iterable[Any]) -> list[tuple[Check | None, Any]]:
+def roots(fn: Any, fixed: Iterable[Any]) -> list[tuple[Check | None, Any]]:
     """(the check that reaches it, or None for an object fixed for the entry, object)."""
     roots: list[tuple[Check | None, Any]] = [(None, obj) for obj in (fn, *fixed)]
     while isinstance(fn, functools.partial):  # its bound arguments are fixed roots
@@ -162,6 +170,73 @@ def _contents_check(obj: Any) -> Check | None:
     return ("contents", container, type(container)(container))
 
 
+def _near_holders(objects: dict[int, Any], depth: dict[int, int]) -> dict[int, Check | None]:
+    """Containers of numbers within NEAR edges (their ``contents`` check) and numeric numpy
+    arrays there (None: checked by ``_array_checks``); the paths to all are guarded."""
+    holders: dict[int, Check | None] = {}
+    for k, obj in objects.items():
+        if depth[k] <= NEAR:
+            if _numeric_array(obj):
+                holders[k] = None
+            elif (check := _contents_check(obj)) is not None:
+                holders[k] = check
+    return holders
+
+
+def _numeric_array(obj: Any) -> bool:
+    return type(obj) is np.ndarray and obj.dtype.kind in "biuf"
+
+
+def _array_checks(objects: dict[int, Any], depth: dict[int, int],
+                  parents: dict[int, list[tuple[Check | None, int]]],
+                  named: list[Any], names: set[str]) -> list[Check]:
+    """``("array", a, copy)`` for each numeric numpy array within NEAR edges of what fn
+    names, and each one fn names as an attribute of a class or Python module (``C.W``).
+    Refused when one holds more than ``MAX_ARRAY`` elements: comparing it would cost more
+    than the call, and not comparing it could run on a value the trace baked in."""
+    found = {k: obj for k, obj in objects.items() if depth[k] <= NEAR and _numeric_array(obj)}
+    where = {k: _edge_name(parents, k) for k in found}
+    for obj in named:
+        if isinstance(obj, type | types.ModuleType):
+            table = vars(obj)
+            for name in sorted(names & table.keys()):
+                if _numeric_array(table[name]):
+                    found[id(table[name])] = table[name]
+                    where[id(table[name])] = f"attribute {name!r} of {obj.__name__}"
+    for k, array in found.items():
+        if array.size > MAX_ARRAY:
+            raise NotCompilableError(
+                f"the function can reach a numpy array of shape {array.shape} ({where[k]}), "
+                f"more than {MAX_ARRAY} elements: mg.jit would bake in what fn reads from "
+                "it through numpy and could only notice an in-place change by comparing "
+                "it at every call. Make it a Tensor outside fn (mg.from_numpy(a): read at "
+                "call time) or pass it as an argument")
+    return [("array", array, array.copy()) for array in found.values()]
+
+
+def _edge_name(parents: dict[int, list[tuple[Check | None, int]]], k: int) -> str:
+    """How an object is reached, for a message: the name or key of its first edge."""
+    for check, _ in parents.get(k, ()):
+        if check is not None and check[0] in ("global", "key"):
+            return f"{'global' if check[0] == 'global' else 'key or attribute'} {check[2]!r}"
+        if check is not None and check[0] == "cell":
+            return "a closure variable"
+        if check is not None and check[0] == "item":
+            return f"item {check[2]} of a list"
+    return "a default or fixed argument"
+
+
+def same_array(now: Any, then: np.ndarray) -> bool:
+    """``now`` is an array of ``then``'s shape and dtype with the same bits (NaN equal to
+    itself, -0.0 not equal to 0.0): the test of an ``("array", ...)`` guard."""
+    if type(now) is not np.ndarray or now.shape != then.shape or now.dtype != then.dtype:
+        return False
+    if now.flags.c_contiguous and now.ndim:
+        return bool(np.array_equal(now.reshape(-1).view(np.uint8),
+                                   then.reshape(-1).view(np.uint8)))
+    return now.tobytes() == then.tobytes()
+
+
 def _children(obj: Any) -> Iterable[tuple[Callable[[Any], Check], Any]]:
     """(a function making the check of the edge, child) for each object ``obj`` holds."""
     if isinstance(obj, (Tensor, *OPAQUE)) or hasattr(type(obj), "__array__"):
@@ -202,34 +277,16 @@ def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
     """
     used = list(used)
     wanted = {id(t) for t in used} | {id(m) for m in modules}
-    parents: dict[int, list[tuple[Check | None, int]]] = {}  # child id -> (edge, parent id)
-    objects: dict[int, Any] = {}
-    depth: dict[int, int] = {}  # edges from the nearest root (breadth first: the fewest)
-    queue: list[Any] = []
-    root_edges: list[tuple[Check | None, Any]] = []
-    for check, obj in _roots(fn, fixed):
-        root_edges.append((check, obj))
-        if id(obj) not in objects:
-            objects[id(obj)], depth[id(obj)] = obj, 0
-            queue.append(obj)
-    head = 0
-    while head < len(queue) and len(objects) < MAX_OBJECTS:
-        obj = queue[head]
-        head += 1
-        for make_check, child in _children(obj):
-            check = make_check(child) if make_check is not None else None
-            parents.setdefault(id(child), []).append((check, id(obj)))
-            if id(child) not in objects:
-                objects[id(child)], depth[id(child)] = child, depth[id(obj)] + 1
-                queue.append(child)
+    root_edges = roots(fn, fixed)
+    objects, depth, parents = _walk([obj for _, obj in root_edges])
     reached_args = [(k, t) for k, t in enumerate(args) if id(t) in objects]  # state too
     # Numbers fn may read through what it names (cfg.sub.scale, CONFIG["lr"], xs[0]): the
     # containers holding them within NEAR edges, and the path to each, are guarded too.
-    holders = {k: check for k, obj in objects.items()
-               if depth[k] <= NEAR and (check := _contents_check(obj)) is not None}
+    holders = _near_holders(objects, depth)
     relevant = _relevant(wanted | {id(t) for _, t in reached_args} | set(holders), parents)
     holders.update((k, check) for k in relevant if k not in holders and k in objects
                    and (check := _contents_check(objects[k])) is not None)
+    holders = {k: check for k, check in holders.items() if check is not None}
     checks: list[Check] = []
     named = []  # objects fn names directly: their scalar attributes are guarded too
     for check, obj in root_edges:
@@ -252,6 +309,8 @@ def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
         checks += _scalar_checks(obj, names)
     checks += _named_attributes(objects, depth, names)
     checks += list(holders.values())
+    edges = {**parents, **{id(obj): [(c, -1)] for c, obj in root_edges if c is not None}}
+    checks += _array_checks(objects, depth, edges, [*named, *objects.values()], names)
     seen_modules = {id(m): m for m in modules}
     seen_modules.update((k, objects[k]) for k in relevant if isinstance(objects.get(k), Module))
     checks += [("training", m, m.training) for m in seen_modules.values()]
@@ -261,6 +320,31 @@ def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
     # one value, so it must stay that tensor.
     checks += [("argument", k, t) for k, t in reached_args]
     return _dedupe(checks)
+
+
+def _walk(starts: list[Any]) -> tuple[dict[int, Any], dict[int, int],
+                                     dict[int, list[tuple[Check | None, int]]]]:
+    """Breadth first from ``starts`` (at most MAX_OBJECTS objects): id -> object, id ->
+    edges from the nearest start, child id -> [(the edge's check, parent id)]."""
+    parents: dict[int, list[tuple[Check | None, int]]] = {}
+    objects: dict[int, Any] = {}
+    depth: dict[int, int] = {}
+    queue: list[Any] = []
+    for obj in starts:
+        if id(obj) not in objects:
+            objects[id(obj)], depth[id(obj)] = obj, 0
+            queue.append(obj)
+    head = 0
+    while head < len(queue) and len(objects) < MAX_OBJECTS:
+        obj = queue[head]
+        head += 1
+        for make_check, child in _children(obj):
+            check = make_check(child) if make_check is not None else None
+            parents.setdefault(id(child), []).append((check, id(obj)))
+            if id(child) not in objects:
+                objects[id(child)], depth[id(child)] = child, depth[id(obj)] + 1
+                queue.append(child)
+    return objects, depth, parents
 
 
 def _relevant(wanted: set[int], parents: dict[int, list[tuple[Check | None, int]]]
@@ -352,6 +436,8 @@ def _check_if(check: Check, k: int, bind: Callable[[str, Any], str], indent: str
         items = ".values()" if isinstance(check[1], dict) else ""
         types_then = bind("y", tuple(map(type, check[2].values() if items else check[2])))
         cond = f"{container} != {copy} or tuple(map(type, {container}{items})) != {types_then}"
+    elif kind == "array":
+        cond = f"not {bind('f', same_array)}({bind('a', check[1])}, {bind('v', check[2])})"
     elif kind == "training":
         cond = f"{bind('m', check[1])}.training != {bind('f', check[2])}"
     else:  # requires_grad
@@ -386,6 +472,9 @@ def describe(check: Check) -> str:
     if kind == "contents":
         return (f"a number in a {type(check[1]).__name__} fn can reach changed, or what "
                 "it holds (a copy made when traced is compared)")
+    if kind == "array":
+        return (f"a numpy array of shape {check[2].shape} fn can reach changed (a copy "
+                "made when traced is compared)")
     if kind == "training":
         return f"{type(check[1]).__name__}.training changed (was {check[2]!r})"
     if kind == "argument":
@@ -396,6 +485,6 @@ def describe(check: Check) -> str:
 def reason_of(check: Check) -> str:
     """The counter name of a failed check in ``fn.stats()['guard_failures']``."""
     return {"global": "identity", "cell": "identity", "key": "identity", "len": "identity",
-            "item": "identity", "cell_value": "value", "contents": "value",
+            "item": "identity", "cell_value": "value", "contents": "value", "array": "value",
             "argument": "arguments"
             }.get(check[0], check[0])

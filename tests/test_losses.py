@@ -290,8 +290,8 @@ ERRORS = [
     (lambda: F.l1_loss(mg.tensor([1, 2]), np.zeros(2)), TypeError,
      r"l1_loss: input must be floating point, got dtype int64"),
     (lambda: F.kl_div(_t(2), np.array([0.5, -0.5])), ValueError,
-     r"kl_div: target must hold probabilities \(>= 0\) when log_target is False, got "
-     r"-0\.5 at flat position 1"),
+     r"kl_div: target must hold probabilities \(>= 0\) when log_target is False \(pass "
+     r"log_target=True for log-probabilities\), got -0\.5 at position \(1,\)"),
     (lambda: F.kl_div(_t(2), np.ones(2), reduction="avg"), ValueError,
      r"reduction must be one of \('mean', 'batchmean', 'sum', 'none'\), got 'avg'"),
     (lambda: F.one_hot(np.array([0.0, 1.0])), TypeError,

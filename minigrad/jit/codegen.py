@@ -308,13 +308,15 @@ class _Generator(CallEmitter):
 
     def _raises(self, step: Step) -> bool:
         """Whether the loop computes a value that checks its inputs and raises eager's error
-        (an integer divisor: ``Op.integer_zero_message``). Such a loop runs serially: an
-        exception raised inside Numba's prange is lost (the loop returned -2**63 where
-        eager raised, fuzz seed 741852963)."""
+        (an integer divisor: ``Op.integer_zero_message``; a ``value_checks`` template).
+        Such a loop runs serially: an exception raised inside Numba's prange is lost (the
+        loop returned -2**63 where eager raised, fuzz seed 741852963)."""
         g = self.graph
         for vid in step.items:
             for inner in (vid, *self.plan.inlined.get(vid, [])):
                 row = OPS.get(g[inner].op)
+                if row is not None and "value_checks." in (row.numba or ""):
+                    return True  # a row whose template checks its input (require_range)
                 if row is not None and row.integer_zero_message is not None \
                         and all(g[i].dtype.kind in "biu" for i in g[inner].inputs):
                     return True

@@ -56,13 +56,22 @@ def scalar_expr(value: Value, args: list[str], graph: Graph) -> str:
             raise NotCompilableError(f"mg.jit: op {value.op!r} has no Numba template in its row")
         if _all_float(value, graph):
             template = _MATH_CALL.sub(lambda m: _MATH[m.group(1)], template)
-        attrs = {k: repr(v) for k, v in value.attrs.items() if isinstance(v, int | float)}
+        attrs = {k: _attr_literal(v) for k, v in value.attrs.items()
+                 if isinstance(v, int | float | str)}
         body = template.format(*_checked_args(value, args, graph), **attrs)
     if value.dtype.kind == "b":
         return body if _yields_bool(value) else f"({body} != 0)"
     if _keeps_dtype(value, graph):
         return body
     return f"{np_dtype(value.dtype)}({body})"
+
+
+def _attr_literal(value: int | float | str) -> str:
+    """An attribute as generated source: a number, np.inf / np.nan, or a string's repr
+    (quoted and escaped, never pasted as code)."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return "np.nan" if np.isnan(value) else ("np.inf" if value > 0 else "-np.inf")
+    return repr(value)
 
 
 def _checked_args(value: Value, args: list[str], graph: Graph) -> list[str]:

@@ -155,7 +155,8 @@ class Tracer:
             vid = graph.add("cast", leaf.shape, native(leaf.dtype), (vid,),
                             dtype=leaf.dtype.name)
         if previous is None and id(leaf) not in self.grad_touched and (
-                id(leaf) not in self.grads_at_start) and id(leaf) not in self.cleared:
+                id(leaf) not in self.grads_at_start) and id(leaf) not in self.cleared and (
+                id(leaf) in self.existing):  # a leaf fn makes anew has no .grad at each call
             self.trace.grad_none_guards.append(leaf)  # it had no .grad: must have none then
         self._bind(leaf.grad, vid)
         self.grad_touched[id(leaf)] = leaf

@@ -4,12 +4,16 @@ An op row whose eager forward refuses some input values (an integer divisor hold
 zero: ``Op.integer_zero_message``) gets the same refusal in the kernel: the scalar
 expression reads the checked input through ``nonzero_divisor`` (``scalars.scalar_expr``),
 which returns it unchanged or raises ZeroDivisionError with eager's message (the divisor's
-shape and dtype, known when the kernel is generated; no user text).
+shape and dtype, known when the kernel is generated; no user text). The ``require_range``
+row (``ops/checks.py``) reads its input through ``in_range``: ArgumentError with the row's
+label when an element lies outside [lo, hi] or is NaN.
 """
 
 from __future__ import annotations
 
 import numba
+
+from ..errors import ArgumentError
 
 
 @numba.njit(cache=True, nogil=True)
@@ -18,3 +22,11 @@ def nonzero_divisor(b, message):
     if b == 0:
         raise ZeroDivisionError(message)
     return b
+
+
+@numba.njit(cache=True, nogil=True)
+def in_range(x, lo, hi, label):
+    """``x``, or ArgumentError(label) when lo <= x <= hi fails (NaN fails)."""
+    if not (x >= lo and x <= hi):
+        raise ArgumentError(label)
+    return x

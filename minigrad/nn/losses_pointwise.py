@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import ops
 from ..errors import ArgumentError, ArgumentTypeError
-from ..tensor import Tensor, read_values
+from ..tensor import Tensor
 from .losses_functional import _check_reduction, _float_pair, _reduce
 
 # log(x) is clamped at -100 in binary_cross_entropy (PyTorch's choice): x is first raised to
@@ -100,15 +100,6 @@ def _clamped_log(x: Tensor) -> Tensor:
     return ops.maximum(ops.log(ops.maximum(x, _TINY)), LOG_FLOOR)
 
 
-def _check_probabilities(name: str, label: str, values: np.ndarray) -> None:
-    bad = np.flatnonzero(~((values >= 0) & (values <= 1)))
-    if bad.size:
-        where = tuple(int(i) for i in np.unravel_index(int(bad[0]), values.shape))
-        value = float(values.reshape(-1)[bad[0]])
-        raise ArgumentError(f"{name}: every element of {label} must lie in [0, 1], got "
-                            f"{value:.8g} at position {where}")
-
-
 def binary_cross_entropy(input: Tensor, target: Tensor | np.ndarray,  # noqa: A002
                          weight: Tensor | None = None, reduction: str = "mean") -> Tensor:
     """-w * [y * max(log x, -100) + (1 - y) * max(log(1 - x), -100)] for probabilities x.
@@ -118,8 +109,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor | np.ndarray,  # noqa: A0
     """
     _check_reduction(reduction)
     target = _float_pair("binary_cross_entropy", input, target)
-    # the check reads the values (refused while mg.jit traces: it would not repeat)
-    _check_probabilities("binary_cross_entropy", "input", np.asarray(read_values(input)))
+    # a check row, not a read of the values: mg.jit repeats it at every call
+    input = ops.require_range(input, 0.0, 1.0,  # noqa: A001
+                              "binary_cross_entropy: every element of input must lie in [0, 1]")
     log_p = _clamped_log(input)
     log_q = _clamped_log(ops.sub(1.0, input))
     inner = ops.add(ops.mul(target, log_p), ops.mul(ops.sub(1.0, target), log_q))
@@ -170,7 +162,9 @@ def kl_div(input: Tensor, target: Tensor | np.ndarray, reduction: str = "mean", 
     if log_target:
         losses = ops.mul(ops.exp(target), ops.sub(target, input))
     else:
-        _check_nonnegative("kl_div", np.asarray(read_values(target)))  # refused when traced
+        target = ops.require_range(target, 0.0, np.inf, "kl_div: target must hold "
+                                   "probabilities (>= 0) when log_target is False (pass "
+                                   "log_target=True for log-probabilities)")
         positive = ops.greater(target, 0.0)
         safe_log = ops.log(ops.where(positive, target, 1.0))
         losses = ops.where(positive, ops.mul(target, ops.sub(safe_log, input)),
@@ -186,14 +180,6 @@ def kl_div(input: Tensor, target: Tensor | np.ndarray, reduction: str = "mean", 
 
 
 REDUCTIONS_KL = ("mean", "batchmean", "sum", "none")
-
-
-def _check_nonnegative(name: str, values: np.ndarray) -> None:
-    bad = np.flatnonzero(~(values >= 0))
-    if bad.size:
-        raise ArgumentError(f"{name}: target must hold probabilities (>= 0) when log_target is "
-                            f"False, got {float(values.reshape(-1)[bad[0]]):.8g} at flat position "
-                            f"{int(bad[0])} (pass log_target=True for log-probabilities)")
 
 
 def soft_margin_loss(input: Tensor, target: Tensor | np.ndarray,  # noqa: A002

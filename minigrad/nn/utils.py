@@ -15,7 +15,7 @@ from .. import ops
 from .._state import no_grad
 from ..errors import ArgumentError, ArgumentTypeError
 from ..shape_ops import cat
-from ..tensor import Tensor, read_values
+from ..tensor import Tensor
 
 
 def _gradients(parameters: Tensor | Iterable[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
@@ -54,12 +54,13 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     with no_grad():
         norms = [ops.reshape(_norm(g, norm_type), (1,)) for g in grads]
         total = _norm(cat(norms), norm_type)
-        if error_if_nonfinite and not np.isfinite(read_values(total)):  # refused when traced
-            raise RuntimeError(
-                f"The total norm of order {norm_type} for gradients from `parameters` is "
-                "non-finite, so it cannot be clipped. To disable this error and scale the "
-                "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
-            )
+        if error_if_nonfinite:  # a check row: mg.jit repeats it at every call
+            largest = float(np.finfo(np.float64).max)
+            total = ops.require_range(
+                total, -largest, largest,
+                f"clip_grad_norm_: the total norm of order {norm_type} for gradients from "
+                "`parameters` is non-finite, so it cannot be clipped (to scale the gradients "
+                "by the non-finite norm anyway, set `error_if_nonfinite=False`)")
         coefficient = ops.div(float(max_norm), ops.add(total, 1e-6))
         clamped = ops.where(ops.greater(coefficient, 1.0), 1.0, coefficient)
         for param, grad in zip(params, grads, strict=True):

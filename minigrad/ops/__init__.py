@@ -16,6 +16,7 @@ The table's parts, split along jobs:
                     nanmedian (``dims``: what these share);
 * ``matrix_rows``, ``spectral_rows``, ``eig_rows`` - mg.linalg's rows (inv, det, solve,
                     cholesky; eigh, svd, pinv; numpy's eig of real eigenvalues);
+* ``checks``      - ``require_range``: a value check the compiled code repeats;
 * ``gradtext``    - the drawn gradient text evaluated with numpy (for the tests).
 
 Every public name of these modules is re-exported here (``from minigrad.ops import exp``,
@@ -44,6 +45,7 @@ from .order_stats import *  # noqa: F403
 from .matrix_rows import *  # noqa: F403
 from .spectral_rows import *  # noqa: F403
 from .eig_rows import *  # noqa: F403
+from .checks import *  # noqa: F403
 
 # Private helpers other modules of the project may use.
 from .core import _as_input as _as_input

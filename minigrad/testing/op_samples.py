@@ -302,3 +302,10 @@ SAMPLES["pinv_residual"] = [(lambda a: ops.pinv_residual(a, "left", rtol=1e-12),
 _REAL_EIG = np.diag([1.0, 2.0, 3.5]) + 0.2 * _la.standard_normal((2, 3, 3))
 SAMPLES["eig_values"] = [(ops.eig_values, [_REAL_EIG])]
 SAMPLES["eig_vectors"] = [(ops.eig_vectors, [_REAL_EIG])]
+
+# the check row: values inside the range pass through unchanged (outside: eager and the
+# kernel raise ArgumentError, tests/test_jit_value_checks.py)
+SAMPLES["require_range"] = [
+    (lambda x: ops.require_range(x, 0.0, 1.0, "sample: x must lie in [0, 1]"),
+     [np.random.default_rng(17).uniform(0.05, 0.95, (3, 4))]),
+]

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
+from ..errors import ArgumentError
 from .programs import DETACH, Node, Program
 
 RTOL = 1e-6
@@ -65,6 +66,13 @@ def _batch_norm_dx(torch: Any, g: Any, x: Any, w: Any, *, axes: tuple, eps: floa
         return torch.autograd.grad(out, x_in, g, create_graph=True)[0]
 
 
+def _require_range(torch: Any, x: Any, *, lo: float, hi: float, label: str) -> Any:
+    """x, or an error (not compared then) where minigrad's check row raises."""
+    if not bool(((x >= lo) & (x <= hi)).all()):
+        raise ArgumentError(label)
+    return x
+
+
 MAPPING: dict[str, Callable[..., Any]] = {
     "add": lambda t, a, b: a + b, "sub": lambda t, a, b: a - b, "mul": lambda t, a, b: a * b,
     "div": lambda t, a, b: a / b, "maximum": lambda t, a, b: t.maximum(a, b),
@@ -92,7 +100,7 @@ MAPPING: dict[str, Callable[..., Any]] = {
     "scatter_add": lambda t, g, idx, *, axis, shape_to: _vjp(
         t, lambda x: t.gather(x, axis, idx), shape_to, g),
     "normalize": _normalize, "batch_norm": _batch_norm, "batch_norm_dx": _batch_norm_dx,
-    DETACH: lambda t, x: x.detach(),
+    "require_range": _require_range, DETACH: lambda t, x: x.detach(),
 }
 
 

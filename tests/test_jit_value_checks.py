@@ -1,0 +1,135 @@
+"""Value checks that mg.jit repeats at every call (issue 13): the ``require_range`` row.
+
+``binary_cross_entropy`` (input in [0, 1]), ``kl_div`` (target >= 0) and
+``clip_grad_norm_(error_if_nonfinite=True)`` used to read their values into Python, which
+mg.jit refused while tracing (before that refusal the compiled code returned a number
+where eager raised, e.g. BCE of 1.7 gave -0.154). They now pass the values through the
+check row, so they compile, and every later call checks again in the kernel and raises
+eager's error type (ArgumentError, a ValueError and RuntimeError).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import ops
+from minigrad.errors import ArgumentError
+
+F = mg.nn.functional
+RNG = np.random.default_rng(7)
+
+
+def _bce(p, y):
+    return F.binary_cross_entropy(p, y)
+
+
+def _kl(x, y):
+    return F.kl_div(x, y, reduction="batchmean")
+
+
+def _clip(x, y):
+    w = mg.tensor(np.ones(x.shape), requires_grad=True)
+    ((w * x).sum() * y.sum()).backward()
+    return mg.nn.utils.clip_grad_norm_([w], 1.0, error_if_nonfinite=True)
+
+
+# (fn, good arguments, arguments it refuses): the refused ones broken in the last element
+CASES = {
+    "binary_cross_entropy": (_bce, lambda: (RNG.uniform(0.1, 0.9, 6), RNG.uniform(0, 1, 6)),
+                             lambda a, b: (np.append(a[:-1], 1.7), b)),
+    "binary_cross_entropy NaN": (_bce, lambda: (RNG.uniform(0.1, 0.9, 6), RNG.uniform(0, 1, 6)),
+                                 lambda a, b: (np.append(a[:-1], np.nan), b)),
+    "kl_div": (_kl, lambda: (RNG.normal(size=(2, 3)), RNG.uniform(0, 1, (2, 3))),
+               lambda a, b: (a, np.where(np.arange(6).reshape(2, 3) == 5, -0.5, b))),
+    "clip_grad_norm_": (_clip, lambda: (RNG.normal(size=4), RNG.normal(size=2)),
+                        lambda a, b: (np.append(a[:-1], np.inf), b)),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_checks_compile_and_raise_in_the_kernel(name) -> None:
+    fn, good, bad = CASES[name]
+    jitted = mg.jit(fn, background=False)
+    for _ in range(3):  # the trace, then the kernel twice
+        arrays = good()
+        expected = fn(*map(mg.tensor, arrays)).data
+        np.testing.assert_allclose(jitted(*map(mg.tensor, arrays)).data, expected, rtol=1e-12)
+    arrays = bad(*good())
+    with pytest.raises(ArgumentError) as eager_error:
+        fn(*map(mg.tensor, arrays))
+    with pytest.raises(ArgumentError) as kernel_error:
+        jitted(*map(mg.tensor, arrays))
+    label = str(eager_error.value).split(", got ")[0]
+    assert str(kernel_error.value) == label  # the row's label; eager adds value and place
+    assert jitted.stats()["compiles"] == 1
+
+
+def test_a_bad_value_in_a_large_array_is_seen() -> None:
+    """70,000 elements (loops this size run in parallel): the loop holding the check runs
+    serially, as an exception raised in Numba's prange is lost."""
+    jitted = mg.jit(_bce, background=False)
+    p, y = RNG.uniform(0.1, 0.9, 70_000), RNG.uniform(0, 1, 70_000)
+    jitted(mg.tensor(p), mg.tensor(y))
+    jitted(mg.tensor(p), mg.tensor(y))
+    p[-1] = -0.25
+    with pytest.raises(ArgumentError, match="must lie in"):
+        jitted(mg.tensor(p), mg.tensor(y))
+
+
+def test_gradients_pass_through_the_check() -> None:
+    """First and second derivatives through the row equal those without it, eagerly and
+    compiled (finite differences of BCE checked in tests/test_losses.py)."""
+    def plain(x):
+        return (ops.log(x) * ops.log(x)).sum()
+
+    def checked(x):
+        return (ops.log(ops.require_range(x, 0.0, 1.0, "x in [0, 1]")) * ops.log(x)).sum()
+
+    def hvp(f):
+        def run(x, v):
+            (g,) = mg.grad(f(x), [x], create_graph=True)
+            return g, mg.grad((g * v).sum(), [x])[0]
+        return run
+
+    for _ in range(3):
+        x, v = RNG.uniform(0.2, 0.8, 5), RNG.normal(size=5)
+        want = hvp(plain)(mg.tensor(x, requires_grad=True), mg.tensor(v))
+        for f in (hvp(checked), mg.jit(hvp(checked), background=False)):
+            got = f(mg.tensor(x, requires_grad=True), mg.tensor(v))
+            for a, b in zip(got, want, strict=True):
+                np.testing.assert_allclose(a.data, b.data, rtol=1e-12)
+
+
+def test_a_sigmoid_bce_training_step_compiles_and_matches_eager() -> None:
+    """The classifier a micrograd user writes first: Linear, sigmoid, BCE, SGD."""
+    def stepper(model):
+        opt = mg.optim.SGD(model.parameters(), lr=0.5)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.binary_cross_entropy(model(x).sigmoid().reshape(-1), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+
+    mg.manual_seed(0)
+    a = mg.nn.Linear(2, 1)
+    b = mg.nn.Linear(2, 1)
+    b.load_state_dict(a.state_dict())
+    eager, compiled = stepper(a), mg.jit(stepper(b), background=False)
+    x = RNG.normal(size=(16, 2)).astype(np.float32)
+    y = (x[:, 0] > x[:, 1]).astype(np.float32)
+    for _ in range(5):
+        np.testing.assert_allclose(compiled(mg.tensor(x), mg.tensor(y)).data,
+                                   eager(mg.tensor(x), mg.tensor(y)).data, rtol=1e-5)
+    assert compiled.stats()["compiles"] == 1
+
+
+def test_the_row_refuses_what_eager_refuses() -> None:
+    x = mg.tensor(np.array([[0.5, 0.2], [1.5, 0.1]]))
+    with pytest.raises(ArgumentError, match=r"^x in \[0, 1\], got 1\.5 at position \(1, 0\)$"):
+        ops.require_range(x, 0.0, 1.0, "x in [0, 1]")
+    np.testing.assert_array_equal(ops.require_range(x, 0.0, 2.0, "x").data, x.data)

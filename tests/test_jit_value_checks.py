@@ -15,7 +15,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import ops
-from minigrad.errors import ArgumentError
+from minigrad.errors import ArgumentError, OutOfRangeError
 
 F = mg.nn.functional
 RNG = np.random.default_rng(7)
@@ -133,3 +133,23 @@ def test_the_row_refuses_what_eager_refuses() -> None:
     with pytest.raises(ArgumentError, match=r"^x in \[0, 1\], got 1\.5 at position \(1, 0\)$"):
         ops.require_range(x, 0.0, 1.0, "x in [0, 1]")
     np.testing.assert_array_equal(ops.require_range(x, 0.0, 2.0, "x").data, x.data)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_class_targets_out_of_range_raise_in_the_kernel(loss) -> None:
+    """A target of -1 gave a loss under mg.jit (gather takes -1 as the last class) where
+    eager raises; 3 of 3 classes raised gather's IndexError instead of eager's
+    OutOfRangeError. ignore_index entries still pass, and each call's targets are used."""
+    fn = getattr(F, loss)
+    jitted = mg.jit(fn, background=False)
+    x = mg.tensor(RNG.normal(size=(4, 3)))
+    for targets in ([0, 1, 2, 0], [2, -100, 1, 1], [1, 1, 0, -100]):
+        t = mg.tensor(np.array(targets))
+        np.testing.assert_allclose(jitted(x, t).data, fn(x, t).data, rtol=1e-12)
+    for targets in ([0, -1, 2, 0], [0, 1, 3, 0], [-4, 0, 0, 0]):
+        t = mg.tensor(np.array(targets))
+        with pytest.raises(OutOfRangeError, match="is out of range for 3 classes"):
+            fn(x, t)
+        with pytest.raises(OutOfRangeError, match="is out of range for 3 classes"):
+            jitted(x, t)
+    assert jitted.stats()["compiles"] == 1

@@ -5,15 +5,15 @@ zero: ``Op.integer_zero_message``) gets the same refusal in the kernel: the scal
 expression reads the checked input through ``nonzero_divisor`` (``scalars.scalar_expr``),
 which returns it unchanged or raises ZeroDivisionError with eager's message (the divisor's
 shape and dtype, known when the kernel is generated; no user text). The ``require_range``
-row (``ops/checks.py``) reads its input through ``in_range``: ArgumentError with the row's
-label when an element lies outside [lo, hi] or is NaN.
+row (``ops/checks.py``) reads its input through ``in_range``: ArgumentError (OutOfRangeError
+for indices) with the row's label when an element lies outside [lo, hi] or is NaN.
 """
 
 from __future__ import annotations
 
 import numba
 
-from ..errors import ArgumentError
+from ..errors import ArgumentError, OutOfRangeError
 
 
 @numba.njit(cache=True, nogil=True)
@@ -25,8 +25,11 @@ def nonzero_divisor(b, message):
 
 
 @numba.njit(cache=True, nogil=True)
-def in_range(x, lo, hi, label):
-    """``x``, or ArgumentError(label) when lo <= x <= hi fails (NaN fails)."""
+def in_range(x, lo, hi, label, index):
+    """``x``, or ArgumentError(label) when lo <= x <= hi fails (NaN fails); for an
+    ``index``, OutOfRangeError(label)."""
     if not (x >= lo and x <= hi):
+        if index:
+            raise OutOfRangeError(label)
         raise ArgumentError(label)
     return x

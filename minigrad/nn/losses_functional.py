@@ -5,8 +5,8 @@ Every loss is composed from minigrad ops, so its gradients (to any order), drawi
 ``mg.jit`` come from the op rows. Integer targets stay ordinary inputs: the ignore_index
 mask and the picked class weights are ops on the targets (``not_equal``, ``where``,
 ``gather``), never values read in Python, so a compiled step follows the targets of each
-call. Checks that read values (a target out of range, a probability outside [0, 1]) run
-eagerly and when ``mg.jit`` traces.
+call. A target out of range is refused eagerly with its value and position, and by the
+``require_range`` check row in every compiled call.
 """
 
 from __future__ import annotations
@@ -191,9 +191,14 @@ class _Classes:
     them from each call's targets."""
 
     def __init__(self, targets: Tensor, weight: Tensor | None, dtype: np.dtype,
-                 ignore_index: int) -> None:
+                 ignore_index: int, name: str, classes: int) -> None:
         self.kept = ops.not_equal(targets, ignore_index)
-        self.safe = ops.where(self.kept, targets, 0)
+        # checked eagerly by _check_class_targets (with the target and its position); the
+        # check row makes mg.jit repeat it at every call (gather would take -1 as C - 1)
+        self.safe = ops.require_range(
+            ops.where(self.kept, targets, 0), 0, classes - 1,
+            f"{name}: a target is out of range for {classes} classes (valid: "
+            f"0..{classes - 1}) and is not ignore_index ({ignore_index})", index=True)
         self.weighted = weight is not None
         if weight is None:
             self.weights = ops.cast(self.kept, dtype)
@@ -237,7 +242,8 @@ def nll_loss(input: Tensor, target: Tensor | np.ndarray, weight: Tensor | None =
     scores, targets, unbatched = _batched(input, target)
     _check_class_targets("nll_loss", scores, targets, ignore_index, what="input")
     weight = _per_class("nll_loss", "weight", weight, scores.shape[1], scores.dtype)
-    classes = _Classes(targets, weight, scores.dtype, ignore_index)
+    classes = _Classes(targets, weight, scores.dtype, ignore_index, "nll_loss",
+                       scores.shape[1])
     losses = classes.nll(scores)
     return _unbatch(classes.reduce(losses, reduction), unbatched, reduction)
 
@@ -272,7 +278,8 @@ def cross_entropy(input: Tensor, target: Tensor | np.ndarray,  # noqa: A002
     scores, targets, unbatched = _batched(input, target)
     _check_class_targets("cross_entropy", scores, targets, ignore_index)
     weight = _per_class("cross_entropy", "weight", weight, scores.shape[1], scores.dtype)
-    classes = _Classes(targets, weight, scores.dtype, ignore_index)
+    classes = _Classes(targets, weight, scores.dtype, ignore_index, "cross_entropy",
+                       scores.shape[1])
     logp = log_softmax(scores, 1)
     losses = classes.nll(logp)
     if label_smoothing > 0:

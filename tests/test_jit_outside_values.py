@@ -133,3 +133,32 @@ def test_functions_without_outside_values_still_compile_once() -> None:
     for _ in range(3):
         jitted(mg.tensor(X))
     assert jitted.stats()["traces"] == 1
+
+
+def test_clock_reads_of_gc_callbacks_are_not_fns() -> None:
+    """A gc callback timing collections (hypothesis registers one) runs inside the trace
+    when a collection happens there: its perf_counter is not fn's, so a trace with a
+    collection compiles, and a clock fn reads after the collection is still refused (the
+    callback's call used to switch the watch off)."""
+    import gc
+
+    def timed(phase, info):
+        time.perf_counter()
+
+    def collects(x):
+        gc.collect()
+        return x * 2.0
+
+    def collects_then_reads_the_clock(x):
+        gc.collect()
+        return x * (time.time() % 3.0)
+
+    gc.callbacks.append(timed)
+    try:
+        jitted = mg.jit(collects, background=False)
+        for _ in range(2):
+            np.testing.assert_array_equal(jitted(mg.tensor(X)).data, X * 2.0)
+        with pytest.raises(NotCompilableError, match=r"time\.time"):
+            mg.jit(collects_then_reads_the_clock, background=False)(mg.tensor(X))
+    finally:
+        gc.callbacks.remove(timed)

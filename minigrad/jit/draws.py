@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import gc
 import os
 import pickle
 import random
 import sys
+import threading
 import time
 import types
 from collections.abc import Iterator
@@ -105,15 +107,35 @@ def refuse_draws(found: list[tuple[str, Any]], before: list[bytes]) -> None:
 def refusing_impure_calls() -> Iterator[None]:
     """While the block runs in this thread, a call from code outside minigrad to a clock,
     ``os.urandom`` or a generator's method raises ``NotCompilableError`` (skipped when a
-    profiler is installed: its hook stays)."""
+    profiler is installed: its hook stays). Calls from garbage-collection callbacks that
+    run meanwhile (``gc.callbacks``: hypothesis times collections) are not fn's: two
+    callbacks of ours, first and last in the list, mark when a collection runs."""
     if sys.getprofile() is not None:
         yield
         return
+    gc.callbacks.insert(0, _gc_starts)  # first at a collection's start, last at its stop
+    gc.callbacks.append(_gc_stops)
     sys.setprofile(_on_call)
     try:
         yield
     finally:
         sys.setprofile(None)
+        for callback in (_gc_starts, _gc_stops):
+            if callback in gc.callbacks:
+                gc.callbacks.remove(callback)
+
+
+_collecting = threading.local()  # .now: a garbage collection runs in this thread
+
+
+def _gc_starts(phase: str, info: dict) -> None:
+    if phase == "start":
+        _collecting.now = True
+
+
+def _gc_stops(phase: str, info: dict) -> None:
+    if phase == "stop":
+        _collecting.now = False
 
 
 def _on_call(frame: Any, event: str, arg: Any) -> None:
@@ -126,8 +148,9 @@ def _on_call(frame: Any, event: str, arg: Any) -> None:
     if what is None:
         return
     caller = frame.f_globals.get("__name__", "")
-    if caller == "minigrad" or caller.startswith("minigrad."):
-        return
+    if caller == "minigrad" or caller.startswith("minigrad.") or getattr(
+            _collecting, "now", False):  # not fn: minigrad, or a gc callback (hypothesis
+        return  # times collections with perf_counter)
     sys.setprofile(None)  # the error unwinds through the trace: no more events
     raise NotCompilableError(
         f"fn called {what} while tracing for mg.jit; the compiled function would reuse "

@@ -10,6 +10,14 @@ time limit, and the row says why when that fails), JAX jit (value_and_grad and A
 in jax.numpy, one jitted function). All start from the same weights and batch; the loss of
 the first step and its distance to PyTorch's are printed as a check.
 
+Two tables: the rows timed side by side in one process (interleaved rounds), then each row
+alone in a fresh process (``--child alone <row>``), whose ratios are the ones the goals are
+judged by. In one process PyTorch's OpenMP threads keep spinning after its calls (run.py
+sets OMP_WAIT_POLICY=ACTIVE, without which a 0.04 ms 2-thread PyTorch call took ~70 ms)
+and slow whichever step runs next: in the session-10 run the jitted composed step's median
+was 32.7 ms beside PyTorch (its minimum 7.7 ms) and 3.9-4.1 ms in threads.py's fresh
+processes.
+
 Issue 17's goal: PyTorch eager / minigrad jit >= 2, JAX jit / minigrad jit >= 1.5,
 PyTorch eager / minigrad eager >= 0.8 (ratios of median times; > 1: minigrad faster).
 """
@@ -24,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from minigrad.timing import Row, format_rows
+from minigrad.timing import Row, Timing, format_rows
 
 from . import env, fresh, mlp
 
@@ -82,26 +90,63 @@ def child_torch_compile() -> dict[str, Any]:
     return {"first_s": time.perf_counter() - start, LOSS: loss}
 
 
-def mnist_rows(settings: dict[str, Any], quick: bool = False,
-               limit_s: float = COMPILE_LIMIT_S) -> tuple[list[Row], dict[str, Any]]:
-    """Every row in ``ORDER``, timed side by side, each with its first loss and that loss's
-    distance to PyTorch eager's; and the torch.compile probe's record."""
-    makers: list[tuple[str, Callable[[], mlp.Step | Row]]] = [
+def makers(compile_maker: Callable[[], mlp.Step | Row]
+           ) -> list[tuple[str, Callable[[], mlp.Step | Row]]]:
+    """(row name, the function making its step) for every row of ``ORDER``."""
+    found: list[tuple[str, Callable[[], mlp.Step | Row]]] = [
         (f"minigrad {mode} (BN {impl})", lambda impl=impl, jit=(mode == "jit"):
             mlp.minigrad_step(impl, jit, SIZES, BATCH, OPTIMIZER))
         for mode in ("eager", "jit") for impl in ("composed", "fused")
     ]
+    return [*found, ("PyTorch eager", lambda: mlp.torch_step(SIZES, BATCH, OPTIMIZER)),
+            (COMPILED, compile_maker),
+            ("JAX jit", lambda: mlp.jax_step(SIZES, BATCH, OPTIMIZER))]
+
+
+def mnist_rows(settings: dict[str, Any], quick: bool = False,
+               limit_s: float = COMPILE_LIMIT_S) -> tuple[list[Row], dict[str, Any]]:
+    """Every row in ``ORDER``, timed side by side, each with its first loss and that loss's
+    distance to PyTorch eager's; and the torch.compile probe's record."""
     compile_maker, probe = compiled_maker(quick, limit_s)
-    makers += [("PyTorch eager", lambda: mlp.torch_step(SIZES, BATCH, OPTIMIZER)),
-               (COMPILED, compile_maker),
-               ("JAX jit", lambda: mlp.jax_step(SIZES, BATCH, OPTIMIZER))]
-    rows = env.side_by_side_rows(makers, settings, ORDER, LOSS)
+    rows = env.side_by_side_rows(makers(compile_maker), settings, ORDER, LOSS)
+    _distances(rows)
+    return rows, probe
+
+
+def _distances(rows: list[Row]) -> None:
+    """Each row's first loss's distance to PyTorch eager's (``DELTA``)."""
     reference = next((row.extra[LOSS] for row in rows
                       if row.name == "PyTorch eager" and LOSS in row.extra), None)
     for row in rows:
         if reference is not None and LOSS in row.extra:
             row.extra[DELTA] = abs(row.extra[LOSS] - reference)
-    return rows, probe
+
+
+def child_alone(name: str) -> dict[str, Any]:
+    """In the fresh process: row ``name`` timed alone (FULL settings), as a dict."""
+    os.environ.setdefault("MINIGRAD_JIT_BACKGROUND", "0")
+    maker = dict(makers(compiled_step))[name]
+    (row,) = env.side_by_side_rows([(name, maker)], FULL, (name,), LOSS)
+    return row.as_dict()
+
+
+def alone_rows(skip: set[str]) -> list[Row]:
+    """Every row of ``ORDER`` but ``skip``, each timed alone in a fresh process."""
+    rows = []
+    for name in ORDER:
+        if name in skip:
+            continue
+        found = fresh.spawn("mnist", ["alone", name], limit_s=COMPILE_LIMIT_S + 120)
+        if "median_ms" in found:
+            timing = Timing(*(found[k] / 1e3 for k in ("median_ms", "q1_ms", "q3_ms",
+                                                       "min_ms")),
+                            found["samples"], found["calls_per_sample"])
+            rows.append(Row(name, timing=timing, extra={LOSS: found[LOSS]}))
+        else:
+            note = found.get("note") or found.get("error") or "timed out"
+            rows.append(Row(name, found.get("status", "error"), str(note)[:200]))
+    _distances(rows)
+    return rows
 
 
 def run(quick: bool = False, out_dir: Path = env.RESULTS,
@@ -119,10 +164,20 @@ def run(quick: bool = False, out_dir: Path = env.RESULTS,
               f"(Inductor's cache as found)")
     found = mlp.ratios(rows, RATIOS)
     print(mlp.format_ratios(found))
+    alone: list[Row] = []
+    if not quick:
+        print("each row alone in a fresh process (the same settings; OMP_WAIT_POLICY as "
+              "above):")
+        skipped = {row.name for row in rows if row.timing is None}
+        alone = alone_rows(skipped)
+        print(format_rows(alone, (LOSS, DELTA)))
+        print(mlp.format_ratios(mlp.ratios(alone, RATIOS)))
     info["load_average_end"] = list(os.getloadavg())
     payload = {"benchmark": "mnist_mlp_adam_step", "quick": quick, "info": info,
                "settings": settings, "rows": [row.as_dict() for row in rows],
-               "ratios": found, "torch_compile_probe": probe}
+               "ratios": found, "torch_compile_probe": probe,
+               "rows_alone": [row.as_dict() for row in alone],
+               "ratios_alone": mlp.ratios(alone, RATIOS) if alone else []}
     print(f"wrote {env.write_json('mnist', payload, out_dir)}")
     return payload
 
@@ -130,14 +185,17 @@ def run(quick: bool = False, out_dir: Path = env.RESULTS,
 def main() -> None:
     """``python -m benchmarks.mnist [--quick] [--out DIR]``: the table alone (without
     run.py's OMP_WAIT_POLICY=ACTIVE unless set); ``--child torch_compile`` prints the
-    probe's JSON line."""
+    probe's JSON line, ``--child alone <row name>`` that row's timing alone."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="few rounds, no torch.compile")
-    parser.add_argument("--child", choices=("torch_compile",))
+    parser.add_argument("--child", nargs="+", metavar="WHAT",
+                        help="torch_compile | alone <row name>: a fresh process's JSON line")
     parser.add_argument("--out", default=None, help="results folder (default benchmarks/results)")
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child_torch_compile()))
+        what, *rest = args.child
+        print(json.dumps(child_torch_compile() if what == "torch_compile"
+                         else child_alone(" ".join(rest))))
         return
     os.environ.setdefault("MINIGRAD_JIT_BACKGROUND", "0")
     run(quick=args.quick, out_dir=Path(args.out) if args.out else env.RESULTS)

@@ -286,3 +286,24 @@ def test_layernorm_rows_quick(tmp_path, capsys):
                             dtypes=("float32",))
     assert (tmp_path / "layernorm.json").exists() and len(payload["results"]) == 1
     assert "(target >= 1.5)" in capsys.readouterr().out
+
+
+def test_mnist_rows_alone_come_back_from_their_processes(monkeypatch):
+    """The second MNIST table: each row timed alone (``--child alone <row>``, here run in
+    this process with the quick settings), its JSON turned back into a row with the same
+    median and first loss; a child that failed gives an error row naming why."""
+    monkeypatch.setattr(mnist, "FULL", mnist.QUICK)
+    found = mnist.child_alone("minigrad eager (BN fused)")
+    assert found["status"] == "ok" and found["median_ms"] > 0 and found[mnist.LOSS] > 2.0
+
+    def spawn(module, args, limit_s):
+        assert module == "mnist" and args[0] == "alone"
+        return found if args[1] == "minigrad eager (BN fused)" else {"error": "boom"}
+
+    monkeypatch.setattr(mnist.fresh, "spawn", spawn)
+    rows = {row.name: row for row in mnist.alone_rows({mnist.COMPILED})}
+    assert mnist.COMPILED not in rows and len(rows) == len(mnist.ORDER) - 1
+    fused = rows["minigrad eager (BN fused)"]
+    assert fused.timing.median == pytest.approx(found["median_ms"] / 1e3)
+    assert fused.extra[mnist.LOSS] == found[mnist.LOSS]
+    assert rows["PyTorch eager"].status == "error" and rows["PyTorch eager"].note == "boom"

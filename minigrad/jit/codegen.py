@@ -18,6 +18,7 @@ import numpy as np
 from ..ops import OPS
 from .emit_calls import BUFFER_MIN_ELEMENTS, CallEmitter
 from .ir import Graph, NotCompilableError, Value
+from .loop_products import ProductEmitter, pairwise
 from .plan import PARALLEL_MIN_ELEMENTS, REDUCE_OPS, Plan, Step, ishape, plan
 from .plan_check import check_plan
 from .scalars import (
@@ -140,7 +141,7 @@ def _check_dtypes(graph: Graph) -> None:
                 "mg.jit")
 
 
-class _Generator(CallEmitter):
+class _Generator(ProductEmitter, CallEmitter):
     """Emits the body of ``kernel`` step by step."""
 
     def __init__(self, graph: Graph, the_plan: Plan, parallel: bool) -> None:
@@ -395,71 +396,6 @@ class _Generator(CallEmitter):
         names[value.vid] = f"e{value.vid}{self.tag}"
         self.src.add(f"{names[value.vid]} = {expr}")
 
-    def _inner_product(self, value: Value) -> str:
-        """C[i0, i1] = A[i0, 0] * B[0, i1] + A[i0, 1] * B[1, i1] + ... (K terms, in order),
-        reading A through its transpose views and B as a (K, N) C-contiguous array."""
-        loop = self.plan.matmul_loops[value.vid]
-        b = f"w{loop.b_base}" if loop.b_swapped else f"v{loop.b_base}"
-        terms = []
-        for k in range(self.graph[value.inputs[0]].shape[1]):
-            a = f"v{loop.a_base}[{k}, i0]" if loop.a_swapped else f"v{loop.a_base}[i0, {k}]"
-            terms.append(f"{a} * {b}[{k}, i1]")
-        if not terms:  # K = 0: an empty sum, zeros as in numpy
-            return f"{np_dtype(value.dtype)}(0)"
-        return "(" + " + ".join(terms) + ")"
-
-    def _copy_swapped_operands(self, step: Step) -> None:
-        """``w<id> = (K, N) contiguous copy`` of each B an inner-product matmul of the step
-        reads transposed (K <= 8, so small), once per kernel: read along the inner loop at
-        a stride the compiler does not know, B would not vectorise."""
-        for vid in step.items:
-            for inner in (vid, *self.plan.inlined.get(vid, [])):
-                loop = self.plan.matmul_loops.get(inner)
-                if loop is None or not loop.b_swapped or loop.b_base in self.copied:
-                    continue
-                self.copied.add(loop.b_base)
-                self.src.add(f"w{loop.b_base} = np.ascontiguousarray(v{loop.b_base}.T)")
-
-    def _batch_products(self, step: Step, names: dict) -> None:
-        """X[k, m] * B[k, n] for each batch matmul of the step (see MatmulLoop) and each of
-        the small operand's S columns, at the element (i0, i1) of the big operand (K, P)
-        just computed; named in ``names`` under (matmul id, column)."""
-        for vid in step.items:
-            loop = self.plan.matmul_loops.get(vid)
-            if loop is None or loop.kind != "batch":
-                continue
-            for s in range(self.graph[loop.small].shape[1]):
-                names[(vid, s)] = f"p{vid}_{s}{self.tag}"
-                self.src.add(f"{names[(vid, s)]} = v{loop.small}[i0, {s}] * {names[loop.big]}")
-
-    def _accumulate_batches(self, step: Step, copies: list[dict]) -> None:
-        """C[m, n] += the products of each copy of the body (one per unrolled row), added
-        pairwise first: acc[s, i1], contiguous in i1."""
-        for vid in step.items:
-            loop = self.plan.matmul_loops.get(vid)
-            if loop is None or loop.kind != "batch":
-                continue
-            size = self.graph[loop.big].shape[1]
-            for s in range(self.graph[loop.small].shape[1]):
-                terms = [names[(vid, s)] for names in copies]
-                self.src.add(f"acc{vid}[{s * size} + i1] += {_pairwise(terms)}")
-
-    def _finish_batches(self, batches: list[Value]) -> None:
-        """C from the float64 accumulators acc[s, p]: C = acc when the big operand is B,
-        C = acc^T when it is X."""
-        for value in batches:
-            vid, (m, n) = value.vid, value.shape
-            if self.plan.matmul_loops[vid].big_is_b:
-                self.src.add(f"v{vid} = acc{vid}.astype({np_dtype(value.dtype)})"
-                             f".reshape({value.shape})")
-                continue
-            self.src.add(f"v{vid} = np.empty({value.shape}, {np_dtype(value.dtype)})")
-            if n == 0:
-                continue
-            self.src.add(f"for j in range({m}):")
-            for s in range(n):
-                self.src.add(f"    v{vid}[j, {s}] = acc{vid}[{s * m} + j]")
-
     def _init_accumulators(self, reduces: list[Value], shape: tuple[int, ...],
                            chunked: bool) -> None:
         """The accumulators of a loop's reductions: sums of one size and dtype share one
@@ -521,7 +457,7 @@ class _Generator(CallEmitter):
     def _update(self, value: Value, slot: str, terms: list[str]) -> None:
         """``slot`` += the terms (added pairwise), or the maximum with each term."""
         if value.op == "reduce_sum":
-            self.src.add(f"{slot} += {_pairwise(terms)}")
+            self.src.add(f"{slot} += {pairwise(terms)}")
             return
         for term in terms:
             self.src.add(f"if {term} > {slot} or {term} != {term}:")
@@ -597,14 +533,6 @@ def _buffers(graph: Graph, shape: tuple[int, ...], reduces: list[Value]) -> bool
     over_last = [r for r in reduces if last in r.attrs["axes"]]
     return (len(shape) >= 2 and shape[-1] >= ROW_BUFFER_MIN and bool(over_last)
             and all(graph[r.inputs[0]].dtype.kind == "f" for r in over_last))
-
-
-def _pairwise(terms: list[str]) -> str:
-    """``(t0 + t1) + (t2 + t3)``: terms added pairwise (one term stays as it is)."""
-    while len(terms) > 1:
-        terms = [f"({terms[k]} + {terms[k + 1]})" if k + 1 < len(terms) else terms[k]
-                 for k in range(0, len(terms), 2)]
-    return terms[0]
 
 
 def _kept_size(value: Value, shape: tuple[int, ...]) -> int:

@@ -153,3 +153,26 @@ def test_class_targets_out_of_range_raise_in_the_kernel(loss) -> None:
         with pytest.raises(OutOfRangeError, match="is out of range for 3 classes"):
             jitted(x, t)
     assert jitted.stats()["compiles"] == 1
+
+
+@pytest.mark.parametrize("padding_idx", [None, 1])
+def test_embedding_indices_out_of_range_raise_in_the_kernel(padding_idx) -> None:
+    """An index of -1 gave the last row under mg.jit (the compiled index wraps it) where
+    eager raises OutOfRangeError; 4 of 4 rows raised the index op's message. Each call's
+    indices are used, from one compile."""
+    weight = mg.tensor(RNG.normal(size=(4, 3)))
+
+    def fn(i, w):
+        return F.embedding(i, w, padding_idx=padding_idx)
+
+    jitted = mg.jit(fn, background=False)
+    for indices in ([0, 1], [3, 2], [1, 1]):
+        i = mg.tensor(np.array(indices))
+        np.testing.assert_array_equal(jitted(i, weight).data, fn(i, weight).data)
+    for indices in ([0, -1], [0, 4], [-4, 0]):
+        i = mg.tensor(np.array(indices))
+        with pytest.raises(OutOfRangeError, match="out of range for 4 embeddings"):
+            fn(i, weight)
+        with pytest.raises(OutOfRangeError, match="out of range for 4 embeddings"):
+            jitted(i, weight)
+    assert jitted.stats()["compiles"] == 1

@@ -176,3 +176,34 @@ def test_embedding_indices_out_of_range_raise_in_the_kernel(padding_idx) -> None
         with pytest.raises(OutOfRangeError, match="out of range for 4 embeddings"):
             jitted(i, weight)
     assert jitted.stats()["compiles"] == 1
+
+
+def _written_at(x, i, v):
+    y = x.clone()
+    y[i] = v
+    return y
+
+
+def _written_in_row_1(x, i, v):
+    y = x.clone()
+    y[1, i] = v
+    return y
+
+
+@pytest.mark.parametrize("fn", [_written_at, _written_in_row_1,
+                                lambda x, i, v: mg.index_put(x, (i,), v)])
+def test_assignment_at_index_tensors_follows_each_call(fn) -> None:
+    """x[i] = v (and index_put) read the positions i selects into Python, so under mg.jit
+    every call wrote where the traced call's i said: y[tensor([1, -1])] = v after a trace
+    with [0, 2] gave [1, 0, 2, 0], not [0, 1, 0, 2]. Repeated positions keep the last
+    write, as eagerly."""
+    x = mg.tensor(RNG.normal(size=(3, 4)))
+    jitted = mg.jit(fn, background=False)
+    for indices in ([0, 2], [1, -1], [2, 2], [-3, 1]):
+        i, v = mg.tensor(np.array(indices)), mg.tensor(RNG.normal(size=(2, *x.shape[1:])))
+        if fn is _written_in_row_1:
+            v = mg.tensor(RNG.normal(size=2))
+        np.testing.assert_array_equal(jitted(x, i, v).data, fn(x, i, v).data)
+    assert jitted.stats()["compiles"] == 1
+    with pytest.raises(OutOfRangeError):
+        jitted(x, mg.tensor(np.array([0, 4])), v)

@@ -207,3 +207,61 @@ def test_assignment_at_index_tensors_follows_each_call(fn) -> None:
     assert jitted.stats()["compiles"] == 1
     with pytest.raises(OutOfRangeError):
         jitted(x, mg.tensor(np.array([0, 4])), v)
+
+
+_W = RNG.normal(size=(4, 3))
+_ONES = np.ones((2, 3))
+# (fn, good index arrays, bad index arrays, eager's error type): the compiled bounds checks
+# raised a plain IndexError naming another index (a negative was sent to the axis size)
+INDEX_CASES = {
+    "scatter": (lambda i: mg.scatter(mg.tensor(_W), 1, i, mg.tensor(_W[:, :1])),
+                ([[0], [2], [1], [1]], [[1], [0], [2], [2]]), ([[0], [-1], [1], [1]],
+                                                              [[0], [3], [1], [1]])),
+    "scatter_add": (lambda i: mg.scatter_add(mg.tensor(_W), 1, i, mg.tensor(_W[:, :1])),
+                    ([[0], [2], [1], [1]], [[1], [0], [2], [2]]), ([[0], [-1], [1], [1]],
+                                                                  [[0], [3], [1], [1]])),
+    "index_add": (lambda i: mg.index_add(mg.tensor(_W), 0, i, mg.tensor(_ONES)),
+                  ([0, 2], [3, 3]), ([0, -1], [0, 4])),
+    "index_copy": (lambda i: mg.index_copy(mg.tensor(_W), 0, i, mg.tensor(_ONES)),
+                   ([0, 2], [3, 1]), ([0, -1], [0, 4])),
+    "index_select": (lambda i: mg.index_select(mg.tensor(_W), 0, i),
+                     ([0, 2], [3, 3]), ([0, -1], [0, 4])),
+    "max_unpool1d": (lambda i: F.max_unpool1d(mg.tensor(np.array([[[1.0, 2.0]]])), i, 2),
+                     ([[[0, 3]]], [[[1, 2]]]), ([[[0, -1]]], [[[0, 4]]])),
+}
+
+
+@pytest.mark.parametrize("name", list(INDEX_CASES))
+def test_index_bounds_raise_eagers_error_in_the_kernel(name) -> None:
+    fn, good, bad = INDEX_CASES[name]
+    jitted = mg.jit(fn, background=False)
+    for indices in good:
+        i = mg.tensor(np.array(indices))
+        np.testing.assert_array_equal(jitted(i).data, fn(i).data)
+    for indices in bad:
+        i = mg.tensor(np.array(indices))
+        with pytest.raises(OutOfRangeError):
+            fn(i)
+        with pytest.raises(OutOfRangeError, match=f"^{name}"):
+            jitted(i)
+    assert jitted.stats()["compiles"] == 1
+
+
+@pytest.mark.parametrize("size", [2, 0])
+def test_masked_scatter_source_too_short_raises_in_the_kernel(size) -> None:
+    """More true entries than source elements: eager's ArgumentError; compiled, gather's
+    IndexError, or (empty source) no error at all - the input came back unchanged."""
+    def fn(m, s):
+        return mg.masked_scatter(mg.zeros(4, dtype=np.float64), m, s)
+
+    jitted = mg.jit(fn, background=False)
+    s = mg.tensor(np.arange(1.0, size + 1.0))
+    for mask in ([True, False, True, False], [False, True, True, False], [False] * 4):
+        m = mg.tensor(np.array(mask[:] if size else [False] * 4))
+        np.testing.assert_array_equal(jitted(m, s).data, fn(m, s).data)
+    m = mg.tensor(np.array([True, True, True, False]))
+    with pytest.raises(ArgumentError, match="masked_scatter: expected source"):
+        fn(m, s)
+    with pytest.raises(ArgumentError, match="masked_scatter: expected source"):
+        jitted(m, s)
+    assert jitted.stats()["compiles"] == 1

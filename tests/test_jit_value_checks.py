@@ -290,3 +290,36 @@ def test_autograd_functional_follows_each_call(name) -> None:
         x, v = mg.tensor(RNG.normal(size=3)), mg.tensor(RNG.normal(size=3))
         np.testing.assert_allclose(jitted(x, v).data, fn(x, v).data, rtol=1e-12)
     assert jitted.stats()["compiles"] == 1
+
+
+def test_reading_a_live_optimizer_option_is_refused_while_tracing() -> None:
+    """group['lr'] is a float read from the group's lr tensor without telling mg.jit, so
+    fn = x * group['lr'] kept the traced lr: after group['lr'] = 0.5 the compiled call
+    still multiplied by 0.1 (the group's guard passes while the tensor changes). It is now
+    refused as item() is; the optimizers' own steps (reading lr through the tensor, and
+    momentum's zeroness under the guard) still compile once."""
+    from minigrad.jit import NotCompilableError
+
+    p = mg.nn.Parameter(np.ones(2))
+    opt = mg.optim.SGD([p], lr=0.1, momentum=0.9)
+    with pytest.raises(NotCompilableError, match="read into Python"):
+        mg.jit(lambda x: x * opt.param_groups[0]["lr"], background=False)(mg.tensor([1.0]))
+
+    def step(x):
+        opt.zero_grad()
+        loss = (p * x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = mg.jit(step, background=False)
+    twin = mg.nn.Parameter(np.ones(2))
+    twin_opt = mg.optim.SGD([twin], lr=0.1, momentum=0.9)
+    for lr in (0.1, 0.5, 0.25):
+        opt.param_groups[0]["lr"] = twin_opt.param_groups[0]["lr"] = lr
+        compiled(mg.tensor([1.0, 2.0]))
+        twin_opt.zero_grad()
+        (twin * mg.tensor([1.0, 2.0])).sum().backward()
+        twin_opt.step()
+        np.testing.assert_allclose(p.data, twin.data, rtol=1e-12)
+    assert compiled.stats()["compiles"] == 1

@@ -323,3 +323,23 @@ def test_reading_a_live_optimizer_option_is_refused_while_tracing() -> None:
         twin_opt.step()
         np.testing.assert_allclose(p.data, twin.data, rtol=1e-12)
     assert compiled.stats()["compiles"] == 1
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: mg.nn.Parameter(x) * 2,
+    lambda x: mg.nn.ParameterList([x])[0] * 2,
+    lambda x: mg.nn.Embedding(2, 1, _weight=x.reshape(2, 1))(mg.tensor([1])),
+])
+def test_a_parameter_made_from_a_traced_tensor_is_refused(make) -> None:
+    """Parameter(t) copied t.data, unseen by the tracer: made inside a jitted fn from an
+    argument it was a constant, so the compiled call kept the traced values
+    (Parameter(x) * 2 at [1, 3] gave [2, 4]). It is refused now, as item() is; one made
+    from a constant of fn still compiles."""
+    from minigrad.jit import NotCompilableError
+
+    with pytest.raises(NotCompilableError, match="read into Python"):
+        mg.jit(make, background=False)(mg.tensor([1.0, 2.0]))
+    jitted = mg.jit(lambda x: mg.nn.Parameter(mg.ones(2)) * x, background=False)
+    for values in ([1.0, 2.0], [1.0, 3.0]):
+        np.testing.assert_array_equal(jitted(mg.tensor(values)).data, values)
+    assert jitted.stats()["compiles"] == 1

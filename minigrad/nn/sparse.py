@@ -9,7 +9,7 @@ import numpy as np
 from .. import _state, ops
 from ..dtypes import default_float, resolve_dtype
 from ..errors import ArgumentError, ArgumentTypeError, OutOfRangeError
-from ..tensor import Tensor
+from ..tensor import Tensor, read_values
 from .module import Module, Parameter
 
 
@@ -71,7 +71,7 @@ class Embedding(Module):
             self.weight = Parameter(values, requires_grad=not _freeze, name="E")
             self.reset_parameters()
         else:
-            values = np.asarray(_weight.data if isinstance(_weight, Tensor) else _weight)
+            values = np.asarray(read_values(_weight) if isinstance(_weight, Tensor) else _weight)
             if values.shape != (self.num_embeddings, self.embedding_dim):
                 raise ArgumentError(f"Embedding: _weight has shape {values.shape}, expected "
                                     f"{(self.num_embeddings, self.embedding_dim)}")

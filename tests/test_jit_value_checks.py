@@ -343,3 +343,22 @@ def test_a_parameter_made_from_a_traced_tensor_is_refused(make) -> None:
     for values in ([1.0, 2.0], [1.0, 3.0]):
         np.testing.assert_array_equal(jitted(mg.tensor(values)).data, values)
     assert jitted.stats()["compiles"] == 1
+
+
+def test_min_scalar_type_of_a_0d_tensor_is_refused_while_tracing() -> None:
+    """np.min_scalar_type(t) of a 0-d tensor answers by its value (3: uint8, 300: uint16)
+    but was computed on t.data unseen by the tracer: jitted, it kept the traced answer.
+    It is a value read now (refused while tracing); of an n-d tensor it is the dtype."""
+    from minigrad.jit import NotCompilableError
+
+    def size_of(x):
+        return mg.tensor([float(np.dtype(np.min_scalar_type(x)).itemsize)])
+
+    assert size_of(mg.tensor(300)).data[0] == 2
+    with pytest.raises(NotCompilableError, match="read into Python"):
+        mg.jit(size_of, background=False)(mg.tensor(3))
+    jitted = mg.jit(lambda x: size_of(x) * x, background=False)
+    for values in ([3, 4], [300, 4]):
+        x = mg.tensor(np.array(values))
+        np.testing.assert_array_equal(jitted(x).data, 8 * np.array(values))
+    assert jitted.stats()["compiles"] == 1

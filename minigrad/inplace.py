@@ -20,7 +20,17 @@ import numpy as np
 
 from ._state import STATE
 from .errors import ArgumentError, ArgumentTypeError
-from .ops import broadcast_to, cast, index, index_add, reshape, where
+from .ops import (
+    broadcast_to,
+    cast,
+    gather,
+    greater_equal,
+    index,
+    index_add,
+    reshape,
+    scatter_max,
+    where,
+)
 from .tensor import Tensor
 
 
@@ -116,10 +126,17 @@ def clamp_(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     return apply_inplace(x, "clamp_", clamped)
 
 
+def _holds_tensor(key: Any) -> bool:
+    return any(isinstance(part, Tensor) for part in (key if isinstance(key, tuple) else (key,)))
+
+
 def setitem(x: Tensor, key: Any, value: Any) -> None:
     """``x[key] = value``: where(mask of key, value placed at key, x). The positions key
     selects are found by indexing the positions (PyTorch's axis order, as ``x[key]``); where
     a position repeats, the last value written wins (as in numpy)."""
+    if _holds_tensor(key):
+        _setitem_by_tensor(x, key, value)
+        return
     size = x.numel()
     selected = index(Tensor(np.arange(size).reshape(x.shape)), key).data
     positions = selected.reshape(-1)
@@ -135,5 +152,32 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
         spread = reshape(broadcast_to(source, selected.shape), (-1,))
         flat = index_add(index(spread, (kept,)), (positions[kept],), (size,))
         return where(Tensor(mask.reshape(x.shape)), reshape(flat, x.shape), t)
+
+    apply_inplace(x, "__setitem__", placed)
+
+
+def _setitem_by_tensor(x: Tensor, key: Any, value: Any) -> None:
+    """``x[key] = value`` for a key holding index tensors: the positions are ops on the key
+    (never read into Python), so a compiled step writes where each call's key says (reading
+    them froze the traced call's positions under mg.jit). Each position takes the value of
+    its last writer (scatter_max of the write order), as numpy's and the path above."""
+    size = x.numel()
+    selected = index(Tensor(np.arange(size).reshape(x.shape)), key)
+    positions = reshape(selected, (-1,))
+    count = positions.shape[0]
+
+    def placed(t: Tensor) -> Tensor:
+        source = value if isinstance(value, Tensor) else Tensor(np.asarray(value, t.dtype))
+        if source.dtype != t.dtype:
+            source = cast(source, t.dtype)
+        spread = reshape(broadcast_to(source, selected.shape), (-1,))
+        if count == 0:
+            return t
+        nobody = Tensor(np.full(size, -1, dtype=np.int64))
+        order = Tensor(np.arange(count, dtype=np.int64))
+        writer = scatter_max(nobody, positions, order, 0)
+        hit = greater_equal(writer, 0)
+        picked = gather(spread, where(hit, writer, np.int64(0)), 0)
+        return where(reshape(hit, x.shape), reshape(picked, x.shape), t)
 
     apply_inplace(x, "__setitem__", placed)

@@ -272,7 +272,9 @@ def array_function(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     """``Tensor.__array_function__``: numpy's function ``func`` called with tensors."""
     name, qualified = func.__name__, _qualified(func)
     if name in QUERIES:
-        read = name in VALUE_QUERIES
+        read = name in VALUE_QUERIES or (name == "min_scalar_type" and bool(args)
+                                         and getattr(args[0], "ndim", None) == 0)
+        # (min_scalar_type of a 0-d array answers by its value: 3 uint8, 300 uint16)
         return func(*_values(args, read), **_values(kwargs, read))
     function = OWN.get(qualified)
     if function is None and qualified.startswith("numpy.linalg."):

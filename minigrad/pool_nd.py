@@ -328,7 +328,7 @@ def last_of_equal(index: Tensor) -> Tensor:
 
 def _check_indices(op: str, index: Tensor, plane: int) -> None:
     """Indices outside [0, plane) are refused by name (eagerly; under mg.jit the
-    scatter's bounds check refuses them)."""
+    ``require_range`` row in _max_unpool refuses them at every call)."""
     if _state.STATE.read_hooks or index.data.size == 0:
         return
     bad = (index.data < 0) | (index.data >= plane)
@@ -354,7 +354,8 @@ def _max_unpool(op: str, dims: int, input: Any, indices: Any,  # noqa: A002
     _check_indices(op, index, plane)
     count = math.prod(x.shape[2:])  # inputs per plane (explicit: a batch may be empty)
     flat_index = ops.reshape(ops.cast(index, np.dtype(np.int64)), (n, c, count))
-    flat_index = ops.where(ops.less(flat_index, 0), plane, flat_index)  # out of range
+    flat_index = ops.require_range(flat_index, 0, plane - 1, f"{op}: found an invalid max "
+                                   f"index (output planes have {plane} elements)", index=True)
     kept = ops.where(last_of_equal(flat_index), ops.reshape(x, (n, c, count)),
                      Tensor(np.zeros((), dtype=x.dtype)))
     out = ops.scatter_add(kept, flat_index, 2, (n, c, plane))

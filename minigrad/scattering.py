@@ -75,14 +75,15 @@ def _checked(name: str, input: Any, dim: int, index: Any, src: Any  # noqa: A002
 
 def _in_bounds(name: str, idx: Tensor, d: int, size: int) -> Tensor:
     """The index, checked to lie in [0, size) as PyTorch requires (no negative indices):
-    eagerly with PyTorch's message; for mg.jit, negative entries are sent to ``size``, so
-    the rows' run-time bounds checks refuse them too instead of wrapping them."""
-    values = idx.data
+    eagerly with PyTorch's message; mg.jit repeats the check at every call through the
+    ``require_range`` row (OutOfRangeError; the compiled rows would wrap a negative)."""
+    values = idx.data  # eager's message names the value; the row below checks every call
     if values.size and (values.min() < 0 or values.max() >= size):
         bad = int(values.min()) if values.min() < 0 else int(values.max())
         raise OutOfRangeError(f"{name}(): index {bad} is out of bounds for dimension {d} with "
                               f"size {size}")
-    return ops.where(ops.less(idx, 0), np.asarray(size, idx.dtype), idx)
+    return ops.require_range(idx, 0, size - 1, f"{name}(): an index is out of bounds for "
+                             f"dimension {d} with size {size}", index=True)
 
 
 def _vector(value: Any) -> Any:
@@ -392,11 +393,18 @@ def masked_scatter(input: Any, mask: Any, source: Any) -> Tensor:  # noqa: A002
     if wanted > src.data.size:
         raise ArgumentError(f"masked_scatter: expected source to have at least {wanted} "
                            f"elements (the true entries of mask), got {src.data.size}")
-    if src.data.size == 0:
-        return x
     import minigrad
 
-    order = ops.sub(minigrad.cumsum(ops.reshape(ops.cast(m, np.int64), (-1,)), 0), 1)
+    # the true entries so far, checked not to outrun the source: eager's check above reads
+    # the mask, so this row repeats it in every mg.jit call (gather would refuse it with
+    # another error, and an empty source would skip it)
+    taken = ops.require_range(
+        minigrad.cumsum(ops.reshape(ops.cast(m, np.int64), (-1,)), 0), 0, src.data.size,
+        f"masked_scatter: expected source to have at least as many elements as the true "
+        f"entries of mask, got {src.data.size}")
+    if src.data.size == 0:
+        return ops.where(ops.reshape(ops.greater_equal(taken, 0), x.shape), x, x)
+    order = ops.sub(taken, 1)
     order = ops.where(ops.less(order, 0), np.int64(0), order)
     picked = ops.reshape(ops.gather(ops.reshape(src, (-1,)), order, 0), x.shape)
     return ops.where(m, picked, x)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .errors import ArgumentError, ArgumentTypeError, OutOfRangeError
+from .errors import ArgumentError, ArgumentTypeError
 from .ops.core import COMPARE, ELEMENTWISE
 from .tensor import Tensor, read_values
 
@@ -178,14 +178,13 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:  # noqa: A002
     axis = dim_index(dim, max(input.ndim, 1), "index_select")
     size = input.shape[axis] if input.ndim else 1
     flat = index if index.ndim else ops.reshape(index, (1,))
-    # a negative index is sent out of range (indexing would wrap it; PyTorch refuses it)
-    flat = ops.where(ops.less(flat, 0), size, flat)
+    # refused outside [0, size) (indexing would wrap a negative; PyTorch refuses it),
+    # eagerly and by the check row in every mg.jit call
+    flat = ops.require_range(flat, 0, size - 1, f"index_select: indices must lie in [0, {size})"
+                             f" along dim {dim} of shape {input.shape} (PyTorch refuses "
+                             "negative ones too)", index=True)
     source = input if input.ndim else ops.reshape(input, (1,))
-    try:
-        out = source[(slice(None),) * axis + (flat,)]
-    except IndexError as error:
-        raise OutOfRangeError(f"index_select: indices must lie in [0, {size}) along dim {dim} of "
-                         f"shape {input.shape} (PyTorch refuses negative ones too)") from error
+    out = source[(slice(None),) * axis + (flat,)]
     return out if input.ndim else ops.reshape(out, ())
 
 

@@ -546,3 +546,21 @@ def test_second_order_gradients_compile() -> None:
         _close(g.data, 3 * xv**2, np.float64)
         _close(x.grad.data, 6 * xv, np.float64)
     assert compiled.trace_count == 1
+
+
+@pytest.mark.parametrize("name", ["max", "sort", "topk", "kthvalue"])
+def test_a_values_indices_result_is_rebuilt_by_field(name) -> None:
+    """A function returning mg.max(x, 0), sort, topk or kthvalue (a (values, indices)
+    namedtuple) raised TypeError at every compiled call: the result was rebuilt as
+    ValuesIndices(generator), one argument where the namedtuple takes two."""
+    fns = {"max": lambda x: mg.max(x, 0), "sort": mg.sort, "topk": lambda x: mg.topk(x, 2),
+           "kthvalue": lambda x: mg.kthvalue(x, 2)}
+    fn = fns[name]
+    compiled = jit(fn, background=False)
+    for xv in ([3.0, 1.0, 2.0], [5.0, 1.0, 0.0], [0.5, 4.0, 2.5]):
+        x = mg.tensor(np.array(xv))
+        got, want = compiled(x), fn(x)
+        assert type(got) is type(want)
+        np.testing.assert_array_equal(got.values.data, want.values.data)
+        np.testing.assert_array_equal(got.indices.data, want.indices.data)
+    assert compiled.stats()["compiles"] == 1

@@ -153,3 +153,212 @@ def test_class_targets_out_of_range_raise_in_the_kernel(loss) -> None:
         with pytest.raises(OutOfRangeError, match="is out of range for 3 classes"):
             jitted(x, t)
     assert jitted.stats()["compiles"] == 1
+
+
+@pytest.mark.parametrize("padding_idx", [None, 1])
+def test_embedding_indices_out_of_range_raise_in_the_kernel(padding_idx) -> None:
+    """An index of -1 gave the last row under mg.jit (the compiled index wraps it) where
+    eager raises OutOfRangeError; 4 of 4 rows raised the index op's message. Each call's
+    indices are used, from one compile."""
+    weight = mg.tensor(RNG.normal(size=(4, 3)))
+
+    def fn(i, w):
+        return F.embedding(i, w, padding_idx=padding_idx)
+
+    jitted = mg.jit(fn, background=False)
+    for indices in ([0, 1], [3, 2], [1, 1]):
+        i = mg.tensor(np.array(indices))
+        np.testing.assert_array_equal(jitted(i, weight).data, fn(i, weight).data)
+    for indices in ([0, -1], [0, 4], [-4, 0]):
+        i = mg.tensor(np.array(indices))
+        with pytest.raises(OutOfRangeError, match="out of range for 4 embeddings"):
+            fn(i, weight)
+        with pytest.raises(OutOfRangeError, match="out of range for 4 embeddings"):
+            jitted(i, weight)
+    assert jitted.stats()["compiles"] == 1
+
+
+def _written_at(x, i, v):
+    y = x.clone()
+    y[i] = v
+    return y
+
+
+def _written_in_row_1(x, i, v):
+    y = x.clone()
+    y[1, i] = v
+    return y
+
+
+@pytest.mark.parametrize("fn", [_written_at, _written_in_row_1,
+                                lambda x, i, v: mg.index_put(x, (i,), v)])
+def test_assignment_at_index_tensors_follows_each_call(fn) -> None:
+    """x[i] = v (and index_put) read the positions i selects into Python, so under mg.jit
+    every call wrote where the traced call's i said: y[tensor([1, -1])] = v after a trace
+    with [0, 2] gave [1, 0, 2, 0], not [0, 1, 0, 2]. Repeated positions keep the last
+    write, as eagerly."""
+    x = mg.tensor(RNG.normal(size=(3, 4)))
+    jitted = mg.jit(fn, background=False)
+    for indices in ([0, 2], [1, -1], [2, 2], [-3, 1]):
+        i, v = mg.tensor(np.array(indices)), mg.tensor(RNG.normal(size=(2, *x.shape[1:])))
+        if fn is _written_in_row_1:
+            v = mg.tensor(RNG.normal(size=2))
+        np.testing.assert_array_equal(jitted(x, i, v).data, fn(x, i, v).data)
+    assert jitted.stats()["compiles"] == 1
+    with pytest.raises(OutOfRangeError):
+        jitted(x, mg.tensor(np.array([0, 4])), v)
+
+
+_W = RNG.normal(size=(4, 3))
+_ONES = np.ones((2, 3))
+# (fn, good index arrays, bad index arrays, eager's error type): the compiled bounds checks
+# raised a plain IndexError naming another index (a negative was sent to the axis size)
+INDEX_CASES = {
+    "scatter": (lambda i: mg.scatter(mg.tensor(_W), 1, i, mg.tensor(_W[:, :1])),
+                ([[0], [2], [1], [1]], [[1], [0], [2], [2]]), ([[0], [-1], [1], [1]],
+                                                              [[0], [3], [1], [1]])),
+    "scatter_add": (lambda i: mg.scatter_add(mg.tensor(_W), 1, i, mg.tensor(_W[:, :1])),
+                    ([[0], [2], [1], [1]], [[1], [0], [2], [2]]), ([[0], [-1], [1], [1]],
+                                                                  [[0], [3], [1], [1]])),
+    "index_add": (lambda i: mg.index_add(mg.tensor(_W), 0, i, mg.tensor(_ONES)),
+                  ([0, 2], [3, 3]), ([0, -1], [0, 4])),
+    "index_copy": (lambda i: mg.index_copy(mg.tensor(_W), 0, i, mg.tensor(_ONES)),
+                   ([0, 2], [3, 1]), ([0, -1], [0, 4])),
+    "index_select": (lambda i: mg.index_select(mg.tensor(_W), 0, i),
+                     ([0, 2], [3, 3]), ([0, -1], [0, 4])),
+    "max_unpool1d": (lambda i: F.max_unpool1d(mg.tensor(np.array([[[1.0, 2.0]]])), i, 2),
+                     ([[[0, 3]]], [[[1, 2]]]), ([[[0, -1]]], [[[0, 4]]])),
+}
+
+
+@pytest.mark.parametrize("name", list(INDEX_CASES))
+def test_index_bounds_raise_eagers_error_in_the_kernel(name) -> None:
+    fn, good, bad = INDEX_CASES[name]
+    jitted = mg.jit(fn, background=False)
+    for indices in good:
+        i = mg.tensor(np.array(indices))
+        np.testing.assert_array_equal(jitted(i).data, fn(i).data)
+    for indices in bad:
+        i = mg.tensor(np.array(indices))
+        with pytest.raises(OutOfRangeError):
+            fn(i)
+        with pytest.raises(OutOfRangeError, match=f"^{name}"):
+            jitted(i)
+    assert jitted.stats()["compiles"] == 1
+
+
+@pytest.mark.parametrize("size", [2, 0])
+def test_masked_scatter_source_too_short_raises_in_the_kernel(size) -> None:
+    """More true entries than source elements: eager's ArgumentError; compiled, gather's
+    IndexError, or (empty source) no error at all - the input came back unchanged."""
+    def fn(m, s):
+        return mg.masked_scatter(mg.zeros(4, dtype=np.float64), m, s)
+
+    jitted = mg.jit(fn, background=False)
+    s = mg.tensor(np.arange(1.0, size + 1.0))
+    for mask in ([True, False, True, False], [False, True, True, False], [False] * 4):
+        m = mg.tensor(np.array(mask[:] if size else [False] * 4))
+        np.testing.assert_array_equal(jitted(m, s).data, fn(m, s).data)
+    m = mg.tensor(np.array([True, True, True, False]))
+    with pytest.raises(ArgumentError, match="masked_scatter: expected source"):
+        fn(m, s)
+    with pytest.raises(ArgumentError, match="masked_scatter: expected source"):
+        jitted(m, s)
+    assert jitted.stats()["compiles"] == 1
+
+
+AF = mg.autograd.functional
+FUNCTIONAL_CASES = {
+    "jacobian": lambda x, v: AF.jacobian(lambda t: t * t * v, x),
+    "hessian": lambda x, v: AF.hessian(lambda t: (t * t * t * v).sum(), x),
+    "vjp": lambda x, v: AF.vjp(lambda t: t * t, x, v)[1],
+    "jvp": lambda x, v: AF.jvp(lambda t: t * t, x, v)[1],
+    "hvp": lambda x, v: AF.hvp(lambda t: (t ** 3).sum(), x, v)[1],
+    "vhp": lambda x, v: AF.vhp(lambda t: (t ** 3).sum(), x, v)[1],
+    "jacobian of two": lambda x, v: AF.jacobian(lambda a, b: (a * b * b).sum(), (x, v))[1],
+}
+
+
+@pytest.mark.parametrize("name", list(FUNCTIONAL_CASES))
+def test_autograd_functional_follows_each_call(name) -> None:
+    """mg.autograd.functional differentiated at new leaves made from a copy of x.data,
+    constants to mg.jit's tracer: every compiled call returned the traced call's
+    derivatives (jacobian of t * t at [3, 5] gave diag(2, 4), the one at [1, 2])."""
+    fn = FUNCTIONAL_CASES[name]
+    jitted = mg.jit(fn, background=False)
+    for _ in range(3):
+        x, v = mg.tensor(RNG.normal(size=3)), mg.tensor(RNG.normal(size=3))
+        np.testing.assert_allclose(jitted(x, v).data, fn(x, v).data, rtol=1e-12)
+    assert jitted.stats()["compiles"] == 1
+
+
+def test_reading_a_live_optimizer_option_is_refused_while_tracing() -> None:
+    """group['lr'] is a float read from the group's lr tensor without telling mg.jit, so
+    fn = x * group['lr'] kept the traced lr: after group['lr'] = 0.5 the compiled call
+    still multiplied by 0.1 (the group's guard passes while the tensor changes). It is now
+    refused as item() is; the optimizers' own steps (reading lr through the tensor, and
+    momentum's zeroness under the guard) still compile once."""
+    from minigrad.jit import NotCompilableError
+
+    p = mg.nn.Parameter(np.ones(2))
+    opt = mg.optim.SGD([p], lr=0.1, momentum=0.9)
+    with pytest.raises(NotCompilableError, match="read into Python"):
+        mg.jit(lambda x: x * opt.param_groups[0]["lr"], background=False)(mg.tensor([1.0]))
+
+    def step(x):
+        opt.zero_grad()
+        loss = (p * x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = mg.jit(step, background=False)
+    twin = mg.nn.Parameter(np.ones(2))
+    twin_opt = mg.optim.SGD([twin], lr=0.1, momentum=0.9)
+    for lr in (0.1, 0.5, 0.25):
+        opt.param_groups[0]["lr"] = twin_opt.param_groups[0]["lr"] = lr
+        compiled(mg.tensor([1.0, 2.0]))
+        twin_opt.zero_grad()
+        (twin * mg.tensor([1.0, 2.0])).sum().backward()
+        twin_opt.step()
+        np.testing.assert_allclose(p.data, twin.data, rtol=1e-12)
+    assert compiled.stats()["compiles"] == 1
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: mg.nn.Parameter(x) * 2,
+    lambda x: mg.nn.ParameterList([x])[0] * 2,
+    lambda x: mg.nn.Embedding(2, 1, _weight=x.reshape(2, 1))(mg.tensor([1])),
+])
+def test_a_parameter_made_from_a_traced_tensor_is_refused(make) -> None:
+    """Parameter(t) copied t.data, unseen by the tracer: made inside a jitted fn from an
+    argument it was a constant, so the compiled call kept the traced values
+    (Parameter(x) * 2 at [1, 3] gave [2, 4]). It is refused now, as item() is; one made
+    from a constant of fn still compiles."""
+    from minigrad.jit import NotCompilableError
+
+    with pytest.raises(NotCompilableError, match="read into Python"):
+        mg.jit(make, background=False)(mg.tensor([1.0, 2.0]))
+    jitted = mg.jit(lambda x: mg.nn.Parameter(mg.ones(2)) * x, background=False)
+    for values in ([1.0, 2.0], [1.0, 3.0]):
+        np.testing.assert_array_equal(jitted(mg.tensor(values)).data, values)
+    assert jitted.stats()["compiles"] == 1
+
+
+def test_min_scalar_type_of_a_0d_tensor_is_refused_while_tracing() -> None:
+    """np.min_scalar_type(t) of a 0-d tensor answers by its value (3: uint8, 300: uint16)
+    but was computed on t.data unseen by the tracer: jitted, it kept the traced answer.
+    It is a value read now (refused while tracing); of an n-d tensor it is the dtype."""
+    from minigrad.jit import NotCompilableError
+
+    def size_of(x):
+        return mg.tensor([float(np.dtype(np.min_scalar_type(x)).itemsize)])
+
+    assert size_of(mg.tensor(300)).data[0] == 2
+    with pytest.raises(NotCompilableError, match="read into Python"):
+        mg.jit(size_of, background=False)(mg.tensor(3))
+    jitted = mg.jit(lambda x: size_of(x) * x, background=False)
+    for values in ([3, 4], [300, 4]):
+        x = mg.tensor(np.array(values))
+        np.testing.assert_array_equal(jitted(x).data, 8 * np.array(values))
+    assert jitted.stats()["compiles"] == 1

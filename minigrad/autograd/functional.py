@@ -36,9 +36,11 @@ def _as_tuple(value: Any, what: str, fn: str) -> tuple[bool, tuple[Tensor, ...]]
 
 def _prepare(inputs: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor, ...]:
     """Inputs the function is differentiated at: the tensors themselves when the result
-    must stay differentiable with respect to them, else new leaves requiring grad."""
+    must stay differentiable with respect to them, else new leaves requiring grad. A new
+    leaf is x.detach() (sharing x's array, so mg.jit reads it as x at every call; a copy of
+    x.data was a constant to the tracer, which froze the traced call's point)."""
     return tuple(x if create_graph and x.requires_grad
-                 else Tensor(x.data, requires_grad=True) for x in inputs)
+                 else x.detach().requires_grad_() for x in inputs)
 
 
 def _finish(values: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor, ...]:
@@ -142,6 +144,7 @@ def _jacobian_of(out: Tensor, xs: tuple[Tensor, ...], create_graph: bool,
                  strict: bool) -> list[Tensor]:
     """The Jacobian blocks of one output with respect to every input."""
     from .. import ops
+    from ..shape_ops import stack
 
     rows: list[list[Tensor]] = [[] for _ in xs]
     for k in range(out.numel()):
@@ -155,8 +158,8 @@ def _jacobian_of(out: Tensor, xs: tuple[Tensor, ...], create_graph: bool,
         if not row:  # an empty output
             blocks.append(Tensor(np.zeros(out.shape + x.shape, x.dtype)))
             continue
-        if not create_graph:  # plain values: one numpy stack
-            blocks.append(Tensor(np.stack([g.data for g in row]).reshape(out.shape + x.shape)))
+        if not create_graph:  # plain values: one stack (an op, so mg.jit follows each call)
+            blocks.append(ops.reshape(stack(row), out.shape + x.shape).detach())
             continue
         flat = [ops.reshape(g, (1, *x.shape)) for g in row]
         stacked = flat[0] if len(flat) == 1 else _concat(flat)

@@ -274,7 +274,8 @@ def rebuild_output(spec: Any, tensors: list[Tensor]) -> Any:
         return body
     if tag is dict:
         return {k: rebuild_output(v, tensors) for k, v in body}
-    return tag(rebuild_output(item, tensors) for item in body)
+    items = [rebuild_output(item, tensors) for item in body]
+    return tag(*items) if hasattr(tag, "_fields") else tag(items)  # a namedtuple: by field
 
 
 def compile_kernel(source: str, signature: Any) -> tuple[Any, Path]:

@@ -157,7 +157,7 @@ def _as_parameter(value: Any) -> Any:
     """A plain tensor becomes a Parameter (as PyTorch's ParameterList does); a Parameter
     or a non-tensor value is kept."""
     if isinstance(value, Tensor) and not isinstance(value, Parameter):
-        return Parameter(value.data)
+        return Parameter(value)
     return value
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._state import STATE, clear_grad
 from ..errors import ArgumentError, ArgumentTypeError, OutOfRangeError
-from ..tensor import Tensor
+from ..tensor import Tensor, read_values
 from .hooks import IncompatibleKeys, RemovableHandle
 
 
@@ -19,8 +19,8 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any, requires_grad: bool = True, name: str | None = None,
                  dtype: Any = None) -> None:
-        if isinstance(data, Tensor):
-            data = data.data
+        if isinstance(data, Tensor):  # a copy of its values: mg.jit refuses it while tracing
+            data = read_values(data)  # (the compiled code would keep the traced values)
         super().__init__(data, dtype=dtype, requires_grad=requires_grad, name=name)
 
     def __repr__(self) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 from .. import _state, ops
 from ..dtypes import default_float, resolve_dtype
 from ..errors import ArgumentError, ArgumentTypeError, OutOfRangeError
-from ..tensor import Tensor
+from ..tensor import Tensor, read_values
 from .module import Module, Parameter
 
 
@@ -26,9 +26,10 @@ def _padding_index(padding_idx: int | None, rows: int) -> int | None:
 def embedding(indices: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """weight[indices]: one row per index (output shape indices.shape + (dim,)).
 
-    The gradient adds each output row's gradient into the row it came from (the index
-    op's VJP); rows at ``padding_idx`` are read from a detached weight, so that row gets
-    no gradient (PyTorch's rule).
+    An index outside [0, rows) raises OutOfRangeError, eagerly and (through the
+    ``require_range`` row) in every mg.jit call. The gradient adds each output row's
+    gradient into the row it came from (the index op's VJP); rows at ``padding_idx`` are
+    read from a detached weight, so that row gets no gradient (PyTorch's rule).
     """
     array = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
     if array.dtype.kind not in "iu":
@@ -39,6 +40,10 @@ def embedding(indices: Any, weight: Tensor, padding_idx: int | None = None) -> T
         raise OutOfRangeError(f"embedding: index {int(array.reshape(-1)[bad[0]])} is out of "
                               f"range for {rows} embeddings (valid: 0..{rows - 1})")
     key = indices if isinstance(indices, Tensor) else Tensor(array)
+    # checked above with the index's value; the check row makes mg.jit repeat it at every
+    # call (the compiled index would take -1 as the last row)
+    key = ops.require_range(key, 0, rows - 1, f"embedding: an index is out of range for "
+                            f"{rows} embeddings (valid: 0..{rows - 1})", index=True)
     out = ops.index(weight, key)
     if padding_idx is None:
         return out
@@ -66,7 +71,7 @@ class Embedding(Module):
             self.weight = Parameter(values, requires_grad=not _freeze, name="E")
             self.reset_parameters()
         else:
-            values = np.asarray(_weight.data if isinstance(_weight, Tensor) else _weight)
+            values = np.asarray(read_values(_weight) if isinstance(_weight, Tensor) else _weight)
             if values.shape != (self.num_embeddings, self.embedding_dim):
                 raise ArgumentError(f"Embedding: _weight has shape {values.shape}, expected "
                                     f"{(self.num_embeddings, self.embedding_dim)}")

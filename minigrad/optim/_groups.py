@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ArgumentTypeError
-from ..tensor import Tensor
+from ..tensor import Tensor, read_values
 
 LIVE_KEYS = frozenset({"lr", "momentum", "betas"})
 BRANCHED_ON = frozenset({"momentum"})  # live keys whose zeroness changes a step's ops
@@ -48,7 +48,9 @@ class _Live:
 
     @property
     def value(self) -> float:
-        return float(self.tensor.data)
+        """The number, read as ``item()`` reads (mg.jit refuses it while tracing: the
+        float would be frozen in the compiled step while the tensor changes)."""
+        return float(read_values(self.tensor))
 
 
 def _number(key: str, value: Any) -> float:
@@ -108,6 +110,12 @@ class ParamGroup(dict):
         """The 0-d float64 tensor holding live option ``key`` (``betas[index]``)."""
         stored = dict.__getitem__(self, key)
         return (stored if index is None else stored[index]).tensor
+
+    def number(self, key: str) -> float:
+        """Live option ``key``'s current number for a step's own branch on it (momentum on
+        or off), read without telling mg.jit: the group's guard retraces when the branch
+        would change (``_Live.nonzero``). A user's ``group[key]`` is refused while tracing."""
+        return float(dict.__getitem__(self, key).tensor.data)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self[key] if key in self else default

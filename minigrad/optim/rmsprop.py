@@ -43,7 +43,7 @@ class RMSprop(Optimizer):
         if not state:
             state["step"] = counter()
             state["square_avg"] = zeros_like(param, "square_avg")
-        if group["momentum"] > 0 and "momentum_buffer" not in state:
+        if group.number("momentum") > 0 and "momentum_buffer" not in state:
             state["momentum_buffer"] = zeros_like(param, "momentum_buffer")
         if group["centered"] and "grad_avg" not in state:
             state["grad_avg"] = zeros_like(param, "grad_avg")
@@ -63,7 +63,7 @@ class RMSprop(Optimizer):
             avg = ops.sqrt(square_avg)
         avg = ops.add(avg, group["eps"])
         lr = scalars("lr", param.dtype)
-        if group["momentum"] > 0:
+        if group.number("momentum") > 0:
             buf = state["momentum_buffer"]
             buf.assign_(ops.add(ops.mul(buf, scalars("momentum", param.dtype)),
                                 ops.div(grad, avg)))

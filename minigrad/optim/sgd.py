@@ -44,7 +44,7 @@ class SGD(Optimizer):
             grad = ops.neg(grad)
         if group["weight_decay"] != 0:
             grad = ops.add(grad, ops.mul(group["weight_decay"], param))
-        if group["momentum"] != 0:  # the group's guard retraces when this flips
+        if group.number("momentum") != 0:  # the group's guard retraces when this flips
             grad = _momentum(param, grad, state, group, scalars)
         param.assign_(ops.sub(param, ops.mul(scalars("lr", param.dtype), grad)))
 

@@ -362,3 +362,25 @@ def test_min_scalar_type_of_a_0d_tensor_is_refused_while_tracing() -> None:
         x = mg.tensor(np.array(values))
         np.testing.assert_array_equal(jitted(x).data, 8 * np.array(values))
     assert jitted.stats()["compiles"] == 1
+
+
+@pytest.mark.parametrize("bad", [3, -4, np.iinfo(np.int64).min])
+def test_compiled_gather_raises_eagers_error_for_any_index(bad) -> None:
+    """The kernel's gather bounds check raised IndexError where eager's gather raises
+    OutOfRangeError, and at the most negative int64 a MemoryError (Numba's str of that
+    number): now eager's type and words, the number spelled out."""
+    def fn(x, i):
+        return mg.take_along_dim(x, i, 1) * 2.0
+
+    jitted = mg.jit(fn, background=False)
+    x = mg.tensor(np.arange(6.0).reshape(2, 3))
+    for i in ([[0], [2]], [[1], [1]]):
+        np.testing.assert_array_equal(jitted(x, mg.tensor(np.array(i))).data,
+                                      fn(x, mg.tensor(np.array(i))).data)
+    i = mg.tensor(np.array([[0], [bad]]))
+    with pytest.raises(OutOfRangeError) as eager_error:
+        fn(x, i)
+    with pytest.raises(OutOfRangeError) as kernel_error:
+        jitted(x, i)
+    assert str(kernel_error.value) == str(eager_error.value)
+    assert str(bad) in str(kernel_error.value)

@@ -189,12 +189,13 @@ class CallEmitter:
         return full
 
     def _bounds_check(self, idx: Value, axis: int, extent: int, op: str) -> None:
-        """Raise eager's IndexError when an index is outside [-extent, extent): one min and
-        one max per call (the error path alone looks further). gather words it as
-        ops._gather_forward does; scatter_add as numpy's ``np.add.at`` (eager's forward),
-        naming the first index out of bounds in C order. An index array is checked once per
-        extent (a gather and its gradient's scatter_add share one check: calls are emitted
-        in straight-line order at the kernel's top level)."""
+        """Raise eager's error when an index is outside [-extent, extent): one min and
+        one max per call (the error path alone looks further). gather raises and words it as
+        ops._gather_forward does (OutOfRangeError); scatter_add as numpy's ``np.add.at``
+        (eager's forward, an IndexError), naming the first index out of bounds in C order.
+        An index array is checked once per extent (a gather and its gradient's scatter_add
+        share one check: calls are emitted in straight-line order at the kernel's top
+        level)."""
         if (idx.vid, axis, extent) in self.bounds_checked:  # an earlier call checked it
             return
         self.bounds_checked.add((idx.vid, axis, extent))
@@ -202,13 +203,14 @@ class CallEmitter:
         src.add(f"if {name}.size > 0 and ({name}.min() < {-extent} or {name}.max() >= {extent}):")
         if op == "gather":
             src.add(f"    bad = {name}.max() if {name}.max() >= {extent} else {name}.min()")
-            src.add(f"    raise IndexError('gather: index ' + str(bad) + ' is out of range for "
-                    f"axis {axis} of size {extent}')")
+            src.add("    raise value_checks.OutOfRangeError('gather: index ' + "
+                    f"value_checks.int_text(bad) + ' is out of range for axis {axis} of size "
+                    f"{extent}')")
             return
         src.add(f"    for bad in {name}.flat:")
         src.add(f"        if bad < {-extent} or bad >= {extent}:")
-        src.add(f"            raise IndexError('index ' + str(bad) + ' is out of bounds for "
-                f"axis {axis} with size {extent}')")
+        src.add("            raise IndexError('index ' + value_checks.int_text(bad) + ' is out "
+                f"of bounds for axis {axis} with size {extent}')")
 
     def _call_gather(self, value: Value) -> None:
         x, idx = (self.graph[i] for i in value.inputs)

@@ -33,3 +33,12 @@ def in_range(x, lo, hi, label, index):
             raise OutOfRangeError(label)
         raise ArgumentError(label)
     return x
+
+
+@numba.njit(cache=True, nogil=True)
+def int_text(n):
+    """``str(n)`` of an integer, the most negative int64 included (Numba's str of it fails
+    with MemoryError: its negation overflows)."""
+    if n == -9223372036854775807 - 1:
+        return "-9223372036854775808"
+    return str(n)

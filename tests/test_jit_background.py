@@ -5,7 +5,6 @@ is ready, and a compile error reaches the next call."""
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -115,9 +114,8 @@ def test_the_environment_switch(monkeypatch) -> None:
     assert f.stats()["compiles"] == 1
     monkeypatch.delenv("MINIGRAD_JIT_BACKGROUND")
     g = mg.jit(lambda x: x.cos() + 1.0)
-    start = time.perf_counter()
     g(mg.tensor([1.0]))
-    assert g.stats()["compiles"] == 0 and time.perf_counter() - start < 0.5
+    assert g.stats()["compiles"] == 0  # returned while the (0.5 s) compile still runs
     g.wait()
     assert g.stats()["compiles"] == 1
 

@@ -384,3 +384,69 @@ def test_compiled_gather_raises_eagers_error_for_any_index(bad) -> None:
         jitted(x, i)
     assert str(kernel_error.value) == str(eager_error.value)
     assert str(bad) in str(kernel_error.value)
+
+
+def _inv_then_divide(a, x, b):
+    return ops.sum(ops.inv(a)) + ops.sum(ops.floor_divide(x, b))
+
+
+def _divide_then_inv(a, x, b):
+    quotient = ops.sum(ops.floor_divide(x, b))
+    return ops.sum(ops.inv(a)) + quotient
+
+
+@pytest.mark.parametrize("fn", [_inv_then_divide, _divide_then_inv])
+def test_a_compiled_call_raises_the_error_eager_meets_first(fn) -> None:
+    """Fuzz seed 90712311, program 30: eager raised LinAlgError (a singular matrix) and the
+    kernel ZeroDivisionError (an integer divisor of 0), the kernel's fused loops meeting
+    the bad values in another order than eager's ops. A compiled call that raises now
+    changes nothing and runs fn eagerly: eager's own error, whichever comes first."""
+    jitted = mg.jit(fn, background=False)
+    good = (RNG.normal(size=(3, 3)) + 3 * np.eye(3), np.arange(4), np.array([1, 2, 3, 1]))
+    for _ in range(2):
+        np.testing.assert_allclose(jitted(*map(mg.tensor, good)).data,
+                                   fn(*map(mg.tensor, good)).data, rtol=1e-12)
+    bad = (np.ones((3, 3)), np.arange(4), np.array([1, 0, 3, 1]))
+    with pytest.raises(Exception) as eager_error:
+        fn(*map(mg.tensor, bad))
+    with pytest.raises(type(eager_error.value)) as kernel_error:
+        jitted(*map(mg.tensor, bad))
+    assert str(kernel_error.value) == str(eager_error.value)
+    stats = jitted.stats()
+    assert stats["compiles"] == 1 and stats["kernel_errors"] == 1
+    assert stats["kernel_errors_eager_passed"] == 0
+
+
+def test_a_kernel_that_raises_wrongly_gives_eagers_result_once() -> None:
+    """A kernel raising where eager does not (a kernel bug, simulated): the call returns
+    eager's result with a RuntimeWarning and counts it; the failed kernel changed nothing,
+    so a training step's parameters move once, as eager moves them."""
+    model = mg.nn.Linear(3, 1)
+    twin = mg.nn.Linear(3, 1)
+    twin.load_state_dict(model.state_dict())
+
+    def stepper(net):
+        opt = mg.optim.SGD(net.parameters(), lr=0.1)
+
+        def step(x):
+            opt.zero_grad()
+            loss = (net(x) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+
+    eager, jitted = stepper(twin), mg.jit(stepper(model), background=False)
+    x = mg.tensor(RNG.normal(size=(4, 3)))
+    for _ in range(2):
+        np.testing.assert_allclose(jitted(x).data, eager(x).data, rtol=1e-6)
+
+    def broken(*arrays):
+        raise RuntimeError("simulated kernel bug")
+
+    jitted.last.fast.__globals__["kernel"] = broken
+    with pytest.warns(RuntimeWarning, match="simulated kernel bug"):
+        got = jitted(x)
+    np.testing.assert_allclose(got.data, eager(x).data, rtol=1e-6)
+    np.testing.assert_allclose(model.weight.data, twin.weight.data, rtol=1e-6)
+    assert jitted.stats()["kernel_errors_eager_passed"] == 1

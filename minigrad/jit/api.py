@@ -36,7 +36,7 @@ from ..nn.module import Module
 from ..tensor import Tensor
 from ..tensor_hooks import HOOKED
 from . import blas, draws
-from .call import MISS, make_call
+from .call import MISS, Failed, make_call
 from .codegen import Kernel, generate
 from .entry import Compiled, Fallback, Target, compile_kernel
 from .guards import build_guards
@@ -132,6 +132,8 @@ class JitFunction:
         self.trace_count = 0
         self.compile_count = 0
         self.calls = 0
+        self.kernel_errors = 0  # compiled calls that raised (then fn ran eagerly)
+        self.kernel_errors_eager_passed = 0  # ... and eager did not raise
         self.guard_failures: collections.Counter[str] = collections.Counter()
         self.last: Compiled | None = None
         self._warned_hooks = False
@@ -149,11 +151,14 @@ class JitFunction:
         return self.last.plan if self.last else None
 
     def stats(self) -> dict[str, Any]:
-        """Calls, traces, compiles, guard failures by reason, and cached entries."""
+        """Calls, traces, compiles, guard failures by reason, cached entries, compiled calls
+        that raised (eager then ran) and those of them where eager did not raise."""
         return {"calls": self.calls, "traces": self.trace_count,
                 "compiles": self.compile_count,
                 "guard_failures": dict(self.guard_failures),
-                "cache_entries": sum(len(v) for v in self.entries.values())}
+                "cache_entries": sum(len(v) for v in self.entries.values()),
+                "kernel_errors": self.kernel_errors,
+                "kernel_errors_eager_passed": self.kernel_errors_eager_passed}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if STATE.node_hooks:  # a trace or anomaly detection listens: run eagerly for it
@@ -167,15 +172,35 @@ class JitFunction:
         if entries:
             result = entries[0].fast(tensors)  # type: ignore[misc]
             if result is not MISS:
+                if type(result) is Failed:
+                    return self._eager_after(result.error, args, kwargs)
                 return result
             for entry in entries[1:]:  # a copy: another thread may change the list
                 result = entry.fast(tensors)  # type: ignore[misc]
                 if result is not MISS:
                     self._to_front(entries, entry)
+                    if type(result) is Failed:
+                        return self._eager_after(result.error, args, kwargs)
                     return result
         if key in self.pending:  # compiling in the background: eager meanwhile
             return self.fn(*args, **kwargs)
         return self._miss(key, tensors, args, kwargs)
+
+    def _eager_after(self, error: BaseException, args: tuple, kwargs: dict) -> Any:
+        """The compiled call raised ``error`` before changing anything: fn runs eagerly, so
+        the caller gets eager's own error (type and words). Should eager not raise, its
+        result is returned with a RuntimeWarning: the kernel was wrong to raise (counted
+        in ``stats()['kernel_errors_eager_passed']``; the fuzzer fails on it)."""
+        self.kernel_errors += 1
+        try:
+            result = self.fn(*args, **kwargs)
+        except Exception as eager_error:
+            raise eager_error from None  # eager's error alone, not chained to the kernel's
+        self.kernel_errors_eager_passed += 1
+        warnings.warn(f"mg.jit: the compiled {self._name()} raised {type(error).__name__}: "
+                      f"{error} where eager did not; eager's result is returned",
+                      RuntimeWarning, stacklevel=3)
+        return result
 
     def wait(self) -> None:
         """Block until every compile running in the background is done."""
@@ -209,11 +234,16 @@ class JitFunction:
         this signature meanwhile), count why, then trace and compile."""
         with self._lock:
             entries = list(self.entries.get(key, ()))  # most recently used first
+            result = MISS
             for entry in entries:
                 result = entry.fast(tensors)  # type: ignore[misc]
                 if result is not MISS:
-                    return result
+                    break
             compiling = key in self.pending
+        if result is not MISS:
+            if type(result) is Failed:
+                return self._eager_after(result.error, args, kwargs)
+            return result
         if compiling:  # another call's trace compiles in the background: eager meanwhile
             return self.fn(*args, **kwargs)
         with self._lock:

@@ -34,6 +34,18 @@ if TYPE_CHECKING:
     from .entry import Compiled, Target
 
 MISS = object()  # a compiled entry's guards do not hold for this call
+
+
+class Failed:
+    """What ``fast_call`` returns when its index checks or its kernel raised (before any
+    state changed): the caller runs fn eagerly, so the error is eager's own - the kernel
+    runs fused loops in another order than eager's ops and may meet another bad value
+    first (a zero divisor before a singular matrix)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
 LOOKUP_ERRORS = (KeyError, IndexError, AttributeError, ValueError, TypeError)
 
 
@@ -95,6 +107,7 @@ class Namespace:
             "busy_end": load.one_thread_call_end,
             "miss": functools.partial(type(entry).record_miss, proxy),
             "LOOKUP_ERRORS": LOOKUP_ERRORS, "check_index": check_index, "rng": _state.rng,
+            "Failed": Failed,
         }
         self.reasons = entry.reasons
 
@@ -208,7 +221,7 @@ def make_call(entry: Compiled) -> tuple[Callable[[list[Tensor]], Any],
     fetches, args = fetch_lines(entry, ns)
     check = _define("check", [*guards, *fetches, "    return None"], ns.env)
     lines = ["    if STATE.assign_hooks:", "        return entry.run_generic(tensors)",
-             *guards, *fetches, *draw_lines(entry, ns)]
+             *guards]
     inputs = list(args)
     args += [ns.bind("c", constant) for constant in entry.constants]
     if entry.buffers:
@@ -233,7 +246,9 @@ def make_call(entry: Compiled) -> tuple[Callable[[list[Tensor]], Any],
         run = ["    busy = others_busy()", "    if busy:", "        previous = busy_begin()",
                "    try:", *("    " + line for line in run),
                "    finally:", "        if busy:", "            busy_end(previous)"]
-    lines += run
+    body = [*fetches, *draw_lines(entry, ns), *run]
+    lines += ["    try:", *("    " + line for line in body), "    except Exception as error:",
+              "        return Failed(error)"]  # nothing changed yet: eager decides
     lines += effect_lines(entry, ns)
     if entry.plain_output is None:
         lines.append("    return entry.build_output(tensors, r)")

@@ -214,6 +214,8 @@ def check_calls(fn: Callable[..., Any], tensors_of: Callable[[list], list[mg.Ten
                     and not isinstance(error, NotCompilableError):
                 continue  # the same error type as eager: right
             return jit_error(k, error, eager_error)
+        if jitted.stats()["kernel_errors_eager_passed"]:  # eager's result came back
+            return Outcome(CRASH, f"call {k}: the compiled call raised where eager did not")
         if eager_error is not None:
             return Outcome(MISMATCH, f"call {k}: eager raised {type(eager_error).__name__}:"
                            f" {_one_line(eager_error)}; jit returned")

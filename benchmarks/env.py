@@ -118,7 +118,7 @@ def machine_info(peers: bool = True) -> dict[str, Any]:
         "minigrad": f"{minigrad.__version__} (git {_git_commit()})",
         "mg.jit": "yes" if callable(getattr(minigrad, "jit", None)) else "not available yet",
         "blas_env": {k: v for k, v in os.environ.items()
-                     if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "NUMBA_NUM"))},
+                     if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "NUMBA_NUM", "GOMP_"))},
         "load_average": list(os.getloadavg()),
     }
     return info

@@ -16,7 +16,10 @@ judged by. In one process PyTorch's OpenMP threads keep spinning after its calls
 sets OMP_WAIT_POLICY=ACTIVE, without which a 0.04 ms 2-thread PyTorch call took ~70 ms)
 and slow whichever step runs next: in the session-10 run the jitted composed step's median
 was 32.7 ms beside PyTorch (its minimum 7.7 ms) and 3.9-4.1 ms in threads.py's fresh
-processes.
+processes. Under libgomp's ACTIVE default spin count they spin for seconds, also while
+this process waits for its children: run.py now sets GOMP_SPINCOUNT (a millisecond), and
+main() below the same (session 11: with it the jitted step took 4.6 ms alone, without it
+the children's medians were 126-294 ms).
 
 Issue 17's goal: PyTorch eager / minigrad jit >= 2, JAX jit / minigrad jit >= 1.5,
 PyTorch eager / minigrad eager >= 0.8 (ratios of median times; > 1: minigrad faster).
@@ -198,6 +201,7 @@ def main() -> None:
                          else child_alone(" ".join(rest))))
         return
     os.environ.setdefault("MINIGRAD_JIT_BACKGROUND", "0")
+    os.environ.setdefault("GOMP_SPINCOUNT", "1000000")  # as run.py: before torch loads
     run(quick=args.quick, out_dir=Path(args.out) if args.out else env.RESULTS)
 
 

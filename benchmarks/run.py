@@ -28,8 +28,10 @@ Each prints a table with a machine header and writes ``benchmarks/results/<name>
 (the BN benchmark also ``bn.png``). ``--threads N`` runs every library with N threads
 (Numba, PyTorch, XLA, OpenBLAS); the default is Numba's own count. OMP_WAIT_POLICY is
 ACTIVE unless already set (PyTorch and Numba's omp layer share libgomp; see
-``--omp-wait-policy`` and README.md). Results of a run with
-``--threads`` other than the core count go to ``results/threads<N>/``.
+``--omp-wait-policy`` and README.md), with GOMP_SPINCOUNT 1000000 unless set: an idle
+OpenMP thread spins about a millisecond, not libgomp's ACTIVE default of 30 billion turns
+(seconds of a busy core after each PyTorch call, charged to whatever runs next). Results
+of a run with ``--threads`` other than the core count go to ``results/threads<N>/``.
 """
 
 from __future__ import annotations
@@ -64,6 +66,12 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="OMP_WAIT_POLICY for this process unless already set (default "
                              "ACTIVE; 'unset' keeps libgomp's default, under which a 0.04 ms "
                              "2-thread PyTorch call was seen taking ~70 ms on this machine)")
+    parser.add_argument("--gomp-spincount", default="1000000",
+                        help="GOMP_SPINCOUNT unless already set (default 1000000, about a "
+                             "millisecond: under ACTIVE libgomp's own default, 30 billion, "
+                             "PyTorch's idle OpenMP threads spin for many seconds after its "
+                             "calls and slow the next library timed, and the fresh processes "
+                             "this one waits for; 'unset' keeps it)")
     parser.add_argument("--out", default=None, help="results folder (default benchmarks/results)")
     parser.add_argument("--no-plot", action="store_true")
     return parser.parse_args(argv)
@@ -77,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ[name] = str(args.threads)
     if args.omp_wait_policy.lower() != "unset":
         os.environ.setdefault("OMP_WAIT_POLICY", args.omp_wait_policy)
+    if args.gomp_spincount.lower() != "unset":
+        os.environ.setdefault("GOMP_SPINCOUNT", args.gomp_spincount)
     # steady-state timings of mg.jit: compiled before the first call returns (the cold
     # benchmark's background row removes this for its child)
     os.environ.setdefault("MINIGRAD_JIT_BACKGROUND", "0")

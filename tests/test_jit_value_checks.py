@@ -141,17 +141,26 @@ def test_class_targets_out_of_range_raise_in_the_kernel(loss) -> None:
     eager raises; 3 of 3 classes raised gather's IndexError instead of eager's
     OutOfRangeError. ignore_index entries still pass, and each call's targets are used."""
     fn = getattr(F, loss)
-    jitted = mg.jit(fn, background=False)
     x = mg.tensor(RNG.normal(size=(4, 3)))
-    for targets in ([0, 1, 2, 0], [2, -100, 1, 1], [1, 1, 0, -100]):
-        t = mg.tensor(np.array(targets))
-        np.testing.assert_allclose(jitted(x, t).data, fn(x, t).data, rtol=1e-12)
-    for targets in ([0, -1, 2, 0], [0, 1, 3, 0], [-4, 0, 0, 0]):
-        t = mg.tensor(np.array(targets))
-        with pytest.raises(OutOfRangeError, match="is out of range for 3 classes"):
-            fn(x, t)
-        with pytest.raises(OutOfRangeError, match="is out of range for 3 classes"):
-            jitted(x, t)
+    _indices_follow_and_refuse(
+        fn, lambda t: (x, t), ([0, 1, 2, 0], [2, -100, 1, 1], [1, 1, 0, -100]),
+        ([0, -1, 2, 0], [0, 1, 3, 0], [-4, 0, 0, 0]), "is out of range for 3 classes")
+
+
+def _indices_follow_and_refuse(fn, args_of, good, bad, message) -> None:
+    """``mg.jit(fn)`` equals eager for each index list of ``good`` (``args_of`` makes the
+    arguments from its tensor) and raises eager's OutOfRangeError (``message``) for each
+    of ``bad``, from one compile."""
+    jitted = mg.jit(fn, background=False)
+    for indices in good:
+        args = args_of(mg.tensor(np.array(indices)))
+        np.testing.assert_allclose(jitted(*args).data, fn(*args).data, rtol=1e-12)
+    for indices in bad:
+        args = args_of(mg.tensor(np.array(indices)))
+        with pytest.raises(OutOfRangeError, match=message):
+            fn(*args)
+        with pytest.raises(OutOfRangeError, match=message):
+            jitted(*args)
     assert jitted.stats()["compiles"] == 1
 
 
@@ -165,17 +174,8 @@ def test_embedding_indices_out_of_range_raise_in_the_kernel(padding_idx) -> None
     def fn(i, w):
         return F.embedding(i, w, padding_idx=padding_idx)
 
-    jitted = mg.jit(fn, background=False)
-    for indices in ([0, 1], [3, 2], [1, 1]):
-        i = mg.tensor(np.array(indices))
-        np.testing.assert_array_equal(jitted(i, weight).data, fn(i, weight).data)
-    for indices in ([0, -1], [0, 4], [-4, 0]):
-        i = mg.tensor(np.array(indices))
-        with pytest.raises(OutOfRangeError, match="out of range for 4 embeddings"):
-            fn(i, weight)
-        with pytest.raises(OutOfRangeError, match="out of range for 4 embeddings"):
-            jitted(i, weight)
-    assert jitted.stats()["compiles"] == 1
+    _indices_follow_and_refuse(fn, lambda i: (i, weight), ([0, 1], [3, 2], [1, 1]),
+                               ([0, -1], [0, 4], [-4, 0]), "out of range for 4 embeddings")
 
 
 def _written_at(x, i, v):

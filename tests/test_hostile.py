@@ -472,6 +472,28 @@ def test_version_changes_invalidate_the_cache_key(monkeypatch) -> None:
     assert cache.cache_key(source) == base
 
 
+def test_kernel_files_invalidate_the_cache_key(monkeypatch) -> None:
+    """A generated module compiles the Numba functions it calls into its own cached machine
+    code: a change to any file holding them must change the key, including files the
+    kernel modules import their bodies from (bn_rows.py)."""
+    cache = pytest.importorskip("minigrad.jit.cache")
+    from minigrad.jit import bn_kernels, conv_kernels
+
+    source = "def kernel(v0, T):\n    return (v0,)\n"
+    base = cache.cache_key(source)
+    real = cache._kernel_file_hash
+    for name in cache.KERNEL_FILES:
+        with monkeypatch.context() as patch:
+            patch.setattr(cache, "_kernel_file_hash",
+                          lambda n, name=name: real(n) + ("changed" if n == name else ""))
+            assert cache.cache_key(source) != base, name
+    called = {value.__module__ for module in (bn_kernels, conv_kernels)
+              for value in vars(module).values() if hasattr(value, "py_func")}
+    files = {name.rsplit(".", 1)[-1] + ".py" for name in called}
+    assert files <= set(cache.KERNEL_FILES), files - set(cache.KERNEL_FILES)
+    assert "bn_rows.py" in files
+
+
 def test_failed_compile_errors_and_never_returns_a_wrong_result(tmp_path, monkeypatch) -> None:
     if not hasattr(mg, "jit"):
         pytest.skip("mg.jit not available")

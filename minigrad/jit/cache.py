@@ -6,8 +6,9 @@ there; Numba then keeps the compiled machine code in ``__pycache__`` beside it, 
 process with the same graph loads it instead of compiling.
 
 The key hashes the generated source (which spells out the graph: ops, shapes, dtypes and
-baked constants) with the numba, numpy, minigrad and Python versions and a hash of
-bn_kernels.py (whose functions the generated code may call and compile into itself). Writes go to a
+baked constants) with the numba, numpy, minigrad and Python versions and hashes of the
+kernel files (``KERNEL_FILES``: functions the generated code may call and compile into
+itself). Writes go to a
 temporary file renamed into place, so processes compiling the same graph at once are safe;
 an existing file is never rewritten (its timestamp is part of Numba's own cache check) unless
 it differs from the source, i.e. is damaged: then it and the machine code cached beside it are
@@ -60,15 +61,19 @@ def cache_key(source: str) -> str:
     from .. import __version__
 
     parts = [source, numba.__version__, np.__version__, __version__, CODEGEN_VERSION,
-             sys.version, _bn_kernels_hash(), _bn_kernels_hash("conv_kernels.py")]
+             sys.version, *[_kernel_file_hash(name) for name in KERNEL_FILES]]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
 
 
-@functools.lru_cache(maxsize=2)
-def _bn_kernels_hash(name: str = "bn_kernels.py") -> str:
-    """A hash of bn_kernels.py (or conv_kernels.py): generated modules calling it compile its
-    code into their own cached machine code, which Numba does not re-check when that file
-    changes."""
+# Files of Numba functions the generated modules call: each call compiles the callee's code
+# into the module's own cached machine code, which Numba does not re-check when that file
+# changes, so their hashes are part of the key.
+KERNEL_FILES = ("bn_kernels.py", "bn_rows.py", "conv_kernels.py")
+
+
+@functools.lru_cache(maxsize=len(KERNEL_FILES))
+def _kernel_file_hash(name: str) -> str:
+    """A hash of the kernel file ``name`` (beside this one)."""
     path = Path(__file__).with_name(name)
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 

@@ -11,7 +11,13 @@ the trace used, and turns it into one check:
 * ``("global", scope, name, obj)``   ``scope[name] is obj``
 * ``("cell", cell, obj)``            ``cell.cell_contents is obj``
 * ``("key", mapping, key, obj)``     ``mapping[key] is obj`` (an object's ``__dict__``, a dict)
-* ``("len", list, n)``               ``len(list) == n`` for a list an item is read from
+* ``("len", list, n)``               ``len(list) == n`` for a list an item is read from, and
+                                      for each dict and plain object's ``__dict__`` on a
+                                      guarded path (an entry added: fn may iterate over it)
+* ``("layout", module, names)``      the names of ``module``'s attributes and of its
+                                      ``_modules`` / ``_parameters`` / ``_buffers`` tables, in
+                                      order: a layer appended, removed or set where none was
+                                      (``seq.append(m)``, ``m.extra = ...``) retraces
 * ``("item", list, k, obj)``         ``list[k] is obj``
 * ``("value", mapping, key, v)``     ``mapping[key] == v`` for a Python scalar (int, float,
                                       bool, str, None, tuples of them) read as a constant:
@@ -314,12 +320,36 @@ def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
     seen_modules = {id(m): m for m in modules}
     seen_modules.update((k, objects[k]) for k in relevant if isinstance(objects.get(k), Module))
     checks += [("training", m, m.training) for m in seen_modules.values()]
+    checks += [("layout", m, layout(m)) for m in seen_modules.values()]
+    checks += _size_checks(objects[k] for k in relevant if k in objects)
     checks += [("requires_grad", t, t.requires_grad) for t in {id(t): t for t in used}.values()
                if id(t) in existing or id(t) in objects]
     # An argument that was also reached as state (f(model.weight)): the trace read both as
     # one value, so it must stay that tensor.
     checks += [("argument", k, t) for k, t in reached_args]
     return _dedupe(checks)
+
+
+def layout(module: Module) -> tuple[tuple[str, ...], ...]:
+    """The names of a module's attributes and of its three tables, in order (what a
+    ``("layout", ...)`` check compares): a forward iterating ``_modules`` or asking
+    ``hasattr`` sees a layer added, removed or moved."""
+    tables = [module.__dict__, *(module.__dict__.get(t, {}) for t in sorted(SKIP_TABLES))]
+    return tuple(tuple(table) for table in tables)
+
+
+def _size_checks(objects: Iterable[Any]) -> list[Check]:
+    """``("len", d, len(d))`` for each dict and plain object's ``__dict__`` on a guarded
+    path whose contents are not compared whole: the other checks follow its entries on the
+    path, not one added beside them (``blocks["b"] = layer`` to a dict fn iterates)."""
+    checks: list[Check] = []
+    for obj in objects:
+        if isinstance(obj, (Module, Tensor, *OPAQUE)) or hasattr(type(obj), "__array__"):
+            continue
+        table = obj if isinstance(obj, dict) else getattr(obj, "__dict__", None)
+        if isinstance(table, dict):
+            checks.append(("len", table, len(table)))
+    return checks
 
 
 def _walk(starts: list[Any]) -> tuple[dict[int, Any], dict[int, int],
@@ -406,7 +436,7 @@ def _module_owners(checks: list[Check]) -> list[Module | None]:
     """For each check, the module whose attribute (or training flag) it reads, if any."""
     modules = {id(c[1]): c[1] for c in checks if c[0] == "training"}
     tables = {id(m.__dict__): m for m in modules.values()}
-    return [check[1] if check[0] == "training"
+    return [check[1] if check[0] in ("training", "layout")
             else tables.get(id(check[1])) if check[0] in ("key", "value") else None
             for check in checks]
 
@@ -440,6 +470,8 @@ def _check_if(check: Check, k: int, bind: Callable[[str, Any], str], indent: str
         cond = f"not {bind('f', same_array)}({bind('a', check[1])}, {bind('v', check[2])})"
     elif kind == "training":
         cond = f"{bind('m', check[1])}.training != {bind('f', check[2])}"
+    elif kind == "layout":
+        cond = f"{bind('f', layout)}({bind('m', check[1])}) != {bind('v', check[2])}"
     else:  # requires_grad
         cond = f"{bind('t', check[1])}.requires_grad != {bind('f', check[2])}"
     return [f"{indent}if {cond}:", f"{indent}    return miss({k})"]
@@ -468,7 +500,10 @@ def describe(check: Check) -> str:
     if kind == "key":
         return f"attribute or key {check[2]!r} now holds another object"
     if kind in ("len", "item"):
-        return "a list the trace read changed"
+        return f"a {type(check[1]).__name__} the trace read changed (an entry added or removed)"
+    if kind == "layout":
+        return (f"{type(check[1]).__name__}'s attributes or layers were added, removed or "
+                "reordered")
     if kind == "contents":
         return (f"a number in a {type(check[1]).__name__} fn can reach changed, or what "
                 "it holds (a copy made when traced is compared)")
@@ -485,6 +520,7 @@ def describe(check: Check) -> str:
 def reason_of(check: Check) -> str:
     """The counter name of a failed check in ``fn.stats()['guard_failures']``."""
     return {"global": "identity", "cell": "identity", "key": "identity", "len": "identity",
-            "item": "identity", "cell_value": "value", "contents": "value", "array": "value",
+            "item": "identity", "layout": "identity", "cell_value": "value",
+            "contents": "value", "array": "value",
             "argument": "arguments"
             }.get(check[0], check[0])

@@ -1,0 +1,131 @@
+"""mg.jit against eager where a trace once assumed more than its guards checked (issue 13,
+second audit). Each case runs one program eagerly and under ``mg.jit`` on twins built from
+one seed, changes both the same way between calls, and compares every call's result: a
+compiled entry must retrace (or refuse) rather than run what it was not traced for.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+from minigrad.jit import jit
+
+pytest.importorskip("numba")
+
+
+def _x() -> mg.Tensor:
+    return mg.tensor(np.random.default_rng(0).standard_normal((4, 3)))
+
+
+def _twins(build):
+    mg.manual_seed(0)
+    eager = build()
+    mg.manual_seed(0)
+    return eager, build()
+
+
+def _follow(build, change, calls: int = 4, at: int = 2) -> dict:
+    """Eager and jitted twins called ``calls`` times, ``change`` applied to both (from the
+    same seed) before call ``at``: the results agree at every call. The jit's stats."""
+    eager, twin = _twins(build)
+    compiled = jit(twin.fn, background=False)
+    x = _x()
+    for k in range(calls):
+        if k == at:
+            for target in (eager, twin):
+                mg.manual_seed(7)
+                change(target)
+        expected, got = eager.fn(x), compiled(x)
+        assert got.shape == expected.shape, k
+        np.testing.assert_allclose(got.data, expected.data, rtol=1e-12, atol=1e-12,
+                                   err_msg=f"call {k}")
+    return compiled.stats()
+
+
+def _linear() -> nn.Linear:
+    return nn.Linear(3, 3, dtype=mg.float64)
+
+
+def _calling(model):
+    """The model and a function calling it (fn names it through a closure cell)."""
+    def fn(x):
+        return model(x)
+
+    return types.SimpleNamespace(model=model, fn=fn)
+
+
+def _sequential():
+    return _calling(nn.Sequential(_linear(), nn.Tanh()))
+
+
+def _module_list():
+    layers = nn.ModuleList([_linear()])
+
+    def fn(x):
+        for layer in layers:
+            x = layer(x)
+        return x
+
+    return types.SimpleNamespace(model=layers, fn=fn)
+
+
+def _dict_of_layers():
+    blocks = {"a": _linear()}
+
+    def fn(x):
+        for block in blocks.values():
+            x = block(x)
+        return x
+
+    return types.SimpleNamespace(model=blocks, fn=fn)
+
+
+class _Optional(nn.Module):
+    """Applies ``self.extra`` when it has one (a forward branching on its attributes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = _linear()
+
+    def forward(self, x: mg.Tensor) -> mg.Tensor:
+        y = self.body(x)
+        return self.extra(y) if hasattr(self, "extra") else y
+
+
+def _optional():
+    return _calling(_Optional())
+
+
+def _holder():
+    holder = types.SimpleNamespace(body=_linear())
+
+    def fn(x):
+        y = holder.body(x)
+        return holder.head(y) if hasattr(holder, "head") else y
+
+    return types.SimpleNamespace(model=holder, fn=fn)
+
+
+def _add_head(t) -> None:
+    t.model.head = nn.Sigmoid()
+
+
+@pytest.mark.parametrize(("build", "change"), [
+    (_sequential, lambda t: t.model.append(_linear())),
+    (_module_list, lambda t: t.model.append(_linear())),
+    (_module_list, lambda t: t.model.insert(0, nn.Sigmoid())),
+    (_dict_of_layers, lambda t: t.model.__setitem__("b", _linear())),
+    (_optional, lambda t: setattr(t.model, "extra", nn.Sigmoid())),
+    (_holder, _add_head),
+], ids=["sequential append", "module list append", "module list insert",
+        "dict of layers gains one", "module gains an attribute", "object gains one"])
+def test_a_layer_added_after_the_first_calls_retraces(build, change) -> None:
+    """Before: the layer added after call 2 never ran under jit (its guards checked the
+    attributes on the traced paths only, not that none was added beside them)."""
+    stats = _follow(build, change)
+    assert stats["traces"] == 2 and stats["guard_failures"] == {"identity": 1}, stats

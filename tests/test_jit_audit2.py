@@ -129,3 +129,16 @@ def test_a_layer_added_after_the_first_calls_retraces(build, change) -> None:
     attributes on the traced paths only, not that none was added beside them)."""
     stats = _follow(build, change)
     assert stats["traces"] == 2 and stats["guard_failures"] == {"identity": 1}, stats
+
+
+def test_a_replaced_layer_keeps_its_place() -> None:
+    """``layers[0] = m`` replaces layer 0 where it is (PyTorch); minigrad moved it to the
+    end of the module table, so the layers ran in another order, eager and jitted."""
+    layers = nn.ModuleList([nn.ReLU(), nn.Tanh(), nn.Sigmoid()])
+    layers[0] = nn.Identity()
+    model = nn.Sequential(nn.ReLU(), nn.Tanh())
+    model.add_module("0", nn.Sigmoid())
+    assert [type(m).__name__ for m in layers] == ["Identity", "Tanh", "Sigmoid"]
+    assert [type(m).__name__ for m in model] == ["Sigmoid", "Tanh"]
+    stats = _follow(_module_list, lambda t: t.model.__setitem__(0, nn.Tanh()))
+    assert stats["traces"] == 2, stats

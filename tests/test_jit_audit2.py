@@ -142,3 +142,32 @@ def test_a_replaced_layer_keeps_its_place() -> None:
     assert [type(m).__name__ for m in model] == ["Sigmoid", "Tanh"]
     stats = _follow(_module_list, lambda t: t.model.__setitem__(0, nn.Tanh()))
     assert stats["traces"] == 2, stats
+
+
+def _scaled(x: mg.Tensor, scale: float = 2.0, *, shift: float = 1.0) -> mg.Tensor:
+    return x * scale + shift
+
+
+def _with_defaults():
+    def fn(x, scale=2.0, *, shift=1.0):
+        return x * scale + shift
+
+    return types.SimpleNamespace(fn=fn)
+
+
+def _partial():
+    import functools
+
+    return types.SimpleNamespace(fn=functools.partial(_scaled, scale=3.0, shift=0.5))
+
+
+@pytest.mark.parametrize(("build", "change"), [
+    (_with_defaults, lambda t: setattr(t.fn, "__defaults__", (5.0,))),
+    (_with_defaults, lambda t: t.fn.__kwdefaults__.__setitem__("shift", -3.0)),
+    (_partial, lambda t: t.fn.keywords.__setitem__("scale", -1.0)),
+], ids=["defaults rebound", "keyword default changed", "partial keyword changed"])
+def test_a_changed_default_or_bound_argument_retraces(build, change) -> None:
+    """Before: the trace baked the default (or the partial's bound number) in, and the
+    compiled call kept using it after the change."""
+    stats = _follow(build, change)
+    assert stats["traces"] == 2 and stats["guard_failures"] == {"value": 1}, stats

@@ -35,6 +35,10 @@ the trace used, and turns it into one check:
 * ``("training", module, flag)``     ``module.training == flag``: every module whose forward
                                       ran in the trace and every module reached on the way
 * ``("requires_grad", tensor, flag)`` for every tensor read or written outside the arguments
+* ``("defaults", f, values)``        ``bound_values(f)`` still equal ``values`` (numbers by value
+                                      and type, other objects by identity): the defaults of
+                                      fn's function and the bound arguments of a partial,
+                                      which a trace bakes in like any number fn reads
 * ``("argument", k, tensor)``        ``tensors[k] is tensor`` for an argument that was also
                                       reached as state when traced (``f(model.weight)``)
 
@@ -327,7 +331,39 @@ def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
     # An argument that was also reached as state (f(model.weight)): the trace read both as
     # one value, so it must stay that tensor.
     checks += [("argument", k, t) for k, t in reached_args]
+    checks += _defaults_checks(fn)
     return _dedupe(checks)
+
+
+def bound_values(fn: Any) -> tuple:
+    """What a call of ``fn`` (a function or a ``functools.partial``) takes without being
+    given it: a function's defaults and keyword defaults, a partial's bound arguments."""
+    if isinstance(fn, functools.partial):
+        args, keywords = fn.args, fn.keywords
+    else:
+        args = getattr(fn, "__defaults__", None) or ()
+        keywords = getattr(fn, "__kwdefaults__", None) or {}
+    return (*args, *(part for item in keywords.items() for part in item))
+
+
+def same_values(now: tuple, then: tuple) -> bool:
+    """The test of a ``("defaults", ...)`` check: each item the same object, or a number
+    (or a tuple of them) equal to the traced one and of its type."""
+    return len(now) == len(then) and all(
+        a is b or (_scalar(b) and type(a) is type(b) and a == b) for a, b in zip(now, then))
+
+
+def _defaults_checks(fn: Any) -> list[Check]:
+    """A ``("defaults", ...)`` check for each partial around fn and for its function
+    (``f.__defaults__ = (5.0,)``, ``f.__kwdefaults__['shift'] = 3.0``, ``p.keywords[...]``)."""
+    checks: list[Check] = []
+    while isinstance(fn, functools.partial):
+        checks.append(("defaults", fn, bound_values(fn)))
+        fn = fn.func
+    target = _target(fn)
+    if bound_values(target):
+        checks.append(("defaults", target, bound_values(target)))
+    return checks
 
 
 def layout(module: Module) -> tuple[tuple[str, ...], ...]:
@@ -470,6 +506,9 @@ def _check_if(check: Check, k: int, bind: Callable[[str, Any], str], indent: str
         cond = f"not {bind('f', same_array)}({bind('a', check[1])}, {bind('v', check[2])})"
     elif kind == "training":
         cond = f"{bind('m', check[1])}.training != {bind('f', check[2])}"
+    elif kind == "defaults":
+        now = f"{bind('f', bound_values)}({bind('o', check[1])})"
+        cond = f"not {bind('f', same_values)}({now}, {bind('v', check[2])})"
     elif kind == "layout":
         cond = f"{bind('f', layout)}({bind('m', check[1])}) != {bind('v', check[2])}"
     else:  # requires_grad
@@ -501,6 +540,8 @@ def describe(check: Check) -> str:
         return f"attribute or key {check[2]!r} now holds another object"
     if kind in ("len", "item"):
         return f"a {type(check[1]).__name__} the trace read changed (an entry added or removed)"
+    if kind == "defaults":
+        return "a default or bound argument of the function changed"
     if kind == "layout":
         return (f"{type(check[1]).__name__}'s attributes or layers were added, removed or "
                 "reordered")
@@ -521,6 +562,6 @@ def reason_of(check: Check) -> str:
     """The counter name of a failed check in ``fn.stats()['guard_failures']``."""
     return {"global": "identity", "cell": "identity", "key": "identity", "len": "identity",
             "item": "identity", "layout": "identity", "cell_value": "value",
-            "contents": "value", "array": "value",
+            "contents": "value", "array": "value", "defaults": "value",
             "argument": "arguments"
             }.get(check[0], check[0])

@@ -349,8 +349,10 @@ def bound_values(fn: Any) -> tuple:
 def same_values(now: tuple, then: tuple) -> bool:
     """The test of a ``("defaults", ...)`` check: each item the same object, or a number
     (or a tuple of them) equal to the traced one and of its type."""
-    return len(now) == len(then) and all(
-        a is b or (_scalar(b) and type(a) is type(b) and a == b) for a, b in zip(now, then))
+    if len(now) != len(then):
+        return False
+    return all(a is b or (_scalar(b) and type(a) is type(b) and a == b)
+               for a, b in zip(now, then, strict=True))
 
 
 def _defaults_checks(fn: Any) -> list[Check]:

@@ -13,7 +13,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
-from minigrad.jit import jit
+from minigrad.jit import NotCompilableError, jit
 
 pytest.importorskip("numba")
 
@@ -171,3 +171,65 @@ def test_a_changed_default_or_bound_argument_retraces(build, change) -> None:
     compiled call kept using it after the change."""
     stats = _follow(build, change)
     assert stats["traces"] == 2 and stats["guard_failures"] == {"value": 1}, stats
+
+
+class _LazyScale(nn.Module):
+    """Makes its one-element scale on the first call (a lazy initialisation)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = None
+
+    def forward(self, x: mg.Tensor) -> mg.Tensor:
+        if self.scale is None:
+            self.scale = mg.tensor(2.0, dtype=mg.float64)
+        return x * self.scale
+
+
+def _lazy_module():
+    return _calling(_LazyScale())
+
+
+def _lazy_dict():
+    kept: dict = {}
+
+    def fn(x):
+        if "shift" not in kept:
+            kept["shift"] = mg.tensor([3.0], dtype=mg.float64)
+        return x + kept["shift"]
+
+    return types.SimpleNamespace(model=kept, fn=fn)
+
+
+def _add_in_place(t) -> None:
+    with mg.no_grad():
+        t.model.scale.add_(1.5)
+
+
+@pytest.mark.parametrize(("build", "change"), [
+    (_lazy_module, lambda t: t.model.scale.data.fill(5.0)),
+    (_lazy_module, _add_in_place),
+    (_lazy_dict, lambda t: t.model["shift"].data.fill(-1.0)),
+], ids=["module attribute, data written", "module attribute, add_", "closure dict"])
+def test_a_one_element_tensor_made_by_the_trace_and_kept_is_read_at_each_call(
+        build, change) -> None:
+    """One-element tensors made while tracing became literals of the source. One that fn
+    keeps (made on its first call) and the caller then changes kept its traced value in
+    the compiled call (x * 2 where eager gave x * 5)."""
+    stats = _follow(build, change)
+    assert stats["traces"] == 1, stats  # read at call time: no retrace needed
+
+
+def test_a_tensor_made_by_the_trace_read_into_python_and_kept_is_refused() -> None:
+    """Reading a constant fn made is allowed (the same at every call), unless fn keeps it
+    where it reaches it again: then the value read (here 2.0, a Python float multiplying x)
+    would stay in the compiled call after the caller changed the tensor to 5."""
+    kept: dict = {}
+
+    def fn(x):
+        if "t" not in kept:
+            kept["t"] = mg.tensor([2.0, 3.0], dtype=mg.float64)
+        return x * kept["t"].tolist()[0]
+
+    with pytest.raises(NotCompilableError, match="kept"):
+        jit(fn, background=False)(_x())

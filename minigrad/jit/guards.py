@@ -335,6 +335,14 @@ def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
     return _dedupe(checks)
 
 
+def reachable_tensors(fn: Any, fixed: Iterable[Any]) -> set[int]:
+    """Ids of the tensors the guard walk reaches from what fn names: a one-element tensor
+    made while tracing and kept there (``self.scale = mg.tensor(2.0)`` on a first call) can
+    be changed in place between calls, so it is read at call time, never a literal."""
+    objects, _, _ = _walk([obj for _, obj in roots(fn, fixed)])
+    return {k for k, obj in objects.items() if isinstance(obj, Tensor)}
+
+
 def bound_values(fn: Any) -> tuple:
     """What a call of ``fn`` (a function or a ``functools.partial``) takes without being
     given it: a function's defaults and keyword defaults, a partial's bound arguments."""

@@ -154,3 +154,23 @@ def test_zero_grad_to_zeros_inside_a_jitted_step():
     for ours, theirs in zip(runs[1], runs[0], strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
     assert fn.stats()["traces"] == 2, fn.stats()
+
+
+def test_a_momentum_turned_negative_after_construction_retraces_rmsprop():
+    """RMSprop keeps a momentum buffer only for momentum > 0. A momentum set to -0.5 after
+    construction (no check then, as PyTorch) makes the eager step plain RMSprop; the jitted
+    step kept its traced buffer and momentum until the group's guard saw the sign."""
+    runs = []
+    for use_jit in (False, True):
+        params, opt, step = _setup("RMSprop")
+        fn = mg.jit(step, background=False) if use_jit else step
+        x, y = _data()
+        for k in range(5):
+            if k == 2:
+                opt.param_groups[0]["momentum"] = -0.5
+            if k == 4:
+                opt.param_groups[1]["momentum"] = float("nan")
+            fn(x, y)
+        runs.append([p.numpy().copy() for p in params])
+    for ours, theirs in zip(runs[1], runs[0], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)

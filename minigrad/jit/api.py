@@ -39,7 +39,7 @@ from . import blas, draws
 from .call import MISS, Failed, make_call
 from .codegen import Kernel, generate
 from .entry import Compiled, Fallback, Target, compile_kernel
-from .guards import build_guards
+from .guards import build_guards, reachable_tensors
 from .ir import Graph, NotCompilableError
 from .lower import lower
 from .progress import announce_slow
@@ -279,7 +279,8 @@ class JitFunction:
             out_refs = [tracer.ref(t) for t in out_tensors]
         draws.refuse_draws(rngs, rng_states)
         touched = [t for kind, t in tracer.trace.sources if kind == "state"] + tensors
-        trace = tracer.finish(touched)
+        kept = reachable_tensors(self.fn, _objects_in((*args, *kwargs.values())))
+        trace = tracer.finish(touched, kept)
         entry = self._compile(trace, tracer, out_spec, out_tensors, out_refs, tensors,
                               (*args, *kwargs.values()))
         if not self._in_background():

@@ -11,7 +11,13 @@ the trace used, and turns it into one check:
 * ``("global", scope, name, obj)``   ``scope[name] is obj``
 * ``("cell", cell, obj)``            ``cell.cell_contents is obj``
 * ``("key", mapping, key, obj)``     ``mapping[key] is obj`` (an object's ``__dict__``, a dict)
-* ``("len", list, n)``               ``len(list) == n`` for a list an item is read from
+* ``("len", list, n)``               ``len(list) == n`` for a list an item is read from, and
+                                      for each dict and plain object's ``__dict__`` on a
+                                      guarded path (an entry added: fn may iterate over it)
+* ``("layout", module, names)``      the names of ``module``'s attributes and of its
+                                      ``_modules`` / ``_parameters`` / ``_buffers`` tables, in
+                                      order: a layer appended, removed or set where none was
+                                      (``seq.append(m)``, ``m.extra = ...``) retraces
 * ``("item", list, k, obj)``         ``list[k] is obj``
 * ``("value", mapping, key, v)``     ``mapping[key] == v`` for a Python scalar (int, float,
                                       bool, str, None, tuples of them) read as a constant:
@@ -29,6 +35,10 @@ the trace used, and turns it into one check:
 * ``("training", module, flag)``     ``module.training == flag``: every module whose forward
                                       ran in the trace and every module reached on the way
 * ``("requires_grad", tensor, flag)`` for every tensor read or written outside the arguments
+* ``("defaults", f, values)``        ``bound_values(f)`` still equal ``values`` (numbers by value
+                                      and type, other objects by identity): the defaults of
+                                      fn's function and the bound arguments of a partial,
+                                      which a trace bakes in like any number fn reads
 * ``("argument", k, tensor)``        ``tensors[k] is tensor`` for an argument that was also
                                       reached as state when traced (``f(model.weight)``)
 
@@ -314,12 +324,78 @@ def build_guards(fn: Any, fixed: Iterable[Any], used: Iterable[Tensor],
     seen_modules = {id(m): m for m in modules}
     seen_modules.update((k, objects[k]) for k in relevant if isinstance(objects.get(k), Module))
     checks += [("training", m, m.training) for m in seen_modules.values()]
+    checks += [("layout", m, layout(m)) for m in seen_modules.values()]
+    checks += _size_checks(objects[k] for k in relevant if k in objects)
     checks += [("requires_grad", t, t.requires_grad) for t in {id(t): t for t in used}.values()
                if id(t) in existing or id(t) in objects]
     # An argument that was also reached as state (f(model.weight)): the trace read both as
     # one value, so it must stay that tensor.
     checks += [("argument", k, t) for k, t in reached_args]
+    checks += _defaults_checks(fn)
     return _dedupe(checks)
+
+
+def reachable_tensors(fn: Any, fixed: Iterable[Any]) -> set[int]:
+    """Ids of the tensors the guard walk reaches from what fn names: a one-element tensor
+    made while tracing and kept there (``self.scale = mg.tensor(2.0)`` on a first call) can
+    be changed in place between calls, so it is read at call time, never a literal."""
+    objects, _, _ = _walk([obj for _, obj in roots(fn, fixed)])
+    return {k for k, obj in objects.items() if isinstance(obj, Tensor)}
+
+
+def bound_values(fn: Any) -> tuple:
+    """What a call of ``fn`` (a function or a ``functools.partial``) takes without being
+    given it: a function's defaults and keyword defaults, a partial's bound arguments."""
+    if isinstance(fn, functools.partial):
+        args, keywords = fn.args, fn.keywords
+    else:
+        args = getattr(fn, "__defaults__", None) or ()
+        keywords = getattr(fn, "__kwdefaults__", None) or {}
+    return (*args, *(part for item in keywords.items() for part in item))
+
+
+def same_values(now: tuple, then: tuple) -> bool:
+    """The test of a ``("defaults", ...)`` check: each item the same object, or a number
+    (or a tuple of them) equal to the traced one and of its type."""
+    if len(now) != len(then):
+        return False
+    return all(a is b or (_scalar(b) and type(a) is type(b) and a == b)
+               for a, b in zip(now, then, strict=True))
+
+
+def _defaults_checks(fn: Any) -> list[Check]:
+    """A ``("defaults", ...)`` check for each partial around fn and for its function
+    (``f.__defaults__ = (5.0,)``, ``f.__kwdefaults__['shift'] = 3.0``, ``p.keywords[...]``)."""
+    checks: list[Check] = []
+    while isinstance(fn, functools.partial):
+        checks.append(("defaults", fn, bound_values(fn)))
+        fn = fn.func
+    target = _target(fn)
+    if bound_values(target):
+        checks.append(("defaults", target, bound_values(target)))
+    return checks
+
+
+def layout(module: Module) -> tuple[tuple[str, ...], ...]:
+    """The names of a module's attributes and of its three tables, in order (what a
+    ``("layout", ...)`` check compares): a forward iterating ``_modules`` or asking
+    ``hasattr`` sees a layer added, removed or moved."""
+    tables = [module.__dict__, *(module.__dict__.get(t, {}) for t in sorted(SKIP_TABLES))]
+    return tuple(tuple(table) for table in tables)
+
+
+def _size_checks(objects: Iterable[Any]) -> list[Check]:
+    """``("len", d, len(d))`` for each dict and plain object's ``__dict__`` on a guarded
+    path whose contents are not compared whole: the other checks follow its entries on the
+    path, not one added beside them (``blocks["b"] = layer`` to a dict fn iterates)."""
+    checks: list[Check] = []
+    for obj in objects:
+        if isinstance(obj, (Module, Tensor, *OPAQUE)) or hasattr(type(obj), "__array__"):
+            continue
+        table = obj if isinstance(obj, dict) else getattr(obj, "__dict__", None)
+        if isinstance(table, dict):
+            checks.append(("len", table, len(table)))
+    return checks
 
 
 def _walk(starts: list[Any]) -> tuple[dict[int, Any], dict[int, int],
@@ -406,7 +482,7 @@ def _module_owners(checks: list[Check]) -> list[Module | None]:
     """For each check, the module whose attribute (or training flag) it reads, if any."""
     modules = {id(c[1]): c[1] for c in checks if c[0] == "training"}
     tables = {id(m.__dict__): m for m in modules.values()}
-    return [check[1] if check[0] == "training"
+    return [check[1] if check[0] in ("training", "layout")
             else tables.get(id(check[1])) if check[0] in ("key", "value") else None
             for check in checks]
 
@@ -440,6 +516,11 @@ def _check_if(check: Check, k: int, bind: Callable[[str, Any], str], indent: str
         cond = f"not {bind('f', same_array)}({bind('a', check[1])}, {bind('v', check[2])})"
     elif kind == "training":
         cond = f"{bind('m', check[1])}.training != {bind('f', check[2])}"
+    elif kind == "defaults":
+        now = f"{bind('f', bound_values)}({bind('o', check[1])})"
+        cond = f"not {bind('f', same_values)}({now}, {bind('v', check[2])})"
+    elif kind == "layout":
+        cond = f"{bind('f', layout)}({bind('m', check[1])}) != {bind('v', check[2])}"
     else:  # requires_grad
         cond = f"{bind('t', check[1])}.requires_grad != {bind('f', check[2])}"
     return [f"{indent}if {cond}:", f"{indent}    return miss({k})"]
@@ -468,7 +549,12 @@ def describe(check: Check) -> str:
     if kind == "key":
         return f"attribute or key {check[2]!r} now holds another object"
     if kind in ("len", "item"):
-        return "a list the trace read changed"
+        return f"a {type(check[1]).__name__} the trace read changed (an entry added or removed)"
+    if kind == "defaults":
+        return "a default or bound argument of the function changed"
+    if kind == "layout":
+        return (f"{type(check[1]).__name__}'s attributes or layers were added, removed or "
+                "reordered")
     if kind == "contents":
         return (f"a number in a {type(check[1]).__name__} fn can reach changed, or what "
                 "it holds (a copy made when traced is compared)")
@@ -485,6 +571,7 @@ def describe(check: Check) -> str:
 def reason_of(check: Check) -> str:
     """The counter name of a failed check in ``fn.stats()['guard_failures']``."""
     return {"global": "identity", "cell": "identity", "key": "identity", "len": "identity",
-            "item": "identity", "cell_value": "value", "contents": "value", "array": "value",
+            "item": "identity", "layout": "identity", "cell_value": "value",
+            "contents": "value", "array": "value", "defaults": "value",
             "argument": "arguments"
             }.get(check[0], check[0])

@@ -85,6 +85,7 @@ class Tracer:
         self.data_value: dict[int, int] = {}  # id(array) -> the value of the tensor holding it
         self.unsettled: list[tuple[Tensor, np.ndarray, int]] = []  # assigns not yet mapped
         self.modules_called: dict[int, Any] = {}  # every module whose forward ran
+        self.read_constants: dict[int, Tensor] = {}  # leaves made in fn, read into Python
         # The autodiff tags of every tensor that existed before (a seed such as
         # ``grad_outputs=dout`` is tagged with the pass, which would keep the whole traced
         # graph alive with it): restored when the trace ends, as no compiled call tags.
@@ -174,6 +175,7 @@ class Tracer:
         if (tensor.op is None and id(tensor) not in self.existing
                 and id(tensor) not in self.arg_index and id(tensor) not in self.assigned
                 and id(tensor) not in self.trace.value_of and self._alias_of(tensor) is None):
+            self.read_constants[id(tensor)] = tensor  # refused in finish if fn keeps it
             return
         raise NotCompilableError(
             f"a tensor of shape {tensor.shape} was read into Python (item/float/int/bool, "
@@ -273,23 +275,35 @@ class Tracer:
         self.data_value[id(tensor.data)] = vid
         self.held.append(tensor.data)  # keeps the id valid until the trace ends
 
-    def _inline_scalar_constants(self) -> None:
+    def _inline_scalar_constants(self, kept: set[int]) -> None:
         """One-element tensors made during the trace (Python numbers turned into tensors,
-        gradient seeds) and never assigned become literals in the generated source."""
+        gradient seeds) and never assigned become literals in the generated source, unless
+        fn keeps them where it can reach them again (``kept``: their ids), where they may
+        change between calls."""
         graph = self.trace.graph
         for value in graph.values:
             if value.op != "input":
                 continue
             kind, tensor = self.trace.sources[value.attrs["slot"]]
-            if kind == "state" and _is_scalar_constant(tensor, self.existing, self.assigned):
+            if (kind == "state" and id(tensor) not in kept
+                    and _is_scalar_constant(tensor, self.existing, self.assigned)):
                 value.op = "literal"
                 value.attrs = {"value": tensor.data.reshape(-1)[0].item()}
 
-    def finish(self, touched: list[Tensor]) -> Trace:
-        """Collect the final state changes: assigned values and ``.grad`` stores/clears."""
+    def finish(self, touched: list[Tensor], kept: set[int] = frozenset()) -> Trace:
+        """Collect the final state changes: assigned values and ``.grad`` stores/clears
+        (``kept``: ids of the tensors fn can reach, see ``_inline_scalar_constants``)."""
         trace = self.trace
+        for key, tensor in self.read_constants.items():
+            if key in kept:
+                raise NotCompilableError(
+                    f"a tensor of shape {tensor.shape} made while tracing for mg.jit was "
+                    "read into Python (item/float/int/bool, .tolist(), .numpy()) and kept "
+                    "where fn reaches it again: a change to it between calls would not "
+                    "reach the compiled function, which keeps the value read. Make it "
+                    "outside fn, or read it with minigrad ops")
         trace.assigns = list(self.assigned.values())
-        self._inline_scalar_constants()
+        self._inline_scalar_constants(kept)
         leaves = {id(t): t for t in touched}
         leaves.update(self.grad_touched)
         leaves.update(self.cleared)

@@ -61,14 +61,15 @@ class Module:
             raise AttributeError(
                 f"{type(self).__name__}: call super().__init__() before assigning attributes"
             )
+        target = (self._parameters if isinstance(value, Parameter)
+                  else self._modules if isinstance(value, Module)
+                  else self._buffers if name in self.__dict__.get("_buffer_names", ())
+                  else None)
         for table in (self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
-        elif name in self.__dict__.get("_buffer_names", ()):
-            self._buffers[name] = value
+            if table is not target:
+                table.pop(name, None)
+        if target is not None:  # a replaced entry keeps its place (``layers[0] = m``)
+            target[name] = value
         if self.__dict__.get(name, _UNSET) is not value:
             self._changed()
         object.__setattr__(self, name, value)

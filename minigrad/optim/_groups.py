@@ -9,9 +9,10 @@ by value (docs/jit.md §1): changing it retraces.
 
 How the guard sees a group: ``mg.jit`` keeps a shallow copy of every dict of numbers near
 the function and compares it with ``==``. A live entry is stored as ``_Live`` (the tensor
-and, for 'momentum', whether it is nonzero): equal only to itself, so the comparison holds
-while values change inside the tensor, and fails when the step's structure would change
-(``momentum`` turned to or from 0: the steps branch on it) or the tensor is replaced.
+and, for 'momentum', its sign): equal only to itself, so the comparison holds while values
+change inside the tensor, and fails when the step's structure would change (``momentum``
+crossing 0: SGD branches on ``momentum != 0``, RMSprop on ``momentum > 0``) or the tensor
+is replaced.
 """
 
 from __future__ import annotations
@@ -29,22 +30,23 @@ BRANCHED_ON = frozenset({"momentum"})  # live keys whose zeroness changes a step
 
 
 class _Live:
-    """A live option's storage: its tensor and, for keys in BRANCHED_ON, whether the
-    value is nonzero (momentum buffers exist only for a nonzero momentum); True for the
-    others (an lr reaching 0 changes no op)."""
+    """A live option's storage: its tensor and, for keys in BRANCHED_ON, the value's sign
+    (-1, 0, 1, or 'nan'), every comparison with 0 a step may branch on (momentum buffers
+    exist only for SGD's nonzero and RMSprop's positive momentum); 0 for the others (an lr
+    reaching 0 changes no op)."""
 
-    __slots__ = ("nonzero", "tensor")
+    __slots__ = ("sign", "tensor")
 
-    def __init__(self, tensor: Tensor, nonzero: bool) -> None:
+    def __init__(self, tensor: Tensor, sign: int | str) -> None:
         self.tensor = tensor
-        self.nonzero = nonzero
+        self.sign = sign
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, _Live) and other.tensor is self.tensor
-                and other.nonzero == self.nonzero)
+                and other.sign == self.sign)
 
     def __hash__(self) -> int:
-        return hash((id(self.tensor), self.nonzero))
+        return hash((id(self.tensor), self.sign))
 
     @property
     def value(self) -> float:
@@ -114,7 +116,7 @@ class ParamGroup(dict):
     def number(self, key: str) -> float:
         """Live option ``key``'s current number for a step's own branch on it (momentum on
         or off), read without telling mg.jit: the group's guard retraces when the branch
-        would change (``_Live.nonzero``). A user's ``group[key]`` is refused while tracing."""
+        would change (``_Live.sign``). A user's ``group[key]`` is refused while tracing."""
         return float(dict.__getitem__(self, key).tensor.data)
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -152,12 +154,19 @@ class ParamGroup(dict):
 def _write(old: Any, key: str, value: Any) -> _Live:
     """Write ``value`` into ``old``'s tensor (a new tensor when there is none)."""
     number = _number(key, value)
-    nonzero = number != 0 or key not in BRANCHED_ON
+    sign = _sign(number) if key.split("[", maxsplit=1)[0] in BRANCHED_ON else 0
     if isinstance(old, _Live):
         old.tensor.assign_(np.array(number))
-        return old if old.nonzero == nonzero else _Live(old.tensor, nonzero)
+        return old if old.sign == sign else _Live(old.tensor, sign)
     name = key.split("[", maxsplit=1)[0]
-    return _Live(Tensor(np.array(number, np.float64), name=name), nonzero)
+    return _Live(Tensor(np.array(number, np.float64), name=name), sign)
+
+
+def _sign(number: float) -> int | str:
+    """-1, 0 or 1, or 'nan': what any comparison of ``number`` with 0 depends on."""
+    if np.isnan(number):
+        return "nan"
+    return (number > 0) - (number < 0)
 
 
 class ParamState(MutableMapping):

@@ -162,3 +162,37 @@ def test_clock_reads_of_gc_callbacks_are_not_fns() -> None:
             mg.jit(collects_then_reads_the_clock, background=False)(mg.tensor(X))
     finally:
         gc.callbacks.remove(timed)
+
+
+def test_an_eager_op_compiling_its_numba_helper_while_traced_is_not_a_clock_read(
+        tmp_path) -> None:
+    """A float32 sum over the leading axes of >= 2**18 elements runs minigrad's Numba
+    helper (``_wide_sum``), dispatched on its first use in a process; Numba's compile events
+    read time.perf_counter from inside Numba, under minigrad's frame, not fn's. In a fresh
+    process whose first such sum came inside a trace, mg.jit refused every program with a
+    large float32 broadcast gradient ('fn called time.perf_counter'). Checked in a child
+    process (here the helper may have run already), against eager's sums."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    program = (
+        "import numpy as np, minigrad as mg\n"
+        "rng = np.random.default_rng(0)\n"
+        "x = mg.tensor(rng.standard_normal((1024, 256)).astype(np.float32))\n"
+        "w = mg.tensor(np.ones(256, np.float32), requires_grad=True)\n"
+        "f = mg.jit(lambda x, w: mg.grad((x * w).sum(), [w])[0], background=False)\n"
+        "got = [f(x, w).data for _ in range(2)]\n"
+        "print(f.stats()['compiles'])\n"
+        "np.save('got.npy', np.stack(got))\n")
+    root = str(Path(mg.__file__).resolve().parent.parent)
+    result = subprocess.run([sys.executable, "-c", program], check=False, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "PYTHONPATH": root,
+                                 "MINIGRAD_CACHE_DIR": str(tmp_path / "cache")})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["1"]  # compiled, not refused
+    x = np.random.default_rng(0).standard_normal((1024, 256)).astype(np.float32)
+    for got in np.load(tmp_path / "got.npy"):  # the trace's (eager) and the kernel's
+        np.testing.assert_allclose(got, x.sum(0, dtype=np.float64), rtol=1e-5, atol=1e-4)

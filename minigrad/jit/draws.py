@@ -9,7 +9,10 @@ attributes and items, ``NEAR`` levels down) and their states compared after it; 
 is refused with a ``NotCompilableError``. While the trace runs (and no profiler is
 installed), a profile hook also refuses calls from outside minigrad to the clock functions
 (``time.time``, ``time.perf_counter``, ``datetime.now``...), ``os.urandom`` (``uuid4``,
-``secrets``) and any method of a generator object: their values would be frozen too.
+``secrets``) and any method of a generator object: their values would be frozen too. Whose
+call it is: the nearest frame up the stack that is neither Numba's compiler nor the
+standard library decides (an eager op compiling its Numba helper on first use reads the
+clock through Numba's compile events: minigrad's call, not fn's).
 Draws through ``mg.manual_seed``'s generator are handled by the tracer (dropout's numbers
 are redrawn at every call; other draws refused).
 """
@@ -23,6 +26,7 @@ import os
 import pickle
 import random
 import sys
+import sysconfig
 import threading
 import time
 import types
@@ -147,12 +151,31 @@ def _on_call(frame: Any, event: str, arg: Any) -> None:
         what = f"{type(owner).__name__}.{getattr(arg, '__name__', '?')} (a random draw)"
     if what is None:
         return
-    caller = frame.f_globals.get("__name__", "")
-    if caller == "minigrad" or caller.startswith("minigrad.") or getattr(
-            _collecting, "now", False):  # not fn: minigrad, or a gc callback (hypothesis
-        return  # times collections with perf_counter)
+    if getattr(_collecting, "now", False) or _called_for_minigrad(frame):
+        return  # not fn: minigrad, or a gc callback (hypothesis times collections)
     sys.setprofile(None)  # the error unwinds through the trace: no more events
     raise NotCompilableError(
         f"fn called {what} while tracing for mg.jit; the compiled function would reuse "
         "the value it returned then at every call. Compute it outside fn and pass it as an "
         "argument (random numbers: or use minigrad's dropout, redrawn at every call)")
+
+
+# Code between a call and the frame whose call it is: Numba compiling (its compile events
+# read time.perf_counter) and the standard library (contextlib, random.py, ...).
+_IN_BETWEEN_PACKAGES = frozenset({"numba", "llvmlite"})
+_STDLIB = sysconfig.get_paths()["stdlib"]
+
+
+def _called_for_minigrad(frame: Any) -> bool:
+    """Whether the nearest frame from ``frame`` up that is neither Numba's nor the standard
+    library's is minigrad's: the clock or generator call is then minigrad's own (an eager
+    op's Numba helper compiled on its first use, dropout's draws), not fn's."""
+    while frame is not None:
+        package = frame.f_globals.get("__name__", "").partition(".")[0]
+        if package == "minigrad":
+            return True
+        if package not in _IN_BETWEEN_PACKAGES and not frame.f_code.co_filename.startswith(
+                (_STDLIB, "<frozen ")):  # <frozen importlib._bootstrap>: imports
+            return False
+        frame = frame.f_back
+    return False

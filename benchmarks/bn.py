@@ -316,8 +316,8 @@ def plot_bn(payload: dict[str, Any], path: Path) -> Path | None:
     handles, labels = [handles[i] for i in order], [labels[i] for i in order]
     fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, frameon=False)
     info = payload["info"]
-    fig.suptitle(f"BatchNorm forward + backward (train, affine) — {info['cpu']}, "
-                 f"threads: {info['threads_numba']}, {info['time_utc']} UTC", fontsize=11)
+    fig.suptitle(f"BatchNorm forward + backward (train, affine), {info['time_utc']} UTC\n"
+                 f"{info['cpu']}, threads: {info['threads_numba']}", fontsize=11)
     fig.tight_layout(rect=(0, 0.14, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

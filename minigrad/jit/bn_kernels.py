@@ -79,11 +79,10 @@ from .bn_rows import (  # the row bodies and per-channel helpers
 # Below this many elements one thread runs the whole pass (the hop to the launcher costs
 # ~12 us per pass).
 THREAD_MIN_ELEMENTS = 1 << 18
-_SERIAL, _INLINE = SERIAL, INLINE
 # Only the explicit prange loop runs in parallel.
 _PRANGE = {"prange": True, "comprehension": False, "reduction": False, "setitem": False,
            "numpy": False, "stencil": False, "fusion": False, "inplace_binop": False}
-_LAUNCHER = dict(_SERIAL, parallel=_PRANGE)
+_LAUNCHER = dict(SERIAL, parallel=_PRANGE)
 _CFUNC = {"cache": True, "fastmath": False, "error_model": "numpy", "nopython": True}
 # What one row block computes: the ``kind`` argument of ``_in_threads``.
 STATS, APPLY, GRAD_SUMS, DX, STATS_SUMS, APPLY_DX = range(6)
@@ -164,7 +163,7 @@ def finish_background_compiles() -> None:
         thread.join()
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def _block_rows(x, t, blocks):
     """Rows t N / T .. (t + 1) N / T of block t."""
     n = x.shape[0]
@@ -217,7 +216,7 @@ def _in_threads(kind, x, g, coef, shift, out, out2, acc):
     return ran
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def _blocks(x, threads):
     """How many row blocks: ``threads`` for large arrays, else 1."""
     if threads > 1 and x.size >= THREAD_MIN_ELEMENTS and x.shape[0] >= threads:
@@ -228,7 +227,7 @@ def _blocks(x, threads):
 # ---------------------------------------------------------------- serial drivers
 # The generated code calls these for small arrays: one block, no thread pool. ``threads`` is
 # ignored.
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def stats_serial(x: np.ndarray, eps: float, threads: int) -> np.ndarray:
     """(3, C) array in x's dtype: rows mean, s = 1/sqrt(var + eps), var (biased)."""
     shift = _shift(x)
@@ -237,7 +236,7 @@ def stats_serial(x: np.ndarray, eps: float, threads: int) -> np.ndarray:
     return _finish_stats(acc, shift, x.shape[0], eps, _coefficients(3, x))
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def apply_serial(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
                  out: np.ndarray, threads: int) -> np.ndarray:
     """out = (x - mean) * (w s) + b, written into ``out`` (returned)."""
@@ -245,7 +244,7 @@ def apply_serial(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
     return out
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def normalize_serial(x: np.ndarray, st: np.ndarray, out: np.ndarray,
                      threads: int) -> np.ndarray:
     """out = xhat = (x - mean) * s."""
@@ -253,7 +252,7 @@ def normalize_serial(x: np.ndarray, st: np.ndarray, out: np.ndarray,
     return out
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def grad_sums_serial(g: np.ndarray, x: np.ndarray, st: np.ndarray,
                      threads: int) -> np.ndarray:
     """(2, C) float64: rows sum(g) and sum(g * xhat), per channel."""
@@ -262,7 +261,7 @@ def grad_sums_serial(g: np.ndarray, x: np.ndarray, st: np.ndarray,
     return _combine_sums(acc, st)
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def dx_serial(g: np.ndarray, x: np.ndarray, st: np.ndarray, sums: np.ndarray, w: np.ndarray,
               out: np.ndarray, threads: int) -> np.ndarray:
     """dx = w s (g - sum(g)/N - xhat sum(g xhat)/N), written into ``out`` (returned)."""
@@ -275,7 +274,7 @@ def dx_serial(g: np.ndarray, x: np.ndarray, st: np.ndarray, sums: np.ndarray, w:
 # As the serial twins, in T row blocks when the array is large (each block with private
 # accumulator rows): in parallel through the launcher, or here one after the other while
 # the launcher compiles; else in one block here.
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def stats(x: np.ndarray, eps: float, threads: int) -> np.ndarray:
     """As ``stats_serial``, in row blocks."""
     shift = _shift(x)
@@ -289,20 +288,20 @@ def stats(x: np.ndarray, eps: float, threads: int) -> np.ndarray:
     return _finish_stats(acc, shift, x.shape[0], eps, _coefficients(3, x))
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def apply(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray, out: np.ndarray,
           threads: int) -> np.ndarray:
     """As ``apply_serial``, in row blocks."""
     return _apply_pass(x, _affine(st, w, b, x), out, threads)
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def normalize(x: np.ndarray, st: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
     """As ``normalize_serial``, in row blocks."""
     return _apply_pass(x, _normalizer(st, x), out, threads)
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def _apply_pass(x: np.ndarray, coef: np.ndarray, out: np.ndarray, threads: int) -> np.ndarray:
     """out = (x - mean) * scale + shift (coef rows mean, scale, shift), in row blocks:
     ``apply`` and ``normalize`` differ only in their coefficients."""
@@ -315,7 +314,7 @@ def _apply_pass(x: np.ndarray, coef: np.ndarray, out: np.ndarray, threads: int) 
     return out
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def grad_sums(g: np.ndarray, x: np.ndarray, st: np.ndarray, threads: int) -> np.ndarray:
     """As ``grad_sums_serial``, in row blocks with private accumulator rows."""
     coef = _means(st, x)
@@ -328,7 +327,7 @@ def grad_sums(g: np.ndarray, x: np.ndarray, st: np.ndarray, threads: int) -> np.
     return _combine_sums(acc, st)
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def dx(g: np.ndarray, x: np.ndarray, st: np.ndarray, sums: np.ndarray, w: np.ndarray,
        out: np.ndarray, threads: int) -> np.ndarray:
     """As ``dx_serial``, in row blocks."""
@@ -345,7 +344,7 @@ def dx(g: np.ndarray, x: np.ndarray, st: np.ndarray, sums: np.ndarray, w: np.nda
 # ------------------------------------------------- forward and backward in two passes
 # When g is known before the forward output is written (a kernel argument), the gradient
 # sums join the statistics pass and dx the apply pass: two reads of x and g in all.
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def stats_grad_sums_serial(x: np.ndarray, g: np.ndarray, eps: float, st: np.ndarray,
                            threads: int) -> np.ndarray:
     """``stats`` into ``st`` and ``grad_sums`` (returned) from one read of x and g."""
@@ -356,7 +355,7 @@ def stats_grad_sums_serial(x: np.ndarray, g: np.ndarray, eps: float, st: np.ndar
     return _finish_grad_sums(acc, st, x.shape[0])
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def stats_grad_sums(x: np.ndarray, g: np.ndarray, eps: float, st: np.ndarray,
                     threads: int) -> np.ndarray:
     """As ``stats_grad_sums_serial``, in row blocks with private accumulator rows."""
@@ -372,7 +371,7 @@ def stats_grad_sums(x: np.ndarray, g: np.ndarray, eps: float, st: np.ndarray,
     return _finish_grad_sums(acc, st, x.shape[0])
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def apply_dx_serial(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
                     g: np.ndarray, sums: np.ndarray, wd: np.ndarray, out: np.ndarray,
                     dx: np.ndarray, threads: int) -> np.ndarray:
@@ -382,7 +381,7 @@ def apply_dx_serial(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray,
     return dx
 
 
-@numba.njit(**_INLINE)
+@numba.njit(**INLINE)
 def apply_dx(x: np.ndarray, st: np.ndarray, w: np.ndarray, b: np.ndarray, g: np.ndarray,
              sums: np.ndarray, wd: np.ndarray, out: np.ndarray, dx: np.ndarray,
              threads: int) -> np.ndarray:

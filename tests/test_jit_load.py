@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.jit import load
+from minigrad.jit import blas, load
 
 
 @pytest.fixture
@@ -54,14 +54,14 @@ def test_a_parallel_kernel_under_load_runs_on_one_thread_with_eager_values(monke
     monkeypatch.setenv("MINIGRAD_ADAPT_THREADS", "1")
     monkeypatch.setattr(load, "busy_elsewhere", lambda: 1.5)
     seen: list[int] = []
-    begin = load.one_thread_call_begin
+    numba_one_thread = blas.numba_one_thread
 
-    def spy_begin() -> int:
-        previous = begin()
+    def spy() -> int:
+        previous = numba_one_thread()
         seen.append(numba.get_num_threads())
         return previous
 
-    monkeypatch.setattr(load, "one_thread_call_begin", spy_begin)
+    monkeypatch.setattr(blas, "numba_one_thread", spy)
     before = numba.get_num_threads()
     x = mg.tensor(np.linspace(-2.0, 2.0, 64 * 1024).reshape(1024, 64))
 

@@ -152,13 +152,15 @@ class JitFunction:
 
     def stats(self) -> dict[str, Any]:
         """Calls, traces, compiles, guard failures by reason, cached entries, compiled calls
-        that raised (eager then ran) and those of them where eager did not raise."""
+        that raised (eager then ran) and those of them where eager did not raise, and the
+        thread setting of the last compiled kernel (its median call time per setting)."""
         return {"calls": self.calls, "traces": self.trace_count,
                 "compiles": self.compile_count,
                 "guard_failures": dict(self.guard_failures),
                 "cache_entries": sum(len(v) for v in self.entries.values()),
                 "kernel_errors": self.kernel_errors,
-                "kernel_errors_eager_passed": self.kernel_errors_eager_passed}
+                "kernel_errors_eager_passed": self.kernel_errors_eager_passed,
+                "threads": self.last.threads.tuner.summary() if self.last else None}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if STATE.node_hooks:  # a trace or anomaly detection listens: run eagerly for it

@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import functools
 import sys
+import time
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import numba
 import numpy as np
 
 from .. import _state
 from .._state import STATE
 from ..errors import OutOfRangeError
 from ..tensor import Tensor
-from . import blas, load
 from .guards import check_lines, describe, reason_of
 
 if TYPE_CHECKING:
@@ -100,11 +99,8 @@ class Namespace:
             "np": np, "STATE": STATE, "MISS": MISS, "leaf": leaf, "kernel": entry.kernel,
             "entry": proxy, "stored": entry.stored_grads, "getrefcount": sys.getrefcount,
             "weakrefs": weakref.getweakrefcount, "SOLE": SOLE_GRAD_REFCOUNT,
-            "get_threads": numba.get_num_threads,
-            "one_blas_thread": blas.one_thread, "restore_blas": blas.restore,
-            "numba_one_thread": blas.numba_one_thread, "numba_restore": blas.numba_restore,
-            "others_busy": load.others_busy, "busy_begin": load.one_thread_call_begin,
-            "busy_end": load.one_thread_call_end,
+            "threads_begin": entry.threads.begin, "threads_end": entry.threads.end,
+            "clock": time.perf_counter,
             "miss": functools.partial(type(entry).record_miss, proxy),
             "LOOKUP_ERRORS": LOOKUP_ERRORS, "check_index": check_index, "rng": _state.rng,
             "Failed": Failed,
@@ -226,26 +222,19 @@ def make_call(entry: Compiled) -> tuple[Callable[[list[Tensor]], Any],
     args += [ns.bind("c", constant) for constant in entry.constants]
     if entry.buffers:
         args.append("*entry.lend_buffers()")
-    threads = "get_threads()" if entry.parallel and not entry.numba_one_thread else "1"
-    if entry.adapt_threads:  # other processes keep the cores busy: one thread (load.py)
-        threads = f"(1 if busy else {threads})"
+    # A kernel with threads of its own runs in the setting tune.CallThreads picks (tk[0]:
+    # its thread count), timed; any other on one thread.
+    threads = "tk[0]" if entry.adapt_threads else "1"
     args.append(threads)
     run = [f"    r = kernel({', '.join(args)})"]
     if entry.fallback is not None:  # shifted sums not finite: the kernel without them
         run += [f"    if r[{entry.check_pos}]:",
                 f"        r = {ns.bind('f', entry.fallback.run)}([{', '.join(inputs)}], "
                 f"{threads})"]
-    if entry.one_blas_thread:  # small products: BLAS on one thread, restored after
-        run = ["    one_blas_thread()", "    try:", *("    " + line for line in run),
-               "    finally:", "        restore_blas()"]
-    if entry.numba_one_thread:  # a large product: BLAS takes the cores, the loops one
-        run = ["    numba_before = numba_one_thread()", "    try:",
-               *("    " + line for line in run), "    finally:",
-               "        numba_restore(numba_before)"]
     if entry.adapt_threads:
-        run = ["    busy = others_busy()", "    if busy:", "        previous = busy_begin()",
-               "    try:", *("    " + line for line in run),
-               "    finally:", "        if busy:", "            busy_end(previous)"]
+        run = ["    tk = threads_begin()", "    took = None", "    try:",
+               "        start = clock()", *("    " + line for line in run),
+               "        took = clock() - start", "    finally:", "        threads_end(tk, took)"]
     body = [*fetches, *draw_lines(entry, ns), *run]
     lines += ["    try:", *("    " + line for line in body), "    except Exception as error:",
               "        return Failed(error)"]  # nothing changed yet: eager decides

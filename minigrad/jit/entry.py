@@ -13,6 +13,7 @@ compiling).
 from __future__ import annotations
 
 import sys
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,11 +26,11 @@ import numpy as np
 from .. import _state
 from .._state import STATE
 from ..tensor import Tensor
-from . import blas, load
 from .cache import load_module, purge_compiled
 from .call import MISS, SOLE_GRAD_REFCOUNT, leaf
 from .guards import Check
 from .ir import NotCompilableError
+from .tune import CallThreads
 
 Target = int | Tensor  # an argument position, or a tensor reached outside the arguments
 
@@ -122,11 +123,14 @@ class Compiled:
     # Derived from the fields above (__post_init__):
     pools: list[list[np.ndarray]] = field(init=False)  # the arrays lent per buffer
     stored_grads: list[Tensor | None] = field(init=False)  # the last store per grad_stores
+    threads: CallThreads = field(init=False)  # the thread setting of each call (tune.py)
     plain_output: tuple[int, tuple | None] | None = field(init=False)  # fn returns one
     # computed tensor: its (result position, 0-d shape), else None
 
     def __post_init__(self) -> None:
         self.pools = [[] for _ in self.buffers]
+        self.threads = CallThreads(self.one_blas_thread, self.numba_one_thread,
+                                   self.parallel, self.adapt_threads)
         self.stored_grads = [None] * len(self.grad_stores)
         one_value = self.out_spec == ("T", 0) and self.outputs[0][0] == "value"
         self.plain_output = self.outputs[0][1:] if one_value else None
@@ -190,21 +194,14 @@ class Compiled:
             drawn = self.draw()
             arrays = [drawn[fetch[1]] if fetch[0] == 3 else data
                       for fetch, data in zip(self.fetch, arrays, strict=True)]
-        busy = self.adapt_threads and load.others_busy()
-        previous = load.one_thread_call_begin() if busy else 0
-        numba_before = blas.numba_one_thread() if self.numba_one_thread else 0
-        if self.one_blas_thread:
-            blas.one_thread()
+        token = self.threads.begin()
+        took = None
         try:
-            single = busy or self.numba_one_thread
-            results = self._run_kernel(arrays, 1 if single else None)
+            start = time.perf_counter()
+            results = self._run_kernel(arrays, token[0])
+            took = time.perf_counter() - start
         finally:
-            if self.one_blas_thread:
-                blas.restore()
-            if self.numba_one_thread:
-                blas.numba_restore(numba_before)
-            if busy:
-                load.one_thread_call_end(previous)
+            self.threads.end(token, took)
         self._store_effects(tensors, results)
         return self.build_output(tensors, results)
 

@@ -12,7 +12,8 @@ this process's CPU time from ``/proc/self/stat``. When that exceeds ``BUSY_CORES
 runs on one thread (Numba's and BLAS's), else on the configured count. The sample is taken
 at most every ``INTERVAL`` seconds (two small file reads); between samples the last answer
 is reused, so a call costs one clock read. Without ``/proc`` (not Linux), or with
-``MINIGRAD_ADAPT_THREADS=0``, nothing changes.
+``MINIGRAD_ADAPT_THREADS=0``, nothing changes. The switch itself is tune.CallThreads (which
+also picks the thread setting of an idle machine by timing the calls).
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-
-from . import blas
 
 INTERVAL = 0.25  # seconds between samples of the machine's load
 BUSY_CORES = 0.5  # cores busy with other processes from which kernels use one thread
@@ -71,16 +70,3 @@ def others_busy() -> bool:
     if os.environ.get("MINIGRAD_ADAPT_THREADS", "1") == "0":
         return False
     return busy_elsewhere() >= BUSY_CORES
-
-
-def one_thread_call_begin() -> int:
-    """Numba's and BLAS's threads down to one for this call; returns Numba's count to give
-    back to ``one_thread_call_end``."""
-    previous = blas.numba_one_thread()
-    blas.one_thread()
-    return previous
-
-
-def one_thread_call_end(previous: int) -> None:
-    blas.numba_restore(previous)
-    blas.restore()

@@ -1,0 +1,135 @@
+"""Thread settings chosen by measurement: each compiled kernel times its calls under each
+setting it may use and keeps the fastest, looking again now and then.
+
+Which setting is fastest depends on the machine, not only on the kernel: on session 12's
+Intel machine the 784-256-256-10 Adam step took 4.04 ms with BLAS on both cores and 3.66 ms
+on one thread (benchmarks/threads.py), where on session 11's AMD machine two BLAS threads
+won. A rule fixed in advance (``blas.prepare``) is right on one machine and wrong on the
+other, so a kernel with a choice measures: its first ``SAMPLES`` calls after the first go
+round-robin over its settings, then it runs the one with the lowest median, recording every
+call; every ``RECHECK`` calls it times the others again (``SAMPLES`` calls each; the setting
+in use keeps its latest times). Calls made on one thread because other processes keep the
+cores busy (load.py) are not timed here. ``MINIGRAD_ADAPT_THREADS=0`` turns both off.
+
+Settings (``MODES``): ``WIDE`` is the rule's choice (blas.prepare: BLAS on the cores for a
+large product, else Numba's loops), ``ONE`` puts everything on one thread, ``LOOPS`` gives
+the cores to Numba's loops with BLAS on one thread (only offered for a kernel whose rule
+chose BLAS). The results do not depend on the setting beyond float rounding of sums split
+over threads (a thread count is an argument of the kernel, as before).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections import deque
+
+import numba
+
+from . import blas, load
+
+WIDE, ONE, LOOPS = 0, 1, 2
+SAMPLES = 5  # timed calls per setting in each comparison
+RECHECK = 500  # calls between comparisons
+
+
+class ThreadTuner:
+    """Picks the setting of each call of one kernel and records how long it took."""
+
+    __slots__ = ("best", "calls", "modes", "queue", "times")
+
+    def __init__(self, modes: tuple[int, ...]) -> None:
+        self.modes = modes
+        self.times: dict[int, deque[float]] = {m: deque(maxlen=SAMPLES) for m in modes}
+        self.best = modes[0]
+        self.calls = 0
+        self.queue: list[int] = []  # the settings still to time in this comparison
+        self._compare()
+
+    def _compare(self) -> None:
+        """Start a comparison: every other setting is timed ``SAMPLES`` times afresh,
+        interleaved with the one in use (which then also gets ``SAMPLES`` new times)."""
+        for mode in self.modes:
+            self.times[mode].clear()
+        self.queue = [m for _ in range(SAMPLES) for m in self.modes]
+
+    def pick(self) -> int:
+        """The setting of this call."""
+        return self.queue[0] if self.queue else self.best
+
+    def record(self, mode: int, seconds: float) -> None:
+        """A call in ``mode`` took ``seconds``: keep it; end a comparison once every
+        setting has its samples; start one every ``RECHECK`` calls."""
+        self.calls += 1
+        if self.calls == 1:  # the first call warms caches and pools: not a sample
+            return
+        self.times[mode].append(seconds)
+        if self.queue and self.queue[0] == mode:
+            self.queue.pop(0)
+            if not self.queue:
+                self.best = min(self.modes, key=self._median)
+        elif not self.queue and self.calls % RECHECK == 0:
+            self._compare()
+
+    def _median(self, mode: int) -> float:
+        times = self.times[mode]
+        return statistics.median(times) if times else float("inf")
+
+    def summary(self) -> dict[str, object]:
+        """The setting in use and the median seconds of each (for ``fn.stats()``)."""
+        names = {WIDE: "default", ONE: "one thread", LOOPS: "loops on the cores"}
+        return {"in use": names[self.best],
+                "median s": {names[m]: self._median(m) for m in self.modes}}
+
+
+def modes_for(numba_one_thread: bool, one_blas_thread: bool, parallel: bool) -> tuple[int, ...]:
+    """The settings a kernel may run in: none to choose from (``(WIDE,)``) when it uses
+    one thread anyway, or with ``MINIGRAD_ADAPT_THREADS=0`` (the rule alone)."""
+    if os.environ.get("MINIGRAD_ADAPT_THREADS", "1") == "0":
+        return (WIDE,)
+    if numba_one_thread:  # a large product: BLAS on the cores by rule
+        return (WIDE, ONE, LOOPS) if parallel else (WIDE, ONE)
+    if parallel:  # Numba's loops on the cores by rule (BLAS on one thread if it has products)
+        return (WIDE, ONE)
+    return (WIDE,)
+
+
+class CallThreads:
+    """The thread setting of each call of one kernel: under load (load.py) one thread,
+    untimed; else the tuner's pick, timed. ``begin()`` sets the threads and returns a
+    token whose first item is the kernel's thread-count argument; ``end(token, seconds)``
+    restores them and records the time (None: the call raised)."""
+
+    __slots__ = ("adapt", "one_blas", "one_numba", "parallel", "tuner")
+
+    def __init__(self, one_blas_thread: bool, numba_one_thread: bool, parallel: bool,
+                 adapt: bool) -> None:
+        """``adapt``: the kernel has threads of its own to adapt (parallel loops or BLAS
+        products); otherwise every call runs as the rule says, untimed."""
+        modes = modes_for(numba_one_thread, one_blas_thread, parallel) if adapt else (WIDE,)
+        self.tuner = ThreadTuner(modes)
+        self.one_blas, self.one_numba, self.parallel = one_blas_thread, numba_one_thread, parallel
+        self.adapt = adapt
+
+    def begin(self) -> tuple[int, int, bool, int]:
+        """Set this call's threads (Numba's and the kernels' BLAS); (the count to pass to
+        the kernel, the setting, whether under load, Numba's count to restore or 0)."""
+        busy = self.adapt and load.others_busy()
+        mode = ONE if busy else self.tuner.pick()
+        one_blas = self.one_blas if mode == WIDE else True
+        one_numba = self.one_numba if mode == WIDE else mode == ONE
+        if one_blas:
+            blas.one_thread()
+        previous = blas.numba_one_thread() if one_numba else 0
+        threads = 1 if one_numba or not self.parallel else numba.get_num_threads()
+        return threads, mode, busy, previous
+
+    def end(self, token: tuple[int, int, bool, int], seconds: float | None) -> None:
+        """Give the threads back and record the call's time."""
+        _, mode, busy, previous = token
+        if previous:
+            blas.numba_restore(previous)
+        if mode != WIDE or self.one_blas:
+            blas.restore()
+        if seconds is not None and not busy and len(self.tuner.modes) > 1:
+            self.tuner.record(mode, seconds)

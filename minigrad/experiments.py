@@ -9,6 +9,8 @@ to its nonlinearity in the last hidden layer (the paper's Figure 1 b, c).
 from __future__ import annotations
 
 import itertools
+import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -97,18 +99,26 @@ def load_dataset(name: str, n: int = 1000, noise: float | None = None,
 def train_classifier(model: nn.Sequential, split: tuple[np.ndarray, ...], lr: float,
                      steps: int, batch_size: int, seed: int = 0, optimizer: str = "sgd",
                      eval_every: int = 10, progress: Any = None,
-                     jit: Any = None) -> dict[str, Any]:
+                     jit: Any = None, jit_min_seconds: float | None = None
+                     ) -> dict[str, Any]:
     """Train with cross-entropy; return loss per step and accuracy/percentiles per eval.
 
     ``progress(step, loss)`` is called after every step; ``jit`` (the ``mg.jit`` module or
-    a decorator) compiles the training step when given.
+    a decorator) compiles the training step when given: from the first step, or, with
+    ``jit_min_seconds``, only if the steps left after ``PROBE_STEPS`` eager ones would take
+    at least that long eagerly (``Tiered``).
     """
     X_train, y_train = split[0], split[2]
     opt = _optimizer(optimizer, model, lr)
     batches = datasets.endless_batches(X_train, y_train, batch_size, seed)
     record: dict[str, Any] = {"loss": [], "steps": [], "test_accuracy_curve": [],
                               "train_accuracy_curve": [], "percentiles": []}
-    train_step = _compiled(make_train_step(model, opt), jit, model, opt)
+    train_step = make_train_step(model, opt)
+    if jit is not None and jit_min_seconds is not None:
+        train_step = Tiered(train_step, lambda: _compiled(train_step, jit, model, opt),
+                            steps, jit_min_seconds)
+    else:
+        train_step = _compiled(train_step, jit, model, opt)
     model.train()
     for step in range(1, steps + 1):
         xb, yb = next(batches)
@@ -138,6 +148,50 @@ def make_train_step(model: nn.Module, opt: optim.Optimizer,
         return loss
 
     return train_step
+
+
+PROBE_STEPS = 5  # eager steps timed before a tiered run decides whether to compile
+
+
+class Tiered:
+    """A training step that runs eagerly first and is compiled only when the rest of the
+    run is long enough to pay for it (``minigrad train --jit``).
+
+    Compiling costs seconds before the first compiled step: importing Numba (~0.4 s), the
+    trace, and a compile (15 s for a 2-64-64-2 BatchNorm MLP step, cold) or a load from the
+    disk cache (~1.5 s). A 300-step run of that MLP takes ~2 s eagerly, so compiling it
+    only made the run slower. After ``PROBE_STEPS`` eager steps the median step time times
+    the steps left is compared with ``min_seconds``: below it the run stays eager (a line
+    on stderr says so), else ``make_compiled()`` makes the compiled step for the rest.
+    """
+
+    def __init__(self, step: Callable[[Tensor, Tensor], Tensor],
+                 make_compiled: Callable[[], Callable[[Tensor, Tensor], Tensor]], steps: int,
+                 min_seconds: float) -> None:
+        self.step, self.make_compiled = step, make_compiled
+        self.steps, self.min_seconds = steps, min_seconds
+        self.times: list[float] = []
+        self.chosen: Callable[[Tensor, Tensor], Tensor] | None = None
+
+    def __call__(self, x: Tensor, y: Tensor) -> Tensor:
+        if self.chosen is not None:
+            return self.chosen(x, y)
+        start = time.perf_counter()
+        loss = self.step(x, y)
+        self.times.append(time.perf_counter() - start)
+        if len(self.times) == PROBE_STEPS:
+            self.chosen = self._decide()
+        return loss
+
+    def _decide(self) -> Callable[[Tensor, Tensor], Tensor]:
+        left = self.steps - PROBE_STEPS
+        eager_left = float(np.median(self.times)) * left
+        if eager_left >= self.min_seconds:
+            return self.make_compiled()
+        print(f"--jit: not compiling: the {left} steps left take about {eager_left:.1f} s "
+              f"eagerly, less than compiling is worth ({self.min_seconds:g} s; --jit always "
+              "compiles anyway)", file=sys.stderr)
+        return self.step
 
 
 def _compiled(step: Any, jit: Any, model: nn.Module, opt: optim.Optimizer) -> Any:

@@ -50,9 +50,34 @@ def _configure_train(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--optimizer", default="sgd", choices=["sgd", "momentum", "adam"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-every", type=int, default=10)
-    parser.add_argument("--jit", action="store_true", help="compile the training step (mg.jit)")
+    parser.add_argument("--jit", nargs="?", const="auto", choices=["auto", "always"],
+                        help="compile the training step (mg.jit): 'auto' (the default with "
+                        "--jit) only if the steps left after 5 eager ones take at least "
+                        f"{JIT_MIN_SECONDS:g} s eagerly; 'always' from the first step")
     parser.add_argument("--out", default="train_out", help="folder for plots and the model")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+# Eager seconds left in a run below which `train --jit` does not compile (Tiered): importing
+# Numba (0.4 s), the trace and loading a cached kernel (~1.5 s) already take about 2 s.
+JIT_MIN_SECONDS = 3.0
+
+
+def _jit_available() -> bool:
+    """Whether mg.jit can be imported (Numba installed), without importing it."""
+    import importlib.util
+
+    return importlib.util.find_spec("numba") is not None
+
+
+class _LazyJit:
+    """``mg.jit``, imported when first used (a run that never compiles never loads Numba)."""
+
+    @property
+    def jit(self) -> Any:
+        import minigrad as mg
+
+        return mg.jit
 
 
 @command("train", "train a toy MLP or CNN (progress bar, accuracy, loss/accuracy/boundary plots)",
@@ -73,13 +98,14 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         model = ex.mlp(_fitting_sizes(args, split[0].shape[1], classes), args.activation, norm,
                        args.impl)
-    if args.jit and not hasattr(mg, "jit"):
+    if args.jit and not _jit_available():
         print("--jit: mg.jit is not available in this build; training eagerly")
-    jit = mg.jit if args.jit and hasattr(mg, "jit") else None
+    jit = _LazyJit() if args.jit and _jit_available() else None
     with _Progress(args.steps, args.no_progress) as bar:
-        result = ex.train_classifier(model, split, args.lr, args.steps, args.batch_size,
-                                     args.seed, args.optimizer, args.eval_every,
-                                     progress=bar, jit=jit)
+        result = ex.train_classifier(
+            model, split, args.lr, args.steps, args.batch_size, args.seed, args.optimizer,
+            args.eval_every, progress=bar, jit=jit,
+            jit_min_seconds=JIT_MIN_SECONDS if args.jit == "auto" else None)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     mg.save(model.state_dict(), out / "model.npz")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 
 import numpy as np
 import pytest
@@ -96,3 +98,60 @@ def test_smooth_is_a_running_mean():
     assert parse_model("2-64-64-2") == [2, 64, 64, 2]
     with pytest.raises(ValueError, match="2-64-64-2"):
         parse_model("2x64")
+
+
+def test_a_tiered_step_compiles_only_when_the_rest_of_the_run_is_long(capsys):
+    """experiments.Tiered: PROBE_STEPS eager steps, then the compiled step if the steps
+    left would take at least min_seconds eagerly, else eager to the end (said on stderr)."""
+    from minigrad import experiments as ex
+
+    calls: list[str] = []
+
+    def eager(x, y):
+        calls.append("eager")
+        return x
+
+    def compiled(x, y):
+        calls.append("compiled")
+        return x
+
+    made: list[int] = []
+
+    def make():
+        made.append(1)
+        return compiled
+
+    x = mg.tensor(1.0)
+    short = ex.Tiered(eager, make, steps=20, min_seconds=1e6)
+    for _ in range(20):
+        short(x, x)
+    assert calls == ["eager"] * 20 and not made
+    assert "--jit: not compiling: the 15 steps left" in capsys.readouterr().err
+    calls.clear()
+    long = ex.Tiered(eager, make, steps=20, min_seconds=0.0)
+    for _ in range(20):
+        long(x, x)
+    assert calls == ["eager"] * ex.PROBE_STEPS + ["compiled"] * (20 - ex.PROBE_STEPS)
+    assert made == [1]
+
+
+def test_train_jit_auto_on_a_short_run_never_loads_numba():
+    """`minigrad train --jit` on a run shorter than compiling is worth stays eager without
+    importing Numba; `--jit always` compiles (a fresh process each)."""
+    if not hasattr(mg, "jit"):
+        pytest.skip("mg.jit is not available")
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom minigrad.cli import main\n"
+            "main(['train', '--dataset', 'xor', '--model', '2-8-2', '--steps', '20', "
+            "'--no-progress', '--out', sys.argv[2], '--jit'] + sys.argv[1:2])\n"
+            "print('numba loaded:', 'numba' in sys.modules)\n")
+    for mode, loaded in (("auto", False), ("always", True)):
+        with tempfile.TemporaryDirectory() as out:
+            done = subprocess.run([sys.executable, "-c", code, mode, out], check=False,
+                                  capture_output=True, text=True, timeout=600,
+                                  env={**os.environ, "MINIGRAD_JIT_BACKGROUND": "0"})
+        assert done.returncode == 0, done.stderr
+        assert f"numba loaded: {loaded}" in done.stdout
+        assert ("not compiling" in done.stderr) is (mode == "auto")

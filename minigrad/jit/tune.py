@@ -5,13 +5,15 @@ Which setting is fastest depends on the machine, not only on the kernel: on sess
 Intel machine the 784-256-256-10 Adam step took 4.04 ms with BLAS on both cores and 3.66 ms
 on one thread (benchmarks/threads.py), where on session 11's AMD machine two BLAS threads
 won. A rule fixed in advance (``blas.prepare``) is right on one machine and wrong on the
-other, so a kernel with a choice measures: its first ``SAMPLES`` calls after the first go
-round-robin over its settings, then it runs the one with the lowest median, recording every
-call; every ``RECHECK`` calls it times the others again (``SAMPLES`` calls each; the setting
-in use keeps its latest times). Calls made on one thread because other processes keep the
-cores busy (load.py) are not timed here. ``MINIGRAD_ADAPT_THREADS=0`` turns both off.
+other, so a kernel with a choice measures: its first calls run each setting in turn, one
+untimed call (the threads of a pool the other settings put to sleep wake up) then
+``SAMPLES`` timed ones, and it keeps the setting with the lowest median; every ``RECHECK``
+calls it compares them again the same way. (Alternating the settings call by call, the
+MNIST step's setting with BLAS on two threads timed 5.97 ms; by itself it took 4.04 ms in
+session 12's table.) Calls made on one thread because other processes keep the cores busy
+(load.py) are not timed here. ``MINIGRAD_ADAPT_THREADS=0`` turns both off.
 
-Settings (``MODES``): ``WIDE`` is the rule's choice (blas.prepare: BLAS on the cores for a
+Settings: ``WIDE`` is the rule's choice (blas.prepare: BLAS on the cores for a
 large product, else Numba's loops), ``ONE`` puts everything on one thread, ``LOOPS`` gives
 the cores to Numba's loops with BLAS on one thread (only offered for a kernel whose rule
 chose BLAS). The results do not depend on the setting beyond float rounding of sums split
@@ -30,7 +32,7 @@ from . import blas, load
 
 WIDE, ONE, LOOPS = 0, 1, 2
 SAMPLES = 5  # timed calls per setting in each comparison
-RECHECK = 500  # calls between comparisons
+RECHECK = 1000  # calls between comparisons
 
 
 class ThreadTuner:
@@ -43,33 +45,37 @@ class ThreadTuner:
         self.times: dict[int, deque[float]] = {m: deque(maxlen=SAMPLES) for m in modes}
         self.best = modes[0]
         self.calls = 0
-        self.queue: list[int] = []  # the settings still to time in this comparison
-        self._compare()
+        self.queue: list[tuple[int, bool]] = []  # (setting, timed) of the calls to come
+        if len(modes) > 1:
+            self._compare()
 
     def _compare(self) -> None:
-        """Start a comparison: every other setting is timed ``SAMPLES`` times afresh,
-        interleaved with the one in use (which then also gets ``SAMPLES`` new times)."""
-        for mode in self.modes:
+        """Start a comparison: each setting in turn for one untimed call (its threads wake
+        up: a pool put to sleep by the other settings is slow on its first call back) and
+        ``SAMPLES`` timed ones, the setting in use last (no switch after the comparison)."""
+        order = sorted(self.modes, key=lambda m: m == self.best)
+        for mode in order:
             self.times[mode].clear()
-        self.queue = [m for _ in range(SAMPLES) for m in self.modes]
+        self.queue = [(m, k > 0) for m in order for k in range(SAMPLES + 1)]
 
     def pick(self) -> int:
         """The setting of this call."""
-        return self.queue[0] if self.queue else self.best
+        return self.queue[0][0] if self.queue else self.best
 
     def record(self, mode: int, seconds: float) -> None:
         """A call in ``mode`` took ``seconds``: keep it; end a comparison once every
         setting has its samples; start one every ``RECHECK`` calls."""
         self.calls += 1
-        if self.calls == 1:  # the first call warms caches and pools: not a sample
-            return
-        self.times[mode].append(seconds)
-        if self.queue and self.queue[0] == mode:
-            self.queue.pop(0)
+        if self.queue and self.queue[0][0] == mode:
+            _, timed = self.queue.pop(0)
+            if timed:
+                self.times[mode].append(seconds)
             if not self.queue:
                 self.best = min(self.modes, key=self._median)
-        elif not self.queue and self.calls % RECHECK == 0:
-            self._compare()
+        elif not self.queue:
+            self.times[mode].append(seconds)
+            if self.calls % RECHECK == 0 and len(self.modes) > 1:
+                self._compare()
 
     def _median(self, mode: int) -> float:
         times = self.times[mode]
@@ -111,25 +117,30 @@ class CallThreads:
         self.one_blas, self.one_numba, self.parallel = one_blas_thread, numba_one_thread, parallel
         self.adapt = adapt
 
-    def begin(self) -> tuple[int, int, bool, int]:
-        """Set this call's threads (Numba's and the kernels' BLAS); (the count to pass to
-        the kernel, the setting, whether under load, Numba's count to restore or 0)."""
+    def begin(self) -> tuple[int, int, bool, int, bool]:
+        """Set this call's threads (Numba's and the kernels' BLAS, each only if the kernel
+        uses it: a switch costs ~1-2 µs); (the count to pass to the kernel, the setting,
+        whether under load, Numba's count to restore or 0, whether BLAS was limited)."""
         busy = self.adapt and load.others_busy()
         mode = ONE if busy else self.tuner.pick()
-        one_blas = self.one_blas if mode == WIDE else True
-        one_numba = self.one_numba if mode == WIDE else mode == ONE
+        if mode == WIDE:
+            one_blas, one_numba = self.one_blas, self.one_numba
+        elif mode == ONE:  # BLAS if the kernel has products, Numba if it has parallel loops
+            one_blas, one_numba = self.one_blas or self.one_numba, self.parallel
+        else:
+            one_blas, one_numba = True, False
         if one_blas:
             blas.one_thread()
         previous = blas.numba_one_thread() if one_numba else 0
         threads = 1 if one_numba or not self.parallel else numba.get_num_threads()
-        return threads, mode, busy, previous
+        return threads, mode, busy, previous, one_blas
 
-    def end(self, token: tuple[int, int, bool, int], seconds: float | None) -> None:
+    def end(self, token: tuple[int, int, bool, int, bool], seconds: float | None) -> None:
         """Give the threads back and record the call's time."""
-        _, mode, busy, previous = token
+        _, mode, busy, previous, one_blas = token
         if previous:
             blas.numba_restore(previous)
-        if mode != WIDE or self.one_blas:
+        if one_blas:
             blas.restore()
         if seconds is not None and not busy and len(self.tuner.modes) > 1:
             self.tuner.record(mode, seconds)

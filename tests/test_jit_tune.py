@@ -71,7 +71,8 @@ def test_which_settings_a_kernel_may_use(monkeypatch) -> None:
     assert tune.modes_for(numba_one_thread=True, one_blas_thread=False, parallel=True) == (
         WIDE, ONE, LOOPS)
     assert tune.modes_for(True, False, False) == (WIDE, ONE)
-    assert tune.modes_for(False, True, True) == (WIDE, ONE)
+    assert tune.modes_for(False, True, True) == (WIDE,)  # Numba's loops keep the cores
+    assert tune.modes_for(False, False, True) == (WIDE,)
     assert tune.modes_for(False, True, False) == (WIDE,)
     monkeypatch.setenv("MINIGRAD_ADAPT_THREADS", "0")
     assert tune.modes_for(True, False, True) == (WIDE,)

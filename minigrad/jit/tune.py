@@ -15,9 +15,10 @@ session 12's table.) Calls made on one thread because other processes keep the c
 
 Settings: ``WIDE`` is the rule's choice (blas.prepare: BLAS on the cores for a
 large product, else Numba's loops), ``ONE`` puts everything on one thread, ``LOOPS`` gives
-the cores to Numba's loops with BLAS on one thread (only offered for a kernel whose rule
-chose BLAS). The results do not depend on the setting beyond float rounding of sums split
-over threads (a thread count is an argument of the kernel, as before).
+the cores to Numba's loops with BLAS on one thread. Only a kernel whose rule gave BLAS the
+cores chooses (``modes_for``); the others keep the rule (and load.py's switch). The
+results do not depend on the setting beyond float rounding of sums split over threads (a
+thread count is an argument of the kernel, as before).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import numba
 from . import blas, load
 
 WIDE, ONE, LOOPS = 0, 1, 2
-SAMPLES = 5  # timed calls per setting in each comparison
+SAMPLES = 7  # timed calls per setting in each comparison
 RECHECK = 1000  # calls between comparisons
 
 
@@ -89,14 +90,16 @@ class ThreadTuner:
 
 
 def modes_for(numba_one_thread: bool, one_blas_thread: bool, parallel: bool) -> tuple[int, ...]:
-    """The settings a kernel may run in: none to choose from (``(WIDE,)``) when it uses
-    one thread anyway, or with ``MINIGRAD_ADAPT_THREADS=0`` (the rule alone)."""
+    """The settings a kernel may run in: a choice only for a kernel with a product large
+    enough that the rule gives BLAS the cores (where the best setting differs between
+    machines); ``(WIDE,)`` otherwise, or with ``MINIGRAD_ADAPT_THREADS=0`` (the rule alone)."""
     if os.environ.get("MINIGRAD_ADAPT_THREADS", "1") == "0":
         return (WIDE,)
     if numba_one_thread:  # a large product: BLAS on the cores by rule
         return (WIDE, ONE, LOOPS) if parallel else (WIDE, ONE)
-    if parallel:  # Numba's loops on the cores by rule (BLAS on one thread if it has products)
-        return (WIDE, ONE)
+    # Numba's loops alone on the cores: on an idle machine two threads over at least
+    # PARALLEL_MIN_ELEMENTS beat one (load.py handles a busy one), and timing the choice
+    # only risks keeping one thread after a noisy comparison
     return (WIDE,)
 
 

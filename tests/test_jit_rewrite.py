@@ -173,3 +173,30 @@ def test_row_reductions_beside_axis0_ones_match_numpy(rows) -> None:
     for a, b in zip(got, want, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
         assert np.array_equal(np.isnan(a), np.isnan(b))
+
+
+@pytest.mark.parametrize("shape", [(33, 24), (4, 5, 40), (300, 1000)])
+def test_five_row_reductions_in_one_loop_match_numpy(shape) -> None:
+    """Five reductions over the last axis in one loop nest beside a sum over axis 0 and an
+    elementwise result: the row buffers are filled two per loop along the last axis (the
+    odd one in a loop of its own), after a loop for the result and the column sum; sums
+    and maxima, with a NaN in one row (codegen._buffer_groups, padded row buffers)."""
+    rng = np.random.default_rng(shape[-1])
+    x, y = rng.standard_normal(shape), rng.standard_normal(shape)
+    x[(1,) * (len(shape) - 1) + (3,)] = np.nan
+
+    def f(x, y):
+        return (x.sum(-1), (x * y).sum(-1), x.amax(-1), (y * y).sum(-1), (x - y).amax(-1),
+                (x * 2.0 + y).sum(0), x * y + 1.0)
+
+    compiled = jit(f, background=False)
+    compiled(mg.tensor(x), mg.tensor(y))  # traces (an eager run)
+    got = [t.numpy() for t in compiled(mg.tensor(x), mg.tensor(y))]
+    assert compiled.stats()["compiles"] == 1
+    want = [x.sum(-1), (x * y).sum(-1), x.max(-1), (y * y).sum(-1), (x - y).max(-1),
+            (x * 2.0 + y).sum(0), x * y + 1.0]
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+        assert np.array_equal(np.isnan(a), np.isnan(b))
+    inner = f"for i{len(shape) - 1} in range({shape[-1]}):"
+    assert compiled.source.count(inner) == 4, compiled.source  # result + 2 + 2 + 1

@@ -200,3 +200,40 @@ def test_five_row_reductions_in_one_loop_match_numpy(shape) -> None:
         assert np.array_equal(np.isnan(a), np.isnan(b))
     inner = f"for i{len(shape) - 1} in range({shape[-1]}):"
     assert compiled.source.count(inner) == 4, compiled.source  # result + 2 + 2 + 1
+
+
+_ROW_TERMS = ("x", "x * y", "x - y", "(x * 1.5 + y).tanh()", "y * y")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_row_reductions_in_one_loop_equal_eager(seed) -> None:
+    """Random functions of 3-6 sums, maxima and means over the last axis of random terms
+    (sometimes beside a column sum and an elementwise result, sometimes a NaN), float32
+    and float64: the compiled result equals eager minigrad's."""
+    rng = np.random.default_rng(1000 + seed)
+    shape = (*(int(n) for n in rng.integers(1, 6, size=rng.integers(1, 3))),
+             int(rng.integers(8, 300)))
+    picks = [(str(rng.choice(["sum", "amax", "mean"])), str(rng.choice(_ROW_TERMS)))
+             for _ in range(int(rng.integers(3, 7)))]
+    column, elementwise = bool(rng.random() < 0.5), bool(rng.random() < 0.5)
+    dtype = (np.float32, np.float64)[seed % 2]
+
+    def f(x, y):
+        terms = {"x": x, "x * y": x * y, "x - y": x - y,
+                 "(x * 1.5 + y).tanh()": (x * 1.5 + y).tanh(), "y * y": y * y}
+        out = [getattr(terms[term], name)(-1) for name, term in picks]
+        return tuple(out + ([(x * 2.0 - y).sum(0)] if column else [])
+                     + ([x * y + 1.0] if elementwise else []))
+
+    x, y = (rng.standard_normal(shape).astype(dtype) for _ in range(2))
+    if seed % 3 == 0:
+        x.flat[int(rng.integers(x.size))] = np.nan
+    tensors = (mg.tensor(x), mg.tensor(y))
+    want = [t.numpy() for t in f(*tensors)]
+    compiled = jit(f, background=False)
+    compiled(*tensors)  # traces
+    got = [t.numpy() for t in compiled(*tensors)]
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+        assert np.array_equal(np.isnan(a), np.isnan(b))

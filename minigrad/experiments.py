@@ -113,12 +113,12 @@ def train_classifier(model: nn.Sequential, split: tuple[np.ndarray, ...], lr: fl
     batches = datasets.endless_batches(X_train, y_train, batch_size, seed)
     record: dict[str, Any] = {"loss": [], "steps": [], "test_accuracy_curve": [],
                               "train_accuracy_curve": [], "percentiles": []}
-    train_step = make_train_step(model, opt)
+    eager_step = make_train_step(model, opt)
     if jit is not None and jit_min_seconds is not None:
-        train_step = Tiered(train_step, lambda: _compiled(train_step, jit, model, opt),
+        train_step = Tiered(eager_step, lambda: _compiled(eager_step, jit, model, opt),
                             steps, jit_min_seconds)
     else:
-        train_step = _compiled(train_step, jit, model, opt)
+        train_step = _compiled(eager_step, jit, model, opt)
     model.train()
     for step in range(1, steps + 1):
         xb, yb = next(batches)

@@ -100,6 +100,27 @@ def test_smooth_is_a_running_mean():
         parse_model("2x64")
 
 
+def test_tiered_training_that_compiles_matches_eager(capsys):
+    """train_classifier with jit_min_seconds=0: 5 eager steps, then the compiled step, with
+    eager's losses. (The compile closure once named the variable the tiered wrapper was
+    assigned to, so it compiled the wrapper itself: RecursionError.)"""
+    if not hasattr(mg, "jit"):
+        pytest.skip("mg.jit is not available")
+    from minigrad import experiments as ex
+
+    split = ex.load_dataset("moons", 400, 0.15, 0)
+    losses = []
+    for kwargs in ({}, {"jit": mg.jit, "jit_min_seconds": 0.0}):
+        mg.manual_seed(0)
+        model = ex.mlp([2, 16, 16, 2], "relu", "bn")
+        result = ex.train_classifier(model, split, 0.1, 30, 32, 0, "momentum", 10, **kwargs)
+        losses.append(np.array(result["loss"]))
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5, atol=1e-6)
+    captured = capsys.readouterr()
+    assert "failed" not in captured.out + captured.err
+    assert "not compiling" not in captured.err
+
+
 def test_a_tiered_step_compiles_only_when_the_rest_of_the_run_is_long(capsys):
     """experiments.Tiered: PROBE_STEPS eager steps, then the compiled step if the steps
     left would take at least min_seconds eagerly, else eager to the end (said on stderr)."""

@@ -68,14 +68,12 @@ def test_one_setting_is_never_compared() -> None:
 
 def test_which_settings_a_kernel_may_use(monkeypatch) -> None:
     monkeypatch.setenv("MINIGRAD_ADAPT_THREADS", "1")
-    assert tune.modes_for(numba_one_thread=True, one_blas_thread=False, parallel=True) == (
-        WIDE, ONE, LOOPS)
-    assert tune.modes_for(True, False, False) == (WIDE, ONE)
-    assert tune.modes_for(False, True, True) == (WIDE,)  # Numba's loops keep the cores
-    assert tune.modes_for(False, False, True) == (WIDE,)
-    assert tune.modes_for(False, True, False) == (WIDE,)
+    assert tune.modes_for(numba_one_thread=True, parallel=True) == (WIDE, ONE, LOOPS)
+    assert tune.modes_for(True, False) == (WIDE, ONE)
+    assert tune.modes_for(False, True) == (WIDE,)  # Numba's loops keep the cores
+    assert tune.modes_for(False, False) == (WIDE,)
     monkeypatch.setenv("MINIGRAD_ADAPT_THREADS", "0")
-    assert tune.modes_for(True, False, True) == (WIDE,)
+    assert tune.modes_for(True, True) == (WIDE,)
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ class ThreadTuner:
                 "median s": {names[m]: self._median(m) for m in self.modes}}
 
 
-def modes_for(numba_one_thread: bool, one_blas_thread: bool, parallel: bool) -> tuple[int, ...]:
+def modes_for(numba_one_thread: bool, parallel: bool) -> tuple[int, ...]:
     """The settings a kernel may run in: a choice only for a kernel with a product large
     enough that the rule gives BLAS the cores (where the best setting differs between
     machines); ``(WIDE,)`` otherwise, or with ``MINIGRAD_ADAPT_THREADS=0`` (the rule alone)."""
@@ -115,7 +115,7 @@ class CallThreads:
                  adapt: bool) -> None:
         """``adapt``: the kernel has threads of its own to adapt (parallel loops or BLAS
         products); otherwise every call runs as the rule says, untimed."""
-        modes = modes_for(numba_one_thread, one_blas_thread, parallel) if adapt else (WIDE,)
+        modes = modes_for(numba_one_thread, parallel) if adapt else (WIDE,)
         self.tuner = ThreadTuner(modes)
         self.one_blas, self.one_numba, self.parallel = one_blas_thread, numba_one_thread, parallel
         self.adapt = adapt

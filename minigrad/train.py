@@ -70,14 +70,12 @@ def _jit_available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-class _LazyJit:
-    """``mg.jit``, imported when first used (a run that never compiles never loads Numba)."""
+def _lazy_jit(fn: Any) -> Any:
+    """``mg.jit(fn)``, importing mg.jit only now (a run that never compiles never loads
+    Numba)."""
+    import minigrad as mg
 
-    @property
-    def jit(self) -> Any:
-        import minigrad as mg
-
-        return mg.jit
+    return mg.jit(fn)
 
 
 @command("train", "train a toy MLP or CNN (progress bar, accuracy, loss/accuracy/boundary plots)",
@@ -100,7 +98,7 @@ def run_train(args: argparse.Namespace) -> int:
                        args.impl)
     if args.jit and not _jit_available():
         print("--jit: mg.jit is not available in this build; training eagerly")
-    jit = _LazyJit() if args.jit and _jit_available() else None
+    jit = _lazy_jit if args.jit and _jit_available() else None
     with _Progress(args.steps, args.no_progress) as bar:
         result = ex.train_classifier(
             model, split, args.lr, args.steps, args.batch_size, args.seed, args.optimizer,
